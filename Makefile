@@ -1,0 +1,136 @@
+# poenet — plain GNU make. `make help` lists the targets.
+#   make              build the daemons and tools into build/bin
+#   make test         unit + integration tests (cmocka); SANITIZE=address,undefined for ASan+UBSan
+#   make demo         rrdcached + collector + simulated agents on loopback (DEMO_SECONDS=N to stop)
+#   make bench        ingest / latency / HTTP / memory figures
+#   make deps         install the Debian packages the build and tests need
+
+CC       ?= cc
+PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig
+SANITIZE ?=
+BUILD    ?= $(if $(SANITIZE),build-san,build)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
+CPPFLAGS += -Icommon -Iproto -I$(BUILD)/proto -Iagent -Icollector
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+# pkg-config runs lazily so `make deps` works before the packages exist.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+PROTO_C   := $(BUILD)/proto/poenet.pb-c.c
+COMMON_SRC := $(wildcard common/*.c) proto/wire.c
+AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
+COLL_SRC   := $(filter-out collector/main.c,$(wildcard collector/*.c))
+TOOLS_SRC  := $(wildcard tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC)) $(BUILD)/proto/poenet.pb-c.o
+AGENT_OBJ  := $(call obj,$(AGENT_SRC))
+COLL_OBJ   := $(call obj,$(COLL_SRC))
+
+LIBCOMMON := $(BUILD)/libpoecommon.a
+LIBAGENT  := $(BUILD)/libpoeagent.a
+LIBCOLL   := $(BUILD)/libpoecollector.a
+LIBS_ALL  := $(LIBCOLL) $(LIBAGENT) $(LIBCOMMON)
+
+BINS := $(BUILD)/bin/poe-agent $(BUILD)/bin/poe-collector \
+        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOLS_SRC))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps deps-check test test-unit test-integration demo bench clean help
+.DEFAULT_GOAL := all
+
+all: deps-check $(BINS)
+
+help:
+	@sed -n '2,7p' Makefile
+
+# ---- dependencies -----------------------------------------------------------
+deps:
+	@deploy/install-deps.sh install
+
+# Quiet check; installs only when something is missing.
+deps-check:
+	@deploy/install-deps.sh check || deploy/install-deps.sh install
+
+# ---- code generation and compilation ---------------------------------------
+$(BUILD)/proto/poenet.pb-c.c $(BUILD)/proto/poenet.pb-c.h: proto/poenet.proto
+	@mkdir -p $(BUILD)/proto
+	protoc-c --proto_path=proto --c_out=$(BUILD)/proto proto/poenet.proto
+
+# Every object may include the generated header.
+$(BUILD)/%.o: %.c $(BUILD)/proto/poenet.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/proto/poenet.pb-c.o: $(PROTO_C)
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) $(PKG_CFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(LIBAGENT): $(AGENT_OBJ)
+	@rm -f $@; ar rcs $@ $^ $(if $^,,$(COMMON_OBJ))
+$(LIBCOLL): $(COLL_OBJ)
+	@rm -f $@; ar rcs $@ $^ $(if $^,,$(COMMON_OBJ))
+
+$(BUILD)/bin/poe-agent: $(BUILD)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- tests --------------------------------------------------------------------
+# Each binary prints cmocka's own summary; tests/run.sh runs them all, keeps
+# going after a failure and exits non-zero if any failed.
+test: all $(UNIT_BIN) $(INTEG_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+
+test-unit: all $(UNIT_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN)
+
+test-integration: all $(INTEG_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(INTEG_BIN)
+
+# ---- demo and benchmarks ----------------------------------------------------
+demo: all
+	@POE_BIN=$(abspath $(BUILD)/bin) deploy/demo.sh
+
+bench: all $(BENCH_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,95 @@
+/* archive — the RRD archive of every series, written and read through
+ * rrdcached.
+ *
+ * Layout (docs/archive.md): <dir>/<crossing>/<direction>/<mode>-<type>.rrd
+ * with data sources arrivals, departures (ABSOLUTE: counts per interval),
+ * lanes_open, queue, wait_s (GAUGE); and per lane
+ * <dir>/<crossing>/<direction>/lane-<id>.rrd with departures, open.
+ * Base step 60 s. Files are created on first use (rrdcached CREATE).
+ *
+ * The time guard lives here: a row at or before a file's last update is
+ * skipped (counted as already archived), never sent, because rrdcached
+ * stops a whole command at the first stale value. The last update time of
+ * a file not yet seen in this process is read back from rrdcached (FLUSH +
+ * LAST), so the guard holds across collector restarts.
+ *
+ * Writes are staged with arch_add_* and sent together by arch_commit in
+ * one rrdcached BATCH; commit returns 0 only when rrdcached accepted every
+ * command — the collector acknowledges a batch to its agent only then. */
+#ifndef POE_ARCHIVE_H
+#define POE_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "taxonomy.h"
+
+typedef struct archive archive_t;
+
+enum arch_profile {
+    ARCH_FULL = 0,    /* 1 min × 8 d, 5 min × 35 d, 1 h × 2 y, 1 d × 10 y (AVERAGE, MAX) */
+    ARCH_COMPACT      /* 1 min × 1 d, 1 h × 35 d: tests and benchmarks */
+};
+
+/* rrdcached: "unix:/path/to/sock" or "/path/to/sock". dir: absolute or
+ * relative archive root (made absolute here; created if missing). */
+archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile profile);
+void arch_destroy(archive_t **self_p);
+
+typedef struct {
+    int64_t t_s;          /* interval end, Unix seconds */
+    uint32_t interval_s;  /* interval length: a new file starts at t_s - interval_s */
+    uint32_t arrivals, departures;
+    uint32_t lanes_open;
+    double queue;         /* NAN = unknown */
+    double wait_s;        /* NAN = unknown (e.g. no lane open) */
+} arch_queue_row_t;
+
+typedef struct {
+    int64_t t_s;
+    uint32_t interval_s;
+    uint32_t departures;
+    bool open;
+} arch_lane_row_t;
+
+/* Stage one row. Returns 1 when staged, 0 when skipped by the time guard
+ * (at or before the file's last update), -1 when rrdcached could not be
+ * asked for the file's state (connection lost; nothing staged). */
+int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
+                   enum tax_mode mode, enum tax_type type, const arch_queue_row_t *row);
+int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
+                  const char *lane_id, const arch_lane_row_t *row);
+
+/* Send everything staged in one BATCH. 0 when every command was accepted;
+ * -1 otherwise with a reason in why. Staged rows are cleared either way;
+ * after a failure the per-file guard is re-read from rrdcached on next use,
+ * so what was accepted is not sent twice and what was not is sent again. */
+int arch_commit(archive_t *self, char *why, size_t whylen);
+
+/* Drop staged rows without sending them (e.g. a batch failed validation
+ * half way). */
+void arch_abort(archive_t *self);
+
+/* Read back a queue's series through rrdcached FETCH (which flushes the file
+ * first). Columns in this order: wait_s, arrivals, departures, lanes_open,
+ * queue; arrivals and departures converted to counts per step; unknown
+ * values are NAN. step is a hint (the archive picks the RRA). */
+#define ARCH_NCOLS 5
+typedef struct {
+    int64_t start, end, step;   /* rows cover (start, end], row i ends at start + (i+1)*step */
+    size_t nrows;
+    double *values;             /* nrows * ARCH_NCOLS, row-major */
+} arch_series_t;
+
+/* Returns 0 and fills out (free with arch_series_free), 1 when the series
+ * has no file yet, -1 on error (reason in why). */
+int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
+                     enum tax_mode mode, enum tax_type type, int64_t from, int64_t to,
+                     int64_t step, arch_series_t *out, char *why, size_t whylen);
+void arch_series_free(arch_series_t *s);
+
+/* True while the rrdcached connection is up (for /health). */
+bool arch_connected(const archive_t *self);
+
+#endif

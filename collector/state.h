@@ -1,0 +1,57 @@
+/* state — what the collector currently knows about every crossing, direction
+ * and queue: the latest interval, the estimate, and when it was updated.
+ *
+ * Built from the registry at start; updated by ingest in event time; read by
+ * the HTTP views. Applying a sample at or before a queue's last applied time
+ * is a no-op, so a batch sent again never counts twice. */
+#ifndef POE_STATE_H
+#define POE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "estimator.h"
+#include "registry.h"
+#include "taxonomy.h"
+
+typedef struct {
+    bool seen;                   /* any sample ever applied */
+    int64_t updated_ms;          /* event time: end of the last applied interval */
+    int64_t received_ms;         /* wall clock when that sample arrived */
+    uint32_t interval_ms;
+    uint32_t lanes_open;
+    uint32_t arrivals, departures;   /* in the last interval */
+    uint64_t total_arrivals, total_departures;
+    est_t est;
+    est_output_t out;            /* last estimate */
+} qstate_t;
+
+typedef struct {
+    const reg_crossing_t *reg;
+    qstate_t q[TAX_NDIRS][TAX_NQUEUES];   /* [dir-1][tax_queue_index] */
+} xstate_t;
+
+typedef struct state state_t;
+
+state_t *state_new(const registry_t *reg);
+void state_destroy(state_t **self_p);
+
+size_t state_count(const state_t *self);
+xstate_t *state_at(state_t *self, size_t i);
+xstate_t *state_find(state_t *self, const char *crossing);
+
+/* Apply one interval sample to a queue. Returns 1 when applied, 0 when it
+ * was at or before the queue's last applied time (ignored). */
+int state_apply(state_t *self, xstate_t *x, enum tax_dir dir,
+                const est_input_t *in, int64_t t_end_ms,
+                enum tax_mode mode, enum tax_type type, int64_t now_ms);
+
+/* Bumped on every applied sample: views cache rendered bodies per version. */
+uint64_t state_version(const state_t *self);
+
+/* "open", "closed", "stale" or "no_data" for a queue at wall time now_ms:
+ * stale when its newest data is older than stale_after_ms in event time. */
+const char *qstate_status(const qstate_t *q, int64_t now_ms, int64_t stale_after_ms);
+
+#endif

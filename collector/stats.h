@@ -1,0 +1,38 @@
+/* stats — the collector's counters, shared by ingest (writes) and the HTTP
+ * views (read). Single-threaded: both run on the one event loop. */
+#ifndef POE_STATS_H
+#define POE_STATS_H
+
+#include <stdint.h>
+
+/* Why a frame or a sample was refused. Names in stats_reject_name(). */
+enum stats_reject {
+    REJ_DECODE = 0,        /* not a poenet message / structurally bad */
+    REJ_NOT_BATCH,         /* an agent sent something other than a batch/heartbeat */
+    REJ_UNKNOWN_CROSSING,  /* crossing id not in the registry */
+    REJ_BAD_INTERVAL,      /* interval_ms not a whole second dividing a minute */
+    REJ_FUTURE,            /* sample stamped beyond now + allowed skew */
+    REJ_MISALIGNED,        /* sample end not on an interval boundary */
+    REJ_IMPOSSIBLE,        /* count beyond physical limits */
+    REJ_LANES,             /* more lanes open than the crossing has */
+    REJ_STALE_EPOCH,       /* a batch from an agent session already replaced */
+    REJ_GAP,               /* seq beyond the next expected one: resend asked */
+    REJ_ARCHIVE,           /* rrdcached refused or was unreachable: not acked */
+    REJ_MAX
+};
+
+typedef struct {
+    int64_t started_ms;
+    uint64_t frames_in;
+    uint64_t batches_accepted;
+    uint64_t batches_duplicate;     /* already archived: acked again, not re-applied */
+    uint64_t samples_accepted;
+    uint64_t samples_already_archived; /* at or before the file's last update */
+    uint64_t heartbeats_in;
+    uint64_t rejected[REJ_MAX];
+    uint64_t agent_bad_lines;       /* sum of what agents reported */
+} stats_t;
+
+const char *stats_reject_name(enum stats_reject r);
+
+#endif

@@ -1,0 +1,226 @@
+/* wire — see wire.h. */
+#include "wire.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxonomy.h"
+
+bool wire_lane_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(isalnum(c) || c == '_' || c == '-') || n >= WIRE_LANE_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static int s_fail(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int s_check_batch(const Poenet__Batch *b, char *why, size_t len)
+{
+    if (!tax_crossing_id_valid(b->crossing))
+        return s_fail(why, len, "batch: crossing '%.16s' is not a 6-digit port number", b->crossing);
+    if (!tax_dir_valid((int)b->direction))
+        return s_fail(why, len, "batch: direction %u unknown", b->direction);
+    if (b->seq == 0)
+        return s_fail(why, len, "batch: seq 0 (sequences start at 1)");
+    if (b->n_queues > WIRE_MAX_QUEUE_SAMPLES || b->n_lanes > WIRE_MAX_LANE_SAMPLES)
+        return s_fail(why, len, "batch: too many samples (%zu queue, %zu lane)", b->n_queues, b->n_lanes);
+    for (size_t i = 0; i < b->n_queues; i++) {
+        const Poenet__QueueSample *q = b->queues[i];
+        if (!tax_mode_valid((int)q->mode) || !tax_type_valid((int)q->type))
+            return s_fail(why, len, "batch: queue sample %zu: mode %u / type %u unknown", i, q->mode, q->type);
+    }
+    for (size_t i = 0; i < b->n_lanes; i++) {
+        const Poenet__LaneSample *l = b->lanes[i];
+        if (!wire_lane_id_valid(l->lane_id))
+            return s_fail(why, len, "batch: lane sample %zu: bad lane id", i);
+        if (!tax_mode_valid((int)l->mode) || !tax_type_valid((int)l->type))
+            return s_fail(why, len, "batch: lane sample %zu: mode %u / type %u unknown", i, l->mode, l->type);
+    }
+    return 0;
+}
+
+int wire_decode(const void *buf, size_t len, Poenet__Envelope **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    if (len == 0)
+        return s_fail(why, whylen, "empty frame");
+    if (len > WIRE_MAX_FRAME)
+        return s_fail(why, whylen, "frame too large: %zu bytes (limit %d)", len, WIRE_MAX_FRAME);
+    Poenet__Envelope *m = poenet__envelope__unpack(NULL, len, buf);
+    if (!m)
+        return s_fail(why, whylen, "not a poenet message (%zu bytes failed to decode)", len);
+    int rc = 0;
+    switch (m->body_case) {
+    case POENET__ENVELOPE__BODY_BATCH:
+        rc = s_check_batch(m->batch, why, whylen);
+        break;
+    case POENET__ENVELOPE__BODY_ACK:
+    case POENET__ENVELOPE__BODY_HEARTBEAT:
+        break;
+    default:
+        rc = s_fail(why, whylen, "envelope carries no body");
+        break;
+    }
+    if (rc != 0) {
+        poenet__envelope__free_unpacked(m, NULL);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void wire_free(Poenet__Envelope **msg_p)
+{
+    if (*msg_p) {
+        poenet__envelope__free_unpacked(*msg_p, NULL);
+        *msg_p = NULL;
+    }
+}
+
+static uint8_t *s_pack(const Poenet__Envelope *env, size_t *len)
+{
+    *len = poenet__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf)
+        poenet__envelope__pack(env, buf);
+    return buf;
+}
+
+uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, bool resend, const char *error, size_t *len)
+{
+    Poenet__Ack ack = POENET__ACK__INIT;
+    ack.epoch = epoch;
+    ack.acked_seq = acked_seq;
+    ack.has_resend = resend;
+    ack.resend = resend;
+    ack.error = (char *)error;
+    Poenet__Envelope env = POENET__ENVELOPE__INIT;
+    env.body_case = POENET__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    return s_pack(&env, len);
+}
+
+uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, size_t *len)
+{
+    Poenet__Heartbeat hb = POENET__HEARTBEAT__INIT;
+    hb.epoch = epoch;
+    hb.t_ms = t_ms;
+    Poenet__Envelope env = POENET__ENVELOPE__INIT;
+    env.body_case = POENET__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    return s_pack(&env, len);
+}
+
+struct wire_batch {
+    char crossing[8];
+    int direction;
+    uint64_t epoch;
+    uint32_t interval_ms;
+    size_t nq, nl;
+    Poenet__QueueSample q[WIRE_MAX_QUEUE_SAMPLES];
+    Poenet__LaneSample l[WIRE_MAX_LANE_SAMPLES];
+    char lane_ids[WIRE_MAX_LANE_SAMPLES][WIRE_LANE_ID_MAX + 1];
+};
+
+wire_batch_t *wire_batch_new(const char *crossing, int direction, uint64_t epoch, uint32_t interval_ms)
+{
+    wire_batch_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    snprintf(self->crossing, sizeof self->crossing, "%s", crossing);
+    self->direction = direction;
+    self->epoch = epoch;
+    self->interval_ms = interval_ms;
+    return self;
+}
+
+void wire_batch_destroy(wire_batch_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int wire_batch_add_queue(wire_batch_t *self, const wire_queue_sample_t *s)
+{
+    if (self->nq >= WIRE_MAX_QUEUE_SAMPLES)
+        return -1;
+    Poenet__QueueSample *q = &self->q[self->nq++];
+    poenet__queue_sample__init(q);
+    q->t_end_ms = (uint64_t)s->t_end_ms;
+    q->mode = (uint32_t)s->mode;
+    q->type = (uint32_t)s->type;
+    q->arrivals = s->arrivals;
+    q->departures = s->departures;
+    q->lanes_open = s->lanes_open;
+    q->has_queue_len = s->has_queue_len;
+    q->queue_len = s->queue_len;
+    if (s->tt_count) {
+        q->has_tt_count = q->has_tt_sum_s = q->has_tt_max_s = true;
+        q->tt_count = s->tt_count;
+        q->tt_sum_s = s->tt_sum_s;
+        q->tt_max_s = s->tt_max_s;
+    }
+    return 0;
+}
+
+int wire_batch_add_lane(wire_batch_t *self, const wire_lane_sample_t *s)
+{
+    if (self->nl >= WIRE_MAX_LANE_SAMPLES)
+        return -1;
+    size_t i = self->nl++;
+    Poenet__LaneSample *l = &self->l[i];
+    poenet__lane_sample__init(l);
+    snprintf(self->lane_ids[i], sizeof self->lane_ids[i], "%s", s->lane_id);
+    l->t_end_ms = (uint64_t)s->t_end_ms;
+    l->lane_id = self->lane_ids[i];
+    l->mode = (uint32_t)s->mode;
+    l->type = (uint32_t)s->type;
+    l->departures = s->departures;
+    l->open = s->open;
+    return 0;
+}
+
+size_t wire_batch_count(const wire_batch_t *self) { return self->nq + self->nl; }
+
+uint8_t *wire_batch_pack(wire_batch_t *self, uint64_t seq, uint64_t bad_lines, size_t *len)
+{
+    Poenet__QueueSample *qp[WIRE_MAX_QUEUE_SAMPLES];
+    Poenet__LaneSample *lp[WIRE_MAX_LANE_SAMPLES];
+    for (size_t i = 0; i < self->nq; i++)
+        qp[i] = &self->q[i];
+    for (size_t i = 0; i < self->nl; i++)
+        lp[i] = &self->l[i];
+    Poenet__Batch b = POENET__BATCH__INIT;
+    b.crossing = self->crossing;
+    b.direction = (uint32_t)self->direction;
+    b.epoch = self->epoch;
+    b.seq = seq;
+    b.interval_ms = self->interval_ms;
+    b.n_queues = self->nq;
+    b.queues = qp;
+    b.n_lanes = self->nl;
+    b.lanes = lp;
+    b.has_bad_lines = true;
+    b.bad_lines = bad_lines;
+    Poenet__Envelope env = POENET__ENVELOPE__INIT;
+    env.body_case = POENET__ENVELOPE__BODY_BATCH;
+    env.batch = &b;
+    uint8_t *buf = s_pack(&env, len);
+    self->nq = self->nl = 0;
+    return buf;
+}

@@ -1,0 +1,70 @@
+/* wire — the codec between agent and collector (protobuf-c, poenet.proto).
+ *
+ * Owns framing limits and the structural checks that every decoded message
+ * passes before anyone reads it: frame size, which body is set, bounded
+ * repeated fields, known enums, a well-formed crossing id and lane ids.
+ * Semantic checks that need the registry or the clock live in the
+ * collector's validate module. */
+#ifndef POE_WIRE_H
+#define POE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poenet.pb-c.h"
+
+#define WIRE_MAX_FRAME (1024 * 1024)   /* also the ZMQ_MAXMSGSIZE of every socket */
+#define WIRE_MAX_QUEUE_SAMPLES 4096
+#define WIRE_MAX_LANE_SAMPLES 4096
+#define WIRE_LANE_ID_MAX 32
+
+typedef struct {
+    int64_t t_end_ms;
+    int mode, type;               /* enum tax_mode, enum tax_type */
+    uint32_t arrivals, departures, lanes_open;
+    bool has_queue_len;
+    uint32_t queue_len;
+    uint32_t tt_count, tt_sum_s, tt_max_s; /* tt_count == 0: no travel times */
+} wire_queue_sample_t;
+
+typedef struct {
+    int64_t t_end_ms;
+    char lane_id[WIRE_LANE_ID_MAX + 1];
+    int mode, type;
+    uint32_t departures;
+    bool open;
+} wire_lane_sample_t;
+
+/* True when s is 1..32 characters of [A-Za-z0-9_-]. */
+bool wire_lane_id_valid(const char *s);
+
+/* Decode one frame. On success returns 0 and *out owns the message (free
+ * with wire_free). On failure returns -1, *out is NULL and why holds a
+ * one-line reason ("frame too large: 2000000 bytes", "batch: mode 9
+ * unknown in queue sample 3", ...). */
+int wire_decode(const void *buf, size_t len, Poenet__Envelope **out,
+                char *why, size_t whylen);
+void wire_free(Poenet__Envelope **msg_p);
+
+/* Pack small control messages into a malloc'ed buffer; NULL on OOM. */
+uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, bool resend,
+                       const char *error, size_t *len);
+uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, size_t *len);
+
+/* A batch being filled by an agent. */
+typedef struct wire_batch wire_batch_t;
+
+wire_batch_t *wire_batch_new(const char *crossing, int direction, uint64_t epoch,
+                             uint32_t interval_ms);
+void wire_batch_destroy(wire_batch_t **self_p);
+/* Append a sample; -1 when the batch is full (caller packs and resets). */
+int wire_batch_add_queue(wire_batch_t *self, const wire_queue_sample_t *q);
+int wire_batch_add_lane(wire_batch_t *self, const wire_lane_sample_t *l);
+size_t wire_batch_count(const wire_batch_t *self);
+/* Pack as an Envelope with the given seq into a malloc'ed buffer, then empty
+ * the batch for reuse. NULL on OOM. */
+uint8_t *wire_batch_pack(wire_batch_t *self, uint64_t seq, uint64_t bad_lines,
+                         size_t *len);
+
+#endif
