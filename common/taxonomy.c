@@ -78,3 +78,17 @@ bool tax_crossing_id_valid(const char *id)
             return false;
     return true;
 }
+
+double tax_typical_service_s(enum tax_mode m, enum tax_type t)
+{
+    /* Field figures: a standard car ~75 s, Ready ~55 s, NEXUS/SENTRI ~25 s,
+     * a truck ~120 s, FAST ~70 s, a pedestrian ~30 s (trusted ~18 s). */
+    switch (m) {
+    case TAX_COMMERCIAL:
+        return t == TAX_FAST ? 70.0 : 120.0;
+    case TAX_PEDESTRIAN:
+        return t == TAX_STANDARD ? 30.0 : 18.0;
+    default:
+        return t == TAX_NEXUS_SENTRI ? 25.0 : t == TAX_READY ? 55.0 : 75.0;
+    }
+}

@@ -42,6 +42,11 @@ void tax_queue_from_index(int idx, enum tax_mode *m, enum tax_type *t);
  * southbound on the Canadian border and northbound on the Mexican one. */
 const char *tax_dir_into(enum tax_border b, enum tax_dir d);
 
+/* Typical seconds one booth spends per unit of a queue: the simulator's
+ * mean service time and the estimator's prior before it has learned the
+ * crossing's own rate. */
+double tax_typical_service_s(enum tax_mode m, enum tax_type t);
+
 /* True when crossing id is a 6-digit CBP port number. */
 bool tax_crossing_id_valid(const char *id);
 

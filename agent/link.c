@@ -1,0 +1,192 @@
+/* link — see link.h. */
+#include "link.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#define LINK_TICK_MS 250
+#define LINK_HEARTBEAT_MS 1000
+#define LINK_DEAD_MS 3000
+
+struct link {
+    void *sock;
+    char *endpoint;
+    struct event *ev_read;
+    struct event *ev_tick;
+    outbox_t *outbox;
+    uint64_t epoch;
+    link_progress_fn *on_progress;
+    void *arg;
+    int64_t last_rx_ms;      /* anything heard from the collector */
+    int64_t last_tx_ms;
+    bool alive;
+};
+
+static void s_set_int(void *sock, int opt, int v) { zmq_setsockopt(sock, opt, &v, sizeof v); }
+
+static void s_handle_ack(link_t *self, const Poenet__Ack *ack)
+{
+    if (ack->epoch != self->epoch)
+        return; /* an answer to an earlier run of this agent */
+    if (ack->error)
+        log_warn("collector %s: %s (acked through %" PRIu64 ")", self->endpoint, ack->error,
+                 ack->acked_seq);
+    size_t freed = outbox_ack(self->outbox, ack->acked_seq, ack->has_resend && ack->resend,
+                              tu_mono_ms());
+    if (freed && self->on_progress)
+        self->on_progress(self->arg);
+}
+
+static void s_handle_frame(link_t *self, const void *data, size_t len)
+{
+    char why[160];
+    Poenet__Envelope *env;
+    if (wire_decode(data, len, &env, why, sizeof why) != 0) {
+        log_warn("collector %s sent a bad frame: %s", self->endpoint, why);
+        return;
+    }
+    if (!self->alive)
+        log_info("collector %s answers", self->endpoint);
+    self->alive = true;
+    self->last_rx_ms = tu_mono_ms();
+    if (env->body_case == POENET__ENVELOPE__BODY_ACK)
+        s_handle_ack(self, env->ack);
+    wire_free(&env);
+}
+
+/* ZMQ_FD is edge-triggered: drain until EAGAIN on every wake-up. */
+static void s_drain(link_t *self)
+{
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        int rc = zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT);
+        if (rc < 0) {
+            zmq_msg_close(&msg);
+            if (errno != EAGAIN && errno != EINTR)
+                log_warn("recv from %s: %s", self->endpoint, zmq_strerror(errno));
+            return;
+        }
+        s_handle_frame(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
+}
+
+void link_pump(link_t *self)
+{
+    const outbox_msg_t *m;
+    while ((m = outbox_peek(self->outbox)) != NULL) {
+        if (zmq_send(self->sock, m->buf, m->len, ZMQ_DONTWAIT) < 0)
+            break; /* no connection or HWM: the tick retries */
+        outbox_sent(self->outbox, tu_mono_ms());
+        self->last_tx_ms = tu_mono_ms();
+    }
+    /* A send can consume the edge that announced incoming acks. */
+    s_drain(self);
+}
+
+static void s_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    link_t *self = arg;
+    s_drain(self);
+    link_pump(self);
+}
+
+static void s_heartbeat(link_t *self, int64_t now)
+{
+    size_t len;
+    uint8_t *buf = wire_pack_heartbeat(self->epoch, (uint64_t)tu_now_ms(), &len);
+    if (buf && zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) >= 0)
+        self->last_tx_ms = now;
+    free(buf);
+}
+
+static void s_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    link_t *self = arg;
+    int64_t now = tu_mono_ms();
+    s_drain(self);
+    if (self->alive && now - self->last_rx_ms > LINK_DEAD_MS) {
+        self->alive = false;
+        log_warn("collector %s silent for %d s: %zu batches unacknowledged, will resend",
+                 self->endpoint, LINK_DEAD_MS / 1000, outbox_pending(self->outbox));
+        outbox_rewind(self->outbox);
+    }
+    if (outbox_tick(self->outbox, now))
+        log_info("no acknowledgement from %s: resending from seq %" PRIu64, self->endpoint,
+                 outbox_acked_seq(self->outbox) + 1);
+    if (now - self->last_tx_ms >= LINK_HEARTBEAT_MS)
+        s_heartbeat(self, now);
+    link_pump(self);
+}
+
+link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, outbox_t *outbox,
+                 uint64_t epoch, link_progress_fn *on_progress, void *arg)
+{
+    link_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup(endpoint);
+    self->outbox = outbox;
+    self->epoch = epoch;
+    self->on_progress = on_progress;
+    self->arg = arg;
+    self->sock = zmq_socket(zctx, ZMQ_DEALER);
+    if (!self->endpoint || !self->sock)
+        goto fail;
+    s_set_int(self->sock, ZMQ_IMMEDIATE, 1);
+    s_set_int(self->sock, ZMQ_LINGER, 1000);
+    s_set_int(self->sock, ZMQ_RECONNECT_IVL, 100);
+    s_set_int(self->sock, ZMQ_RECONNECT_IVL_MAX, 5000);
+    int64_t maxmsg = WIRE_MAX_FRAME;
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_connect(self->sock, endpoint) != 0) {
+        log_error("cannot connect to collector '%s': %s", endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    int fd;
+    size_t fdlen = sizeof fd;
+    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
+    self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
+    self->ev_tick = event_new(base, -1, EV_PERSIST, s_on_tick, self);
+    if (!self->ev_read || !self->ev_tick)
+        goto fail;
+    struct timeval tick = { 0, LINK_TICK_MS * 1000 };
+    event_add(self->ev_read, NULL);
+    event_add(self->ev_tick, &tick);
+    self->last_rx_ms = self->last_tx_ms = tu_mono_ms();
+    return self;
+fail:
+    link_destroy(&self);
+    return NULL;
+}
+
+void link_destroy(link_t **self_p)
+{
+    link_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->ev_read)
+        event_free(self->ev_read);
+    if (self->ev_tick)
+        event_free(self->ev_tick);
+    if (self->sock)
+        zmq_close(self->sock);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+bool link_alive(const link_t *self) { return self->alive; }

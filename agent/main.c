@@ -1,0 +1,331 @@
+/* poe-agent — one crossing direction's sensor agent.
+ *
+ * Wires the parts together on one libevent loop (one thread): a source of
+ * sensor lines (replay file, stdin, a listening socket, or the built-in
+ * simulator) → the event-time aggregator → batches → the outbox → the link
+ * to the collector. In replay mode it exits 0 once every batch it read has
+ * been acknowledged. */
+#include <event2/event.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "aggregate.h"
+#include "conf.h"
+#include "link.h"
+#include "log.h"
+#include "outbox.h"
+#include "simulate.h"
+#include "source.h"
+#include "taxonomy.h"
+#include "timeutil.h"
+#include "wire.h"
+
+/* Live sources close an interval this long after its end, so events that
+ * arrive slightly late (network, sensor buffering) still count. */
+#define AGENT_GRACE_MS 1000
+#define AGENT_STATUS_EVERY_S 60
+
+typedef struct {
+    char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level;
+    double speed, sim_load;
+    long interval_ms, window, batch_max, max_gap_s, sim_seed;
+    bool simulate;
+} agent_opts_t;
+
+typedef struct {
+    agent_opts_t o;
+    enum tax_dir dir;
+    struct event_base *base;
+    void *zctx;
+    uint64_t epoch;
+    aggr_t *aggr;
+    wire_batch_t *batch;
+    outbox_t *outbox;
+    link_t *link;
+    source_t *source;
+    sim_t *sim;
+    struct event *ev_tick, *ev_sigint, *ev_sigterm;
+    uint64_t bad_lines, samples;
+    bool input_done;      /* replay reached its end */
+    int64_t last_status;
+} agent_t;
+
+static void s_pack(agent_t *a)
+{
+    if (wire_batch_count(a->batch) == 0)
+        return;
+    size_t len;
+    uint8_t *buf = wire_batch_pack(a->batch, outbox_next_seq(a->outbox), a->bad_lines, &len);
+    if (!buf || outbox_push(a->outbox, buf, len) != 0) {
+        /* Out of memory: nothing sane is left to do for a process that
+         * promised not to lose data. */
+        log_error("out of memory holding a batch: exiting");
+        free(buf);
+        exit(3);
+    }
+    /* Backpressure: a fast replay must not hold the whole file in memory. */
+    if (a->source && outbox_pending(a->outbox) > (size_t)a->o.window * 4)
+        src_pause(a->source, true);
+}
+
+static void s_emit(void *arg, const wire_queue_sample_t *q, const wire_lane_sample_t *l)
+{
+    agent_t *a = arg;
+    int rc = q ? wire_batch_add_queue(a->batch, q) : wire_batch_add_lane(a->batch, l);
+    if (rc != 0 || wire_batch_count(a->batch) >= (size_t)a->o.batch_max) {
+        s_pack(a);
+        if (rc != 0)
+            q ? wire_batch_add_queue(a->batch, q) : wire_batch_add_lane(a->batch, l);
+    }
+    a->samples++;
+}
+
+static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t whylen)
+{
+    agent_t *a = arg;
+    int64_t now = tu_now_ms();
+    /* Live data stamped far in the future would close intervals early and
+     * make every later event "too old": refuse it here. */
+    if (!a->o.replay && ev->t_ms > now + 60000) {
+        snprintf(why, whylen, "time %" PRId64 " is %" PRId64 " s in the future", ev->t_ms,
+                 (ev->t_ms - now) / 1000);
+        return -1;
+    }
+    return aggr_event(a->aggr, ev, why, whylen);
+}
+
+static void s_maybe_finish(agent_t *a)
+{
+    if (a->input_done && outbox_pending(a->outbox) == 0) {
+        log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches acknowledged, %" PRIu64
+                 " bad lines",
+                 a->samples, outbox_acked_seq(a->outbox), a->bad_lines);
+        event_base_loopexit(a->base, NULL);
+    }
+}
+
+static void s_on_eof(void *arg)
+{
+    agent_t *a = arg;
+    aggr_flush(a->aggr);
+    s_pack(a);
+    a->input_done = true;
+    link_pump(a->link);
+    s_maybe_finish(a);
+}
+
+static void s_on_progress(void *arg)
+{
+    agent_t *a = arg;
+    if (a->source && outbox_pending(a->outbox) <= (size_t)a->o.window * 2)
+        src_pause(a->source, false);
+    s_maybe_finish(a);
+}
+
+static void s_on_sim_event(void *arg, const sensor_event_t *ev)
+{
+    agent_t *a = arg;
+    char why[200];
+    if (aggr_event(a->aggr, ev, why, sizeof why) != 0) {
+        a->bad_lines++;
+        log_warn("simulator: %s", why);
+    }
+}
+
+static void s_status(agent_t *a, int64_t now)
+{
+    if (now - a->last_status < AGENT_STATUS_EVERY_S * 1000)
+        return;
+    a->last_status = now;
+    log_info("%s %s: %" PRIu64 " samples, acked through seq %" PRIu64 ", %zu batches pending, "
+             "%" PRIu64 " resent, %" PRIu64 " bad lines, collector %s",
+             a->o.crossing, a->o.direction, a->samples, outbox_acked_seq(a->outbox),
+             outbox_pending(a->outbox), outbox_resends(a->outbox), a->bad_lines,
+             link_alive(a->link) ? "up" : "silent");
+}
+
+/* Live sources: advance event time with the wall clock so quiet queues
+ * still report, and send what closed. */
+static void s_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agent_t *a = arg;
+    int64_t now = tu_now_ms();
+    if (a->sim)
+        sim_run_until(a->sim, now, s_on_sim_event, a);
+    if (!a->o.replay)
+        aggr_advance(a->aggr, now - AGENT_GRACE_MS);
+    s_pack(a);
+    link_pump(a->link);
+    s_status(a, now);
+}
+
+static void s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    agent_t *a = arg;
+    log_info("signal %d: stopping with %zu batches unacknowledged", (int)sig,
+             outbox_pending(a->outbox));
+    event_base_loopexit(a->base, NULL);
+}
+
+static int s_check_opts(agent_t *a)
+{
+    agent_opts_t *o = &a->o;
+    if (!o->crossing || !tax_crossing_id_valid(o->crossing)) {
+        log_error("--crossing wants the 6-digit CBP port number (e.g. 250401)");
+        return -1;
+    }
+    if (!o->direction || tax_dir_parse(o->direction, &a->dir) != 0) {
+        log_error("--direction wants northbound or southbound");
+        return -1;
+    }
+    int inputs = (o->replay != NULL) + (o->listen != NULL) + o->simulate;
+    if (inputs != 1) {
+        log_error("choose exactly one input: --replay FILE|-, --listen SPEC or --simulate");
+        return -1;
+    }
+    if (o->interval_ms < 1000 || o->interval_ms > 60000 || o->interval_ms % 1000 ||
+        60000 % o->interval_ms) {
+        log_error("--interval wants whole seconds that divide a minute (1000..60000 ms), got %ld",
+                  o->interval_ms);
+        return -1;
+    }
+    if (o->speed < 0 || o->window < 1 || o->batch_max < 1 || o->batch_max > WIRE_MAX_QUEUE_SAMPLES ||
+        o->max_gap_s < 1) {
+        log_error("--speed >= 0, --window >= 1, --batch-max 1..%d and --max-gap >= 1 please",
+                  WIRE_MAX_QUEUE_SAMPLES);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_open_input(agent_t *a)
+{
+    src_sink_t sink = { .on_event = s_on_event, .on_eof = s_on_eof, .arg = a,
+                        .bad_lines = &a->bad_lines };
+    if (a->o.replay) {
+        a->source = src_replay_new(a->base, a->o.replay, a->o.speed, &sink);
+        return a->source ? 0 : -1;
+    }
+    if (a->o.listen) {
+        a->source = src_listen_new(a->base, a->o.listen, &sink);
+        return a->source ? 0 : -1;
+    }
+    int lanes[TAX_NMODES + 1];
+    if (sim_parse_lanes(a->o.sim_lanes, lanes) != 0) {
+        log_error("bad --sim-lanes '%s': want e.g. passenger=8,pedestrian=2,commercial=3",
+                  a->o.sim_lanes);
+        return -1;
+    }
+    uint64_t seed = a->o.sim_seed ? (uint64_t)a->o.sim_seed
+                                  : (uint64_t)atoi(a->o.crossing) * 2 + (uint64_t)a->dir;
+    a->sim = sim_new(seed, lanes, a->o.sim_load, tu_now_ms());
+    return a->sim ? 0 : -1;
+}
+
+static int s_setup(agent_t *a)
+{
+    a->epoch = (uint64_t)tu_now_ms() * 1000 + (uint64_t)(tu_mono_ms() % 1000);
+    a->base = event_base_new();
+    a->zctx = zmq_ctx_new();
+    a->outbox = outbox_new((size_t)a->o.window, 3000);
+    a->batch = wire_batch_new(a->o.crossing, (int)a->dir, a->epoch, (uint32_t)a->o.interval_ms);
+    a->aggr = aggr_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a,
+                       a->epoch ^ 0x5bd1e995u);
+    if (!a->base || !a->zctx || !a->outbox || !a->batch || !a->aggr)
+        return -1;
+    a->link = link_new(a->base, a->zctx, a->o.collector, a->outbox, a->epoch, s_on_progress, a);
+    if (!a->link || s_open_input(a) != 0)
+        return -1;
+    a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);
+    a->ev_sigint = evsignal_new(a->base, SIGINT, s_on_signal, a);
+    a->ev_sigterm = evsignal_new(a->base, SIGTERM, s_on_signal, a);
+    struct timeval tick = { 0, 200 * 1000 };
+    event_add(a->ev_tick, &tick);
+    event_add(a->ev_sigint, NULL);
+    event_add(a->ev_sigterm, NULL);
+    return 0;
+}
+
+static void s_teardown(agent_t *a)
+{
+    if (a->ev_tick)
+        event_free(a->ev_tick);
+    if (a->ev_sigint)
+        event_free(a->ev_sigint);
+    if (a->ev_sigterm)
+        event_free(a->ev_sigterm);
+    src_destroy(&a->source);
+    sim_destroy(&a->sim);
+    link_destroy(&a->link);
+    aggr_destroy(&a->aggr);
+    wire_batch_destroy(&a->batch);
+    outbox_destroy(&a->outbox);
+    if (a->zctx)
+        zmq_ctx_term(a->zctx);
+    if (a->base)
+        event_base_free(a->base);
+}
+
+int main(int argc, char **argv)
+{
+    agent_t a = { 0 };
+    a.o = (agent_opts_t){ .collector = "tcp://127.0.0.1:5555", .speed = 1.0, .interval_ms = 5000,
+                          .window = 32, .batch_max = 512, .max_gap_s = 3600,
+                          .sim_lanes = "passenger=8,commercial=3", .sim_load = 1.0,
+                          .log_level = "info" };
+    agent_opts_t *o = &a.o;
+    const conf_opt_t opts[] = {
+        { "crossing", CONF_STR, &o->crossing, "ID", "6-digit CBP port number, e.g. 250401 (required)" },
+        { "direction", CONF_STR, &o->direction, "DIR", "northbound|southbound (required)" },
+        { "collector", CONF_STR, &o->collector, "ENDPOINT", "collector's ZeroMQ endpoint [tcp://127.0.0.1:5555]" },
+        { "replay", CONF_STR, &o->replay, "FILE", "read sensor lines from FILE ('-' = stdin); exit 0 when all acknowledged" },
+        { "speed", CONF_DOUBLE, &o->speed, "X", "replay speed: 1 real time, 10 ten times faster, 0 as fast as possible [1]" },
+        { "listen", CONF_STR, &o->listen, "SPEC", "accept sensor lines on unix:PATH or tcp://127.0.0.1:PORT" },
+        { "simulate", CONF_FLAG, &o->simulate, NULL, "built-in simulated sensors (demo)" },
+        { "sim-lanes", CONF_STR, &o->sim_lanes, "SPEC", "simulated lanes per mode [passenger=8,commercial=3]" },
+        { "sim-load", CONF_DOUBLE, &o->sim_load, "X", "simulated demand relative to staffed capacity [1.0]" },
+        { "sim-seed", CONF_INT, &o->sim_seed, "N", "simulator seed [from crossing and direction]" },
+        { "interval", CONF_INT, &o->interval_ms, "MS", "aggregation interval in ms, whole seconds dividing a minute [5000]" },
+        { "window", CONF_INT, &o->window, "N", "batches in flight before waiting for acknowledgements [32]" },
+        { "batch-max", CONF_INT, &o->batch_max, "N", "samples per batch at most [512]" },
+        { "max-gap", CONF_INT, &o->max_gap_s, "S", "silence longer than this is an outage, not zero traffic [3600]" },
+        { "log-level", CONF_STR, &o->log_level, "LEVEL", "error|warn|info|debug [info]" },
+    };
+    int nopts = (int)(sizeof opts / sizeof opts[0]);
+    log_init("poe-agent", LOG_LVL_INFO);
+    int rc = conf_parse(opts, nopts, argc, argv, "poe-agent",
+                        "Reads one crossing direction's sensor events, aggregates them in event time "
+                        "and streams sequenced batches to a poenet collector.");
+    if (rc != 0) {
+        conf_free(opts, nopts);
+        return rc > 0 ? 0 : 2;
+    }
+    enum log_level lvl = LOG_LVL_INFO;
+    if (log_level_parse(o->log_level, &lvl) != 0)
+        log_warn("unknown --log-level '%s', using info", o->log_level);
+    log_init("poe-agent", lvl);
+    if (s_check_opts(&a) != 0) {
+        conf_free(opts, nopts);
+        return 2;
+    }
+    int exit_code = 0;
+    if (s_setup(&a) != 0) {
+        exit_code = 1;
+    } else {
+        log_info("agent %s %s (epoch %" PRIu64 ") -> %s", o->crossing, o->direction, a.epoch,
+                 o->collector);
+        event_base_dispatch(a.base);
+        if (o->replay && !(a.input_done && outbox_pending(a.outbox) == 0))
+            exit_code = 1; /* stopped before everything was acknowledged */
+    }
+    s_teardown(&a);
+    conf_free(opts, nopts);
+    return exit_code;
+}

@@ -1,0 +1,114 @@
+/* state — see state.h. */
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct state {
+    size_t n;
+    xstate_t *x;        /* registry order */
+    size_t *by_id;      /* indexes sorted by crossing id, for bsearch */
+    uint64_t version;
+};
+
+static const state_t *s_sort_ctx;
+
+static int s_cmp_idx(const void *a, const void *b)
+{
+    const xstate_t *xa = &s_sort_ctx->x[*(const size_t *)a];
+    const xstate_t *xb = &s_sort_ctx->x[*(const size_t *)b];
+    return strcmp(xa->reg->id, xb->reg->id);
+}
+
+state_t *state_new(const registry_t *reg)
+{
+    state_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->n = reg_count(reg);
+    self->x = calloc(self->n ? self->n : 1, sizeof *self->x);
+    self->by_id = calloc(self->n ? self->n : 1, sizeof *self->by_id);
+    if (!self->x || !self->by_id) {
+        state_destroy(&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        xstate_t *x = &self->x[i];
+        x->reg = reg_at(reg, i);
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++) {
+                enum tax_mode m;
+                enum tax_type t;
+                tax_queue_from_index(k, &m, &t);
+                est_init(&x->q[d][k].est, m, t);
+            }
+        self->by_id[i] = i;
+    }
+    s_sort_ctx = self;
+    qsort(self->by_id, self->n, sizeof *self->by_id, s_cmp_idx);
+    s_sort_ctx = NULL;
+    return self;
+}
+
+void state_destroy(state_t **self_p)
+{
+    state_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->x);
+    free(self->by_id);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t state_count(const state_t *self) { return self->n; }
+
+xstate_t *state_at(state_t *self, size_t i) { return i < self->n ? &self->x[i] : NULL; }
+
+xstate_t *state_find(state_t *self, const char *crossing)
+{
+    size_t lo = 0, hi = self->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        xstate_t *x = &self->x[self->by_id[mid]];
+        int c = strcmp(crossing, x->reg->id);
+        if (c == 0)
+            return x;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t *in,
+                int64_t t_end_ms, enum tax_mode mode, enum tax_type type, int64_t now_ms)
+{
+    qstate_t *q = &x->q[dir - 1][tax_queue_index(mode, type)];
+    if (q->seen && t_end_ms <= q->updated_ms)
+        return 0;
+    est_update(&q->est, in, &q->out);
+    q->seen = true;
+    q->updated_ms = t_end_ms;
+    q->received_ms = now_ms;
+    q->interval_ms = in->interval_ms;
+    q->lanes_open = in->lanes_open;
+    q->arrivals = in->arrivals;
+    q->departures = in->departures;
+    q->total_arrivals += in->arrivals;
+    q->total_departures += in->departures;
+    self->version++;
+    return 1;
+}
+
+uint64_t state_version(const state_t *self) { return self->version; }
+
+const char *qstate_status(const qstate_t *q, int64_t now_ms, int64_t stale_after_ms)
+{
+    if (!q->seen)
+        return "no_data";
+    if (now_ms - q->updated_ms > stale_after_ms)
+        return "stale";
+    return q->lanes_open > 0 ? "open" : "closed";
+}
