@@ -1,0 +1,299 @@
+/* feed — see feed.h. Every body is built as a jansson tree and dumped
+ * compact; a NULL anywhere in the tree (out of memory) makes the whole
+ * render return NULL rather than a partial document. */
+#include "feed.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+/* Real values are rounded to 3 decimals first; 15 significant digits then
+ * print them without binary noise (0.1 rather than 0.10000000000000001). */
+#define FEED_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+/* Anything beyond this is not a wait or a queue a crossing can have; it is
+ * shown as unknown rather than fed to llround, whose result would be
+ * unspecified. */
+#define FEED_MAX_PLAUSIBLE 1e9
+
+/* Integers within this magnitude convert exactly between double and JSON. */
+#define FEED_MAX_EXACT 9007199254740992.0 /* 2^53 */
+
+static const char *const s_history_columns[FEED_HISTORY_NCOLS] = {
+    "time", "wait_s", "arrivals", "departures", "lanes_open", "queue"
+};
+
+static char *s_dump(json_t *root)
+{
+    if (!root)
+        return NULL;
+    char *out = json_dumps(root, FEED_DUMP_FLAGS);
+    json_decref(root);
+    return out;
+}
+
+static json_t *s_opt_int(bool have, json_int_t v)
+{
+    return have ? json_integer(v) : json_null();
+}
+
+static bool s_plausible(double v)
+{
+    return isfinite(v) && v >= 0.0 && v <= FEED_MAX_PLAUSIBLE;
+}
+
+static json_t *s_iso_time(int64_t epoch_s)
+{
+    char buf[32];
+    return json_string(tu_iso8601(epoch_s, buf, sizeof buf));
+}
+
+/* Milliseconds to whole seconds, rounding down also before 1970 so a
+ * timestamp never moves forward. */
+static int64_t s_ms_to_s(int64_t ms)
+{
+    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+static const char *s_border_name(enum tax_border b)
+{
+    return b == TAX_BORDER_CA ? "CA" : b == TAX_BORDER_MX ? "MX" : "?";
+}
+
+/* A number in a history row: null when unknown, an integer when whole
+ * after rounding to 3 decimals (counts stay counts), else a real. */
+static json_t *s_history_value(double v)
+{
+    if (!isfinite(v))
+        return json_null();
+    double r = round(v * 1000.0) / 1000.0;
+    if (r == trunc(r) && fabs(r) < FEED_MAX_EXACT)
+        return json_integer((json_int_t)r);
+    return json_real(r);
+}
+
+/* ---- /v1/crossings ------------------------------------------------------ */
+
+/* Rank of a queue status when summarising a direction: the best one wins,
+ * fresh facts ("closed") over old ones ("stale") over none. */
+static int s_status_rank(const char *status)
+{
+    if (strcmp(status, "open") == 0)
+        return 3;
+    if (strcmp(status, "closed") == 0)
+        return 2;
+    if (strcmp(status, "stale") == 0)
+        return 1;
+    return 0;
+}
+
+static const char *s_rank_status(int rank)
+{
+    static const char *const names[] = { "no_data", "stale", "closed", "open" };
+    return names[rank];
+}
+
+/* Fields that describe the current interval are shown only while the data
+ * is fresh; "updated" always says how old the last data is. */
+static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
+                            int max_lanes, const char *status)
+{
+    bool open = strcmp(status, "open") == 0;
+    bool fresh = open || strcmp(status, "closed") == 0;
+    bool has_wait = open && q->out.has_wait && s_plausible(q->out.wait_s);
+    bool has_queue = fresh && s_plausible(q->out.queue);
+    double wait = has_wait ? q->out.wait_s : 0.0;
+
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+                     "mode", tax_mode_name(m),
+                     "lane", tax_type_name(t),
+                     "status", status,
+                     "wait_s", s_opt_int(has_wait, llround(wait)),
+                     "wait_min", s_opt_int(has_wait, llround(wait / 60.0)),
+                     "lanes_open", s_opt_int(fresh, q->lanes_open),
+                     "max_lanes", max_lanes,
+                     "queue", s_opt_int(has_queue, has_queue ? llround(q->out.queue) : 0),
+                     "arrivals", s_opt_int(fresh, q->arrivals),
+                     "departures", s_opt_int(fresh, q->departures),
+                     "interval_s", s_opt_int(fresh, q->interval_ms / 1000),
+                     "updated", q->seen ? s_iso_time(s_ms_to_s(q->updated_ms)) : json_null());
+}
+
+/* A queue is listed when it has ever had data, and the standard lane of
+ * every mode the crossing has lanes for is listed always, so a crossing
+ * with no data still shows what it serves. */
+static bool s_queue_listed(const xstate_t *x, const qstate_t *q, enum tax_mode m,
+                           enum tax_type t)
+{
+    return q->seen || (t == TAX_STANDARD && x->reg->max_lanes[m] > 0);
+}
+
+static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_ms,
+                                int64_t stale_after_ms)
+{
+    json_t *queues = json_array();
+    if (!queues)
+        return NULL;
+    int best = 0;
+    for (int k = 0; k < TAX_NQUEUES; k++) {
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(k, &m, &t);
+        const qstate_t *q = &x->q[d - 1][k];
+        if (!s_queue_listed(x, q, m, t))
+            continue;
+        const char *status = qstate_status(q, now_ms, stale_after_ms);
+        int rank = s_status_rank(status);
+        if (rank > best)
+            best = rank;
+        if (json_array_append_new(queues, s_queue_json(q, m, t, x->reg->max_lanes[m], status))) {
+            json_decref(queues);
+            return NULL;
+        }
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}",
+                     "direction", tax_dir_name(d),
+                     "into", tax_dir_into(x->reg->border, d),
+                     "status", s_rank_status(best),
+                     "queues", queues);
+}
+
+static json_t *s_crossing_json(const xstate_t *x, int64_t now_ms, int64_t stale_after_ms)
+{
+    const reg_crossing_t *r = x->reg;
+    json_t *dirs = json_array();
+    if (!dirs)
+        return NULL;
+    for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++) {
+        json_t *dj = s_direction_json(x, (enum tax_dir)d, now_ms, stale_after_ms);
+        if (json_array_append_new(dirs, dj)) {
+            json_decref(dirs);
+            return NULL;
+        }
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+                     "id", r->id,
+                     "name", r->name,
+                     "port_name", r->port_name,
+                     "crossing_name", r->crossing_name,
+                     "border", s_border_name(r->border),
+                     "us_tz", r->us_tz,
+                     "other_name", r->other_name,
+                     "other_tz", r->other_tz,
+                     "directions", dirs);
+}
+
+char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
+                          const char *only_id)
+{
+    xstate_t *only = NULL;
+    if (only_id && !(only = state_find(st, only_id)))
+        return NULL;
+    json_t *list = json_array();
+    if (!list)
+        return NULL;
+    size_t n = only ? 1 : state_count(st);
+    for (size_t i = 0; i < n; i++) {
+        const xstate_t *x = only ? only : state_at(st, i);
+        if (json_array_append_new(list, s_crossing_json(x, now_ms, stale_after_ms))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return s_dump(json_pack("{s:o, s:o}",
+                            "generated", s_iso_time(s_ms_to_s(now_ms)),
+                            "crossings", list));
+}
+
+/* ---- /v1/history -------------------------------------------------------- */
+
+static json_t *s_history_row(const arch_series_t *s, size_t i)
+{
+    json_t *row = json_array();
+    if (!row)
+        return NULL;
+    int64_t t = s->start + (int64_t)(i + 1) * s->step;
+    int bad = json_array_append_new(row, json_integer(t));
+    for (int c = 0; c < ARCH_NCOLS && !bad; c++)
+        bad = json_array_append_new(row, s_history_value(s->values[i * ARCH_NCOLS + c]));
+    if (bad) {
+        json_decref(row);
+        return NULL;
+    }
+    return row;
+}
+
+char *feed_history_json(const arch_series_t *s)
+{
+    json_t *cols = json_array();
+    json_t *rows = json_array();
+    int bad = !cols || !rows;
+    for (int c = 0; c < FEED_HISTORY_NCOLS && !bad; c++)
+        bad = json_array_append_new(cols, json_string(s_history_columns[c]));
+    for (size_t i = 0; i < s->nrows && !bad; i++)
+        bad = json_array_append_new(rows, s_history_row(s, i));
+    if (bad) {
+        json_decref(cols);
+        json_decref(rows);
+        return NULL;
+    }
+    return s_dump(json_pack("{s:I, s:o, s:o}", "step", (json_int_t)s->step,
+                            "columns", cols, "rows", rows));
+}
+
+/* ---- /health ------------------------------------------------------------ */
+
+static json_t *s_rejected_json(const stats_t *stats)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    for (int r = 0; r < REJ_MAX; r++) {
+        if (json_object_set_new(o, stats_reject_name((enum stats_reject)r),
+                                json_integer((json_int_t)stats->rejected[r]))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+char *feed_health_json(const stats_t *stats, bool archive_connected, int64_t now_ms)
+{
+    int64_t up_ms = now_ms - stats->started_ms;
+    return s_dump(json_pack(
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+        "status", archive_connected ? "ok" : "degraded",
+        "archive", archive_connected ? "connected" : "disconnected",
+        "uptime_s", (json_int_t)(up_ms > 0 ? up_ms / 1000 : 0),
+        "frames_in", (json_int_t)stats->frames_in,
+        "batches_accepted", (json_int_t)stats->batches_accepted,
+        "batches_duplicate", (json_int_t)stats->batches_duplicate,
+        "samples_accepted", (json_int_t)stats->samples_accepted,
+        "samples_already_archived", (json_int_t)stats->samples_already_archived,
+        "heartbeats_in", (json_int_t)stats->heartbeats_in,
+        "agent_bad_lines", (json_int_t)stats->agent_bad_lines,
+        "rejected", s_rejected_json(stats)));
+}
+
+/* Reasons may quote a client's bytes (a parameter name); keeping them to
+ * printable ASCII means the error body itself can never fail to encode. */
+static void s_sanitize(const char *in, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+    }
+    out[i] = '\0';
+}
+
+char *feed_error_json(int status, const char *reason)
+{
+    char clean[256];
+    s_sanitize(reason ? reason : "", clean, sizeof clean);
+    return s_dump(json_pack("{s:s, s:i}", "error", clean, "status", status));
+}

@@ -1,0 +1,44 @@
+/* feed — the JSON bodies of the native /v1 API and /health (docs/feed.md).
+ *
+ * Owns the wire shape of what the HTTP server returns: pure functions from
+ * collector state, archive series and counters to malloc'ed compact JSON
+ * strings (jansson), so the schema is tested without sockets. Owns the rule
+ * that a queue without fresh data never shows a wait: a stale or missing
+ * direction must not read as "no delay". */
+#ifndef POE_FEED_H
+#define POE_FEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "state.h"
+#include "stats.h"
+
+/* Column names of a history row, in order: "time" then the ARCH_NCOLS
+ * archive columns. */
+#define FEED_HISTORY_NCOLS (1 + ARCH_NCOLS)
+
+/* The live view of every crossing (only_id NULL) or of one crossing, at
+ * wall time now_ms; a queue whose newest data is older than stale_after_ms
+ * (event time) is "stale". Returns a malloc'ed JSON string (free()), or
+ * NULL when only_id is not a known crossing or memory ran out. */
+char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
+                          const char *only_id);
+
+/* One queue's archived series as {"step","columns","rows"}; NAN values
+ * become null. Returns a malloc'ed JSON string, NULL only when memory ran
+ * out. s->values may be NULL when s->nrows is 0. */
+char *feed_history_json(const arch_series_t *s);
+
+/* The collector's health and counters at wall time now_ms. "status" is
+ * "degraded" while the archive is disconnected. Returns a malloc'ed JSON
+ * string, NULL only when memory ran out. */
+char *feed_health_json(const stats_t *stats, bool archive_connected, int64_t now_ms);
+
+/* A JSON error body {"error":reason,"status":status}; bytes of reason that
+ * are not printable ASCII become '?' and it is cut at 255 bytes. Returns a
+ * malloc'ed JSON string, NULL only when memory ran out. */
+char *feed_error_json(int status, const char *reason);
+
+#endif

@@ -1,0 +1,67 @@
+/* route — the pure request-parsing half of the HTTP server: which route a
+ * path names, the /v1/history query, entity tags and the listen address.
+ *
+ * Owns the API's input rules (what a parameter may hold, its default, the
+ * limits on a history span) and the wording of every 400 reason, so they
+ * are unit-tested without sockets; http.c only dispatches on the results. */
+#ifndef POE_ROUTE_H
+#define POE_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "taxonomy.h"
+
+enum route_kind {
+    ROUTE_NONE = 0,     /* no such path: 404 */
+    ROUTE_HEALTH,       /* /health */
+    ROUTE_CROSSINGS,    /* /v1/crossings */
+    ROUTE_CROSSING,     /* /v1/crossings/{id} */
+    ROUTE_HISTORY       /* /v1/history */
+};
+
+/* Longest {id} segment route_match copies, with its NUL. */
+#define ROUTE_ID_MAX 16
+
+/* History query defaults and limits. */
+#define ROUTE_DEFAULT_SPAN_S 3600
+#define ROUTE_DEFAULT_STEP_S 60
+#define ROUTE_MAX_STEP_S 86400
+#define ROUTE_MAX_SPAN_S (400 * 86400)
+#define ROUTE_MAX_TIME_S 253402300799LL   /* 9999-12-31T23:59:59Z */
+
+/* Which route the (undecoded) path of a request names. For ROUTE_CROSSING
+ * the {id} segment is copied into id (idlen >= ROUTE_ID_MAX); a segment
+ * that is empty, longer than that or followed by more path is ROUTE_NONE. */
+enum route_kind route_match(const char *path, char *id, size_t idlen);
+
+typedef struct {
+    char crossing[7];
+    enum tax_dir dir;
+    enum tax_mode mode;
+    enum tax_type type;
+    int64_t from, to, step;   /* Unix seconds; the series covers (from, to] */
+} route_history_t;
+
+/* Parse the query string of /v1/history (NULL or "" when there is none):
+ * crossing, direction and mode are required; lane defaults to standard, to
+ * to now_s, from to to - ROUTE_DEFAULT_SPAN_S, step to ROUTE_DEFAULT_STEP_S.
+ * Checks syntax and limits only, not that the crossing exists. Returns 0,
+ * or -1 with a reason for a 400 in why. */
+int route_parse_history(const char *query, int64_t now_s, route_history_t *out,
+                        char *why, size_t whylen);
+
+/* The entity tag of a rendered view: "\"<version>-<second>\"" into buf
+ * (>= 48 bytes). Returns buf. */
+char *route_etag(uint64_t version, int64_t second, char *buf, size_t len);
+
+/* True when an If-None-Match header value (NULL when absent) names etag:
+ * "*", or any tag of its comma-separated list, weak (W/) or strong. */
+bool route_etag_matches(const char *if_none_match, const char *etag);
+
+/* Split "A.B.C.D:PORT" into a dotted IPv4 address (addrlen >= 16) and a
+ * port (0 = any free port). Returns 0, or -1 when malformed. */
+int route_parse_listen(const char *addr_port, char *addr, size_t addrlen, uint16_t *port);
+
+#endif

@@ -1,0 +1,25 @@
+/* stats — see stats.h. Owns the stable names of the rejection reasons, which
+ * appear as keys in /health and in logs; renaming one breaks dashboards. */
+#include "stats.h"
+
+static const char *const s_reject_names[REJ_MAX] = {
+    [REJ_DECODE] = "decode",
+    [REJ_NOT_BATCH] = "not_batch",
+    [REJ_UNKNOWN_CROSSING] = "unknown_crossing",
+    [REJ_BAD_INTERVAL] = "bad_interval",
+    [REJ_FUTURE] = "future",
+    [REJ_MISALIGNED] = "misaligned",
+    [REJ_IMPOSSIBLE] = "impossible",
+    [REJ_LANES] = "lanes",
+    [REJ_STALE_EPOCH] = "stale_epoch",
+    [REJ_GAP] = "gap",
+    [REJ_ARCHIVE] = "archive",
+};
+
+/* The name of a rejection reason; "?" for a value outside the enum. */
+const char *stats_reject_name(enum stats_reject r)
+{
+    if ((int)r < 0 || r >= REJ_MAX || !s_reject_names[r])
+        return "?";
+    return s_reject_names[r];
+}
