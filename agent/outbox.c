@@ -4,12 +4,15 @@
 
 #include <stdlib.h>
 
+#define OUTBOX_RESEND_PACE_MS 500
+
 struct outbox {
     outbox_msg_t *ring;
     size_t cap, head, count, inflight;
     size_t window;
     int64_t resend_after_ms;
     int64_t progress_ms;     /* last ack that freed something, or first send */
+    int64_t rewound_ms;      /* last go-back; asked-for resends are paced by it */
     uint64_t next_seq;
     uint64_t acked_seq;
     uint64_t sent_max;       /* highest seq ever sent: later sends are resends */
@@ -113,8 +116,12 @@ size_t outbox_ack(outbox_t *self, uint64_t acked_seq, bool resend, int64_t now_m
         self->acked_seq = acked_seq;
     if (freed)
         self->progress_ms = now_ms;
-    if (resend)
+    /* Every batch behind a gap draws its own resend request: honour one per
+     * pacing period, or a burst of requests becomes a resend storm. */
+    if (resend && self->inflight > 0 && now_ms - self->rewound_ms >= OUTBOX_RESEND_PACE_MS) {
         outbox_rewind(self);
+        self->rewound_ms = now_ms;
+    }
     return freed;
 }
 
@@ -124,6 +131,7 @@ bool outbox_tick(outbox_t *self, int64_t now_ms)
         return false;
     outbox_rewind(self);
     self->progress_ms = now_ms;
+    self->rewound_ms = now_ms;
     return true;
 }
 

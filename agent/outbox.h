@@ -38,7 +38,8 @@ const outbox_msg_t *outbox_peek(const outbox_t *self);
 void outbox_sent(outbox_t *self, int64_t now_ms);
 
 /* A cumulative acknowledgement. Frees batches <= acked_seq; with resend,
- * rewinds to the first unacknowledged one. Returns how many were freed. */
+ * rewinds to the first unacknowledged one, at most once per 500 ms (every
+ * batch behind a gap asks). Returns how many were freed. */
 size_t outbox_ack(outbox_t *self, uint64_t acked_seq, bool resend, int64_t now_ms);
 
 /* Rewind when nothing was acknowledged for resend_after_ms while batches

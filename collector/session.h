@@ -28,6 +28,7 @@ typedef struct {
     int64_t last_seen_ms;   /* wall clock of the last frame */
     int64_t newest_ms;      /* newest sample time archived */
     uint64_t batches, duplicates, gaps;
+    uint64_t bad_lines;     /* sensor lines the agent reported rejecting */
 } sess_t;
 
 typedef struct sess_table sess_table_t;

@@ -82,10 +82,8 @@ xstate_t *state_find(state_t *self, const char *crossing)
     return NULL;
 }
 
-int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t *in,
-                int64_t t_end_ms, enum tax_mode mode, enum tax_type type, int64_t now_ms)
+int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t now_ms)
 {
-    qstate_t *q = &x->q[dir - 1][tax_queue_index(mode, type)];
     if (q->seen && t_end_ms <= q->updated_ms)
         return 0;
     est_update(&q->est, in, &q->out);
@@ -98,8 +96,22 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t 
     q->departures = in->departures;
     q->total_arrivals += in->arrivals;
     q->total_departures += in->departures;
-    self->version++;
     return 1;
+}
+
+void state_commit(state_t *self, qstate_t *dst, const qstate_t *src)
+{
+    *dst = *src;
+    self->version++;
+}
+
+int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t *in,
+                int64_t t_end_ms, enum tax_mode mode, enum tax_type type, int64_t now_ms)
+{
+    qstate_t *q = &x->q[dir - 1][tax_queue_index(mode, type)];
+    int rc = qstate_apply(q, in, t_end_ms, now_ms);
+    self->version += (uint64_t)rc;
+    return rc;
 }
 
 uint64_t state_version(const state_t *self) { return self->version; }

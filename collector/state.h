@@ -47,6 +47,13 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir,
                 const est_input_t *in, int64_t t_end_ms,
                 enum tax_mode mode, enum tax_type type, int64_t now_ms);
 
+/* Apply one interval to a queue state (e.g. a shadow copy). Returns 1 when
+ * applied, 0 when at or before its last applied time. */
+int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t now_ms);
+
+/* Replace a queue's state with an updated copy and bump the version. */
+void state_commit(state_t *self, qstate_t *dst, const qstate_t *src);
+
 /* Bumped on every applied sample: views cache rendered bodies per version. */
 uint64_t state_version(const state_t *self);
 

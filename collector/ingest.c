@@ -1,0 +1,300 @@
+/* ingest — see ingest.h. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "validate.h"
+#include "wire.h"
+
+/* Frames handled per wake-up before yielding to HTTP and timers. */
+#define INGEST_BURST 256
+
+struct ingest {
+    void *sock;
+    struct event *ev_read;
+    ingest_ctx_t ctx;
+    sess_table_t *sessions;
+    /* Shadow queue states of the batch being handled (one crossing
+     * direction per batch), committed only once rrdcached accepted it. */
+    qstate_t shadow[TAX_NQUEUES];
+    bool touched[TAX_NQUEUES];
+};
+
+static void s_reject(ingest_t *self, enum stats_reject code, const char *who, const char *why)
+{
+    self->ctx.stats->rejected[code]++;
+    log_warn("%s: rejected (%s): %s", who, stats_reject_name(code), why);
+}
+
+static qstate_t *s_shadow(ingest_t *self, xstate_t *x, enum tax_dir dir, int k)
+{
+    if (!self->touched[k]) {
+        self->shadow[k] = x->q[dir - 1][k];
+        self->touched[k] = true;
+    }
+    return &self->shadow[k];
+}
+
+/* Estimate and stage one queue sample. Returns 1 staged, 0 skipped (already
+ * applied/archived), -1 archive unreachable. */
+static int s_stage_queue(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
+                         const Poenet__QueueSample *q, int64_t now_ms)
+{
+    enum tax_mode m = (enum tax_mode)q->mode;
+    enum tax_type t = (enum tax_type)q->type;
+    qstate_t *sh = s_shadow(self, x, (enum tax_dir)b->direction, tax_queue_index(m, t));
+    est_input_t in = { .interval_ms = b->interval_ms, .arrivals = q->arrivals,
+                       .departures = q->departures, .lanes_open = q->lanes_open,
+                       .has_queue_len = q->has_queue_len, .queue_len = q->queue_len };
+    if (qstate_apply(sh, &in, (int64_t)q->t_end_ms, now_ms) == 0)
+        return 0;
+    arch_queue_row_t row = { .t_s = (int64_t)(q->t_end_ms / 1000),
+                             .interval_s = b->interval_ms / 1000, .arrivals = q->arrivals,
+                             .departures = q->departures, .lanes_open = q->lanes_open,
+                             .queue = sh->out.queue,
+                             .wait_s = sh->out.has_wait ? sh->out.wait_s : NAN };
+    return arch_add_queue(self->ctx.archive, b->crossing, (enum tax_dir)b->direction, m, t, &row);
+}
+
+static int s_stage_lane(ingest_t *self, const Poenet__Batch *b, const Poenet__LaneSample *l)
+{
+    arch_lane_row_t row = { .t_s = (int64_t)(l->t_end_ms / 1000),
+                            .interval_s = b->interval_ms / 1000, .departures = l->departures,
+                            .open = l->open };
+    return arch_add_lane(self->ctx.archive, b->crossing, (enum tax_dir)b->direction, l->lane_id,
+                         &row);
+}
+
+/* Validate and stage every sample; returns samples staged, -1 when the
+ * archive could not be reached. */
+static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, const char *who,
+                          int64_t now_ms)
+{
+    val_ctx_t vctx = { .now_ms = now_ms, .max_skew_ms = self->ctx.max_skew_ms };
+    char why[200];
+    enum stats_reject code;
+    long staged = 0;
+    memset(self->touched, 0, sizeof self->touched);
+    for (size_t i = 0; i < b->n_queues; i++) {
+        if (val_queue_sample(&vctx, b, x->reg, b->queues[i], why, sizeof why, &code) != 0) {
+            s_reject(self, code, who, why);
+            continue;
+        }
+        int rc = s_stage_queue(self, x, b, b->queues[i], now_ms);
+        if (rc < 0)
+            return -1;
+        staged += rc;
+        self->ctx.stats->samples_already_archived += rc == 0;
+    }
+    for (size_t i = 0; i < b->n_lanes; i++) {
+        if (val_lane_sample(&vctx, b, x->reg, b->lanes[i], why, sizeof why, &code) != 0) {
+            s_reject(self, code, who, why);
+            continue;
+        }
+        int rc = s_stage_lane(self, b, b->lanes[i]);
+        if (rc < 0)
+            return -1;
+        staged += rc;
+        self->ctx.stats->samples_already_archived += rc == 0;
+    }
+    return staged;
+}
+
+static void s_commit_state(ingest_t *self, xstate_t *x, enum tax_dir dir)
+{
+    for (int k = 0; k < TAX_NQUEUES; k++)
+        if (self->touched[k])
+            state_commit(self->ctx.state, &x->q[dir - 1][k], &self->shadow[k]);
+}
+
+static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t now_ms,
+                               size_t *reply_len)
+{
+    char who[48], why[200];
+    snprintf(who, sizeof who, "agent %s/%s", b->crossing,
+             tax_dir_name((enum tax_dir)b->direction));
+    xstate_t *x = state_find(self->ctx.state, b->crossing);
+    enum stats_reject code;
+    if (val_batch(b, x ? x->reg : NULL, why, sizeof why, &code) != 0) {
+        s_reject(self, code, who, why);
+        return wire_pack_ack(b->epoch, 0, false, why, reply_len);
+    }
+    sess_t *s = sess_get(self->sessions, b->crossing, (enum tax_dir)b->direction);
+    if (!s)
+        return NULL;
+    s->last_seen_ms = now_ms;
+    switch (sess_judge(s, b->epoch, b->seq)) {
+    case SESS_STALE_EPOCH:
+        s_reject(self, REJ_STALE_EPOCH, who, "batch from a replaced agent session");
+        return NULL;
+    case SESS_DUPLICATE:
+        self->ctx.stats->batches_duplicate++;
+        return wire_pack_ack(s->epoch, s->acked_seq, false, NULL, reply_len);
+    case SESS_GAP:
+        self->ctx.stats->rejected[REJ_GAP]++;
+        log_info("%s: seq %" PRIu64 " after %" PRIu64 ": asking for a resend", who, b->seq,
+                 s->acked_seq);
+        return wire_pack_ack(s->epoch, s->acked_seq, true, NULL, reply_len);
+    case SESS_ACCEPT:
+        break;
+    }
+    long staged = s_stage_batch(self, x, b, who, now_ms);
+    if (staged < 0 || arch_commit(self->ctx.archive, why, sizeof why) != 0) {
+        if (staged < 0) {
+            arch_abort(self->ctx.archive);
+            snprintf(why, sizeof why, "archive unreachable");
+        }
+        s_reject(self, REJ_ARCHIVE, who, why);
+        return wire_pack_ack(s->epoch, s->acked_seq, false, "archive unavailable, will retry",
+                             reply_len);
+    }
+    s_commit_state(self, x, (enum tax_dir)b->direction);
+    sess_commit(s, b->seq);
+    if (b->has_bad_lines)
+        s->bad_lines = b->bad_lines;
+    self->ctx.stats->batches_accepted++;
+    self->ctx.stats->samples_accepted += (uint64_t)staged;
+    return wire_pack_ack(s->epoch, s->acked_seq, false, NULL, reply_len);
+}
+
+uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
+                             size_t *reply_len)
+{
+    self->ctx.stats->frames_in++;
+    char why[200];
+    Poenet__Envelope *env;
+    if (wire_decode(data, len, &env, why, sizeof why) != 0) {
+        s_reject(self, REJ_DECODE, "frame", why);
+        return NULL;
+    }
+    uint8_t *reply = NULL;
+    switch (env->body_case) {
+    case POENET__ENVELOPE__BODY_BATCH:
+        reply = s_handle_batch(self, env->batch, now_ms, reply_len);
+        break;
+    case POENET__ENVELOPE__BODY_HEARTBEAT:
+        self->ctx.stats->heartbeats_in++;
+        reply = wire_pack_heartbeat(env->heartbeat->epoch, (uint64_t)now_ms, reply_len);
+        break;
+    default:
+        s_reject(self, REJ_NOT_BATCH, "frame", "agents send batches and heartbeats only");
+        break;
+    }
+    wire_free(&env);
+    return reply;
+}
+
+/* Read one message: [routing id][payload]. Anything else is drained and
+ * counted as a bad frame. Returns -1 when there is nothing more to read. */
+static int s_recv_one(ingest_t *self)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    if (zmq_msg_recv(&id, self->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        return -1;
+    }
+    zmq_msg_init(&body);
+    bool ok = zmq_msg_more(&id) && zmq_msg_recv(&body, self->sock, 0) >= 0;
+    bool extra = ok && zmq_msg_more(&body);
+    while (extra) { /* drain the rest of a multipart message */
+        zmq_msg_t junk;
+        zmq_msg_init(&junk);
+        zmq_msg_recv(&junk, self->sock, 0);
+        extra = zmq_msg_more(&junk);
+        zmq_msg_close(&junk);
+        ok = false;
+    }
+    if (!ok) {
+        self->ctx.stats->frames_in++;
+        s_reject(self, REJ_DECODE, "frame", "not a single-part message");
+    } else {
+        size_t rlen = 0;
+        uint8_t *reply = ingest_handle_frame(self, zmq_msg_data(&body), zmq_msg_size(&body),
+                                             tu_now_ms(), &rlen);
+        if (reply) {
+            /* ROUTER drops replies to vanished peers: the agent resends. */
+            zmq_send(self->sock, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(self->sock, reply, rlen, ZMQ_DONTWAIT);
+            free(reply);
+        }
+    }
+    zmq_msg_close(&body);
+    zmq_msg_close(&id);
+    return 0;
+}
+
+static void s_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ingest_t *self = arg;
+    int n = 0;
+    while (n < INGEST_BURST && s_recv_one(self) == 0)
+        n++;
+    if (n == INGEST_BURST)
+        event_active(self->ev_read, EV_READ, 0); /* more may wait: come back after others run */
+}
+
+ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
+                     const ingest_ctx_t *ctx)
+{
+    ingest_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->ctx = *ctx;
+    self->sessions = sess_table_new();
+    self->sock = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!self->sessions || !self->sock)
+        goto fail;
+    int linger = 1000, hwm = 10000;
+    int64_t maxmsg = WIRE_MAX_FRAME;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_bind(self->sock, endpoint) != 0) {
+        log_error("cannot bind %s for agents: %s", endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    int fd;
+    size_t fdlen = sizeof fd;
+    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
+    self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
+    if (!self->ev_read)
+        goto fail;
+    event_add(self->ev_read, NULL);
+    /* ZMQ_FD is edge-triggered: frames that arrived before we watched it
+     * would never wake us. */
+    event_active(self->ev_read, EV_READ, 0);
+    log_info("listening for agents on %s", endpoint);
+    return self;
+fail:
+    ingest_destroy(&self);
+    return NULL;
+}
+
+void ingest_destroy(ingest_t **self_p)
+{
+    ingest_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->ev_read)
+        event_free(self->ev_read);
+    if (self->sock)
+        zmq_close(self->sock);
+    sess_table_destroy(&self->sessions);
+    free(self);
+    *self_p = NULL;
+}
+
+const sess_table_t *ingest_sessions(const ingest_t *self) { return self->sessions; }

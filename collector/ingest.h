@@ -1,0 +1,48 @@
+/* ingest — the collector's agent-facing side: the ROUTER socket, and what
+ * happens to each frame that arrives on it.
+ *
+ * A frame is decoded (wire), its agent's session judged (session), every
+ * sample validated (validate) — a bad sample is logged, counted and dropped,
+ * the rest of its batch still counts — then estimated against a shadow copy
+ * of the queue state, staged in the archive and sent to rrdcached in one
+ * BATCH. Only when rrdcached accepted it is the shadow state committed and
+ * the batch acknowledged; otherwise the agent resends and nothing counts
+ * twice. Runs on the collector's one event loop; the socket is never
+ * touched from another thread. */
+#ifndef POE_INGEST_H
+#define POE_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "registry.h"
+#include "session.h"
+#include "state.h"
+#include "stats.h"
+
+struct event_base;
+
+typedef struct {
+    state_t *state;
+    archive_t *archive;
+    const registry_t *registry;
+    stats_t *stats;
+    int64_t max_skew_ms;
+} ingest_ctx_t;
+
+typedef struct ingest ingest_t;
+
+/* Bind endpoint (e.g. "tcp://127.0.0.1:5555"). NULL on failure (logged). */
+ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
+                     const ingest_ctx_t *ctx);
+void ingest_destroy(ingest_t **self_p);
+
+/* Handle one frame from an agent and return the reply to send back (NULL
+ * when there is none), malloc'ed. Exposed for tests: no socket involved. */
+uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
+                             size_t *reply_len);
+
+const sess_table_t *ingest_sessions(const ingest_t *self);
+
+#endif

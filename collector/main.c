@@ -1,0 +1,175 @@
+/* poe-collector — a region's collector.
+ *
+ * One thread, one libevent loop: the agents' ROUTER socket (ingest), the
+ * HTTP feed (http), a status timer and signal handlers. The archive is
+ * written through rrdcached, which the collector connects to; the registry
+ * names the crossings it accepts. */
+#include <event2/event.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "archive.h"
+#include "conf.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "registry.h"
+#include "state.h"
+#include "stats.h"
+#include "timeutil.h"
+
+#define COLLECTOR_STATUS_EVERY_S 60
+
+typedef struct {
+    char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level;
+    long stale_after_s, max_skew_s;
+} coll_opts_t;
+
+typedef struct {
+    coll_opts_t o;
+    struct event_base *base;
+    void *zctx;
+    registry_t *registry;
+    state_t *state;
+    archive_t *archive;
+    ingest_t *ingest;
+    http_server_t *http;
+    stats_t stats;
+    struct event *ev_status, *ev_sigint, *ev_sigterm;
+} collector_t;
+
+static void s_on_status(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    collector_t *c = arg;
+    uint64_t rejected = 0;
+    for (int i = 0; i < REJ_MAX; i++)
+        rejected += c->stats.rejected[i];
+    log_info("%" PRIu64 " batches accepted, %" PRIu64 " duplicates, %" PRIu64
+             " samples archived, %" PRIu64 " rejections, %zu agents, archive %s",
+             c->stats.batches_accepted, c->stats.batches_duplicate, c->stats.samples_accepted,
+             rejected, sess_count(ingest_sessions(c->ingest)),
+             arch_connected(c->archive) ? "connected" : "DISCONNECTED");
+}
+
+static void s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    collector_t *c = arg;
+    log_info("signal %d: stopping", (int)sig);
+    event_base_loopexit(c->base, NULL);
+}
+
+static int s_setup(collector_t *c)
+{
+    enum arch_profile profile = ARCH_FULL;
+    if (strcmp(c->o.rra_profile, "compact") == 0)
+        profile = ARCH_COMPACT;
+    else if (strcmp(c->o.rra_profile, "full") != 0) {
+        log_error("--rra-profile wants full or compact");
+        return -1;
+    }
+    int nbad = 0;
+    c->registry = reg_load(c->o.registry, &nbad);
+    if (!c->registry)
+        return -1;
+    log_info("registry %s: %zu crossings, %d entries rejected", c->o.registry,
+             reg_count(c->registry), nbad);
+    c->state = state_new(c->registry);
+    c->archive = arch_new(c->o.rrdcached, c->o.archive, profile);
+    c->base = event_base_new();
+    c->zctx = zmq_ctx_new();
+    if (!c->state || !c->archive || !c->base || !c->zctx)
+        return -1;
+    c->stats.started_ms = tu_now_ms();
+    ingest_ctx_t ictx = { .state = c->state, .archive = c->archive, .registry = c->registry,
+                          .stats = &c->stats, .max_skew_ms = c->o.max_skew_s * 1000 };
+    c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
+    http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
+                        .stats = &c->stats, .stale_after_ms = c->o.stale_after_s * 1000 };
+    if (!c->ingest)
+        return -1;
+    c->http = http_new(c->base, c->o.http, &hctx);
+    if (!c->http)
+        return -1;
+    c->ev_status = event_new(c->base, -1, EV_PERSIST, s_on_status, c);
+    c->ev_sigint = evsignal_new(c->base, SIGINT, s_on_signal, c);
+    c->ev_sigterm = evsignal_new(c->base, SIGTERM, s_on_signal, c);
+    struct timeval every = { COLLECTOR_STATUS_EVERY_S, 0 };
+    event_add(c->ev_status, &every);
+    event_add(c->ev_sigint, NULL);
+    event_add(c->ev_sigterm, NULL);
+    return 0;
+}
+
+static void s_teardown(collector_t *c)
+{
+    if (c->ev_status)
+        event_free(c->ev_status);
+    if (c->ev_sigint)
+        event_free(c->ev_sigint);
+    if (c->ev_sigterm)
+        event_free(c->ev_sigterm);
+    http_destroy(&c->http);
+    ingest_destroy(&c->ingest);
+    if (c->zctx)
+        zmq_ctx_term(c->zctx);
+    arch_destroy(&c->archive);
+    state_destroy(&c->state);
+    reg_destroy(&c->registry);
+    if (c->base)
+        event_base_free(c->base);
+}
+
+int main(int argc, char **argv)
+{
+    collector_t c;
+    memset(&c, 0, sizeof c);
+    coll_opts_t *o = &c.o;
+    *o = (coll_opts_t){ .listen = "tcp://127.0.0.1:5555", .http = "127.0.0.1:8080",
+                        .rrdcached = "unix:/run/poenet/rrdcached.sock",
+                        .archive = "/var/lib/poenet/archive",
+                        .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
+                        .log_level = "info", .stale_after_s = 120, .max_skew_s = 30 };
+    const conf_opt_t opts[] = {
+        { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
+        { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
+        { "rrdcached", CONF_STR, &o->rrdcached, "unix:PATH", "rrdcached socket [unix:/run/poenet/rrdcached.sock]" },
+        { "archive", CONF_STR, &o->archive, "DIR", "RRD archive directory [/var/lib/poenet/archive]" },
+        { "registry", CONF_STR, &o->registry, "FILE", "crossing registry [/etc/poenet/registry.conf]" },
+        { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
+        { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
+        { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
+        { "log-level", CONF_STR, &o->log_level, "LEVEL", "error|warn|info|debug [info]" },
+    };
+    int nopts = (int)(sizeof opts / sizeof opts[0]);
+    log_init("poe-collector", LOG_LVL_INFO);
+    int rc = conf_parse(opts, nopts, argc, argv, "poe-collector",
+                        "Receives agents' batches, archives every series in RRD through rrdcached, "
+                        "estimates waits and serves the feed over HTTP.");
+    if (rc != 0) {
+        conf_free(opts, nopts);
+        return rc > 0 ? 0 : 2;
+    }
+    enum log_level lvl = LOG_LVL_INFO;
+    if (log_level_parse(o->log_level, &lvl) != 0)
+        log_warn("unknown --log-level '%s', using info", o->log_level);
+    log_init("poe-collector", lvl);
+    signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill the daemon */
+    int exit_code = 0;
+    if (s_setup(&c) != 0) {
+        log_error("collector failed to start");
+        exit_code = 1;
+    } else {
+        log_info("collector up: agents %s, feed http://%s/v1/crossings", o->listen, o->http);
+        event_base_dispatch(c.base);
+    }
+    s_teardown(&c);
+    conf_free(opts, nopts);
+    return exit_code;
+}
