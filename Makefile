@@ -12,7 +12,7 @@ BUILD    ?= $(if $(SANITIZE),build-san,build)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-CPPFLAGS += -Icommon -Iproto -I$(BUILD)/proto -Iagent -Icollector
+CPPFLAGS += -Icommon -Iproto -I$(BUILD)/proto -Iagent -Icollector -Itests/lib
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)

@@ -159,8 +159,10 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
     }
     s_commit_state(self, x, (enum tax_dir)b->direction);
     sess_commit(s, b->seq);
-    if (b->has_bad_lines)
+    if (b->has_bad_lines && b->bad_lines > s->bad_lines) {
+        self->ctx.stats->agent_bad_lines += b->bad_lines - s->bad_lines;
         s->bad_lines = b->bad_lines;
+    }
     self->ctx.stats->batches_accepted++;
     self->ctx.stats->samples_accepted += (uint64_t)staged;
     return wire_pack_ack(s->epoch, s->acked_seq, false, NULL, reply_len);

@@ -53,6 +53,7 @@ enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq)
     if (epoch > s->epoch) {
         s->epoch = epoch;
         s->acked_seq = seq - 1;
+        s->bad_lines = 0; /* a new agent run counts from zero */
         return SESS_ACCEPT;
     }
     if (seq <= s->acked_seq) {

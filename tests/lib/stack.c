@@ -1,0 +1,86 @@
+/* stack — see stack.h. */
+#include "stack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static void s_dirs(teststack_t *s)
+{
+    const char *bin = getenv("POE_BIN");
+    const char *src = getenv("POE_SRC");
+    snprintf(s->bin, sizeof s->bin, "%s", bin ? bin : "build/bin");
+    if (src) {
+        snprintf(s->src, sizeof s->src, "%s", src);
+    } else if (!getcwd(s->src, sizeof s->src)) {
+        snprintf(s->src, sizeof s->src, ".");
+    }
+}
+
+const char *stack_src_path(const teststack_t *s, const char *rel)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s->src, rel);
+    return path;
+}
+
+const char *stack_bin_path(const teststack_t *s, const char *prog)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", s->bin, prog);
+    return path;
+}
+
+int stack_start(teststack_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s_dirs(s);
+    s->rrdcached = s->collector = -1;
+    s->dir = proc_tmpdir();
+    if (!s->dir)
+        return -1;
+    int base = 20000 + (int)(getpid() % 20000);
+    s->http_port = base + 1;
+    snprintf(s->endpoint, sizeof s->endpoint, "tcp://127.0.0.1:%d", base);
+    s->rrdcached = proc_start_rrdcached(s->dir, s->rrd_sock, sizeof s->rrd_sock);
+    if (s->rrdcached < 0)
+        goto fail;
+    char rrd[600], archive[600], http[64], log[600], registry[1024], coll[1024];
+    snprintf(rrd, sizeof rrd, "unix:%s", s->rrd_sock);
+    snprintf(archive, sizeof archive, "%s/archive", s->dir);
+    snprintf(http, sizeof http, "127.0.0.1:%d", s->http_port);
+    snprintf(log, sizeof log, "%s/collector.log", s->dir);
+    snprintf(registry, sizeof registry, "%s", stack_src_path(s, "deploy/registry.conf"));
+    snprintf(coll, sizeof coll, "%s", stack_bin_path(s, "poe-collector"));
+    const char *argv[] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
+                           "--archive", archive, "--registry", registry, "--rra-profile",
+                           "compact", "--log-level", "debug", NULL };
+    s->collector = proc_spawn(argv, log);
+    if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "stack: failed to start (logs in %s)\n", s->dir ? s->dir : "?");
+    stack_stop(s);
+    return -1;
+}
+
+void stack_stop(teststack_t *s)
+{
+    if (s->collector > 0)
+        proc_stop(s->collector, 5000);
+    if (s->rrdcached > 0)
+        proc_stop(s->rrdcached, 5000);
+    s->collector = s->rrdcached = -1;
+    if (s->dir) {
+        if (getenv("POE_KEEP_TMP"))
+            fprintf(stderr, "stack: keeping %s\n", s->dir);
+        else
+            proc_rm_rf(s->dir);
+        free(s->dir);
+        s->dir = NULL;
+    }
+}

@@ -1,0 +1,33 @@
+/* stack — start a whole poenet stack for a test: rrdcached, poe-collector
+ * (and agents via proc_spawn), in one temporary directory on loopback, and
+ * tear it down with bounded time. Ports are derived from the test's pid so
+ * parallel runs do not collide. */
+#ifndef POE_TEST_STACK_H
+#define POE_TEST_STACK_H
+
+#include <sys/types.h>
+
+typedef struct {
+    char *dir;                 /* temporary directory, removed by stack_stop */
+    char rrd_sock[512];
+    char endpoint[64];         /* collector's agent endpoint */
+    int http_port;
+    pid_t rrdcached, collector;
+    char bin[512];             /* where poe-agent and poe-collector are */
+    char src[512];             /* the repository root */
+} teststack_t;
+
+/* Start rrdcached and a collector with the repository's registry. 0 or -1
+ * (whatever started is stopped again). */
+int stack_start(teststack_t *s);
+
+/* Stop everything started and remove the directory. */
+void stack_stop(teststack_t *s);
+
+/* Path of a file in the repository (tests/fixtures/...), static buffer. */
+const char *stack_src_path(const teststack_t *s, const char *rel);
+
+/* Path of a program in POE_BIN, static buffer. */
+const char *stack_bin_path(const teststack_t *s, const char *prog);
+
+#endif
