@@ -1,0 +1,89 @@
+#!/bin/sh
+# make demo — rrdcached, one poe-collector and simulated poe-agents for both
+# directions of seven crossings, all on loopback, in a private temporary
+# directory. Prints the feed URL; runs until Ctrl-C, or for DEMO_SECONDS.
+#   DEMO_HTTP=127.0.0.1:8080  DEMO_AGENTS=tcp://127.0.0.1:5555  DEMO_KEEP=1 (keep logs)
+#   DEMO_RRA=full (years of RRAs, ~3 MB per queue file; default compact, 1 day of minutes)
+set -eu
+
+BIN=${POE_BIN:-$(pwd)/build/bin}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+HTTP=${DEMO_HTTP:-127.0.0.1:8080}
+AGENTS=${DEMO_AGENTS:-tcp://127.0.0.1:5555}
+REGISTRY=$SRC/deploy/registry.conf
+CROSSINGS="250401 250601 240201 300401 300402 380001 090101"
+
+DIR=$(mktemp -d /tmp/poenet-demo.XXXXXX)
+PIDS=""
+
+cleanup() {
+    trap - EXIT INT TERM
+    echo
+    echo "demo: stopping"
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$p" 2>/dev/null || true
+    done
+    if [ -n "${DEMO_KEEP:-}" ]; then echo "demo: logs and archive kept in $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() { # command... ; up to 10 s
+    i=0
+    until "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 100 ]; then echo "demo: timed out waiting for: $*" >&2; exit 1; fi
+        sleep 0.1
+    done
+}
+
+if curl -s -o /dev/null "http://$HTTP/health"; then
+    echo "demo: something already answers on $HTTP; set DEMO_HTTP=127.0.0.1:PORT" >&2
+    exit 1
+fi
+
+mkdir -p "$DIR/journal" "$DIR/archive"
+rrdcached -g -l "unix:$DIR/rrdcached.sock" -j "$DIR/journal" -p "$DIR/rrdcached.pid" \
+    -b "$DIR/archive" -w 60 -z 30 -f 120 -F >"$DIR/rrdcached.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for test -S "$DIR/rrdcached.sock"
+
+"$BIN/poe-collector" --listen "$AGENTS" --http "$HTTP" --rrdcached "unix:$DIR/rrdcached.sock" \
+    --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
+    >"$DIR/collector.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for curl -sf "http://$HTTP/health"
+
+# Simulated lanes per mode come from the registry's lane inventory.
+lanes_of() {
+    grep -A2 "id = \"$1\"" "$REGISTRY" |
+        sed -n 's/.*max_lanes = { passenger = \([0-9]*\); pedestrian = \([0-9]*\); commercial = \([0-9]*\);.*/passenger=\1,pedestrian=\2,commercial=\3/p'
+}
+
+for id in $CROSSINGS; do
+    lanes=$(lanes_of "$id")
+    for dir in northbound southbound; do
+        "$BIN/poe-agent" --crossing "$id" --direction "$dir" --collector "$AGENTS" \
+            --simulate --sim-lanes "$lanes" --sim-load 1.05 >"$DIR/agent-$id-$dir.log" 2>&1 &
+        PIDS="$PIDS $!"
+    done
+done
+
+cat <<MSG
+poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossings x 2 directions of simulated agents
+  feed:    http://$HTTP/v1/crossings
+  one:     http://$HTTP/v1/crossings/250401
+  history: http://$HTTP/v1/history?crossing=250401&direction=northbound&mode=passenger&lane=standard
+  health:  http://$HTTP/health
+  logs:    $DIR
+MSG
+if [ -n "${DEMO_SECONDS:-}" ]; then
+    echo "(stopping after $DEMO_SECONDS s)"
+    sleep "$DEMO_SECONDS"
+else
+    echo "(Ctrl-C to stop)"
+    while :; do sleep 3600; done
+fi
