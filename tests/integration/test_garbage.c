@@ -39,8 +39,7 @@ static int s_teardown(void **state)
     (void)state;
     zmq_close(s_sock);
     zmq_ctx_term(s_ctx);
-    stack_stop(&s_stack);
-    return 0;
+    return stack_stop(&s_stack);
 }
 
 static json_t *s_health(void)

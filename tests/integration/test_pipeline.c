@@ -90,8 +90,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
-    stack_stop(&s_stack);
-    return 0;
+    return stack_stop(&s_stack);
 }
 
 static json_t *s_get_json(const char *path, int want_status)

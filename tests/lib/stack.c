@@ -68,13 +68,39 @@ fail:
     return -1;
 }
 
-void stack_stop(teststack_t *s)
+static void s_dump_log(const teststack_t *s, const char *name)
 {
-    if (s->collector > 0)
-        proc_stop(s->collector, 5000);
-    if (s->rrdcached > 0)
-        proc_stop(s->rrdcached, 5000);
-    s->collector = s->rrdcached = -1;
+    char path[600], line[512];
+    snprintf(path, sizeof path, "%s/%s", s->dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "---- %s\n", path);
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+/* SIGTERM, then the exit status: a clean daemon exits 0. */
+static int s_stop_one(teststack_t *s, pid_t *pid, const char *name, const char *log)
+{
+    if (*pid <= 0)
+        return 0;
+    int code = proc_stop(*pid, 5000);
+    *pid = -1;
+    if (code == 0)
+        return 0;
+    fprintf(stderr, "stack: %s exited with %d\n", name, code);
+    if (s->dir)
+        s_dump_log(s, log);
+    return -1;
+}
+
+int stack_stop(teststack_t *s)
+{
+    int rc = 0;
+    rc |= s_stop_one(s, &s->collector, "poe-collector", "collector.log");
+    rc |= s_stop_one(s, &s->rrdcached, "rrdcached", "rrdcached.log");
     if (s->dir) {
         if (getenv("POE_KEEP_TMP"))
             fprintf(stderr, "stack: keeping %s\n", s->dir);
@@ -83,4 +109,5 @@ void stack_stop(teststack_t *s)
         free(s->dir);
         s->dir = NULL;
     }
+    return rc;
 }

@@ -21,8 +21,10 @@ typedef struct {
  * (whatever started is stopped again). */
 int stack_start(teststack_t *s);
 
-/* Stop everything started and remove the directory. */
-void stack_stop(teststack_t *s);
+/* Stop everything started and remove the directory. Returns 0 when every
+ * daemon exited 0 on SIGTERM (a sanitizer report or a leak makes the exit
+ * status non-zero), -1 otherwise, after printing the daemon's log. */
+int stack_stop(teststack_t *s);
 
 /* Path of a file in the repository (tests/fixtures/...), static buffer. */
 const char *stack_src_path(const teststack_t *s, const char *rel);
