@@ -1,0 +1,605 @@
+/* archive — see archive.h and docs/archive.md.
+ *
+ * Owns the file layout, the RRD definitions of both profiles, the per-file
+ * time guard (a hash table keyed by absolute path) and the staged BATCH.
+ * All rrdcached traffic goes through rrdcc. */
+#include "archive.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "log.h"
+#include "rrdcc.h"
+
+#define ARCH_STEP 60            /* base step of every file, seconds */
+#define ARCH_TIMEOUT_MS 5000    /* per wait on rrdcached */
+#define ARCH_NAME_MAX 32        /* crossing and lane ids: one path component */
+
+/* One file's time guard. Entries are allocated one by one so pointers to
+ * them stay valid while the table grows. */
+typedef struct {
+    char *path;
+    uint64_t hash;
+    int64_t last;       /* last update sent or staged; valid when known */
+    bool known;
+    uint64_t gen;       /* batch that last touched it (never wraps) */
+} guard_t;
+
+struct archive {
+    rrdcc_t *rc;
+    char *root;                 /* absolute, no trailing '/' */
+    enum arch_profile profile;
+
+    guard_t **slots;            /* open addressing, linear probing */
+    size_t cap, used;
+
+    char *stage;                /* staged UPDATE lines */
+    size_t slen, scap;
+    guard_t **touched;          /* guards touched by the staged batch */
+    size_t ntouched, tcap;
+    uint64_t gen;               /* current batch, from 1 */
+};
+
+/* A reason for the caller; why may be NULL. */
+static void s_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_why(char *why, size_t whylen, const char *fmt, ...)
+{
+    if (!why || whylen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- RRD definitions --------------------------------------------------------- */
+
+/* Column order of arch_series_t, which is also the order rows are sent in. */
+static const char *const s_queue_ds[] = {
+    "DS:arrivals:ABSOLUTE:180:0:U",
+    "DS:departures:ABSOLUTE:180:0:U",
+    "DS:lanes_open:GAUGE:180:0:U",
+    "DS:queue:GAUGE:180:0:U",
+    "DS:wait_s:GAUGE:180:0:U",
+};
+static const char *const s_lane_ds[] = {
+    "DS:departures:ABSOLUTE:180:0:U",
+    "DS:open:GAUGE:180:0:1",
+};
+/* MAX of a single 1-minute PDP equals its AVERAGE, so MAX is kept only
+ * where rows consolidate several minutes. */
+static const char *const s_full_rra[] = {
+    "RRA:AVERAGE:0.5:1:11520",      /* 1 min x 8 d */
+    "RRA:AVERAGE:0.5:5:10080",      /* 5 min x 35 d */
+    "RRA:MAX:0.5:5:10080",
+    "RRA:AVERAGE:0.5:60:17520",     /* 1 h x 730 d */
+    "RRA:MAX:0.5:60:17520",
+    "RRA:AVERAGE:0.5:1440:3653",    /* 1 d x 10 y */
+    "RRA:MAX:0.5:1440:3653",
+};
+static const char *const s_compact_rra[] = {
+    "RRA:AVERAGE:0.5:1:1440",       /* 1 min x 1 d */
+    "RRA:AVERAGE:0.5:60:840",       /* 1 h x 35 d */
+    "RRA:MAX:0.5:60:840",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* FETCH asks for the columns in arch_series_t order. */
+static const char *const s_fetch_cols[ARCH_NCOLS] = {
+    "wait_s", "arrivals", "departures", "lanes_open", "queue"
+};
+
+/* ---- time guard table ------------------------------------------------------------ */
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int s_table_grow(archive_t *self)
+{
+    size_t ncap = self->cap ? self->cap * 2 : 1024;
+    guard_t **ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < self->cap; i++) {
+        guard_t *g = self->slots[i];
+        if (!g)
+            continue;
+        size_t j = g->hash & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = g;
+    }
+    free(self->slots);
+    self->slots = ns;
+    self->cap = ncap;
+    return 0;
+}
+
+/* The guard of path, added (unknown) when missing. Entries are never
+ * removed: a forgotten guard is marked unknown instead, which keeps the
+ * probing simple. */
+static guard_t *s_guard(archive_t *self, const char *path)
+{
+    if ((self->used + 1) * 10 > self->cap * 7 && s_table_grow(self) != 0)
+        return NULL;
+    uint64_t h = s_hash(path);
+    size_t i = h & (self->cap - 1);
+    for (guard_t *g; (g = self->slots[i]); i = (i + 1) & (self->cap - 1))
+        if (g->hash == h && strcmp(g->path, path) == 0)
+            return g;
+    guard_t *g = calloc(1, sizeof *g);
+    if (!g || !(g->path = strdup(path))) {
+        free(g);
+        return NULL;
+    }
+    g->hash = h;
+    self->slots[i] = g;
+    self->used++;
+    return g;
+}
+
+static void s_table_free(archive_t *self)
+{
+    for (size_t i = 0; i < self->cap; i++) {
+        if (self->slots[i])
+            free(self->slots[i]->path);
+        free(self->slots[i]);
+    }
+    free(self->slots);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+static int s_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
+archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile profile)
+{
+    if (!dir || !*dir || s_mkdir_p(dir) != 0) {
+        log_error("archive: cannot create %s: %s", dir ? dir : "(null)", strerror(errno));
+        return NULL;
+    }
+    archive_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_error("archive: out of memory");
+        return NULL;
+    }
+    self->profile = profile;
+    self->gen = 1;
+    self->root = realpath(dir, NULL);
+    if (!self->root) {
+        log_error("archive: %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    /* rrdcached splits commands on blanks, so the root must have none. */
+    if (strpbrk(self->root, " \t\r\n")) {
+        log_error("archive: directory must not contain blanks: \"%s\"", self->root);
+        goto fail;
+    }
+    self->rc = rrdcc_new(rrdcached, ARCH_TIMEOUT_MS);
+    if (!self->rc || s_table_grow(self) != 0)
+        goto fail;
+    /* Not fatal: the collector may start before rrdcached; every later
+     * call reconnects. rrdcc has logged the failure. */
+    (void)rrdcc_ping(self->rc);
+    return self;
+fail:
+    arch_destroy(&self);
+    return NULL;
+}
+
+void arch_destroy(archive_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    archive_t *self = *self_p;
+    rrdcc_destroy(&self->rc);
+    s_table_free(self);
+    free(self->root);
+    free(self->stage);
+    free(self->touched);
+    free(self);
+    *self_p = NULL;
+}
+
+bool arch_connected(const archive_t *self)
+{
+    return self->rc && rrdcc_connected(self->rc);
+}
+
+/* ---- paths -------------------------------------------------------------------------- */
+
+/* Ids become path components and words of a protocol line. */
+static bool s_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > ARCH_NAME_MAX || s[0] == '.')
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") == n;
+}
+
+static int s_queue_path(const archive_t *self, const char *crossing, enum tax_dir dir,
+                        enum tax_mode mode, enum tax_type type, char *out, size_t len)
+{
+    if (!s_name_ok(crossing) || !tax_dir_valid(dir) || !tax_mode_valid(mode) ||
+        !tax_type_valid(type)) {
+        log_warn("archive: bad queue name %s/%d/%d-%d", crossing ? crossing : "(null)",
+                 (int)dir, (int)mode, (int)type);
+        return -1;
+    }
+    int n = snprintf(out, len, "%s/%s/%s/%s-%s.rrd", self->root, crossing, tax_dir_name(dir),
+                     tax_mode_name(mode), tax_type_name(type));
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static int s_lane_path(const archive_t *self, const char *crossing, enum tax_dir dir,
+                       const char *lane_id, char *out, size_t len)
+{
+    if (!s_name_ok(crossing) || !tax_dir_valid(dir) || !s_name_ok(lane_id)) {
+        log_warn("archive: bad lane name %s/%d/%s", crossing ? crossing : "(null)", (int)dir,
+                 lane_id ? lane_id : "(null)");
+        return -1;
+    }
+    int n = snprintf(out, len, "%s/%s/%s/lane-%s.rrd", self->root, crossing, tax_dir_name(dir),
+                     lane_id);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* ---- learning a file's last update -------------------------------------------------- */
+
+static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    if (s_mkdir_p(dir) != 0) {
+        log_error("archive: cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    const char *defs[NELEM(s_queue_ds) + NELEM(s_full_rra)];
+    size_t n = 0;
+    const char *const *ds = lane ? s_lane_ds : s_queue_ds;
+    size_t nds = lane ? NELEM(s_lane_ds) : NELEM(s_queue_ds);
+    const char *const *rra = self->profile == ARCH_FULL ? s_full_rra : s_compact_rra;
+    size_t nrra = self->profile == ARCH_FULL ? NELEM(s_full_rra) : NELEM(s_compact_rra);
+    for (size_t i = 0; i < nds; i++)
+        defs[n++] = ds[i];
+    for (size_t i = 0; i < nrra; i++)
+        defs[n++] = rra[i];
+    /* -O: never clobber a file someone else created meanwhile. */
+    if (rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
+        if (rrdcc_connected(self->rc))
+            log_error("archive: %s", rrdcc_error(self->rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Last update of an existing file, good enough to decide about a row at
+ * t_s. LAST is cheap (rrdcached's cache, no disk write) but rounded down to
+ * the step; when that leaves t_s in doubt, FLUSH writes the pending updates
+ * and INFO reads the exact time from the file. */
+static int s_learn(archive_t *self, const char *path, int64_t t_s, int64_t *last)
+{
+    int64_t floor_last;
+    if (rrdcc_last(self->rc, path, &floor_last) != 0)
+        goto fail;
+    if (t_s >= floor_last + ARCH_STEP) {
+        *last = floor_last;   /* t_s is newer; staging it makes the guard exact */
+        return 0;
+    }
+    if (rrdcc_flush(self->rc, path) != 0 || rrdcc_last_update(self->rc, path, last) != 0)
+        goto fail;
+    return 0;
+fail:
+    if (rrdcc_connected(self->rc))
+        log_error("archive: %s", rrdcc_error(self->rc));
+    return -1;
+}
+
+/* Make g known for a row at t_s: from rrdcached for an existing file, by
+ * creating the file (starting at start) otherwise. */
+static int s_guard_ready(archive_t *self, guard_t *g, bool lane, int64_t t_s, int64_t start)
+{
+    if (g->known)
+        return 0;
+    struct stat st;
+    if (stat(g->path, &st) == 0) {
+        if (s_learn(self, g->path, t_s, &g->last) != 0)
+            return -1;
+    } else if (errno == ENOENT) {
+        if (s_create(self, g->path, lane, start) != 0)
+            return -1;
+        g->last = start;
+    } else {
+        log_error("archive: %s: %s", g->path, strerror(errno));
+        return -1;
+    }
+    g->known = true;
+    return 0;
+}
+
+/* ---- staging ---------------------------------------------------------------------------- */
+
+static int s_touch(archive_t *self, guard_t *g)
+{
+    if (g->gen == self->gen)
+        return 0;
+    if (self->ntouched == self->tcap) {
+        size_t ncap = self->tcap ? self->tcap * 2 : 256;
+        guard_t **nt = realloc(self->touched, ncap * sizeof *nt);
+        if (!nt)
+            return -1;
+        self->touched = nt;
+        self->tcap = ncap;
+    }
+    self->touched[self->ntouched++] = g;
+    g->gen = self->gen;
+    return 0;
+}
+
+static int s_append(archive_t *self, const char *line, size_t n)
+{
+    if (self->scap - self->slen < n) {
+        size_t ncap = self->scap ? self->scap : 65536;
+        while (ncap - self->slen < n)
+            ncap *= 2;
+        char *ns = realloc(self->stage, ncap);
+        if (!ns)
+            return -1;
+        self->stage = ns;
+        self->scap = ncap;
+    }
+    memcpy(self->stage + self->slen, line, n);
+    self->slen += n;
+    return 0;
+}
+
+static void s_fmt_gauge(char *buf, size_t len, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, len, "%.10g", v);
+    else
+        snprintf(buf, len, "U");
+}
+
+/* One data set per UPDATE: rrdcached stops a command at its first stale
+ * value but keeps the values before it, which a retry could not undo. */
+static int s_stage(archive_t *self, const char *path, bool lane, int64_t t_s,
+                   uint32_t interval_s, const char *values)
+{
+    guard_t *g = s_guard(self, path);
+    if (!g) {
+        log_error("archive: out of memory");
+        return -1;
+    }
+    int64_t start = t_s - (interval_s > 0 ? (int64_t)interval_s : 1);
+    if (s_guard_ready(self, g, lane, t_s, start) != 0)
+        return -1;
+    if (t_s <= g->last)
+        return 0;
+    char line[PATH_MAX + 256];
+    int n = snprintf(line, sizeof line, "UPDATE %s %lld:%s\n", path, (long long)t_s, values);
+    if (n <= 0 || (size_t)n >= sizeof line || s_touch(self, g) != 0 ||
+        s_append(self, line, (size_t)n) != 0) {
+        g->known = false;   /* learned from LAST it may be a lower bound only */
+        log_error("archive: cannot stage a row for %s", path);
+        return -1;
+    }
+    g->last = t_s;
+    return 1;
+}
+
+int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
+                   enum tax_mode mode, enum tax_type type, const arch_queue_row_t *row)
+{
+    char path[PATH_MAX];
+    if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0)
+        return -1;
+    char queue[32], wait[32], values[160];
+    s_fmt_gauge(queue, sizeof queue, row->queue);
+    s_fmt_gauge(wait, sizeof wait, row->wait_s);
+    snprintf(values, sizeof values, "%u:%u:%u:%s:%s", row->arrivals, row->departures,
+             row->lanes_open, queue, wait);
+    return s_stage(self, path, false, row->t_s, row->interval_s, values);
+}
+
+int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
+                  const char *lane_id, const arch_lane_row_t *row)
+{
+    char path[PATH_MAX];
+    if (s_lane_path(self, crossing, dir, lane_id, path, sizeof path) != 0)
+        return -1;
+    char values[64];
+    snprintf(values, sizeof values, "%u:%d", row->departures, row->open ? 1 : 0);
+    return s_stage(self, path, true, row->t_s, row->interval_s, values);
+}
+
+/* ---- commit ---------------------------------------------------------------------------- */
+
+/* Start a new batch. After a failure the touched guards are forgotten:
+ * rrdcached may have applied part of the batch, and only it knows which. */
+static void s_end_batch(archive_t *self, bool forget)
+{
+    for (size_t i = 0; forget && i < self->ntouched; i++)
+        self->touched[i]->known = false;
+    self->ntouched = 0;
+    self->slen = 0;
+    self->gen++;
+}
+
+int arch_commit(archive_t *self, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (self->slen == 0)
+        return 0;
+    if (rrdcc_batch(self->rc, self->stage, self->slen, NULL) == 0) {
+        s_end_batch(self, false);
+        return 0;
+    }
+    s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+    /* A lost connection was logged by rrdcc; a refusal is logged here. */
+    if (rrdcc_connected(self->rc))
+        log_warn("archive: commit refused: %s", rrdcc_error(self->rc));
+    s_end_batch(self, true);
+    return -1;
+}
+
+void arch_abort(archive_t *self)
+{
+    /* The guards advanced over rows that were never sent. */
+    s_end_batch(self, true);
+}
+
+/* ---- fetch -------------------------------------------------------------------------------- */
+
+void arch_series_free(arch_series_t *s)
+{
+    if (!s)
+        return;
+    free(s->values);
+    memset(s, 0, sizeof *s);
+}
+
+/* Copy rrdcached's rows into out, columns by name. */
+static int s_series_from_fetch(const rrdcc_fetch_t *f, arch_series_t *out)
+{
+    int col_of[ARCH_NCOLS];
+    for (int c = 0; c < ARCH_NCOLS; c++) {
+        col_of[c] = -1;
+        for (size_t k = 0; k < f->nds; k++)
+            if (strcmp(f->names[k], s_fetch_cols[c]) == 0)
+                col_of[c] = (int)k;
+        if (col_of[c] < 0)
+            return -1;
+    }
+    out->start = f->start;
+    out->end = f->end;
+    out->step = f->step;
+    out->nrows = f->nrows;
+    out->values = malloc((f->nrows ? f->nrows : 1) * ARCH_NCOLS * sizeof *out->values);
+    if (!out->values)
+        return -1;
+    for (size_t r = 0; r < f->nrows; r++)
+        for (int c = 0; c < ARCH_NCOLS; c++)
+            out->values[r * ARCH_NCOLS + c] = f->values[r * f->nds + (size_t)col_of[c]];
+    return 0;
+}
+
+/* rrdcached returns the finest RRA that covers the start; a coarser step
+ * asked for is consolidated here the way RRD would (average of the known
+ * rows, unknown when more than half are unknown), on multiples of step. */
+static int s_consolidate(arch_series_t *s, int64_t step)
+{
+    if (step <= s->step || step % s->step != 0 || s->nrows == 0)
+        return 0;
+    int64_t per = step / s->step;
+    int64_t start = s->start - ((s->start % step) + step) % step;
+    int64_t end = s->end + ((step - s->end % step) % step);
+    size_t nrows = (size_t)((end - start) / step);
+    double *v = malloc(nrows * ARCH_NCOLS * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t o = 0; o < nrows; o++) {
+        int64_t lo = start + (int64_t)o * step;   /* rows ending in (lo, lo + step] */
+        for (int c = 0; c < ARCH_NCOLS; c++) {
+            double sum = 0;
+            int64_t known = 0;
+            for (int64_t k = 1; k <= per; k++) {
+                int64_t i = (lo + k * s->step - s->start) / s->step - 1;
+                if (i < 0 || (size_t)i >= s->nrows)
+                    continue;
+                double x = s->values[(size_t)i * ARCH_NCOLS + c];
+                if (!isnan(x)) {
+                    sum += x;
+                    known++;
+                }
+            }
+            v[o * ARCH_NCOLS + c] = known * 2 >= per ? sum / (double)known : NAN;
+        }
+    }
+    free(s->values);
+    s->values = v;
+    s->start = start;
+    s->end = end;
+    s->step = step;
+    s->nrows = nrows;
+    return 0;
+}
+
+int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
+                     enum tax_mode mode, enum tax_type type, int64_t from, int64_t to,
+                     int64_t step, arch_series_t *out, char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    char path[PATH_MAX];
+    if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0) {
+        s_why(why, whylen, "bad series name");
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 1;
+        s_why(why, whylen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (from <= 0 || to <= from) {
+        s_why(why, whylen, "need 0 < from < to");
+        return -1;
+    }
+    rrdcc_fetch_t f;
+    if (rrdcc_fetch(self->rc, path, "AVERAGE", from, to, s_fetch_cols, ARCH_NCOLS, &f) != 0) {
+        s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+        return -1;
+    }
+    int rc = s_series_from_fetch(&f, out);
+    rrdcc_fetch_free(&f);
+    if (rc == 0 && step > 0)
+        rc = s_consolidate(out, step);
+    if (rc != 0) {
+        arch_series_free(out);
+        s_why(why, whylen, "out of memory or unexpected columns");
+        return -1;
+    }
+    /* ABSOLUTE stores a rate; rate x step is the count in each row. */
+    for (size_t r = 0; r < out->nrows; r++) {
+        out->values[r * ARCH_NCOLS + 1] *= (double)out->step;
+        out->values[r * ARCH_NCOLS + 2] *= (double)out->step;
+    }
+    return 0;
+}

@@ -1,0 +1,636 @@
+/* rrdcc — see rrdcc.h. Protocol reference: man rrdcached, PROTOCOL. */
+#include "rrdcc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+#define RRDCC_DEFAULT_TIMEOUT_MS 5000
+/* A line longer than this is not rrdcached talking to us. */
+#define RRDCC_MAX_LINE (1u << 20)
+
+struct rrdcc {
+    char *sock_path;
+    int fd;                 /* -1 while disconnected */
+    int timeout_ms;
+    bool outage_logged;     /* a failure was logged and no success since */
+    char err[512];
+
+    char *rbuf;             /* unread input is rbuf[roff, rlen) */
+    size_t roff, rlen, rcap;
+
+    char *arena;            /* reply text: NUL-terminated strings */
+    size_t alen, acap;
+    size_t *offs;           /* arena offset of each reply line */
+    const char **lines;     /* built from offs once the reply is complete */
+    size_t nlines, lcap;
+};
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static void s_set_err(rrdcc_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void s_set_err(rrdcc_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->err, sizeof self->err, fmt, ap);
+    va_end(ap);
+}
+
+/* The connection is in an unknown state: drop it, log once per outage. */
+static int s_fail_io(rrdcc_t *self)
+{
+    rrdcc_disconnect(self);
+    if (!self->outage_logged) {
+        log_warn("rrdcached %s: %s", self->sock_path, self->err);
+        self->outage_logged = true;
+    }
+    return -1;
+}
+
+/* ---- connection ------------------------------------------------------------ */
+
+rrdcc_t *rrdcc_new(const char *address, int timeout_ms)
+{
+    if (!address) {
+        log_error("rrdcc: no rrdcached address");
+        return NULL;
+    }
+    const char *path = strncmp(address, "unix:", 5) == 0 ? address + 5 : address;
+    struct sockaddr_un sa;
+    if (path[0] != '/' || strlen(path) >= sizeof sa.sun_path) {
+        log_error("rrdcc: rrdcached address must be unix:/abs/path or /abs/path "
+                  "(under %zu bytes): %s", sizeof sa.sun_path, address);
+        return NULL;
+    }
+    rrdcc_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->sock_path = strdup(path))) {
+        log_error("rrdcc: out of memory");
+        free(self);
+        return NULL;
+    }
+    self->fd = -1;
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : RRDCC_DEFAULT_TIMEOUT_MS;
+    return self;
+}
+
+void rrdcc_destroy(rrdcc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    rrdcc_t *self = *self_p;
+    rrdcc_disconnect(self);
+    free(self->sock_path);
+    free(self->rbuf);
+    free(self->arena);
+    free(self->offs);
+    free(self->lines);
+    free(self);
+    *self_p = NULL;
+}
+
+void rrdcc_disconnect(rrdcc_t *self)
+{
+    if (self->fd >= 0)
+        close(self->fd);
+    self->fd = -1;
+    self->roff = self->rlen = 0;
+}
+
+bool rrdcc_connected(const rrdcc_t *self) { return self->fd >= 0; }
+
+const char *rrdcc_error(const rrdcc_t *self) { return self->err; }
+
+int rrdcc_connect(rrdcc_t *self)
+{
+    rrdcc_disconnect(self);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        s_set_err(self, "socket: %s", strerror(errno));
+        return s_fail_io(self);
+    }
+    /* A Unix connect blocks only while the listen backlog is full; the send
+     * timeout bounds that wait on Linux. */
+    struct timeval tv = { .tv_sec = self->timeout_ms / 1000,
+                          .tv_usec = (self->timeout_ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    memcpy(sa.sun_path, self->sock_path, strlen(self->sock_path) + 1);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        s_set_err(self, "connect: %s", strerror(errno));
+        close(fd);
+        return s_fail_io(self);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        s_set_err(self, "fcntl: %s", strerror(errno));
+        close(fd);
+        return s_fail_io(self);
+    }
+    self->fd = fd;
+    self->err[0] = '\0';
+    if (self->outage_logged)
+        log_info("rrdcached %s: connected again", self->sock_path);
+    self->outage_logged = false;
+    return 0;
+}
+
+static int s_ensure_connected(rrdcc_t *self)
+{
+    return self->fd >= 0 ? 0 : rrdcc_connect(self);
+}
+
+/* ---- bounded I/O ------------------------------------------------------------- */
+
+/* Wait until fd is ready for events; every wait is bounded by the timeout
+ * so that a stopped rrdcached shows up as an error, not a hang. */
+static int s_wait(rrdcc_t *self, short events, const char *what)
+{
+    int64_t deadline = tu_mono_ms() + self->timeout_ms;
+    for (;;) {
+        int64_t left = deadline - tu_mono_ms();
+        if (left <= 0) {
+            s_set_err(self, "timed out after %d ms %s", self->timeout_ms, what);
+            return -1;
+        }
+        struct pollfd p = { .fd = self->fd, .events = events };
+        int n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR) {
+            s_set_err(self, "poll: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+static int s_write_all(rrdcc_t *self, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(self->fd, buf, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (s_wait(self, POLLOUT, "writing to rrdcached") != 0)
+                return -1;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            s_set_err(self, "write: %s", n < 0 ? strerror(errno) : "no progress");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Read more input into rbuf, compacting and growing it as needed. */
+static int s_fill(rrdcc_t *self)
+{
+    if (self->roff > 0) {
+        memmove(self->rbuf, self->rbuf + self->roff, self->rlen - self->roff);
+        self->rlen -= self->roff;
+        self->roff = 0;
+    }
+    if (self->rcap - self->rlen < 4096) {
+        size_t cap = self->rcap ? self->rcap * 2 : 65536;
+        if (cap > RRDCC_MAX_LINE + 65536) {
+            s_set_err(self, "reply line longer than %u bytes", RRDCC_MAX_LINE);
+            return -1;
+        }
+        char *nb = realloc(self->rbuf, cap);
+        if (!nb) {
+            s_set_err(self, "out of memory");
+            return -1;
+        }
+        self->rbuf = nb;
+        self->rcap = cap;
+    }
+    for (;;) {
+        ssize_t n = recv(self->fd, self->rbuf + self->rlen, self->rcap - self->rlen, 0);
+        if (n > 0) {
+            self->rlen += (size_t)n;
+            return 0;
+        }
+        if (n == 0) {
+            s_set_err(self, "connection closed by rrdcached");
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            s_set_err(self, "read: %s", strerror(errno));
+            return -1;
+        }
+        if (s_wait(self, POLLIN, "waiting for rrdcached's reply") != 0)
+            return -1;
+    }
+}
+
+/* Next input line, NUL-terminated in place (no '\n'); valid until the next
+ * read. */
+static int s_read_line(rrdcc_t *self, char **line)
+{
+    for (;;) {
+        char *start = self->rbuf + self->roff;
+        char *nl = self->rlen > self->roff ? memchr(start, '\n', self->rlen - self->roff) : NULL;
+        if (nl) {
+            *nl = '\0';
+            self->roff = (size_t)(nl - self->rbuf) + 1;
+            *line = start;
+            return 0;
+        }
+        if (s_fill(self) != 0)
+            return -1;
+    }
+}
+
+/* ---- replies ------------------------------------------------------------------ */
+
+static int s_arena_add(rrdcc_t *self, const char *s, size_t *off)
+{
+    size_t n = strlen(s) + 1;
+    if (self->acap - self->alen < n) {
+        size_t cap = self->acap ? self->acap : 4096;
+        while (cap - self->alen < n)
+            cap *= 2;
+        char *na = realloc(self->arena, cap);
+        if (!na)
+            return -1;
+        self->arena = na;
+        self->acap = cap;
+    }
+    memcpy(self->arena + self->alen, s, n);
+    *off = self->alen;
+    self->alen += n;
+    return 0;
+}
+
+static int s_reserve_lines(rrdcc_t *self, size_t n)
+{
+    if (n <= self->lcap)
+        return 0;
+    size_t *no = realloc(self->offs, n * sizeof *no);
+    if (!no)
+        return -1;
+    self->offs = no;
+    const char **nl = realloc(self->lines, n * sizeof *nl);
+    if (!nl)
+        return -1;
+    self->lines = nl;
+    self->lcap = n;
+    return 0;
+}
+
+/* Read "<status> message" and, when status > 0, that many lines. Fills
+ * reply with pointers into the arena. -1 only on I/O or protocol errors. */
+static int s_read_reply(rrdcc_t *self, rrdcc_reply_t *reply)
+{
+    char *line;
+    if (s_read_line(self, &line) != 0)
+        return -1;
+    char *end;
+    errno = 0;
+    long status = strtol(line, &end, 10);
+    if (end == line || errno != 0 || (*end != ' ' && *end != '\0')) {
+        s_set_err(self, "not a status line: \"%.80s\"", line);
+        return -1;
+    }
+    while (*end == ' ')
+        end++;
+    size_t msg_off;
+    self->alen = 0;
+    self->nlines = 0;
+    if (s_arena_add(self, end, &msg_off) != 0)
+        goto oom;
+    size_t n = status > 0 ? (size_t)status : 0;
+    if (s_reserve_lines(self, n) != 0)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        if (s_read_line(self, &line) != 0)
+            return -1;
+        if (s_arena_add(self, line, &self->offs[i]) != 0)
+            goto oom;
+        self->nlines++;
+    }
+    for (size_t i = 0; i < n; i++)
+        self->lines[i] = self->arena + self->offs[i];
+    /* Input beyond a complete reply means a reply had more lines than it
+     * announced (rrdcached has a few multi-line error messages): every later
+     * reply would be misread, so start over on a fresh connection. */
+    if (self->rlen > self->roff) {
+        s_set_err(self, "unexpected data after a reply to \"%.60s\"", self->arena + msg_off);
+        return -1;
+    }
+    reply->status = (int)status;
+    reply->message = self->arena + msg_off;
+    reply->nlines = n;
+    reply->lines = self->lines;
+    return 0;
+oom:
+    s_set_err(self, "out of memory reading a reply");
+    return -1;
+}
+
+int rrdcc_command(rrdcc_t *self, const char *line, rrdcc_reply_t *reply)
+{
+    rrdcc_reply_t local;
+    if (!reply)
+        reply = &local;
+    if (strchr(line, '\n')) {
+        s_set_err(self, "command contains a newline");
+        return -1;
+    }
+    if (s_ensure_connected(self) != 0)
+        return -1;
+    if (s_write_all(self, line, strlen(line)) != 0 || s_write_all(self, "\n", 1) != 0 ||
+        s_read_reply(self, reply) != 0)
+        return s_fail_io(self);
+    if (reply->status < 0) {
+        s_set_err(self, "rrdcached refused \"%.120s\": %s", line, reply->message);
+        return -1;
+    }
+    self->err[0] = '\0';
+    return 0;
+}
+
+/* ---- BATCH ------------------------------------------------------------------------ */
+
+int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply)
+{
+    rrdcc_reply_t local;
+    if (!reply)
+        reply = &local;
+    if (len > 0 && buf[len - 1] != '\n') {
+        s_set_err(self, "batch does not end with a newline");
+        return -1;
+    }
+    if (rrdcc_command(self, "BATCH", reply) != 0)
+        return -1;
+    /* Accepted commands are silent and errors are held back until '.', so
+     * rrdcached never blocks writing to us while we write the batch. */
+    if (s_write_all(self, buf, len) != 0 || s_write_all(self, ".\n", 2) != 0 ||
+        s_read_reply(self, reply) != 0)
+        return s_fail_io(self);
+    if (reply->status < 0) {
+        s_set_err(self, "rrdcached refused the batch: %s", reply->message);
+        return -1;
+    }
+    if (reply->status > 0) {
+        char *end;
+        unsigned long cmd = strtoul(reply->lines[0], &end, 10);
+        while (*end == ' ')
+            end++;
+        s_set_err(self, "%d command(s) refused, first #%lu: %s", reply->status, cmd, end);
+        return -1;
+    }
+    self->err[0] = '\0';
+    return 0;
+}
+
+/* ---- single commands ---------------------------------------------------------------- */
+
+/* Commands name files by path in a space-separated line. */
+static int s_check_path(rrdcc_t *self, const char *path)
+{
+    if (!path || path[0] != '/' || strpbrk(path, " \t\r\n")) {
+        s_set_err(self, "path must be absolute without blanks: \"%.120s\"", path ? path : "");
+        return -1;
+    }
+    return 0;
+}
+
+static int s_path_command(rrdcc_t *self, const char *verb, const char *path,
+                          rrdcc_reply_t *reply)
+{
+    if (s_check_path(self, path) != 0)
+        return -1;
+    size_t n = strlen(verb) + strlen(path) + 2;
+    char *line = malloc(n);
+    if (!line) {
+        s_set_err(self, "out of memory");
+        return -1;
+    }
+    snprintf(line, n, "%s %s", verb, path);
+    int rc = rrdcc_command(self, line, reply);
+    free(line);
+    return rc;
+}
+
+int rrdcc_ping(rrdcc_t *self)
+{
+    rrdcc_reply_t r;
+    if (rrdcc_command(self, "PING", &r) != 0)
+        return -1;
+    if (strncmp(r.message, "PONG", 4) != 0) {
+        s_set_err(self, "PING answered \"%.80s\"", r.message);
+        return -1;
+    }
+    return 0;
+}
+
+int rrdcc_flush(rrdcc_t *self, const char *path)
+{
+    rrdcc_reply_t r;
+    return s_path_command(self, "FLUSH", path, &r);
+}
+
+static int s_parse_time(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno != 0)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int rrdcc_last(rrdcc_t *self, const char *path, int64_t *out)
+{
+    rrdcc_reply_t r;
+    if (s_path_command(self, "LAST", path, &r) != 0)
+        return -1;
+    if (s_parse_time(r.message, out) != 0) {
+        s_set_err(self, "LAST answered \"%.80s\"", r.message);
+        return -1;
+    }
+    return 0;
+}
+
+int rrdcc_last_update(rrdcc_t *self, const char *path, int64_t *out)
+{
+    rrdcc_reply_t r;
+    if (s_path_command(self, "INFO", path, &r) != 0)
+        return -1;
+    /* Lines are "<key> <type> <value>": "last_update 1 1700000180". */
+    for (size_t i = 0; i < r.nlines; i++) {
+        if (strncmp(r.lines[i], "last_update ", 12) != 0)
+            continue;
+        const char *v = strchr(r.lines[i] + 12, ' ');
+        if (v && s_parse_time(v + 1, out) == 0)
+            return 0;
+        break;
+    }
+    s_set_err(self, "INFO %s has no last_update", path);
+    return -1;
+}
+
+int rrdcc_create(rrdcc_t *self, const char *path, int64_t start, unsigned step,
+                 bool no_overwrite, const char *const *defs, size_t ndefs)
+{
+    if (s_check_path(self, path) != 0)
+        return -1;
+    size_t n = strlen(path) + 64;
+    for (size_t i = 0; i < ndefs; i++)
+        n += strlen(defs[i]) + 1;
+    char *line = malloc(n);
+    if (!line) {
+        s_set_err(self, "out of memory");
+        return -1;
+    }
+    int len = snprintf(line, n, "CREATE %s -s %u -b %lld%s", path, step, (long long)start,
+                       no_overwrite ? " -O" : "");
+    for (size_t i = 0; i < ndefs; i++)
+        len += snprintf(line + len, n - (size_t)len, " %s", defs[i]);
+    rrdcc_reply_t r;
+    int rc = rrdcc_command(self, line, &r);
+    free(line);
+    return rc;
+}
+
+/* ---- FETCH ---------------------------------------------------------------------------- */
+
+void rrdcc_fetch_free(rrdcc_fetch_t *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; f->names && i < f->nds; i++)
+        free(f->names[i]);
+    free(f->names);
+    free(f->values);
+    memset(f, 0, sizeof *f);
+}
+
+static int s_split_names(rrdcc_fetch_t *f, const char *list)
+{
+    f->names = calloc(f->nds ? f->nds : 1, sizeof *f->names);
+    if (!f->names)
+        return -1;
+    const char *p = list;
+    for (size_t i = 0; i < f->nds; i++) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (w == 0 || !(f->names[i] = strndup(p, w)))
+            return -1;
+        p += w;
+    }
+    return 0;
+}
+
+/* Header lines "Key: value" before the data rows. */
+static int s_fetch_header(rrdcc_fetch_t *f, const rrdcc_reply_t *r, size_t *first_row)
+{
+    long long ndscount = -1;
+    const char *names = NULL;
+    size_t i = 0;
+    for (; i < r->nlines; i++) {
+        const char *l = r->lines[i];
+        const char *colon = strchr(l, ':');
+        if (!colon || (l[0] >= '0' && l[0] <= '9') || l[0] == ' ')
+            break;   /* a data row "<time>: v v" */
+        const char *v = colon + 1;
+        if (strncmp(l, "Start:", 6) == 0)
+            f->start = strtoll(v, NULL, 10);
+        else if (strncmp(l, "End:", 4) == 0)
+            f->end = strtoll(v, NULL, 10);
+        else if (strncmp(l, "Step:", 5) == 0)
+            f->step = strtoll(v, NULL, 10);
+        else if (strncmp(l, "DSCount:", 8) == 0)
+            ndscount = strtoll(v, NULL, 10);
+        else if (strncmp(l, "DSName:", 7) == 0)
+            names = v;
+    }
+    if (f->step <= 0 || ndscount <= 0 || !names)
+        return -1;
+    f->nds = (size_t)ndscount;
+    *first_row = i;
+    return s_split_names(f, names);
+}
+
+static int s_fetch_rows(rrdcc_fetch_t *f, const rrdcc_reply_t *r, size_t first)
+{
+    f->nrows = r->nlines - first;
+    f->values = malloc((f->nrows ? f->nrows : 1) * f->nds * sizeof *f->values);
+    if (!f->values)
+        return -1;
+    for (size_t row = 0; row < f->nrows; row++) {
+        char *p;
+        long long t = strtoll(r->lines[first + row], &p, 10);
+        if (*p != ':' || t != f->start + (long long)(row + 1) * f->step)
+            return -1;
+        p++;
+        for (size_t c = 0; c < f->nds; c++) {
+            char *end;
+            /* rrdcached prints unknown as "nan" or "-nan"; strtod reads both
+             * as a NaN but the sign is noise, so normalise it. */
+            double v = strtod(p, &end);
+            if (end == p)
+                return -1;
+            f->values[row * f->nds + c] = isnan(v) ? NAN : v;
+            p = end;
+        }
+    }
+    return 0;
+}
+
+int rrdcc_fetch(rrdcc_t *self, const char *path, const char *cf, int64_t start,
+                int64_t end, const char *const *ds, size_t nds, rrdcc_fetch_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s_check_path(self, path) != 0)
+        return -1;
+    /* rrdcached reads a time <= 0 as relative to now. */
+    if (start <= 0 || end <= start) {
+        s_set_err(self, "FETCH needs 0 < start < end");
+        return -1;
+    }
+    size_t n = strlen(path) + strlen(cf) + 64;
+    for (size_t i = 0; i < nds; i++)
+        n += strlen(ds[i]) + 1;
+    char *line = malloc(n);
+    if (!line) {
+        s_set_err(self, "out of memory");
+        return -1;
+    }
+    int len = snprintf(line, n, "FETCH %s %s %lld %lld", path, cf, (long long)start,
+                       (long long)end);
+    for (size_t i = 0; i < nds; i++)
+        len += snprintf(line + len, n - (size_t)len, " %s", ds[i]);
+    rrdcc_reply_t r;
+    int rc = rrdcc_command(self, line, &r);
+    free(line);
+    if (rc != 0)
+        return -1;
+    size_t first;
+    if (s_fetch_header(out, &r, &first) != 0 || s_fetch_rows(out, &r, first) != 0) {
+        rrdcc_fetch_free(out);
+        s_set_err(self, "FETCH %s: malformed reply", path);
+        return -1;
+    }
+    return 0;
+}

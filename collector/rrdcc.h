@@ -1,0 +1,111 @@
+/* rrdcc — a small client for the rrdcached text protocol over a Unix socket.
+ *
+ * Owns one connection to rrdcached and the line protocol on it: a command
+ * line out, a status line "<n> message" back followed by n lines when n > 0
+ * (n < 0 is an error reported by rrdcached), and BATCH mode. We speak the
+ * protocol ourselves because librrd 1.7.2 does not export rrd_client_new and
+ * its rrdc_* calls make one round trip per update (~18k updates/s), while a
+ * BATCH carries many updates per write (~840k updates/s).
+ *
+ * All I/O is blocking from the caller's point of view but every wait is
+ * bounded by the timeout given to rrdcc_new (poll), so a hung rrdcached
+ * cannot hang the caller. Any I/O error or timeout closes the connection,
+ * because the position in the reply stream is then unknown; the next
+ * command reconnects.
+ *
+ * Every call returns 0 or -1. After -1, rrdcc_error() says why and
+ * rrdcc_connected() tells a refused command (still connected: rrdcached
+ * answered with a negative status) from a lost connection. */
+#ifndef POE_RRDCC_H
+#define POE_RRDCC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rrdcc rrdcc_t;
+
+/* A reply: the status line and the lines after it. Points into the
+ * client; valid until the next call on the same client. */
+typedef struct {
+    int status;              /* < 0 refused; >= 0 number of lines */
+    const char *message;     /* status line after the number */
+    size_t nlines;
+    const char *const *lines;
+} rrdcc_reply_t;
+
+/* Client for address "unix:/path/sock" or "/path/sock" with a timeout per
+ * wait in milliseconds (<= 0 means 5000). Does not connect yet. NULL on a
+ * bad address or out of memory (logged). */
+rrdcc_t *rrdcc_new(const char *address, int timeout_ms);
+
+/* Close the connection, free the client and set *self_p to NULL. */
+void rrdcc_destroy(rrdcc_t **self_p);
+
+/* Connect now (closing any previous connection). Failures are logged once
+ * per outage, not once per attempt, so a caller may retry every second. */
+int rrdcc_connect(rrdcc_t *self);
+
+/* Close the connection; the next command reconnects. */
+void rrdcc_disconnect(rrdcc_t *self);
+
+bool rrdcc_connected(const rrdcc_t *self);
+
+/* Why the last call failed ("" when it did not). */
+const char *rrdcc_error(const rrdcc_t *self);
+
+/* Send one command line (no newline; must not contain one) and read the
+ * status line and the lines that follow. Connects first when needed.
+ * Returns 0 when rrdcached answered with status >= 0; -1 when it refused
+ * (reply filled, still connected) or on I/O failure. reply may be NULL. */
+int rrdcc_command(rrdcc_t *self, const char *line, rrdcc_reply_t *reply);
+
+/* Send buf (commands, each ending in '\n', none of them BATCH or '.') as
+ * one BATCH and read the result "<n> errors" and its n lines
+ * "<command number> <message>" (numbers from 1). Returns 0 when every
+ * command was accepted; -1 when some were refused (reply lists them,
+ * rrdcc_error() names the first) or on I/O failure (what was sent before
+ * the failure may have been applied). reply may be NULL. */
+int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply);
+
+/* PING: 0 when rrdcached answers PONG. */
+int rrdcc_ping(rrdcc_t *self);
+
+/* FLUSH path: returns once rrdcached has written the file's pending
+ * updates ("Nothing to flush" is success). -1 also when the file is
+ * missing. */
+int rrdcc_flush(rrdcc_t *self, const char *path);
+
+/* LAST path: rrdcached 1.7.2 answers the last update time ROUNDED DOWN to
+ * the file's step (it reads its cache, so pending updates count). The
+ * exact time is within [*out, *out + step). */
+int rrdcc_last(rrdcc_t *self, const char *path, int64_t *out);
+
+/* INFO path, field last_update: the exact last update time as written in
+ * the file (pending updates do not count: FLUSH first). */
+int rrdcc_last_update(rrdcc_t *self, const char *path, int64_t *out);
+
+/* CREATE path -s step -b start [-O] defs...: defs are "DS:..." and
+ * "RRA:..." strings. With no_overwrite an existing file is an error.
+ * The directory must exist (rrdcached's own mkdir needs -B -R, and its
+ * error for that case is two lines that would desynchronise the stream). */
+int rrdcc_create(rrdcc_t *self, const char *path, int64_t start, unsigned step,
+                 bool no_overwrite, const char *const *defs, size_t ndefs);
+
+/* A FETCH result: nrows rows of nds values, row i ending at
+ * start + (i + 1) * step; "nan" becomes NAN. */
+typedef struct {
+    int64_t start, end, step;
+    size_t nds, nrows;
+    char **names;            /* nds DS names, in column order */
+    double *values;          /* nrows * nds, row-major */
+} rrdcc_fetch_t;
+
+/* FETCH path cf start end [ds...] (rrdcached flushes the file first and
+ * picks the finest RRA that covers start). ds may be NULL/0 for all DS in
+ * file order. Fills out (free with rrdcc_fetch_free). */
+int rrdcc_fetch(rrdcc_t *self, const char *path, const char *cf, int64_t start,
+                int64_t end, const char *const *ds, size_t nds, rrdcc_fetch_t *out);
+void rrdcc_fetch_free(rrdcc_fetch_t *f);
+
+#endif

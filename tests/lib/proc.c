@@ -1,0 +1,320 @@
+/* proc — see proc.h. */
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROC_POLL_MS 10
+#define PROC_HTTP_TIMEOUT_MS 10000
+
+static long long s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_sleep_ms(int ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- directories ---------------------------------------------------------- */
+
+char *proc_tmpdir(void)
+{
+    char tmpl[] = "/tmp/poenet-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return NULL;
+    return strdup(tmpl);
+}
+
+static int s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int proc_rm_rf(const char *dir)
+{
+    if (!dir || dir[0] != '/' || strcmp(dir, "/") == 0)
+        return -1;
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    /* Depth first so directories are empty when removed; FTW_PHYS so a
+     * symlink is removed rather than followed out of dir. */
+    return nftw(dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* ---- processes -------------------------------------------------------------- */
+
+pid_t proc_spawn(const char *const argv[], const char *log_path)
+{
+    fflush(NULL);   /* or buffered test output would be written twice */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) {
+        if (pid > 0)
+            setpgid(pid, pid);   /* also in the child: whichever runs first */
+        return pid;
+    }
+    setpgid(0, 0);
+#ifdef __linux__
+    /* A test that crashes (an ASan abort skips every teardown) must not
+     * leave its daemons running. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+#endif
+    int in = open("/dev/null", O_RDONLY);
+    if (in >= 0) {
+        dup2(in, STDIN_FILENO);
+        close(in);
+    }
+    if (log_path) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+    }
+    /* The test runner may have set these; a daemon should start clean. */
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], (char *const *)argv);
+    dprintf(STDERR_FILENO, "proc_spawn: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+int proc_wait_exit(pid_t pid, int timeout_ms, int *status)
+{
+    long long deadline = s_now_ms() + timeout_ms;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            if (status)
+                *status = st;
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (s_now_ms() >= deadline)
+            return -1;
+        s_sleep_ms(PROC_POLL_MS);
+    }
+}
+
+static int s_exit_code(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+int proc_stop(pid_t pid, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    /* The group, so that anything the daemon started goes too; a group
+     * that is already gone still leaves pid to reap. */
+    if (kill(-pid, SIGTERM) != 0)
+        kill(pid, SIGTERM);
+    /* A stopped process would hold SIGTERM until the timeout. */
+    if (kill(-pid, SIGCONT) != 0)
+        kill(pid, SIGCONT);
+    int st;
+    if (proc_wait_exit(pid, timeout_ms, &st) == 0)
+        return s_exit_code(st);
+    if (kill(-pid, SIGKILL) != 0)
+        kill(pid, SIGKILL);
+    if (proc_wait_exit(pid, 5000, &st) == 0)
+        return s_exit_code(st);
+    return -1;
+}
+
+/* ---- sockets ------------------------------------------------------------------ */
+
+static int s_try_connect(int family, const struct sockaddr *sa, socklen_t len)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int rc = connect(fd, sa, len);
+    close(fd);
+    return rc;
+}
+
+int proc_wait_unix(const char *path, int timeout_ms)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -1;
+    strcpy(sa.sun_path, path);
+    long long deadline = s_now_ms() + timeout_ms;
+    while (s_try_connect(AF_UNIX, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (s_now_ms() >= deadline)
+            return -1;
+        s_sleep_ms(PROC_POLL_MS);
+    }
+    return 0;
+}
+
+static struct sockaddr_in s_loopback(int port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sa;
+}
+
+int proc_wait_tcp(int port, int timeout_ms)
+{
+    struct sockaddr_in sa = s_loopback(port);
+    long long deadline = s_now_ms() + timeout_ms;
+    while (s_try_connect(AF_INET, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (s_now_ms() >= deadline)
+            return -1;
+        s_sleep_ms(PROC_POLL_MS);
+    }
+    return 0;
+}
+
+/* ---- rrdcached -------------------------------------------------------------------- */
+
+pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len)
+{
+    char sock[512], journal[512], pidf[512], logf[512];
+    size_t n = (size_t)snprintf(sock, sizeof sock, "%s/rrdcached.sock", dir);
+    if (n >= sizeof sock || n >= len)
+        return -1;
+    snprintf(journal, sizeof journal, "%s/journal", dir);
+    snprintf(pidf, sizeof pidf, "%s/rrdcached.pid", dir);
+    snprintf(logf, sizeof logf, "%s/rrdcached.log", dir);
+    /* rrdcached refuses a journal directory that does not exist. */
+    if (mkdir(journal, 0755) != 0 && errno != EEXIST)
+        return -1;
+    char listen[520];
+    snprintf(listen, sizeof listen, "unix:%s", sock);
+    const char *argv[] = { "rrdcached", "-g", "-l", listen, "-j", journal, "-p", pidf,
+                           "-w", "3600", "-z", "60", "-F", NULL };
+    pid_t pid = proc_spawn(argv, logf);
+    if (pid < 0)
+        return -1;
+    /* A socket file left by a killed rrdcached refuses connections until
+     * the new one has replaced it, so waiting on connect() is enough. */
+    if (proc_wait_unix(sock, 10000) != 0) {
+        proc_stop(pid, 5000);
+        return -1;
+    }
+    snprintf(sock_out, len, "%s", sock);
+    return pid;
+}
+
+/* ---- HTTP ----------------------------------------------------------------------------- */
+
+static int s_send_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read until EOF (HTTP/1.0: the server closes), bounded in time. */
+static char *s_read_all(int fd, size_t *out_len)
+{
+    size_t cap = 8192, len = 0;
+    char *buf = malloc(cap);
+    long long deadline = s_now_ms() + PROC_HTTP_TIMEOUT_MS;
+    while (buf) {
+        long long left = deadline - s_now_ms();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
+            break;
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+        ssize_t n = recv(fd, buf + len, cap - len - 1, MSG_DONTWAIT);
+        if (n == 0) {
+            buf[len] = '\0';
+            *out_len = len;
+            return buf;
+        }
+        if (n > 0)
+            len += (size_t)n;
+        else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            break;
+    }
+    free(buf);
+    return NULL;
+}
+
+char *proc_http_get(int port, const char *path_and_query, int *status_out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    struct sockaddr_in sa = s_loopback(port);
+    char *resp = NULL, *body = NULL;
+    size_t len = 0;
+    size_t reqlen = strlen(path_and_query) + 64;
+    char *req = malloc(reqlen);
+    if (!req || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        goto done;
+    int n = snprintf(req, reqlen, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path_and_query);
+    if (s_send_all(fd, req, (size_t)n) != 0 || !(resp = s_read_all(fd, &len)))
+        goto done;
+    int status;
+    char *hdr_end = strstr(resp, "\r\n\r\n");
+    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1 || !hdr_end)
+        goto done;
+    size_t off = (size_t)(hdr_end + 4 - resp);
+    body = malloc(len - off + 1);
+    if (!body)
+        goto done;
+    memcpy(body, resp + off, len - off);
+    body[len - off] = '\0';
+    if (status_out)
+        *status_out = status;
+done:
+    free(req);
+    free(resp);
+    close(fd);
+    return body;
+}

@@ -1,0 +1,58 @@
+/* proc — test helpers for processes, temporary directories and loopback
+ * endpoints: run daemons (rrdcached, poe-collector, poe-agent) in their own
+ * process group, wait for their sockets, stop them with bounded time, and
+ * make a plain HTTP/1.0 GET. Plain POSIX; every wait has a timeout so a
+ * broken daemon fails a test instead of hanging it. */
+#ifndef POE_TEST_PROC_H
+#define POE_TEST_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A new empty directory /tmp/poenet-XXXXXX. Returns the malloc'ed path,
+ * NULL on error. */
+char *proc_tmpdir(void);
+
+/* Remove dir and everything below it (symlinks are removed, not followed).
+ * Refuses "", "/" and relative paths. 0 on success (also when dir does not
+ * exist), -1 on error. */
+int proc_rm_rf(const char *dir);
+
+/* Start argv[0] (looked up in PATH) with argv, stdout and stderr appended
+ * to log_path (NULL: inherited), stdin from /dev/null, in a new process
+ * group whose id is the returned pid. -1 when fork fails; an exec failure
+ * shows as exit status 127 and a line in the log. */
+pid_t proc_spawn(const char *const argv[], const char *log_path);
+
+/* Until connect() to the Unix socket path succeeds: 0, or -1 after
+ * timeout_ms. */
+int proc_wait_unix(const char *path, int timeout_ms);
+
+/* Until connect() to 127.0.0.1:port succeeds: 0, or -1 after timeout_ms. */
+int proc_wait_tcp(int port, int timeout_ms);
+
+/* Wait for pid (a child of ours) to exit, at most timeout_ms. 0 and the
+ * raw wait status in *status (may be NULL) once reaped; -1 on timeout or
+ * error (the child keeps running). */
+int proc_wait_exit(pid_t pid, int timeout_ms, int *status);
+
+/* SIGTERM to pid's process group, SIGKILL after timeout_ms, then reap.
+ * Returns the exit code, 128 + signal number when killed by a signal, or
+ * -1 on error (e.g. not our child). */
+int proc_stop(pid_t pid, int timeout_ms);
+
+/* Run rrdcached in the foreground in dir:
+ *   rrdcached -g -l unix:<dir>/rrdcached.sock -j <dir>/journal
+ *             -p <dir>/rrdcached.pid -w 3600 -z 60 -F
+ * (creating <dir>/journal, logging to <dir>/rrdcached.log) and wait up to
+ * 10 s for its socket. The socket path goes to sock_out. Returns the pid,
+ * or -1 (the process is stopped) on failure. Run again on the same dir it
+ * replays the journal left by a killed one. */
+pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len);
+
+/* GET path_and_query from 127.0.0.1:port over HTTP/1.0 (10 s bound).
+ * Returns the malloc'ed, NUL-terminated body and the status code in
+ * *status_out (may be NULL); NULL on a connection or parse error. */
+char *proc_http_get(int port, const char *path_and_query, int *status_out);
+
+#endif
