@@ -13,6 +13,7 @@ BUILD    ?= $(if $(SANITIZE),build-san,build)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
 CPPFLAGS += -Icommon -Iproto -I$(BUILD)/proto -Iagent -Icollector -Itests/lib
+CPPFLAGS += -I$(dir $<)
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)
@@ -27,7 +28,8 @@ PROTO_C   := $(BUILD)/proto/poenet.pb-c.c
 COMMON_SRC := $(wildcard common/*.c) proto/wire.c
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 COLL_SRC   := $(filter-out collector/main.c,$(wildcard collector/*.c))
-TOOLS_SRC  := $(wildcard tools/*.c)
+# Each tools/<name>/ folder is one command, build/bin/poe-<name>.
+TOOL_DIRS  := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC)) $(BUILD)/proto/poenet.pb-c.o
@@ -40,7 +42,7 @@ LIBCOLL   := $(BUILD)/libpoecollector.a
 LIBS_ALL  := $(LIBCOLL) $(LIBAGENT) $(LIBCOMMON)
 
 BINS := $(BUILD)/bin/poe-agent $(BUILD)/bin/poe-collector \
-        $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOLS_SRC))
+        $(patsubst %,$(BUILD)/bin/poe-%,$(TOOL_DIRS))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
@@ -94,9 +96,12 @@ $(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBS_ALL)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+define TOOL_RULE
+$(BUILD)/bin/poe-$(1): $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBS_ALL)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach t,$(TOOL_DIRS),$(eval $(call TOOL_RULE,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)

@@ -26,6 +26,8 @@ typedef struct {
     uint32_t arrivals, departures, lanes_open;
     bool has_queue_len;
     uint32_t queue_len;
+    uint32_t tt_count;      /* re-identified travel times ending in the interval */
+    uint32_t tt_sum_s, tt_max_s;
 } est_input_t;
 
 typedef struct {

@@ -54,7 +54,9 @@ static int s_stage_queue(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
     qstate_t *sh = s_shadow(self, x, (enum tax_dir)b->direction, tax_queue_index(m, t));
     est_input_t in = { .interval_ms = b->interval_ms, .arrivals = q->arrivals,
                        .departures = q->departures, .lanes_open = q->lanes_open,
-                       .has_queue_len = q->has_queue_len, .queue_len = q->queue_len };
+                       .has_queue_len = q->has_queue_len, .queue_len = q->queue_len,
+                       .tt_count = q->has_tt_count ? q->tt_count : 0,
+                       .tt_sum_s = q->tt_sum_s, .tt_max_s = q->tt_max_s };
     if (qstate_apply(sh, &in, (int64_t)q->t_end_ms, now_ms) == 0)
         return 0;
     arch_queue_row_t row = { .t_s = (int64_t)(q->t_end_ms / 1000),
