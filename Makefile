@@ -6,7 +6,7 @@
 #   make deps         install the Debian packages the build and tests need
 
 CC       ?= cc
-PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig
+PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig zlib
 SANITIZE ?=
 BUILD    ?= $(if $(SANITIZE),build-san,build)
 

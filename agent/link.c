@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -22,11 +23,15 @@ struct link {
     struct event *ev_read;
     struct event *ev_tick;
     outbox_t *outbox;
+    spool_t *spool;
+    char crossing[8];
+    int direction;
     uint64_t epoch;
     link_progress_fn *on_progress;
     void *arg;
     int64_t last_rx_ms;      /* anything heard from the collector */
     int64_t last_tx_ms;
+    int64_t last_hb_ms;
     bool alive;
 };
 
@@ -39,9 +44,13 @@ static void s_handle_ack(link_t *self, const Poenet__Ack *ack)
     if (ack->error)
         log_warn("collector %s: %s (acked through %" PRIu64 ")", self->endpoint, ack->error,
                  ack->acked_seq);
-    size_t freed = outbox_ack(self->outbox, ack->acked_seq, ack->has_resend && ack->resend,
-                              tu_mono_ms());
-    if (freed && self->on_progress)
+    if (ack->acked_seq < outbox_acked_seq(self->outbox))
+        log_warn("collector %s rolled back to seq %" PRIu64 " (it lost data it had accepted): "
+                 "resending from the spool", self->endpoint, ack->acked_seq);
+    uint64_t durable = ack->has_durable_seq ? ack->durable_seq : 0;
+    bool moved = outbox_ack(self->outbox, ack->acked_seq, durable, ack->has_resend && ack->resend,
+                            tu_mono_ms());
+    if (moved && self->on_progress)
         self->on_progress(self->arg);
 }
 
@@ -80,12 +89,39 @@ static void s_drain(link_t *self)
     }
 }
 
+/* Send batch seq from the spool; 0 sent, -1 not now (the tick retries). */
+static int s_send_seq(link_t *self, uint64_t seq)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = spool_read(self->spool, seq, &buf, &len);
+    if (rc != 0)
+        return -1;
+    /* The spool holds nothing below its first seq (released once durable
+     * everywhere, or dropped when over budget). If this collector is behind
+     * that (it lost its state), say so, or it would wait for them forever. */
+    uint64_t dropped = spool_first_seq(self->spool) - 1;
+    if (dropped > outbox_acked_seq(self->outbox)) {
+        size_t nlen;
+        uint8_t *n = wire_batch_restamp(buf, len, dropped, &nlen);
+        if (n) {
+            free(buf);
+            buf = n;
+            len = nlen;
+        }
+    }
+    rc = zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+    free(buf);
+    return rc;
+}
+
 void link_pump(link_t *self)
 {
-    const outbox_msg_t *m;
-    while ((m = outbox_peek(self->outbox)) != NULL) {
-        if (zmq_send(self->sock, m->buf, m->len, ZMQ_DONTWAIT) < 0)
-            break; /* no connection or HWM: the tick retries */
+    outbox_skip_to(self->outbox, spool_first_seq(self->spool));
+    uint64_t seq;
+    while ((seq = outbox_peek(self->outbox, spool_last_seq(self->spool))) != 0) {
+        if (s_send_seq(self, seq) != 0)
+            break; /* no connection, HWM, or a spool read error: the tick retries */
         outbox_sent(self->outbox, tu_mono_ms());
         self->last_tx_ms = tu_mono_ms();
     }
@@ -105,7 +141,12 @@ static void s_on_readable(evutil_socket_t fd, short what, void *arg)
 static void s_heartbeat(link_t *self, int64_t now)
 {
     size_t len;
-    uint8_t *buf = wire_pack_heartbeat(self->epoch, (uint64_t)tu_now_ms(), &len);
+    uint64_t durable = outbox_durable_seq(self->outbox);
+    wire_agent_status_t st = { .crossing = self->crossing, .direction = self->direction,
+                               .spool_batches = spool_last_seq(self->spool) - durable,
+                               .oldest_unacked_ms =
+                                   (uint64_t)spool_time_of(self->spool, durable + 1) };
+    uint8_t *buf = wire_pack_heartbeat(self->epoch, (uint64_t)tu_now_ms(), &st, &len);
     if (buf && zmq_send(self->sock, buf, len, ZMQ_DONTWAIT) >= 0)
         self->last_tx_ms = now;
     free(buf);
@@ -120,31 +161,41 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     s_drain(self);
     if (self->alive && now - self->last_rx_ms > LINK_DEAD_MS) {
         self->alive = false;
-        log_warn("collector %s silent for %d s: %zu batches unacknowledged, will resend",
-                 self->endpoint, LINK_DEAD_MS / 1000, outbox_pending(self->outbox));
+        log_warn("collector %s silent for %d s: %" PRIu64 " batches not yet durable there, "
+                 "will resend", self->endpoint, LINK_DEAD_MS / 1000,
+                 spool_last_seq(self->spool) - outbox_durable_seq(self->outbox));
         outbox_rewind(self->outbox);
     }
     if (outbox_tick(self->outbox, now))
         log_info("no acknowledgement from %s: resending from seq %" PRIu64, self->endpoint,
                  outbox_acked_seq(self->outbox) + 1);
-    if (now - self->last_tx_ms >= LINK_HEARTBEAT_MS)
+    /* Heartbeats go every second, busy or not: they carry the agent's
+     * status and draw the acknowledgements that report durability. */
+    if (now - self->last_hb_ms >= LINK_HEARTBEAT_MS) {
         s_heartbeat(self, now);
+        self->last_hb_ms = now;
+    }
     link_pump(self);
 }
 
-link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, outbox_t *outbox,
-                 uint64_t epoch, link_progress_fn *on_progress, void *arg)
+link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
+                 size_t window, const char *crossing, int direction,
+                 link_progress_fn *on_progress, void *arg)
 {
     link_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->endpoint = strdup(endpoint);
-    self->outbox = outbox;
-    self->epoch = epoch;
+    self->spool = spool;
+    self->epoch = spool_epoch(spool);
+    snprintf(self->crossing, sizeof self->crossing, "%s", crossing);
+    self->direction = direction;
+    /* After a restart everything still spooled may be missing there. */
+    self->outbox = outbox_new(window, 3000, spool_first_seq(spool));
     self->on_progress = on_progress;
     self->arg = arg;
     self->sock = zmq_socket(zctx, ZMQ_DEALER);
-    if (!self->endpoint || !self->sock)
+    if (!self->endpoint || !self->outbox || !self->sock)
         goto fail;
     s_set_int(self->sock, ZMQ_IMMEDIATE, 1);
     s_set_int(self->sock, ZMQ_LINGER, 1000);
@@ -184,9 +235,12 @@ void link_destroy(link_t **self_p)
         event_free(self->ev_tick);
     if (self->sock)
         zmq_close(self->sock);
+    outbox_destroy(&self->outbox);
     free(self->endpoint);
     free(self);
     *self_p = NULL;
 }
 
 bool link_alive(const link_t *self) { return self->alive; }
+const char *link_endpoint(const link_t *self) { return self->endpoint; }
+const outbox_t *link_outbox(const link_t *self) { return self->outbox; }

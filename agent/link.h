@@ -12,22 +12,30 @@
 #include <stdint.h>
 
 #include "outbox.h"
+#include "spool.h"
 
 struct event_base;
 typedef struct link link_t;
 
-/* Called after an acknowledgement freed batches (e.g. to resume reading a
- * replay file, or to exit once everything is acknowledged). */
+/* Called after an acknowledgement moved (e.g. to release spool segments,
+ * resume reading a replay file, or exit once everything is durable). */
 typedef void(link_progress_fn)(void *arg);
 
-link_t *link_new(struct event_base *base, void *zctx, const char *endpoint,
-                 outbox_t *outbox, uint64_t epoch, link_progress_fn *on_progress, void *arg);
+/* One collector. Batches are read from spool (which the agent shares among
+ * its links); crossing and direction go into heartbeats with the agent's
+ * status, so the collector can answer them with acknowledgements. */
+link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
+                 size_t window, const char *crossing, int direction,
+                 link_progress_fn *on_progress, void *arg);
 void link_destroy(link_t **self_p);
 
-/* Send what the outbox allows now; call after outbox_push. */
+/* Send what the window allows now; call after spool_append. */
 void link_pump(link_t *self);
 
 /* True when the collector answered within the last 3 s. */
 bool link_alive(const link_t *self);
+
+const char *link_endpoint(const link_t *self);
+const outbox_t *link_outbox(const link_t *self);
 
 #endif

@@ -20,6 +20,7 @@
 #include "outbox.h"
 #include "simulate.h"
 #include "source.h"
+#include "spool.h"
 #include "taxonomy.h"
 #include "timeutil.h"
 #include "wire.h"
@@ -28,12 +29,13 @@
  * arrive slightly late (network, sensor buffering) still count. */
 #define AGENT_GRACE_MS 1000
 #define AGENT_STATUS_EVERY_S 60
+#define AGENT_MAX_COLLECTORS 8
 
 typedef struct {
-    char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level;
+    char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
     double speed, sim_load;
-    long interval_ms, window, batch_max, max_gap_s, sim_seed;
-    bool simulate;
+    long interval_ms, window, batch_max, max_gap_s, sim_seed, spool_mb;
+    bool simulate, spool_nosync;
 } agent_opts_t;
 
 typedef struct {
@@ -44,8 +46,12 @@ typedef struct {
     uint64_t epoch;
     aggr_t *aggr;
     wire_batch_t *batch;
-    outbox_t *outbox;
-    link_t *link;
+    spool_t *spool;
+    link_t *links[AGENT_MAX_COLLECTORS];
+    int nlinks;
+    uint8_t *unspooled;   /* a packed batch the spool could not take yet */
+    size_t unspooled_len;
+    uint64_t samples_lost;
     source_t *source;
     sim_t *sim;
     struct event *ev_tick, *ev_sigint, *ev_sigterm;
@@ -54,32 +60,74 @@ typedef struct {
     int64_t last_status;
 } agent_t;
 
+/* Oldest acknowledgement and durability over all collectors: the spool
+ * keeps what any of them may still need. */
+static uint64_t s_min_acked(const agent_t *a, bool durable)
+{
+    uint64_t m = UINT64_MAX;
+    for (int i = 0; i < a->nlinks; i++) {
+        const outbox_t *o = link_outbox(a->links[i]);
+        uint64_t v = durable ? outbox_durable_seq(o) : outbox_acked_seq(o);
+        if (v < m)
+            m = v;
+    }
+    return m;
+}
+
+static void s_pump(agent_t *a)
+{
+    for (int i = 0; i < a->nlinks; i++)
+        link_pump(a->links[i]);
+}
+
+/* Spool the packed batch waiting (if any). 0 when nothing is left waiting. */
+static int s_spool_pending(agent_t *a)
+{
+    if (!a->unspooled)
+        return 0;
+    if (spool_append(a->spool, a->unspooled, a->unspooled_len, tu_now_ms()) != 0)
+        return -1; /* logged by the spool; retried on the next tick */
+    free(a->unspooled);
+    a->unspooled = NULL;
+    return 0;
+}
+
 static void s_pack(agent_t *a)
 {
-    if (wire_batch_count(a->batch) == 0)
+    if (s_spool_pending(a) != 0 || wire_batch_count(a->batch) == 0)
         return;
     size_t len;
-    uint8_t *buf = wire_batch_pack(a->batch, outbox_next_seq(a->outbox), a->bad_lines, &len);
-    if (!buf || outbox_push(a->outbox, buf, len) != 0) {
-        /* Out of memory: nothing sane is left to do for a process that
-         * promised not to lose data. */
-        log_error("out of memory holding a batch: exiting");
-        free(buf);
+    uint8_t *buf = wire_batch_pack(a->batch, spool_next_seq(a->spool), a->bad_lines, &len);
+    if (!buf) {
+        log_error("out of memory packing a batch: exiting (the spool keeps what was sent)");
         exit(3);
     }
-    /* Backpressure: a fast replay must not hold the whole file in memory. */
-    if (a->source && outbox_pending(a->outbox) > (size_t)a->o.window * 4)
+    a->unspooled = buf;
+    a->unspooled_len = len;
+    s_spool_pending(a);
+    s_pump(a);
+    /* Backpressure: a fast replay runs no further ahead of the slowest
+     * collector than a few windows. */
+    if (a->source && spool_last_seq(a->spool) - s_min_acked(a, false) > (uint64_t)a->o.window * 4)
         src_pause(a->source, true);
+}
+
+static int s_add_sample(agent_t *a, const wire_queue_sample_t *q, const wire_lane_sample_t *l)
+{
+    return q ? wire_batch_add_queue(a->batch, q) : wire_batch_add_lane(a->batch, l);
 }
 
 static void s_emit(void *arg, const wire_queue_sample_t *q, const wire_lane_sample_t *l)
 {
     agent_t *a = arg;
-    int rc = q ? wire_batch_add_queue(a->batch, q) : wire_batch_add_lane(a->batch, l);
-    if (rc != 0 || wire_batch_count(a->batch) >= (size_t)a->o.batch_max) {
+    if (wire_batch_count(a->batch) >= (size_t)a->o.batch_max)
         s_pack(a);
-        if (rc != 0)
-            q ? wire_batch_add_queue(a->batch, q) : wire_batch_add_lane(a->batch, l);
+    if (s_add_sample(a, q, l) != 0) {
+        /* Only when the spool has refused writes for a long time. */
+        a->samples_lost++;
+        log_error("ALARM spool not writable and batch full: sample lost (%" PRIu64 " so far)",
+                  a->samples_lost);
+        return;
     }
     a->samples++;
 }
@@ -98,12 +146,18 @@ static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t why
     return aggr_event(a->aggr, ev, why, whylen);
 }
 
+static bool s_all_durable(const agent_t *a)
+{
+    return !a->unspooled && wire_batch_count(a->batch) == 0 &&
+           s_min_acked(a, true) >= spool_last_seq(a->spool);
+}
+
 static void s_maybe_finish(agent_t *a)
 {
-    if (a->input_done && outbox_pending(a->outbox) == 0) {
-        log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches acknowledged, %" PRIu64
-                 " bad lines",
-                 a->samples, outbox_acked_seq(a->outbox), a->bad_lines);
+    if (a->input_done && s_all_durable(a)) {
+        log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches durable at %d "
+                 "collector(s), %" PRIu64 " bad lines",
+                 a->samples, spool_last_seq(a->spool), a->nlinks, a->bad_lines);
         event_base_loopexit(a->base, NULL);
     }
 }
@@ -114,14 +168,14 @@ static void s_on_eof(void *arg)
     aggr_flush(a->aggr);
     s_pack(a);
     a->input_done = true;
-    link_pump(a->link);
     s_maybe_finish(a);
 }
 
 static void s_on_progress(void *arg)
 {
     agent_t *a = arg;
-    if (a->source && outbox_pending(a->outbox) <= (size_t)a->o.window * 2)
+    spool_release(a->spool, s_min_acked(a, true));
+    if (a->source && spool_last_seq(a->spool) - s_min_acked(a, false) <= (uint64_t)a->o.window * 2)
         src_pause(a->source, false);
     s_maybe_finish(a);
 }
@@ -141,11 +195,19 @@ static void s_status(agent_t *a, int64_t now)
     if (now - a->last_status < AGENT_STATUS_EVERY_S * 1000)
         return;
     a->last_status = now;
-    log_info("%s %s: %" PRIu64 " samples, acked through seq %" PRIu64 ", %zu batches pending, "
-             "%" PRIu64 " resent, %" PRIu64 " bad lines, collector %s",
-             a->o.crossing, a->o.direction, a->samples, outbox_acked_seq(a->outbox),
-             outbox_pending(a->outbox), outbox_resends(a->outbox), a->bad_lines,
-             link_alive(a->link) ? "up" : "silent");
+    uint64_t durable = s_min_acked(a, true);
+    int64_t oldest = spool_time_of(a->spool, durable + 1);
+    log_info("%s %s: %" PRIu64 " samples, %" PRIu64 " bad lines; spool %" PRIu64 " batches / %"
+             PRIu64 " bytes, %" PRIu64 " not yet durable everywhere (oldest %" PRId64 " s ago)",
+             a->o.crossing, a->o.direction, a->samples, a->bad_lines, spool_batches(a->spool),
+             spool_bytes(a->spool), spool_last_seq(a->spool) - durable,
+             oldest ? (now - oldest) / 1000 : 0);
+    for (int i = 0; i < a->nlinks; i++) {
+        const outbox_t *o = link_outbox(a->links[i]);
+        log_info("  collector %s %s: acked %" PRIu64 ", durable %" PRIu64 ", %" PRIu64 " resent",
+                 link_endpoint(a->links[i]), link_alive(a->links[i]) ? "up" : "SILENT",
+                 outbox_acked_seq(o), outbox_durable_seq(o), outbox_resends(o));
+    }
 }
 
 /* Live sources: advance event time with the wall clock so quiet queues
@@ -161,7 +223,7 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     if (!a->o.replay)
         aggr_advance(a->aggr, now - AGENT_GRACE_MS);
     s_pack(a);
-    link_pump(a->link);
+    s_pump(a);
     s_status(a, now);
 }
 
@@ -169,8 +231,8 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     agent_t *a = arg;
-    log_info("signal %d: stopping with %zu batches unacknowledged", (int)sig,
-             outbox_pending(a->outbox));
+    log_info("signal %d: stopping; %" PRIu64 " batches not yet durable stay in the spool",
+             (int)sig, spool_last_seq(a->spool) - s_min_acked(a, true));
     event_base_loopexit(a->base, NULL);
 }
 
@@ -197,9 +259,9 @@ static int s_check_opts(agent_t *a)
         return -1;
     }
     if (o->speed < 0 || o->window < 1 || o->batch_max < 1 || o->batch_max > WIRE_MAX_QUEUE_SAMPLES ||
-        o->max_gap_s < 1) {
-        log_error("--speed >= 0, --window >= 1, --batch-max 1..%d and --max-gap >= 1 please",
-                  WIRE_MAX_QUEUE_SAMPLES);
+        o->max_gap_s < 1 || o->spool_mb < 1) {
+        log_error("--speed >= 0, --window >= 1, --batch-max 1..%d, --max-gap >= 1 and "
+                  "--spool-mb >= 1 please", WIRE_MAX_QUEUE_SAMPLES);
         return -1;
     }
     return 0;
@@ -229,19 +291,56 @@ static int s_open_input(agent_t *a)
     return a->sim ? 0 : -1;
 }
 
+/* One link per comma-separated collector endpoint. */
+static int s_open_links(agent_t *a)
+{
+    char list[1024];
+    snprintf(list, sizeof list, "%s", a->o.collector);
+    char *save = NULL;
+    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
+        if (a->nlinks == AGENT_MAX_COLLECTORS) {
+            log_error("at most %d collectors", AGENT_MAX_COLLECTORS);
+            return -1;
+        }
+        link_t *l = link_new(a->base, a->zctx, ep, a->spool, (size_t)a->o.window, a->o.crossing,
+                             (int)a->dir, s_on_progress, a);
+        if (!l)
+            return -1;
+        a->links[a->nlinks++] = l;
+    }
+    return a->nlinks > 0 ? 0 : -1;
+}
+
+static int s_open_spool(agent_t *a)
+{
+    char dir[512];
+    if (a->o.spool)
+        snprintf(dir, sizeof dir, "%s", a->o.spool);
+    else
+        snprintf(dir, sizeof dir, "/var/lib/poenet/spool/%s-%s", a->o.crossing, a->o.direction);
+    uint64_t mb = (uint64_t)a->o.spool_mb;
+    spool_opts_t so = { .budget_bytes = mb * 1024 * 1024,
+                        .segment_bytes = mb * 1024 * 1024 / 16 < (4u << 20)
+                                             ? mb * 1024 * 1024 / 16 : (4u << 20),
+                        .sync = !a->o.spool_nosync };
+    uint64_t epoch = (uint64_t)tu_now_ms() * 1000 + (uint64_t)(tu_mono_ms() % 1000);
+    a->spool = spool_open(dir, &so, epoch);
+    if (!a->spool)
+        return -1;
+    a->epoch = spool_epoch(a->spool);
+    return 0;
+}
+
 static int s_setup(agent_t *a)
 {
-    a->epoch = (uint64_t)tu_now_ms() * 1000 + (uint64_t)(tu_mono_ms() % 1000);
     a->base = event_base_new();
     a->zctx = zmq_ctx_new();
-    a->outbox = outbox_new((size_t)a->o.window, 3000);
+    if (!a->base || !a->zctx || s_open_spool(a) != 0)
+        return -1;
     a->batch = wire_batch_new(a->o.crossing, (int)a->dir, a->epoch, (uint32_t)a->o.interval_ms);
     a->aggr = aggr_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a,
-                       a->epoch ^ 0x5bd1e995u);
-    if (!a->base || !a->zctx || !a->outbox || !a->batch || !a->aggr)
-        return -1;
-    a->link = link_new(a->base, a->zctx, a->o.collector, a->outbox, a->epoch, s_on_progress, a);
-    if (!a->link || s_open_input(a) != 0)
+                       (uint64_t)tu_now_ms() ^ 0x5bd1e995u);
+    if (!a->batch || !a->aggr || s_open_links(a) != 0 || s_open_input(a) != 0)
         return -1;
     a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);
     a->ev_sigint = evsignal_new(a->base, SIGINT, s_on_signal, a);
@@ -263,10 +362,12 @@ static void s_teardown(agent_t *a)
         event_free(a->ev_sigterm);
     src_destroy(&a->source);
     sim_destroy(&a->sim);
-    link_destroy(&a->link);
+    for (int i = 0; i < a->nlinks; i++)
+        link_destroy(&a->links[i]);
     aggr_destroy(&a->aggr);
     wire_batch_destroy(&a->batch);
-    outbox_destroy(&a->outbox);
+    free(a->unspooled);
+    spool_close(&a->spool);
     if (a->zctx)
         zmq_ctx_term(a->zctx);
     if (a->base)
@@ -279,12 +380,15 @@ int main(int argc, char **argv)
     a.o = (agent_opts_t){ .collector = "tcp://127.0.0.1:5555", .speed = 1.0, .interval_ms = 5000,
                           .window = 32, .batch_max = 512, .max_gap_s = 3600,
                           .sim_lanes = "passenger=8,commercial=3", .sim_load = 1.0,
-                          .log_level = "info" };
+                          .log_level = "info", .spool_mb = 512 };
     agent_opts_t *o = &a.o;
     const conf_opt_t opts[] = {
         { "crossing", CONF_STR, &o->crossing, "ID", "6-digit CBP port number, e.g. 250401 (required)" },
         { "direction", CONF_STR, &o->direction, "DIR", "northbound|southbound (required)" },
-        { "collector", CONF_STR, &o->collector, "ENDPOINT", "collector's ZeroMQ endpoint [tcp://127.0.0.1:5555]" },
+        { "collector", CONF_STR, &o->collector, "ENDPOINTS", "collector endpoint(s), comma-separated; each gets every batch [tcp://127.0.0.1:5555]" },
+        { "spool", CONF_STR, &o->spool, "DIR", "spool directory [/var/lib/poenet/spool/<crossing>-<direction>]" },
+        { "spool-mb", CONF_INT, &o->spool_mb, "MB", "spool disk budget; beyond it the oldest data goes, with an alarm [512]" },
+        { "spool-nosync", CONF_FLAG, &o->spool_nosync, NULL, "do not fdatasync each spooled batch (faster; a power cut may lose the last ones)" },
         { "replay", CONF_STR, &o->replay, "FILE", "read sensor lines from FILE ('-' = stdin); exit 0 when all acknowledged" },
         { "speed", CONF_DOUBLE, &o->speed, "X", "replay speed: 1 real time, 10 ten times faster, 0 as fast as possible [1]" },
         { "listen", CONF_STR, &o->listen, "SPEC", "accept sensor lines on unix:PATH or tcp://127.0.0.1:PORT" },
@@ -322,8 +426,8 @@ int main(int argc, char **argv)
         log_info("agent %s %s (epoch %" PRIu64 ") -> %s", o->crossing, o->direction, a.epoch,
                  o->collector);
         event_base_dispatch(a.base);
-        if (o->replay && !(a.input_done && outbox_pending(a.outbox) == 0))
-            exit_code = 1; /* stopped before everything was acknowledged */
+        if (o->replay && !(a.input_done && s_all_durable(&a)))
+            exit_code = 1; /* stopped before everything was durable: the spool keeps it */
     }
     s_teardown(&a);
     conf_free(opts, nopts);

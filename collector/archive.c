@@ -29,6 +29,7 @@ typedef struct {
     uint64_t hash;
     int64_t last;       /* last update sent or staged; valid when known */
     bool known;
+    bool dirty;         /* committed rows not yet synced (in the dirty list) */
     uint64_t gen;       /* batch that last touched it (never wraps) */
 } guard_t;
 
@@ -45,6 +46,11 @@ struct archive {
     guard_t **touched;          /* guards touched by the staged batch */
     size_t ntouched, tcap;
     uint64_t gen;               /* current batch, from 1 */
+
+    guard_t **dirty;            /* committed since the last sync */
+    size_t ndirty, dcap;
+    uint64_t seen_connects;     /* rrdcc_connects() when guards were last valid */
+    uint64_t generation;
 };
 
 /* A reason for the caller; why may be NULL. */
@@ -228,6 +234,7 @@ void arch_destroy(archive_t **self_p)
     archive_t *self = *self_p;
     rrdcc_destroy(&self->rc);
     s_table_free(self);
+    free(self->dirty);
     free(self->root);
     free(self->stage);
     free(self->touched);
@@ -461,6 +468,86 @@ static void s_end_batch(archive_t *self, bool forget)
     self->gen++;
 }
 
+static int s_mark_dirty(archive_t *self)
+{
+    for (size_t i = 0; i < self->ntouched; i++) {
+        guard_t *g = self->touched[i];
+        if (g->dirty)
+            continue;
+        if (self->ndirty == self->dcap) {
+            size_t ncap = self->dcap ? self->dcap * 2 : 256;
+            guard_t **nd = realloc(self->dirty, ncap * sizeof *nd);
+            if (!nd)
+                return -1;
+            self->dirty = nd;
+            self->dcap = ncap;
+        }
+        self->dirty[self->ndirty++] = g;
+        g->dirty = true;
+    }
+    return 0;
+}
+
+/* After rrdcached came back, no guard or pending sync can be trusted: what
+ * it had cached may be gone. */
+static void s_check_connection(archive_t *self)
+{
+    uint64_t c = rrdcc_connects(self->rc);
+    if (c == self->seen_connects)
+        return;
+    if (self->seen_connects != 0) {
+        for (size_t i = 0; i < self->cap; i++)
+            if (self->slots[i])
+                self->slots[i]->known = self->slots[i]->dirty = false;
+        self->ndirty = 0;
+        self->generation++;
+        log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
+                 "re-reading every file's last update");
+    }
+    self->seen_connects = c;
+}
+
+uint64_t arch_generation(archive_t *self)
+{
+    s_check_connection(self);
+    return self->generation;
+}
+
+size_t arch_pending_sync(const archive_t *self) { return self->ndirty; }
+
+int arch_sync(archive_t *self, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    size_t done = 0;
+    int rc = 0;
+    for (; done < self->ndirty; done++) {
+        guard_t *g = self->dirty[done];
+        int64_t on_disk = 0;
+        if (rrdcc_flush(self->rc, g->path) != 0 || rrdcc_last_update(self->rc, g->path, &on_disk) != 0) {
+            s_why(why, whylen, "rrdcached FLUSH %s: %s", g->path, rrdcc_error(self->rc));
+            rc = -1;
+            break;
+        }
+        if (g->known && on_disk < g->last) {
+            /* rrdcached took the rows but could not write them (it drops
+             * them): they must come again. */
+            s_why(why, whylen, "%s: written through %lld, rows through %lld were accepted: "
+                  "rrdcached could not write them", g->path, (long long)on_disk, (long long)g->last);
+            log_error("archive: %s", why ? why : "rows lost in rrdcached");
+            g->known = false;
+            self->generation++;
+            rc = -1;
+            break;
+        }
+        g->dirty = false;
+    }
+    memmove(self->dirty, self->dirty + done, (self->ndirty - done) * sizeof *self->dirty);
+    self->ndirty -= done;
+    s_check_connection(self);
+    return rc;
+}
+
 int arch_commit(archive_t *self, char *why, size_t whylen)
 {
     if (why && whylen)
@@ -468,6 +555,11 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
     if (self->slen == 0)
         return 0;
     if (rrdcc_batch(self->rc, self->stage, self->slen, NULL) == 0) {
+        if (s_mark_dirty(self) != 0) {
+            s_end_batch(self, true);
+            s_why(why, whylen, "out of memory");
+            return -1;
+        }
         s_end_batch(self, false);
         return 0;
     }

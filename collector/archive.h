@@ -89,6 +89,21 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
                      int64_t step, arch_series_t *out, char *why, size_t whylen);
 void arch_series_free(arch_series_t *s);
 
+/* Make every row committed since the last successful sync durable: FLUSH
+ * each file touched (rrdcached answers once the file is written, so the
+ * rows survive rrdcached being killed; its journal alone does not
+ * guarantee that). 0 when all files flushed (or nothing to do), -1 with a
+ * reason otherwise (the files stay pending for the next sync). */
+int arch_sync(archive_t *self, char *why, size_t whylen);
+
+/* Changes whenever rrdcached may have lost rows it had accepted (the
+ * connection was re-established). Every file's guard is then re-learned,
+ * and callers must resend what was accepted but not yet synced. */
+uint64_t arch_generation(archive_t *self);
+
+/* Files committed but not yet synced. */
+size_t arch_pending_sync(const archive_t *self);
+
 /* True while the rrdcached connection is up (for /health). */
 bool arch_connected(const archive_t *self);
 

@@ -261,11 +261,42 @@ static json_t *s_rejected_json(const stats_t *stats)
     return o;
 }
 
-char *feed_health_json(const stats_t *stats, bool archive_connected, int64_t now_ms)
+/* Per-agent delivery status: where each agent stands, how far behind its
+ * newest archived sample is, and what it still holds in its spool. */
+static json_t *s_agents_json(const sess_table_t *sessions, int64_t now_ms)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; sessions && i < sess_count(sessions); i++) {
+        const sess_t *s = sess_at(sessions, i);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                              "crossing", s->crossing, "direction", tax_dir_name(s->dir),
+                              "epoch", (json_int_t)s->epoch,
+                              "acked_seq", (json_int_t)s->acked_seq,
+                              "durable_seq", (json_int_t)s->durable_seq,
+                              "gaps", (json_int_t)s->gaps,
+                              "duplicates", (json_int_t)s->duplicates,
+                              "dropped", (json_int_t)s->dropped,
+                              "spool_batches", (json_int_t)s->spool_batches);
+        json_object_set_new(o, "last_seen_s", s->last_seen_ms
+                                                  ? json_integer((now_ms - s->last_seen_ms) / 1000)
+                                                  : json_null());
+        json_object_set_new(o, "lag_s", s->newest_ms ? json_integer((now_ms - s->newest_ms) / 1000)
+                                                     : json_null());
+        json_object_set_new(o, "oldest_unacked_s",
+                            s->oldest_unacked_ms
+                                ? json_integer((now_ms - s->oldest_unacked_ms) / 1000)
+                                : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+char *feed_health_json(const stats_t *stats, bool archive_connected,
+                       const sess_table_t *sessions, int64_t now_ms)
 {
     int64_t up_ms = now_ms - stats->started_ms;
     return s_dump(json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
         "uptime_s", (json_int_t)(up_ms > 0 ? up_ms / 1000 : 0),
@@ -276,7 +307,8 @@ char *feed_health_json(const stats_t *stats, bool archive_connected, int64_t now
         "samples_already_archived", (json_int_t)stats->samples_already_archived,
         "heartbeats_in", (json_int_t)stats->heartbeats_in,
         "agent_bad_lines", (json_int_t)stats->agent_bad_lines,
-        "rejected", s_rejected_json(stats)));
+        "rejected", s_rejected_json(stats),
+        "agents", s_agents_json(sessions, now_ms)));
 }
 
 /* Reasons may quote a client's bytes (a parameter name); keeping them to

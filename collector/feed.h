@@ -13,6 +13,7 @@
 
 #include "archive.h"
 #include "state.h"
+#include "session.h"
 #include "stats.h"
 
 /* Column names of a history row, in order: "time" then the ARCH_NCOLS
@@ -34,7 +35,8 @@ char *feed_history_json(const arch_series_t *s);
 /* The collector's health and counters at wall time now_ms. "status" is
  * "degraded" while the archive is disconnected. Returns a malloc'ed JSON
  * string, NULL only when memory ran out. */
-char *feed_health_json(const stats_t *stats, bool archive_connected, int64_t now_ms);
+char *feed_health_json(const stats_t *stats, bool archive_connected,
+                       const sess_table_t *sessions, int64_t now_ms);
 
 /* A JSON error body {"error":reason,"status":status}; bytes of reason that
  * are not printable ASCII become '?' and it is cut at 255 bytes. Returns a

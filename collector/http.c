@@ -161,7 +161,7 @@ static void s_health(http_server_t *self, struct evhttp_request *req)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
     s_send_json(req, 200, HTTP_CACHE_NONE,
-                feed_health_json(self->ctx.stats, up, tu_now_ms()));
+                feed_health_json(self->ctx.stats, up, self->ctx.sessions, tu_now_ms()));
 }
 
 /* The cached body of all crossings for this state version and second,

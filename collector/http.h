@@ -12,6 +12,7 @@
 #include "archive.h"
 #include "registry.h"
 #include "state.h"
+#include "session.h"
 #include "stats.h"
 
 struct event_base;
@@ -21,6 +22,7 @@ typedef struct {
     archive_t *archive;
     const registry_t *registry;
     const stats_t *stats;
+    const sess_table_t *sessions; /* agents' delivery status for /health; may be NULL */
     int64_t stale_after_ms;   /* a queue whose data is older is "stale" */
 } http_ctx_t;
 

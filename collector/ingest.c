@@ -21,8 +21,11 @@
 struct ingest {
     void *sock;
     struct event *ev_read;
+    struct event *ev_sync;
     ingest_ctx_t ctx;
     sess_table_t *sessions;
+    uint64_t arch_gen;          /* archive generation the sessions agree with */
+    bool sync_failing;          /* for logging the start and end of an outage once */
     /* Shadow queue states of the batch being handled (one crossing
      * direction per batch), committed only once rrdcached accepted it. */
     qstate_t shadow[TAX_NQUEUES];
@@ -118,6 +121,23 @@ static void s_commit_state(ingest_t *self, xstate_t *x, enum tax_dir dir)
             state_commit(self->ctx.state, &x->q[dir - 1][k], &self->shadow[k]);
 }
 
+static uint8_t *s_ack(const sess_t *s, bool resend, const char *error, size_t *reply_len)
+{
+    return wire_pack_ack(s->epoch, s->acked_seq, s->durable_seq, resend, error, reply_len);
+}
+
+/* rrdcached may have lost rows it accepted: go back to what is on disk. */
+static void s_check_archive(ingest_t *self)
+{
+    uint64_t gen = arch_generation(self->ctx.archive);
+    if (gen == self->arch_gen)
+        return;
+    self->arch_gen = gen;
+    size_t n = sess_rollback(self->sessions);
+    log_warn("archive may have lost accepted rows: %zu agent(s) rolled back to their durable "
+             "point and will resend", n);
+}
+
 static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t now_ms,
                                size_t *reply_len)
 {
@@ -128,24 +148,25 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
     enum stats_reject code;
     if (val_batch(b, x ? x->reg : NULL, why, sizeof why, &code) != 0) {
         s_reject(self, code, who, why);
-        return wire_pack_ack(b->epoch, 0, false, why, reply_len);
+        return wire_pack_ack(b->epoch, 0, 0, false, why, reply_len);
     }
     sess_t *s = sess_get(self->sessions, b->crossing, (enum tax_dir)b->direction);
     if (!s)
         return NULL;
     s->last_seen_ms = now_ms;
-    switch (sess_judge(s, b->epoch, b->seq)) {
+    s_check_archive(self);
+    switch (sess_judge(s, b->epoch, b->seq, b->has_dropped_through ? b->dropped_through : 0)) {
     case SESS_STALE_EPOCH:
         s_reject(self, REJ_STALE_EPOCH, who, "batch from a replaced agent session");
         return NULL;
     case SESS_DUPLICATE:
         self->ctx.stats->batches_duplicate++;
-        return wire_pack_ack(s->epoch, s->acked_seq, false, NULL, reply_len);
+        return s_ack(s, false, NULL, reply_len);
     case SESS_GAP:
         self->ctx.stats->rejected[REJ_GAP]++;
-        log_info("%s: seq %" PRIu64 " after %" PRIu64 ": asking for a resend", who, b->seq,
-                 s->acked_seq);
-        return wire_pack_ack(s->epoch, s->acked_seq, true, NULL, reply_len);
+        log_debug("%s: seq %" PRIu64 " after %" PRIu64 ": asking for a resend", who, b->seq,
+                  s->acked_seq);
+        return s_ack(s, true, NULL, reply_len);
     case SESS_ACCEPT:
         break;
     }
@@ -156,8 +177,7 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
             snprintf(why, sizeof why, "archive unreachable");
         }
         s_reject(self, REJ_ARCHIVE, who, why);
-        return wire_pack_ack(s->epoch, s->acked_seq, false, "archive unavailable, will retry",
-                             reply_len);
+        return s_ack(s, false, "archive unavailable, will retry", reply_len);
     }
     s_commit_state(self, x, (enum tax_dir)b->direction);
     sess_commit(s, b->seq);
@@ -165,9 +185,31 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
         self->ctx.stats->agent_bad_lines += b->bad_lines - s->bad_lines;
         s->bad_lines = b->bad_lines;
     }
+    for (size_t i = 0; i < b->n_queues; i++)
+        if ((int64_t)b->queues[i]->t_end_ms > s->newest_ms)
+            s->newest_ms = (int64_t)b->queues[i]->t_end_ms;
     self->ctx.stats->batches_accepted++;
     self->ctx.stats->samples_accepted += (uint64_t)staged;
-    return wire_pack_ack(s->epoch, s->acked_seq, false, NULL, reply_len);
+    return s_ack(s, false, NULL, reply_len);
+}
+
+/* An agent's heartbeat: record its status, answer with where it stands. */
+static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, int64_t now_ms,
+                                   size_t *reply_len)
+{
+    self->ctx.stats->heartbeats_in++;
+    if (hb->crossing && hb->has_direction && tax_crossing_id_valid(hb->crossing) &&
+        tax_dir_valid((int)hb->direction)) {
+        sess_t *s = sess_get(self->sessions, hb->crossing, (enum tax_dir)hb->direction);
+        if (s && s->epoch == hb->epoch) {
+            s->last_seen_ms = now_ms;
+            s->spool_batches = hb->has_spool_batches ? hb->spool_batches : 0;
+            s->oldest_unacked_ms = hb->has_oldest_unacked_ms ? (int64_t)hb->oldest_unacked_ms : 0;
+            s_check_archive(self);
+            return s_ack(s, false, NULL, reply_len);
+        }
+    }
+    return wire_pack_heartbeat(hb->epoch, (uint64_t)now_ms, NULL, reply_len);
 }
 
 uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
@@ -186,8 +228,7 @@ uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64
         reply = s_handle_batch(self, env->batch, now_ms, reply_len);
         break;
     case POENET__ENVELOPE__BODY_HEARTBEAT:
-        self->ctx.stats->heartbeats_in++;
-        reply = wire_pack_heartbeat(env->heartbeat->epoch, (uint64_t)now_ms, reply_len);
+        reply = s_handle_heartbeat(self, env->heartbeat, now_ms, reply_len);
         break;
     default:
         s_reject(self, REJ_NOT_BATCH, "frame", "agents send batches and heartbeats only");
@@ -249,6 +290,33 @@ static void s_on_readable(evutil_socket_t fd, short what, void *arg)
         event_active(self->ev_read, EV_READ, 0); /* more may wait: come back after others run */
 }
 
+int ingest_sync(ingest_t *self)
+{
+    s_check_archive(self);
+    char why[300];
+    bool pending = arch_pending_sync(self->ctx.archive) > 0;
+    if (pending && arch_sync(self->ctx.archive, why, sizeof why) != 0) {
+        if (!self->sync_failing)
+            log_error("archive sync failed, acknowledgements held back: %s", why);
+        self->sync_failing = true;
+        s_check_archive(self);
+        return -1;
+    }
+    if (self->sync_failing)
+        log_info("archive sync works again");
+    self->sync_failing = false;
+    if (sess_mark_durable(self->sessions) > 0 && self->ctx.sessions_path)
+        return sess_save(self->sessions, self->ctx.sessions_path);
+    return 0;
+}
+
+static void s_on_sync(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ingest_sync(arg);
+}
+
 ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
                      const ingest_ctx_t *ctx)
 {
@@ -260,6 +328,11 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
     if (!self->sessions || !self->sock)
         goto fail;
+    if (ctx->sessions_path && sess_load(self->sessions, ctx->sessions_path) != 0) {
+        log_error("cannot read sessions %s", ctx->sessions_path);
+        goto fail;
+    }
+    self->arch_gen = arch_generation(ctx->archive);
     int linger = 1000, hwm = 10000;
     int64_t maxmsg = WIRE_MAX_FRAME;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -274,9 +347,13 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     size_t fdlen = sizeof fd;
     zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
     self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
-    if (!self->ev_read)
+    self->ev_sync = event_new(base, -1, EV_PERSIST, s_on_sync, self);
+    if (!self->ev_read || !self->ev_sync)
         goto fail;
     event_add(self->ev_read, NULL);
+    int64_t sync_ms = ctx->sync_ms > 0 ? ctx->sync_ms : 1000;
+    struct timeval every = { (time_t)(sync_ms / 1000), (suseconds_t)((sync_ms % 1000) * 1000) };
+    event_add(self->ev_sync, &every);
     /* ZMQ_FD is edge-triggered: frames that arrived before we watched it
      * would never wake us. */
     event_active(self->ev_read, EV_READ, 0);
@@ -294,6 +371,8 @@ void ingest_destroy(ingest_t **self_p)
         return;
     if (self->ev_read)
         event_free(self->ev_read);
+    if (self->ev_sync)
+        event_free(self->ev_sync);
     if (self->sock)
         zmq_close(self->sock);
     sess_table_destroy(&self->sessions);

@@ -7,7 +7,10 @@
  * of the queue state, staged in the archive and sent to rrdcached in one
  * BATCH. Only when rrdcached accepted it is the shadow state committed and
  * the batch acknowledged; otherwise the agent resends and nothing counts
- * twice. Runs on the collector's one event loop; the socket is never
+ * twice. Acknowledgements have two levels: accepted (acked_seq) and on disk
+ * (durable_seq, after a periodic sync); agents delete spooled batches only
+ * once durable. If rrdcached restarts and loses what it had accepted, every
+ * session rolls back to its durable point and agents resend the rest. Runs on the collector's one event loop; the socket is never
  * touched from another thread. */
 #ifndef POE_INGEST_H
 #define POE_INGEST_H
@@ -29,11 +32,14 @@ typedef struct {
     const registry_t *registry;
     stats_t *stats;
     int64_t max_skew_ms;
+    int64_t sync_ms;            /* how often accepted rows are made durable */
+    const char *sessions_path;  /* where sessions persist; NULL = not kept */
 } ingest_ctx_t;
 
 typedef struct ingest ingest_t;
 
-/* Bind endpoint (e.g. "tcp://127.0.0.1:5555"). NULL on failure (logged). */
+/* Bind endpoint (e.g. "tcp://127.0.0.1:5555"), load the persisted sessions
+ * and start the durability timer. NULL on failure (logged). */
 ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
                      const ingest_ctx_t *ctx);
 void ingest_destroy(ingest_t **self_p);
@@ -42,6 +48,10 @@ void ingest_destroy(ingest_t **self_p);
  * when there is none), malloc'ed. Exposed for tests: no socket involved. */
 uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
                              size_t *reply_len);
+
+/* Make everything accepted durable now (FLUSH through rrdcached) and
+ * persist the sessions. 0 on success. Called by the timer and at exit. */
+int ingest_sync(ingest_t *self);
 
 const sess_table_t *ingest_sessions(const ingest_t *self);
 

@@ -4,7 +4,9 @@
  * HTTP feed (http), a status timer and signal handlers. The archive is
  * written through rrdcached, which the collector connects to; the registry
  * names the crossings it accepts. */
+#include <errno.h>
 #include <event2/event.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +27,8 @@
 #define COLLECTOR_STATUS_EVERY_S 60
 
 typedef struct {
-    char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level;
-    long stale_after_s, max_skew_s;
+    char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
+    long stale_after_s, max_skew_s, sync_ms;
 } coll_opts_t;
 
 typedef struct {
@@ -40,6 +42,7 @@ typedef struct {
     http_server_t *http;
     stats_t stats;
     struct event *ev_status, *ev_sigint, *ev_sigterm;
+    char sessions_path[1024];
 } collector_t;
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
@@ -55,6 +58,16 @@ static void s_on_status(evutil_socket_t fd, short what, void *arg)
              c->stats.batches_accepted, c->stats.batches_duplicate, c->stats.samples_accepted,
              rejected, sess_count(ingest_sessions(c->ingest)),
              arch_connected(c->archive) ? "connected" : "DISCONNECTED");
+    const sess_table_t *st = ingest_sessions(c->ingest);
+    int64_t now = tu_now_ms();
+    for (size_t i = 0; i < sess_count(st); i++) {
+        const sess_t *s = sess_at(st, i);
+        log_info("  agent %s/%s: acked %" PRIu64 ", durable %" PRIu64 ", lag %" PRId64
+                 " s, %" PRIu64 " gaps, %" PRIu64 " duplicates, %" PRIu64 " dropped, spool %" PRIu64,
+                 s->crossing, tax_dir_name(s->dir), s->acked_seq, s->durable_seq,
+                 s->newest_ms ? (now - s->newest_ms) / 1000 : -1, s->gaps, s->duplicates,
+                 s->dropped, s->spool_batches);
+    }
 }
 
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -87,13 +100,20 @@ static int s_setup(collector_t *c)
     if (!c->state || !c->archive || !c->base || !c->zctx)
         return -1;
     c->stats.started_ms = tu_now_ms();
+    if (mkdir(c->o.state_dir, 0750) != 0 && errno != EEXIST) {
+        log_error("--state %s: %s", c->o.state_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(c->sessions_path, sizeof c->sessions_path, "%s/sessions", c->o.state_dir);
     ingest_ctx_t ictx = { .state = c->state, .archive = c->archive, .registry = c->registry,
-                          .stats = &c->stats, .max_skew_ms = c->o.max_skew_s * 1000 };
+                          .stats = &c->stats, .max_skew_ms = c->o.max_skew_s * 1000,
+                          .sync_ms = c->o.sync_ms, .sessions_path = c->sessions_path };
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
-    http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
-                        .stats = &c->stats, .stale_after_ms = c->o.stale_after_s * 1000 };
     if (!c->ingest)
         return -1;
+    http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
+                        .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
+                        .stale_after_ms = c->o.stale_after_s * 1000 };
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
@@ -116,6 +136,8 @@ static void s_teardown(collector_t *c)
     if (c->ev_sigterm)
         event_free(c->ev_sigterm);
     http_destroy(&c->http);
+    if (c->ingest)
+        ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
@@ -135,13 +157,16 @@ int main(int argc, char **argv)
                         .rrdcached = "unix:/run/poenet/rrdcached.sock",
                         .archive = "/var/lib/poenet/archive",
                         .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
-                        .log_level = "info", .stale_after_s = 120, .max_skew_s = 30 };
+                        .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
+                        .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
         { "rrdcached", CONF_STR, &o->rrdcached, "unix:PATH", "rrdcached socket [unix:/run/poenet/rrdcached.sock]" },
         { "archive", CONF_STR, &o->archive, "DIR", "RRD archive directory [/var/lib/poenet/archive]" },
         { "registry", CONF_STR, &o->registry, "FILE", "crossing registry [/etc/poenet/registry.conf]" },
+        { "state", CONF_STR, &o->state_dir, "DIR", "where agent sessions persist across restarts [/var/lib/poenet/collector]" },
+        { "sync-ms", CONF_INT, &o->sync_ms, "MS", "how often accepted rows are flushed to disk and acknowledged as durable [1000]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },

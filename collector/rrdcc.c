@@ -23,6 +23,7 @@
 struct rrdcc {
     char *sock_path;
     int fd;                 /* -1 while disconnected */
+    uint64_t connects;
     int timeout_ms;
     bool outage_logged;     /* a failure was logged and no success since */
     char err[512];
@@ -111,6 +112,7 @@ void rrdcc_disconnect(rrdcc_t *self)
 }
 
 bool rrdcc_connected(const rrdcc_t *self) { return self->fd >= 0; }
+uint64_t rrdcc_connects(const rrdcc_t *self) { return self->connects; }
 
 const char *rrdcc_error(const rrdcc_t *self) { return self->err; }
 
@@ -141,6 +143,7 @@ int rrdcc_connect(rrdcc_t *self)
         return s_fail_io(self);
     }
     self->fd = fd;
+    self->connects++;
     self->err[0] = '\0';
     if (self->outage_logged)
         log_info("rrdcached %s: connected again", self->sock_path);

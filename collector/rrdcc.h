@@ -51,6 +51,10 @@ void rrdcc_disconnect(rrdcc_t *self);
 
 bool rrdcc_connected(const rrdcc_t *self);
 
+/* How many times a connection was established (the first one included). A
+ * change means rrdcached may have restarted and lost what it had cached. */
+uint64_t rrdcc_connects(const rrdcc_t *self);
+
 /* Why the last call failed ("" when it did not). */
 const char *rrdcc_error(const rrdcc_t *self);
 

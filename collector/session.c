@@ -1,9 +1,14 @@
 /* session — see session.h. */
 #include "session.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "log.h"
 
 struct sess_table {
     sess_t *v;
@@ -46,19 +51,27 @@ sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
 size_t sess_count(const sess_table_t *self) { return self->n; }
 const sess_t *sess_at(const sess_table_t *self, size_t i) { return i < self->n ? &self->v[i] : NULL; }
 
-enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq)
+enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t dropped_through)
 {
     if (epoch < s->epoch)
         return SESS_STALE_EPOCH;
     if (epoch > s->epoch) {
         s->epoch = epoch;
-        s->acked_seq = seq - 1;
+        s->acked_seq = s->durable_seq = seq - 1;
         s->bad_lines = 0; /* a new agent run counts from zero */
         return SESS_ACCEPT;
     }
     if (seq <= s->acked_seq) {
         s->duplicates++;
         return SESS_DUPLICATE;
+    }
+    if (seq > s->acked_seq + 1 && dropped_through > s->acked_seq) {
+        uint64_t to = dropped_through < seq - 1 ? dropped_through : seq - 1;
+        log_warn("agent %s/%s no longer holds batches %" PRIu64 "..%" PRIu64 " (durable here "
+                 "before this collector lost its state, or lost to the agent's spool budget): "
+                 "moving past them", s->crossing, tax_dir_name(s->dir), s->acked_seq + 1, to);
+        s->dropped += to - s->acked_seq;
+        s->acked_seq = to; /* durable follows at the next sync */
     }
     if (seq > s->acked_seq + 1) {
         s->gaps++;
@@ -72,6 +85,83 @@ void sess_commit(sess_t *s, uint64_t seq)
     if (seq > s->acked_seq)
         s->acked_seq = seq;
     s->batches++;
+}
+
+size_t sess_mark_durable(sess_table_t *self)
+{
+    size_t moved = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        sess_t *s = &self->v[i];
+        moved += s->durable_seq != s->acked_seq;
+        s->durable_seq = s->acked_seq;
+    }
+    return moved;
+}
+
+size_t sess_rollback(sess_table_t *self)
+{
+    size_t moved = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        sess_t *s = &self->v[i];
+        moved += s->acked_seq != s->durable_seq;
+        s->acked_seq = s->durable_seq;
+    }
+    return moved;
+}
+
+int sess_save(const sess_table_t *self, const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        log_error("sessions %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# poe-collector sessions: crossing direction epoch durable_seq\n");
+    for (size_t i = 0; i < self->n; i++) {
+        const sess_t *s = &self->v[i];
+        fprintf(f, "%s %s %" PRIu64 " %" PRIu64 "\n", s->crossing, tax_dir_name(s->dir), s->epoch,
+                s->durable_seq);
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        log_error("sessions %s: %s", tmp, strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_error("sessions %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int sess_load(sess_table_t *self, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    char line[256], crossing[16], dir[16];
+    int line_no = 0;
+    while (fgets(line, sizeof line, f)) {
+        line_no++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        uint64_t epoch, durable;
+        enum tax_dir d;
+        if (sscanf(line, "%15s %15s %" SCNu64 " %" SCNu64, crossing, dir, &epoch, &durable) != 4 ||
+            !tax_crossing_id_valid(crossing) || tax_dir_parse(dir, &d) != 0) {
+            log_error("%s:%d: not 'crossing direction epoch durable_seq': skipped", path, line_no);
+            continue;
+        }
+        sess_t *s = sess_get(self, crossing, d);
+        if (!s)
+            break;
+        s->epoch = epoch;
+        s->acked_seq = s->durable_seq = durable;
+    }
+    fclose(f);
+    return 0;
 }
 
 const char *sess_verdict_name(enum sess_verdict v)

@@ -24,11 +24,14 @@ typedef struct {
     char crossing[7];
     enum tax_dir dir;
     uint64_t epoch;
-    uint64_t acked_seq;     /* every seq <= this of epoch is archived */
+    uint64_t acked_seq;     /* every seq <= this of epoch was accepted by rrdcached */
+    uint64_t durable_seq;   /* every seq <= this of epoch is on the archive's disk */
     int64_t last_seen_ms;   /* wall clock of the last frame */
     int64_t newest_ms;      /* newest sample time archived */
-    uint64_t batches, duplicates, gaps;
+    uint64_t batches, duplicates, gaps, dropped;
     uint64_t bad_lines;     /* sensor lines the agent reported rejecting */
+    uint64_t spool_batches; /* agent status from its heartbeats */
+    int64_t oldest_unacked_ms;
 } sess_t;
 
 typedef struct sess_table sess_table_t;
@@ -43,13 +46,31 @@ size_t sess_count(const sess_table_t *self);
 const sess_t *sess_at(const sess_table_t *self, size_t i);
 
 /* Judge a batch. A newer epoch starts a new session; when the collector
- * has no record of an epoch's earlier batches (it restarted), the first
- * batch it sees is taken as the start — the archive's time guard keeps
- * anything already archived from counting twice. */
-enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq);
+ * has no record of an epoch's earlier batches (its state was lost), the
+ * first batch it sees is taken as the start — the archive's time guard
+ * keeps anything already archived from counting twice. dropped_through
+ * (0 = none) says the agent lost every seq up to it for good: a gap that
+ * ends there is skipped instead of waited for. */
+enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t dropped_through);
 
-/* Record that batch seq of the current epoch is archived. */
+/* Record that batch seq of the current epoch was accepted by rrdcached. */
 void sess_commit(sess_t *s, uint64_t seq);
+
+/* Everything accepted so far is now on disk. Returns how many sessions
+ * moved. */
+size_t sess_mark_durable(sess_table_t *self);
+
+/* rrdcached lost what it had accepted: every session goes back to its
+ * durable point, so agents resend the rest. Returns how many moved. */
+size_t sess_rollback(sess_table_t *self);
+
+/* Persist epochs and durable seqs (write to a temporary file, fsync,
+ * rename), so that duplicates are still recognised after a restart. */
+int sess_save(const sess_table_t *self, const char *path);
+
+/* Load what sess_save wrote; a missing file is an empty table (0). A bad
+ * line is reported with file:line and skipped. */
+int sess_load(sess_table_t *self, const char *path);
 
 const char *sess_verdict_name(enum sess_verdict v);
 

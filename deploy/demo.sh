@@ -53,6 +53,7 @@ wait_for test -S "$DIR/rrdcached.sock"
 
 "$BIN/poe-collector" --listen "$AGENTS" --http "$HTTP" --rrdcached "unix:$DIR/rrdcached.sock" \
     --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
+    --state "$DIR/collector-state" \
     >"$DIR/collector.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for curl -sf "http://$HTTP/health"
@@ -67,6 +68,7 @@ for id in $CROSSINGS; do
     lanes=$(lanes_of "$id")
     for dir in northbound southbound; do
         "$BIN/poe-agent" --crossing "$id" --direction "$dir" --collector "$AGENTS" \
+            --spool "$DIR/spool/$id-$dir" \
             --simulate --sim-lanes "$lanes" --sim-load 1.05 >"$DIR/agent-$id-$dir.log" 2>&1 &
         PIDS="$PIDS $!"
     done

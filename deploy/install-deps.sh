@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
 librrd-dev rrdtool rrdcached
 libevent-dev libjansson-dev libconfig-dev
-libcmocka-dev curl wrk"
+libcmocka-dev zlib1g-dev curl wrk"
 
 missing=""
 for p in $PKGS; do

@@ -101,11 +101,14 @@ static uint8_t *s_pack(const Poenet__Envelope *env, size_t *len)
     return buf;
 }
 
-uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, bool resend, const char *error, size_t *len)
+uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq, bool resend,
+                       const char *error, size_t *len)
 {
     Poenet__Ack ack = POENET__ACK__INIT;
     ack.epoch = epoch;
     ack.acked_seq = acked_seq;
+    ack.has_durable_seq = true;
+    ack.durable_seq = durable_seq;
     ack.has_resend = resend;
     ack.resend = resend;
     ack.error = (char *)error;
@@ -115,11 +118,21 @@ uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, bool resend, const ch
     return s_pack(&env, len);
 }
 
-uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, size_t *len)
+uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, const wire_agent_status_t *st,
+                             size_t *len)
 {
     Poenet__Heartbeat hb = POENET__HEARTBEAT__INIT;
     hb.epoch = epoch;
     hb.t_ms = t_ms;
+    if (st) {
+        hb.crossing = (char *)st->crossing;
+        hb.has_direction = true;
+        hb.direction = (uint32_t)st->direction;
+        hb.has_spool_batches = true;
+        hb.spool_batches = st->spool_batches;
+        hb.has_oldest_unacked_ms = st->oldest_unacked_ms > 0;
+        hb.oldest_unacked_ms = st->oldest_unacked_ms;
+    }
     Poenet__Envelope env = POENET__ENVELOPE__INIT;
     env.body_case = POENET__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
@@ -223,4 +236,21 @@ uint8_t *wire_batch_pack(wire_batch_t *self, uint64_t seq, uint64_t bad_lines, s
     uint8_t *buf = s_pack(&env, len);
     self->nq = self->nl = 0;
     return buf;
+}
+
+uint8_t *wire_batch_restamp(const uint8_t *buf, size_t len, uint64_t dropped_through,
+                            size_t *out_len)
+{
+    Poenet__Envelope *env = poenet__envelope__unpack(NULL, len, buf);
+    if (!env)
+        return NULL;
+    uint8_t *out = NULL;
+    if (env->body_case == POENET__ENVELOPE__BODY_BATCH) {
+        Poenet__Batch *b = env->batch;
+        b->has_dropped_through = dropped_through > 0;
+        b->dropped_through = dropped_through;
+        out = s_pack(env, out_len);
+    }
+    poenet__envelope__free_unpacked(env, NULL);
+    return out;
 }

@@ -48,9 +48,19 @@ int wire_decode(const void *buf, size_t len, Poenet__Envelope **out,
 void wire_free(Poenet__Envelope **msg_p);
 
 /* Pack small control messages into a malloc'ed buffer; NULL on OOM. */
-uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, bool resend,
+uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq, bool resend,
                        const char *error, size_t *len);
-uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, size_t *len);
+/* An agent's status, carried by its heartbeats. */
+typedef struct {
+    const char *crossing;
+    int direction;
+    uint64_t spool_batches;
+    uint64_t oldest_unacked_ms;
+} wire_agent_status_t;
+
+/* status is NULL for the collector's heartbeats. */
+uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, const wire_agent_status_t *status,
+                             size_t *len);
 
 /* A batch being filled by an agent. */
 typedef struct wire_batch wire_batch_t;
@@ -66,5 +76,11 @@ size_t wire_batch_count(const wire_batch_t *self);
  * the batch for reuse. NULL on OOM. */
 uint8_t *wire_batch_pack(wire_batch_t *self, uint64_t seq, uint64_t bad_lines,
                          size_t *len);
+
+/* Copy of a packed batch with dropped_through set (the spool lost batches
+ * after this one was written). Returns a new malloc'ed buffer or NULL when
+ * buf is not a batch. */
+uint8_t *wire_batch_restamp(const uint8_t *buf, size_t len, uint64_t dropped_through,
+                            size_t *out_len);
 
 #endif

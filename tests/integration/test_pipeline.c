@@ -110,13 +110,14 @@ static json_t *s_get_json(const char *path, int want_status)
 
 static void s_run_agent(void)
 {
-    char log[600], fixture[1024], agent[1024];
+    char log[600], fixture[1024], agent[1024], spool[600];
     snprintf(log, sizeof log, "%s/agent.log", s_stack.dir);
+    snprintf(spool, sizeof spool, "%s/spool", s_stack.dir);
     snprintf(fixture, sizeof fixture, "%s", stack_src_path(&s_stack, FIXTURE));
     snprintf(agent, sizeof agent, "%s", stack_bin_path(&s_stack, "poe-agent"));
     const char *argv[] = { agent, "--crossing", "250401", "--direction", "northbound",
                            "--collector", s_stack.endpoint, "--replay", fixture,
-                           "--speed", "0", NULL };
+                           "--speed", "0", "--spool", spool, NULL };
     pid_t pid = proc_spawn(argv, log);
     assert_true(pid > 0);
     int status = -1;

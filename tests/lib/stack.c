@@ -48,16 +48,17 @@ int stack_start(teststack_t *s)
     s->rrdcached = proc_start_rrdcached(s->dir, s->rrd_sock, sizeof s->rrd_sock);
     if (s->rrdcached < 0)
         goto fail;
-    char rrd[600], archive[600], http[64], log[600], registry[1024], coll[1024];
+    char rrd[600], archive[600], http[64], log[600], registry[1024], coll[1024], state[600];
     snprintf(rrd, sizeof rrd, "unix:%s", s->rrd_sock);
     snprintf(archive, sizeof archive, "%s/archive", s->dir);
+    snprintf(state, sizeof state, "%s/collector-state", s->dir);
     snprintf(http, sizeof http, "127.0.0.1:%d", s->http_port);
     snprintf(log, sizeof log, "%s/collector.log", s->dir);
     snprintf(registry, sizeof registry, "%s", stack_src_path(s, "deploy/registry.conf"));
     snprintf(coll, sizeof coll, "%s", stack_bin_path(s, "poe-collector"));
     const char *argv[] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
                            "--archive", archive, "--registry", registry, "--rra-profile",
-                           "compact", "--log-level", "debug", NULL };
+                           "compact", "--state", state, "--log-level", "debug", NULL };
     s->collector = proc_spawn(argv, log);
     if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0)
         goto fail;

@@ -57,9 +57,9 @@ static void test_table(void **state)
         snprintf(id, sizeof id, "%06d", 100000 + i);
         sess_t *s = sess_get(T, id, (enum tax_dir)(1 + i % 2));
         assert_non_null(s);
-        assert_int_equal(sess_judge(s, E1, 1), SESS_ACCEPT);
+        assert_int_equal(sess_judge(s, E1, 1, 0), SESS_ACCEPT);
         sess_commit(s, 1);
-        assert_int_equal(sess_judge(s, E1, 2), SESS_ACCEPT);
+        assert_int_equal(sess_judge(s, E1, 2, 0), SESS_ACCEPT);
         sess_commit(s, 2 + (uint64_t)i);
     }
     assert_int_equal(sess_count(T), 102);
@@ -77,32 +77,32 @@ static void test_first_commit_duplicate_gap(void **state)
 {
     (void)state;
     sess_t *s = sess_get(T, "250401", TAX_NORTHBOUND);
-    assert_int_equal(sess_judge(s, E1, 1), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 1, 0), SESS_ACCEPT);
     assert_int_equal(s->epoch, E1);
     assert_int_equal(s->acked_seq, 0); /* judged, not yet archived */
     /* Not committed (archive failed): the same batch is accepted again. */
-    assert_int_equal(sess_judge(s, E1, 1), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 1, 0), SESS_ACCEPT);
     sess_commit(s, 1);
     assert_int_equal(s->acked_seq, 1);
     assert_int_equal(s->batches, 1);
-    assert_int_equal(sess_judge(s, E1, 2), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 2, 0), SESS_ACCEPT);
     sess_commit(s, 2);
     assert_int_equal(s->acked_seq, 2);
 
     /* Resends of what is archived. */
-    assert_int_equal(sess_judge(s, E1, 2), SESS_DUPLICATE);
-    assert_int_equal(sess_judge(s, E1, 1), SESS_DUPLICATE);
+    assert_int_equal(sess_judge(s, E1, 2, 0), SESS_DUPLICATE);
+    assert_int_equal(sess_judge(s, E1, 1, 0), SESS_DUPLICATE);
     assert_int_equal(s->duplicates, 2);
     assert_int_equal(s->acked_seq, 2);
 
     /* 3 went missing. */
-    assert_int_equal(sess_judge(s, E1, 4), SESS_GAP);
-    assert_int_equal(sess_judge(s, E1, 5), SESS_GAP);
+    assert_int_equal(sess_judge(s, E1, 4, 0), SESS_GAP);
+    assert_int_equal(sess_judge(s, E1, 5, 0), SESS_GAP);
     assert_int_equal(s->gaps, 2);
     assert_int_equal(s->acked_seq, 2);
-    assert_int_equal(sess_judge(s, E1, 3), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 3, 0), SESS_ACCEPT);
     sess_commit(s, 3);
-    assert_int_equal(sess_judge(s, E1, 4), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 4, 0), SESS_ACCEPT);
     sess_commit(s, 4);
     assert_int_equal(s->acked_seq, 4);
     assert_int_equal(s->batches, 4);
@@ -116,27 +116,27 @@ static void test_new_and_stale_epoch(void **state)
     (void)state;
     sess_t *s = sess_get(T, "090101", TAX_SOUTHBOUND);
     for (uint64_t q = 1; q <= 10; q++) {
-        assert_int_equal(sess_judge(s, E1, q), SESS_ACCEPT);
+        assert_int_equal(sess_judge(s, E1, q, 0), SESS_ACCEPT);
         sess_commit(s, q);
     }
     s->bad_lines = 17;
     /* The agent restarted: a new epoch starts over at 1. */
-    assert_int_equal(sess_judge(s, E2, 1), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E2, 1, 0), SESS_ACCEPT);
     assert_int_equal(s->epoch, E2);
     assert_int_equal(s->acked_seq, 0);
     assert_int_equal(s->bad_lines, 0);
     sess_commit(s, 1);
     assert_int_equal(s->acked_seq, 1);
-    assert_int_equal(sess_judge(s, E2, 2), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E2, 2, 0), SESS_ACCEPT);
     sess_commit(s, 2);
     /* Stragglers of the old run are refused, whatever their seq. */
-    assert_int_equal(sess_judge(s, E1, 11), SESS_STALE_EPOCH);
-    assert_int_equal(sess_judge(s, E1, 3), SESS_STALE_EPOCH);
-    assert_int_equal(sess_judge(s, E1, 1), SESS_STALE_EPOCH);
+    assert_int_equal(sess_judge(s, E1, 11, 0), SESS_STALE_EPOCH);
+    assert_int_equal(sess_judge(s, E1, 3, 0), SESS_STALE_EPOCH);
+    assert_int_equal(sess_judge(s, E1, 1, 0), SESS_STALE_EPOCH);
     assert_int_equal(s->epoch, E2);
     assert_int_equal(s->acked_seq, 2);
     assert_int_equal(s->duplicates + s->gaps, 0);
-    assert_int_equal(sess_judge(s, E2, 3), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E2, 3, 0), SESS_ACCEPT);
 }
 
 /* The collector restarted while an agent was at seq 56: its batch 57 is
@@ -145,15 +145,15 @@ static void test_collector_restart(void **state)
 {
     (void)state;
     sess_t *s = sess_get(T, "300401", TAX_NORTHBOUND);
-    assert_int_equal(sess_judge(s, E1, 57), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 57, 0), SESS_ACCEPT);
     assert_int_equal(s->epoch, E1);
     assert_int_equal(s->acked_seq, 56);
     sess_commit(s, 57);
     assert_int_equal(s->acked_seq, 57);
-    assert_int_equal(sess_judge(s, E1, 57), SESS_DUPLICATE);
-    assert_int_equal(sess_judge(s, E1, 40), SESS_DUPLICATE);
-    assert_int_equal(sess_judge(s, E1, 59), SESS_GAP);
-    assert_int_equal(sess_judge(s, E1, 58), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 57, 0), SESS_DUPLICATE);
+    assert_int_equal(sess_judge(s, E1, 40, 0), SESS_DUPLICATE);
+    assert_int_equal(sess_judge(s, E1, 59, 0), SESS_GAP);
+    assert_int_equal(sess_judge(s, E1, 58, 0), SESS_ACCEPT);
     sess_commit(s, 58);
     assert_int_equal(s->acked_seq, 58);
     assert_int_equal(s->batches, 2);
