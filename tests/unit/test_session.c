@@ -1,6 +1,7 @@
 /* test_session — the collector's per-agent delivery state machine: the
  * first batch, commits, duplicates, gaps, a new epoch, a stale epoch, a
- * collector restart mid-session, and the session table itself. */
+ * collector restart mid-session, batches the agent dropped, durability
+ * and rollback, persistence, and the session table itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +9,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "session.h"
 
 #define E1 ((uint64_t)1795815000000123)
@@ -20,6 +24,7 @@ static sess_table_t *T;
 static int s_setup(void **state)
 {
     (void)state;
+    log_init("test_session", LOG_LVL_ERROR);
     T = sess_table_new();
     return T ? 0 : -1;
 }
@@ -159,6 +164,125 @@ static void test_collector_restart(void **state)
     assert_int_equal(s->batches, 2);
 }
 
+/* The agent no longer holds 6..9 (its spool dropped them): a gap that ends
+ * there is skipped, not waited for. */
+static void test_dropped_through(void **state)
+{
+    (void)state;
+    sess_t *s = sess_get(T, "250401", TAX_NORTHBOUND);
+    for (uint64_t q = 1; q <= 5; q++) {
+        assert_int_equal(sess_judge(s, E1, q, 0), SESS_ACCEPT);
+        sess_commit(s, q);
+    }
+    /* Dropped through 9, but 10 and 11 are still missing. */
+    assert_int_equal(sess_judge(s, E1, 12, 9), SESS_GAP);
+    assert_int_equal(s->acked_seq, 9);
+    assert_int_equal(s->dropped, 4);
+    assert_int_equal(s->gaps, 1);
+    assert_int_equal(sess_judge(s, E1, 10, 9), SESS_ACCEPT);
+    sess_commit(s, 10);
+    /* Dropped through beyond this batch: everything before it is skipped. */
+    assert_int_equal(sess_judge(s, E1, 14, 20), SESS_ACCEPT);
+    assert_int_equal(s->acked_seq, 13);
+    assert_int_equal(s->dropped, 4 + 3); /* 11, 12, 13 */
+    sess_commit(s, 14);
+    /* A mark at or below what we have changes nothing. */
+    assert_int_equal(sess_judge(s, E1, 16, 14), SESS_GAP);
+    assert_int_equal(s->acked_seq, 14);
+    assert_int_equal(sess_judge(s, E1, 15, 3), SESS_ACCEPT);
+    assert_int_equal(sess_judge(s, E1, 14, 3), SESS_DUPLICATE);
+    assert_int_equal(s->dropped, 7);
+}
+
+static void test_durable_and_rollback(void **state)
+{
+    (void)state;
+    sess_t *a = sess_get(T, "250401", TAX_NORTHBOUND);
+    sess_t *b = sess_get(T, "250401", TAX_SOUTHBOUND);
+    for (uint64_t q = 1; q <= 3; q++) {
+        assert_int_equal(sess_judge(a, E1, q, 0), SESS_ACCEPT);
+        sess_commit(a, q);
+    }
+    assert_int_equal(sess_judge(b, E2, 1, 0), SESS_ACCEPT);
+    sess_commit(b, 1);
+    assert_int_equal(a->durable_seq, 0);
+    assert_int_equal(b->durable_seq, 0);
+    assert_int_equal(sess_mark_durable(T), 2);
+    assert_int_equal(a->durable_seq, 3);
+    assert_int_equal(b->durable_seq, 1);
+    assert_int_equal(sess_mark_durable(T), 0);
+    /* More accepted, then rrdcached loses it: back to the durable point. */
+    for (uint64_t q = 4; q <= 6; q++) {
+        assert_int_equal(sess_judge(a, E1, q, 0), SESS_ACCEPT);
+        sess_commit(a, q);
+    }
+    assert_int_equal(sess_rollback(T), 1);
+    assert_int_equal(a->acked_seq, 3);
+    assert_int_equal(b->acked_seq, 1);
+    assert_int_equal(sess_rollback(T), 0);
+    /* The lost batches are taken again. */
+    assert_int_equal(sess_judge(a, E1, 4, 0), SESS_ACCEPT);
+    assert_int_equal(sess_judge(a, E1, 3, 0), SESS_DUPLICATE);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_session.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/sessions", dir);
+
+    /* No file yet: an empty table. */
+    assert_int_equal(sess_load(T, path), 0);
+    assert_int_equal(sess_count(T), 0);
+
+    sess_t *a = sess_get(T, "250401", TAX_NORTHBOUND);
+    sess_t *b = sess_get(T, "090101", TAX_SOUTHBOUND);
+    for (uint64_t q = 1; q <= 7; q++) {
+        assert_int_equal(sess_judge(a, E1, q, 0), SESS_ACCEPT);
+        sess_commit(a, q);
+    }
+    assert_int_equal(sess_judge(b, E2, 30, 0), SESS_ACCEPT);
+    sess_commit(b, 30);
+    sess_mark_durable(T);
+    assert_int_equal(sess_judge(a, E1, 8, 0), SESS_ACCEPT);
+    sess_commit(a, 8); /* accepted, not durable: not what a restart may rely on */
+    assert_int_equal(sess_save(T, path), 0);
+
+    /* A bad line in the file is skipped, the others load. */
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("25040 northbound 1 2\n250401 eastbound 1 2\nnonsense\n", f);
+    fclose(f);
+
+    sess_table_t *t2 = sess_table_new();
+    assert_non_null(t2);
+    assert_int_equal(sess_load(t2, path), 0);
+    assert_int_equal(sess_count(t2), 2);
+    sess_t *a2 = sess_get(t2, "250401", TAX_NORTHBOUND);
+    sess_t *b2 = sess_get(t2, "090101", TAX_SOUTHBOUND);
+    assert_int_equal(sess_count(t2), 2);
+    assert_int_equal(a2->epoch, E1);
+    assert_int_equal(a2->acked_seq, 7);
+    assert_int_equal(a2->durable_seq, 7);
+    assert_int_equal(b2->epoch, E2);
+    assert_int_equal(b2->acked_seq, 30);
+    /* After the restart, resends are recognised and 8 is taken again. */
+    assert_int_equal(sess_judge(a2, E1, 7, 0), SESS_DUPLICATE);
+    assert_int_equal(sess_judge(a2, E1, 8, 0), SESS_ACCEPT);
+    assert_int_equal(sess_judge(a2, E1, 10, 0), SESS_GAP);
+    assert_int_equal(sess_judge(b2, E1, 31, 0), SESS_STALE_EPOCH);
+    sess_table_destroy(&t2);
+
+    /* No temporary file left behind. */
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    assert_int_equal(access(tmp, F_OK), -1);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_verdict_names(void **state)
 {
     (void)state;
@@ -176,6 +300,9 @@ int main(void)
         T_(test_first_commit_duplicate_gap),
         T_(test_new_and_stale_epoch),
         T_(test_collector_restart),
+        T_(test_dropped_through),
+        T_(test_durable_and_rollback),
+        T_(test_save_load),
         T_(test_verdict_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
