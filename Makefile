@@ -47,12 +47,14 @@ BINS := $(BUILD)/bin/poe-agent $(BUILD)/bin/poe-collector \
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
+FAULT_SRC := $(wildcard tests/fault/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FAULT_BIN := $(patsubst tests/fault/%.c,$(BUILD)/tests/%,$(FAULT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check test test-unit test-integration demo bench clean help
+.PHONY: all deps deps-check test test-unit test-integration test-fault demo bench clean help
 .DEFAULT_GOAL := all
 
 all: deps-check $(BINS)
@@ -111,6 +113,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
+$(BUILD)/tests/%: $(BUILD)/tests/fault/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -118,14 +124,19 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 # ---- tests --------------------------------------------------------------------
 # Each binary prints cmocka's own summary; tests/run.sh runs them all, keeps
 # going after a failure and exits non-zero if any failed.
-test: all $(UNIT_BIN) $(INTEG_BIN)
-	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN)
+test: all $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
 
 test-unit: all $(UNIT_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN)
 
 test-integration: all $(INTEG_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(INTEG_BIN)
+
+# The zero-loss fault suite (tests/fault): about 4 minutes, root for the
+# partition and disk-full cases (skipped otherwise).
+test-fault: all $(FAULT_BIN)
+	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(FAULT_BIN)
 
 # ---- demo and benchmarks ----------------------------------------------------
 demo: all

@@ -120,7 +120,9 @@ void aggr_advance(aggr_t *self, int64_t t_ms)
     int64_t iv = self->interval_ms;
     while (self->start + iv <= t_ms) {
         int64_t end = self->start + iv;
-        if (end - self->last_event_ms <= self->max_gap_ms) {
+        /* The interval that holds the last events is always reported;
+         * only the silence after it can be an outage. */
+        if (self->last_event_ms >= self->start || end - self->last_event_ms <= self->max_gap_ms) {
             s_emit_interval(self, end);
         } else if (!self->in_outage) {
             self->in_outage = true;

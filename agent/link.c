@@ -41,6 +41,12 @@ static void s_handle_ack(link_t *self, const Poenet__Ack *ack)
 {
     if (ack->epoch != self->epoch)
         return; /* an answer to an earlier run of this agent */
+    if (!ack->has_durable_seq) {
+        /* A refusal: nothing about delivery changed. */
+        log_error("collector %s refuses this agent: %s", self->endpoint,
+                  ack->error ? ack->error : "(no reason given)");
+        return;
+    }
     if (ack->error)
         log_warn("collector %s: %s (acked through %" PRIu64 ")", self->endpoint, ack->error,
                  ack->acked_seq);
@@ -201,6 +207,11 @@ link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spoo
     s_set_int(self->sock, ZMQ_LINGER, 1000);
     s_set_int(self->sock, ZMQ_RECONNECT_IVL, 100);
     s_set_int(self->sock, ZMQ_RECONNECT_IVL_MAX, 5000);
+    /* ZMTP heartbeats drop a TCP connection that went silent (a cut link
+     * sends no reset), so ZeroMQ reconnects instead of waiting for TCP's
+     * own timeout of many minutes. */
+    s_set_int(self->sock, ZMQ_HEARTBEAT_IVL, 1000);
+    s_set_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT, 3000);
     int64_t maxmsg = WIRE_MAX_FRAME;
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_connect(self->sock, endpoint) != 0) {

@@ -259,9 +259,9 @@ static int s_check_opts(agent_t *a)
         return -1;
     }
     if (o->speed < 0 || o->window < 1 || o->batch_max < 1 || o->batch_max > WIRE_MAX_QUEUE_SAMPLES ||
-        o->max_gap_s < 1 || o->spool_mb < 1) {
-        log_error("--speed >= 0, --window >= 1, --batch-max 1..%d, --max-gap >= 1 and "
-                  "--spool-mb >= 1 please", WIRE_MAX_QUEUE_SAMPLES);
+        o->max_gap_s * 1000 < o->interval_ms || o->spool_mb < 1) {
+        log_error("--speed >= 0, --window >= 1, --batch-max 1..%d, --max-gap >= one interval "
+                  "and --spool-mb >= 1 please", WIRE_MAX_QUEUE_SAMPLES);
         return -1;
     }
     return 0;

@@ -12,6 +12,7 @@ struct outbox {
     size_t window;
     int64_t resend_after_ms;
     uint64_t next, acked, durable;
+    uint64_t floor;          /* seqs <= floor are gone from the spool: never in flight */
     int64_t progress_ms;     /* last ack that moved, or first send into an empty window */
     int64_t rewound_ms;
     uint64_t sent_max;       /* highest seq ever sent: sending below it is a resend */
@@ -37,7 +38,14 @@ void outbox_destroy(outbox_t **self_p)
     *self_p = NULL;
 }
 
-size_t outbox_inflight(const outbox_t *self) { return (size_t)(self->next - 1 - self->acked); }
+/* Below both the acknowledgement and the spool's floor nothing is in
+ * flight: dropped batches must not eat the window. */
+static uint64_t s_base(const outbox_t *self)
+{
+    return self->acked > self->floor ? self->acked : self->floor;
+}
+
+size_t outbox_inflight(const outbox_t *self) { return (size_t)(self->next - 1 - s_base(self)); }
 
 uint64_t outbox_peek(const outbox_t *self, uint64_t last_seq)
 {
@@ -59,11 +67,13 @@ void outbox_sent(outbox_t *self, int64_t now_ms)
 
 void outbox_skip_to(outbox_t *self, uint64_t first_available)
 {
-    if (self->next < first_available)
-        self->next = first_available;
+    if (first_available > 0 && first_available - 1 > self->floor)
+        self->floor = first_available - 1;
+    if (self->next <= self->floor)
+        self->next = self->floor + 1;
 }
 
-void outbox_rewind(outbox_t *self) { self->next = self->acked + 1; }
+void outbox_rewind(outbox_t *self) { self->next = s_base(self) + 1; }
 
 bool outbox_ack(outbox_t *self, uint64_t acked, uint64_t durable, bool resend, int64_t now_ms)
 {

@@ -155,12 +155,16 @@ enum sensor_result sensor_parse_line(sensor_parser_t *p, const char *line, senso
 {
     p->line_no++;
     size_t n = strlen(line);
+    /* The limit is on the line itself, whichever source kept its newline. */
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
     if (n >= SENSOR_MAX_LINE) {
         p->bad++;
         return s_bad(why, whylen, "line longer than %d characters", SENSOR_MAX_LINE - 1);
     }
     char buf[SENSOR_MAX_LINE];
-    memcpy(buf, line, n + 1);
+    memcpy(buf, line, n);
+    buf[n] = '\0';
     char *tok[SENSOR_MAX_TOKENS];
     int nt = s_tokenize(buf, tok, SENSOR_MAX_TOKENS);
     if (nt == 0)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -21,6 +22,9 @@
 #define ARCH_STEP 60            /* base step of every file, seconds */
 #define ARCH_TIMEOUT_MS 5000    /* per wait on rrdcached */
 #define ARCH_NAME_MAX 32        /* crossing and lane ids: one path component */
+/* Below this, a failed CREATE is blamed on the disk: a full-profile queue
+ * file is about 3 MB. */
+#define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
 
 /* One file's time guard. Entries are allocated one by one so pointers to
  * them stay valid while the table grows. */
@@ -51,6 +55,7 @@ struct archive {
     size_t ndirty, dcap;
     uint64_t seen_connects;     /* rrdcc_connects() when guards were last valid */
     uint64_t generation;
+    char last_error[400];       /* the last reason a row could not be staged */
 };
 
 /* A reason for the caller; why may be NULL. */
@@ -287,6 +292,25 @@ static int s_lane_path(const archive_t *self, const char *crossing, enum tax_dir
 
 /* ---- learning a file's last update -------------------------------------------------- */
 
+/* rrdcached's CREATE error text is often empty ("RRD Error: "): say what
+ * we can see ourselves, which is usually a full disk. Logged once per
+ * distinct reason so a retrying agent does not flood the log. */
+static void s_create_failed(archive_t *self, const char *dir)
+{
+    struct statvfs vfs;
+    char why[sizeof self->last_error];
+    if (statvfs(dir, &vfs) == 0 && vfs.f_bavail * vfs.f_frsize < ARCH_MIN_FREE_BYTES)
+        snprintf(why, sizeof why, "cannot create RRD files in %.200s: No space left on device "
+                 "(%llu bytes free); acknowledgements wait until there is room", dir,
+                 (unsigned long long)(vfs.f_bavail * vfs.f_frsize));
+    else
+        snprintf(why, sizeof why, "rrdcached refused CREATE in %.200s: %.150s", dir,
+                 rrdcc_error(self->rc));
+    if (strcmp(why, self->last_error) != 0)
+        log_error("archive: %s", why);
+    snprintf(self->last_error, sizeof self->last_error, "%s", why);
+}
+
 static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
 {
     char dir[PATH_MAX];
@@ -309,7 +333,7 @@ static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
     /* -O: never clobber a file someone else created meanwhile. */
     if (rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
         if (rrdcc_connected(self->rc))
-            log_error("archive: %s", rrdcc_error(self->rc));
+            s_create_failed(self, dir);
         return -1;
     }
     return 0;
@@ -514,6 +538,11 @@ uint64_t arch_generation(archive_t *self)
 }
 
 size_t arch_pending_sync(const archive_t *self) { return self->ndirty; }
+
+const char *arch_last_error(const archive_t *self)
+{
+    return self->last_error[0] ? self->last_error : "rrdcached unreachable";
+}
 
 int arch_sync(archive_t *self, char *why, size_t whylen)
 {

@@ -101,6 +101,9 @@ int arch_sync(archive_t *self, char *why, size_t whylen);
  * and callers must resend what was accepted but not yet synced. */
 uint64_t arch_generation(archive_t *self);
 
+/* Why the last arch_add_* returned -1 (never NULL). */
+const char *arch_last_error(const archive_t *self);
+
 /* Files committed but not yet synced. */
 size_t arch_pending_sync(const archive_t *self);
 

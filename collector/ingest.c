@@ -26,16 +26,33 @@ struct ingest {
     sess_table_t *sessions;
     uint64_t arch_gen;          /* archive generation the sessions agree with */
     bool sync_failing;          /* for logging the start and end of an outage once */
+    char last_reject[400];      /* rate limit of repeated rejection lines */
+    int64_t last_reject_ms;
+    uint64_t repeats;
     /* Shadow queue states of the batch being handled (one crossing
      * direction per batch), committed only once rrdcached accepted it. */
     qstate_t shadow[TAX_NQUEUES];
     bool touched[TAX_NQUEUES];
 };
 
+/* Every rejection is counted; the log gets each distinct reason at once and
+ * repeats of it at most every 30 s, so a retrying agent cannot flood it. */
 static void s_reject(ingest_t *self, enum stats_reject code, const char *who, const char *why)
 {
     self->ctx.stats->rejected[code]++;
-    log_warn("%s: rejected (%s): %s", who, stats_reject_name(code), why);
+    char line[sizeof self->last_reject];
+    snprintf(line, sizeof line, "%s: rejected (%s): %s", who, stats_reject_name(code), why);
+    int64_t now = tu_mono_ms();
+    if (strcmp(line, self->last_reject) == 0 && now - self->last_reject_ms < 30000) {
+        self->repeats++;
+        return;
+    }
+    if (self->repeats)
+        log_warn("(last rejection repeated %" PRIu64 " more times)", self->repeats);
+    log_warn("%s", line);
+    snprintf(self->last_reject, sizeof self->last_reject, "%s", line);
+    self->last_reject_ms = now;
+    self->repeats = 0;
 }
 
 static qstate_t *s_shadow(ingest_t *self, xstate_t *x, enum tax_dir dir, int k)
@@ -148,7 +165,7 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
     enum stats_reject code;
     if (val_batch(b, x ? x->reg : NULL, why, sizeof why, &code) != 0) {
         s_reject(self, code, who, why);
-        return wire_pack_ack(b->epoch, 0, 0, false, why, reply_len);
+        return wire_pack_refusal(b->epoch, why, reply_len);
     }
     sess_t *s = sess_get(self->sessions, b->crossing, (enum tax_dir)b->direction);
     if (!s)
@@ -174,10 +191,10 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
     if (staged < 0 || arch_commit(self->ctx.archive, why, sizeof why) != 0) {
         if (staged < 0) {
             arch_abort(self->ctx.archive);
-            snprintf(why, sizeof why, "archive unreachable");
+            snprintf(why, sizeof why, "%s", arch_last_error(self->ctx.archive));
         }
         s_reject(self, REJ_ARCHIVE, who, why);
-        return s_ack(s, false, "archive unavailable, will retry", reply_len);
+        return s_ack(s, false, why, reply_len);
     }
     s_commit_state(self, x, (enum tax_dir)b->direction);
     sess_commit(s, b->seq);
@@ -198,8 +215,10 @@ static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, 
                                    size_t *reply_len)
 {
     self->ctx.stats->heartbeats_in++;
+    /* Only crossings of the registry get a session: a stranger's heartbeats
+     * must not grow the table or the sessions file. */
     if (hb->crossing && hb->has_direction && tax_crossing_id_valid(hb->crossing) &&
-        tax_dir_valid((int)hb->direction)) {
+        tax_dir_valid((int)hb->direction) && state_find(self->ctx.state, hb->crossing)) {
         sess_t *s = sess_get(self->sessions, hb->crossing, (enum tax_dir)hb->direction);
         if (s && s->epoch == hb->epoch) {
             s->last_seen_ms = now_ms;
@@ -339,6 +358,10 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* Drop connections of agents that went silent (cut links send no reset). */
+    int hb_ivl = 1000, hb_timeout = 5000;
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     if (zmq_bind(self->sock, endpoint) != 0) {
         log_error("cannot bind %s for agents: %s", endpoint, zmq_strerror(errno));
         goto fail;

@@ -118,6 +118,17 @@ uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq,
     return s_pack(&env, len);
 }
 
+uint8_t *wire_pack_refusal(uint64_t epoch, const char *error, size_t *len)
+{
+    Poenet__Ack ack = POENET__ACK__INIT;
+    ack.epoch = epoch;
+    ack.error = (char *)error;
+    Poenet__Envelope env = POENET__ENVELOPE__INIT;
+    env.body_case = POENET__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    return s_pack(&env, len);
+}
+
 uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, const wire_agent_status_t *st,
                              size_t *len)
 {

@@ -58,6 +58,10 @@ typedef struct {
     uint64_t oldest_unacked_ms;
 } wire_agent_status_t;
 
+/* A refusal that says nothing about delivery (the agent is misconfigured:
+ * unknown crossing, bad interval): the agent logs it and keeps its state. */
+uint8_t *wire_pack_refusal(uint64_t epoch, const char *error, size_t *len);
+
 /* status is NULL for the collector's heartbeats. */
 uint8_t *wire_pack_heartbeat(uint64_t epoch, uint64_t t_ms, const wire_agent_status_t *status,
                              size_t *len);

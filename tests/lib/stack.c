@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -34,20 +35,8 @@ const char *stack_bin_path(const teststack_t *s, const char *prog)
     return path;
 }
 
-int stack_start(teststack_t *s)
+int stack_start_collector(teststack_t *s)
 {
-    memset(s, 0, sizeof *s);
-    s_dirs(s);
-    s->rrdcached = s->collector = -1;
-    s->dir = proc_tmpdir();
-    if (!s->dir)
-        return -1;
-    int base = 20000 + (int)(getpid() % 20000);
-    s->http_port = base + 1;
-    snprintf(s->endpoint, sizeof s->endpoint, "tcp://127.0.0.1:%d", base);
-    s->rrdcached = proc_start_rrdcached(s->dir, s->rrd_sock, sizeof s->rrd_sock);
-    if (s->rrdcached < 0)
-        goto fail;
     char rrd[600], archive[600], http[64], log[600], registry[1024], coll[1024], state[600];
     snprintf(rrd, sizeof rrd, "unix:%s", s->rrd_sock);
     snprintf(archive, sizeof archive, "%s/archive", s->dir);
@@ -60,13 +49,50 @@ int stack_start(teststack_t *s)
                            "--archive", archive, "--registry", registry, "--rra-profile",
                            "compact", "--state", state, "--log-level", "debug", NULL };
     s->collector = proc_spawn(argv, log);
-    if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0)
-        goto fail;
+    if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0) {
+        fprintf(stderr, "stack: collector did not start (log %s)\n", log);
+        return -1;
+    }
     return 0;
-fail:
-    fprintf(stderr, "stack: failed to start (logs in %s)\n", s->dir ? s->dir : "?");
-    stack_stop(s);
-    return -1;
+}
+
+int stack_start_rrdcached(teststack_t *s)
+{
+    s->rrdcached = proc_start_rrdcached(s->dir, s->rrd_sock, sizeof s->rrd_sock);
+    return s->rrdcached < 0 ? -1 : 0;
+}
+
+int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint)
+{
+    memset(s, 0, sizeof *s);
+    s_dirs(s);
+    s->rrdcached = s->collector = -1;
+    s->dir = proc_tmpdir();
+    if (!s->dir)
+        return -1;
+    int base = 20000 + (int)(getpid() % 13000) + instance * 3;
+    s->http_port = base + 1;
+    if (agent_endpoint)
+        snprintf(s->endpoint, sizeof s->endpoint, "%s", agent_endpoint);
+    else
+        snprintf(s->endpoint, sizeof s->endpoint, "tcp://127.0.0.1:%d", base);
+    if (stack_start_rrdcached(s) != 0 || stack_start_collector(s) != 0) {
+        fprintf(stderr, "stack: failed to start (logs in %s)\n", s->dir);
+        stack_stop(s);
+        return -1;
+    }
+    return 0;
+}
+
+int stack_start(teststack_t *s) { return stack_start_n(s, 0, NULL); }
+
+void stack_kill9(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGKILL);
+        proc_wait_exit(*pid, 5000, NULL);
+        *pid = -1;
+    }
 }
 
 static void s_dump_log(const teststack_t *s, const char *name)

@@ -21,6 +21,19 @@ typedef struct {
  * (whatever started is stopped again). */
 int stack_start(teststack_t *s);
 
+/* The same for a second (third...) stack in one test: instance picks the
+ * ports; agent_endpoint, when not NULL, is where the collector listens for
+ * agents (e.g. on a veth address the test created). */
+int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint);
+
+/* (Re)start one daemon of the stack in its directory (same socket, ports,
+ * archive and state): after a kill, to test recovery. */
+int stack_start_collector(teststack_t *s);
+int stack_start_rrdcached(teststack_t *s);
+
+/* kill -9 and reap; *pid becomes -1. */
+void stack_kill9(pid_t *pid);
+
 /* Stop everything started and remove the directory. Returns 0 when every
  * daemon exited 0 on SIGTERM (a sanitizer report or a leak makes the exit
  * status non-zero), -1 otherwise, after printing the daemon's log. */
