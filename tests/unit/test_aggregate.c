@@ -567,7 +567,7 @@ static void test_conservation(void **state)
     assert_int_equal(C->departures, departures);
 }
 
-/* BUG (see report): with max_gap_ms shorter than the interval, an interval
+/* Regression (was a bug): with max_gap_ms shorter than the interval, an interval
  * that holds events but whose tail is quiet for more than max_gap_ms is
  * skipped as an "outage" without clearing its counters, so its counts are
  * reported later, in the first interval after the outage (here the 4

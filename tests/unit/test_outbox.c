@@ -280,7 +280,7 @@ static void test_skip_to(void **state)
     assert_int_equal(outbox_acked_seq(O), 0); /* the collector decides what it has */
 }
 
-/* BUG (see report): outbox_skip_to moves `next` past the seqs the spool
+/* Regression (was a bug): outbox_skip_to moves `next` past the seqs the spool
  * dropped but outbox_inflight() = next - 1 - acked still counts them as in
  * flight. Once the spool has dropped at least `window` batches this
  * collector never acknowledged (collector down long enough for the spool

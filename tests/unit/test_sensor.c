@@ -316,7 +316,7 @@ static void test_line_too_long(void **state)
     s_bad(line, "hash longer than 128");
 }
 
-/* BUG (see report): sensor.h says a line may come with its trailing
+/* Regression (was a bug): sensor.h says a line may come with its trailing
  * newline, and docs/sensor-input.md allows 511 characters; the replay
  * source passes getline()'s line, newline included. A 511-character line
  * with its "\n" (or "\r\n") is refused as "line longer than 511

@@ -239,7 +239,7 @@ static void test_queue_order(void **state)
     s_q_bad(&q, REJ_MISALIGNED, "grid");
 }
 
-/* BUG (see report): t_end_ms is a uint64 on the wire and s_check_time
+/* Regression (was a bug): t_end_ms is a uint64 on the wire and s_check_time
  * compares it as (int64_t)t_end_ms, so any end at or beyond 2^63 ms turns
  * negative and passes the future check. 9223372036854780000 is on the 5 s
  * grid (2^63 + 4192). Such a sample reaches the archive as t_s ~ 9.2e15 s,
