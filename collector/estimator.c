@@ -1,12 +1,28 @@
-/* estimator — see estimator.h. */
+/* estimator — see estimator.h for the method. */
 #include "estimator.h"
 
 #include <math.h>
+#include <string.h>
 
-/* How much one busy interval moves the learned per-lane rate. A 5-s
- * interval sees only a handful of departures, so the rate is smoothed over
- * roughly the last 20 busy intervals (~100 s). */
-#define EST_RATE_ALPHA 0.05
+#define EST_ANCHOR_TAU_S 600.0      /* anchor observations: 10-minute memory */
+#define EST_DRIFT_TAU_S 7200.0      /* count drift: 2-hour memory */
+#define EST_RATE_TAU_S 3600.0       /* per-lane rate: 1-hour memory */
+#define EST_IDLE_TAU_S 300.0        /* idle-booth check: 5 minutes */
+#define EST_BIAS_TAU_S 1200.0       /* model bias: 20 minutes */
+#define EST_BIAS_MAX_S 45.0         /* the bias corrects service-scale errors only */
+#define EST_RATE_PRIOR_LANE_S 600.0 /* the prior counts as 10 busy lane-minutes */
+#define EST_RATE_LEARNED_LANE_S 600.0
+#define EST_DRIFT_PRIOR 20.0        /* the drift prior counts as 20 units at k = 1 */
+#define EST_K_MIN 0.7
+#define EST_K_MAX 1.4
+#define EST_START_SIGMA 1000.0      /* "empty at the start" yields to any reading */
+#define EST_QLEN_REL 0.10           /* relative noise assumed of a queue detector */
+#define EST_IDLE_UTIL 0.7           /* booths this far below capacity are idle */
+#define EST_DRIFT_PER_UNIT 0.01     /* count error per counted arrival, for confidence */
+#define EST_SERVICE_CV 0.3          /* service-time spread, for confidence */
+#define EST_TT_FRESH_MS (15 * 60 * 1000LL)
+#define EST_QLEN_FRESH_MS (5 * 60 * 1000LL)
+#define EST_MIN_MS 60000LL
 
 double est_prior_lane_rate(enum tax_mode mode, enum tax_type type)
 {
@@ -15,40 +31,266 @@ double est_prior_lane_rate(enum tax_mode mode, enum tax_type type)
 
 void est_init(est_t *e, enum tax_mode mode, enum tax_type type)
 {
+    memset(e, 0, sizeof *e);
     e->mode = mode;
     e->type = type;
-    e->queue = 0.0;
-    e->lane_rate = est_prior_lane_rate(mode, type);
-    e->busy_intervals = 0;
+    e->anc_w = 1.0 / (EST_START_SIGMA * EST_START_SIGMA);
+    e->last_tt_ms = e->last_qlen_ms = INT64_MIN / 2;
 }
 
-/* Departures only measure capacity when lanes had someone to serve for the
- * whole interval; an idle booth says nothing about how fast it works. */
-static void s_learn_rate(est_t *e, const est_input_t *in, double queue_before)
+double est_lane_rate(const est_t *e)
 {
-    if (in->lanes_open == 0 || in->interval_ms == 0)
+    double prior = est_prior_lane_rate(e->mode, e->type);
+    return (e->busy_dep + EST_RATE_PRIOR_LANE_S * prior) /
+           (e->busy_lane_s + EST_RATE_PRIOR_LANE_S);
+}
+
+static double s_drift(const est_t *e)
+{
+    double k = (e->drift_dy + EST_DRIFT_PRIOR) / (e->drift_dx + EST_DRIFT_PRIOR);
+    return k < EST_K_MIN ? EST_K_MIN : k > EST_K_MAX ? EST_K_MAX : k;
+}
+
+/* Units in the system by the anchor and the counts, before the clamp. */
+static double s_units(const est_t *e)
+{
+    return e->anc_y + s_drift(e) * (e->arrivals - e->anc_x) - e->departures;
+}
+
+static void s_anchor(est_t *e, double x, double y, double sigma)
+{
+    double w = 1.0 / (sigma * sigma);
+    e->anc_x = (e->anc_w * e->anc_x + w * x) / (e->anc_w + w);
+    e->anc_y = (e->anc_w * e->anc_y + w * y) / (e->anc_w + w);
+    e->anc_w += w;
+}
+
+static void s_decay(est_t *e, double dt_s)
+{
+    /* The anchor's means stay; only how much a new observation moves them
+     * changes. The floor keeps the weight from underflowing in a long
+     * silence. */
+    e->anc_w *= exp(-dt_s / EST_ANCHOR_TAU_S);
+    if (e->anc_w < 1e-9)
+        e->anc_w = 1e-9;
+    double kd = exp(-dt_s / EST_DRIFT_TAU_S);
+    e->drift_dx *= kd;
+    e->drift_dy *= kd;
+    e->bias_w *= exp(-dt_s / EST_BIAS_TAU_S);
+    double kr = exp(-dt_s / EST_RATE_TAU_S);
+    e->busy_dep *= kr;
+    e->busy_lane_s *= kr;
+    double ki = exp(-dt_s / EST_IDLE_TAU_S);
+    e->idle_dep *= ki;
+    e->idle_cap *= ki;
+}
+
+static int64_t s_floor_min(int64_t t_ms)
+{
+    return t_ms >= 0 ? t_ms / EST_MIN_MS : -((-t_ms + EST_MIN_MS - 1) / EST_MIN_MS);
+}
+
+/* Record the arrival counter at every minute boundary in (prev, t]: the
+ * ones before t saw the count before this interval, the one at t after. */
+static void s_history(est_t *e, int64_t prev_ms, int64_t t_ms, double before)
+{
+    int64_t first = s_floor_min(prev_ms) + 1, last = s_floor_min(t_ms);
+    if (e->hist_n == 0 || first < e->hist_last + 1)
+        first = e->hist_n == 0 ? last : e->hist_last + 1;
+    if (last - first >= EST_HISTORY_MIN)
+        first = last - EST_HISTORY_MIN + 1;
+    for (int64_t b = first; b <= last; b++) {
+        int i = (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
+        e->hist[i] = b * EST_MIN_MS == t_ms ? e->arrivals : before;
+        e->hist_wait[i] = (float)e->wait_model;
+        e->hist_last = b;
+        if (e->hist_n < EST_HISTORY_MIN)
+            e->hist_n++;
+    }
+}
+
+static double s_hist_at(const est_t *e, int64_t b)
+{
+    return e->hist[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
+}
+
+/* Counted arrivals at time t_ms (linear within a minute); NAN outside the
+ * history. */
+static double s_arrivals_at(const est_t *e, double t_ms)
+{
+    if (e->hist_n == 0 || t_ms > (double)e->now_ms)
+        return NAN;
+    int64_t b = (int64_t)floor(t_ms / EST_MIN_MS);
+    if (b < e->hist_last - e->hist_n + 1)
+        return NAN;
+    double t0 = (double)b * EST_MIN_MS, a0 = s_hist_at(e, b);
+    double t1, a1;
+    if (b + 1 <= e->hist_last) {
+        t1 = t0 + EST_MIN_MS;
+        a1 = s_hist_at(e, b + 1);
+    } else { /* the minute being filled */
+        t1 = (double)e->now_ms;
+        a1 = e->arrivals;
+    }
+    return t1 > t0 ? a0 + (a1 - a0) * (t_ms - t0) / (t1 - t0) : a0;
+}
+
+/* How far the model's wait at the time these units joined was from the
+ * wait they really had: a systematic error of the model (booth idle time,
+ * service spread) that travel times show and counts cannot. */
+static void s_bias(est_t *e, double joined_ms, double travel_s, uint32_t n)
+{
+    int64_t b = (int64_t)floor(joined_ms / EST_MIN_MS);
+    if (b < e->hist_last - e->hist_n + 1 || b > e->hist_last)
         return;
-    if (queue_before < in->lanes_open || in->departures == 0)
+    double predicted = e->hist_wait[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
+    if (predicted <= 0)
         return;
-    double lane_s = in->lanes_open * (in->interval_ms / 1000.0);
-    double observed = in->departures / lane_s;
-    e->lane_rate += EST_RATE_ALPHA * (observed - e->lane_rate);
-    e->busy_intervals++;
+    double w = n / (1.0 + 0.05 * predicted);
+    e->bias = (e->bias_w * e->bias + w * (travel_s - predicted)) / (e->bias_w + w);
+    e->bias_w += w;
+}
+
+/* Units that finished now joined T̄ ago; in a FIFO queue everyone who
+ * joined before them has left, so the true count of arrivals at their
+ * arrival time equals the departures so far. */
+static void s_travel_times(est_t *e, const est_input_t *in, double units_before)
+{
+    if (in->tt_count == 0)
+        return;
+    double mean_s = (double)in->tt_sum_s / in->tt_count;
+    double joined = (double)e->now_ms - in->interval_ms / 2.0 - mean_s * 1000.0;
+    double x = s_arrivals_at(e, joined);
+    if (isnan(x))
+        return;
+    s_bias(e, joined, mean_s, in->tt_count);
+    double y = e->departures - in->departures / 2.0;
+    /* Increments of either sign: successive reads jitter back and forth,
+     * and only the sum of all of them telescopes to the true span. */
+    if (e->has_last_tt) {
+        e->drift_dx += x - e->last_tt_x;
+        e->drift_dy += y - e->last_tt_y;
+    }
+    e->last_tt_x = x;
+    e->last_tt_y = y;
+    e->has_last_tt = true;
+    /* One vehicle's read pins the count to a few units; longer queues mix
+     * more booths and more timing jitter. */
+    double sigma = (3.0 + 0.02 * (units_before > 0 ? units_before : 0)) / sqrt(in->tt_count);
+    s_anchor(e, x, y, sigma);
+    e->last_tt_ms = e->now_ms;
+}
+
+static void s_queue_len(est_t *e, const est_input_t *in, double units_before)
+{
+    if (!in->has_queue_len)
+        return;
+    double lanes = in->lanes_open;
+    double at_booths = in->queue_len > 0 ? lanes : (units_before < lanes ? units_before : lanes);
+    if (at_booths < 0)
+        at_booths = 0;
+    double sigma = 2.0 + EST_QLEN_REL * in->queue_len;
+    s_anchor(e, e->arrivals, e->departures + in->queue_len + at_booths, sigma);
+    e->last_qlen_ms = e->now_ms;
+}
+
+/* Booths clearing far less than they can although the counts say there is
+ * a queue: the counts have drifted and the queue is (nearly) empty. Used
+ * only without fresh travel times, which say it better. */
+static void s_idle(est_t *e, const est_input_t *in, double lane_rate)
+{
+    double secs = in->interval_ms / 1000.0;
+    e->idle_dep += in->departures;
+    e->idle_cap += in->lanes_open * secs * lane_rate;
+    bool tt_fresh = e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS;
+    double lanes = in->lanes_open;
+    if (tt_fresh || lanes == 0 || e->idle_cap < lanes * lane_rate * 240.0)
+        return;
+    double util = e->idle_dep / e->idle_cap;
+    if (util >= EST_IDLE_UTIL || s_units(e) < 2.0 * lanes + 5.0)
+        return;
+    s_anchor(e, e->arrivals, e->departures + util * lanes, 3.0 + lanes);
+}
+
+/* Departures measure capacity only when every booth had someone to serve
+ * for the whole interval. */
+static void s_learn_rate(est_t *e, const est_input_t *in, double before, double after)
+{
+    double lanes = in->lanes_open;
+    if (lanes == 0 || before < lanes + 1 || after < lanes + 1)
+        return;
+    e->busy_dep += in->departures;
+    e->busy_lane_s += lanes * (in->interval_ms / 1000.0);
+}
+
+static void s_quality(const est_t *e, const est_input_t *in, est_output_t *out)
+{
+    out->inputs = EST_IN_COUNTS;
+    if (e->now_ms - e->last_qlen_ms <= EST_QLEN_FRESH_MS)
+        out->inputs |= EST_IN_QUEUE_LEN;
+    if (e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS)
+        out->inputs |= EST_IN_TRAVEL_TIME;
+    if (e->busy_lane_s >= EST_RATE_LEARNED_LANE_S)
+        out->inputs |= EST_IN_RATE;
+    if (!out->has_wait) {
+        out->confidence = 0.0;
+        return;
+    }
+    double since = e->arrivals - e->anc_x;
+    double sigma_n = 1.0 / sqrt(e->anc_w > 0.04 ? e->anc_w : 0.04) +
+                     EST_DRIFT_PER_UNIT * (since > 0 ? since : 0);
+    double u_n = sigma_n / (e->queue + in->lanes_open + 1.0);
+    double u_rate = EST_SERVICE_CV / sqrt(e->busy_dep > 1 ? e->busy_dep : 1) +
+                    ((out->inputs & EST_IN_RATE) ? 0.0 : 0.15);
+    out->confidence = exp(-sqrt(u_n * u_n + u_rate * u_rate) / 0.25);
 }
 
 void est_update(est_t *e, const est_input_t *in, est_output_t *out)
 {
-    double before = e->queue;
-    double q = before + (double)in->arrivals - (double)in->departures;
-    if (in->has_queue_len)
-        q = (double)in->queue_len; /* a detector sees the queue; counts drift */
-    e->queue = q > 0.0 ? q : 0.0;
-    s_learn_rate(e, in, before);
+    int64_t prev = e->now_ms;
+    int64_t t = in->t_end_ms ? in->t_end_ms : prev + in->interval_ms;
+    double dt_s = prev && t > prev ? (t - prev) / 1000.0 : in->interval_ms / 1000.0;
+    s_decay(e, dt_s);
+    double before = e->queue, counted_before = e->arrivals;
+    double lane_rate = est_lane_rate(e);
+    e->arrivals += in->arrivals;
+    e->departures += in->departures;
+    e->now_ms = t;
+    s_history(e, prev ? prev : t - in->interval_ms, t, counted_before);
+    s_travel_times(e, in, before);
+    s_queue_len(e, in, before);
+    s_idle(e, in, lane_rate);
+    double n = s_units(e);
+    e->queue = n > 0.0 ? n : 0.0;
+    s_learn_rate(e, in, before, e->queue);
 
-    out->queue = e->queue;
-    out->service_rate = in->lanes_open * e->lane_rate;
-    out->has_wait = in->lanes_open > 0 && out->service_rate > 0.0;
-    /* A unit joining now waits for everyone ahead of it, plus its own
-     * service if every booth is busy. */
-    out->wait_s = out->has_wait ? e->queue / out->service_rate : NAN;
+    double lanes = in->lanes_open;
+    out->queue = e->queue > lanes ? e->queue - lanes : 0.0; /* not yet at a booth */
+    out->service_rate = lanes * est_lane_rate(e);
+    out->has_wait = lanes > 0 && out->service_rate > 0.0;
+    double model = out->has_wait ? fmax(e->queue + 1.0, lanes) / out->service_rate : NAN;
+    e->wait_model = out->has_wait ? model : 0.0;
+    out->wait_s = model;
+    if (out->has_wait && e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS) {
+        double cap = EST_BIAS_MAX_S, b = e->bias < -cap ? -cap : e->bias > cap ? cap : e->bias;
+        out->wait_s = fmax(model + b, 0.0);
+    }
+    out->count_scale = s_drift(e);
+    s_quality(e, in, out);
+}
+
+const char *est_input_name(uint32_t bit)
+{
+    switch (bit) {
+    case EST_IN_COUNTS:
+        return "counts";
+    case EST_IN_QUEUE_LEN:
+        return "queue_length";
+    case EST_IN_TRAVEL_TIME:
+        return "travel_time";
+    case EST_IN_RATE:
+        return "learned_rate";
+    default:
+        return NULL;
+    }
 }

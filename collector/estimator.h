@@ -1,10 +1,34 @@
 /* estimator — the expected wait for a unit joining a queue now.
  *
  * Pure arithmetic on one queue's interval samples, no I/O, so it is tested
- * on hand-computed cases. First estimator (foundation): the count-based
- * queue (entries minus departures, replaced by a queue-detector reading
- * when there is one) divided by the service rate (lanes open × a per-lane
- * rate learned from busy intervals, starting from a prior per lane type). */
+ * on hand-computed cases (tests/unit/test_estimator.c). docs/accuracy.md
+ * describes the method and measures it against simulated ground truth.
+ *
+ * Units in the system now (waiting + at a booth):
+ *
+ *     N = Ȳ + k·(A − X̄) − D
+ *
+ * A, D: counted arrivals and departures since the queue was first seen.
+ * (X̄, Ȳ): an anchor, "when the arrival counter read X̄, Ȳ units had truly
+ * arrived (in departure-counter units)", the weighted mean of recent
+ * observations, forgotten with a 10-minute time constant:
+ *   - travel times (re-identification in the agent): the units that
+ *     finished in an interval joined T̄ ago, and a FIFO queue serves everyone
+ *     who joined before them first, so (X = A(t − T̄), Y = D(t));
+ *   - queue-length detector readings: (X = A, Y = D + waiting + at booths);
+ *   - idle booths (lanes clearing far less than they can while the counts
+ *     say there is a queue): (X = A, Y = D + busy booths);
+ *   - the start: (0, 0), an empty queue, with a small weight.
+ * k: the count drift, true arrivals per counted arrival, learned from
+ * successive travel-time anchors (departures between them ÷ counted
+ * arrivals between their arrival times), with a 2-hour memory.
+ *
+ * Service rate: lanes open × per-lane rate, the rate learned from
+ * intervals where every booth had someone to serve (1-hour memory, a prior
+ * per lane type until then). Wait for a unit joining now, including its own
+ * service: max(N + 1, lanes) / (lanes × rate).
+ *
+ * Causal: an output uses only samples up to the interval just applied. */
 #ifndef POE_ESTIMATOR_H
 #define POE_ESTIMATOR_H
 
@@ -13,28 +37,60 @@
 
 #include "taxonomy.h"
 
+#define EST_HISTORY_MIN 400          /* counted-arrival history: 6 h 40 min */
+
+/* est_output_t.inputs: what the estimate rests on. */
+#define EST_IN_COUNTS      0x01u     /* arrival and departure counts */
+#define EST_IN_QUEUE_LEN   0x02u     /* a queue-length reading in the last 5 min */
+#define EST_IN_TRAVEL_TIME 0x04u     /* re-identified travel times in the last 15 min */
+#define EST_IN_RATE        0x08u     /* a per-lane rate learned here (not the prior) */
+
 typedef struct {
     enum tax_mode mode;
     enum tax_type type;
-    double queue;           /* units waiting after the last interval */
-    double lane_rate;       /* units per lane-second, smoothed */
-    int busy_intervals;     /* intervals that taught lane_rate */
+    int64_t now_ms;                  /* end of the last interval applied; 0 none */
+    double arrivals, departures;     /* counted since first seen (A, D) */
+    double queue;                    /* units in the system (waiting + at booths) */
+    /* A at every minute boundary, ring indexed by minute number. */
+    double hist[EST_HISTORY_MIN];
+    float hist_wait[EST_HISTORY_MIN];  /* model wait at each boundary, s */
+    int64_t hist_last;               /* newest boundary stored (minute number) */
+    int hist_n;
+    /* Anchor: decayed weight and weighted means (X̄, Ȳ). */
+    double anc_w, anc_x, anc_y;
+    /* Drift: decayed sums of departures and counted arrivals between
+     * successive travel-time anchors. */
+    double drift_dy, drift_dx;
+    double last_tt_x, last_tt_y;
+    bool has_last_tt;
+    /* Service: decayed departures and lane-seconds of busy intervals. */
+    double busy_dep, busy_lane_s;
+    /* Idle check: decayed departures and capacity (lane-s × rate), ~5 min. */
+    double idle_dep, idle_cap;
+    int64_t last_tt_ms, last_qlen_ms;
+    double wait_model;               /* model wait after the last interval, s */
+    /* Bias: decayed weight and mean of (travel time − model wait then). */
+    double bias_w, bias;
 } est_t;
 
 typedef struct {
     uint32_t interval_ms;
     uint32_t arrivals, departures, lanes_open;
     bool has_queue_len;
-    uint32_t queue_len;
-    uint32_t tt_count;      /* re-identified travel times ending in the interval */
+    uint32_t queue_len;              /* units waiting, not yet at a booth */
+    uint32_t tt_count;               /* re-identified travel times ending in the interval */
     uint32_t tt_sum_s, tt_max_s;
+    int64_t t_end_ms;                /* end of the interval; 0: count time by interval_ms */
 } est_input_t;
 
 typedef struct {
-    double queue;           /* units waiting now */
-    double service_rate;    /* units per second the open lanes clear */
-    bool has_wait;          /* false when no lane is open */
+    double queue;                    /* units waiting now, not yet at a booth */
+    double service_rate;             /* units per second the open lanes clear */
+    bool has_wait;                   /* false when no lane is open */
     double wait_s;
+    uint32_t inputs;                 /* EST_IN_* bits */
+    double confidence;               /* 0..1, see est_update */
+    double count_scale;              /* k: true arrivals per counted one */
 } est_output_t;
 
 void est_init(est_t *e, enum tax_mode mode, enum tax_type type);
@@ -42,7 +98,18 @@ void est_init(est_t *e, enum tax_mode mode, enum tax_type type);
 /* Prior per-lane service rate (units/s) for a queue type. */
 double est_prior_lane_rate(enum tax_mode mode, enum tax_type type);
 
-/* Apply one interval (in event-time order) and estimate the wait. */
+/* Current per-lane service rate (units/s): learned, or the prior. */
+double est_lane_rate(const est_t *e);
+
+/* Apply one interval (in event-time order) and estimate the wait.
+ * confidence = exp(-u / 0.25), u the estimate's relative uncertainty from
+ * the anchor's age and weight, the drift since it, and the rate's
+ * sampling error: ~0.8 with fresh travel times, lower on counts alone,
+ * falling while inputs are missing. */
 void est_update(est_t *e, const est_input_t *in, est_output_t *out);
+
+/* Names of the EST_IN_* bits, for the feed: "counts", "queue_length",
+ * "travel_time", "learned_rate"; NULL for other values. */
+const char *est_input_name(uint32_t bit);
 
 #endif

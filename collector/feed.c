@@ -96,6 +96,20 @@ static const char *s_rank_status(int rank)
     return names[rank];
 }
 
+/* What the shown wait rests on: {"inputs":[...],"confidence":0.83}, or
+ * null when no wait is shown. */
+static json_t *s_quality_json(const est_output_t *o, bool has_wait)
+{
+    if (!has_wait)
+        return json_null();
+    json_t *inputs = json_array();
+    for (uint32_t bit = 1; bit <= EST_IN_RATE; bit <<= 1)
+        if ((o->inputs & bit) && est_input_name(bit))
+            json_array_append_new(inputs, json_string(est_input_name(bit)));
+    double c = s_plausible(o->confidence) ? round(o->confidence * 100.0) / 100.0 : 0.0;
+    return json_pack("{s:o, s:f}", "inputs", inputs, "confidence", c);
+}
+
 /* Fields that describe the current interval are shown only while the data
  * is fresh; "updated" always says how old the last data is. */
 static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
@@ -107,12 +121,13 @@ static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
     bool has_queue = fresh && s_plausible(q->out.queue);
     double wait = has_wait ? q->out.wait_s : 0.0;
 
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
                      "mode", tax_mode_name(m),
                      "lane", tax_type_name(t),
                      "status", status,
                      "wait_s", s_opt_int(has_wait, llround(wait)),
                      "wait_min", s_opt_int(has_wait, llround(wait / 60.0)),
+                     "quality", s_quality_json(&q->out, has_wait),
                      "lanes_open", s_opt_int(fresh, q->lanes_open),
                      "max_lanes", max_lanes,
                      "queue", s_opt_int(has_queue, has_queue ? llround(q->out.queue) : 0),

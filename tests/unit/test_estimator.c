@@ -1,7 +1,11 @@
-/* test_estimator — expected wait from one queue's interval samples, on
- * hand-computed cases: the prior rate, queue bookkeeping (counts, clamp at
- * zero, detector readings), no open lane, and learning the per-lane rate
- * from busy intervals only. */
+/* test_estimator — the wait for a unit joining now, on hand-computed
+ * cases: a steady queue, a growing queue, a lane closure, drift correction
+ * from travel times, queue-detector readings, and the quality indicator
+ * (inputs used, confidence) going down when travel times stop.
+ *
+ * Cases use 15-s or 60-s intervals with departures equal to what the open
+ * lanes clear at the prior rate, so the learned rate stays the prior and
+ * every wait is exact arithmetic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,220 +16,204 @@
 
 #include "estimator.h"
 
-static void s_near(double got, double want, const char *what)
+static void s_near(double got, double want, double tol, const char *what)
 {
-    if (!(fabs(got - want) <= 1e-9 * (fabs(want) > 1 ? fabs(want) : 1)))
-        fail_msg("%s: got %.12f, want %.12f", what, got, want);
+    if (!(fabs(got - want) <= tol))
+        fail_msg("%s: got %.6f, want %.6f ± %g", what, got, want, tol);
+}
+
+/* One interval ending at t_s. */
+static est_output_t s_step(est_t *e, int64_t t_s, uint32_t interval_s, uint32_t arr, uint32_t dep,
+                           uint32_t lanes)
+{
+    est_input_t in = { .interval_ms = interval_s * 1000, .arrivals = arr, .departures = dep,
+                       .lanes_open = lanes, .t_end_ms = t_s * 1000 };
+    est_output_t o;
+    est_update(e, &in, &o);
+    return o;
 }
 
 static void test_prior(void **state)
 {
     (void)state;
-    s_near(est_prior_lane_rate(TAX_PASSENGER, TAX_STANDARD), 1.0 / 75, "passenger standard");
-    s_near(est_prior_lane_rate(TAX_PASSENGER, TAX_READY), 1.0 / 55, "passenger ready");
-    s_near(est_prior_lane_rate(TAX_PASSENGER, TAX_NEXUS_SENTRI), 1.0 / 25, "nexus");
-    s_near(est_prior_lane_rate(TAX_COMMERCIAL, TAX_STANDARD), 1.0 / 120, "commercial");
-    s_near(est_prior_lane_rate(TAX_COMMERCIAL, TAX_FAST), 1.0 / 70, "fast");
-    s_near(est_prior_lane_rate(TAX_PEDESTRIAN, TAX_STANDARD), 1.0 / 30, "pedestrian");
-    s_near(est_prior_lane_rate(TAX_PEDESTRIAN, TAX_READY), 1.0 / 18, "pedestrian ready");
+    s_near(est_prior_lane_rate(TAX_PASSENGER, TAX_STANDARD), 1.0 / 75, 1e-12, "standard");
+    s_near(est_prior_lane_rate(TAX_PASSENGER, TAX_NEXUS_SENTRI), 1.0 / 25, 1e-12, "nexus");
+    s_near(est_prior_lane_rate(TAX_COMMERCIAL, TAX_STANDARD), 1.0 / 120, 1e-12, "commercial");
+    s_near(est_prior_lane_rate(TAX_PEDESTRIAN, TAX_READY), 1.0 / 18, 1e-12, "pedestrian ready");
     est_t e;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
-    assert_int_equal(e.mode, TAX_PASSENGER);
-    assert_int_equal(e.type, TAX_STANDARD);
-    s_near(e.queue, 0, "initial queue");
-    s_near(e.lane_rate, 1.0 / 75, "initial rate");
-    assert_int_equal(e.busy_intervals, 0);
+    s_near(est_lane_rate(&e), 1.0 / 75, 1e-12, "rate before any data");
 }
 
-/* 10 lanes, 100 waiting, 75 s per car per lane: 100 / (10/75) = 750 s. */
-static void test_wait_750(void **state)
+/* 10 lanes at 75 s: 10/75 units/s. 100 in the system: the newcomer leaves
+ * after 101 departures, (100 + 1) × 7.5 = 757.5 s. Then 2 in and 2 out
+ * every 15 s (exactly what 10 lanes clear): nothing changes. */
+static void test_steady_queue(void **state)
 {
     (void)state;
     est_t e;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
-    est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .lanes_open = 10, .has_queue_len = true,
-                       .queue_len = 100 };
-    est_update(&e, &in, &o);
+    est_output_t o = s_step(&e, 1000, 15, 100, 0, 10);
     assert_true(o.has_wait);
-    s_near(o.queue, 100, "queue");
-    s_near(o.service_rate, 10.0 / 75, "service rate");
-    s_near(o.wait_s, 750, "wait");
-    assert_int_equal(e.busy_intervals, 0); /* nothing departed: nothing learned */
+    s_near(e.queue, 100, 1e-9, "in the system");
+    s_near(o.queue, 90, 1e-9, "waiting: 10 are at booths");
+    s_near(o.service_rate, 10.0 / 75, 1e-12, "service rate");
+    s_near(o.wait_s, 757.5, 1e-9, "wait");
+    for (int i = 1; i <= 40; i++)
+        o = s_step(&e, 1000 + 15 * i, 15, 2, 2, 10);
+    s_near(e.queue, 100, 1e-9, "steady queue");
+    s_near(est_lane_rate(&e), 1.0 / 75, 1e-12, "learned rate equals the prior");
+    s_near(o.wait_s, 757.5, 1e-6, "steady wait");
+    assert_true(o.inputs & EST_IN_COUNTS);
+    assert_true(o.inputs & EST_IN_RATE); /* 40 × 150 busy lane-s */
+    assert_false(o.inputs & EST_IN_TRAVEL_TIME);
+}
 
-    /* The same queue by counts. */
+/* 4 in, 2 out per 15 s: +2 per interval. After 10 intervals 120 in the
+ * system: 121 × 7.5 = 907.5 s. */
+static void test_growing_queue(void **state)
+{
+    (void)state;
+    est_t e;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 100, .lanes_open = 10 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 100, "queue by counts");
-    s_near(o.wait_s, 750, "wait by counts");
+    est_output_t o = s_step(&e, 1000, 15, 100, 0, 10);
+    for (int i = 1; i <= 10; i++)
+        o = s_step(&e, 1000 + 15 * i, 15, 4, 2, 10);
+    s_near(e.queue, 120, 1e-9, "queue grew");
+    s_near(o.wait_s, 907.5, 1e-6, "wait grew");
 }
 
-static void test_counts_and_clamp(void **state)
+/* Half the lanes close: 101 / (5/75) = 1515 s. All close: no wait. A
+ * short queue: the newcomer only waits for its own service, 75 s. */
+static void test_lane_closure(void **state)
 {
     (void)state;
     est_t e;
-    est_init(&e, TAX_PEDESTRIAN, TAX_STANDARD); /* 30 s per person */
-    est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .arrivals = 30, .departures = 5, .lanes_open = 2 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 25, "30 in, 5 out");
-    s_near(o.wait_s, 25 / (2.0 / 30), "wait"); /* 375 s */
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 1, .departures = 30, .lanes_open = 2 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 0, "clamped at zero");
-    s_near(e.queue, 0, "state clamped too");
-    s_near(o.wait_s, 0, "no wait");
-    assert_true(o.has_wait);
-    /* The clamp does not leave a debt behind. */
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 4, .lanes_open = 2 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 4, "after the clamp");
-}
-
-static void test_detector_replaces_count(void **state)
-{
-    (void)state;
-    est_t e;
-    est_init(&e, TAX_PASSENGER, TAX_READY);
-    est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .arrivals = 50, .lanes_open = 4 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 50, "by counts");
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 10, .lanes_open = 4,
-                        .has_queue_len = true, .queue_len = 20 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 20, "detector wins over 60 by counts");
-    /* A zero reading empties the queue. */
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 3, .lanes_open = 4,
-                        .has_queue_len = true, .queue_len = 0 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 0, "zero reading");
-    /* Counting continues from the reading. */
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 7, .departures = 2, .lanes_open = 4 };
-    est_update(&e, &in, &o);
-    s_near(o.queue, 5, "counts after a reading");
-}
-
-static void test_no_lanes(void **state)
-{
-    (void)state;
-    est_t e;
-    est_init(&e, TAX_COMMERCIAL, TAX_STANDARD);
-    est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .arrivals = 12, .lanes_open = 0 };
-    est_update(&e, &in, &o);
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_output_t o = s_step(&e, 1000, 15, 100, 0, 10);
+    s_near(o.wait_s, 757.5, 1e-9, "10 lanes");
+    o = s_step(&e, 1015, 15, 1, 1, 5); /* 5 lanes × 15 s / 75 s = 1 unit */
+    s_near(e.queue, 100, 1e-9, "queue");
+    s_near(o.queue, 95, 1e-9, "waiting for 5 booths");
+    s_near(o.wait_s, 1515, 1e-6, "5 lanes");
+    o = s_step(&e, 1030, 15, 0, 0, 0);
     assert_false(o.has_wait);
     assert_true(isnan(o.wait_s));
-    s_near(o.service_rate, 0, "service rate");
-    s_near(o.queue, 12, "the queue still counts");
-    s_near(e.lane_rate, 1.0 / 120, "rate untouched");
-    /* Lanes open again: a wait again. */
-    in = (est_input_t){ .interval_ms = 5000, .lanes_open = 1 };
-    est_update(&e, &in, &o);
-    assert_true(o.has_wait);
-    s_near(o.wait_s, 12 * 120.0, "one truck lane");
+    s_near(o.confidence, 0, 0, "no confidence without a wait");
+
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    o = s_step(&e, 1000, 15, 3, 0, 5);
+    s_near(o.wait_s, 75, 1e-9, "free booth: own service");
 }
 
-/* Busy: 100 waiting, 10 lanes, 8 departures in 5 s (and 8 arrivals keep
- * the queue at 100). Observed 8 / (10 × 5) = 0.16 per lane-second.
- *   rate1 = 1/75 + 0.05 (0.16 - 1/75) = 1.55/75 = 31/1500
- *   rate2 = rate1 + 0.05 (0.16 - rate1) = 41.45/1500 = 829/30000
- * and the waits 100 / (10 rate): 15000/31 s, then 300000/829 s. */
-static void test_learning(void **state)
+/* The entry detector counts 8 of every 10 arrivals. True queue: 100,
+ * steady, 10 in and 10 out per minute, so the units leaving now joined
+ * 10 minutes ago (travel time 600 s). Counts alone lose 2 units a minute
+ * and reach an empty queue after 50 minutes; with the travel times the
+ * queue stays at 100 and k learns 10/8 = 1.25. */
+static void s_drift_run(est_t *e, bool tags, est_output_t *o)
+{
+    est_init(e, TAX_PASSENGER, TAX_STANDARD);
+    est_input_t in = { .interval_ms = 60000, .arrivals = 80, .lanes_open = 10,
+                       .t_end_ms = 60000 };
+    est_update(e, &in, o);
+    for (int m = 2; m <= 150; m++) {
+        in = (est_input_t){ .interval_ms = 60000, .arrivals = 8, .departures = 10,
+                            .lanes_open = 10, .t_end_ms = 60000LL * m };
+        if (tags && m > 12) { /* units that joined after the first minute */
+            in.tt_count = 2;
+            in.tt_sum_s = 1200;
+            in.tt_max_s = 600;
+        }
+        est_update(e, &in, o);
+    }
+}
+
+static void test_drift_correction(void **state)
+{
+    (void)state;
+    est_t e;
+    est_output_t o;
+    s_drift_run(&e, false, &o);
+    s_near(e.queue, 0, 1e-9, "counts alone: drifted to empty");
+    s_drift_run(&e, true, &o);
+    s_near(e.queue, 100, 5, "with travel times");
+    s_near(o.count_scale, 1.25, 0.05, "learned count scale");
+    /* 10 departures a minute from 10 lanes: 1/60 per lane-s learned. */
+    s_near(est_lane_rate(&e), 1.0 / 60, 0.001, "learned rate");
+    s_near(o.wait_s, 101 * 6.0, 40, "wait ≈ the 600 s the queue really takes");
+    assert_true(o.inputs & EST_IN_TRAVEL_TIME);
+    assert_true(o.confidence > 0.5);
+}
+
+/* Travel times stop: after 15 minutes the input is dropped from the
+ * quality indicator and confidence falls. */
+static void test_quality_goes_stale(void **state)
+{
+    (void)state;
+    est_t e;
+    est_output_t o;
+    s_drift_run(&e, true, &o);
+    double conf = o.confidence;
+    for (int m = 151; m <= 200; m++) {
+        est_input_t in = { .interval_ms = 60000, .arrivals = 8, .departures = 10,
+                           .lanes_open = 10, .t_end_ms = 60000LL * m };
+        est_update(&e, &in, &o);
+    }
+    assert_false(o.inputs & EST_IN_TRAVEL_TIME);
+    assert_true(o.inputs & EST_IN_COUNTS);
+    assert_true(o.confidence < conf);
+    /* The last anchor and k carry on: 50 more minutes of 8 counted ×
+     * 1.25 in, 10 out keep the queue near 100. */
+    s_near(e.queue, 100, 15, "queue carried by corrected counts");
+    assert_string_equal(est_input_name(EST_IN_TRAVEL_TIME), "travel_time");
+    assert_string_equal(est_input_name(EST_IN_QUEUE_LEN), "queue_length");
+    assert_null(est_input_name(0x100));
+}
+
+/* A queue detector reading 100 waiting with all 10 booths busy: 110 in the
+ * system, whatever the counts said (a collector started mid-queue).
+ * 111 × 7.5 = 832.5 s. */
+static void test_queue_detector(void **state)
 {
     (void)state;
     est_t e;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_input_t in = { .interval_ms = 15000, .lanes_open = 10, .has_queue_len = true,
+                       .queue_len = 100, .t_end_ms = 15000 };
     est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .lanes_open = 10, .has_queue_len = true,
-                       .queue_len = 100 };
     est_update(&e, &in, &o);
-    s_near(e.lane_rate, 1.0 / 75, "no departures, no learning");
-
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 8, .departures = 8, .lanes_open = 10 };
-    est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 1);
-    s_near(e.lane_rate, 31.0 / 1500, "rate after one busy interval");
-    s_near(o.queue, 100, "queue");
-    s_near(o.service_rate, 310.0 / 1500, "service rate");
-    s_near(o.wait_s, 15000.0 / 31, "wait after one");
-
-    est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 2);
-    s_near(e.lane_rate, 829.0 / 30000, "rate after two busy intervals");
-    s_near(o.wait_s, 300000.0 / 829, "wait after two");
-
-    /* A slower crossing teaches downward: 1 departure per 10 lanes × 5 s. */
-    est_t s;
-    est_init(&s, TAX_PASSENGER, TAX_NEXUS_SENTRI); /* prior 1/25 = 0.04 */
-    in = (est_input_t){ .interval_ms = 5000, .lanes_open = 10, .has_queue_len = true,
-                        .queue_len = 40 };
-    est_update(&s, &in, &o);
-    in = (est_input_t){ .interval_ms = 5000, .departures = 1, .lanes_open = 10,
-                        .has_queue_len = true, .queue_len = 40 };
-    est_update(&s, &in, &o);
-    /* 0.04 + 0.05 (0.02 - 0.04) = 0.039 */
-    s_near(s.lane_rate, 0.039, "downward");
-    s_near(o.wait_s, 40 / 0.39, "wait with the learned rate");
+    s_near(e.queue, 110, 0.1, "in the system");
+    s_near(o.queue, 100, 0.1, "waiting, as the detector said");
+    s_near(o.wait_s, 832.5, 1, "wait");
+    assert_true(o.inputs & EST_IN_QUEUE_LEN);
 }
 
-/* Idle booths say nothing about speed: an interval that starts with fewer
- * waiting than lanes open does not teach, nor one with no departures. */
-static void test_idle_does_not_teach(void **state)
+/* Time counted by intervals when the caller gives no time stamp. */
+static void test_time_by_interval(void **state)
 {
     (void)state;
     est_t e;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_input_t in = { .interval_ms = 5000, .arrivals = 10, .lanes_open = 2 };
     est_output_t o;
-    est_input_t in = { .interval_ms = 5000, .lanes_open = 10, .has_queue_len = true,
-                       .queue_len = 5 };
     est_update(&e, &in, &o);
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 3, .departures = 7, .lanes_open = 10 };
-    est_update(&e, &in, &o); /* 5 waiting < 10 lanes */
-    assert_int_equal(e.busy_intervals, 0);
-    s_near(e.lane_rate, 1.0 / 75, "idle interval taught");
-    s_near(o.queue, 1, "5 + 3 - 7");
-    /* A detector reading that arrives with a big queue does not make the
-     * interval that started nearly empty a busy one. */
-    in = (est_input_t){ .interval_ms = 5000, .departures = 9, .lanes_open = 10,
-                        .has_queue_len = true, .queue_len = 200 };
     est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 0);
-    s_near(e.lane_rate, 1.0 / 75, "judged on the queue before the interval");
-    /* Busy but nothing departed (booths stuck): no lesson. */
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 5, .lanes_open = 10 };
-    est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 0);
-    /* No lanes, or a zero interval: no lesson either. */
-    in = (est_input_t){ .interval_ms = 5000, .departures = 5, .lanes_open = 0 };
-    est_update(&e, &in, &o);
-    in = (est_input_t){ .interval_ms = 0, .departures = 5, .lanes_open = 10 };
-    est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 0);
-    s_near(e.lane_rate, 1.0 / 75, "rate unchanged");
-    /* Exactly as many waiting as lanes open is busy. */
-    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
-    in = (est_input_t){ .interval_ms = 5000, .lanes_open = 10, .has_queue_len = true,
-                        .queue_len = 10 };
-    est_update(&e, &in, &o);
-    in = (est_input_t){ .interval_ms = 5000, .arrivals = 5, .departures = 5, .lanes_open = 10 };
-    est_update(&e, &in, &o);
-    assert_int_equal(e.busy_intervals, 1);
-    /* 1/75 + 0.05 (0.1 - 1/75) = (0.95 + 0.375)/75 = 1.325/75 */
-    s_near(e.lane_rate, 1.325 / 75, "busy at queue == lanes");
+    assert_int_equal(e.now_ms, 10000);
+    s_near(e.queue, 20, 1e-9, "counted");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prior),
-        cmocka_unit_test(test_wait_750),
-        cmocka_unit_test(test_counts_and_clamp),
-        cmocka_unit_test(test_detector_replaces_count),
-        cmocka_unit_test(test_no_lanes),
-        cmocka_unit_test(test_learning),
-        cmocka_unit_test(test_idle_does_not_teach),
+        cmocka_unit_test(test_steady_queue),
+        cmocka_unit_test(test_growing_queue),
+        cmocka_unit_test(test_lane_closure),
+        cmocka_unit_test(test_drift_correction),
+        cmocka_unit_test(test_quality_goes_stale),
+        cmocka_unit_test(test_queue_detector),
+        cmocka_unit_test(test_time_by_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
