@@ -185,7 +185,7 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
-                 size_t window, const char *crossing, int direction,
+                 size_t window, const char *crossing, int direction, const link_curve_t *curve,
                  link_progress_fn *on_progress, void *arg)
 {
     link_t *self = calloc(1, sizeof *self);
@@ -214,6 +214,11 @@ link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spoo
     s_set_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT, 3000);
     int64_t maxmsg = WIRE_MAX_FRAME;
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (curve && curve->server_key) {
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, curve->server_key, 40);
+        zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, curve->public_key, 40);
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, curve->secret_key, 40);
+    }
     if (zmq_connect(self->sock, endpoint) != 0) {
         log_error("cannot connect to collector '%s': %s", endpoint, zmq_strerror(errno));
         goto fail;

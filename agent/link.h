@@ -24,8 +24,14 @@ typedef void(link_progress_fn)(void *arg);
 /* One collector. Batches are read from spool (which the agent shares among
  * its links); crossing and direction go into heartbeats with the agent's
  * status, so the collector can answer them with acknowledgements. */
+/* With CURVE: the agent's own key pair and the collector's public key
+ * (both NULL for a plaintext link). */
+typedef struct {
+    const char *public_key, *secret_key, *server_key;
+} link_curve_t;
+
 link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
-                 size_t window, const char *crossing, int direction,
+                 size_t window, const char *crossing, int direction, const link_curve_t *curve,
                  link_progress_fn *on_progress, void *arg);
 void link_destroy(link_t **self_p);
 

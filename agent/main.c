@@ -15,6 +15,7 @@
 
 #include "aggregate.h"
 #include "conf.h"
+#include "curve.h"
 #include "link.h"
 #include "log.h"
 #include "outbox.h"
@@ -33,6 +34,7 @@
 
 typedef struct {
     char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
+    char *curve_secret, *collector_key;
     double speed, sim_load;
     long interval_ms, window, batch_max, max_gap_s, sim_seed, spool_mb;
     bool simulate, spool_nosync;
@@ -52,6 +54,8 @@ typedef struct {
     uint8_t *unspooled;   /* a packed batch the spool could not take yet */
     size_t unspooled_len;
     uint64_t samples_lost;
+    curve_pair_t key;
+    char server_keys[AGENT_MAX_COLLECTORS][CURVE_KEY_Z85];
     source_t *source;
     sim_t *sim;
     struct event *ev_tick, *ev_sigint, *ev_sigterm;
@@ -291,9 +295,36 @@ static int s_open_input(agent_t *a)
     return a->sim ? 0 : -1;
 }
 
+/* --collector-key: one public key (or key file) per collector, in the order
+ * of --collector; a single key serves them all. */
+static int s_load_server_keys(agent_t *a, int *nkeys)
+{
+    *nkeys = 0;
+    if (!a->o.curve_secret && !a->o.collector_key)
+        return 0;
+    if (!a->o.curve_secret || !a->o.collector_key) {
+        log_error("CURVE needs both --curve-secret (this agent's key pair) and --collector-key");
+        return -1;
+    }
+    if (curve_load_pair(a->o.curve_secret, &a->key) != 0)
+        return -1;
+    char list[2048];
+    snprintf(list, sizeof list, "%s", a->o.collector_key);
+    char *save = NULL;
+    for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        if (*nkeys == AGENT_MAX_COLLECTORS || curve_load_public(k, a->server_keys[*nkeys]) != 0)
+            return -1;
+        (*nkeys)++;
+    }
+    return *nkeys > 0 ? 0 : -1;
+}
+
 /* One link per comma-separated collector endpoint. */
 static int s_open_links(agent_t *a)
 {
+    int nkeys;
+    if (s_load_server_keys(a, &nkeys) != 0)
+        return -1;
     char list[1024];
     snprintf(list, sizeof list, "%s", a->o.collector);
     char *save = NULL;
@@ -302,8 +333,15 @@ static int s_open_links(agent_t *a)
             log_error("at most %d collectors", AGENT_MAX_COLLECTORS);
             return -1;
         }
+        link_curve_t curve = { .public_key = a->key.public_key, .secret_key = a->key.secret_key,
+                               .server_key = nkeys == 0 ? NULL
+                                             : a->server_keys[a->nlinks < nkeys ? a->nlinks : 0] };
+        if (nkeys > 1 && a->nlinks >= nkeys) {
+            log_error("--collector-key names %d keys for more collectors", nkeys);
+            return -1;
+        }
         link_t *l = link_new(a->base, a->zctx, ep, a->spool, (size_t)a->o.window, a->o.crossing,
-                             (int)a->dir, s_on_progress, a);
+                             (int)a->dir, &curve, s_on_progress, a);
         if (!l)
             return -1;
         a->links[a->nlinks++] = l;
@@ -386,6 +424,8 @@ int main(int argc, char **argv)
         { "crossing", CONF_STR, &o->crossing, "ID", "6-digit CBP port number, e.g. 250401 (required)" },
         { "direction", CONF_STR, &o->direction, "DIR", "northbound|southbound (required)" },
         { "collector", CONF_STR, &o->collector, "ENDPOINTS", "collector endpoint(s), comma-separated; each gets every batch [tcp://127.0.0.1:5555]" },
+        { "curve-secret", CONF_STR, &o->curve_secret, "FILE", "this agent's CURVE key pair (poe-keygen NAME -> NAME.secret)" },
+        { "collector-key", CONF_STR, &o->collector_key, "KEYS", "collector public key(s) or .pub file(s), comma-separated in --collector order" },
         { "spool", CONF_STR, &o->spool, "DIR", "spool directory [/var/lib/poenet/spool/<crossing>-<direction>]" },
         { "spool-mb", CONF_INT, &o->spool_mb, "MB", "spool disk budget; beyond it the oldest data goes, with an alarm [512]" },
         { "spool-nosync", CONF_FLAG, &o->spool_nosync, NULL, "do not fdatasync each spooled batch (faster; a power cut may lose the last ones)" },

@@ -265,7 +265,8 @@ static int s_recover(spool_t *self)
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, s_cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, s_cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4400];

@@ -571,8 +571,10 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
         }
         g->dirty = false;
     }
-    memmove(self->dirty, self->dirty + done, (self->ndirty - done) * sizeof *self->dirty);
-    self->ndirty -= done;
+    if (done > 0) {
+        memmove(self->dirty, self->dirty + done, (self->ndirty - done) * sizeof *self->dirty);
+        self->ndirty -= done;
+    }
     s_check_connection(self);
     return rc;
 }

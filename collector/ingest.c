@@ -20,7 +20,9 @@
 
 struct ingest {
     void *sock;
+    void *monitor;              /* PAIR receiving the ROUTER's handshake events */
     struct event *ev_read;
+    struct event *ev_monitor;
     struct event *ev_sync;
     ingest_ctx_t ctx;
     sess_table_t *sessions;
@@ -37,11 +39,25 @@ struct ingest {
 
 /* Every rejection is counted; the log gets each distinct reason at once and
  * repeats of it at most every 30 s, so a retrying agent cannot flood it. */
+static void s_log_limited(ingest_t *self, const char *line);
+
 static void s_reject(ingest_t *self, enum stats_reject code, const char *who, const char *why)
 {
     self->ctx.stats->rejected[code]++;
     char line[sizeof self->last_reject];
     snprintf(line, sizeof line, "%s: rejected (%s): %s", who, stats_reject_name(code), why);
+    s_log_limited(self, line);
+}
+
+static void s_reject_log(ingest_t *self, const char *who, const char *why)
+{
+    char line[sizeof self->last_reject];
+    snprintf(line, sizeof line, "%s: %s", who, why);
+    s_log_limited(self, line);
+}
+
+static void s_log_limited(ingest_t *self, const char *line)
+{
     int64_t now = tu_mono_ms();
     if (strcmp(line, self->last_reject) == 0 && now - self->last_reject_ms < 30000) {
         self->repeats++;
@@ -99,9 +115,10 @@ static int s_stage_lane(ingest_t *self, const Poenet__Batch *b, const Poenet__La
 /* Validate and stage every sample; returns samples staged, -1 when the
  * archive could not be reached. */
 static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, const char *who,
-                          int64_t now_ms)
+                          int64_t min_t_ms, int64_t now_ms)
 {
-    val_ctx_t vctx = { .now_ms = now_ms, .max_skew_ms = self->ctx.max_skew_ms };
+    val_ctx_t vctx = { .now_ms = now_ms, .max_skew_ms = self->ctx.max_skew_ms,
+                       .min_t_ms = min_t_ms };
     char why[200];
     enum stats_reject code;
     long staged = 0;
@@ -155,15 +172,43 @@ static void s_check_archive(ingest_t *self)
              "point and will resend", n);
 }
 
-static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t now_ms,
-                               size_t *reply_len)
+/* With CURVE, the key must be allowed (still: SIGHUP may have revoked it)
+ * and bound to this crossing direction. Sets *backfill for the key. */
+static int s_authorize(ingest_t *self, const char *key, const char *crossing, uint32_t dir,
+                       const char *who, bool *backfill, char *why, size_t whylen,
+                       enum stats_reject *code)
+{
+    *backfill = self->ctx.allow_backfill;
+    if (!self->ctx.zap)
+        return 0;
+    const zap_entry_t *e = zap_lookup(self->ctx.zap, key);
+    if (!e) {
+        snprintf(why, whylen, "key %.40s is not (or no longer) allowed", key ? key : "(none)");
+        *code = REJ_UNAUTHORIZED;
+        return -1;
+    }
+    if (strcmp(e->crossing, crossing) != 0 || (uint32_t)e->dir != dir) {
+        snprintf(why, whylen, "key of %s/%s sent data for %s", e->crossing, tax_dir_name(e->dir),
+                 who);
+        *code = REJ_WRONG_AGENT;
+        return -1;
+    }
+    *backfill = *backfill || e->backfill;
+    return 0;
+}
+
+static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const char *key,
+                               int64_t now_ms, size_t *reply_len)
 {
     char who[48], why[200];
     snprintf(who, sizeof who, "agent %s/%s", b->crossing,
              tax_dir_name((enum tax_dir)b->direction));
     xstate_t *x = state_find(self->ctx.state, b->crossing);
     enum stats_reject code;
-    if (val_batch(b, x ? x->reg : NULL, why, sizeof why, &code) != 0) {
+    bool backfill = false;
+    if (s_authorize(self, key, b->crossing, b->direction, who, &backfill, why, sizeof why,
+                    &code) != 0 ||
+        val_batch(b, x ? x->reg : NULL, why, sizeof why, &code) != 0) {
         s_reject(self, code, who, why);
         return wire_pack_refusal(b->epoch, why, reply_len);
     }
@@ -187,7 +232,14 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
     case SESS_ACCEPT:
         break;
     }
-    long staged = s_stage_batch(self, x, b, who, now_ms);
+    double n = (double)(b->n_queues + b->n_lanes), rate = self->ctx.max_samples_per_s;
+    if (rate > 0 && !sess_take_tokens(s, n, rate, rate * 10, now_ms)) {
+        snprintf(why, sizeof why, "above %.0f samples/s: not acknowledged, send again later", rate);
+        s_reject(self, REJ_RATE, who, why);
+        return s_ack(s, false, why, reply_len);
+    }
+    int64_t min_t = backfill || self->ctx.max_age_ms <= 0 ? 0 : now_ms - self->ctx.max_age_ms;
+    long staged = s_stage_batch(self, x, b, who, min_t, now_ms);
     if (staged < 0 || arch_commit(self->ctx.archive, why, sizeof why) != 0) {
         if (staged < 0) {
             arch_abort(self->ctx.archive);
@@ -211,10 +263,19 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, int64_t n
 }
 
 /* An agent's heartbeat: record its status, answer with where it stands. */
-static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, int64_t now_ms,
-                                   size_t *reply_len)
+static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, const char *key,
+                                   int64_t now_ms, size_t *reply_len)
 {
     self->ctx.stats->heartbeats_in++;
+    bool backfill;
+    char why[200];
+    enum stats_reject code;
+    if (hb->crossing && hb->has_direction &&
+        s_authorize(self, key, hb->crossing, hb->direction, hb->crossing, &backfill, why,
+                    sizeof why, &code) != 0) {
+        s_reject(self, code, "heartbeat", why);
+        return wire_pack_refusal(hb->epoch, why, reply_len);
+    }
     /* Only crossings of the registry get a session: a stranger's heartbeats
      * must not grow the table or the sessions file. */
     if (hb->crossing && hb->has_direction && tax_crossing_id_valid(hb->crossing) &&
@@ -231,8 +292,8 @@ static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, 
     return wire_pack_heartbeat(hb->epoch, (uint64_t)now_ms, NULL, reply_len);
 }
 
-uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
-                             size_t *reply_len)
+uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, const char *peer_key,
+                             int64_t now_ms, size_t *reply_len)
 {
     self->ctx.stats->frames_in++;
     char why[200];
@@ -244,10 +305,10 @@ uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64
     uint8_t *reply = NULL;
     switch (env->body_case) {
     case POENET__ENVELOPE__BODY_BATCH:
-        reply = s_handle_batch(self, env->batch, now_ms, reply_len);
+        reply = s_handle_batch(self, env->batch, peer_key, now_ms, reply_len);
         break;
     case POENET__ENVELOPE__BODY_HEARTBEAT:
-        reply = s_handle_heartbeat(self, env->heartbeat, now_ms, reply_len);
+        reply = s_handle_heartbeat(self, env->heartbeat, peer_key, now_ms, reply_len);
         break;
     default:
         s_reject(self, REJ_NOT_BATCH, "frame", "agents send batches and heartbeats only");
@@ -283,7 +344,10 @@ static int s_recv_one(ingest_t *self)
         s_reject(self, REJ_DECODE, "frame", "not a single-part message");
     } else {
         size_t rlen = 0;
-        uint8_t *reply = ingest_handle_frame(self, zmq_msg_data(&body), zmq_msg_size(&body),
+        /* ZAP's user id is the sender's key: it comes with each message,
+         * so a key revoked since the handshake is caught here. */
+        const char *key = self->ctx.server_key ? zmq_msg_gets(&body, "User-Id") : NULL;
+        uint8_t *reply = ingest_handle_frame(self, zmq_msg_data(&body), zmq_msg_size(&body), key,
                                              tu_now_ms(), &rlen);
         if (reply) {
             /* ROUTER drops replies to vanished peers: the agent resends. */
@@ -336,6 +400,60 @@ static void s_on_sync(evutil_socket_t fd, short what, void *arg)
     ingest_sync(arg);
 }
 
+/* One socket-monitor event: [u16 event, u32 value][endpoint]. A failed
+ * handshake is a peer without (the right) CURVE: counted and said once in a
+ * while. */
+static void s_on_monitor(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ingest_t *self = arg;
+    for (;;) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        zmq_msg_init(&addr);
+        zmq_msg_recv(&addr, self->monitor, 0);
+        uint16_t event = 0;
+        if (zmq_msg_size(&ev) >= 2)
+            memcpy(&event, zmq_msg_data(&ev), 2);
+        if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
+            self->ctx.stats->handshake_failed++;
+            s_reject_log(self, "handshake",
+                         event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                             ? "CURVE handshake refused (key not allowed)"
+                             : "handshake failed (plaintext peer, or not our CURVE server key)");
+        }
+        zmq_msg_close(&addr);
+        zmq_msg_close(&ev);
+    }
+}
+
+static int s_start_monitor(ingest_t *self, struct event_base *base, void *zctx)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://poenet-ingest-monitor-%p", (void *)self);
+    if (zmq_socket_monitor(self->sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+        return -1;
+    self->monitor = zmq_socket(zctx, ZMQ_PAIR);
+    if (!self->monitor || zmq_connect(self->monitor, ep) != 0)
+        return -1;
+    int fd;
+    size_t fdlen = sizeof fd;
+    zmq_getsockopt(self->monitor, ZMQ_FD, &fd, &fdlen);
+    self->ev_monitor = event_new(base, fd, EV_READ | EV_PERSIST, s_on_monitor, self);
+    if (!self->ev_monitor)
+        return -1;
+    event_add(self->ev_monitor, NULL);
+    return 0;
+}
+
 ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
                      const ingest_ctx_t *ctx)
 {
@@ -358,6 +476,13 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (ctx->server_key) {
+        /* ZAP (zap.c) must already be bound: it decides every handshake. */
+        int on = 1;
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVER, &on, sizeof on);
+        zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, ctx->server_key->secret_key, 40);
+        zmq_setsockopt(self->sock, ZMQ_ZAP_DOMAIN, "poenet", 6);
+    }
     /* Drop connections of agents that went silent (cut links send no reset). */
     int hb_ivl = 1000, hb_timeout = 5000;
     zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
@@ -373,6 +498,10 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     self->ev_sync = event_new(base, -1, EV_PERSIST, s_on_sync, self);
     if (!self->ev_read || !self->ev_sync)
         goto fail;
+    if (ctx->server_key && s_start_monitor(self, base, zctx) != 0) {
+        log_error("cannot monitor handshakes: %s", zmq_strerror(errno));
+        goto fail;
+    }
     event_add(self->ev_read, NULL);
     int64_t sync_ms = ctx->sync_ms > 0 ? ctx->sync_ms : 1000;
     struct timeval every = { (time_t)(sync_ms / 1000), (suseconds_t)((sync_ms % 1000) * 1000) };
@@ -396,6 +525,10 @@ void ingest_destroy(ingest_t **self_p)
         event_free(self->ev_read);
     if (self->ev_sync)
         event_free(self->ev_sync);
+    if (self->ev_monitor)
+        event_free(self->ev_monitor);
+    if (self->monitor)
+        zmq_close(self->monitor);
     if (self->sock)
         zmq_close(self->sock);
     sess_table_destroy(&self->sessions);

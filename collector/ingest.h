@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "curve.h"
+#include "zap.h"
 #include "registry.h"
 #include "session.h"
 #include "state.h"
@@ -34,6 +36,11 @@ typedef struct {
     int64_t max_skew_ms;
     int64_t sync_ms;            /* how often accepted rows are made durable */
     const char *sessions_path;  /* where sessions persist; NULL = not kept */
+    const curve_pair_t *server_key; /* CURVE server key pair; NULL = plaintext */
+    zap_t *zap;                 /* who may send (with server_key) */
+    int64_t max_age_ms;         /* samples older than this are refused (0 = no limit) */
+    bool allow_backfill;        /* every agent may send history (tests, migrations) */
+    double max_samples_per_s;   /* per agent; bursts of 10 s are allowed (0 = no limit) */
 } ingest_ctx_t;
 
 typedef struct ingest ingest_t;
@@ -45,9 +52,11 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
 void ingest_destroy(ingest_t **self_p);
 
 /* Handle one frame from an agent and return the reply to send back (NULL
- * when there is none), malloc'ed. Exposed for tests: no socket involved. */
-uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, int64_t now_ms,
-                             size_t *reply_len);
+ * when there is none), malloc'ed. peer_key is the sender's CURVE public key
+ * (Z85) as ZAP authenticated it, NULL on a plaintext socket. Exposed for
+ * tests: no socket involved. */
+uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, const char *peer_key,
+                             int64_t now_ms, size_t *reply_len);
 
 /* Make everything accepted durable now (FLUSH through rrdcached) and
  * persist the sessions. 0 on success. Called by the timer and at exit. */

@@ -23,12 +23,15 @@
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
+#include "zap.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
-    long stale_after_s, max_skew_s, sync_ms;
+    char *curve_secret, *agent_keys;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
+    bool allow_backfill;
 } coll_opts_t;
 
 typedef struct {
@@ -41,8 +44,10 @@ typedef struct {
     ingest_t *ingest;
     http_server_t *http;
     stats_t stats;
-    struct event *ev_status, *ev_sigint, *ev_sigterm;
+    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup;
     char sessions_path[1024];
+    curve_pair_t server_key;
+    zap_t *zap;
 } collector_t;
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
@@ -78,6 +83,40 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(c->base, NULL);
 }
 
+static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    collector_t *c = arg;
+    if (c->zap) {
+        log_info("SIGHUP: reloading the agent allowlist");
+        zap_reload(c->zap);
+    }
+}
+
+/* CURVE needs both halves: a server key and an allowlist (CURVE without a
+ * ZAP handler accepts every client). */
+static int s_setup_security(collector_t *c)
+{
+    if (!c->o.curve_secret && !c->o.agent_keys) {
+        log_warn("no --curve-secret/--agent-keys: agents connect in PLAINTEXT and unauthenticated");
+        return 0;
+    }
+    if (!c->o.curve_secret || !c->o.agent_keys) {
+        log_error("CURVE needs both --curve-secret (this collector's key pair) and --agent-keys "
+                  "(the allowlist)");
+        return -1;
+    }
+    if (curve_load_pair(c->o.curve_secret, &c->server_key) != 0)
+        return -1;
+    c->zap = zap_new(c->base, c->zctx, c->o.agent_keys, &c->stats);
+    if (!c->zap)
+        return -1;
+    log_info("CURVE on: server key %s, allowlist %s (SIGHUP reloads it)", c->server_key.public_key,
+             c->o.agent_keys);
+    return 0;
+}
+
 static int s_setup(collector_t *c)
 {
     enum arch_profile profile = ARCH_FULL;
@@ -100,6 +139,14 @@ static int s_setup(collector_t *c)
     if (!c->state || !c->archive || !c->base || !c->zctx)
         return -1;
     c->stats.started_ms = tu_now_ms();
+    if (s_setup_security(c) != 0)
+        return -1;
+    if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */
+        c->o.max_age_s = c->zap ? 8 * 86400 : 0;
+    if (c->o.allow_backfill)
+        log_warn("--allow-backfill: samples of ANY age are accepted from EVERY agent");
+    else if (c->o.max_age_s == 0)
+        log_warn("no --max-age: samples of any age are accepted");
     if (mkdir(c->o.state_dir, 0750) != 0 && errno != EEXIST) {
         log_error("--state %s: %s", c->o.state_dir, strerror(errno));
         return -1;
@@ -107,7 +154,11 @@ static int s_setup(collector_t *c)
     snprintf(c->sessions_path, sizeof c->sessions_path, "%s/sessions", c->o.state_dir);
     ingest_ctx_t ictx = { .state = c->state, .archive = c->archive, .registry = c->registry,
                           .stats = &c->stats, .max_skew_ms = c->o.max_skew_s * 1000,
-                          .sync_ms = c->o.sync_ms, .sessions_path = c->sessions_path };
+                          .sync_ms = c->o.sync_ms, .sessions_path = c->sessions_path,
+                          .server_key = c->zap ? &c->server_key : NULL, .zap = c->zap,
+                          .max_age_ms = c->o.max_age_s * 1000,
+                          .allow_backfill = c->o.allow_backfill,
+                          .max_samples_per_s = (double)c->o.max_samples_per_s };
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
     if (!c->ingest)
         return -1;
@@ -120,10 +171,12 @@ static int s_setup(collector_t *c)
     c->ev_status = event_new(c->base, -1, EV_PERSIST, s_on_status, c);
     c->ev_sigint = evsignal_new(c->base, SIGINT, s_on_signal, c);
     c->ev_sigterm = evsignal_new(c->base, SIGTERM, s_on_signal, c);
+    c->ev_sighup = evsignal_new(c->base, SIGHUP, s_on_sighup, c);
     struct timeval every = { COLLECTOR_STATUS_EVERY_S, 0 };
     event_add(c->ev_status, &every);
     event_add(c->ev_sigint, NULL);
     event_add(c->ev_sigterm, NULL);
+    event_add(c->ev_sighup, NULL);
     return 0;
 }
 
@@ -135,10 +188,13 @@ static void s_teardown(collector_t *c)
         event_free(c->ev_sigint);
     if (c->ev_sigterm)
         event_free(c->ev_sigterm);
+    if (c->ev_sighup)
+        event_free(c->ev_sighup);
     http_destroy(&c->http);
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
+    zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     arch_destroy(&c->archive);
@@ -158,7 +214,8 @@ int main(int argc, char **argv)
                         .archive = "/var/lib/poenet/archive",
                         .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
                         .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
-                        .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000 };
+                        .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
+                        .max_age_s = -1, .max_samples_per_s = 20000 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -167,6 +224,11 @@ int main(int argc, char **argv)
         { "registry", CONF_STR, &o->registry, "FILE", "crossing registry [/etc/poenet/registry.conf]" },
         { "state", CONF_STR, &o->state_dir, "DIR", "where agent sessions persist across restarts [/var/lib/poenet/collector]" },
         { "sync-ms", CONF_INT, &o->sync_ms, "MS", "how often accepted rows are flushed to disk and acknowledged as durable [1000]" },
+        { "curve-secret", CONF_STR, &o->curve_secret, "FILE", "this collector's CURVE key pair (poe-keygen); needs --agent-keys" },
+        { "agent-keys", CONF_STR, &o->agent_keys, "FILE", "allowlist of agent keys, each bound to a crossing direction (SIGHUP reloads)" },
+        { "max-age", CONF_INT, &o->max_age_s, "S", "refuse samples older than this unless the agent may backfill; 0 = no limit [8 days with CURVE, none in plaintext]" },
+        { "allow-backfill", CONF_FLAG, &o->allow_backfill, NULL, "accept samples of any age from every agent (replays, migrations; logged)" },
+        { "max-samples-per-s", CONF_INT, &o->max_samples_per_s, "N", "per-agent rate limit, bursts of 10 s allowed; 0 = none [20000]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },

@@ -80,6 +80,22 @@ enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t d
     return SESS_ACCEPT;
 }
 
+bool sess_take_tokens(sess_t *s, double n, double rate, double burst, int64_t now_ms)
+{
+    if (s->tokens_ms == 0) {
+        s->tokens = burst;
+    } else if (now_ms > s->tokens_ms) {
+        s->tokens += rate * (double)(now_ms - s->tokens_ms) / 1000.0;
+        if (s->tokens > burst)
+            s->tokens = burst;
+    }
+    s->tokens_ms = now_ms;
+    if (s->tokens < n)
+        return false;
+    s->tokens -= n;
+    return true;
+}
+
 void sess_commit(sess_t *s, uint64_t seq)
 {
     if (seq > s->acked_seq)

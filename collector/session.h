@@ -32,6 +32,8 @@ typedef struct {
     uint64_t bad_lines;     /* sensor lines the agent reported rejecting */
     uint64_t spool_batches; /* agent status from its heartbeats */
     int64_t oldest_unacked_ms;
+    double tokens;          /* rate limit: samples it may still send now */
+    int64_t tokens_ms;      /* when tokens were last refilled */
 } sess_t;
 
 typedef struct sess_table sess_table_t;
@@ -52,6 +54,10 @@ const sess_t *sess_at(const sess_table_t *self, size_t i);
  * (0 = none) says the agent lost every seq up to it for good: a gap that
  * ends there is skipped instead of waited for. */
 enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t dropped_through);
+
+/* Token bucket: true (and the samples taken) when the agent may send n
+ * samples now at `rate` per second with a burst of `burst`. */
+bool sess_take_tokens(sess_t *s, double n, double rate, double burst, int64_t now_ms);
 
 /* Record that batch seq of the current epoch was accepted by rrdcached. */
 void sess_commit(sess_t *s, uint64_t seq);

@@ -14,6 +14,10 @@ static const char *const s_reject_names[REJ_MAX] = {
     [REJ_STALE_EPOCH] = "stale_epoch",
     [REJ_GAP] = "gap",
     [REJ_ARCHIVE] = "archive",
+    [REJ_UNAUTHORIZED] = "unauthorized",
+    [REJ_WRONG_AGENT] = "wrong_agent",
+    [REJ_TOO_OLD] = "too_old",
+    [REJ_RATE] = "rate_limited",
 };
 
 /* The name of a rejection reason; "?" for a value outside the enum. */

@@ -18,6 +18,10 @@ enum stats_reject {
     REJ_STALE_EPOCH,       /* a batch from an agent session already replaced */
     REJ_GAP,               /* seq beyond the next expected one: resend asked */
     REJ_ARCHIVE,           /* rrdcached refused or was unreachable: not acked */
+    REJ_UNAUTHORIZED,      /* the sender's CURVE key is not (or no longer) allowed */
+    REJ_WRONG_AGENT,       /* a key speaking for a crossing direction not its own */
+    REJ_TOO_OLD,           /* sample older than the spool horizon, agent may not backfill */
+    REJ_RATE,              /* agent above its rate limit: not acked, it sends again later */
     REJ_MAX
 };
 
@@ -31,6 +35,8 @@ typedef struct {
     uint64_t heartbeats_in;
     uint64_t rejected[REJ_MAX];
     uint64_t agent_bad_lines;       /* sum of what agents reported */
+    uint64_t handshake_denied;      /* ZAP said no: unknown or revoked key */
+    uint64_t handshake_failed;      /* CURVE handshakes that failed (plaintext peers, bad keys) */
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);

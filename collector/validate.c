@@ -40,6 +40,10 @@ static int s_check_time(const val_ctx_t *ctx, const Poenet__Batch *b, uint64_t t
         return s_fail(code, REJ_MISALIGNED, why, len,
                       "sample end %" PRIu64 " is not on the %u ms interval grid", t_end_ms,
                       b->interval_ms);
+    if ((int64_t)t_end_ms < ctx->min_t_ms)
+        return s_fail(code, REJ_TOO_OLD, why, len,
+                      "sample end %" PRIu64 " is older than the spool horizon (%" PRId64 "); "
+                      "this agent is not allowed to backfill", t_end_ms, ctx->min_t_ms);
     if (t_end_ms > (uint64_t)INT64_MAX || (int64_t)t_end_ms > ctx->now_ms + ctx->max_skew_ms)
         return s_fail(code, REJ_FUTURE, why, len,
                       "sample end %" PRIu64 " is ahead of the collector's clock (%" PRId64 ")",
@@ -55,7 +59,9 @@ int val_queue_sample(const val_ctx_t *ctx, const Poenet__Batch *b, const reg_cro
         return -1;
     const char *mode = tax_mode_name((enum tax_mode)q->mode);
     int max = reg->max_lanes[q->mode];
-    if ((int)q->lanes_open > max)
+    /* Compared unsigned: a cast to int turned 2^31..2^32-1 lanes negative,
+     * which passed (found by fuzz_wire). max is 0..64 from the registry. */
+    if (q->lanes_open > (uint32_t)max)
         return s_fail(code, REJ_LANES, why, len, "%u %s lanes open, crossing %s has %d", q->lanes_open,
                       mode, reg->id, max);
     double secs = b->interval_ms / 1000.0;

@@ -25,6 +25,7 @@
 typedef struct {
     int64_t now_ms;
     int64_t max_skew_ms;    /* how far ahead of our clock a sample may be */
+    int64_t min_t_ms;       /* oldest sample end accepted (0 = any: a backfilling agent) */
 } val_ctx_t;
 
 /* Check a batch's header fields. 0, or -1 with reason and *code. */

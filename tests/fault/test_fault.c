@@ -96,7 +96,10 @@ static int s_teardown(void **state)
 static int s_group_teardown(void **state)
 {
     (void)state;
-    proc_rm_rf(s_work);
+    if (getenv("POE_KEEP_TMP"))
+        fprintf(stderr, "fault suite: keeping %s\n", s_work);
+    else
+        proc_rm_rf(s_work);
     free(s_work);
     return 0;
 }

@@ -47,7 +47,7 @@ int stack_start_collector(teststack_t *s)
     snprintf(coll, sizeof coll, "%s", stack_bin_path(s, "poe-collector"));
     const char *argv[] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
                            "--archive", archive, "--registry", registry, "--rra-profile",
-                           "compact", "--state", state, "--log-level", "debug", NULL };
+                           "compact", "--state", state, "--allow-backfill", "--log-level", "debug", NULL };
     s->collector = proc_spawn(argv, log);
     if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0) {
         fprintf(stderr, "stack: collector did not start (log %s)\n", log);

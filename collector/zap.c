@@ -1,0 +1,214 @@
+/* zap — see zap.h. */
+#include "zap.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "log.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_FRAMES 7          /* version, id, domain, address, identity, mechanism, key */
+
+struct zap {
+    void *sock;
+    struct event *ev;
+    char *path;
+    zap_entry_t *v;
+    int n;
+    stats_t *stats;
+};
+
+static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *out)
+{
+    const char *key = NULL, *crossing = NULL, *dir = NULL;
+    int backfill = 0;
+    int line = config_setting_source_line(e);
+    config_setting_lookup_string(e, "key", &key);
+    config_setting_lookup_string(e, "crossing", &crossing);
+    config_setting_lookup_string(e, "direction", &dir);
+    config_setting_lookup_bool(e, "backfill", &backfill);
+    memset(out, 0, sizeof *out);
+    if (!key || curve_load_public(key, out->key) != 0) {
+        log_error("%s:%d: agent %d: key missing or not a Z85 public key / key file", path, line, i + 1);
+        return -1;
+    }
+    if (!crossing || !tax_crossing_id_valid(crossing)) {
+        log_error("%s:%d: agent %d: crossing must be a 6-digit port number", path, line, i + 1);
+        return -1;
+    }
+    if (!dir || tax_dir_parse(dir, &out->dir) != 0) {
+        log_error("%s:%d: agent %d: direction must be northbound or southbound", path, line, i + 1);
+        return -1;
+    }
+    snprintf(out->crossing, sizeof out->crossing, "%s", crossing);
+    out->backfill = backfill != 0;
+    return 0;
+}
+
+int zap_parse_file(const char *path, zap_entry_t **out)
+{
+    config_t cfg;
+    config_init(&cfg);
+    *out = NULL;
+    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+        if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+            log_error("%s: cannot read the agent allowlist", path);
+        else
+            log_error("%s:%d: %s", path, config_error_line(&cfg), config_error_text(&cfg));
+        config_destroy(&cfg);
+        return -1;
+    }
+    config_setting_t *list = config_lookup(&cfg, "agents");
+    int n = list && config_setting_is_list(list) ? config_setting_length(list) : -1;
+    if (n < 0) {
+        log_error("%s: no 'agents = ( ... );' list", path);
+        config_destroy(&cfg);
+        return -1;
+    }
+    zap_entry_t *v = calloc((size_t)(n ? n : 1), sizeof *v);
+    int rc = v ? n : -1;
+    for (int i = 0; v && i < n && rc >= 0; i++)
+        if (s_entry(config_setting_get_elem(list, (unsigned)i), path, i, &v[i]) != 0)
+            rc = -1; /* one bad line rejects the file: a half-loaded allowlist is a surprise */
+    config_destroy(&cfg);
+    if (rc < 0) {
+        free(v);
+        return -1;
+    }
+    *out = v;
+    return rc;
+}
+
+int zap_reload(zap_t *self)
+{
+    zap_entry_t *v;
+    int n = zap_parse_file(self->path, &v);
+    if (n < 0) {
+        log_error("allowlist %s not reloaded: the previous one stays in force", self->path);
+        return -1;
+    }
+    free(self->v);
+    self->v = v;
+    self->n = n;
+    log_info("allowlist %s: %d agent key(s)", self->path, n);
+    return 0;
+}
+
+const zap_entry_t *zap_lookup(const zap_t *self, const char *key)
+{
+    for (int i = 0; key && i < self->n; i++)
+        if (strcmp(self->v[i].key, key) == 0)
+            return &self->v[i];
+    return NULL;
+}
+
+static void s_send(void *sock, const char *s, int more)
+{
+    zmq_send(sock, s, strlen(s), more ? ZMQ_SNDMORE : 0);
+}
+
+/* Answer one request: frames are read whole, then judged. */
+static void s_handle(zap_t *self)
+{
+    char frames[ZAP_FRAMES][256];
+    size_t lens[ZAP_FRAMES];
+    int nf = 0, more = 1;
+    while (more) {
+        char buf[256];
+        int n = zmq_recv(self->sock, buf, sizeof buf, 0);
+        if (n < 0)
+            return;
+        if (nf < ZAP_FRAMES) {
+            size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf;
+            memcpy(frames[nf], buf, len);
+            lens[nf++] = len;
+        }
+        size_t ml = sizeof more;
+        zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &ml);
+    }
+    char key[CURVE_KEY_Z85] = "";
+    bool curve = nf == ZAP_FRAMES && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 &&
+                 lens[6] == 32;
+    if (curve)
+        zmq_z85_encode(key, (const uint8_t *)frames[6], 32);
+    const zap_entry_t *e = curve ? zap_lookup(self, key) : NULL;
+    s_send(self->sock, "1.0", 1);
+    zmq_send(self->sock, nf >= 2 ? frames[1] : "", nf >= 2 ? lens[1] : 0, ZMQ_SNDMORE);
+    if (e) {
+        s_send(self->sock, "200", 1);
+        s_send(self->sock, "OK", 1);
+        s_send(self->sock, key, 1);
+    } else {
+        self->stats->handshake_denied++;
+        log_warn("handshake refused: %s key %s is not in the allowlist", curve ? "CURVE" : "non-CURVE",
+                 curve ? key : "-");
+        s_send(self->sock, "400", 1);
+        s_send(self->sock, "key not allowed", 1);
+        s_send(self->sock, "", 1);
+    }
+    s_send(self->sock, "", 0); /* metadata */
+}
+
+static void s_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zap_t *self = arg;
+    for (;;) {
+        int events = 0;
+        size_t len = sizeof events;
+        if (zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &len) != 0 || !(events & ZMQ_POLLIN))
+            return;
+        s_handle(self);
+    }
+}
+
+zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats_t *stats)
+{
+    zap_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->stats = stats;
+    self->path = strdup(allowlist);
+    if (!self->path || zap_reload(self) != 0)
+        goto fail;
+    self->sock = zmq_socket(zctx, ZMQ_REP);
+    int linger = 0;
+    if (!self->sock || zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_bind(self->sock, ZAP_ENDPOINT) != 0) {
+        log_error("ZAP handler: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    int fd;
+    size_t fdlen = sizeof fd;
+    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
+    self->ev = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
+    if (!self->ev)
+        goto fail;
+    event_add(self->ev, NULL);
+    event_active(self->ev, EV_READ, 0);
+    return self;
+fail:
+    zap_destroy(&self);
+    return NULL;
+}
+
+void zap_destroy(zap_t **self_p)
+{
+    zap_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->ev)
+        event_free(self->ev);
+    if (self->sock)
+        zmq_close(self->sock);
+    free(self->v);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
