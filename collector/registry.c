@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "zone.h"
 
 /* More lanes than any real port has (San Ysidro, the largest, has 34
  * passenger lanes): a bigger number is a typo, not a port. */
@@ -41,8 +42,10 @@ typedef struct {
 
 static const char *s_entry_keys[] = {
     "id", "bwt_id", "border", "name", "port_name", "crossing_name",
-    "other_name", "us_tz", "other_tz", "max_lanes", NULL
+    "other_name", "us_tz", "other_tz", "max_lanes", "lanes", "hours", "directions", NULL
 };
+
+const char *const reg_methods[] = { "sensors", "manual", "rfid", "bluetooth", "unknown", NULL };
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -271,6 +274,236 @@ static int s_parse_lanes(const s_where_t *w, reg_crossing_t *c)
     return 0;
 }
 
+
+/* ---- lane types, hours, directions (all optional) -------------------------- */
+
+static const config_setting_t *s_group(const s_where_t *w, const config_setting_t *parent,
+                                       const char *key, const char *label)
+{
+    const config_setting_t *g = config_setting_get_member(parent, key);
+    if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        s_reject(w, g, "%s must be a group { ... }", label);
+        return (const config_setting_t *)-1;
+    }
+    return g;
+}
+
+#define S_BAD ((const config_setting_t *)-1)
+
+/* lanes = { passenger = { standard = N; ready = N; nexus_sentri = N; fast = N; }; ... };
+ * Types not named are not served (0); standard defaults to max_lanes. */
+static int s_parse_type_lanes(const s_where_t *w, reg_crossing_t *c)
+{
+    static const char *modes[] = { "passenger", "pedestrian", "commercial", NULL };
+    static const char *types[] = { "standard", "ready", "nexus_sentri", "fast", NULL };
+    for (int m = 1; m <= TAX_NMODES; m++)
+        c->type_lanes[m][TAX_STANDARD] = c->max_lanes[m];
+    const config_setting_t *g = s_group(w, w->entry, "lanes", "lanes");
+    if (g == S_BAD)
+        return -1;
+    if (!g)
+        return 0;
+    if (s_check_keys(w, g, modes, "lanes.") < 0)
+        return -1;
+    for (int m = 1; m <= TAX_NMODES; m++) {
+        const char *mn = tax_mode_name((enum tax_mode)m);
+        char label[48];
+        snprintf(label, sizeof label, "lanes.%s", mn);
+        const config_setting_t *mg = s_group(w, g, mn, label);
+        if (mg == S_BAD)
+            return -1;
+        if (!mg)
+            continue;
+        snprintf(label, sizeof label, "lanes.%s.", mn);
+        if (s_check_keys(w, mg, types, label) < 0)
+            return -1;
+        for (int t = 1; t <= TAX_NTYPES; t++) {
+            const config_setting_t *s = config_setting_get_member(mg, tax_type_name((enum tax_type)t));
+            if (!s)
+                continue;
+            long long v = config_setting_get_int64(s);
+            if ((config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) ||
+                v < 0 || v > c->max_lanes[m]) {
+                s_reject(w, s, "lanes.%s.%s must be an integer in 0..max_lanes.%s (%d)", mn,
+                         tax_type_name((enum tax_type)t), mn, c->max_lanes[m]);
+                return -1;
+            }
+            c->type_lanes[m][t] = (int)v;
+        }
+    }
+    return 0;
+}
+
+/* A list or array of strings, each handed to take(). */
+static int s_each_string(const s_where_t *w, const config_setting_t *s, const char *label,
+                         int (*take)(const s_where_t *, const config_setting_t *, const char *,
+                                     void *),
+                         void *arg)
+{
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
+        s_reject(w, s, "%s must be a list of strings [ \"...\", ... ]", label);
+        return -1;
+    }
+    int n = config_setting_length(s);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            s_reject(w, e, "%s must be a list of strings", label);
+            return -1;
+        }
+        if (take(w, e, config_setting_get_string(e), arg) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int s_take_rule(const s_where_t *w, const config_setting_t *at, const char *text, void *arg)
+{
+    hours_mode_t *hm = arg;
+    char why[256];
+    if (hm->nrules == HOURS_MAX_RULES) {
+        s_reject(w, at, "more than %d hours rules for one mode", HOURS_MAX_RULES);
+        return -1;
+    }
+    if (hours_parse_rule(text, &hm->rules[hm->nrules], why, sizeof why) < 0) {
+        s_reject(w, at, "%s", why);
+        return -1;
+    }
+    hm->nrules++;
+    hm->always = hm->nrules == 1 && strcmp(text, "24h") == 0;
+    return 0;
+}
+
+static int s_take_closed(const s_where_t *w, const config_setting_t *at, const char *text, void *arg)
+{
+    hours_side_t *h = arg;
+    if (h->nclosed == HOURS_MAX_CLOSED) {
+        s_reject(w, at, "more than %d closed dates", HOURS_MAX_CLOSED);
+        return -1;
+    }
+    if (hours_parse_date(text, &h->closed[h->nclosed]) < 0) {
+        s_reject(w, at, "closed date '%s' is not MM-DD", text);
+        return -1;
+    }
+    h->nclosed++;
+    return 0;
+}
+
+/* side = "unknown" or { source = "..."; all = [...]; passenger = [...]; ...; closed = [...]; } */
+static int s_parse_side(const s_where_t *w, const config_setting_t *s, const char *side,
+                        hours_side_t *h)
+{
+    static const char *keys[] = { "source", "all", "passenger", "pedestrian", "commercial", "closed", NULL };
+    memset(h, 0, sizeof *h);
+    if (!s)
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "unknown") == 0)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+        s_reject(w, s, "hours.%s must be \"unknown\" or a group { ... }", side);
+        return -1;
+    }
+    char label[48];
+    snprintf(label, sizeof label, "hours.%s.", side);
+    if (s_check_keys(w, s, keys, label) < 0)
+        return -1;
+    const config_setting_t *src = config_setting_get_member(s, "source");
+    if (src && (config_setting_type(src) != CONFIG_TYPE_STRING ||
+                strlen(config_setting_get_string(src)) >= sizeof h->source)) {
+        s_reject(w, src, "hours.%s.source must be a string of at most %zu bytes", side,
+                 sizeof h->source - 1);
+        return -1;
+    }
+    if (src)
+        snprintf(h->source, sizeof h->source, "%s", config_setting_get_string(src));
+    const config_setting_t *all = config_setting_get_member(s, "all");
+    for (int m = 1; m <= TAX_NMODES; m++) {
+        const config_setting_t *ms = config_setting_get_member(s, tax_mode_name((enum tax_mode)m));
+        const config_setting_t *use = ms ? ms : all;
+        snprintf(label, sizeof label, "hours.%s.%s", side, ms ? tax_mode_name((enum tax_mode)m) : "all");
+        if (use && s_each_string(w, use, label, s_take_rule, &h->mode[m]) < 0)
+            return -1;
+        if (h->mode[m].nrules)
+            h->known = true;
+    }
+    const config_setting_t *cl = config_setting_get_member(s, "closed");
+    snprintf(label, sizeof label, "hours.%s.closed", side);
+    return cl ? s_each_string(w, cl, label, s_take_closed, h) : 0;
+}
+
+static int s_parse_hours(const s_where_t *w, reg_crossing_t *c)
+{
+    static const char *keys[] = { "us", "other", NULL };
+    const config_setting_t *g = s_group(w, w->entry, "hours", "hours");
+    if (g == S_BAD || (g && s_check_keys(w, g, keys, "hours.") < 0))
+        return -1;
+    if (!g)
+        return 0;
+    if (s_parse_side(w, config_setting_get_member(g, "us"), "us", &c->hours[HOURS_US]) < 0)
+        return -1;
+    return s_parse_side(w, config_setting_get_member(g, "other"), "other", &c->hours[HOURS_OTHER]);
+}
+
+static int s_dir_str(const s_where_t *w, const config_setting_t *g, const char *dir,
+                     const char *key, char *buf, size_t size)
+{
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING || strlen(config_setting_get_string(s)) >= size) {
+        s_reject(w, s, "directions.%s.%s must be a string of at most %zu bytes", dir, key, size - 1);
+        return -1;
+    }
+    snprintf(buf, size, "%s", config_setting_get_string(s));
+    return 0;
+}
+
+static bool s_method_known(const char *m)
+{
+    for (const char *const *p = reg_methods; *p; p++)
+        if (strcmp(*p, m) == 0)
+            return true;
+    return false;
+}
+
+/* directions = { northbound = { agent = "..."; method = "..."; segment_from = "..."; segment_to = "..."; }; ... } */
+static int s_parse_directions(const s_where_t *w, reg_crossing_t *c)
+{
+    static const char *keys[] = { "northbound", "southbound", NULL };
+    static const char *dkeys[] = { "agent", "method", "segment_from", "segment_to", NULL };
+    for (int d = 0; d < TAX_NDIRS; d++)
+        snprintf(c->dirs[d].method, sizeof c->dirs[d].method, "unknown");
+    const config_setting_t *g = s_group(w, w->entry, "directions", "directions");
+    if (g == S_BAD || (g && s_check_keys(w, g, keys, "directions.") < 0))
+        return -1;
+    for (int d = 1; g && d <= TAX_NDIRS; d++) {
+        const char *dn = tax_dir_name((enum tax_dir)d);
+        char label[48];
+        snprintf(label, sizeof label, "directions.%s", dn);
+        const config_setting_t *dg = s_group(w, g, dn, label);
+        if (dg == S_BAD)
+            return -1;
+        if (!dg)
+            continue;
+        reg_direction_t *rd = &c->dirs[d - 1];
+        strcat(label, ".");
+        if (s_check_keys(w, dg, dkeys, label) < 0 ||
+            s_dir_str(w, dg, dn, "agent", rd->agent, sizeof rd->agent) < 0 ||
+            s_dir_str(w, dg, dn, "method", rd->method, sizeof rd->method) < 0 ||
+            s_dir_str(w, dg, dn, "segment_from", rd->segment_from, sizeof rd->segment_from) < 0 ||
+            s_dir_str(w, dg, dn, "segment_to", rd->segment_to, sizeof rd->segment_to) < 0)
+            return -1;
+        if (!s_method_known(rd->method)) {
+            s_reject(w, config_setting_get_member(dg, "method"),
+                     "directions.%s.method '%s' is not sensors, manual, rfid, bluetooth or unknown",
+                     dn, rd->method);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Fill *c from one list element. 0 when good; -1 when rejected (logged). */
 static int s_parse_entry(const s_where_t *w, reg_crossing_t *c)
 {
@@ -284,7 +517,8 @@ static int s_parse_entry(const s_where_t *w, reg_crossing_t *c)
         s_parse_names(w, c) < 0 ||
         s_parse_tz(w, "us_tz", c->us_tz, sizeof c->us_tz) < 0 ||
         s_parse_tz(w, "other_tz", c->other_tz, sizeof c->other_tz) < 0 ||
-        s_parse_lanes(w, c) < 0)
+        s_parse_lanes(w, c) < 0 || s_parse_type_lanes(w, c) < 0 ||
+        s_parse_hours(w, c) < 0 || s_parse_directions(w, c) < 0)
         return -1;
     return 0;
 }
@@ -477,4 +711,22 @@ const reg_crossing_t *reg_find(const registry_t *self, const char *id)
     const reg_crossing_t *const *hit =
         bsearch(id, self->by_id, self->n, sizeof *self->by_id, s_cmp_key_by_id);
     return hit ? *hit : NULL;
+}
+
+const char *reg_side_tz(const reg_crossing_t *c, enum hours_side side)
+{
+    return side == HOURS_US ? c->us_tz : c->other_tz;
+}
+
+enum hours_state reg_hours_at(const reg_crossing_t *c, enum tax_dir d, enum tax_mode m, int64_t t)
+{
+    if (!c || !tax_dir_valid(d) || !tax_mode_valid(m))
+        return HOURS_UNKNOWN;
+    enum hours_side side = hours_side_of(c->border, d);
+    if (!c->hours[side].known)
+        return HOURS_UNKNOWN;
+    struct tm lt;
+    if (zone_local(reg_side_tz(c, side), t, &lt, NULL, 0) != 0)
+        return HOURS_UNKNOWN;
+    return hours_state_local(&c->hours[side], m, &lt);
 }

@@ -319,7 +319,7 @@ static const s_bad_case_t s_bad[] = {
     { L3("\"250401\"", "\"09250401\"", "\"MX\"", "\"X\"", "us_tz = \"America/Los_Angeles\";") L4_OK, 3,
       "missing other_tz" },
 #define BAD_UNKNOWN_KEY 22
-    { L3_OK "  lanes = 3;\n" L4_OK, 4, "unknown key 'lanes'" },
+    { L3_OK "  lane = 3;\n" L4_OK, 4, "unknown key 'lane'" },
 #define BAD_NOT_GROUP 23
     /* No newline: libconfig dates a scalar list element by its lookahead
      * token, which would be the ");" on the next line. */

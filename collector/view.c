@@ -1,0 +1,57 @@
+/* view — see view.h. */
+#include "view.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zone.h"
+
+/* Anything beyond this is not a wait a crossing can have. */
+#define VIEW_MAX_PLAUSIBLE 1e9
+
+int64_t view_ms_to_s(int64_t ms)
+{
+    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
+                int64_t now_ms, int64_t stale_after_ms, view_queue_t *out)
+{
+    const qstate_t *q = &x->q[d - 1][tax_queue_index(m, t)];
+    memset(out, 0, sizeof *out);
+    out->status = qstate_status(q, now_ms, stale_after_ms);
+    out->seen = q->seen;
+    out->updated_s = view_ms_to_s(q->updated_ms);
+    bool open = strcmp(out->status, "open") == 0;
+    out->fresh = open || strcmp(out->status, "closed") == 0;
+    if (!open && reg_hours_at(x->reg, d, m, view_ms_to_s(now_ms)) == HOURS_CLOSED) {
+        out->status = "closed";
+        out->closed_by = VIEW_CLOSED_BY_HOURS;
+    } else if (!open && out->fresh) {
+        out->closed_by = VIEW_CLOSED_BY_LANES;
+    }
+    out->lanes_open = out->fresh ? q->lanes_open : 0;
+    double w = q->out.wait_s;
+    out->has_wait = open && q->out.has_wait && isfinite(w) && w >= 0.0 && w <= VIEW_MAX_PLAUSIBLE;
+    if (out->has_wait) {
+        out->wait_s = llround(w);
+        out->wait_min = llround(w / 60.0);
+    }
+}
+
+int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len)
+{
+    struct tm lt;
+    char abbr[16];
+    buf[0] = '\0';
+    if (zone_local(zone, t, &lt, abbr, sizeof abbr) != 0)
+        return -1;
+    if (lt.tm_min == 0 && (lt.tm_hour == 12 || lt.tm_hour == 0)) {
+        snprintf(buf, len, "At %s %s", lt.tm_hour == 12 ? "Noon" : "Midnight", abbr);
+        return 0;
+    }
+    int h12 = lt.tm_hour % 12 ? lt.tm_hour % 12 : 12;
+    snprintf(buf, len, "At %d:%02d %s %s", h12, lt.tm_min, lt.tm_hour < 12 ? "am" : "pm", abbr);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* view — what one queue shows at a moment, the same in every feed (native
+ * /v1, CBP-compatible, CBSA-compatible): its status with the hours of
+ * operation taken into account, and the wait only when it may be shown.
+ *
+ * Owns the rules "a queue closed by its hours reads closed" and "a stale or
+ * missing queue never shows a wait", so the official-format views cannot
+ * disagree with the native one. */
+#ifndef POE_VIEW_H
+#define POE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state.h"
+
+enum view_closed_by { VIEW_NOT_CLOSED = 0, VIEW_CLOSED_BY_LANES, VIEW_CLOSED_BY_HOURS };
+
+typedef struct {
+    const char *status;        /* "open", "closed", "stale", "no_data" */
+    enum view_closed_by closed_by;
+    bool fresh;                /* the last interval is recent: lanes_open etc. may be shown */
+    bool has_wait;             /* wait_s/wait_min may be shown */
+    int64_t wait_s;
+    int64_t wait_min;          /* rounded to nearest */
+    uint32_t lanes_open;
+    bool seen;
+    int64_t updated_s;         /* event time of the last interval, when seen */
+} view_queue_t;
+
+/* The view of queue (m, t) of direction d of crossing x at wall time
+ * now_ms. Hours: when the inspecting side's hours say closed at now and no
+ * fresh data shows a lane open, the queue is "closed" (closed_by hours);
+ * fresh data showing open lanes wins over the schedule (a port that opened
+ * early is open). Unknown hours change nothing. */
+void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
+                int64_t now_ms, int64_t stale_after_ms, view_queue_t *out);
+
+/* "At 6:00 pm PDT" (CBP's update_time) for Unix second t in zone: "Noon"
+ * and "Midnight" at 12:00, the zone's own abbreviation (Arizona: MST all
+ * year). Returns 0, or -1 (buf "") when the zone is unusable. */
+int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len);
+
+/* Milliseconds to whole seconds, rounding down also before 1970. */
+int64_t view_ms_to_s(int64_t ms);
+
+#endif

@@ -1,0 +1,38 @@
+/* view_cbp — the US CBP Border Wait Times formats, for traffic entering the
+ * US, rendered from the collector's state so apps written against CBP's
+ * service work by changing only the host (docs/feed.md, "CBP-compatible"):
+ *
+ *   /xml/bwt.xml                    XML, ISO-8859-1, one line
+ *   /api/bwtnew, /api/waittimes     JSON array, one object per port
+ *   /api/bwtpublicmod/{port}        JSON, one port
+ *
+ * Owns CBP's element and field names and order, its quirks (strings for
+ * numbers, "N/A" and "" where CBP puts them, the element order that changes
+ * with the status, the misspelt pedestrain_automation_type), and the
+ * mapping of poenet statuses to operational_status. Pure functions: no I/O. */
+#ifndef POE_VIEW_CBP_H
+#define POE_VIEW_CBP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hours.h"
+#include "state.h"
+
+/* The whole XML feed at wall time now_ms; *len gets its length (the body
+ * is ISO-8859-1, so it may hold bytes >= 0x80 but no NUL). Returns a
+ * malloc'ed body, NULL when out of memory. */
+char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len);
+
+/* The JSON feed: an array of every port (only_id NULL), or the one object
+ * of port only_id (NULL when it is unknown). Returns a malloc'ed UTF-8
+ * body, NULL when out of memory or only_id is unknown. */
+char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const char *only_id);
+
+/* CBP's free-text hours ("24 hrs/day", "6 am-10 pm", "6 am-Midnight") for a
+ * side's structured hours; "" when unknown. Rules CBP's style cannot say
+ * (several, or seasonal) are written in the registry's rule language,
+ * joined by "; ". Returns buf. */
+char *view_cbp_hours_text(const hours_side_t *h, char *buf, size_t len);
+
+#endif

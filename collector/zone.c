@@ -1,0 +1,154 @@
+/* zone — see zone.h. A direct-mapped cache of (zone, 15-min slot) →
+ * (UTC offset, isdst, abbreviation); a miss switches TZ once. */
+#include "zone.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define ZONE_SLOT_S 900
+#define ZONE_CACHE 512
+#define ZONE_NAME_MAX 48
+
+typedef struct {
+    bool used;
+    char zone[ZONE_NAME_MAX];
+    int64_t slot;
+    long gmtoff;
+    int isdst;
+    char abbr[8];
+} s_entry_t;
+
+static s_entry_t s_cache[ZONE_CACHE];
+
+void zone_reset(void)
+{
+    memset(s_cache, 0, sizeof s_cache);
+}
+
+static uint32_t s_hash(const char *zone, int64_t slot)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = zone; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h ^= (uint32_t)slot * 2654435761u;
+    return h % ZONE_CACHE;
+}
+
+/* glibc silently falls back to UTC for a zone it cannot load; an unknown
+ * zone would then print "UTC" in a feed. Reject it instead: the name must
+ * be a file under TZDIR (the registry has checked it already, this guards
+ * other callers). */
+static bool s_zone_file_exists(const char *zone)
+{
+    if (!*zone || *zone == '/' || strstr(zone, ".."))
+        return false;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    int n = snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    fclose(f);
+    return true;
+}
+
+/* Switch TZ, convert, restore: the only place that touches TZ. */
+static int s_lookup(const char *zone, int64_t t, s_entry_t *e)
+{
+    if (strlen(zone) >= ZONE_NAME_MAX || !s_zone_file_exists(zone))
+        return -1;
+    const char *old = getenv("TZ");
+    char saved[128];
+    bool had = old && strlen(old) < sizeof saved;
+    if (had)
+        strcpy(saved, old);
+    char spec[ZONE_NAME_MAX + 1];
+    snprintf(spec, sizeof spec, ":%s", zone);
+    setenv("TZ", spec, 1);
+    tzset();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    bool ok = localtime_r(&tt, &tm) != NULL;
+    if (had)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    if (!ok)
+        return -1;
+    e->gmtoff = tm.tm_gmtoff;
+    e->isdst = tm.tm_isdst;
+    snprintf(e->abbr, sizeof e->abbr, "%s", tm.tm_zone ? tm.tm_zone : "");
+    return 0;
+}
+
+static const s_entry_t *s_get(const char *zone, int64_t t)
+{
+    int64_t slot = t >= 0 ? t / ZONE_SLOT_S : -((-t + ZONE_SLOT_S - 1) / ZONE_SLOT_S);
+    s_entry_t *e = &s_cache[s_hash(zone, slot)];
+    if (e->used && e->slot == slot && strcmp(e->zone, zone) == 0)
+        return e;
+    s_entry_t fresh = { .used = true, .slot = slot };
+    if (s_lookup(zone, t, &fresh) != 0) {
+        static char last_bad[ZONE_NAME_MAX];
+        if (strncmp(last_bad, zone, sizeof last_bad - 1) != 0) {
+            log_error("zone: cannot use time zone '%s'", zone);
+            snprintf(last_bad, sizeof last_bad, "%s", zone);
+        }
+        return NULL;
+    }
+    snprintf(fresh.zone, sizeof fresh.zone, "%s", zone);
+    *e = fresh;
+    return e;
+}
+
+int zone_local(const char *zone, int64_t t, struct tm *out, char *abbr, size_t abbrlen)
+{
+    const s_entry_t *e = zone ? s_get(zone, t) : NULL;
+    if (!e)
+        return -1;
+    time_t local = (time_t)(t + e->gmtoff);
+    if (!gmtime_r(&local, out))
+        return -1;
+    out->tm_gmtoff = e->gmtoff;
+    out->tm_isdst = e->isdst;
+    out->tm_zone = NULL;
+    if (abbr && abbrlen)
+        snprintf(abbr, abbrlen, "%s", e->abbr);
+    return 0;
+}
+
+int zone_to_utc(const char *zone, int y, int m, int d, int h, int mi, int64_t *out)
+{
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d,
+                     .tm_hour = h, .tm_min = mi };
+    int64_t wall = (int64_t)timegm(&tm);
+    /* Offsets before and after any change bracket the answer; take the
+     * earlier instant whose local time is the wall time asked for. */
+    struct tm lt;
+    int64_t best = INT64_MIN;
+    for (int64_t probe = wall - 86400; probe <= wall + 86400; probe += 86400) {
+        if (zone_local(zone, probe, &lt, NULL, 0) != 0)
+            return -1;
+        int64_t cand = wall - lt.tm_gmtoff;
+        struct tm chk;
+        if (zone_local(zone, cand, &chk, NULL, 0) != 0)
+            return -1;
+        if (cand + chk.tm_gmtoff == wall && (best == INT64_MIN || cand < best))
+            best = cand;
+    }
+    if (best == INT64_MIN) {
+        /* Skipped by a spring-forward change: read it as standard time. */
+        if (zone_local(zone, wall - 86400, &lt, NULL, 0) != 0)
+            return -1;
+        best = wall - lt.tm_gmtoff;
+    }
+    *out = best;
+    return 0;
+}
