@@ -35,6 +35,8 @@ const char *stack_bin_path(const teststack_t *s, const char *prog)
     return path;
 }
 
+static int s_start(teststack_t *s, int instance, const char *agent_endpoint);
+
 int stack_start_collector(teststack_t *s)
 {
     char rrd[600], archive[600], http[64], log[600], registry[1024], coll[1024], state[600];
@@ -45,9 +47,16 @@ int stack_start_collector(teststack_t *s)
     snprintf(log, sizeof log, "%s/collector.log", s->dir);
     snprintf(registry, sizeof registry, "%s", stack_src_path(s, "deploy/registry.conf"));
     snprintf(coll, sizeof coll, "%s", stack_bin_path(s, "poe-collector"));
-    const char *argv[] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
-                           "--archive", archive, "--registry", registry, "--rra-profile",
-                           "compact", "--state", state, "--allow-backfill", "--log-level", "debug", NULL };
+    const char *argv[40] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
+                             "--archive", archive, "--registry", registry, "--rra-profile",
+                             "compact", "--state", state, "--allow-backfill", "--log-level",
+                             "debug", NULL };
+    int n = 0;
+    while (argv[n])
+        n++;
+    for (int i = 0; i < 12 && s->extra[i] && n < 39; i++)
+        argv[n++] = s->extra[i];
+    argv[n] = NULL;
     s->collector = proc_spawn(argv, log);
     if (s->collector < 0 || proc_wait_tcp(s->http_port, 10000) != 0) {
         fprintf(stderr, "stack: collector did not start (log %s)\n", log);
@@ -62,9 +71,24 @@ int stack_start_rrdcached(teststack_t *s)
     return s->rrdcached < 0 ? -1 : 0;
 }
 
+int stack_start_args(teststack_t *s, int instance, const char *const *extra)
+{
+    const char *keep[12] = { 0 };
+    for (int i = 0; i < 11 && extra && extra[i]; i++)
+        keep[i] = extra[i];
+    memset(s, 0, sizeof *s);
+    memcpy(s->extra, keep, sizeof keep);
+    return s_start(s, instance, NULL);
+}
+
 int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint)
 {
     memset(s, 0, sizeof *s);
+    return s_start(s, instance, agent_endpoint);
+}
+
+static int s_start(teststack_t *s, int instance, const char *agent_endpoint)
+{
     s_dirs(s);
     s->rrdcached = s->collector = -1;
     s->dir = proc_tmpdir();

@@ -14,6 +14,7 @@ typedef struct {
     int http_port;
     pid_t rrdcached, collector;
     char bin[512];             /* where poe-agent and poe-collector are */
+    const char *extra[12];     /* more collector arguments, NULL-terminated (set before start) */
     char src[512];             /* the repository root */
 } teststack_t;
 
@@ -25,6 +26,9 @@ int stack_start(teststack_t *s);
  * ports; agent_endpoint, when not NULL, is where the collector listens for
  * agents (e.g. on a veth address the test created). */
 int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint);
+
+/* Like stack_start_n, with more collector arguments (NULL-terminated). */
+int stack_start_args(teststack_t *s, int instance, const char *const *extra);
 
 /* (Re)start one daemon of the stack in its directory (same socket, ports,
  * archive and state): after a kill, to test recovery. */
