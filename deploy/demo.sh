@@ -51,7 +51,27 @@ rrdcached -g -l "unix:$DIR/rrdcached.sock" -j "$DIR/journal" -p "$DIR/rrdcached.
 PIDS="$PIDS $!"
 wait_for test -S "$DIR/rrdcached.sock"
 
+# CURVE everywhere, with keys made for this run: one pair for the collector,
+# one per agent, each agent's key bound to its crossing direction.
+mkdir -p "$DIR/keys"
+"$BIN/poe-keygen" "$DIR/keys/collector" >/dev/null
+{
+    echo "agents = ("
+    sep=""
+    for id in $CROSSINGS; do
+        for dir in northbound southbound; do
+            "$BIN/poe-keygen" "$DIR/keys/$id-$dir" >/dev/null
+            printf '%s  { key = "%s"; crossing = "%s"; direction = "%s"; }' "$sep" \
+                "$DIR/keys/$id-$dir.pub" "$id" "$dir"
+            sep=",
+"
+        done
+    done
+    printf '\n);\n'
+} >"$DIR/keys/agents.conf"
+
 "$BIN/poe-collector" --listen "$AGENTS" --http "$HTTP" --rrdcached "unix:$DIR/rrdcached.sock" \
+    --curve-secret "$DIR/keys/collector.secret" --agent-keys "$DIR/keys/agents.conf" \
     --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
     --state "$DIR/collector-state" \
     >"$DIR/collector.log" 2>&1 &
@@ -68,6 +88,7 @@ for id in $CROSSINGS; do
     lanes=$(lanes_of "$id")
     for dir in northbound southbound; do
         "$BIN/poe-agent" --crossing "$id" --direction "$dir" --collector "$AGENTS" \
+            --curve-secret "$DIR/keys/$id-$dir.secret" --collector-key "$DIR/keys/collector.pub" \
             --spool "$DIR/spool/$id-$dir" \
             --simulate --sim-lanes "$lanes" --sim-load 1.05 >"$DIR/agent-$id-$dir.log" 2>&1 &
         PIDS="$PIDS $!"
@@ -75,7 +96,7 @@ for id in $CROSSINGS; do
 done
 
 cat <<MSG
-poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossings x 2 directions of simulated agents
+poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossings x 2 directions of simulated agents (CURVE)
   feed:    http://$HTTP/v1/crossings
   one:     http://$HTTP/v1/crossings/250401
   history: http://$HTTP/v1/history?crossing=250401&direction=northbound&mode=passenger&lane=standard
