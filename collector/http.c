@@ -1,11 +1,13 @@
-/* http — see http.h. Owns the HTTP side of the API: listening, method and
- * path dispatch, status codes, headers (type, CORS, caching, ETag) and the
- * per-second cache of the /v1/crossings body. What goes in a body belongs
- * to feed.c; what a request may ask belongs to route.c.
+/* http — see http.h. Owns the HTTP side of the API: listening, limits,
+ * method and path dispatch, status codes and headers (type, CORS, caching,
+ * ETag/Last-Modified, gzip). What goes in a body belongs to feed.c,
+ * feed_hours.c, view_cbp.c and view_cbsa.c; what a request may ask belongs
+ * to route.c; shared bodies and gzip to http_cache.c.
  *
- * Bodies are handed to libevent by reference, never copied: the cached
- * /v1/crossings body is refcounted so a response still being written keeps
- * its body alive after the cache has moved on to a newer one. */
+ * Every feed is rendered at most once per state version and second and
+ * served from that cached body by reference (no copy per response); its
+ * gzip form is made once per rendered body, on the first request that
+ * accepts it. */
 #include "http.h"
 
 #include <errno.h>
@@ -21,67 +23,55 @@
 #include <sys/socket.h>
 
 #include "feed.h"
+#include "feed_hours.h"
+#include "http_cache.h"
 #include "log.h"
 #include "route.h"
 #include "timeutil.h"
+#include "view_cbp.h"
+#include "view_cbsa.h"
 
 #define HTTP_MAX_HEADERS_SIZE 8192
 /* Nothing we serve takes a body; a small one is read and answered with a
  * JSON 405 rather than libevent's own HTML 413. */
 #define HTTP_MAX_BODY_SIZE 1024
-#define HTTP_TIMEOUT_S 30
+/* Idle keep-alive connections and slow clients are dropped after this. */
+#define HTTP_TIMEOUT_S 10
+/* Connections served at once; more get a JSON 503 and are closed. */
+#define HTTP_MAX_CONNECTIONS 512
 
-#define HTTP_CONTENT_TYPE "application/json; charset=utf-8"
-#define HTTP_CACHE_CROSSINGS "public, max-age=5"
-#define HTTP_CACHE_HISTORY "public, max-age=60"
-#define HTTP_CACHE_NONE "no-store"
+#define CT_JSON "application/json; charset=utf-8"
+#define CT_XML "text/xml; charset=ISO-8859-1"
+#define CT_CSV "text/csv; charset=utf-8"
+/* Live views change with every batch (agents send every 5 s). */
+#define CACHE_LIVE "public, max-age=5"
+#define CACHE_HISTORY "public, max-age=60"
+#define CACHE_HOURS "public, max-age=3600"
+#define CACHE_NONE "no-store"
 
-/* A rendered body shared between the cache and responses in flight. */
-typedef struct {
-    unsigned refs;
-    size_t len;
-    char *data;     /* from feed_* (malloc) */
-} s_body_t;
+/* Cached views, one slot each. */
+enum { SLOT_CROSSINGS, SLOT_CBP_XML, SLOT_CBP_JSON, SLOT_CBSA_CSV, SLOT_CBSA_JSON, SLOT_HOURS,
+       SLOT_MISMATCHES, SLOT_COUNT };
 
 struct http_server {
     struct evhttp *http;
     http_ctx_t ctx;
-    s_body_t *all;          /* cached /v1/crossings, or NULL */
-    uint64_t all_version;
-    int64_t all_second;
+    http_slot_t slots[SLOT_COUNT];
+    int64_t started_s;
+    struct evhttp_connection *conns[HTTP_MAX_CONNECTIONS];
+    int nconns;
     bool archive_failing;   /* so a dead rrdcached is logged once, not per request */
 };
 
-/* ---- bodies ------------------------------------------------------------- */
-
-static s_body_t *s_body_new(char *data)
-{
-    s_body_t *b = malloc(sizeof *b);
-    if (!b) {
-        free(data);
-        return NULL;
-    }
-    b->refs = 1;
-    b->len = strlen(data);
-    b->data = data;
-    return b;
-}
-
-static void s_body_unref(s_body_t *b)
-{
-    if (b && --b->refs == 0) {
-        free(b->data);
-        free(b);
-    }
-}
-
-/* evbuffer cleanup: the response that referenced the body is done. */
-static void s_body_release_cb(const void *data, size_t len, void *arg)
-{
-    (void)data;
-    (void)len;
-    s_body_unref(arg);
-}
+/* What one request for a view needs to know. */
+typedef struct {
+    enum route_kind kind;
+    const char *id;          /* crossing for per-crossing views */
+    const char *ctype, *cache;
+    int slot;                /* -1: rendered per request */
+    uint64_t version;
+    int64_t second;          /* Last-Modified */
+} s_view_t;
 
 /* ---- responses ---------------------------------------------------------- */
 
@@ -93,66 +83,162 @@ static const char *s_reason(int code)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 414: return "URI Too Long";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
 }
 
-static void s_common_headers(struct evhttp_request *req, const char *cache_control)
+static void s_common_headers(struct evhttp_request *req, const char *ctype, const char *cache)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", HTTP_CONTENT_TYPE);
+    if (ctype)
+        evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "Cache-Control", cache_control);
+    evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Last-Modified");
+    evhttp_add_header(h, "Cache-Control", cache);
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+}
+
+static void s_body_release_cb(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    http_body_unref(arg);
 }
 
 /* Send body (taking one reference of it). HEAD gets the headers a GET
  * would, Content-Length included, and no body. */
-static void s_send_body(struct evhttp_request *req, int code, const char *cache_control,
-                        s_body_t *body)
+static void s_send_body(struct evhttp_request *req, int code, const char *ctype,
+                        const char *cache, http_body_t *body)
 {
-    s_common_headers(req, cache_control);
+    s_common_headers(req, ctype, cache);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char len[32];
         snprintf(len, sizeof len, "%zu", body->len);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
-        s_body_unref(body);
+        http_body_unref(body);
         evhttp_send_reply(req, code, s_reason(code), NULL);
         return;
     }
     struct evbuffer *buf = evhttp_request_get_output_buffer(req);
     if (evbuffer_add_reference(buf, body->data, body->len, s_body_release_cb, body) != 0) {
-        s_body_unref(body);
+        http_body_unref(body);
         evhttp_send_error(req, 500, NULL);
         return;
     }
     evhttp_send_reply(req, code, s_reason(code), NULL);
 }
 
-/* Send a freshly rendered body; NULL (out of memory) becomes a 503. */
-static void s_send_json(struct evhttp_request *req, int code, const char *cache_control,
-                        char *json)
+static void s_send_json(struct evhttp_request *req, int code, const char *cache, char *json)
 {
-    s_body_t *body = json ? s_body_new(json) : NULL;
+    http_body_t *body = json ? http_body_new(json, strlen(json)) : NULL;
     if (!body) {
         log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
         evhttp_send_error(req, 503, NULL);
         return;
     }
-    s_send_body(req, code, cache_control, body);
+    s_send_body(req, code, CT_JSON, cache, body);
 }
 
 static void s_send_error(struct evhttp_request *req, int code, const char *reason)
 {
-    s_send_json(req, code, HTTP_CACHE_NONE, feed_error_json(code, reason));
+    s_send_json(req, code, CACHE_NONE, feed_error_json(code, reason));
 }
 
-static void s_send_not_modified(struct evhttp_request *req, const char *etag)
+/* ---- conditional GET ------------------------------------------------------ */
+
+/* Adds ETag and Last-Modified; answers 304 and returns true when the client
+ * already has this representation. If-None-Match wins over
+ * If-Modified-Since (RFC 9110 13.2.2). */
+static bool s_not_modified(struct evhttp_request *req, const s_view_t *v)
 {
-    s_common_headers(req, HTTP_CACHE_CROSSINGS);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", etag);
+    char etag[64], date[40];
+    route_etag(v->version, v->second, etag, sizeof etag);
+    route_http_date(v->second, date, sizeof date);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "ETag", etag);
+    evhttp_add_header(out, "Last-Modified", date);
+    evhttp_add_header(out, "Vary", "Accept-Encoding");
+    const char *inm = evhttp_find_header(in, "If-None-Match");
+    const char *ims = evhttp_find_header(in, "If-Modified-Since");
+    int64_t since;
+    bool fresh = inm ? route_etag_matches(inm, etag)
+                     : ims && route_parse_http_date(ims, &since) == 0 && v->second <= since;
+    if (!fresh)
+        return false;
+    s_common_headers(req, NULL, v->cache);
     evhttp_send_reply(req, 304, s_reason(304), NULL);
+    return true;
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+/* A malloc'ed body for the view at now_ms, its length in *len. */
+static char *s_render(http_server_t *self, const s_view_t *v, int64_t now_ms, size_t *len)
+{
+    state_t *st = self->ctx.state;
+    int64_t stale = self->ctx.stale_after_ms;
+    char *out = NULL;
+    switch (v->kind) {
+    case ROUTE_CROSSINGS: out = feed_crossings_json(st, now_ms, stale, NULL); break;
+    case ROUTE_CROSSING: out = feed_crossings_json(st, now_ms, stale, v->id); break;
+    case ROUTE_CBP_XML: return view_cbp_xml(st, now_ms, stale, len);
+    case ROUTE_CBP_BWTNEW:
+    case ROUTE_CBP_WAITTIMES: out = view_cbp_json(st, now_ms, stale, NULL); break;
+    case ROUTE_CBP_PORT: out = view_cbp_json(st, now_ms, stale, v->id); break;
+    case ROUTE_CBSA_CSV: out = view_cbsa_csv(st, now_ms, stale); break;
+    case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
+    case ROUTE_HOURS: out = feed_hours_json(self->ctx.registry); break;
+    case ROUTE_MISMATCHES: out = feed_mismatches_json(self->ctx.registry, now_ms / 1000); break;
+    default: break;
+    }
+    if (out)
+        *len = strlen(out);
+    return out;
+}
+
+/* The body to send (one reference), gzip'ed when asked and worth it. */
+static http_body_t *s_view_body(http_server_t *self, const s_view_t *v, int64_t now_ms, bool gz,
+                                bool *is_gz)
+{
+    http_slot_t tmp = { 0 };
+    http_slot_t *slot = v->slot >= 0 ? &self->slots[v->slot] : &tmp;
+    if (!http_slot_fresh(slot, v->version, v->second)) {
+        size_t len = 0;
+        char *data = s_render(self, v, now_ms, &len);
+        http_body_t *b = http_body_new(data, len);
+        if (!b)
+            return NULL;
+        http_slot_set(slot, b, v->version, v->second);
+    }
+    http_body_t *b = gz ? http_slot_gz(slot) : NULL;
+    *is_gz = b != NULL;
+    if (!b) {
+        b = slot->plain;
+        http_body_ref(b);
+    }
+    http_slot_clear(&tmp);
+    return b;
+}
+
+static void s_serve_view(http_server_t *self, struct evhttp_request *req, s_view_t *v, int64_t now_ms)
+{
+    if (s_not_modified(req, v))
+        return;
+    const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+    bool gz = route_accepts_gzip(ae);
+    bool is_gz = false;
+    http_body_t *body = s_view_body(self, v, now_ms, gz, &is_gz);
+    if (!body) {
+        log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
+        s_send_error(req, 503, "out of memory");
+        return;
+    }
+    if (is_gz)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Encoding", "gzip");
+    s_send_body(req, 200, v->ctype, v->cache, body);
 }
 
 /* ---- routes ------------------------------------------------------------- */
@@ -160,78 +246,14 @@ static void s_send_not_modified(struct evhttp_request *req, const char *etag)
 static void s_health(http_server_t *self, struct evhttp_request *req)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
-    s_send_json(req, 200, HTTP_CACHE_NONE,
+    s_send_json(req, 200, CACHE_NONE,
                 feed_health_json(self->ctx.stats, up, self->ctx.sessions, tu_now_ms()));
-}
-
-/* The cached body of all crossings for this state version and second,
- * rendered when either moved on. Returns a new reference, NULL when out of
- * memory. */
-static s_body_t *s_crossings_body(http_server_t *self, uint64_t version, int64_t now_ms)
-{
-    int64_t second = now_ms / 1000;
-    if (!self->all || self->all_version != version || self->all_second != second) {
-        char *json = feed_crossings_json(self->ctx.state, now_ms, self->ctx.stale_after_ms, NULL);
-        s_body_t *b = json ? s_body_new(json) : NULL;
-        if (!b)
-            return NULL;
-        s_body_unref(self->all);
-        self->all = b;
-        self->all_version = version;
-        self->all_second = second;
-    }
-    self->all->refs++;
-    return self->all;
-}
-
-/* Answers 304 and returns true when the client already has this version
- * and second; otherwise adds the ETag header for the 200 to come. */
-static bool s_not_modified(struct evhttp_request *req, uint64_t version, int64_t now_ms)
-{
-    char etag[48];
-    route_etag(version, now_ms / 1000, etag, sizeof etag);
-    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
-    if (route_etag_matches(inm, etag)) {
-        s_send_not_modified(req, etag);
-        return true;
-    }
-    evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", etag);
-    return false;
-}
-
-static void s_crossings(http_server_t *self, struct evhttp_request *req)
-{
-    int64_t now_ms = tu_now_ms();
-    uint64_t version = state_version(self->ctx.state);
-    if (s_not_modified(req, version, now_ms))
-        return;
-    s_body_t *body = s_crossings_body(self, version, now_ms);
-    if (!body) {
-        log_error("http: out of memory rendering /v1/crossings");
-        evhttp_send_error(req, 503, NULL);
-        return;
-    }
-    s_send_body(req, 200, HTTP_CACHE_CROSSINGS, body);
-}
-
-static void s_crossing(http_server_t *self, struct evhttp_request *req, const char *id)
-{
-    if (!tax_crossing_id_valid(id) || !state_find(self->ctx.state, id)) {
-        char why[64];
-        snprintf(why, sizeof why, "unknown crossing '%s'", id);
-        s_send_error(req, 404, why);
-        return;
-    }
-    int64_t now_ms = tu_now_ms();
-    uint64_t version = state_version(self->ctx.state);
-    if (s_not_modified(req, version, now_ms))
-        return;
-    s_send_json(req, 200, HTTP_CACHE_CROSSINGS,
-                feed_crossings_json(self->ctx.state, now_ms, self->ctx.stale_after_ms, id));
 }
 
 static bool s_known_crossing(const http_server_t *self, const char *id)
 {
+    if (!tax_crossing_id_valid(id))
+        return false;
     if (self->ctx.registry)
         return reg_find(self->ctx.registry, id) != NULL;
     return state_find(self->ctx.state, id) != NULL;
@@ -279,7 +301,94 @@ static void s_history(http_server_t *self, struct evhttp_request *req)
     char *json = feed_history_json(&s);
     if (rc == 0)
         arch_series_free(&s);
-    s_send_json(req, 200, HTTP_CACHE_HISTORY, json);
+    s_send_json(req, 200, CACHE_HISTORY, json);
+}
+
+/* Fills v for a view route; false when kind is not a view. */
+static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id, int64_t now_ms,
+                       s_view_t *v)
+{
+    *v = (s_view_t){ .kind = kind, .id = id, .ctype = CT_JSON, .cache = CACHE_LIVE, .slot = -1,
+                     .version = state_version(self->ctx.state), .second = now_ms / 1000 };
+    switch (kind) {
+    case ROUTE_CROSSINGS: v->slot = SLOT_CROSSINGS; break;
+    case ROUTE_CROSSING: case ROUTE_CBP_PORT: break;
+    case ROUTE_CBP_XML: v->slot = SLOT_CBP_XML; v->ctype = CT_XML; break;
+    case ROUTE_CBP_BWTNEW: case ROUTE_CBP_WAITTIMES: v->slot = SLOT_CBP_JSON; break;
+    case ROUTE_CBSA_CSV: v->slot = SLOT_CBSA_CSV; v->ctype = CT_CSV; break;
+    case ROUTE_CBSA_JSON: v->slot = SLOT_CBSA_JSON; break;
+    case ROUTE_HOURS:
+        /* The registry never changes while running. */
+        *v = (s_view_t){ .kind = kind, .ctype = CT_JSON, .cache = CACHE_HOURS, .slot = SLOT_HOURS,
+                         .version = 0, .second = self->started_s };
+        break;
+    case ROUTE_MISMATCHES:
+        /* Windows are per week: re-rendered once an hour at most. */
+        *v = (s_view_t){ .kind = kind, .ctype = CT_JSON, .cache = CACHE_HOURS,
+                         .slot = SLOT_MISMATCHES, .version = 1,
+                         .second = now_ms / 1000 / 3600 * 3600 };
+        break;
+    default: return false;
+    }
+    return true;
+}
+
+static void s_route(http_server_t *self, struct evhttp_request *req, enum route_kind kind,
+                    const char *id)
+{
+    int64_t now_ms = tu_now_ms();
+    s_view_t v;
+    if (kind == ROUTE_HEALTH) {
+        s_health(self, req);
+    } else if (kind == ROUTE_HISTORY) {
+        s_history(self, req);
+    } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT) && !s_known_crossing(self, id)) {
+        char why[64];
+        snprintf(why, sizeof why, "unknown crossing '%s'", id);
+        s_send_error(req, 404, why);
+    } else if ((kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) && !self->ctx.registry) {
+        s_send_error(req, 503, "no registry");
+    } else if (s_view_for(self, kind, id, now_ms, &v)) {
+        s_serve_view(self, req, &v, now_ms);
+    } else {
+        s_send_error(req, 404, "no such path");
+    }
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void s_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    http_server_t *self = arg;
+    for (int i = 0; i < self->nconns; i++) {
+        if (self->conns[i] == evcon) {
+            self->conns[i] = self->conns[--self->nconns];
+            return;
+        }
+    }
+}
+
+/* libevent 2.1 has no connection limit of its own: connections are counted
+ * at their first request (close callback to forget them) and one over the
+ * limit gets a JSON 503 and is closed. Idle ones are dropped by the
+ * timeout. Returns false when the request was refused. */
+static bool s_conn_admit(http_server_t *self, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (!evcon)
+        return true;
+    for (int i = 0; i < self->nconns; i++)
+        if (self->conns[i] == evcon)
+            return true;
+    if (self->nconns == HTTP_MAX_CONNECTIONS) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        s_send_error(req, 503, "too many connections");
+        return false;
+    }
+    self->conns[self->nconns++] = evcon;
+    evhttp_connection_set_closecb(evcon, s_conn_closed, self);
+    return true;
 }
 
 static bool s_method_allowed(struct evhttp_request *req)
@@ -291,6 +400,13 @@ static bool s_method_allowed(struct evhttp_request *req)
 static void s_dispatch(struct evhttp_request *req, void *arg)
 {
     http_server_t *self = arg;
+    if (!s_conn_admit(self, req))
+        return;
+    const char *raw = evhttp_request_get_uri(req);
+    if (raw && strlen(raw) > ROUTE_MAX_URI) {
+        s_send_error(req, 414, "request URI too long");
+        return;
+    }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     char id[ROUTE_ID_MAX];
     enum route_kind kind = route_match(uri ? evhttp_uri_get_path(uri) : NULL, id, sizeof id);
@@ -303,13 +419,7 @@ static void s_dispatch(struct evhttp_request *req, void *arg)
         s_send_error(req, 405, "method not allowed: use GET or HEAD");
         return;
     }
-    switch (kind) {
-    case ROUTE_HEALTH: s_health(self, req); break;
-    case ROUTE_CROSSINGS: s_crossings(self, req); break;
-    case ROUTE_CROSSING: s_crossing(self, req, id); break;
-    case ROUTE_HISTORY: s_history(self, req); break;
-    case ROUTE_NONE: break;
-    }
+    s_route(self, req, kind, id);
 }
 
 /* ---- server ------------------------------------------------------------- */
@@ -354,6 +464,7 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
         return NULL;
     }
     self->ctx = *ctx;
+    self->started_s = tu_now_ms() / 1000;
     s_configure(self);
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(self->http, addr, port);
     if (!bound) {
@@ -371,9 +482,11 @@ void http_destroy(http_server_t **self_p)
     http_server_t *self = *self_p;
     if (!self)
         return;
-    /* Frees responses in flight first: they release their body references. */
+    /* Frees connections and responses in flight first: they release their
+     * body references and call s_conn_closed, which still needs self. */
     evhttp_free(self->http);
-    s_body_unref(self->all);
+    for (int i = 0; i < SLOT_COUNT; i++)
+        http_slot_clear(&self->slots[i]);
     free(self);
     *self_p = NULL;
 }

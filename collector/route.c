@@ -8,33 +8,56 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define S_KEY_MAX 16
 #define S_VAL_MAX 64
 
 /* ---- paths -------------------------------------------------------------- */
 
-static const char s_crossings_prefix[] = "/v1/crossings/";
+static const struct {
+    const char *path;
+    enum route_kind kind;
+} s_fixed[] = {
+    { "/health", ROUTE_HEALTH },
+    { "/v1/crossings", ROUTE_CROSSINGS },
+    { "/v1/history", ROUTE_HISTORY },
+    { "/v1/hours", ROUTE_HOURS },
+    { "/v1/hours/mismatches", ROUTE_MISMATCHES },
+    { "/xml/bwt.xml", ROUTE_CBP_XML },
+    { "/api/bwtnew", ROUTE_CBP_BWTNEW },
+    { "/api/waittimes", ROUTE_CBP_WAITTIMES },
+    { "/bwt-taf/bwt-eng.csv", ROUTE_CBSA_CSV },
+    { "/bwt-taf/bwt-eng.json", ROUTE_CBSA_JSON },
+};
+
+/* "<prefix>{id}" with one non-empty segment. */
+static bool s_match_id(const char *path, const char *prefix, char *id, size_t idlen)
+{
+    size_t plen = strlen(prefix);
+    if (strncmp(path, prefix, plen) != 0)
+        return false;
+    const char *seg = path + plen;
+    size_t n = strlen(seg);
+    if (n == 0 || n >= idlen || n >= ROUTE_ID_MAX || strchr(seg, '/'))
+        return false;
+    memcpy(id, seg, n + 1);
+    return true;
+}
 
 enum route_kind route_match(const char *path, char *id, size_t idlen)
 {
     if (!path)
         return ROUTE_NONE;
-    if (strcmp(path, "/health") == 0)
-        return ROUTE_HEALTH;
-    if (strcmp(path, "/v1/crossings") == 0)
-        return ROUTE_CROSSINGS;
-    if (strcmp(path, "/v1/history") == 0)
-        return ROUTE_HISTORY;
-    size_t plen = sizeof s_crossings_prefix - 1;
-    if (strncmp(path, s_crossings_prefix, plen) != 0)
-        return ROUTE_NONE;
-    const char *seg = path + plen;
-    size_t n = strlen(seg);
-    if (n == 0 || n >= idlen || n >= ROUTE_ID_MAX || strchr(seg, '/'))
-        return ROUTE_NONE;
-    memcpy(id, seg, n + 1);
-    return ROUTE_CROSSING;
+    for (size_t i = 0; i < sizeof s_fixed / sizeof s_fixed[0]; i++)
+        if (strcmp(path, s_fixed[i].path) == 0)
+            return s_fixed[i].kind;
+    if (s_match_id(path, "/v1/crossings/", id, idlen))
+        return ROUTE_CROSSING;
+    if (s_match_id(path, "/api/bwtpublicmod/", id, idlen))
+        return ROUTE_CBP_PORT;
+    return ROUTE_NONE;
 }
 
 /* ---- query strings ------------------------------------------------------ */
@@ -267,6 +290,77 @@ bool route_etag_matches(const char *if_none_match, const char *etag)
         p += n;
     }
     return false;
+}
+
+/* ---- content negotiation and dates --------------------------------------- */
+
+/* q=0 (any spelling: 0, 0.0, 0.000) refuses a coding. */
+static bool s_q_zero(const char *params, size_t n)
+{
+    const char *q = NULL;
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((params[i] == 'q' || params[i] == 'Q') && params[i + 1] == '=') {
+            q = params + i + 2;
+            break;
+        }
+    if (!q)
+        return false;
+    if (*q != '0')
+        return false;
+    for (q++; q < params + n && (*q == '.' || *q == '0'); q++)
+        ;
+    return q >= params + n || *q == ' ' || *q == ';' || *q == '\t';
+}
+
+bool route_accepts_gzip(const char *ae)
+{
+    if (!ae)
+        return false;
+    const char *p = ae;
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t tok = strcspn(p, " \t;,");
+        if (tok > n)
+            tok = n;
+        bool name = (tok == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+                    (tok == 6 && strncasecmp(p, "x-gzip", 6) == 0) || (tok == 1 && p[0] == '*');
+        if (name && !s_q_zero(p + tok, n - tok))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+char *route_http_date(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+        snprintf(buf, len, "Thu, 01 Jan 1970 00:00:00 GMT");
+    return buf;
+}
+
+int route_parse_http_date(const char *s, int64_t *out)
+{
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    char wd[4], mon[4], zone[4];
+    int d, y, h, mi, sec, used = 0;
+    if (!s || sscanf(s, "%3[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h, &mi, &sec, zone,
+                     &used) != 8 || s[used] != '\0' || strcmp(zone, "GMT") != 0 || strlen(wd) != 3)
+        return -1;
+    int m = -1;
+    for (int i = 0; i < 12; i++)
+        if (strcmp(mon, months[i]) == 0)
+            m = i;
+    if (m < 0 || d < 1 || d > 31 || y < 1970 || y > 9999 || h > 23 || mi > 59 || sec > 60 ||
+        h < 0 || mi < 0 || sec < 0)
+        return -1;
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m, .tm_mday = d, .tm_hour = h, .tm_min = mi,
+                     .tm_sec = sec };
+    *out = (int64_t)timegm(&tm);
+    return 0;
 }
 
 /* ---- listen address ----------------------------------------------------- */

@@ -18,8 +18,19 @@ enum route_kind {
     ROUTE_HEALTH,       /* /health */
     ROUTE_CROSSINGS,    /* /v1/crossings */
     ROUTE_CROSSING,     /* /v1/crossings/{id} */
-    ROUTE_HISTORY       /* /v1/history */
+    ROUTE_HISTORY,      /* /v1/history */
+    ROUTE_HOURS,        /* /v1/hours */
+    ROUTE_MISMATCHES,   /* /v1/hours/mismatches */
+    ROUTE_CBP_XML,      /* /xml/bwt.xml */
+    ROUTE_CBP_BWTNEW,   /* /api/bwtnew */
+    ROUTE_CBP_WAITTIMES,/* /api/waittimes */
+    ROUTE_CBP_PORT,     /* /api/bwtpublicmod/{id} */
+    ROUTE_CBSA_CSV,     /* /bwt-taf/bwt-eng.csv */
+    ROUTE_CBSA_JSON     /* /bwt-taf/bwt-eng.json */
 };
+
+/* Longest request URI served; longer is 414. */
+#define ROUTE_MAX_URI 2048
 
 /* Longest {id} segment route_match copies, with its NUL. */
 #define ROUTE_ID_MAX 16
@@ -32,8 +43,9 @@ enum route_kind {
 #define ROUTE_MAX_TIME_S 253402300799LL   /* 9999-12-31T23:59:59Z */
 
 /* Which route the (undecoded) path of a request names. For ROUTE_CROSSING
- * the {id} segment is copied into id (idlen >= ROUTE_ID_MAX); a segment
- * that is empty, longer than that or followed by more path is ROUTE_NONE. */
+ * and ROUTE_CBP_PORT the {id} segment is copied into id (idlen >=
+ * ROUTE_ID_MAX); a segment that is empty, longer than that or followed by
+ * more path is ROUTE_NONE. */
 enum route_kind route_match(const char *path, char *id, size_t idlen);
 
 typedef struct {
@@ -59,6 +71,17 @@ char *route_etag(uint64_t version, int64_t second, char *buf, size_t len);
 /* True when an If-None-Match header value (NULL when absent) names etag:
  * "*", or any tag of its comma-separated list, weak (W/) or strong. */
 bool route_etag_matches(const char *if_none_match, const char *etag);
+
+/* True when an Accept-Encoding value (NULL when absent) accepts gzip:
+ * "gzip", "x-gzip" or "*" listed without q=0. */
+bool route_accepts_gzip(const char *accept_encoding);
+
+/* An HTTP date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of Unix
+ * second t into buf (>= 32 bytes). Returns buf. */
+char *route_http_date(int64_t t, char *buf, size_t len);
+
+/* Parse an IMF-fixdate. Returns 0 and the Unix second, or -1. */
+int route_parse_http_date(const char *s, int64_t *out);
 
 /* Split "A.B.C.D:PORT" into a dotted IPv4 address (addrlen >= 16) and a
  * port (0 = any free port). Returns 0, or -1 when malformed. */

@@ -1,0 +1,94 @@
+/* http_cache — see http_cache.h. */
+#include "http_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "log.h"
+
+http_body_t *http_body_new(char *data, size_t len)
+{
+    if (!data)
+        return NULL;
+    http_body_t *b = malloc(sizeof *b);
+    if (!b) {
+        free(data);
+        return NULL;
+    }
+    b->refs = 1;
+    b->len = len;
+    b->data = data;
+    return b;
+}
+
+void http_body_ref(http_body_t *b)
+{
+    b->refs++;
+}
+
+void http_body_unref(http_body_t *b)
+{
+    if (b && --b->refs == 0) {
+        free(b->data);
+        free(b);
+    }
+}
+
+http_body_t *http_body_gzip(const http_body_t *b)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 15 + 16: a gzip wrapper, which every browser accepts as
+     * Content-Encoding: gzip (raw zlib "deflate" is misread by some). */
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    uLong cap = deflateBound(&z, (uLong)b->len);
+    char *out = malloc(cap ? cap : 1);
+    if (!out) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)b->data;
+    z.avail_in = (uInt)b->len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t len = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        log_error("http: gzip failed (%d)", rc);
+        free(out);
+        return NULL;
+    }
+    return http_body_new(out, len);
+}
+
+bool http_slot_fresh(const http_slot_t *s, uint64_t version, int64_t second)
+{
+    return s->plain && s->version == version && s->second == second;
+}
+
+void http_slot_clear(http_slot_t *s)
+{
+    http_body_unref(s->plain);
+    http_body_unref(s->gz);
+    s->plain = s->gz = NULL;
+}
+
+void http_slot_set(http_slot_t *s, http_body_t *plain, uint64_t version, int64_t second)
+{
+    http_slot_clear(s);
+    s->plain = plain;
+    s->version = version;
+    s->second = second;
+}
+
+http_body_t *http_slot_gz(http_slot_t *s)
+{
+    if (!s->gz && s->plain)
+        s->gz = http_body_gzip(s->plain);
+    if (s->gz)
+        http_body_ref(s->gz);
+    return s->gz;
+}

@@ -1,0 +1,49 @@
+/* http_cache — rendered response bodies shared between the cache and the
+ * responses still being written, their gzip forms, and the per-view cache
+ * slot (one body per state version and second).
+ *
+ * Bodies are refcounted and handed to libevent by reference
+ * (evbuffer_add_reference), never copied: a response in flight keeps its
+ * body alive after the cache has moved on. Single-threaded (one loop). */
+#ifndef POE_HTTP_CACHE_H
+#define POE_HTTP_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    unsigned refs;
+    size_t len;
+    char *data;     /* malloc'ed */
+} http_body_t;
+
+/* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
+ * reference. NULL when data is NULL or out of memory. */
+http_body_t *http_body_new(char *data, size_t len);
+void http_body_ref(http_body_t *b);
+void http_body_unref(http_body_t *b);
+
+/* A gzip (RFC 1952) copy of b, one reference; NULL when out of memory. */
+http_body_t *http_body_gzip(const http_body_t *b);
+
+/* One cached view: its body, the gzip form made on first demand, and what
+ * it was rendered for. */
+typedef struct {
+    http_body_t *plain, *gz;
+    uint64_t version;
+    int64_t second;
+} http_slot_t;
+
+/* True when the slot holds a body for (version, second). */
+bool http_slot_fresh(const http_slot_t *s, uint64_t version, int64_t second);
+
+/* Replace the slot's bodies by plain (taking its reference). */
+void http_slot_set(http_slot_t *s, http_body_t *plain, uint64_t version, int64_t second);
+
+/* The slot's gzip form, made once; a new reference, NULL when out of memory. */
+http_body_t *http_slot_gz(http_slot_t *s);
+
+void http_slot_clear(http_slot_t *s);
+
+#endif
