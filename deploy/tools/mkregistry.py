@@ -22,12 +22,25 @@ import json
 import os
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEPLOY = os.path.dirname(HERE)
 DEFAULT_CROSSINGS = os.path.join(DEPLOY, "data", "cbp_api_bwtmodern_crossingslist_2022.json")
 DEFAULT_COUNTERPARTS = os.path.join(DEPLOY, "data", "counterparts.csv")
+DEFAULT_FEED_XML = os.path.join(DEPLOY, "data", "cbp_bwt_2022-10-17.xml")
+DEFAULT_FEED_JSON = os.path.join(DEPLOY, "data", "cbp_api_bwtnew_2022-06-29.json")
 DEFAULT_OUT = os.path.join(DEPLOY, "registry.conf")
+
+# CBP lane elements per mode -> poenet lane type.
+FEED_MODES = {"passenger_vehicle_lanes": "passenger", "pedestrian_lanes": "pedestrian",
+              "commercial_vehicle_lanes": "commercial"}
+FEED_TYPES = {"standard_lanes": "standard", "ready_lanes": "ready",
+              "NEXUS_SENTRI_lanes": "nexus_sentri", "FAST_lanes": "fast"}
+# Where a poenet agent's wait ends, by the country the direction enters.
+SEGMENT_TO = {"US": "US CBP primary inspection booth",
+              "CA": "CBSA primary inspection booth",
+              "MX": "Mexican customs (Aduanas) primary inspection"}
 
 # Byte limits of the char arrays in reg_crossing_t (collector/registry.h),
 # minus the terminating NUL.
@@ -80,6 +93,73 @@ def resolve_bwt_id(x, counterparts, notes):
     return None
 
 
+def cbp_clock(text):
+    """'6 am' / '10:30 pm' / 'Noon' / 'Midnight' -> minutes after midnight."""
+    t = text.strip().lower()
+    if t == "noon":
+        return 12 * 60
+    if t == "midnight":
+        return 24 * 60
+    m = re.fullmatch(r"(\d{1,2})(?::(\d\d))?\s*(am|pm)", t)
+    if not m:
+        raise ValueError(text)
+    h, mi = int(m.group(1)) % 12, int(m.group(2) or 0)
+    return (h + (12 if m.group(3) == "pm" else 0)) * 60 + mi
+
+
+def cbp_hours_rules(text):
+    """CBP's free-text hours -> registry rules (docs/registry.md), or None
+    when the text is not one of the forms CBP uses."""
+    t = text.strip()
+    if t.lower() in ("24 hrs/day", "24 hours"):
+        return ["24h"]
+    parts = t.split("-")
+    if len(parts) != 2:
+        return None
+    try:
+        a, b = cbp_clock(parts[0]), cbp_clock(parts[1])
+    except ValueError:
+        return None
+    if a == 24 * 60:
+        a = 0
+    return [f"daily {a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}"]
+
+
+def load_feeds(xml_path, json_path):
+    """Per port: hours text (and its source) and, per mode, the lane types
+    seen in service with the most lanes seen open."""
+    ports = {}
+    if json_path and os.path.exists(json_path):
+        with open(json_path, encoding="utf-8") as f:
+            for p in json.load(f):
+                e = ports.setdefault(p["port_number"], {"types": {}})
+                e["hours"] = (p["hours"], os.path.basename(json_path))
+                for mk, mode in FEED_MODES.items():
+                    for tk, typ in FEED_TYPES.items():
+                        lane = p[mk].get(tk)
+                        if lane:
+                            note_type(e, mode, typ, lane["operational_status"], lane["lanes_open"])
+    if xml_path and os.path.exists(xml_path):
+        for p in ET.parse(xml_path).getroot().iter("port"):
+            e = ports.setdefault(p.findtext("port_number"), {"types": {}})
+            e["hours"] = (p.findtext("hours") or "", os.path.basename(xml_path))   # newer wins
+            for mk, mode in FEED_MODES.items():
+                for tk, typ in FEED_TYPES.items():
+                    lane = p.find(f"{mk}/{tk}")
+                    if lane is not None:
+                        note_type(e, mode, typ, lane.findtext("operational_status"),
+                                  lane.findtext("lanes_open") or "")
+    return ports
+
+
+def note_type(e, mode, typ, status, lanes_open):
+    if status in (None, "N/A"):
+        return
+    n = int(lanes_open) if lanes_open.isdigit() else 0
+    key = (mode, typ)
+    e["types"][key] = max(e["types"].get(key, 1), n)
+
+
 def make_entry(x, bwt, cp, notes):
     port = bwt[2:]
     border = BORDERS.get(x["border"])
@@ -115,6 +195,35 @@ def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def render_extra(e):
+    """lanes, hours and directions (docs/registry.md), or '' without feed data."""
+    out = []
+    lanes = e.get("type_lanes") or {}
+    if lanes:
+        groups = []
+        for mode in ("passenger", "pedestrian", "commercial"):
+            items = [f"{t} = {n};" for (m, t), n in sorted(lanes.items()) if m == mode]
+            if items:
+                groups.append(f"{mode} = {{ {' '.join(items)} }};")
+        out.append(f"    lanes = {{ {' '.join(groups)} }};")
+    us = e.get("us_hours")
+    if us:
+        rules, src = us
+        rl = ", ".join(q(r) for r in rules)
+        out.append(f"    hours = {{ us = {{ source = {q(src)}; all = [ {rl} ]; }}; other = \"unknown\"; }};")
+    else:
+        out.append('    hours = { us = "unknown"; other = "unknown"; };')
+    dirs = []
+    for d, short in (("northbound", "nb"), ("southbound", "sb")):
+        into = ("US" if d == "northbound" else "MX") if e["border"] == "MX" else \
+               ("CA" if d == "northbound" else "US")
+        dirs.append(f'{d} = {{ agent = {q(e["id"] + "-" + short)}; method = "sensors"; '
+                    f'segment_from = "back of the queue"; segment_to = {q(SEGMENT_TO[into])}; }};')
+    out.append("    directions = { " + " ".join(dirs[:1]) + "\n                   " +
+               " ".join(dirs[1:]) + " };")
+    return "\n" + "\n".join(out)
+
+
 def render_entry(e):
     p, ped, com = e["lanes"]
     return (f'  {{ id = {q(e["id"])}; bwt_id = {q(e["bwt_id"])}; border = {q(e["border"])}; '
@@ -122,12 +231,31 @@ def render_entry(e):
             f'crossing_name = {q(e["crossing_name"])};\n'
             f'    other_name = {q(e["other_name"])}; us_tz = {q(e["us_tz"])}; '
             f'other_tz = {q(e["other_tz"])};\n'
-            f"    max_lanes = {{ passenger = {p}; pedestrian = {ped}; commercial = {com}; }}; }}")
+            f"    max_lanes = {{ passenger = {p}; pedestrian = {ped}; commercial = {com}; }};"
+            f"{render_extra(e)} }}")
 
 
-def build(crossings_path, counterparts_path):
+def add_feed_data(e, feed, notes):
+    """Hours of the US side and lane types from CBP's feeds."""
+    p = feed.get(e["id"])
+    if not p:
+        notes.append(f"{e['id']}: not in the CBP feed samples: hours and lane types unknown")
+        return
+    maxes = dict(zip(("passenger", "pedestrian", "commercial"), e["lanes"]))
+    e["type_lanes"] = {(m, t): min(n, maxes[m]) for (m, t), n in p["types"].items()
+                       if t != "standard" and maxes[m] > 0}
+    text, src = p.get("hours", ("", ""))
+    rules = cbp_hours_rules(text)
+    if rules is None:
+        notes.append(f"{e['id']}: CBP hours {text!r} not understood; left unknown")
+    else:
+        e["us_hours"] = (rules, f"CBP {src}: {text}")
+
+
+def build(crossings_path, counterparts_path, feed_xml=DEFAULT_FEED_XML, feed_json=DEFAULT_FEED_JSON):
     """Returns the file text and the notes worth telling the maintainer."""
     counterparts = load_counterparts(counterparts_path)
+    feed = load_feeds(feed_xml, feed_json)
     items = []          # ("entry", dict) or ("note", text), in CBP order
     notes = []
     seen = set()
@@ -139,6 +267,8 @@ def build(crossings_path, counterparts_path):
                          f"counterparts.csv (time zones unknown)")
             bwt = None
         entry = make_entry(x, bwt, counterparts[bwt[2:]], notes) if bwt else None
+        if entry:
+            add_feed_data(entry, feed, notes)
         items += [("note", n) for n in notes[before:]]
         if entry:
             if entry["id"] in seen:
@@ -160,7 +290,12 @@ def render(items, crossings_path, counterparts_path, count):
         "#         maximum lanes (povMaximumLanes, pedMaximumLanes, covMaximumLanes).",
         f"# source: {os.path.basename(counterparts_path)} — poenet shared data: the port across",
         "#         the line and the IANA time zones of both sides.",
-        "# Both sources are kept in deploy/data/ (see deploy/data/README.md).",
+        "# source: cbp_bwt_2022-10-17.xml, cbp_api_bwtnew_2022-06-29.json — CBP's own feeds",
+        "#         (bwt.cbp.gov /xml/bwt.xml, /api/bwtnew): US-side hours (free text, parsed),",
+        "#         lane types in service and the most lanes seen open per type.",
+        "# The other side's hours are unknown (no source in the shared data): \"unknown\",",
+        "#         which the collector never reads as \"same as the US side\".",
+        "# All sources are kept in deploy/data/ (see deploy/data/README.md).",
         f"# {count} crossings.",
         "",
         "crossings = (",
@@ -184,7 +319,7 @@ def main():
     args = ap.parse_args()
     try:
         text, notes = build(args.crossings, args.counterparts)
-    except (DataError, KeyError, OSError, ValueError) as e:
+    except (DataError, KeyError, OSError, ValueError, ET.ParseError) as e:
         print(f"mkregistry: {e}", file=sys.stderr)
         return 1
     for n in notes:
