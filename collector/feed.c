@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "timeutil.h"
+#include "view.h"
 
 /* Real values are rounded to 3 decimals first; 15 significant digits then
  * print them without binary noise (0.1 rather than 0.10000000000000001). */
@@ -113,18 +114,21 @@ static json_t *s_quality_json(const est_output_t *o, bool has_wait)
 /* Fields that describe the current interval are shown only while the data
  * is fresh; "updated" always says how old the last data is. */
 static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
-                            int max_lanes, const char *status)
+                            int max_lanes, const char *status, enum view_closed_by closed_by)
 {
+    static const char *const closed_names[] = { NULL, "lanes", "hours" };
     bool open = strcmp(status, "open") == 0;
-    bool fresh = open || strcmp(status, "closed") == 0;
+    /* closed by hours without fresh data shows no interval fields */
+    bool fresh = open || closed_by == VIEW_CLOSED_BY_LANES;
     bool has_wait = open && q->out.has_wait && s_plausible(q->out.wait_s);
     bool has_queue = fresh && s_plausible(q->out.queue);
     double wait = has_wait ? q->out.wait_s : 0.0;
 
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
                      "mode", tax_mode_name(m),
                      "lane", tax_type_name(t),
                      "status", status,
+                     "closed_by", closed_names[closed_by],
                      "wait_s", s_opt_int(has_wait, llround(wait)),
                      "wait_min", s_opt_int(has_wait, llround(wait / 60.0)),
                      "quality", s_quality_json(&q->out, has_wait),
@@ -160,19 +164,28 @@ static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_m
         const qstate_t *q = &x->q[d - 1][k];
         if (!s_queue_listed(x, q, m, t))
             continue;
-        const char *status = qstate_status(q, now_ms, stale_after_ms);
-        int rank = s_status_rank(status);
+        view_queue_t v;
+        view_queue(x, d, m, t, now_ms, stale_after_ms, &v);
+        int rank = s_status_rank(v.status);
         if (rank > best)
             best = rank;
-        if (json_array_append_new(queues, s_queue_json(q, m, t, x->reg->max_lanes[m], status))) {
+        if (json_array_append_new(queues, s_queue_json(q, m, t, x->reg->max_lanes[m], v.status,
+                                                       v.closed_by))) {
             json_decref(queues);
             return NULL;
         }
     }
-    return json_pack("{s:s, s:s, s:s, s:o}",
+    const reg_direction_t *rd = &x->reg->dirs[d - 1];
+    enum hours_side side = hours_side_of(x->reg->border, d);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:o}",
                      "direction", tax_dir_name(d),
                      "into", tax_dir_into(x->reg->border, d),
+                     "tz", reg_side_tz(x->reg, side),
                      "status", s_rank_status(best),
+                     "agent", rd->agent[0] ? rd->agent : NULL,
+                     "method", rd->method,
+                     "segment_from", rd->segment_from[0] ? rd->segment_from : NULL,
+                     "segment_to", rd->segment_to[0] ? rd->segment_to : NULL,
                      "queues", queues);
 }
 
@@ -189,8 +202,9 @@ static json_t *s_crossing_json(const xstate_t *x, int64_t now_ms, int64_t stale_
             return NULL;
         }
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
                      "id", r->id,
+                     "hours", "/v1/hours",
                      "name", r->name,
                      "port_name", r->port_name,
                      "crossing_name", r->crossing_name,
@@ -345,4 +359,17 @@ char *feed_error_json(int status, const char *reason)
     char clean[256];
     s_sanitize(reason ? reason : "", clean, sizeof clean);
     return s_dump(json_pack("{s:s, s:i}", "error", clean, "status", status));
+}
+
+json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t now_ms,
+                               int64_t stale_after_ms)
+{
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    const qstate_t *q = &x->q[d - 1][k];
+    json_t *queue = s_queue_json(q, m, t, x->reg->max_lanes[m],
+                                 qstate_status(q, now_ms, stale_after_ms));
+    return json_pack("{s:s, s:s, s:s, s:o}", "crossing", x->reg->id, "direction", tax_dir_name(d),
+                     "into", tax_dir_into(x->reg->border, d), "queue", queue);
 }

@@ -43,4 +43,10 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
  * malloc'ed JSON string, NULL only when memory ran out. */
 char *feed_error_json(int status, const char *reason);
 
+/* One queue as the live feed publishes it: {"crossing", "direction",
+ * "into", "queue": {the /v1 queue object}}. k is tax_queue_index. */
+struct json_t;
+struct json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t now_ms,
+                                      int64_t stale_after_ms);
+
 #endif

@@ -150,9 +150,13 @@ static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, c
 
 static void s_commit_state(ingest_t *self, xstate_t *x, enum tax_dir dir)
 {
-    for (int k = 0; k < TAX_NQUEUES; k++)
-        if (self->touched[k])
-            state_commit(self->ctx.state, &x->q[dir - 1][k], &self->shadow[k]);
+    for (int k = 0; k < TAX_NQUEUES; k++) {
+        if (!self->touched[k])
+            continue;
+        state_commit(self->ctx.state, &x->q[dir - 1][k], &self->shadow[k]);
+        if (self->ctx.on_change)
+            self->ctx.on_change(self->ctx.on_change_arg, x, dir, k);
+    }
 }
 
 static uint8_t *s_ack(const sess_t *s, bool resend, const char *error, size_t *reply_len)

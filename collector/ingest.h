@@ -41,6 +41,10 @@ typedef struct {
     int64_t max_age_ms;         /* samples older than this are refused (0 = no limit) */
     bool allow_backfill;        /* every agent may send history (tests, migrations) */
     double max_samples_per_s;   /* per agent; bursts of 10 s are allowed (0 = no limit) */
+    /* Called for each queue whose state changed, after its batch is
+     * archived (the live feed); may be NULL. k is tax_queue_index. */
+    void (*on_change)(void *arg, const xstate_t *x, enum tax_dir d, int k);
+    void *on_change_arg;
 } ingest_ctx_t;
 
 typedef struct ingest ingest_t;

@@ -23,13 +23,14 @@
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
+#include "pubfeed.h"
 #include "zap.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
-    char *curve_secret, *agent_keys;
+    char *curve_secret, *agent_keys, *feed, *feed_snapshot;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
     bool allow_backfill;
 } coll_opts_t;
@@ -48,7 +49,15 @@ typedef struct {
     char sessions_path[1024];
     curve_pair_t server_key;
     zap_t *zap;
+    pubfeed_t *pub;
 } collector_t;
+
+static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
+{
+    collector_t *c = arg;
+    if (c->pub)
+        pub_queue_changed(c->pub, x, d, k);
+}
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
 {
@@ -158,7 +167,14 @@ static int s_setup(collector_t *c)
                           .server_key = c->zap ? &c->server_key : NULL, .zap = c->zap,
                           .max_age_ms = c->o.max_age_s * 1000,
                           .allow_backfill = c->o.allow_backfill,
-                          .max_samples_per_s = (double)c->o.max_samples_per_s };
+                          .max_samples_per_s = (double)c->o.max_samples_per_s,
+                          .on_change = s_on_change, .on_change_arg = c };
+    if (c->o.feed) {
+        c->pub = pub_new(c->base, c->zctx, c->o.feed, c->o.feed_snapshot, c->state,
+                         c->o.stale_after_s * 1000);
+        if (!c->pub)
+            return -1;
+    }
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
     if (!c->ingest)
         return -1;
@@ -194,6 +210,7 @@ static void s_teardown(collector_t *c)
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
+    pub_destroy(&c->pub);
     zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
@@ -215,7 +232,8 @@ int main(int argc, char **argv)
                         .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
                         .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
-                        .max_age_s = -1, .max_samples_per_s = 20000 };
+                        .max_age_s = -1, .max_samples_per_s = 20000,
+                        .feed_snapshot = "tcp://127.0.0.1:5557" };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -229,6 +247,8 @@ int main(int argc, char **argv)
         { "max-age", CONF_INT, &o->max_age_s, "S", "refuse samples older than this unless the agent may backfill; 0 = no limit [8 days with CURVE, none in plaintext]" },
         { "allow-backfill", CONF_FLAG, &o->allow_backfill, NULL, "accept samples of any age from every agent (replays, migrations; logged)" },
         { "max-samples-per-s", CONF_INT, &o->max_samples_per_s, "N", "per-agent rate limit, bursts of 10 s allowed; 0 = none [20000]" },
+        { "feed", CONF_STR, &o->feed, "ENDPOINT", "live feed of wait updates (ZeroMQ PUB), e.g. tcp://127.0.0.1:5556 [off]" },
+        { "feed-snapshot", CONF_STR, &o->feed_snapshot, "ENDPOINT", "where the live feed answers SNAPSHOT requests [tcp://127.0.0.1:5557]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
