@@ -368,8 +368,9 @@ json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t
     enum tax_type t;
     tax_queue_from_index(k, &m, &t);
     const qstate_t *q = &x->q[d - 1][k];
-    json_t *queue = s_queue_json(q, m, t, x->reg->max_lanes[m],
-                                 qstate_status(q, now_ms, stale_after_ms));
+    view_queue_t v;
+    view_queue(x, d, m, t, now_ms, stale_after_ms, &v);
+    json_t *queue = s_queue_json(q, m, t, x->reg->max_lanes[m], v.status, v.closed_by);
     return json_pack("{s:s, s:s, s:s, s:o}", "crossing", x->reg->id, "direction", tax_dir_name(d),
                      "into", tax_dir_into(x->reg->border, d), "queue", queue);
 }
