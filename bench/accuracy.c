@@ -32,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,8 +80,15 @@ typedef struct {
     size_t ntt, ttcap;
 } acc_t;
 
+/* The daemons of a run in progress, stopped by s_die so a failed run
+ * leaves nothing behind (their directory is kept for its logs). */
+static pid_t s_daemons[2] = { -1, -1 };
+
 static void s_die(const char *fmt, const char *arg)
 {
+    for (int i = 0; i < 2; i++)
+        if (s_daemons[i] > 0)
+            proc_stop(s_daemons[i], 5000);
     fprintf(stderr, "accuracy: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n");
@@ -300,6 +310,20 @@ static void s_path(char *buf, size_t len, const char *dir, const char *name)
     snprintf(buf, len, "%s/%s", dir, name);
 }
 
+/* A port the kernel says is free now: fixed or pid-derived ports collide
+ * with other stacks running on the same machine. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        s_die("%s", "cannot find a free port");
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
 static void s_start_stack(const acc_t *a, acc_stack_t *st)
 {
     char *dir = proc_tmpdir();
@@ -307,10 +331,10 @@ static void s_start_stack(const acc_t *a, acc_stack_t *st)
         s_die("%s", "cannot make a temporary directory");
     snprintf(st->dir, sizeof st->dir, "%s", dir);
     free(dir);
-    int base = 30000 + (int)(getpid() % 15000) * 2;
-    st->http_port = base + 1;
-    snprintf(st->endpoint, sizeof st->endpoint, "tcp://127.0.0.1:%d", base);
+    st->http_port = s_free_port();
+    snprintf(st->endpoint, sizeof st->endpoint, "tcp://127.0.0.1:%d", s_free_port());
     st->rrdcached = proc_start_rrdcached(st->dir, st->sock, sizeof st->sock);
+    s_daemons[0] = st->rrdcached;
     if (st->rrdcached < 0)
         s_die("rrdcached did not start (%s)", st->dir);
     char rrd[700], archive[600], state[600], http[64], log[600], coll[600], registry[600];
@@ -327,7 +351,9 @@ static void s_start_stack(const acc_t *a, acc_stack_t *st)
                            "--archive", archive, "--state", state, "--registry", registry,
                            "--rra-profile", "full", "--log-level", "warn", NULL };
     st->collector = proc_spawn(argv, log);
-    if (st->collector < 0 || proc_wait_tcp(st->http_port, 10000) != 0)
+    s_daemons[1] = st->collector;
+    if (st->collector < 0 || proc_wait_tcp(st->http_port, 10000) != 0 ||
+        proc_wait_exit(st->collector, 200, NULL) == 0) /* ours, not a neighbour's */
         s_die("collector did not start (log in %s)", st->dir);
 }
 
@@ -342,7 +368,7 @@ static void s_run_agent(const acc_t *a, const acc_stack_t *st)
                            "--spool", spool, "--spool-nosync", "--log-level", "warn", NULL };
     pid_t pid = proc_spawn(argv, log);
     int status = -1;
-    if (pid < 0 || proc_wait_exit(pid, 1800 * 1000, &status) != 0) {
+    if (pid < 0 || proc_wait_exit(pid, 600 * 1000, &status) != 0) {
         proc_stop(pid, 2000);
         s_die("agent did not finish the replay (log in %s)", st->dir);
     }
@@ -389,6 +415,7 @@ static void s_run_daemons(acc_t *a)
         if (a->q[k].used)
             s_fetch(a, &st, k);
     int c = proc_stop(st.collector, 10000), r = proc_stop(st.rrdcached, 10000);
+    s_daemons[0] = s_daemons[1] = -1;
     if (c != 0 || r != 0)
         fprintf(stderr, "accuracy: collector exited %d, rrdcached %d (logs in %s)\n", c, r, st.dir);
     else
