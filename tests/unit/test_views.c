@@ -1,0 +1,450 @@
+/* test_views — the official-format views and the hours they depend on:
+ * the structure (element/key paths and value types) of our CBP XML and JSON
+ * against CBP's real documents in ../shared/data/cbp, CBSA's CSV/JSON
+ * framing, update_time across DST and in Arizona, hours rules, open-at and
+ * weekly mismatch windows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hours.h"
+#include "registry.h"
+#include "state.h"
+#include "view.h"
+#include "view_cbp.h"
+#include "view_cbsa.h"
+#include "zone.h"
+
+#define STALE_MS (5 * 60 * 1000)
+/* 2022-10-17T20:00:00Z: Monday, 1 pm PDT, 1 pm MST (Arizona) */
+#define T0_MS 1666036800000LL
+#define SHARED "../shared/data/cbp/"
+
+static const char s_reg[] =
+    "crossings = (\n"
+    "  { id = \"250401\"; bwt_id = \"09250401\"; border = \"MX\"; name = \"San Ysidro\";\n"
+    "    port_name = \"San Ysidro\"; crossing_name = \"\"; other_name = \"Tijuana, B.C. (El Chaparral)\";\n"
+    "    us_tz = \"America/Los_Angeles\"; other_tz = \"America/Tijuana\";\n"
+    "    max_lanes = { passenger = 24; pedestrian = 10; commercial = 0; };\n"
+    "    lanes = { passenger = { ready = 8; nexus_sentri = 4; }; pedestrian = { ready = 2; }; };\n"
+    "    hours = { us = { all = [ \"24h\" ]; }; other = \"unknown\"; }; },\n"
+    "  { id = \"011502\"; bwt_id = \"05011502\"; border = \"CA\"; name = \"Calais - Milltown\";\n"
+    "    port_name = \"Calais\"; crossing_name = \"Milltown & Co\"; other_name = \"St. Stephen, NB (Milltown)\";\n"
+    "    us_tz = \"America/New_York\"; other_tz = \"America/Moncton\";\n"
+    "    max_lanes = { passenger = 1; pedestrian = 0; commercial = 2; };\n"
+    "    hours = { us = { all = [ \"daily 06:00-18:00\" ]; closed = [ \"12-25\" ]; };\n"
+    "              other = { all = [ \"daily 07:00-19:00\" ]; }; }; }\n"
+    ");\n";
+
+typedef struct {
+    registry_t *reg;
+    state_t *st;
+} fix_t;
+
+static int s_setup(void **state)
+{
+    char path[] = "/tmp/test_views_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s_reg, strlen(s_reg)), (ssize_t)strlen(s_reg));
+    close(fd);
+    fix_t *f = calloc(1, sizeof *f);
+    int nbad = -1;
+    f->reg = reg_load(path, &nbad);
+    unlink(path);
+    assert_non_null(f->reg);
+    assert_int_equal(nbad, 0);
+    f->st = state_new(f->reg);
+    /* San Ysidro northbound (into the US) passenger standard: open, 3 lanes. */
+    est_input_t in = { .interval_ms = 60000, .arrivals = 30, .departures = 20, .lanes_open = 3,
+                       .has_queue_len = true, .queue_len = 40 };
+    xstate_t *x = state_find(f->st, "250401");
+    assert_int_equal(state_apply(f->st, x, TAX_NORTHBOUND, &in, T0_MS, TAX_PASSENGER, TAX_STANDARD, T0_MS), 1);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fix_t *f = *state;
+    state_destroy(&f->st);
+    reg_destroy(&f->reg);
+    free(f);
+    return 0;
+}
+
+/* ---- structure: "path:type" sets --------------------------------------- */
+
+static void s_add(json_t *set, const char *k)
+{
+    json_object_set_new(set, k, json_true());
+}
+
+static void s_paths(json_t *v, const char *prefix, json_t *set)
+{
+    char p[512];
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach(v, k, c) {
+            snprintf(p, sizeof p, "%s/%s", prefix, k);
+            s_paths(c, p, set);
+        }
+        return;
+    }
+    snprintf(p, sizeof p, "%s:%s", prefix, json_is_string(v) ? "string" : "other");
+    s_add(set, p);
+}
+
+/* The union of paths over every port object of a CBP JSON array. */
+static json_t *s_port_paths(json_t *arr)
+{
+    json_t *set = json_object();
+    size_t i;
+    json_t *p;
+    json_array_foreach(arr, i, p) s_paths(p, "", set);
+    return set;
+}
+
+static void s_assert_same_keys(json_t *a, json_t *b, const char *what)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(a, k, v) if (!json_object_get(b, k)) fail_msg("%s: %s only in ours", what, k);
+    json_object_foreach(b, k, v) if (!json_object_get(a, k)) fail_msg("%s: %s only in CBP's", what, k);
+}
+
+static json_t *s_load(const char *path)
+{
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s: %s", path, err.text);
+    return j;
+}
+
+static void test_cbp_json_structure(void **state)
+{
+    fix_t *f = *state;
+    char *ours = view_cbp_json(f->st, T0_MS, STALE_MS, NULL);
+    json_t *mine = json_loads(ours, 0, NULL);
+    free(ours);
+    json_t *cbp = s_load(SHARED "cbp_api_bwtnew_2022-06-29.json");
+    json_t *a = s_port_paths(mine), *b = s_port_paths(cbp);
+    s_assert_same_keys(a, b, "bwtnew");
+    /* Key order of a port is CBP's. */
+    json_t *p0 = json_array_get(mine, 0), *c0 = json_array_get(cbp, 0);
+    void *ia = json_object_iter(p0), *ib = json_object_iter(c0);
+    for (; ia && ib; ia = json_object_iter_next(p0, ia), ib = json_object_iter_next(c0, ib))
+        assert_string_equal(json_object_iter_key(ia), json_object_iter_key(ib));
+    assert_null(ia);
+    assert_null(ib);
+    /* /api/bwtpublicmod/{port} has the sample's shape. */
+    char *one = view_cbp_json(f->st, T0_MS, STALE_MS, "250401");
+    json_t *o = json_loads(one, 0, NULL), *s1 = s_load(SHARED "cbp_api_bwtpublicmod_300401_sample.json");
+    json_t *oa = json_pack("[O]", o), *sa = json_pack("[O]", s1);
+    json_t *pa = s_port_paths(oa), *pb = s_port_paths(sa);
+    s_assert_same_keys(pa, pb, "bwtpublicmod");
+    assert_null(view_cbp_json(f->st, T0_MS, STALE_MS, "999999"));
+    free(one);
+    json_decref(o); json_decref(s1); json_decref(oa); json_decref(sa); json_decref(pa); json_decref(pb);
+    json_decref(a); json_decref(b); json_decref(mine); json_decref(cbp);
+}
+
+/* Element paths of an XML document (no attributes in CBP's), "a/b/c". */
+static json_t *s_xml_paths(const char *x)
+{
+    json_t *set = json_object();
+    char path[512] = "";
+    const char *p = strstr(x, "?>");
+    assert_non_null(p);
+    for (p += 2; (p = strchr(p, '<'));) {
+        const char *e = strchr(p, '>');
+        assert_non_null(e);
+        size_t n = (size_t)(e - p - 1);
+        if (p[1] == '!') {   /* CDATA in a construction_notice: text, not an element */
+            const char *end = strstr(p, "]]>");
+            assert_non_null(end);
+            p = end + 3;
+            continue;
+        }
+        if (p[1] == '/') {
+            char *slash = strrchr(path, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                path[0] = '\0';
+        } else {
+            bool empty = e[-1] == '/';
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(empty ? n - 1 : n), p + 1);
+            char *sp = strchr(name, ' ');
+            if (sp)
+                *sp = '\0';
+            size_t l = strlen(path);
+            snprintf(path + l, sizeof path - l, "%s%s", l ? "/" : "", name);
+            s_add(set, path);
+            if (empty)
+                path[l] = '\0';
+        }
+        p = e + 1;
+    }
+    return set;
+}
+
+static char *s_read(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_cbp_xml_structure(void **state)
+{
+    fix_t *f = *state;
+    size_t len = 0;
+    char *ours = view_cbp_xml(f->st, T0_MS, STALE_MS, &len);
+    assert_non_null(ours);
+    assert_int_equal(strlen(ours), len);
+    assert_memory_equal(ours, "<?xml version='1.0' encoding='ISO-8859-1'?><border_wait_time>", 61);
+    json_t *a = s_xml_paths(ours), *b = s_xml_paths(s_read(SHARED "cbp_bwt_2022-10-17.xml"));
+    /* construction_notice appears only on ports that have one. */
+    json_object_del(b, "border_wait_time/port/construction_notice");
+    s_assert_same_keys(a, b, "bwt.xml");
+    /* The misspelling is CBP's, kept on purpose; & escaped. */
+    assert_non_null(strstr(ours, "<pedestrain_automation_type>"));
+    assert_non_null(strstr(ours, "<crossing_name>Milltown &amp; Co</crossing_name>"));
+    /* Open lane: update_time first, then status, wait and lanes as strings. */
+    assert_non_null(strstr(ours, "<standard_lanes><update_time>At 1:00 pm PDT</update_time>"
+                                 "<operational_status>"));
+    /* A lane type the port does not run is N/A; a missing mode too. */
+    assert_non_null(strstr(ours, "<commercial_vehicle_lanes><maximum_lanes>N/A</maximum_lanes>"
+                                 "<standard_lanes><operational_status>N/A</operational_status>"
+                                 "<update_time></update_time>"));
+    json_decref(a);
+    json_decref(b);
+    free(ours);
+}
+
+/* Stale or missing data never reads "no delay". */
+static void test_cbp_stale_is_pending(void **state)
+{
+    fix_t *f = *state;
+    char *s = view_cbp_json(f->st, T0_MS + 10 * 60 * 1000, STALE_MS, "250401");
+    json_t *o = json_loads(s, 0, NULL);
+    json_t *l = json_object_get(json_object_get(o, "passenger_vehicle_lanes"), "standard_lanes");
+    assert_string_equal(json_string_value(json_object_get(l, "operational_status")), "Update Pending");
+    assert_string_equal(json_string_value(json_object_get(l, "delay_minutes")), "");
+    json_t *fast = json_object_get(json_object_get(o, "commercial_vehicle_lanes"), "FAST_lanes");
+    assert_string_equal(json_string_value(json_object_get(fast, "operational_status")), "N/A");
+    json_decref(o);
+    free(s);
+}
+
+/* Calais is 6 am-6 pm by its hours: at 20:00 EDT it reads closed, not pending. */
+static void test_closed_by_hours(void **state)
+{
+    fix_t *f = *state;
+    int64_t night = T0_MS + 4 * 3600 * 1000LL;   /* 00:00Z = 20:00 EDT */
+    xstate_t *x = state_find(f->st, "011502");
+    view_queue_t v;
+    view_queue(x, TAX_SOUTHBOUND, TAX_PASSENGER, TAX_STANDARD, night, STALE_MS, &v);
+    assert_string_equal(v.status, "closed");
+    assert_int_equal(v.closed_by, VIEW_CLOSED_BY_HOURS);
+    view_queue(x, TAX_SOUTHBOUND, TAX_PASSENGER, TAX_STANDARD, T0_MS, STALE_MS, &v);
+    assert_string_equal(v.status, "no_data");
+    char *s = view_cbp_json(f->st, night, STALE_MS, "011502");
+    assert_non_null(strstr(s, "\"port_status\":\"Closed\""));
+    assert_non_null(strstr(s, "\"hours\":\"6 am-6 pm\""));
+    free(s);
+}
+
+static void test_update_time_dst_and_arizona(void **state)
+{
+    (void)state;
+    char b[40];
+    /* 2022-03-13 DST starts at 10:00Z in Los Angeles. */
+    view_cbp_clock("America/Los_Angeles", 1647165600 - 60, b, sizeof b);
+    assert_string_equal(b, "At 1:59 am PST");
+    view_cbp_clock("America/Los_Angeles", 1647165600, b, sizeof b);
+    assert_string_equal(b, "At 3:00 am PDT");
+    /* Arizona: MST all year, also in July. */
+    view_cbp_clock("America/Phoenix", 1657040400, b, sizeof b);   /* 2022-07-05T17:00Z */
+    assert_string_equal(b, "At 10:00 am MST");
+    view_cbp_clock("America/New_York", 1657036800, b, sizeof b);  /* 16:00Z = noon EDT */
+    assert_string_equal(b, "At Noon EDT");
+    view_cbp_clock("America/Chicago", 1668405600, b, sizeof b);   /* 2022-11-14T06:00Z = 0:00 CST */
+    assert_string_equal(b, "At Midnight CST");
+    assert_int_equal(view_cbp_clock("America/Nowhere", 0, b, sizeof b), -1);
+}
+
+static void test_cbsa_formats(void **state)
+{
+    fix_t *f = *state;
+    char *csv = view_cbsa_csv(f->st, T0_MS, STALE_MS);
+    assert_memory_equal(csv, "\xEF\xBB\xBF" "Customs Office;; Location;; Last updated;; ", 46);
+    /* One Canadian-border row; San Ysidro (MX) is not listed. */
+    assert_non_null(strstr(csv, "\r\nMilltown;; St. Stephen, NB/Calais;; --;; --;; --;; --;; --;;\r\n"));
+    assert_null(strstr(csv, "San Ysidro"));
+    free(csv);
+    char *js = view_cbsa_json(f->st, T0_MS, STALE_MS);
+    assert_memory_equal(js, "\xEF\xBB\xBF{\"waitTimes\":[", 17);
+    char *nl = strchr(js, '\n');
+    assert_non_null(nl);
+    assert_memory_equal(nl + 1, "//", 2);
+    *nl = '\0';
+    json_t *o = json_loads(js + 3, 0, NULL);
+    assert_non_null(o);
+    json_t *e = json_array_get(json_object_get(o, "waitTimes"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "poe-name")), "Milltown: St. Stephen, NB/Calais");
+    json_decref(o);
+    free(js);
+    char b[32];
+    view_cbsa_wait_text(0, b, sizeof b);
+    assert_string_equal(b, "No Delay");
+    view_cbsa_wait_text(1, b, sizeof b);
+    assert_string_equal(b, "1 minute");
+    view_cbsa_wait_text(7, b, sizeof b);
+    assert_string_equal(b, "7 minutes");
+    view_cbsa_wait_text(60, b, sizeof b);
+    assert_string_equal(b, "1 hour");
+    view_cbsa_wait_text(120, b, sizeof b);
+    assert_string_equal(b, "2 hours");
+    view_cbsa_wait_text(75, b, sizeof b);
+    assert_string_equal(b, "75 minutes");
+}
+
+static void test_hours_rules(void **state)
+{
+    (void)state;
+    hours_rule_t r;
+    char why[256], t[64];
+    assert_int_equal(hours_parse_rule("mon-fri 06:00-22:00", &r, why, sizeof why), 0);
+    assert_int_equal(r.days, 0x1f);
+    assert_string_equal(hours_rule_text(&r, t, sizeof t), "mon-fri 06:00-22:00");
+    assert_int_equal(hours_parse_rule("05-15..09-30 sat,sun 20:00-02:00", &r, why, sizeof why), 0);
+    assert_string_equal(hours_rule_text(&r, t, sizeof t), "05-15..09-30 sat,sun 20:00-02:00");
+    assert_int_equal(hours_parse_rule("24h", &r, why, sizeof why), 0);
+    const char *bad[] = { "", "6 am-10 pm", "mon-fri 06:00-25:00", "funday 06:00-07:00",
+                          "mon 06:00-06:00", "02-30..03-01 mon 06:00-07:00", "mon 6:00-7:00" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(hours_parse_rule(bad[i], &r, why, sizeof why), -1);
+    uint16_t d;
+    assert_int_equal(hours_parse_date("12-25", &d), 0);
+    assert_int_equal(d, 1225);
+    assert_int_equal(hours_parse_date("13-01", &d), -1);
+}
+
+static hours_side_t s_side(const char *rule, const char *closed)
+{
+    hours_side_t h;
+    memset(&h, 0, sizeof h);
+    h.known = true;
+    char why[128];
+    for (int m = 1; m <= TAX_NMODES; m++) {
+        assert_int_equal(hours_parse_rule(rule, &h.mode[m].rules[0], why, sizeof why), 0);
+        h.mode[m].nrules = 1;
+    }
+    if (closed) {
+        assert_int_equal(hours_parse_date(closed, &h.closed[0]), 0);
+        h.nclosed = 1;
+    }
+    return h;
+}
+
+static enum hours_state s_at(const hours_side_t *h, int wday, int mon, int mday, int hh, int mm)
+{
+    struct tm lt = { .tm_wday = wday, .tm_mon = mon - 1, .tm_mday = mday, .tm_hour = hh, .tm_min = mm,
+                     .tm_year = 122 };
+    return hours_state_local(h, TAX_PASSENGER, &lt);
+}
+
+static void test_hours_open_at(void **state)
+{
+    (void)state;
+    hours_side_t h = s_side("fri,sat 20:00-02:00", "12-25");
+    assert_int_equal(s_at(&h, 5, 10, 14, 21, 0), HOURS_OPEN);    /* Fri 21:00 */
+    assert_int_equal(s_at(&h, 6, 10, 15, 1, 59), HOURS_OPEN);    /* Sat 01:59, Friday's night */
+    assert_int_equal(s_at(&h, 6, 10, 15, 2, 0), HOURS_CLOSED);
+    assert_int_equal(s_at(&h, 0, 10, 16, 1, 0), HOURS_OPEN);     /* Sun 01:00, Saturday's night */
+    assert_int_equal(s_at(&h, 1, 10, 17, 1, 0), HOURS_CLOSED);   /* Mon 01:00 */
+    assert_int_equal(s_at(&h, 0, 12, 25, 1, 0), HOURS_CLOSED);   /* holiday closure */
+    hours_side_t unk;
+    memset(&unk, 0, sizeof unk);
+    assert_int_equal(s_at(&unk, 1, 1, 3, 12, 0), HOURS_UNKNOWN);
+    hours_side_t season = s_side("11-01..03-31 daily 08:00-16:00", NULL);
+    assert_int_equal(s_at(&season, 1, 1, 3, 9, 0), HOURS_OPEN);
+    assert_int_equal(s_at(&season, 1, 7, 4, 9, 0), HOURS_CLOSED);
+}
+
+/* Calais (ET) 06-18 vs St. Stephen (AT) 07-19 local: the same hours in
+ * absolute time (AT = ET + 1), so no mismatch; with St. Stephen 08-19 AT
+ * the US side is alone open 06:00-07:00 ET daily, 420 min/week. */
+static void test_mismatch_windows(void **state)
+{
+    (void)state;
+    hours_side_t us = s_side("daily 06:00-18:00", NULL), ca = s_side("daily 07:00-19:00", NULL);
+    hours_window_t w[16];
+    int n, a, b;
+    int64_t week = 1665979200;   /* Mon 2022-10-17 00:00 EDT */
+    assert_int_equal(hours_mismatch_week(&us, "America/New_York", &ca, "America/Moncton",
+                                         TAX_PASSENGER, week, w, 16, &n, &a, &b), 0);
+    assert_int_equal(n, 0);
+    ca = s_side("daily 08:00-19:00", NULL);
+    assert_int_equal(hours_mismatch_week(&us, "America/New_York", &ca, "America/Moncton",
+                                         TAX_PASSENGER, week, w, 16, &n, &a, &b), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(a, 7 * 60);
+    assert_int_equal(b, 0);
+    assert_int_equal(w[0].from, week + 6 * 3600);
+    assert_int_equal(w[0].to, week + 7 * 3600);
+    assert_int_equal(w[0].open_side, HOURS_US);
+    hours_side_t unk;
+    memset(&unk, 0, sizeof unk);
+    assert_int_equal(hours_mismatch_week(&us, "America/New_York", &unk, "America/Moncton",
+                                         TAX_PASSENGER, week, w, 16, &n, &a, &b), 1);
+}
+
+static void test_cbp_hours_text(void **state)
+{
+    (void)state;
+    char b[128];
+    hours_side_t h = s_side("daily 06:00-24:00", NULL);
+    assert_string_equal(view_cbp_hours_text(&h, b, sizeof b), "6 am-Midnight");
+    h = s_side("daily 10:30-12:00", NULL);
+    assert_string_equal(view_cbp_hours_text(&h, b, sizeof b), "10:30 am-Noon");
+    h = s_side("24h", NULL);
+    h.mode[TAX_PASSENGER].always = true;
+    assert_string_equal(view_cbp_hours_text(&h, b, sizeof b), "24 hrs/day");
+    memset(&h, 0, sizeof h);
+    assert_string_equal(view_cbp_hours_text(&h, b, sizeof b), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cbp_json_structure, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cbp_xml_structure, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cbp_stale_is_pending, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_closed_by_hours, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cbsa_formats, s_setup, s_teardown),
+        cmocka_unit_test(test_update_time_dst_and_arizona),
+        cmocka_unit_test(test_hours_rules),
+        cmocka_unit_test(test_hours_open_at),
+        cmocka_unit_test(test_mismatch_windows),
+        cmocka_unit_test(test_cbp_hours_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
