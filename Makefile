@@ -94,7 +94,8 @@ $(BUILD)/bin/poe-agent: $(BUILD)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBCOMMON)
+# A collector that forwards upstream delivers like an agent: spool, outbox, link.
+$(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -150,3 +151,67 @@ clean:
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (tests/fuzz) ----------------------------------------------------
+# make fuzz [FUZZ_SECONDS=60]: build the libFuzzer targets tests/fuzz/fuzz_*.c
+# with clang-14 (ASan + UBSan) into build-fuzz/bin and run each for
+# FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/<target>, so
+# the repository is never written). Fails when any target finds a crash; the
+# reproducer is in build-fuzz/work/<target>/ (docs/security.md).
+# make fuzz-seeds regenerates the packed-batch seeds of fuzz_wire.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build-fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(patsubst %,$(FUZZ_DIR)/bin/%,$(FUZZ_TARGETS))
+FUZZ_SRC     := common/log.c common/taxonomy.c common/timeutil.c common/conf.c proto/wire.c \
+                agent/sensor.c agent/aggregate.c agent/reident.c \
+                collector/registry.c collector/validate.c collector/stats.c collector/route.c \
+                $(wildcard collector/hours.c collector/zone.c)
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/poenet.pb-c.o
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
+                -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -Icommon -Iproto -I$(dir $(PROTO_C)) -Iagent -Icollector
+FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig 2>/dev/null)
+# libFuzzer options of every run: a unit slower than this is a finding too.
+FUZZ_OPTS    ?= -timeout=25 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_DIR)/obj/poenet.pb-c.o: $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: %.c $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Werror -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Werror -fsanitize=fuzzer $^ -o $@ $(FUZZ_LIBS)
+
+# The seed generator is an ordinary program linked with the same objects.
+$(FUZZ_DIR)/seeds: tests/fuzz/seeds.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Werror -fsanitize=fuzzer-no-link $^ -o $@ $(FUZZ_LIBS)
+
+fuzz-seeds: $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/seeds tests/fuzz/corpus/fuzz_wire
+
+fuzz: $(FUZZ_BIN)
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  w=$(FUZZ_DIR)/work/$$t; rm -rf $$w; mkdir -p $$w/corpus $$w/crash; \
+	  cp tests/fuzz/corpus/$$t/* $$w/corpus/ 2>/dev/null; \
+	  d=tests/fuzz/$$t.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
+	  echo "=== $$t: $(FUZZ_SECONDS) s"; \
+	  if LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $(FUZZ_DIR)/bin/$$t $(FUZZ_OPTS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	       -artifact_prefix=$$w/crash/ $$w/corpus < /dev/null > $$w/log 2>&1; then \
+	    grep -E '^#[0-9]+ *DONE|^stat::number_of_executed_units' $$w/log; \
+	  else \
+	    tail -n 40 $$w/log; echo "=== $$t FAILED: reproducer in $$w/crash/"; failed="$$failed $$t"; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "=== fuzzing found crashes in:$$failed"; exit 1; fi; \
+	echo "=== fuzzing: no crashes"
+
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d)

@@ -35,6 +35,8 @@ struct ingest {
      * direction per batch), committed only once rrdcached accepted it. */
     qstate_t shadow[TAX_NQUEUES];
     bool touched[TAX_NQUEUES];
+    bool valid_q[WIRE_MAX_QUEUE_SAMPLES];   /* samples of that batch that passed validation */
+    bool valid_l[WIRE_MAX_LANE_SAMPLES];
 };
 
 /* Every rejection is counted; the log gets each distinct reason at once and
@@ -88,7 +90,8 @@ static int s_stage_queue(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
     enum tax_mode m = (enum tax_mode)q->mode;
     enum tax_type t = (enum tax_type)q->type;
     qstate_t *sh = s_shadow(self, x, (enum tax_dir)b->direction, tax_queue_index(m, t));
-    est_input_t in = { .interval_ms = b->interval_ms, .arrivals = q->arrivals,
+    est_input_t in = { .t_end_ms = (int64_t)q->t_end_ms, .interval_ms = b->interval_ms,
+                       .arrivals = q->arrivals,
                        .departures = q->departures, .lanes_open = q->lanes_open,
                        .has_queue_len = q->has_queue_len, .queue_len = q->queue_len,
                        .tt_count = q->has_tt_count ? q->tt_count : 0,
@@ -124,10 +127,12 @@ static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, c
     long staged = 0;
     memset(self->touched, 0, sizeof self->touched);
     for (size_t i = 0; i < b->n_queues; i++) {
+        self->valid_q[i] = false;
         if (val_queue_sample(&vctx, b, x->reg, b->queues[i], why, sizeof why, &code) != 0) {
             s_reject(self, code, who, why);
             continue;
         }
+        self->valid_q[i] = true;
         int rc = s_stage_queue(self, x, b, b->queues[i], now_ms);
         if (rc < 0)
             return -1;
@@ -135,10 +140,12 @@ static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, c
         self->ctx.stats->samples_already_archived += rc == 0;
     }
     for (size_t i = 0; i < b->n_lanes; i++) {
+        self->valid_l[i] = false;
         if (val_lane_sample(&vctx, b, x->reg, b->lanes[i], why, sizeof why, &code) != 0) {
             s_reject(self, code, who, why);
             continue;
         }
+        self->valid_l[i] = true;
         int rc = s_stage_lane(self, b, b->lanes[i]);
         if (rc < 0)
             return -1;
@@ -254,6 +261,8 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
     }
     s_commit_state(self, x, (enum tax_dir)b->direction);
     sess_commit(s, b->seq);
+    if (self->ctx.on_batch)
+        self->ctx.on_batch(self->ctx.on_batch_arg, b, self->valid_q, self->valid_l);
     if (b->has_bad_lines && b->bad_lines > s->bad_lines) {
         self->ctx.stats->agent_bad_lines += b->bad_lines - s->bad_lines;
         s->bad_lines = b->bad_lines;

@@ -20,6 +20,7 @@
 
 #include "archive.h"
 #include "curve.h"
+#include "poenet.pb-c.h"
 #include "zap.h"
 #include "registry.h"
 #include "session.h"
@@ -45,6 +46,10 @@ typedef struct {
      * archived (the live feed); may be NULL. k is tax_queue_index. */
     void (*on_change)(void *arg, const xstate_t *x, enum tax_dir d, int k);
     void *on_change_arg;
+    /* Called once a batch is archived, with which of its samples were valid
+     * (federation forwards those); may be NULL. */
+    void (*on_batch)(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l);
+    void *on_batch_arg;
 } ingest_ctx_t;
 
 typedef struct ingest ingest_t;

@@ -23,6 +23,7 @@
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
+#include "forward.h"
 #include "pubfeed.h"
 #include "zap.h"
 
@@ -30,7 +31,7 @@
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
-    char *curve_secret, *agent_keys, *feed, *feed_snapshot;
+    char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
     bool allow_backfill;
 } coll_opts_t;
@@ -50,7 +51,15 @@ typedef struct {
     curve_pair_t server_key;
     zap_t *zap;
     pubfeed_t *pub;
+    forward_t *fwd;
 } collector_t;
+
+static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
+{
+    collector_t *c = arg;
+    if (c->fwd)
+        fwd_batch(c->fwd, b, valid_q, valid_l);
+}
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
 {
@@ -168,7 +177,19 @@ static int s_setup(collector_t *c)
                           .max_age_ms = c->o.max_age_s * 1000,
                           .allow_backfill = c->o.allow_backfill,
                           .max_samples_per_s = (double)c->o.max_samples_per_s,
-                          .on_change = s_on_change, .on_change_arg = c };
+                          .on_change = s_on_change, .on_change_arg = c,
+                          .on_batch = s_on_batch, .on_batch_arg = c };
+    if (c->o.upstream) {
+        char spool[1024];
+        snprintf(spool, sizeof spool, "%s/forward", c->o.state_dir);
+        forward_opts_t fo = { .upstreams = c->o.upstream,
+                              .spool_dir = c->o.forward_spool ? c->o.forward_spool : spool,
+                              .key = c->zap ? &c->server_key : NULL,
+                              .upstream_keys = c->o.upstream_key, .spool_mb = 512 };
+        c->fwd = fwd_new(c->base, c->zctx, &fo);
+        if (!c->fwd)
+            return -1;
+    }
     if (c->o.feed) {
         c->pub = pub_new(c->base, c->zctx, c->o.feed, c->o.feed_snapshot, c->state,
                          c->o.stale_after_s * 1000);
@@ -211,6 +232,7 @@ static void s_teardown(collector_t *c)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
     pub_destroy(&c->pub);
+    fwd_destroy(&c->fwd);
     zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
@@ -249,6 +271,9 @@ int main(int argc, char **argv)
         { "max-samples-per-s", CONF_INT, &o->max_samples_per_s, "N", "per-agent rate limit, bursts of 10 s allowed; 0 = none [20000]" },
         { "feed", CONF_STR, &o->feed, "ENDPOINT", "live feed of wait updates (ZeroMQ PUB), e.g. tcp://127.0.0.1:5556 [off]" },
         { "feed-snapshot", CONF_STR, &o->feed_snapshot, "ENDPOINT", "where the live feed answers SNAPSHOT requests [tcp://127.0.0.1:5557]" },
+        { "upstream", CONF_STR, &o->upstream, "ENDPOINTS", "forward every archived series to higher-level collector(s) [off]" },
+        { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret)" },
+        { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
