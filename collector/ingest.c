@@ -198,9 +198,11 @@ static int s_authorize(ingest_t *self, const char *key, const char *crossing, ui
         *code = REJ_UNAUTHORIZED;
         return -1;
     }
-    if (strcmp(e->crossing, crossing) != 0 || (uint32_t)e->dir != dir) {
-        snprintf(why, whylen, "key of %s/%s sent data for %s", e->crossing, tax_dir_name(e->dir),
-                 who);
+    bool any_crossing = strcmp(e->crossing, "*") == 0, any_dir = e->dir == 0;
+    if ((!any_crossing && strcmp(e->crossing, crossing) != 0) ||
+        (!any_dir && (uint32_t)e->dir != dir)) {
+        snprintf(why, whylen, "key of %s/%s sent data for %s", e->crossing,
+                 any_dir ? "*" : tax_dir_name(e->dir), who);
         *code = REJ_WRONG_AGENT;
         return -1;
     }
@@ -464,6 +466,7 @@ static int s_start_monitor(ingest_t *self, struct event_base *base, void *zctx)
     if (!self->ev_monitor)
         return -1;
     event_add(self->ev_monitor, NULL);
+    event_active(self->ev_monitor, EV_READ, 0); /* edge-triggered: drain what is there */
     return 0;
 }
 

@@ -37,14 +37,19 @@ static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *ou
         log_error("%s:%d: agent %d: key missing or not a Z85 public key / key file", path, line, i + 1);
         return -1;
     }
-    if (!crossing || !tax_crossing_id_valid(crossing)) {
-        log_error("%s:%d: agent %d: crossing must be a 6-digit port number", path, line, i + 1);
+    /* "*" is a regional collector's key: it forwards for many crossings. */
+    if (!crossing || (!tax_crossing_id_valid(crossing) && strcmp(crossing, "*") != 0)) {
+        log_error("%s:%d: agent %d: crossing must be a 6-digit port number (or \"*\" for a "
+                  "regional collector)", path, line, i + 1);
         return -1;
     }
-    if (!dir || tax_dir_parse(dir, &out->dir) != 0) {
-        log_error("%s:%d: agent %d: direction must be northbound or southbound", path, line, i + 1);
+    if (!dir || (tax_dir_parse(dir, &out->dir) != 0 && strcmp(dir, "*") != 0)) {
+        log_error("%s:%d: agent %d: direction must be northbound, southbound or \"*\"", path, line,
+                  i + 1);
         return -1;
     }
+    if (strcmp(dir, "*") == 0)
+        out->dir = (enum tax_dir)0;
     snprintf(out->crossing, sizeof out->crossing, "%s", crossing);
     out->backfill = backfill != 0;
     return 0;

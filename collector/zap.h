@@ -5,7 +5,8 @@
  *   agents = ( { key = "<Z85 public key or path to NAME.pub>";
  *                crossing = "250401"; direction = "northbound";
  *                backfill = false; } );
- * Each key is bound to one crossing direction. The handler runs on the
+ * Each key is bound to one crossing direction; crossing = "*" and
+ * direction = "*" bind a regional collector's key, which forwards for all. The handler runs on the
  * collector's event loop (a REP socket on inproc://zeromq.zap.01, bound
  * before any CURVE socket): unknown keys are refused at the handshake, and
  * the key travels with every message as its "User-Id", so ingest can check
@@ -26,8 +27,8 @@ struct event_base;
 
 typedef struct {
     char key[CURVE_KEY_Z85];
-    char crossing[7];
-    enum tax_dir dir;
+    char crossing[7];     /* or "*" */
+    enum tax_dir dir;     /* 0 = any */
     bool backfill;        /* may send history older than the horizon */
 } zap_entry_t;
 
