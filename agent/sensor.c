@@ -129,14 +129,19 @@ static enum sensor_result s_parse_event(char **tok, int n, sensor_event_t *ev, c
         return SENSOR_EVENT;
     }
     if (strcmp(kind, "tag") == 0) {
+        /* In a malformed tag line any field may be the vehicle's tag hash,
+         * and reasons end up in the log: these never quote a field
+         * (reident.h: a hash is never stored, logged or sent). */
         if (na != 4)
             return s_bad(why, len, "tag wants entry|booth <mode> <type> <hash>");
         ev->kind = SENSOR_TAG;
         if (strcmp(a[0], "entry") != 0 && strcmp(a[0], "booth") != 0)
-            return s_bad(why, len, "tag reader '%.32s' is not entry|booth", a[0]);
+            return s_bad(why, len, "tag reader is not entry|booth");
         ev->booth = a[0][0] == 'b';
-        if (s_queue_args(a + 1, ev, why, len) != 0)
-            return SENSOR_BAD;
+        if (tax_mode_parse(a[1], &ev->mode) != 0)
+            return s_bad(why, len, "tag: unknown mode (passenger|pedestrian|commercial)");
+        if (tax_type_parse(a[2], &ev->type) != 0)
+            return s_bad(why, len, "tag: unknown lane type (standard|ready|nexus_sentri|fast)");
         if (strlen(a[3]) > SENSOR_HASH_MAX)
             return s_bad(why, len, "tag hash longer than %d characters", SENSOR_HASH_MAX);
         snprintf(ev->hash, sizeof ev->hash, "%s", a[3]);

@@ -40,14 +40,21 @@ static int s_check_time(const val_ctx_t *ctx, const Poenet__Batch *b, uint64_t t
         return s_fail(code, REJ_MISALIGNED, why, len,
                       "sample end %" PRIu64 " is not on the %u ms interval grid", t_end_ms,
                       b->interval_ms);
-    if ((int64_t)t_end_ms < ctx->min_t_ms)
-        return s_fail(code, REJ_TOO_OLD, why, len,
-                      "sample end %" PRIu64 " is older than the spool horizon (%" PRId64 "); "
-                      "this agent is not allowed to backfill", t_end_ms, ctx->min_t_ms);
+    /* The future first: beyond INT64_MAX the cast of the age check below
+     * wraps negative and would call a far-future stamp "too old". */
     if (t_end_ms > (uint64_t)INT64_MAX || (int64_t)t_end_ms > ctx->now_ms + ctx->max_skew_ms)
         return s_fail(code, REJ_FUTURE, why, len,
                       "sample end %" PRIu64 " is ahead of the collector's clock (%" PRId64 ")",
                       t_end_ms, ctx->now_ms);
+
+    if (t_end_ms > (uint64_t)INT64_MAX || (int64_t)t_end_ms > ctx->now_ms + ctx->max_skew_ms)
+        return s_fail(code, REJ_FUTURE, why, len,
+                      "sample end %" PRIu64 " is ahead of the collector's clock (%" PRId64 ")",
+                      t_end_ms, ctx->now_ms);
+    if ((int64_t)t_end_ms < ctx->min_t_ms)
+        return s_fail(code, REJ_TOO_OLD, why, len,
+                      "sample end %" PRIu64 " is older than the spool horizon (%" PRId64 "); "
+                      "this agent is not allowed to backfill", t_end_ms, ctx->min_t_ms);
     return 0;
 }
 

@@ -1,0 +1,236 @@
+/* metrics — see metrics.h.
+ *
+ * Every family is written whole (HELP, TYPE, then all its samples), because
+ * the exposition format requires a family's samples to be contiguous; the
+ * per-agent families therefore walk the session table once each. Counters
+ * are exact integers; ages and lags are seconds with millisecond digits.
+ * An agent without archived data gets no lag sample rather than a made-up
+ * one, the way the feed shows "no_data" instead of a zero. */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxonomy.h"
+
+/* ---- output buffer ---------------------------------------------------------- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;       /* once set, appends are no-ops and render returns NULL */
+} s_buf_t;
+
+static void s_reserve(s_buf_t *b, size_t more)
+{
+    if (b->oom || b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void s_printf(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_printf(s_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    s_reserve(b, (size_t)n);
+    if (b->oom)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* A label value with \, " and newline escaped as the format requires. */
+static void s_label_value(s_buf_t *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\')
+            s_printf(b, "\\\\");
+        else if (*v == '"')
+            s_printf(b, "\\\"");
+        else if (*v == '\n')
+            s_printf(b, "\\n");
+        else
+            s_printf(b, "%c", *v);
+    }
+}
+
+/* ---- families --------------------------------------------------------------- */
+
+static void s_family(s_buf_t *b, const char *name, const char *type, const char *help)
+{
+    /* HELP texts are our own constants without \ or newline: no escaping. */
+    s_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void s_counter(s_buf_t *b, const char *name, const char *help, uint64_t v)
+{
+    s_family(b, name, "counter", help);
+    s_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+static void s_gauge_ms(s_buf_t *b, const char *name, const char *help, int64_t ms)
+{
+    s_family(b, name, "gauge", help);
+    s_printf(b, "%s %.3f\n", name, ms / 1000.0);
+}
+
+static void s_rejections(s_buf_t *b, const stats_t *st)
+{
+    s_family(b, "poenet_rejected_total", "counter",
+             "Frames, batches and samples refused, by reason (as in /health).");
+    for (int r = 0; r < REJ_MAX; r++)
+        s_printf(b, "poenet_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+                 stats_reject_name((enum stats_reject)r), st->rejected[r]);
+}
+
+static void s_collector(s_buf_t *b, const stats_t *st, bool archive_connected, int64_t now_ms)
+{
+    s_gauge_ms(b, "poenet_uptime_seconds", "Seconds since the collector started.",
+               st->started_ms > 0 ? now_ms - st->started_ms : 0);
+    s_family(b, "poenet_archive_connected", "gauge",
+             "1 when the connection to rrdcached is up, else 0.");
+    s_printf(b, "poenet_archive_connected %d\n", archive_connected ? 1 : 0);
+    s_counter(b, "poenet_frames_received_total", "Frames received from agents, good or bad.",
+              st->frames_in);
+    s_counter(b, "poenet_batches_accepted_total", "Batches archived and acknowledged.",
+              st->batches_accepted);
+    s_counter(b, "poenet_batches_duplicate_total",
+              "Batches received again after being archived: acknowledged, not re-applied.",
+              st->batches_duplicate);
+    s_counter(b, "poenet_samples_accepted_total", "Samples archived.", st->samples_accepted);
+    s_counter(b, "poenet_samples_already_archived_total",
+              "Samples at or before their file's last update (a resend): skipped.",
+              st->samples_already_archived);
+    s_counter(b, "poenet_heartbeats_received_total", "Heartbeats received from agents.",
+              st->heartbeats_in);
+    s_rejections(b, st);
+    s_counter(b, "poenet_agent_bad_lines_reported_total",
+              "Sensor lines the agents reported rejecting, summed over agents.",
+              st->agent_bad_lines);
+    s_counter(b, "poenet_handshake_denied_total",
+              "CURVE handshakes ZAP refused (unknown or revoked agent key).",
+              st->handshake_denied);
+    s_counter(b, "poenet_handshake_failed_total",
+              "Handshakes that failed (plaintext peers, wrong server key).",
+              st->handshake_failed);
+}
+
+/* ---- per agent ---------------------------------------------------------------- */
+
+typedef enum { A_LAG, A_SEEN, A_ACKED, A_DURABLE, A_SPOOL, A_UNACKED_AGE, A_BATCHES, A_DUPS,
+               A_GAPS, A_DROPPED, A_BAD_LINES, A_COUNT } s_agent_metric_t;
+
+static const struct {
+    const char *name, *type, *help;
+} s_agent_metrics[A_COUNT] = {
+    [A_LAG] = { "poenet_agent_lag_seconds", "gauge",
+                "Collector clock minus the newest sample end archived for the agent." },
+    [A_SEEN] = { "poenet_agent_last_seen_seconds", "gauge",
+                 "Seconds since the agent's last frame." },
+    [A_ACKED] = { "poenet_agent_acked_seq", "gauge",
+                  "Highest batch seq of the agent's epoch accepted by rrdcached." },
+    [A_DURABLE] = { "poenet_agent_durable_seq", "gauge",
+                    "Highest batch seq of the agent's epoch on the archive's disk." },
+    [A_SPOOL] = { "poenet_agent_spool_batches", "gauge",
+                  "Batches the agent holds that are not yet durable (its heartbeat)." },
+    [A_UNACKED_AGE] = { "poenet_agent_oldest_unacked_seconds", "gauge",
+                        "Age of the oldest batch the agent still holds (its heartbeat)." },
+    [A_BATCHES] = { "poenet_agent_batches_total", "counter",
+                    "Batches of the agent archived by this collector." },
+    [A_DUPS] = { "poenet_agent_duplicates_total", "counter",
+                 "Batches of the agent received again after being archived." },
+    [A_GAPS] = { "poenet_agent_gaps_total", "counter",
+                 "Batches of the agent that arrived after a gap (resend asked)." },
+    [A_DROPPED] = { "poenet_agent_dropped_batches_total", "counter",
+                    "Batches the agent no longer held, skipped over." },
+    [A_BAD_LINES] = { "poenet_agent_bad_lines", "gauge",
+                      "Sensor lines the agent's current run reported rejecting." },
+};
+
+/* The value of metric m for session s; false when it has none (no data
+ * yet), so no sample is written. */
+static bool s_agent_value(const sess_t *s, s_agent_metric_t m, int64_t now_ms, double *v)
+{
+    switch (m) {
+    case A_LAG:
+        *v = (now_ms - s->newest_ms) / 1000.0;
+        return s->newest_ms > 0;
+    case A_SEEN:
+        *v = (now_ms - s->last_seen_ms) / 1000.0;
+        return s->last_seen_ms > 0;
+    case A_UNACKED_AGE:
+        *v = (now_ms - s->oldest_unacked_ms) / 1000.0;
+        return s->oldest_unacked_ms > 0;
+    case A_ACKED: *v = (double)s->acked_seq; return true;
+    case A_DURABLE: *v = (double)s->durable_seq; return true;
+    case A_SPOOL: *v = (double)s->spool_batches; return true;
+    case A_BATCHES: *v = (double)s->batches; return true;
+    case A_DUPS: *v = (double)s->duplicates; return true;
+    case A_GAPS: *v = (double)s->gaps; return true;
+    case A_DROPPED: *v = (double)s->dropped; return true;
+    case A_BAD_LINES: *v = (double)s->bad_lines; return true;
+    case A_COUNT: break;
+    }
+    return false;
+}
+
+static void s_agent_sample(s_buf_t *b, const char *name, const sess_t *s, double v)
+{
+    s_printf(b, "%s{crossing=\"", name);
+    s_label_value(b, s->crossing);
+    s_printf(b, "\",direction=\"");
+    s_label_value(b, tax_dir_valid((int)s->dir) ? tax_dir_name(s->dir) : "unknown");
+    /* %.17g keeps every integer below 2^53 exact and seconds to the ms. */
+    s_printf(b, "\"} %.17g\n", v);
+}
+
+static void s_agents(s_buf_t *b, const sess_table_t *sess, int64_t now_ms)
+{
+    size_t n = sess ? sess_count(sess) : 0;
+    s_family(b, "poenet_agents", "gauge", "Agent sessions (crossing directions) the collector knows.");
+    s_printf(b, "poenet_agents %zu\n", n);
+    for (int m = 0; m < A_COUNT; m++) {
+        s_family(b, s_agent_metrics[m].name, s_agent_metrics[m].type, s_agent_metrics[m].help);
+        for (size_t i = 0; i < n; i++) {
+            const sess_t *s = sess_at(sess, i);
+            double v;
+            if (s_agent_value(s, (s_agent_metric_t)m, now_ms, &v))
+                s_agent_sample(b, s_agent_metrics[m].name, s, v);
+        }
+    }
+}
+
+char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,
+                     int64_t now_ms)
+{
+    s_buf_t b = { 0 };
+    s_collector(&b, st, archive_connected, now_ms);
+    s_agents(&b, sess, now_ms);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

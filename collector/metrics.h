@@ -1,0 +1,26 @@
+/* metrics — the collector's counters as a Prometheus text exposition
+ * (format 0.0.4), for GET /metrics.
+ *
+ * Owns the metric names, their HELP texts and label sets, and the
+ * exposition rules (HELP/TYPE before a family's samples, a family's samples
+ * together, label values escaped). Pure: it reads stats and sessions and
+ * returns text, so it is unit-tested without a server; http.c only sends
+ * the result with METRICS_CONTENT_TYPE. */
+#ifndef POE_METRICS_H
+#define POE_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "stats.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Render every metric at wall-clock now_ms (for uptimes and ages). sess may
+ * be NULL (no agent metrics). Returns a malloc'ed NUL-terminated text the
+ * caller frees, or NULL when out of memory. */
+char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,
+                     int64_t now_ms);
+
+#endif
