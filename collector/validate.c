@@ -46,11 +46,6 @@ static int s_check_time(const val_ctx_t *ctx, const Poenet__Batch *b, uint64_t t
         return s_fail(code, REJ_FUTURE, why, len,
                       "sample end %" PRIu64 " is ahead of the collector's clock (%" PRId64 ")",
                       t_end_ms, ctx->now_ms);
-
-    if (t_end_ms > (uint64_t)INT64_MAX || (int64_t)t_end_ms > ctx->now_ms + ctx->max_skew_ms)
-        return s_fail(code, REJ_FUTURE, why, len,
-                      "sample end %" PRIu64 " is ahead of the collector's clock (%" PRId64 ")",
-                      t_end_ms, ctx->now_ms);
     if ((int64_t)t_end_ms < ctx->min_t_ms)
         return s_fail(code, REJ_TOO_OLD, why, len,
                       "sample end %" PRIu64 " is older than the spool horizon (%" PRId64 "); "
