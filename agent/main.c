@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <zmq.h>
 
 #include "aggregate.h"
@@ -376,8 +377,12 @@ static int s_setup(agent_t *a)
     if (!a->base || !a->zctx || s_open_spool(a) != 0)
         return -1;
     a->batch = wire_batch_new(a->o.crossing, (int)a->dir, a->epoch, (uint32_t)a->o.interval_ms);
-    a->aggr = aggr_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a,
-                       (uint64_t)tu_now_ms() ^ 0x5bd1e995u);
+    /* The re-identification salt must not be guessable: the kernel's
+     * random bytes, the clock only if they are unavailable. */
+    uint64_t salt;
+    if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+        salt = (uint64_t)tu_now_ms() * 6364136223846793005ULL ^ (uint64_t)tu_mono_ms();
+    a->aggr = aggr_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a, salt);
     if (!a->batch || !a->aggr || s_open_links(a) != 0 || s_open_input(a) != 0)
         return -1;
     a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);

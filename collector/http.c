@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "feed.h"
+#include "metrics.h"
 #include "feed_hours.h"
 #include "http_cache.h"
 #include "log.h"
@@ -333,6 +334,19 @@ static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id
     return true;
 }
 
+/* Counters for operators, in Prometheus text format (collector/metrics.c). */
+static void s_metrics(http_server_t *self, struct evhttp_request *req)
+{
+    bool up = self->ctx.archive && arch_connected(self->ctx.archive);
+    char *text = metrics_render(self->ctx.stats, self->ctx.sessions, up, tu_now_ms());
+    http_body_t *body = text ? http_body_new(text, strlen(text)) : NULL;
+    if (!body) {
+        evhttp_send_error(req, 503, NULL);
+        return;
+    }
+    s_send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", CACHE_NONE, body);
+}
+
 static void s_route(http_server_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
@@ -340,6 +354,8 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
     s_view_t v;
     if (kind == ROUTE_HEALTH) {
         s_health(self, req);
+    } else if (kind == ROUTE_METRICS) {
+        s_metrics(self, req);
     } else if (kind == ROUTE_HISTORY) {
         s_history(self, req);
     } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT) && !s_known_crossing(self, id)) {

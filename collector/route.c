@@ -21,6 +21,7 @@ static const struct {
     enum route_kind kind;
 } s_fixed[] = {
     { "/health", ROUTE_HEALTH },
+    { "/metrics", ROUTE_METRICS },
     { "/v1/crossings", ROUTE_CROSSINGS },
     { "/v1/history", ROUTE_HISTORY },
     { "/v1/hours", ROUTE_HOURS },

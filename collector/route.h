@@ -26,7 +26,8 @@ enum route_kind {
     ROUTE_CBP_WAITTIMES,/* /api/waittimes */
     ROUTE_CBP_PORT,     /* /api/bwtpublicmod/{id} */
     ROUTE_CBSA_CSV,     /* /bwt-taf/bwt-eng.csv */
-    ROUTE_CBSA_JSON     /* /bwt-taf/bwt-eng.json */
+    ROUTE_CBSA_JSON,    /* /bwt-taf/bwt-eng.json */
+    ROUTE_METRICS       /* /metrics (Prometheus text) */
 };
 
 /* Longest request URI served; longer is 414. */

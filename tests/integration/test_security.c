@@ -237,6 +237,15 @@ static void test_oversized_garbage_and_flood(void **state)
     assert_true(s_count(h, "decode") >= 1);
     assert_string_equal(json_string_value(json_object_get(h, "status")), "ok");
     json_decref(h);
+    /* Operators see the same counters in Prometheus text. */
+    int status = 0;
+    char *metrics = proc_http_get(s_st.http_port, "/metrics", &status);
+    assert_non_null(metrics);
+    assert_int_equal(status, 200);
+    assert_non_null(strstr(metrics, "poenet_rejected_total{reason=\"rate_limited\"} "));
+    assert_non_null(strstr(metrics, "poenet_handshake_denied_total "));
+    assert_null(strstr(metrics, "poenet_handshake_denied_total 0\n"));
+    free(metrics);
     /* The good agent is still served. */
     d = s_dealer(&s_good);
     assert_int_equal(s_batch(d, "250401", 1, 21, 1, 1, NULL, 0), 1);
