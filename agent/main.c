@@ -456,10 +456,7 @@ int main(int argc, char **argv)
         conf_free(opts, nopts);
         return rc > 0 ? 0 : 2;
     }
-    enum log_level lvl = LOG_LVL_INFO;
-    if (log_level_parse(o->log_level, &lvl) != 0)
-        log_warn("unknown --log-level '%s', using info", o->log_level);
-    log_init("poe-agent", lvl);
+    log_init_named("poe-agent", o->log_level);
     if (s_check_opts(&a) != 0) {
         conf_free(opts, nopts);
         return 2;

@@ -288,10 +288,7 @@ int main(int argc, char **argv)
         conf_free(opts, nopts);
         return rc > 0 ? 0 : 2;
     }
-    enum log_level lvl = LOG_LVL_INFO;
-    if (log_level_parse(o->log_level, &lvl) != 0)
-        log_warn("unknown --log-level '%s', using info", o->log_level);
-    log_init("poe-collector", lvl);
+    log_init_named("poe-collector", o->log_level);
     signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill the daemon */
     int exit_code = 0;
     if (s_setup(&c) != 0) {

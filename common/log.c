@@ -28,6 +28,15 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
+void log_init_named(const char *prog, const char *level)
+{
+    enum log_level lvl = LOG_LVL_INFO;
+    log_init(prog, lvl);
+    if (level && log_level_parse(level, &lvl) != 0)
+        log_warn("unknown --log-level '%s', using info", level);
+    log_init(prog, lvl);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     static const char *tags[] = { "ERROR", "WARN", "INFO", "DEBUG" };

@@ -12,6 +12,10 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
  * printed. Safe to call again (e.g. after parsing options). */
 void log_init(const char *prog, enum log_level level);
 
+/* log_init with a level given by name (a --log-level option); an unknown
+ * name is reported and info is used. */
+void log_init_named(const char *prog, const char *level);
+
 /* Parse "error|warn|info|debug"; returns -1 on anything else. */
 int log_level_parse(const char *s, enum log_level *out);
 
