@@ -10,6 +10,8 @@ BIN=${POE_BIN:-$(pwd)/build/bin}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 HTTP=${DEMO_HTTP:-127.0.0.1:8080}
 AGENTS=${DEMO_AGENTS:-tcp://127.0.0.1:5555}
+LIVE=${DEMO_LIVE:-tcp://127.0.0.1:5556}
+SNAP=${DEMO_SNAPSHOT:-tcp://127.0.0.1:5557}
 REGISTRY=$SRC/deploy/registry.conf
 CROSSINGS="250401 250601 240201 300401 300402 380001 090101"
 
@@ -73,7 +75,7 @@ mkdir -p "$DIR/keys"
 "$BIN/poe-collector" --listen "$AGENTS" --http "$HTTP" --rrdcached "unix:$DIR/rrdcached.sock" \
     --curve-secret "$DIR/keys/collector.secret" --agent-keys "$DIR/keys/agents.conf" \
     --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
-    --state "$DIR/collector-state" \
+    --state "$DIR/collector-state" --feed "$LIVE" --feed-snapshot "$SNAP" \
     >"$DIR/collector.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for curl -sf "http://$HTTP/health"
@@ -98,6 +100,8 @@ done
 cat <<MSG
 poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossings x 2 directions of simulated agents (CURVE)
   feed:    http://$HTTP/v1/crossings
+  CBP:     http://$HTTP/api/bwtnew   (and /xml/bwt.xml; CBSA: /bwt-taf/bwt-eng.csv)
+  live:    $BIN/poe-sub --feed $LIVE --snapshot $SNAP
   one:     http://$HTTP/v1/crossings/250401
   history: http://$HTTP/v1/history?crossing=250401&direction=northbound&mode=passenger&lane=standard
   health:  http://$HTTP/health

@@ -49,6 +49,8 @@ static uint64_t s_seq_of(json_t *j)
 /* One update line: human or the JSON body as received. */
 static void s_print(sub_t *s, const char *body, json_t *j)
 {
+    if (s->o.count > 0 && s->printed >= s->o.count)
+        return;
     if (s->o.json) {
         printf("%s\n", body);
     } else {
