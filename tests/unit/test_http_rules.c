@@ -1,0 +1,395 @@
+/* test_http_rules — the HTTP server's pure helpers that test_route does not
+ * cover: routing of the hours and official-format paths and the {id}
+ * length limit, Accept-Encoding negotiation (route_accepts_gzip), HTTP
+ * dates both ways (route_http_date, route_parse_http_date), more
+ * If-None-Match spellings, and the shared, refcounted, gzip'ed bodies and
+ * cache slots of http_cache (checked byte for byte by inflating with zlib;
+ * reference mistakes show up under SANITIZE=address as use-after-free or
+ * leaks). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "http_cache.h"
+#include "route.h"
+
+/* ---- paths -------------------------------------------------------------- */
+
+static void test_match_all_routes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        enum route_kind kind;
+    } fixed[] = {
+        { "/health", ROUTE_HEALTH },
+        { "/v1/crossings", ROUTE_CROSSINGS },
+        { "/v1/history", ROUTE_HISTORY },
+        { "/v1/hours", ROUTE_HOURS },
+        { "/v1/hours/mismatches", ROUTE_MISMATCHES },
+        { "/xml/bwt.xml", ROUTE_CBP_XML },
+        { "/api/bwtnew", ROUTE_CBP_BWTNEW },
+        { "/api/waittimes", ROUTE_CBP_WAITTIMES },
+        { "/bwt-taf/bwt-eng.csv", ROUTE_CBSA_CSV },
+        { "/bwt-taf/bwt-eng.json", ROUTE_CBSA_JSON },
+    };
+    char id[ROUTE_ID_MAX];
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        if (route_match(fixed[i].path, id, sizeof id) != fixed[i].kind)
+            fail_msg("'%s' routes to %d, want %d", fixed[i].path,
+                     route_match(fixed[i].path, id, sizeof id), fixed[i].kind);
+    memset(id, 0, sizeof id);
+    assert_int_equal(route_match("/api/bwtpublicmod/250401", id, sizeof id), ROUTE_CBP_PORT);
+    assert_string_equal(id, "250401");
+}
+
+static void test_match_rejects_near_misses(void **state)
+{
+    (void)state;
+    char id[ROUTE_ID_MAX];
+    const char *bad[] = {
+        "/v1/hours/", "/v1/hours/mismatch", "/v1/hours/mismatches/", "/xml/bwt.xml/",
+        "/xml/BWT.xml", "/xml/bwt.xm", "/api/bwtnew/", "/api/waittime", "/api/bwtpublicmod",
+        "/api/bwtpublicmod/", "/api/bwtpublicmod/250401/", "/api/bwtpublicmod/250401/x",
+        "/bwt-taf/bwt-eng.csv/", "/bwt-taf/bwt-fra.csv", "/bwt-taf/", "/metrics/",
+        "//v1/crossings", "/v1//crossings", "v1/crossings", "/health?x=1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (route_match(bad[i], id, sizeof id) != ROUTE_NONE)
+            fail_msg("'%s' should not route", bad[i]);
+}
+
+/* The {id} segment fits ROUTE_ID_MAX with its NUL: 15 bytes route, 16 do
+ * not, whatever the caller's buffer. */
+static void test_match_id_length(void **state)
+{
+    (void)state;
+    char id[64];
+    char path[128];
+    memset(id, 'x', sizeof id);
+    snprintf(path, sizeof path, "/v1/crossings/%.*s", ROUTE_ID_MAX - 1, "123456789012345678901234");
+    assert_int_equal(route_match(path, id, sizeof id), ROUTE_CROSSING);
+    assert_int_equal(strlen(id), ROUTE_ID_MAX - 1);
+    snprintf(path, sizeof path, "/api/bwtpublicmod/%.*s", ROUTE_ID_MAX, "123456789012345678901234");
+    assert_int_equal(route_match(path, id, sizeof id), ROUTE_NONE);
+    snprintf(path, sizeof path, "/v1/crossings/%.*s", ROUTE_ID_MAX, "123456789012345678901234");
+    assert_int_equal(route_match(path, id, sizeof id), ROUTE_NONE);
+    /* Exactly the room for "250401" and its NUL. */
+    char seven[7];
+    assert_int_equal(route_match("/api/bwtpublicmod/250401", seven, sizeof seven), ROUTE_CBP_PORT);
+    assert_string_equal(seven, "250401");
+    assert_int_equal(route_match("/api/bwtpublicmod/2504011", seven, sizeof seven), ROUTE_NONE);
+}
+
+/* The URI limit the server enforces (414) and documents (docs/feed.md,
+ * docs/openapi.yaml); a path that long which names nothing is ROUTE_NONE
+ * without touching id. */
+static void test_uri_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(ROUTE_MAX_URI, 2048);
+    char *path = malloc(ROUTE_MAX_URI + 1);
+    assert_non_null(path);
+    memset(path, '/', ROUTE_MAX_URI);
+    path[ROUTE_MAX_URI] = '\0';
+    char id[ROUTE_ID_MAX];
+    assert_int_equal(route_match(path, id, sizeof id), ROUTE_NONE);
+    free(path);
+}
+
+/* ---- Accept-Encoding ------------------------------------------------------- */
+
+static void test_accepts_gzip(void **state)
+{
+    (void)state;
+    const char *yes[] = {
+        "gzip", "GZIP", "Gzip", "x-gzip", "X-GZIP", "*", "gzip, deflate, br", "deflate, gzip",
+        "br;q=1.0, gzip;q=0.8, *;q=0.1", "gzip;q=1", "gzip;q=0.5", "gzip;q=0.001",
+        "gzip ; q=0.5", "  gzip  ", ",gzip", "identity, gzip", "deflate;q=0, gzip",
+        "\tgzip\t", "gzip;level=9",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        if (!route_accepts_gzip(yes[i]))
+            fail_msg("'%s' should accept gzip", yes[i]);
+    const char *no[] = {
+        NULL, "", " ", ",", "identity", "deflate", "br", "deflate, br", "gzip;q=0",
+        "gzip; q=0", "gzip;Q=0", "gzip;q=0.0", "gzip;q=0.000", "gzip ;q=0", "x-gzip;q=0",
+        "*;q=0", "gzipx", "xgzip", "gzi", "x-gzipp", "gzip-x", "**", "deflate;q=1, br",
+        "identity;q=1, *;q=0",
+    };
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (route_accepts_gzip(no[i]))
+            fail_msg("'%s' should not accept gzip", no[i] ? no[i] : "(null)");
+}
+
+/* ---- HTTP dates ------------------------------------------------------------ */
+
+static void test_http_date_format(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_string_equal(route_http_date(784111777, buf, sizeof buf), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_string_equal(route_http_date(0, buf, sizeof buf), "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_string_equal(route_http_date(1795815000, buf, sizeof buf), "Fri, 27 Nov 2026 21:30:00 GMT");
+    /* A leap day and the last second of a year. */
+    assert_string_equal(route_http_date(1835481599, buf, sizeof buf), "Tue, 29 Feb 2028 23:59:59 GMT");
+    assert_string_equal(route_http_date(1798761599, buf, sizeof buf), "Thu, 31 Dec 2026 23:59:59 GMT");
+    /* Too small a buffer: the epoch text cut short, never an overrun. */
+    char small[8];
+    route_http_date(784111777, small, sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
+static void test_http_date_round_trip(void **state)
+{
+    (void)state;
+    const int64_t ts[] = { 0, 1, 59, 86399, 86400, 784111777, 951782400 /* 2000-02-29 */,
+                           1768464000, 1795815000, 1835481599, 4102444800 /* 2100-01-01 */,
+                           ROUTE_MAX_TIME_S };
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+        char buf[40];
+        int64_t back = -1;
+        route_http_date(ts[i], buf, sizeof buf);
+        if (route_parse_http_date(buf, &back) != 0)
+            fail_msg("'%s' (from %lld) does not parse", buf, (long long)ts[i]);
+        if (back != ts[i])
+            fail_msg("'%s': %lld, want %lld", buf, (long long)back, (long long)ts[i]);
+    }
+}
+
+static void test_http_date_parse(void **state)
+{
+    (void)state;
+    int64_t t = -1;
+    assert_int_equal(route_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
+    assert_int_equal(t, 784111777);
+    assert_int_equal(route_parse_http_date("Fri, 27 Nov 2026 21:30:00 GMT", &t), 0);
+    assert_int_equal(t, 1795815000);
+
+    /* Only IMF-fixdate: the obsolete RFC 850 and asctime forms, other
+     * zones, lower-case months, trailing bytes and impossible fields are
+     * refused (an If-Modified-Since that is not a date is ignored). */
+    const char *bad[] = {
+        NULL, "", "yesterday", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 +0000",
+        "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 GMT ",
+        "Sun, 06 Nov 1994 08:49:37 GMTX", "Sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1969 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
+        "Sun, 06 Nov 1994 08:49:61 GMT", "Sunday, 06 Nov 1994 08:49:37 GMT",
+        "Sun 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08-49-37 GMT",
+        "\"Sun, 06 Nov 1994 08:49:37 GMT\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        t = 42;
+        if (route_parse_http_date(bad[i], &t) != -1)
+            fail_msg("'%s' should not parse (got %lld)", bad[i] ? bad[i] : "(null)", (long long)t);
+        if (t != 42)
+            fail_msg("'%s': output written on failure", bad[i] ? bad[i] : "(null)");
+    }
+}
+
+/* ---- entity tags ------------------------------------------------------------ */
+
+static void test_etag_more(void **state)
+{
+    (void)state;
+    char etag[48];
+    route_etag(0, 1795815000, etag, sizeof etag);
+    assert_string_equal(etag, "\"0-1795815000\"");
+    route_etag(UINT64_MAX, INT64_MAX, etag, sizeof etag);
+    assert_string_equal(etag, "\"18446744073709551615-9223372036854775807\"");
+    route_etag(7, 100, etag, sizeof etag);
+    assert_true(route_etag_matches("\t\"7-100\"\t", etag));
+    assert_true(route_etag_matches("\"1-1\",\"2-2\",\"7-100\"", etag));
+    assert_true(route_etag_matches(", ,\"7-100\"", etag));
+    assert_true(route_etag_matches("\"1-1\", *", etag));
+    assert_false(route_etag_matches("W/", etag));
+    assert_false(route_etag_matches("w/\"7-100\"", etag));
+    assert_false(route_etag_matches("\"7-100", etag));
+    assert_false(route_etag_matches("7-100\"", etag));
+    assert_false(route_etag_matches("\"7-1000\"", etag));
+    assert_false(route_etag_matches("\"17-100\"", etag));
+    assert_false(route_etag_matches("**", etag));
+    assert_false(route_etag_matches("\"*\"", etag));
+    assert_false(route_etag_matches(",,,", etag));
+}
+
+/* ---- http_cache ------------------------------------------------------------- */
+
+static char *s_dup(const char *s, size_t n)
+{
+    char *d = malloc(n ? n : 1);
+    assert_non_null(d);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* Inflate a gzip body and demand exactly want[0..n). */
+static void s_expect_gunzip(const http_body_t *gz, const char *want, size_t n)
+{
+    assert_non_null(gz);
+    assert_true(gz->len >= 18);
+    assert_int_equal((unsigned char)gz->data[0], 0x1f);
+    assert_int_equal((unsigned char)gz->data[1], 0x8b);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+    char *out = malloc(n + 64);
+    assert_non_null(out);
+    z.next_in = (Bytef *)gz->data;
+    z.avail_in = (uInt)gz->len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)(n + 64);
+    int rc = inflate(&z, Z_FINISH);
+    size_t got = z.total_out;
+    unsigned left = z.avail_in;
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END || left != 0)
+        fail_msg("gzip body does not inflate cleanly (zlib %d, %u bytes left)", rc, left);
+    assert_int_equal(got, n);
+    assert_memory_equal(out, want, n);
+    free(out);
+}
+
+static void test_body_refs(void **state)
+{
+    (void)state;
+    assert_null(http_body_new(NULL, 5));
+    http_body_t *b = http_body_new(s_dup("hello", 5), 5);
+    assert_non_null(b);
+    assert_int_equal(b->refs, 1);
+    assert_int_equal(b->len, 5);
+    assert_memory_equal(b->data, "hello", 5);
+    http_body_ref(b);
+    assert_int_equal(b->refs, 2);
+    http_body_unref(b);
+    assert_int_equal(b->refs, 1);
+    assert_memory_equal(b->data, "hello", 5);
+    http_body_unref(b);          /* freed: ASan reports a leak otherwise */
+    http_body_unref(NULL);       /* a no-op */
+}
+
+static void test_body_gzip(void **state)
+{
+    (void)state;
+    /* A typical document, an empty one, and an incompressible one (the
+     * output bound must hold when gzip makes it bigger). */
+    static const char doc[] = "{\"generated\":\"2026-11-27T21:42:47Z\",\"crossings\":[]}";
+    http_body_t *b = http_body_new(s_dup(doc, sizeof doc - 1), sizeof doc - 1);
+    http_body_t *g = http_body_gzip(b);
+    assert_int_equal(g->refs, 1);
+    s_expect_gunzip(g, doc, sizeof doc - 1);
+    assert_int_equal(b->refs, 1);   /* the source is not referenced */
+    http_body_unref(g);
+    http_body_unref(b);
+
+    b = http_body_new(s_dup("", 0), 0);
+    g = http_body_gzip(b);
+    s_expect_gunzip(g, "", 0);
+    http_body_unref(g);
+    http_body_unref(b);
+
+    size_t n = 200000;
+    char *noise = malloc(n);
+    assert_non_null(noise);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        noise[i] = (char)(x >> 56);
+    }
+    b = http_body_new(s_dup(noise, n), n);
+    g = http_body_gzip(b);
+    assert_true(g->len > n);
+    s_expect_gunzip(g, noise, n);
+    http_body_unref(g);
+    http_body_unref(b);
+
+    /* Repetitive text compresses. */
+    memset(noise, 'a', n);
+    b = http_body_new(s_dup(noise, n), n);
+    g = http_body_gzip(b);
+    assert_true(g->len < n / 100);
+    s_expect_gunzip(g, noise, n);
+    http_body_unref(g);
+    http_body_unref(b);
+    free(noise);
+}
+
+static void test_slot(void **state)
+{
+    (void)state;
+    http_slot_t s = { 0 };
+    assert_false(http_slot_fresh(&s, 0, 0));
+    assert_null(http_slot_gz(&s));          /* nothing to compress */
+    http_slot_clear(&s);                    /* clearing an empty slot is fine */
+
+    static const char one[] = "first body, first body, first body";
+    http_slot_set(&s, http_body_new(s_dup(one, sizeof one - 1), sizeof one - 1), 3, 1000);
+    assert_true(http_slot_fresh(&s, 3, 1000));
+    assert_false(http_slot_fresh(&s, 4, 1000));
+    assert_false(http_slot_fresh(&s, 3, 1001));
+    assert_null(s.gz);                      /* made on first demand only */
+
+    /* The gzip form is made once and shared: a new reference each time. */
+    http_body_t *g1 = http_slot_gz(&s);
+    http_body_t *g2 = http_slot_gz(&s);
+    assert_ptr_equal(g1, g2);
+    assert_ptr_equal(g1, s.gz);
+    assert_int_equal(g1->refs, 3);
+    s_expect_gunzip(g1, one, sizeof one - 1);
+    http_body_unref(g2);
+
+    /* A response in flight keeps its bodies after the slot moves on. */
+    http_body_t *plain = s.plain;
+    http_body_ref(plain);
+    static const char two[] = "second";
+    http_slot_set(&s, http_body_new(s_dup(two, sizeof two - 1), sizeof two - 1), 4, 1000);
+    assert_true(http_slot_fresh(&s, 4, 1000));
+    assert_false(http_slot_fresh(&s, 3, 1000));
+    assert_null(s.gz);                      /* the old gzip form is not reused */
+    assert_int_equal(plain->refs, 1);
+    assert_int_equal(g1->refs, 1);
+    assert_memory_equal(plain->data, one, sizeof one - 1);
+    s_expect_gunzip(g1, one, sizeof one - 1);
+    http_body_unref(plain);
+    http_body_unref(g1);
+
+    http_body_t *g3 = http_slot_gz(&s);
+    s_expect_gunzip(g3, two, sizeof two - 1);
+    http_body_unref(g3);
+    http_slot_clear(&s);
+    assert_null(s.plain);
+    assert_null(s.gz);
+    assert_false(http_slot_fresh(&s, 4, 1000));
+    http_slot_clear(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_match_all_routes),
+        cmocka_unit_test(test_match_rejects_near_misses),
+        cmocka_unit_test(test_match_id_length),
+        cmocka_unit_test(test_uri_limit),
+        cmocka_unit_test(test_accepts_gzip),
+        cmocka_unit_test(test_http_date_format),
+        cmocka_unit_test(test_http_date_round_trip),
+        cmocka_unit_test(test_http_date_parse),
+        cmocka_unit_test(test_etag_more),
+        cmocka_unit_test(test_body_refs),
+        cmocka_unit_test(test_body_gzip),
+        cmocka_unit_test(test_slot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
