@@ -371,6 +371,7 @@ static const struct {
     bool view;   /* conditional: ETag, Last-Modified, Vary */
 } s_endpoints[] = {
     { "/health", CT_JSON, "no-store", false },
+    { "/metrics", "text/plain; version=0.0.4; charset=utf-8", "no-store", false },
     { "/v1/crossings", CT_JSON, "public, max-age=5", true },
     { "/v1/crossings/250401", CT_JSON, "public, max-age=5", true },
     { HISTORY_OK, CT_JSON, "public, max-age=60", false },
@@ -412,6 +413,9 @@ static void test_headers_per_endpoint(void **state)
         }
         /* Every JSON endpoint's body parses (the CBSA one after its BOM,
          * up to its trailing comment line). */
+        if (strncmp(s_endpoints[i].ctype, "text/plain", 10) == 0 &&
+            strncmp(r.body, "# HELP ", 7) != 0)
+            fail_msg("%s: not a Prometheus exposition: %.80s", path, r.body);
         if (strcmp(s_endpoints[i].ctype, CT_JSON) == 0) {
             json_error_t err;
             const char *b = r.body;
@@ -543,7 +547,6 @@ static void test_not_found(void **state)
     const struct {
         const char *path, *reason;
     } cases[] = {
-        { "/", "no such path" },
         { "/nope", "no such path" },
         { "/v1/crossings/", "no such path" },
         { "/v1/crossings/250401/x", "no such path" },

@@ -30,6 +30,7 @@ static void test_match_all_routes(void **state)
         enum route_kind kind;
     } fixed[] = {
         { "/health", ROUTE_HEALTH },
+        { "/metrics", ROUTE_METRICS },
         { "/v1/crossings", ROUTE_CROSSINGS },
         { "/v1/history", ROUTE_HISTORY },
         { "/v1/hours", ROUTE_HOURS },
