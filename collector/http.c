@@ -28,6 +28,7 @@
 #include "http_cache.h"
 #include "log.h"
 #include "route.h"
+#include "static.h"
 #include "timeutil.h"
 #include "view_cbp.h"
 #include "view_cbsa.h"
@@ -62,6 +63,7 @@ struct http_server {
     struct evhttp_connection *conns[HTTP_MAX_CONNECTIONS];
     int nconns;
     bool archive_failing;   /* so a dead rrdcached is logged once, not per request */
+    static_dir_t *dash;     /* the dashboards' files; NULL when not installed */
 };
 
 /* What one request for a view needs to know. */
@@ -334,6 +336,56 @@ static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id
     return true;
 }
 
+/* The dashboards' pages: no inline script or style, nothing from other
+ * origins (the pages ship every script they run). */
+#define CSP_PAGES "default-src 'self'; img-src 'self' data:; object-src 'none'; " \
+                  "base-uri 'none'; frame-ancestors 'none'"
+
+/* One file of the dashboards (collector/static.c), with its ETag,
+ * Last-Modified, gzip and conditional GET. */
+static void s_static(http_server_t *self, struct evhttp_request *req, const char *rel)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    static_file_t f;
+    bool gz = route_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"));
+    int rc = self->dash ? static_get(self->dash, rel, gz, &f) : -1;
+    if (rc == -2) {
+        s_send_error(req, 503, "out of memory");
+        return;
+    }
+    if (rc != 0) {
+        s_send_error(req, 404, self->dash ? "no such file"
+                                          : "no such path (dashboards not installed: see --dashboards)");
+        return;
+    }
+    char date[40];
+    route_http_date(f.mtime_s, date, sizeof date);
+    evhttp_add_header(out, "ETag", f.etag);
+    evhttp_add_header(out, "Last-Modified", date);
+    evhttp_add_header(out, "Vary", "Accept-Encoding");
+    if (strncmp(f.ctype, "text/html", 9) == 0)
+        evhttp_add_header(out, "Content-Security-Policy", CSP_PAGES);
+    const char *inm = evhttp_find_header(in, "If-None-Match");
+    const char *ims = evhttp_find_header(in, "If-Modified-Since");
+    int64_t since;
+    if (inm ? route_etag_matches(inm, f.etag)
+            : ims && route_parse_http_date(ims, &since) == 0 && f.mtime_s <= since) {
+        http_body_unref(f.body);
+        http_body_unref(f.gz);
+        s_common_headers(req, NULL, f.cache);
+        evhttp_send_reply(req, 304, s_reason(304), NULL);
+        return;
+    }
+    if (f.gz) {
+        evhttp_add_header(out, "Content-Encoding", "gzip");
+        http_body_unref(f.body);
+        s_send_body(req, 200, f.ctype, f.cache, f.gz);
+    } else {
+        s_send_body(req, 200, f.ctype, f.cache, f.body);
+    }
+}
+
 /* Counters for operators, in Prometheus text format (collector/metrics.c). */
 static void s_metrics(http_server_t *self, struct evhttp_request *req)
 {
@@ -358,12 +410,19 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_metrics(self, req);
     } else if (kind == ROUTE_HISTORY) {
         s_history(self, req);
-    } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT) && !s_known_crossing(self, id)) {
+    } else if (kind == ROUTE_DASH_BOARD) {
+        s_static(self, req, "index.html");
+    } else if (kind == ROUTE_DASH_ASSET) {
+        s_static(self, req, route_asset_path(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req))));
+    } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING) &&
+               !s_known_crossing(self, id)) {
         char why[64];
         snprintf(why, sizeof why, "unknown crossing '%s'", id);
         s_send_error(req, 404, why);
     } else if ((kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) && !self->ctx.registry) {
         s_send_error(req, 503, "no registry");
+    } else if (kind == ROUTE_DASH_CROSSING) {
+        s_static(self, req, "crossing.html");
     } else if (s_view_for(self, kind, id, now_ms, &v)) {
         s_serve_view(self, req, &v, now_ms);
     } else {
@@ -481,6 +540,8 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
     }
     self->ctx = *ctx;
     self->started_s = tu_now_ms() / 1000;
+    if (ctx->dashboards && (self->dash = static_new(ctx->dashboards)))
+        log_info("http: dashboards from %s", static_root(self->dash));
     s_configure(self);
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(self->http, addr, port);
     if (!bound) {
@@ -503,6 +564,7 @@ void http_destroy(http_server_t **self_p)
     evhttp_free(self->http);
     for (int i = 0; i < SLOT_COUNT; i++)
         http_slot_clear(&self->slots[i]);
+    static_destroy(&self->dash);
     free(self);
     *self_p = NULL;
 }

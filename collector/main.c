@@ -32,6 +32,7 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
+    char *dashboards;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
     bool allow_backfill;
 } coll_opts_t;
@@ -201,7 +202,8 @@ static int s_setup(collector_t *c)
         return -1;
     http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
-                        .stale_after_ms = c->o.stale_after_s * 1000 };
+                        .stale_after_ms = c->o.stale_after_s * 1000,
+                        .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL };
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
@@ -255,7 +257,8 @@ int main(int argc, char **argv)
                         .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
                         .max_age_s = -1, .max_samples_per_s = 20000,
-                        .feed_snapshot = "tcp://127.0.0.1:5557" };
+                        .feed_snapshot = "tcp://127.0.0.1:5557",
+                        .dashboards = "/usr/local/share/poenet/dashboards" };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
         { "upstream", CONF_STR, &o->upstream, "ENDPOINTS", "forward every archived series to higher-level collector(s) [off]" },
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret)" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
+        { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },

@@ -31,6 +31,7 @@ static const struct {
     { "/api/waittimes", ROUTE_CBP_WAITTIMES },
     { "/bwt-taf/bwt-eng.csv", ROUTE_CBSA_CSV },
     { "/bwt-taf/bwt-eng.json", ROUTE_CBSA_JSON },
+    { "/", ROUTE_DASH_BOARD },
 };
 
 /* "<prefix>{id}" with one non-empty segment. */
@@ -58,7 +59,19 @@ enum route_kind route_match(const char *path, char *id, size_t idlen)
         return ROUTE_CROSSING;
     if (s_match_id(path, "/api/bwtpublicmod/", id, idlen))
         return ROUTE_CBP_PORT;
+    if (s_match_id(path, "/crossing/", id, idlen))
+        return ROUTE_DASH_CROSSING;
+    if (route_asset_path(path))
+        return ROUTE_DASH_ASSET;
     return ROUTE_NONE;
+}
+
+const char *route_asset_path(const char *path)
+{
+    size_t plen = strlen(ROUTE_ASSET_PREFIX);
+    if (!path || strncmp(path, ROUTE_ASSET_PREFIX, plen) != 0 || !path[plen])
+        return NULL;
+    return path + plen;
 }
 
 /* ---- query strings ------------------------------------------------------ */

@@ -27,8 +27,14 @@ enum route_kind {
     ROUTE_CBP_PORT,     /* /api/bwtpublicmod/{id} */
     ROUTE_CBSA_CSV,     /* /bwt-taf/bwt-eng.csv */
     ROUTE_CBSA_JSON,    /* /bwt-taf/bwt-eng.json */
-    ROUTE_METRICS       /* /metrics (Prometheus text) */
+    ROUTE_METRICS,      /* /metrics (Prometheus text) */
+    ROUTE_DASH_BOARD,   /* / (dashboards: the live board) */
+    ROUTE_DASH_CROSSING,/* /crossing/{id} (dashboards: one crossing) */
+    ROUTE_DASH_ASSET    /* /dashboards/<file> (route_asset_path) */
 };
+
+/* Prefix of the dashboards' asset paths. */
+#define ROUTE_ASSET_PREFIX "/dashboards/"
 
 /* Longest request URI served; longer is 414. */
 #define ROUTE_MAX_URI 2048
@@ -43,11 +49,16 @@ enum route_kind {
 #define ROUTE_MAX_SPAN_S (400 * 86400)
 #define ROUTE_MAX_TIME_S 253402300799LL   /* 9999-12-31T23:59:59Z */
 
-/* Which route the (undecoded) path of a request names. For ROUTE_CROSSING
- * and ROUTE_CBP_PORT the {id} segment is copied into id (idlen >=
+/* Which route the (undecoded) path of a request names. For ROUTE_CROSSING,
+ * ROUTE_DASH_CROSSING and ROUTE_CBP_PORT the {id} segment is copied into id (idlen >=
  * ROUTE_ID_MAX); a segment that is empty, longer than that or followed by
  * more path is ROUTE_NONE. */
 enum route_kind route_match(const char *path, char *id, size_t idlen);
+
+/* For a ROUTE_DASH_ASSET path, the file's path relative to the dashboards
+ * directory (a pointer into path; static_path_ok judges it); NULL for any
+ * other path. */
+const char *route_asset_path(const char *path);
 
 typedef struct {
     char crossing[7];

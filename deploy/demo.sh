@@ -1,7 +1,7 @@
 #!/bin/sh
 # make demo — rrdcached, one poe-collector and simulated poe-agents for both
 # directions of seven crossings, all on loopback, in a private temporary
-# directory. Prints the feed URL; runs until Ctrl-C, or for DEMO_SECONDS.
+# directory. Prints the board and feed URLs; runs until Ctrl-C, or for DEMO_SECONDS.
 #   DEMO_HTTP=127.0.0.1:8080  DEMO_AGENTS=tcp://127.0.0.1:5555  DEMO_KEEP=1 (keep logs)
 #   DEMO_RRA=full (years of RRAs, ~3 MB per queue file; default compact, 1 day of minutes)
 set -eu
@@ -76,6 +76,7 @@ mkdir -p "$DIR/keys"
     --curve-secret "$DIR/keys/collector.secret" --agent-keys "$DIR/keys/agents.conf" \
     --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
     --state "$DIR/collector-state" --feed "$LIVE" --feed-snapshot "$SNAP" \
+    --dashboards "$SRC/dashboards" \
     >"$DIR/collector.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for curl -sf "http://$HTTP/health"
@@ -99,6 +100,7 @@ done
 
 cat <<MSG
 poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossings x 2 directions of simulated agents (CURVE)
+  board:   http://$HTTP/   (one crossing: http://$HTTP/crossing/250401)
   feed:    http://$HTTP/v1/crossings
   CBP:     http://$HTTP/api/bwtnew   (and /xml/bwt.xml; CBSA: /bwt-taf/bwt-eng.csv)
   live:    $BIN/poe-sub --feed $LIVE --snapshot $SNAP

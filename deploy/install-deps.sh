@@ -10,7 +10,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
 librrd-dev rrdtool rrdcached
 libevent-dev libjansson-dev libconfig-dev
 libcmocka-dev zlib1g-dev curl wrk
-valgrind clang-14 libclang-rt-14-dev iproute2"
+valgrind clang-14 libclang-rt-14-dev iproute2 chromium"
 
 missing=""
 for p in $PKGS; do
