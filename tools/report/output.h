@@ -1,0 +1,56 @@
+/* output — the reports as Markdown (for people) and CSV (for
+ * spreadsheets): the ranked bottleneck table with lanes needed per hour of
+ * the week, and the hours comparison of one crossing. Formatting only; the
+ * figures come from bottleneck.c and hourswin.c. Every writer returns 0 or
+ * -1 (write error, logged once). */
+#ifndef POE_REPORT_OUTPUT_H
+#define POE_REPORT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bottleneck.h"
+#include "hourswin.h"
+#include "registry.h"
+
+typedef struct {
+    int64_t from, to;
+    double target_s;
+    const registry_t *reg;       /* names; may be NULL */
+} out_bn_ctx_t;
+
+int out_bn_markdown(FILE *f, const out_bn_ctx_t *ctx, const bn_result_t *r, size_t n);
+/* One row per queue (ranked), and a second file with one row per queue and
+ * hour of the week. */
+int out_bn_csv(FILE *f, const out_bn_ctx_t *ctx, const bn_result_t *r, size_t n);
+int out_bn_hourly_csv(FILE *f, const bn_result_t *r, size_t n);
+
+/* The hours comparison of one mode of a crossing. */
+typedef struct {
+    enum tax_mode mode;
+    char rules[2][400];          /* each side's rules as text, "unknown" */
+    int open_min[2];             /* minutes per week each side is open (-1 unknown) */
+    hw_span_t windows[64];
+    int nwin, win_minutes;
+    hw_span_t runs[2][32];       /* open stretches per side */
+    int nruns[2];
+    double demand_total[TAX_NDIRS];
+    double both_open_share;      /* share of demand when both sides are open (NAN unknown) */
+    bool sched[HW_HOURS];
+    int sched_hours;
+    double sched_share;
+    char sched_text[600];
+} out_hours_mode_t;
+
+typedef struct {
+    const reg_crossing_t *c;
+    int64_t from, to, week_start;
+    double share;
+    out_hours_mode_t modes[TAX_NMODES];
+    int nmodes;
+} out_hours_t;
+
+int out_hours_markdown(FILE *f, const out_hours_t *h);
+int out_hours_csv(FILE *f, const out_hours_t *h);
+
+#endif
