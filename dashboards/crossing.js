@@ -1,0 +1,288 @@
+/* poenet — one crossing: both directions now (from /v1/crossings/{id}),
+ * and graphs drawn in the browser from /v1/history: wait over 24 h, 7 days
+ * and a year with both directions on one time axis, arrivals against
+ * departures, lanes open against the maximum, and the typical week.
+ * Three history requests per direction: 24 h at 1 min, 35 days at 1 h
+ * (the 7-day graph and the typical week), a year at 1 day. */
+"use strict";
+
+(function () {
+  var LIVE_MS = 10000, HISTORY_MS = 60000;
+  var DIRS = ["northbound", "southbound"];
+  var COLOR = { northbound: "#1565c0", southbound: "#c2185b" };
+  var id = decodeURIComponent(location.pathname.split("/").pop());
+  var crossing = null, tz = "UTC", queue = null, hist = {}, histAt = 0;
+  var ui = {
+    name: document.getElementById("x-name"), sub: document.getElementById("x-sub"),
+    queue: document.getElementById("x-queue"), now: document.getElementById("now"),
+    status: document.getElementById("status"), json: document.getElementById("x-json")
+  };
+
+  /* ---- time axis labels in the US side's zone ---------------------------- */
+
+  var fmt = {};
+  function parts(t, opts) {
+    var k = JSON.stringify(opts);
+    if (!fmt[k]) fmt[k] = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: tz }, opts));
+    var p = {};
+    fmt[k].formatToParts(new Date(t * 1000)).forEach(function (x) { p[x.type] = x.value; });
+    return p;
+  }
+
+  /* Ticks where the local clock turns: every 3 h (24 h view), at midnight
+   * (7 days), on the 1st of a month (year). */
+  function ticks(kind) {
+    return function (x0, x1) {
+      var out = [], step = kind === "1y" ? 86400 : 3600;
+      var t = Math.ceil(x0 / 3600) * 3600, prev = null;
+      for (; t <= x1; t += step) {
+        if (kind === "24h") {
+          var h = +parts(t, { hour: "2-digit", hourCycle: "h23" }).hour;
+          if (h % 3 === 0) out.push({ x: t, label: (h < 10 ? "0" : "") + h + ":00" });
+        } else if (kind === "7d") {
+          var p = parts(t, { hour: "2-digit", hourCycle: "h23", weekday: "short", day: "numeric" });
+          if (+p.hour === 0) out.push({ x: t, label: p.weekday + " " + p.day });
+        } else {
+          var q = parts(t, { month: "short", day: "numeric" });
+          if (prev !== null && q.month !== prev) out.push({ x: t, label: q.month });
+          prev = q.month;
+        }
+      }
+      return out;
+    };
+  }
+
+  /* ---- data ------------------------------------------------------------------ */
+
+  function historyUrl(dir, from, to, step) {
+    return "/v1/history?crossing=" + id + "&direction=" + dir + "&mode=" + queue.mode +
+           "&lane=" + queue.lane + "&from=" + from + "&to=" + to + "&step=" + step;
+  }
+
+  /* rows → {t: [...], col: [...]} per column name */
+  function columns(h) {
+    var out = { step: h.step };
+    h.columns.forEach(function (c, i) { out[c] = h.rows.map(function (r) { return r[i]; }); });
+    if (!out.time) out.time = [];
+    return out;
+  }
+
+  function series(c, col, scale) {
+    return c.time.map(function (t, i) {
+      var v = c[col] ? c[col][i] : null;
+      return [t, v === null || v === undefined ? null : v * (scale || 1)];
+    });
+  }
+
+  function loadHistory() {
+    var now = Math.floor(Date.now() / 1000);
+    var spans = { d1: [86400, 60], d35: [35 * 86400, 3600], y1: [365 * 86400, 86400] };
+    var jobs = [];
+    DIRS.forEach(function (dir) {
+      Object.keys(spans).forEach(function (k) {
+        jobs.push(POE.getJson(historyUrl(dir, now - spans[k][0], now, spans[k][1])).then(function (h) {
+          hist[dir + "/" + k] = columns(h);
+        }));
+      });
+    });
+    return Promise.all(jobs).then(function () { histAt = now; });
+  }
+
+  /* ---- the live panel -------------------------------------------------------- */
+
+  function cell(d, q, genS) {
+    var td = POE.el("td", "q");
+    td.dataset.key = id + "/" + d.direction + "/" + q.mode + "/" + q.lane;
+    td.dataset.status = q.status;
+    var wait = POE.el("span", "wait sev" + (q.status === "open" ? POE.severity(q.wait_min) : -1));
+    wait.textContent = q.status === "open" ? POE.waitText(q.wait_min)
+                     : q.status === "closed" ? (q.closed_by === "hours" ? "closed (hours)" : "closed")
+                     : q.status === "stale" ? "stale" : "no data";
+    td.appendChild(wait);
+    var meta = POE.el("span", "meta");
+    meta.appendChild(POE.el("span", "lanes", (q.lanes_open === null ? "–" : q.lanes_open) + "/" + q.max_lanes));
+    var upd = POE.parseIso(q.updated);
+    meta.appendChild(POE.el("span", "age", upd === null ? "never" : POE.ageText(genS - upd)));
+    if (q.arrivals !== null)
+      meta.appendChild(POE.el("span", "flow", q.arrivals + " in / " + q.departures + " out per " + q.interval_s + " s"));
+    td.appendChild(meta);
+    return td;
+  }
+
+  function renderNow(f) {
+    var genS = POE.parseIso(f.generated);
+    ui.now.textContent = "";
+    crossing.directions.forEach(function (d) {
+      var box = POE.el("div", "side");
+      box.dataset.dir = d.direction;
+      box.appendChild(POE.el("h2", null, (d.direction === "northbound" ? "▲ Northbound" : "▼ Southbound") +
+                             " · into " + d.into));
+      var t = POE.el("table");
+      if (!d.queues.length) box.appendChild(POE.el("p", "status", "no lanes known"));
+      d.queues.forEach(function (q) {
+        var tr = POE.el("tr");
+        tr.appendChild(POE.el("td", "mode", POE.MODE_LABEL[q.mode] + " · " + POE.LANE_LABEL[q.lane]));
+        tr.appendChild(cell(d, q, genS));
+        t.appendChild(tr);
+      });
+      box.appendChild(t);
+      ui.now.appendChild(box);
+    });
+  }
+
+  function fillQueues() {
+    var seen = {}, list = [];
+    crossing.directions.forEach(function (d) {
+      d.queues.forEach(function (q) {
+        var k = q.mode + "/" + q.lane;
+        if (!seen[k]) { seen[k] = true; list.push({ mode: q.mode, lane: q.lane, max: q.max_lanes }); }
+      });
+    });
+    list.sort(function (a, b) {
+      return POE.MODES.indexOf(a.mode) - POE.MODES.indexOf(b.mode) ||
+             POE.LANES.indexOf(a.lane) - POE.LANES.indexOf(b.lane);
+    });
+    if (ui.queue.options.length === list.length) return list;
+    ui.queue.textContent = "";
+    list.forEach(function (q) {
+      var o = POE.el("option", null, POE.MODE_LABEL[q.mode] + " · " + POE.LANE_LABEL[q.lane]);
+      o.value = q.mode + "/" + q.lane;
+      ui.queue.appendChild(o);
+    });
+    var want = new URLSearchParams(location.search).get("queue");
+    if (want && seen[want]) ui.queue.value = want;
+    return list;
+  }
+
+  function pickQueue(list) {
+    var v = ui.queue.value.split("/");
+    var q = list.filter(function (x) { return x.mode === v[0] && x.lane === v[1]; })[0] || list[0] || null;
+    queue = q;
+  }
+
+  /* ---- graphs ----------------------------------------------------------------- */
+
+  function canvas(id) { return document.getElementById(id); }
+
+  function drawWait(key, span, kind, histKey) {
+    var now = histAt;
+    var se = DIRS.map(function (dir) {
+      var c = hist[dir + "/" + histKey];
+      return { label: dir, color: COLOR[dir], points: c ? series(c, "wait_s", 1 / 60) : [] };
+    });
+    POEChart.draw(canvas("c-wait-" + key), { series: se, x0: now - span, x1: now, xTicks: ticks(kind), yUnit: "min" });
+    POEChart.keys(document.getElementById("k-wait-" + key), se, "wait in minutes; times in " + tz);
+  }
+
+  function drawFlow(dir, short) {
+    var c = hist[dir + "/d1"];
+    var se = [
+      { label: "arrivals", color: COLOR[dir], points: c ? series(c, "arrivals") : [] },
+      { label: "departures", color: "#2e7d32", points: c ? series(c, "departures") : [], dash: [5, 3] }
+    ];
+    POEChart.draw(canvas("c-flow-" + short), { series: se, x0: histAt - 86400, x1: histAt, xTicks: ticks("24h"),
+                                               yUnit: "per " + (c ? c.step / 60 : 5) + " min" });
+    POEChart.keys(document.getElementById("k-flow-" + short), se);
+  }
+
+  function drawLanes(dir, short) {
+    var c = hist[dir + "/d1"];
+    var max = queue ? queue.max : 0;
+    var se = [{ label: "lanes open", color: COLOR[dir], points: c ? series(c, "lanes_open") : [] }];
+    if (max > 0) se.push({ label: "maximum (" + max + ")", color: "#5b6570", dash: [6, 4], width: 1.5,
+                           points: [[histAt - 86400, max], [histAt, max]] });
+    POEChart.draw(canvas("c-lanes-" + short), { series: se, x0: histAt - 86400, x1: histAt, xTicks: ticks("24h"),
+                                                yUnit: "lanes", yMaxAtLeast: max || 1 });
+    POEChart.keys(document.getElementById("k-lanes-" + short), se);
+  }
+
+  /* Mean wait per hour of the week (Monday 00 = 0), local US-side time. */
+  function typicalWeek(c) {
+    var sum = new Array(168).fill(0), n = new Array(168).fill(0);
+    if (c) {
+      c.time.forEach(function (t, i) {
+        var w = c.wait_s ? c.wait_s[i] : null;
+        if (w === null || w === undefined) return;
+        /* a row covers the step ending at its time: label it by its start */
+        var p = parts(t - c.step, { weekday: "short", hour: "2-digit", hourCycle: "h23" });
+        var wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
+        if (wd < 0) return;
+        var k = wd * 24 + (+p.hour % 24);
+        sum[k] += w / 60;
+        n[k]++;
+      });
+    }
+    return sum.map(function (s, k) { return [k, n[k] ? s / n[k] : null]; });
+  }
+
+  function drawWeek() {
+    var se = DIRS.map(function (dir) {
+      return { label: dir, color: COLOR[dir], points: typicalWeek(hist[dir + "/d35"]) };
+    });
+    var days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    POEChart.draw(canvas("c-week"), {
+      series: se, x0: 0, x1: 167, yUnit: "min",
+      xTicks: function () { return days.map(function (d, i) { return { x: i * 24, label: d }; }); }
+    });
+    POEChart.keys(document.getElementById("k-week"), se, "mean wait by hour, " + tz);
+  }
+
+  function drawAll() {
+    drawWait("24h", 86400, "24h", "d1");
+    drawWait("7d", 7 * 86400, "7d", "d35");
+    drawWait("1y", 365 * 86400, "1y", "y1");
+    drawFlow("northbound", "nb");
+    drawFlow("southbound", "sb");
+    drawLanes("northbound", "nb");
+    drawLanes("southbound", "sb");
+    drawWeek();
+  }
+
+  /* ---- loop ------------------------------------------------------------------- */
+
+  function live() {
+    return POE.getJson("/v1/crossings/" + encodeURIComponent(id)).then(function (f) {
+      crossing = f.crossings[0];
+      tz = crossing.us_tz || "UTC";
+      document.title = "poenet — " + crossing.name;
+      ui.name.textContent = crossing.name;
+      ui.sub.textContent = crossing.id + " · " + crossing.border + " border · " + POE.region(crossing.id) +
+                           (crossing.other_name ? " · ↔ " + crossing.other_name : "");
+      ui.json.href = "/v1/crossings/" + crossing.id;
+      ui.json.textContent = "/v1/crossings/" + crossing.id;
+      pickQueue(fillQueues());
+      renderNow(f);
+      document.body.dataset.generated = f.generated;
+      return f;
+    });
+  }
+
+  function charts() {
+    if (!queue) return Promise.resolve();
+    return loadHistory().then(drawAll);
+  }
+
+  function setStatus(t, bad) {
+    ui.status.textContent = t;
+    ui.status.classList.toggle("bad", !!bad);
+  }
+
+  function fail(e) { setStatus(e.message, true); }
+
+  ui.queue.addEventListener("change", function () {
+    pickQueue(fillQueues());
+    var u = new URL(location.href);
+    u.searchParams.set("queue", ui.queue.value);
+    window.history.replaceState(null, "", u.pathname + u.search);
+    hist = {};
+    loadHistory().then(drawAll).catch(fail);
+  });
+  window.addEventListener("resize", function () { if (histAt) drawAll(); });
+
+  live().then(charts).then(function () {
+    setStatus("live every " + LIVE_MS / 1000 + " s, graphs every " + HISTORY_MS / 1000 + " s");
+    document.body.dataset.ready = "1";
+  }).catch(fail);
+  setInterval(function () { live().catch(fail); }, LIVE_MS);
+  setInterval(function () { if (queue) loadHistory().then(drawAll).catch(fail); }, HISTORY_MS);
+})();
