@@ -124,11 +124,18 @@ void aggr_advance(aggr_t *self, int64_t t_ms)
          * only the silence after it can be an outage. */
         if (self->last_event_ms >= self->start || end - self->last_event_ms <= self->max_gap_ms) {
             s_emit_interval(self, end);
-        } else if (!self->in_outage) {
-            self->in_outage = true;
-            log_warn("no sensor events since %" PRId64 " (over %" PRId64
-                     " s): intervals not reported until events return (outage, not zero traffic)",
-                     self->last_event_ms, self->max_gap_ms / 1000);
+        } else {
+            if (!self->in_outage) {
+                self->in_outage = true;
+                log_warn("no sensor events since %" PRId64 " (over %" PRId64
+                         " s): intervals not reported until events return (outage, not zero traffic)",
+                         self->last_event_ms, self->max_gap_ms / 1000);
+            }
+            /* Every later interval of this silence is an outage too: jump
+             * to the one holding t_ms instead of stepping through (a clock
+             * jump of years would otherwise be a billion iterations). */
+            self->start = t_ms - t_ms % iv;
+            break;
         }
         self->start = end;
     }

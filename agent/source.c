@@ -58,11 +58,19 @@ static void s_line(source_t *self, sensor_parser_t *p, const char *origin, const
 {
     sensor_event_t ev;
     char why[200];
+    int64_t last_t = p->last_t_ms;
     enum sensor_result r = sensor_parse_line(p, line, &ev, why, sizeof why);
     if (r == SENSOR_EVENT && self->sink.on_event(self->sink.arg, &ev, why, sizeof why) == 0)
         return;
     if (r == SENSOR_NONE)
         return;
+    if (r == SENSOR_EVENT) {
+        /* Refused after parsing (e.g. stamped far in the future): it must not
+         * set the stream's clock, or every later good line is "backwards". */
+        p->last_t_ms = last_t;
+        p->good--;
+        p->bad++;
+    }
     (*self->sink.bad_lines)++;
     log_warn("%s:%llu: %s", origin, (unsigned long long)p->line_no, why);
 }

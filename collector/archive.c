@@ -719,6 +719,10 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
         s_why(why, whylen, "out of memory or unexpected columns");
         return -1;
     }
+    /* FETCH includes the step that holds `to`; rows cover (from, to]. */
+    while (out->nrows > 0 && out->start + (int64_t)out->nrows * out->step > to)
+        out->nrows--;
+    out->end = out->start + (int64_t)out->nrows * out->step;
     /* ABSOLUTE stores a rate; rate x step is the count in each row. */
     for (size_t r = 0; r < out->nrows; r++) {
         out->values[r * ARCH_NCOLS + 1] *= (double)out->step;

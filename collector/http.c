@@ -393,7 +393,7 @@ static void s_metrics(http_server_t *self, struct evhttp_request *req)
     char *text = metrics_render(self->ctx.stats, self->ctx.sessions, up, tu_now_ms());
     http_body_t *body = text ? http_body_new(text, strlen(text)) : NULL;
     if (!body) {
-        evhttp_send_error(req, 503, NULL);
+        s_send_error(req, 503, "out of memory rendering /metrics");
         return;
     }
     s_send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", CACHE_NONE, body);

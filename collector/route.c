@@ -240,7 +240,7 @@ static int s_times(const s_params_t *ps, int64_t now_s, route_history_t *out, ch
         snprintf(why, whylen, "to must be Unix seconds");
         return -1;
     }
-    out->from = out->to - ROUTE_DEFAULT_SPAN_S;
+    out->from = out->to > ROUTE_DEFAULT_SPAN_S ? out->to - ROUTE_DEFAULT_SPAN_S : 0;
     if (ps->given[P_FROM] && s_parse_int(ps->val[P_FROM], 0, ROUTE_MAX_TIME_S, &out->from) != 0) {
         snprintf(why, whylen, "from must be Unix seconds");
         return -1;
@@ -330,6 +330,9 @@ bool route_accepts_gzip(const char *ae)
 {
     if (!ae)
         return false;
+    /* An explicit gzip entry decides; "*" speaks only for codings not
+     * listed (RFC 9110 12.5.3), so "gzip;q=0, *" refuses gzip. */
+    int gzip = -1, star = -1;
     const char *p = ae;
     while (*p) {
         p += strspn(p, " \t,");
@@ -337,13 +340,15 @@ bool route_accepts_gzip(const char *ae)
         size_t tok = strcspn(p, " \t;,");
         if (tok > n)
             tok = n;
-        bool name = (tok == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-                    (tok == 6 && strncasecmp(p, "x-gzip", 6) == 0) || (tok == 1 && p[0] == '*');
-        if (name && !s_q_zero(p + tok, n - tok))
-            return true;
+        int ok = !s_q_zero(p + tok, n - tok);
+        if ((tok == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+            (tok == 6 && strncasecmp(p, "x-gzip", 6) == 0))
+            gzip = gzip == 1 ? 1 : ok;
+        else if (tok == 1 && p[0] == '*')
+            star = ok;
         p += n;
     }
-    return false;
+    return gzip >= 0 ? gzip == 1 : star == 1;
 }
 
 char *route_http_date(int64_t t, char *buf, size_t len)
@@ -373,7 +378,14 @@ int route_parse_http_date(const char *s, int64_t *out)
         return -1;
     struct tm tm = { .tm_year = y - 1900, .tm_mon = m, .tm_mday = d, .tm_hour = h, .tm_min = mi,
                      .tm_sec = sec };
-    *out = (int64_t)timegm(&tm);
+    int64_t t = (int64_t)timegm(&tm);
+    /* timegm normalises "31 Feb" into March: accept only a date that
+     * prints back exactly as given (weekday and padding included). */
+    char again[40];
+    route_http_date(t, again, sizeof again);
+    if (strcmp(again, s) != 0)
+        return -1;
+    *out = t;
     return 0;
 }
 

@@ -123,7 +123,7 @@ static void test_accepts_gzip(void **state)
         NULL, "", " ", ",", "identity", "deflate", "br", "deflate, br", "gzip;q=0",
         "gzip; q=0", "gzip;Q=0", "gzip;q=0.0", "gzip;q=0.000", "gzip ;q=0", "x-gzip;q=0",
         "*;q=0", "gzipx", "xgzip", "gzi", "x-gzipp", "gzip-x", "**", "deflate;q=1, br",
-        "identity;q=1, *;q=0",
+        "identity;q=1, *;q=0", "gzip;q=0, *", "*, gzip;q=0",
     };
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)
         if (route_accepts_gzip(no[i]))
