@@ -37,6 +37,9 @@
 /* Nothing we serve takes a body; a small one is read and answered with a
  * JSON 405 rather than libevent's own HTML 413. */
 #define HTTP_MAX_BODY_SIZE 1024
+/* libevent's own limits, beyond which it drops the request with HTML. */
+#define HTTP_HARD_HEADERS_SIZE (64 * 1024)
+#define HTTP_HARD_BODY_SIZE (64 * 1024)
 /* Idle keep-alive connections and slow clients are dropped after this. */
 #define HTTP_TIMEOUT_S 10
 /* Connections served at once; more get a JSON 503 and are closed. */
@@ -86,7 +89,9 @@ static const char *s_reason(int code)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -472,6 +477,16 @@ static bool s_method_allowed(struct evhttp_request *req)
     return m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
 }
 
+/* Total size of the request's header lines, as sent. */
+static size_t s_headers_size(struct evhttp_request *req)
+{
+    size_t n = 0;
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+        n += strlen(kv->key) + strlen(kv->value) + 4;
+    return n;
+}
+
 static void s_dispatch(struct evhttp_request *req, void *arg)
 {
     http_server_t *self = arg;
@@ -480,6 +495,16 @@ static void s_dispatch(struct evhttp_request *req, void *arg)
     const char *raw = evhttp_request_get_uri(req);
     if (raw && strlen(raw) > ROUTE_MAX_URI) {
         s_send_error(req, 414, "request URI too long");
+        return;
+    }
+    /* libevent itself only cuts requests beyond its hard limits (with an
+     * HTML 400/413); ours are lower so clients get the right JSON status. */
+    if (s_headers_size(req) > HTTP_MAX_HEADERS_SIZE) {
+        s_send_error(req, 431, "request header fields too large");
+        return;
+    }
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > HTTP_MAX_BODY_SIZE) {
+        s_send_error(req, 413, "request body too large");
         return;
     }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -512,8 +537,8 @@ static void s_set_nodelay(struct evhttp_bound_socket *bound)
 
 static void s_configure(http_server_t *self)
 {
-    evhttp_set_max_headers_size(self->http, HTTP_MAX_HEADERS_SIZE);
-    evhttp_set_max_body_size(self->http, HTTP_MAX_BODY_SIZE);
+    evhttp_set_max_headers_size(self->http, HTTP_HARD_HEADERS_SIZE);
+    evhttp_set_max_body_size(self->http, HTTP_HARD_BODY_SIZE);
     evhttp_set_timeout(self->http, HTTP_TIMEOUT_S);
     /* Every method reaches s_dispatch, so the 405 carries Allow and JSON. */
     evhttp_set_allowed_methods(self->http,

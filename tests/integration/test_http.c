@@ -541,6 +541,32 @@ static void test_uri_too_long(void **state)
     free(far);
 }
 
+static void test_headers_and_body_too_large(void **state)
+{
+    (void)state;
+    /* 8 KiB of headers is the limit: a 9 KiB cookie gets a JSON 431. */
+    char *big = malloc(9 * 1024 + 16);
+    assert_non_null(big);
+    memcpy(big, "Cookie: x=", 10);
+    memset(big + 10, 'a', 9 * 1024);
+    big[10 + 9 * 1024] = '\0';
+    const char *hdrs[] = { big, NULL };
+    hc_response_t r;
+    char why[128];
+    assert_int_equal(hc_request(s_stack.http_port, "GET", "/v1/crossings", hdrs, &r, why,
+                                sizeof why), 0);
+    s_expect_json_error(&r, "9 KiB of headers", 431, "header fields too large");
+    hc_free(&r);
+    /* Nothing takes a body: 2 KiB of one is a JSON 413. */
+    char body[2048];
+    memset(body, 'b', sizeof body);
+    assert_int_equal(hc_request_body(s_stack.http_port, "GET", "/v1/crossings", NULL, body,
+                                     sizeof body, &r, why, sizeof why), 0);
+    s_expect_json_error(&r, "2 KiB body", 413, "body too large");
+    hc_free(&r);
+    free(big);
+}
+
 static void test_not_found(void **state)
 {
     (void)state;
@@ -731,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_uri_too_long),
+        cmocka_unit_test(test_headers_and_body_too_large),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_history_bad_params),
         cmocka_unit_test(test_cbp_xml_latin1),
