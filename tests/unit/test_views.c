@@ -1,6 +1,6 @@
 /* test_views — the official-format views and the hours they depend on:
  * the structure (element/key paths and value types) of our CBP XML and JSON
- * against CBP's real documents in ../shared/data/cbp, CBSA's CSV/JSON
+ * against CBP's real documents (copies in deploy/data), CBSA's CSV/JSON
  * framing, update_time across DST and in Arizona, hours rules, open-at and
  * weekly mismatch windows. */
 #include <setjmp.h>
@@ -26,7 +26,7 @@
 #define STALE_MS (5 * 60 * 1000)
 /* 2022-10-17T20:00:00Z: Monday, 1 pm PDT, 1 pm MST (Arizona) */
 #define T0_MS 1666036800000LL
-#define SHARED "../shared/data/cbp/"
+#define SHARED "deploy/data/" /* copies of ../shared/data/cbp (deploy/data/README.md) */
 
 static const char s_reg[] =
     "crossings = (\n"
