@@ -237,6 +237,7 @@
       setStatus("feed generated " + f.generated.replace("T", " ").replace("Z", " UTC") +
                 " · refreshes every " + REFRESH_MS / 1000 + " s");
       document.body.dataset.generated = f.generated;
+      if (!document.body.dataset.ready) document.body.dataset.readyMs = Math.round(performance.now());
       document.body.dataset.ready = "1";
     }).catch(function (e) {
       setStatus("feed unavailable (" + e.message + ")" +

@@ -164,11 +164,20 @@
 
   function canvas(id) { return document.getElementById(id); }
 
-  function drawWait(key, span, kind, histKey) {
+  function hasValues(pts) {
+    return pts.some(function (p) { return p[1] !== null; });
+  }
+
+  /* fallbackKey: a finer series used when this one has no values at all
+   * (an archive without daily rows still shows its hourly ones). */
+  function drawWait(key, span, kind, histKey, fallbackKey) {
     var now = histAt;
     var se = DIRS.map(function (dir) {
       var c = hist[dir + "/" + histKey];
-      return { label: dir, color: COLOR[dir], points: c ? series(c, "wait_s", 1 / 60) : [] };
+      var pts = c ? series(c, "wait_s", 1 / 60) : [];
+      if (!hasValues(pts) && fallbackKey && hist[dir + "/" + fallbackKey])
+        pts = series(hist[dir + "/" + fallbackKey], "wait_s", 1 / 60);
+      return { label: dir, color: COLOR[dir], points: pts };
     });
     POEChart.draw(canvas("c-wait-" + key), { series: se, x0: now - span, x1: now, xTicks: ticks(kind), yUnit: "min" });
     POEChart.keys(document.getElementById("k-wait-" + key), se, "wait in minutes; times in " + tz);
@@ -230,7 +239,7 @@
   function drawAll() {
     drawWait("24h", 86400, "24h", "d1");
     drawWait("7d", 7 * 86400, "7d", "d35");
-    drawWait("1y", 365 * 86400, "1y", "y1");
+    drawWait("1y", 365 * 86400, "1y", "y1", "d35");
     drawFlow("northbound", "nb");
     drawFlow("southbound", "sb");
     drawLanes("northbound", "nb");
@@ -281,6 +290,7 @@
 
   live().then(charts).then(function () {
     setStatus("live every " + LIVE_MS / 1000 + " s, graphs every " + HISTORY_MS / 1000 + " s");
+    document.body.dataset.readyMs = Math.round(performance.now());
     document.body.dataset.ready = "1";
   }).catch(fail);
   setInterval(function () { live().catch(fail); }, LIVE_MS);

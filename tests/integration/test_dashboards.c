@@ -1,7 +1,8 @@
 /* test_dashboards — the web pages in a real browser: rrdcached, a
  * collector serving dashboards/ and simulated agents (poe-agent
  * --simulate) for both directions of San Ysidro (250401) and Blaine -
- * Pacific Highway (300401); then Debian's headless Chromium, driven over
+ * Pacific Highway (300401), after a simulated day of San Ysidro history
+ * (poe-sim `peak`, replayed through an agent); then Debian's headless Chromium, driven over
  * the DevTools protocol on a pipe (tests/lib/cdp), loads
  *   /            the live board, and
  *   /crossing/250401  one crossing with its graphs,
@@ -31,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cdp.h"
@@ -87,6 +90,46 @@ static json_t *s_feed_body(void)
     if (f)
         json_object_del(f, "generated");
     return f;
+}
+
+/* A day of history before the live data, so the graphs have lines: a
+ * poe-sim `peak` day (San Ysidro's morning rush) ending about two hours
+ * ago, replayed through an agent per direction of 250401 (seeds differ,
+ * so the two directions do). Returns 0 or -1. */
+static int s_backfill(void)
+{
+    time_t now = time(NULL);
+    long long week = ((long long)now - 26 * 3600) / 3600 * 3600;
+    for (int d = 0; d < 2; d++) {
+        const char *dir = d ? "southbound" : "northbound";
+        char sim[1024], agent[1024], events[700], truth[700], log[700], spool[700], wk[32], seed[8];
+        snprintf(sim, sizeof sim, "%s", stack_bin_path(&s_stack, "poe-sim"));
+        snprintf(agent, sizeof agent, "%s", stack_bin_path(&s_stack, "poe-agent"));
+        snprintf(events, sizeof events, "%s/backfill-%s.txt", s_stack.dir, dir);
+        snprintf(truth, sizeof truth, "%s/backfill-%s.truth", s_stack.dir, dir);
+        snprintf(log, sizeof log, "%s/backfill-%s.log", s_stack.dir, dir);
+        snprintf(spool, sizeof spool, "%s/spool-backfill-%s", s_stack.dir, dir);
+        snprintf(wk, sizeof wk, "%lld", week);
+        snprintf(seed, sizeof seed, "%d", d + 1);
+        const char *sargv[] = { sim, "--scenario", "peak", "--week", wk, "--hours", "24",
+                                "--seed", seed, "--events", events, "--truth", truth, NULL };
+        const char *aargv[] = { agent, "--crossing", "250401", "--direction", dir, "--collector",
+                                s_stack.endpoint, "--replay", events, "--speed", "0", "--spool",
+                                spool, NULL };
+        const char *const *steps[] = { sargv, aargv };
+        for (int k = 0; k < 2; k++) {
+            int status = -1;
+            pid_t pid = proc_spawn(steps[k], log);
+            if (pid <= 0 || proc_wait_exit(pid, 180000, &status) != 0 || !WIFEXITED(status) ||
+                WEXITSTATUS(status) != 0) {
+                if (pid > 0)
+                    proc_stop(pid, 2000);
+                fprintf(stderr, "test_dashboards: backfill %s failed (log %s)\n", steps[k][0], log);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 static int s_start_agents(void)
@@ -171,7 +214,7 @@ static int s_setup(void **state)
                         "`make deps` installs it): browser tests skipped\n");
         return 0;
     }
-    if (s_start_agents() != 0 || s_feed_data() != 0)
+    if (s_backfill() != 0 || s_start_agents() != 0 || s_feed_data() != 0)
         return -1;
     char profile[700], log[700];
     snprintf(profile, sizeof profile, "%s/chromium-profile", s_stack.dir);
@@ -227,6 +270,16 @@ static void s_no_console_errors(const char *page)
         fprintf(stderr, "%s: %s\n", page, s_cdp.errors[i]);
     if (s_cdp.nerrors)
         fail_msg("%s: %d console error(s)", page, s_cdp.nerrors);
+}
+
+/* When the page first showed its data, after navigation start (the
+ * page's own performance.now(); printed, not asserted). */
+static void s_print_ready(const char *url)
+{
+    json_t *v = cdp_eval(&s_cdp, "+document.body.dataset.readyMs");
+    printf("%s: data shown %lld ms after navigation start\n", url,
+           (long long)json_number_value(v));
+    json_decref(v);
 }
 
 /* What the page shows for a queue of the feed (dashboards/common.js). */
@@ -333,7 +386,9 @@ static void test_board(void **state)
     s_need_browser();
     char url[256];
     s_url(url, sizeof url, "/#sort=wait");
+    cdp_clear_errors(&s_cdp);
     assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+    s_print_ready(url);
     json_t *feed = s_get_json("/v1/crossings");
     assert_non_null(feed);
     json_t *cells = s_page_cells();
@@ -394,7 +449,9 @@ static void test_crossing(void **state)
     s_need_browser();
     char url[256];
     s_url(url, sizeof url, "/crossing/250401");
+    cdp_clear_errors(&s_cdp);
     assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+    s_print_ready(url);
     json_t *feed = s_get_json("/v1/crossings/250401");
     assert_non_null(feed);
     json_t *cells = s_page_cells();

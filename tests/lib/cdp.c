@@ -383,6 +383,13 @@ int cdp_screenshot(cdp_t *c, const char *path, bool full_page)
     return rc;
 }
 
+void cdp_clear_errors(cdp_t *c)
+{
+    for (int i = 0; i < c->nerrors; i++)
+        free(c->errors[i]);
+    c->nerrors = 0;
+}
+
 void cdp_stop(cdp_t *c)
 {
     if (c->pid > 0 && c->to_fd >= 0) {
@@ -404,7 +411,5 @@ void cdp_stop(cdp_t *c)
     free(c->buf);
     c->buf = NULL;
     c->len = c->cap = 0;
-    for (int i = 0; i < c->nerrors; i++)
-        free(c->errors[i]);
-    c->nerrors = 0;
+    cdp_clear_errors(c);
 }

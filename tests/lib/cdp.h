@@ -53,6 +53,9 @@ json_t *cdp_eval(cdp_t *c, const char *expr);
 /* PNG of the page (full height when full_page) into path. 0 or -1. */
 int cdp_screenshot(cdp_t *c, const char *path, bool full_page);
 
+/* Forget the errors collected so far (before loading the next page). */
+void cdp_clear_errors(cdp_t *c);
+
 /* Quit the browser and free everything. */
 void cdp_stop(cdp_t *c);
 
