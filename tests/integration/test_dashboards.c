@@ -11,8 +11,8 @@
  * graphs were drawn (points plotted, and pixels of both directions'
  * colours on the 24-hour canvas), and that the console stayed free of
  * errors, exceptions, failed loads and CSP violations. It saves
- * screenshots as docs/img/board.png and docs/img/crossing-250401.png
- * (POE_SCREENSHOT_DIR overrides the directory).
+ * screenshots board.png and crossing-250401.png in its temporary directory
+ * (POE_SCREENSHOT_DIR=docs/img refreshes the committed ones).
  *
  * The agents are stopped before the pages load, and the collector's
  * staleness limit is an hour, so the feed the page read and the feed the
@@ -255,10 +255,13 @@ static const char *s_shot_path(const char *name)
     static char path[1200];
     const char *dir = getenv("POE_SCREENSHOT_DIR");
     char img[1100];
+    /* Into the test's own directory unless asked: a test run must not
+     * change the committed pictures (POE_SCREENSHOT_DIR=docs/img refreshes
+     * them). */
     if (dir && *dir)
         snprintf(img, sizeof img, "%s", dir);
     else
-        snprintf(img, sizeof img, "%s", stack_src_path(&s_stack, "docs/img"));
+        snprintf(img, sizeof img, "%s/screenshots", s_stack.dir);
     mkdir(img, 0755);
     snprintf(path, sizeof path, "%s/%s", img, name);
     return path;
