@@ -22,6 +22,7 @@ struct ingest {
     void *sock;
     void *monitor;              /* PAIR receiving the ROUTER's handshake events */
     struct event *ev_read;
+    struct event *ev_more;      /* the next burst, after others had their turn */
     struct event *ev_monitor;
     struct event *ev_sync;
     ingest_ctx_t ctx;
@@ -384,8 +385,13 @@ static void s_on_readable(evutil_socket_t fd, short what, void *arg)
     int n = 0;
     while (n < INGEST_BURST && s_recv_one(self) == 0)
         n++;
-    if (n == INGEST_BURST)
-        event_active(self->ev_read, EV_READ, 0); /* more may wait: come back after others run */
+    if (n == INGEST_BURST) {
+        /* More may wait. A zero timeout (not event_active, which libevent
+         * runs again before polling) lets HTTP and the sync timer have
+         * their turn between bursts. */
+        struct timeval now = { 0, 0 };
+        event_add(self->ev_more, &now);
+    }
 }
 
 int ingest_sync(ingest_t *self)
@@ -511,8 +517,9 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     size_t fdlen = sizeof fd;
     zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
     self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
+    self->ev_more = event_new(base, -1, 0, s_on_readable, self);
     self->ev_sync = event_new(base, -1, EV_PERSIST, s_on_sync, self);
-    if (!self->ev_read || !self->ev_sync)
+    if (!self->ev_read || !self->ev_more || !self->ev_sync)
         goto fail;
     if (ctx->server_key && s_start_monitor(self, base, zctx) != 0) {
         log_error("cannot monitor handshakes: %s", zmq_strerror(errno));
@@ -541,6 +548,8 @@ void ingest_destroy(ingest_t **self_p)
         event_free(self->ev_read);
     if (self->ev_sync)
         event_free(self->ev_sync);
+    if (self->ev_more)
+        event_free(self->ev_more);
     if (self->ev_monitor)
         event_free(self->ev_monitor);
     if (self->monitor)

@@ -1,0 +1,697 @@
+/* ingest — benchmark of the collector's ingest path into rrdcached.
+ *
+ * Owns the synthetic side of the measurement: a generated registry of CA
+ * crossings 900000.. (16 lanes in every mode), an rrdcached and a
+ * poe-collector of its own in a temporary directory, and a client playing
+ * every agent — one per crossing direction, 12 queues each (the last one
+ * fewer, so the series count is exact) — over a few DEALER sockets. Each
+ * agent has its own epoch, so a cumulative Ack (epoch, acked_seq,
+ * durable_seq) finds its agent whichever DEALER carried it.
+ *
+ * Phases: warm-up (seq 1 of every agent, which creates every RRD file,
+ * timed on its own); flood (batches of K intervals of 5 s, event time
+ * starting 20 h in the past, a window of unacknowledged batches per agent,
+ * samples acknowledged as accepted and as durable counted for S seconds,
+ * /health probed meanwhile); sync (heartbeats until everything accepted is
+ * durable); and with --live S, real time: a new epoch per agent, every
+ * agent sends the interval that ended 1 s ago every 5 s, as live agents
+ * do, and the time to the accepted and to the durable acknowledgement is
+ * measured per batch. Prints key=value lines for bench/run.sh; never judges
+ * the figures, fails only when a component does not start or the collector
+ * refuses the batches. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "proc.h"
+#include "taxonomy.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#define B_INTERVAL_MS 5000
+#define B_GRACE_MS 1000          /* live agents send an interval 1 s after its end */
+#define B_QUEUES TAX_NQUEUES
+#define B_FIRST_ID 900000
+#define B_HISTORY_MS (20LL * 3600 * 1000)
+#define B_RING 64                /* send times kept per agent (window <= this) */
+#define B_HEARTBEAT_MS 250       /* while something is not durable yet */
+
+typedef struct {
+    char id[8];
+    int dir, nq, dealer;
+    uint64_t epoch, sent, acked, durable;   /* highest seq sent / accepted / durable */
+    int64_t sent_at[B_RING], next_hb;       /* monotonic ms */
+    wire_batch_t *batch;
+} s_agent_t;
+
+typedef struct {
+    char dir[512], sock[600], coll_log[600];
+    pid_t rrdc, coll;
+    int zport, hport;
+} s_stack_t;
+
+typedef struct {
+    int port;
+    atomic_bool stop;
+    long n, failed;
+    int64_t worst_ms;
+    pthread_t thread;
+    bool running;
+} s_probe_t;
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} s_lat_t;
+
+enum s_until { UNTIL_DEADLINE, UNTIL_FIRST_ACKED, UNTIL_DURABLE };
+
+typedef struct {
+    long series, seconds, ipb, window, ndealers, live_s;
+    const char *bin, *workdir;
+    s_stack_t st;
+    void *zctx, **dealers;
+    s_agent_t *agents;
+    size_t nagents;
+    uint64_t epoch0, limit, max_seq;
+    int64_t t0_ms;
+    bool counting, live, heartbeats;
+    uint64_t counted[2], resends, errors;   /* samples accepted, made durable */
+    s_lat_t lat[2];                         /* live: ms to accepted, to durable */
+    s_probe_t probe;
+} s_bench_t;
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* ---- processes: rrdcached and poe-collector in a temporary directory --------- */
+
+/* A loopback port free right now (the kernel's pick). */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* rrdcached and the collector, in st->dir (made by the caller). */
+static int s_stack_start(s_stack_t *st, const char *bin, const char *reg)
+{
+    st->rrdc = proc_start_rrdcached(st->dir, st->sock, sizeof st->sock);
+    if (st->rrdc < 0) {
+        fprintf(stderr, "ingest: rrdcached did not start (see %s/rrdcached.log)\n", st->dir);
+        return -1;
+    }
+    char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
+    st->zport = s_free_port();
+    st->hport = s_free_port();
+    snprintf(coll, sizeof coll, "%s/poe-collector", bin);
+    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", st->zport);
+    snprintf(http, sizeof http, "127.0.0.1:%d", st->hport);
+    snprintf(rrdc, sizeof rrdc, "unix:%s", st->sock);
+    snprintf(archive, sizeof archive, "%s/archive", st->dir);
+    snprintf(state, sizeof state, "%s/state", st->dir);
+    snprintf(st->coll_log, sizeof st->coll_log, "%s/collector.log", st->dir);
+    const char *argv[] = { coll, "--listen", listen, "--http", http, "--rrdcached", rrdc,
+                           "--archive", archive, "--state", state, "--registry", reg,
+                           "--rra-profile", "compact", "--log-level", "warn", NULL };
+    st->coll = proc_spawn(argv, st->coll_log);
+    if (st->coll < 0 || proc_wait_tcp(st->hport, 15000) != 0 ||
+        proc_wait_exit(st->coll, 0, NULL) == 0) {
+        fprintf(stderr, "ingest: poe-collector did not start (see %s)\n", st->coll_log);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stop both and remove the directory; after a failure keep the logs. */
+static void s_stack_stop(s_stack_t *st, bool failed)
+{
+    if (st->coll > 0)
+        proc_stop(st->coll, 5000);
+    /* Its cache holds every update (-w 3600): flushing it is not measured. */
+    if (st->rrdc > 0)
+        proc_stop(st->rrdc, 1000);
+    char sub[600];
+    if (st->dir[0] != '/' || !failed) {
+        proc_rm_rf(st->dir);
+        return;
+    }
+    snprintf(sub, sizeof sub, "%s/archive", st->dir);
+    proc_rm_rf(sub);
+    snprintf(sub, sizeof sub, "%s/journal", st->dir);
+    proc_rm_rf(sub);
+    fprintf(stderr, "logs kept in %s\n", st->dir);
+}
+
+/* utime + stime of pid, in clock ticks (fields 14 and 15 of /proc/pid/stat). */
+static long long s_cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (long long)(ut + st);
+}
+
+/* A "Name:   123 kB" line of /proc/pid/status, in kB; -1 when missing. */
+static long s_status_kb(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && kb < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, name, strlen(name)) == 0)
+            kb = atol(line + strlen(name));
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
+
+/* GET /health every 250 ms (each bounded to 10 s by proc_http_get). */
+static void *s_probe_run(void *arg)
+{
+    s_probe_t *p = arg;
+    while (!atomic_load(&p->stop)) {
+        int64_t t = tu_mono_ms();
+        char *body = proc_http_get(p->port, "/health", NULL);
+        int64_t d = tu_mono_ms() - t;
+        p->failed += body == NULL;
+        free(body);
+        p->n++;
+        p->worst_ms = d > p->worst_ms ? d : p->worst_ms;
+        nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
+    }
+    return NULL;
+}
+
+static void s_probe_start(s_probe_t *p, int port)
+{
+    *p = (s_probe_t){ .port = port };
+    atomic_init(&p->stop, false);
+    p->running = pthread_create(&p->thread, NULL, s_probe_run, p) == 0;
+}
+
+static void s_probe_report(s_probe_t *p, const char *prefix)
+{
+    atomic_store(&p->stop, true);
+    if (p->running)
+        pthread_join(p->thread, NULL);
+    printf("%shttp_probes=%ld\n%shttp_probe_failed=%ld\n%shttp_probe_worst_ms=%lld\n", prefix,
+           p->n, prefix, p->failed, prefix, (long long)p->worst_ms);
+}
+
+/* ---- agents ------------------------------------------------------------------------ */
+
+static int s_write_registry(const char *path, size_t ncrossings)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "# generated by bench/ingest: %zu synthetic crossings\ncrossings = (\n",
+            ncrossings);
+    for (size_t i = 0; i < ncrossings; i++)
+        fprintf(f,
+                "  { id = \"%zu\"; bwt_id = \"01%zu\"; border = \"CA\"; name = \"Bench %zu\";\n"
+                "    us_tz = \"America/New_York\"; other_tz = \"America/Toronto\";\n"
+                "    max_lanes = { passenger = 16; pedestrian = 16; commercial = 16; }; }%s\n",
+                B_FIRST_ID + i, B_FIRST_ID + i, i, i + 1 < ncrossings ? "," : "");
+    fprintf(f, ");\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* (Re)start every agent with a new epoch: a new session at the collector. */
+static int s_new_epochs(s_bench_t *b)
+{
+    b->epoch0 = (uint64_t)tu_now_ms() * 1000;
+    for (size_t i = 0; i < b->nagents; i++) {
+        s_agent_t *a = &b->agents[i];
+        snprintf(a->id, sizeof a->id, "%06u", (unsigned)((B_FIRST_ID + i / 2) % 1000000));
+        a->dir = (int)(i % 2) + TAX_NORTHBOUND;
+        long left = b->series - (long)i * B_QUEUES;
+        a->nq = left < B_QUEUES ? (int)left : B_QUEUES;
+        a->dealer = (int)(i % (size_t)b->ndealers);
+        a->epoch = b->epoch0 + i;
+        a->sent = a->acked = a->durable = 0;
+        /* Untouched pages of a batch stay unmapped, so one each is cheap. */
+        wire_batch_destroy(&a->batch);
+        if (!(a->batch = wire_batch_new(a->id, a->dir, a->epoch, B_INTERVAL_MS)))
+            return -1;
+    }
+    return 0;
+}
+
+static int s_connect(s_bench_t *b)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", b->st.zport);
+    b->zctx = zmq_ctx_new();
+    b->dealers = calloc((size_t)b->ndealers, sizeof *b->dealers);
+    if (!b->zctx || !b->dealers)
+        return -1;
+    for (long i = 0; i < b->ndealers; i++) {
+        int linger = 0, hwm = 100000;
+        if (!(b->dealers[i] = zmq_socket(b->zctx, ZMQ_DEALER)))
+            return -1;
+        zmq_setsockopt(b->dealers[i], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(b->dealers[i], ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(b->dealers[i], ZMQ_RCVHWM, &hwm, sizeof hwm);
+        if (zmq_connect(b->dealers[i], ep) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+/* Batch seq of agent a holds intervals (seq-1)*K+1 .. seq*K after t0. */
+static void s_fill(const s_bench_t *b, s_agent_t *a, uint64_t seq)
+{
+    for (long j = 0; j < b->ipb; j++) {
+        uint64_t n = (seq - 1) * (uint64_t)b->ipb + (uint64_t)j + 1;
+        for (int q = 0; q < a->nq; q++) {
+            enum tax_mode m;
+            enum tax_type t;
+            tax_queue_from_index(q, &m, &t);
+            wire_queue_sample_t s = {
+                .t_end_ms = b->t0_ms + (int64_t)n * B_INTERVAL_MS, .mode = m, .type = t,
+                .arrivals = (uint32_t)((n * 7 + (uint64_t)q) % 11),
+                .departures = (uint32_t)((n + (uint64_t)q) % 9),
+                .lanes_open = 2 + (uint32_t)(q % 3),
+                .has_queue_len = n % 4 == 0, .queue_len = (uint32_t)((n + (uint64_t)q) % 20) };
+            wire_batch_add_queue(a->batch, &s);
+        }
+    }
+}
+
+/* Send a packed message on a's DEALER: 1 sent, 0 the socket is full, -1 error. */
+static int s_send_buf(s_bench_t *b, s_agent_t *a, uint8_t *buf, size_t len)
+{
+    if (!buf)
+        return -1;
+    int rc = zmq_send(b->dealers[a->dealer], buf, len, ZMQ_DONTWAIT);
+    free(buf);
+    return rc >= 0 ? 1 : errno == EAGAIN ? 0 : -1;
+}
+
+static int s_send_batch(s_bench_t *b, s_agent_t *a)
+{
+    uint64_t seq = a->sent + 1;
+    size_t len = 0;
+    s_fill(b, a, seq);
+    uint8_t *buf = wire_batch_pack(a->batch, seq, 0, &len);
+    int rc = s_send_buf(b, a, buf, len);
+    if (rc == 1) {
+        a->sent = seq;
+        a->sent_at[seq % B_RING] = tu_mono_ms();
+    }
+    return rc;
+}
+
+/* A live agent's heartbeat, answered with an Ack carrying durable_seq. */
+static int s_send_heartbeat(s_bench_t *b, s_agent_t *a, int64_t now)
+{
+    if (!b->heartbeats || a->durable >= a->acked || now < a->next_hb)
+        return 0;
+    a->next_hb = now + B_HEARTBEAT_MS;
+    wire_agent_status_t st = { .crossing = a->id, .direction = a->dir };
+    size_t len = 0;
+    uint8_t *buf = wire_pack_heartbeat(a->epoch, (uint64_t)tu_now_ms(), &st, &len);
+    return s_send_buf(b, a, buf, len);
+}
+
+/* Fill every agent's window up to seq limit. Returns batches sent, -1 on error. */
+static long s_pump(s_bench_t *b)
+{
+    long n = 0;
+    int64_t now = tu_mono_ms();
+    if (b->live)   /* the intervals that ended at least the grace ago */
+        b->limit = (uint64_t)((tu_now_ms() - B_GRACE_MS - b->t0_ms) / (B_INTERVAL_MS * b->ipb));
+    for (size_t i = 0; i < b->nagents; i++) {
+        s_agent_t *a = &b->agents[i];
+        int rc = 1;
+        while (rc == 1 && a->sent < b->limit && a->sent - a->acked < (uint64_t)b->window)
+            n += (rc = s_send_batch(b, a)) == 1;
+        if (rc < 0 || s_send_heartbeat(b, a, now) < 0)
+            return -1;
+    }
+    return n;
+}
+
+/* ---- acknowledgements ------------------------------------------------------------ */
+
+static void s_lat_add(s_lat_t *l, int64_t ms)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4096;
+        int64_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = ms;
+}
+
+/* Count what (*have, seq] acknowledges: samples, and in live mode the time
+ * since each batch was sent. */
+static void s_advance(s_bench_t *b, s_agent_t *a, uint64_t *have, uint64_t seq, int k)
+{
+    if (seq <= *have)
+        return;
+    int64_t now = tu_mono_ms();
+    for (uint64_t s = *have + 1; b->counting && b->live && s <= seq; s++)
+        s_lat_add(&b->lat[k], now - a->sent_at[s % B_RING]);
+    b->counted[k] += b->counting ? (seq - *have) * (uint64_t)(a->nq * b->ipb) : 0;
+    *have = seq;
+}
+
+/* Acknowledgements are cumulative: acked_seq (rrdcached accepted the
+ * batches) and durable_seq (flushed to the files by the collector's sync).
+ * A resend rolls the agent back to acked_seq. */
+static int s_on_ack(s_bench_t *b, const Poenet__Ack *ack)
+{
+    if (ack->epoch < b->epoch0 || ack->epoch - b->epoch0 >= b->nagents)
+        return 0;
+    s_agent_t *a = &b->agents[ack->epoch - b->epoch0];
+    if (ack->error && ack->acked_seq == 0 && a->acked == 0) {
+        fprintf(stderr, "ingest: collector refused agent %s/%d: %s\n", a->id, a->dir, ack->error);
+        return -1;
+    }
+    s_advance(b, a, &a->acked, ack->acked_seq, 0);
+    if (ack->has_durable_seq)
+        s_advance(b, a, &a->durable, ack->durable_seq, 1);
+    b->errors += ack->error != NULL;
+    if (ack->error || (ack->has_resend && ack->resend)) {
+        b->resends++;
+        a->sent = a->acked = ack->acked_seq;   /* batches are rebuilt from their seq */
+    }
+    return 0;
+}
+
+static int s_read_dealer(s_bench_t *b, void *sock)
+{
+    for (int rc = 0; rc == 0;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return errno == EAGAIN ? 0 : -1;
+        }
+        Poenet__Envelope *env = NULL;
+        char why[200];
+        if (wire_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env, why, sizeof why) == 0 &&
+            env->body_case == POENET__ENVELOPE__BODY_ACK)
+            rc = s_on_ack(b, env->ack);
+        wire_free(&env);
+        zmq_msg_close(&msg);
+    }
+    return -1;
+}
+
+static int s_read_acks(s_bench_t *b, long timeout_ms)
+{
+    zmq_pollitem_t items[64];
+    int n = (int)b->ndealers;
+    for (int i = 0; i < n; i++)
+        items[i] = (zmq_pollitem_t){ .socket = b->dealers[i], .events = ZMQ_POLLIN };
+    if (zmq_poll(items, n, timeout_ms) < 0)
+        return errno == EINTR ? 0 : -1;
+    for (int i = 0; i < n; i++)
+        if ((items[i].revents & ZMQ_POLLIN) && s_read_dealer(b, b->dealers[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static bool s_reached(const s_bench_t *b, enum s_until until)
+{
+    for (size_t i = 0; until != UNTIL_DEADLINE && i < b->nagents; i++) {
+        const s_agent_t *a = &b->agents[i];
+        if ((until == UNTIL_FIRST_ACKED && a->acked < 1) ||
+            (until == UNTIL_DURABLE && a->durable < a->sent))
+            return false;
+    }
+    return until != UNTIL_DEADLINE;
+}
+
+/* ---- phases --------------------------------------------------------------------- */
+
+/* Send and read until the condition holds (0) or the deadline (monotonic
+ * ms) passes (0 for UNTIL_DEADLINE, -1 otherwise). */
+static int s_drive(s_bench_t *b, int64_t deadline, enum s_until until)
+{
+    while (!s_stop && tu_mono_ms() < deadline) {
+        if (s_reached(b, until))
+            return 0;
+        long sent = s_pump(b);
+        if (sent < 0 || s_read_acks(b, sent > 0 ? 0 : 5) != 0)
+            return -1;
+    }
+    return until == UNTIL_DEADLINE && !s_stop ? 0 : -1;
+}
+
+/* Run a timed phase; prints <prefix>seconds and the cores busy meanwhile,
+ * and returns the seconds in *secs. */
+static int s_timed(s_bench_t *b, const char *prefix, long ms, enum s_until until, double *secs)
+{
+    long long c0[3] = { s_cpu_ticks(b->st.coll), s_cpu_ticks(b->st.rrdc), s_cpu_ticks(getpid()) };
+    int64_t t = tu_mono_ms();
+    int rc = s_drive(b, t + ms, until);
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    *secs = (double)(tu_mono_ms() - t) / 1000.0;
+    printf("%sseconds=%.2f\n%scollector_cpu=%.2f\n%srrdcached_cpu=%.2f\n%sclient_cpu=%.2f\n",
+           prefix, *secs, prefix, (double)(s_cpu_ticks(b->st.coll) - c0[0]) / hz / *secs, prefix,
+           (double)(s_cpu_ticks(b->st.rrdc) - c0[1]) / hz / *secs, prefix,
+           (double)(s_cpu_ticks(getpid()) - c0[2]) / hz / *secs);
+    return rc;
+}
+
+static int s_flood(s_bench_t *b)
+{
+    double secs;
+    b->limit = 1;
+    if (s_timed(b, "warmup_", 300000, UNTIL_FIRST_ACKED, &secs) != 0) {
+        fprintf(stderr, "ingest: warm-up did not finish (see %s)\n", b->st.coll_log);
+        return -1;
+    }
+    printf("files_per_s=%.0f\n", (double)b->series / secs);
+    /* New files are written back by the kernel over the next seconds: let
+     * that happen here rather than inside the measurement. */
+    int64_t t = tu_mono_ms();
+    int fd = open(b->st.dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        syncfs(fd);
+        close(fd);
+    }
+    printf("writeback_seconds=%.2f\n", (double)(tu_mono_ms() - t) / 1000.0);
+    b->limit = b->max_seq;
+    if (s_drive(b, tu_mono_ms() + 1000, UNTIL_DEADLINE) != 0)   /* fill the pipeline */
+        return -1;
+    s_probe_start(&b->probe, b->st.hport);
+    b->counting = true;
+    double flood_s;
+    if (s_timed(b, "flood_", b->seconds * 1000, UNTIL_DEADLINE, &flood_s) != 0)
+        return -1;
+    b->counting = false;
+    bool exhausted = false;
+    for (size_t i = 0; i < b->nagents; i++)
+        exhausted |= b->agents[i].sent >= b->max_seq;
+    printf("samples_per_s=%.0f\ndurable_samples_per_s=%.0f\nevent_time_exhausted=%d\n",
+           (double)b->counted[0] / flood_s, (double)b->counted[1] / flood_s, exhausted);
+    /* From the end of the flood until everything sent is on disk: how long
+     * agents keep a burst in their spools. Slow is a figure, not a failure. */
+    b->limit = 0;
+    b->heartbeats = true;
+    printf("settle_complete=%d\n", s_timed(b, "settle_", 120000, UNTIL_DURABLE, &secs) == 0);
+    b->heartbeats = false;
+    s_probe_report(&b->probe, "flood_");
+    printf("resends=%" PRIu64 "\nack_errors=%" PRIu64 "\n", b->resends, b->errors);
+    return s_stop ? -1 : 0;
+}
+
+/* Live agents for live_s seconds: every 5 s each sends the interval that
+ * ended 1 s ago, all at once, as agents with synchronised clocks do. */
+static int s_live(s_bench_t *b)
+{
+    if (s_new_epochs(b) != 0)
+        return -1;
+    int64_t now = tu_now_ms();
+    b->t0_ms = (now - B_GRACE_MS) / B_INTERVAL_MS * B_INTERVAL_MS - B_INTERVAL_MS * b->ipb;
+    b->live = b->heartbeats = b->counting = true;
+    b->counted[0] = b->counted[1] = 0;
+    s_probe_start(&b->probe, b->st.hport);
+    double secs;
+    int rc = s_timed(b, "live_", b->live_s * 1000, UNTIL_DEADLINE, &secs);
+    s_probe_report(&b->probe, "live_");
+    b->live = b->counting = false;
+    printf("live_samples=%" PRIu64 "\nlive_durable_samples=%" PRIu64 "\n", b->counted[0],
+           b->counted[1]);
+    return rc;
+}
+
+static int s_cmp_i64(const void *x, const void *y)
+{
+    int64_t p = *(const int64_t *)x, q = *(const int64_t *)y;
+    return (p > q) - (p < q);
+}
+
+static void s_lat_report(s_lat_t *l, const char *name)
+{
+    long long p50 = -1, p99 = -1, max = -1;
+    if (l->n > 0) {
+        qsort(l->v, l->n, sizeof *l->v, s_cmp_i64);
+        p50 = l->v[(l->n - 1) / 2];
+        p99 = l->v[(l->n * 99 + 99) / 100 - 1];
+        max = l->v[l->n - 1];
+    }
+    printf("%s_batches=%zu\n%s_p50_ms=%lld\n%s_p99_ms=%lld\n%s_max_ms=%lld\n", name, l->n, name,
+           p50, name, p99, name, max);
+}
+
+/* The daemons' memory, and the collector's own count of archived samples
+ * and rejections (a rejected sample is dropped, its batch still acked). */
+static int s_end_report(const s_stack_t *st)
+{
+    printf("collector_vmrss_kb=%ld\ncollector_vmhwm_kb=%ld\nrrdcached_vmrss_kb=%ld\n",
+           s_status_kb(st->coll, "VmRSS:"), s_status_kb(st->coll, "VmHWM:"),
+           s_status_kb(st->rrdc, "VmRSS:"));
+    int status = 0;
+    char *body = proc_http_get(st->hport, "/health", &status);
+    json_t *j = body ? json_loads(body, 0, NULL) : NULL, *v;
+    free(body);
+    if (!j || status != 200) {
+        json_decref(j);
+        fprintf(stderr, "ingest: GET /health failed\n");
+        return -1;
+    }
+    json_int_t rejected = 0;
+    const char *key;
+    json_object_foreach(json_object_get(j, "rejected"), key, v)
+        rejected += json_integer_value(v);
+    printf("collector_samples_accepted=%" JSON_INTEGER_FORMAT "\ncollector_rejected=%"
+           JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(j, "samples_accepted")),
+           rejected);
+    json_decref(j);
+    return 0;
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static int s_run(s_bench_t *b)
+{
+    char reg[600];
+    snprintf(b->st.dir, sizeof b->st.dir, "%s/ingest-XXXXXX", b->workdir ? b->workdir : "/tmp");
+    if (!mkdtemp(b->st.dir))
+        return -1;
+    snprintf(reg, sizeof reg, "%s/registry.conf", b->st.dir);
+    b->nagents = (size_t)((b->series + B_QUEUES - 1) / B_QUEUES);
+    if (!(b->agents = calloc(b->nagents, sizeof *b->agents)) || s_new_epochs(b) != 0 ||
+        s_write_registry(reg, (b->nagents + 1) / 2) != 0 ||
+        s_stack_start(&b->st, b->bin, reg) != 0 || s_connect(b) != 0)
+        return -1;
+    int64_t now = tu_now_ms();
+    b->t0_ms = (now - B_HISTORY_MS) / 60000 * 60000;
+    b->max_seq = (uint64_t)((now - 10000 - b->t0_ms) / (B_INTERVAL_MS * b->ipb));
+    printf("series=%ld\nagents=%zu\ncrossings=%zu\nbatch_samples=%ld\nwindow=%ld\n", b->series,
+           b->nagents, (b->nagents + 1) / 2, B_QUEUES * b->ipb, b->window);
+    fprintf(stderr, "ingest: %ld series, %zu agents, %ld samples per batch\n", b->series,
+            b->nagents, B_QUEUES * b->ipb);
+    if (s_flood(b) != 0 || s_end_report(&b->st) != 0)
+        return -1;
+    if (b->live_s <= 0)
+        return 0;
+    fprintf(stderr, "ingest: %ld series in real time for %ld s\n", b->series, b->live_s);
+    int rc = s_live(b);
+    s_lat_report(&b->lat[0], "live_accepted");
+    s_lat_report(&b->lat[1], "live_durable");
+    return rc;
+}
+
+static void s_teardown(s_bench_t *b, bool failed)
+{
+    for (long i = 0; b->dealers && i < b->ndealers; i++)
+        if (b->dealers[i])
+            zmq_close(b->dealers[i]);
+    if (b->zctx)
+        zmq_ctx_term(b->zctx);
+    for (size_t i = 0; b->agents && i < b->nagents; i++)
+        wire_batch_destroy(&b->agents[i].batch);
+    free(b->agents);
+    free(b->dealers);
+    free(b->lat[0].v);
+    free(b->lat[1].v);
+    s_stack_stop(&b->st, failed);
+}
+
+int main(int argc, char **argv)
+{
+    s_bench_t b = { .series = 1000, .seconds = 10, .ipb = 1, .window = 4, .ndealers = 8 };
+    static const char *const names[] = { "--series", "--seconds", "--intervals", "--window",
+                                          "--dealers", "--live", NULL };
+    long *vals[] = { &b.series, &b.seconds, &b.ipb, &b.window, &b.ndealers, &b.live_s };
+    bool ok = argc % 2 == 1;
+    for (int i = 1; ok && i + 1 < argc; i += 2) {
+        int k = 0;
+        while (names[k] && strcmp(argv[i], names[k]) != 0)
+            k++;
+        if (names[k])
+            *vals[k] = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--workdir"))
+            b.workdir = argv[i + 1];
+        else
+            ok = false;
+    }
+    if (!ok || b.series < 1 || b.series > 12L * 2 * 99999 || b.seconds < 1 || b.ipb < 1 ||
+        b.ipb * B_QUEUES > WIRE_MAX_QUEUE_SAMPLES || b.window < 1 || b.window >= B_RING ||
+        b.ndealers < 1 || b.ndealers > 64) {
+        fprintf(stderr, "usage: ingest [--series N] [--seconds S] [--intervals K] [--window W]"
+                        " [--dealers D] [--live S] [--workdir DIR]  (env POE_BIN)\n");
+        return 2;
+    }
+    if (!(b.bin = getenv("POE_BIN"))) {
+        fprintf(stderr, "ingest: set POE_BIN to the directory of poe-collector\n");
+        return 2;
+    }
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = s_run(&b);
+    s_teardown(&b, rc != 0);
+    return rc == 0 ? 0 : 1;
+}
