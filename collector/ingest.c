@@ -29,6 +29,7 @@ struct ingest {
     sess_table_t *sessions;
     uint64_t arch_gen;          /* archive generation the sessions agree with */
     bool sync_failing;          /* for logging the start and end of an outage once */
+    int64_t last_sync_ms, sync_cost_ms; /* pacing of syncs by what they cost */
     char last_reject[400];      /* rate limit of repeated rejection lines */
     int64_t last_reject_ms;
     uint64_t repeats;
@@ -414,11 +415,23 @@ int ingest_sync(ingest_t *self)
     return 0;
 }
 
+/* A sync FLUSHes every file written since the last one, and rrdcached
+ * writes each: with thousands of files it takes a while, and nothing else
+ * runs meanwhile. Leaving twice its duration (at most 5 s) between syncs
+ * keeps them to about a third of the loop, so ingest and HTTP go on; the
+ * cost is a longer wait for durability (agents keep those batches spooled). */
 static void s_on_sync(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    ingest_sync(arg);
+    ingest_t *self = arg;
+    int64_t start = tu_mono_ms();
+    int64_t gap = 2 * self->sync_cost_ms < 5000 ? 2 * self->sync_cost_ms : 5000;
+    if (start - self->last_sync_ms < gap)
+        return;
+    ingest_sync(self);
+    self->last_sync_ms = tu_mono_ms();
+    self->sync_cost_ms = self->last_sync_ms - start;
 }
 
 /* One socket-monitor event: [u16 event, u32 value][endpoint]. A failed
