@@ -34,7 +34,7 @@ typedef struct {
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
-    bool allow_backfill;
+    bool allow_backfill, feed_curve;
 } coll_opts_t;
 
 typedef struct {
@@ -191,9 +191,13 @@ static int s_setup(collector_t *c)
         if (!c->fwd)
             return -1;
     }
+    if (c->o.feed_curve && !c->zap) {
+        log_error("--feed-curve needs --curve-secret and --agent-keys");
+        return -1;
+    }
     if (c->o.feed) {
         c->pub = pub_new(c->base, c->zctx, c->o.feed, c->o.feed_snapshot, c->state,
-                         c->o.stale_after_s * 1000);
+                         c->o.stale_after_s * 1000, c->o.feed_curve ? &c->server_key : NULL);
         if (!c->pub)
             return -1;
     }
@@ -273,6 +277,7 @@ int main(int argc, char **argv)
         { "allow-backfill", CONF_FLAG, &o->allow_backfill, NULL, "accept samples of any age from every agent (replays, migrations; logged)" },
         { "max-samples-per-s", CONF_INT, &o->max_samples_per_s, "N", "per-agent rate limit, bursts of 10 s allowed; 0 = none [20000]" },
         { "feed", CONF_STR, &o->feed, "ENDPOINT", "live feed of wait updates (ZeroMQ PUB), e.g. tcp://127.0.0.1:5556 [off]" },
+        { "feed-curve", CONF_FLAG, &o->feed_curve, NULL, "CURVE on the live feed: subscribers need an allowlisted key (with --curve-secret)" },
         { "feed-snapshot", CONF_STR, &o->feed_snapshot, "ENDPOINT", "where the live feed answers SNAPSHOT requests [tcp://127.0.0.1:5557]" },
         { "upstream", CONF_STR, &o->upstream, "ENDPOINTS", "forward every archived series to higher-level collector(s) [off]" },
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret)" },

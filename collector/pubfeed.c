@@ -136,16 +136,21 @@ static void s_on_snapshot(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void *s_bind(void *zctx, int type, const char *endpoint)
+static void *s_bind(void *zctx, int type, const char *endpoint, const curve_pair_t *key)
 {
     void *s = zmq_socket(zctx, type);
-    int linger = 0, hwm = 100000;
+    int linger = 0, hwm = 100000, on = 1;
     int64_t maxmsg = 4096;
     if (!s)
         return NULL;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (key) { /* the collector's ZAP handler decides who may subscribe */
+        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key->secret_key, 40);
+        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "poenet-feed", 11);
+    }
     if (zmq_bind(s, endpoint) != 0) {
         log_error("live feed: cannot bind %s: %s", endpoint, zmq_strerror(errno));
         zmq_close(s);
@@ -155,15 +160,16 @@ static void *s_bind(void *zctx, int type, const char *endpoint)
 }
 
 pubfeed_t *pub_new(struct event_base *base, void *zctx, const char *pub_endpoint,
-                   const char *snap_endpoint, state_t *state, int64_t stale_after_ms)
+                   const char *snap_endpoint, state_t *state, int64_t stale_after_ms,
+                   const curve_pair_t *server_key)
 {
     pubfeed_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->state = state;
     self->stale_after_ms = stale_after_ms;
-    self->pub = s_bind(zctx, ZMQ_PUB, pub_endpoint);
-    self->snap = s_bind(zctx, ZMQ_ROUTER, snap_endpoint);
+    self->pub = s_bind(zctx, ZMQ_PUB, pub_endpoint, server_key);
+    self->snap = s_bind(zctx, ZMQ_ROUTER, snap_endpoint, server_key);
     if (!self->pub || !self->snap)
         goto fail;
     int fd;

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 
 static teststack_t s_st;
 static void *s_ctx;
-static char s_keys[600], s_allow[700], s_server_secret[700];
+static char s_keys[600], s_allow[700], s_server_secret[700], s_feed[64], s_snap[64];
 static curve_pair_t s_server, s_good, s_other, s_stranger;
 
 static void s_key(const char *name, curve_pair_t *out)
@@ -64,8 +65,12 @@ static int s_setup(void **state)
     snprintf(s_allow, sizeof s_allow, "%s/agents.conf", s_keys);
     snprintf(s_server_secret, sizeof s_server_secret, "%s/collector.secret", s_keys);
     s_write_allowlist(true);
+    int port = 20000 + (int)(getpid() % 13000) + 6 * 3 + 50;
+    snprintf(s_feed, sizeof s_feed, "tcp://127.0.0.1:%d", port);
+    snprintf(s_snap, sizeof s_snap, "tcp://127.0.0.1:%d", port + 1);
     static const char *extra[] = { "--curve-secret", s_server_secret, "--agent-keys", s_allow,
-                                   "--max-samples-per-s", "2000", NULL };
+                                   "--max-samples-per-s", "2000", "--feed", s_feed,
+                                   "--feed-snapshot", s_snap, "--feed-curve", NULL };
     if (stack_start_args(&s_st, 6, extra) != 0)
         return -1;
     s_ctx = zmq_ctx_new();
@@ -252,6 +257,44 @@ static void test_oversized_garbage_and_flood(void **state)
     zmq_close(d);
 }
 
+/* Ask the live feed for a snapshot; true when its END arrived. */
+static bool s_snapshot_with(const curve_pair_t *key)
+{
+    void *req = zmq_socket(s_ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 1500;
+    zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (key) {
+        zmq_setsockopt(req, ZMQ_CURVE_SERVERKEY, s_server.public_key, 40);
+        zmq_setsockopt(req, ZMQ_CURVE_PUBLICKEY, key->public_key, 40);
+        zmq_setsockopt(req, ZMQ_CURVE_SECRETKEY, key->secret_key, 40);
+    }
+    assert_int_equal(zmq_connect(req, s_snap), 0);
+    zmq_send(req, "SNAPSHOT wait.", 14, 0);
+    bool end = false;
+    char topic[64], body[8192];
+    for (;;) {
+        int n = zmq_recv(req, topic, sizeof topic - 1, 0);
+        if (n < 0 || zmq_recv(req, body, sizeof body, 0) < 0)
+            break;
+        topic[n] = '\0';
+        if (strcmp(topic, "END") == 0) {
+            end = true;
+            break;
+        }
+    }
+    zmq_close(req);
+    return end;
+}
+
+static void test_live_feed_needs_an_allowed_key(void **state)
+{
+    (void)state;
+    assert_true(s_snapshot_with(&s_good));
+    assert_false(s_snapshot_with(&s_stranger));
+    assert_false(s_snapshot_with(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_key_speaks_only_for_its_crossing),
         cmocka_unit_test(test_revoked_key_after_sighup),
         cmocka_unit_test(test_oversized_garbage_and_flood),
+        cmocka_unit_test(test_live_feed_needs_an_allowed_key),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -15,10 +15,11 @@
 #include <zmq.h>
 
 #include "conf.h"
+#include "curve.h"
 #include "log.h"
 
 typedef struct {
-    char *feed, *snapshot, *topic;
+    char *feed, *snapshot, *topic, *curve_secret, *server_key;
     bool json;
     long count;
 } sub_opts_t;
@@ -114,6 +115,21 @@ static int s_connect(sub_t *s)
     zmq_setsockopt(s->sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt(s->sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (s->o.curve_secret) {
+        curve_pair_t me;
+        char server[CURVE_KEY_Z85];
+        if (!s->o.server_key || curve_load_pair(s->o.curve_secret, &me) != 0 ||
+            curve_load_public(s->o.server_key, server) != 0) {
+            log_error("CURVE needs --curve-secret and --server-key");
+            return -1;
+        }
+        void *socks[2] = { s->sub, s->req };
+        for (int i = 0; i < 2; i++) {
+            zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY, server, 40);
+            zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY, me.public_key, 40);
+            zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY, me.secret_key, 40);
+        }
+    }
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, s->o.topic, strlen(s->o.topic));
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "hb", 2);
     return zmq_connect(s->sub, s->o.feed) == 0 && zmq_connect(s->req, s->o.snapshot) == 0 ? 0 : -1;
@@ -146,6 +162,8 @@ int main(int argc, char **argv)
         { "snapshot", CONF_STR, &s.o.snapshot, "ENDPOINT", "its --feed-snapshot [tcp://127.0.0.1:5557]" },
         { "topic", CONF_STR, &s.o.topic, "PREFIX", "e.g. wait.250401. for one crossing [wait.]" },
         { "json", CONF_FLAG, &s.o.json, NULL, "print each update's JSON body, one per line" },
+        { "curve-secret", CONF_STR, &s.o.curve_secret, "FILE", "this subscriber's key pair, for a feed run with --feed-curve" },
+        { "server-key", CONF_STR, &s.o.server_key, "KEY", "the collector's public key (or .pub file)" },
         { "count", CONF_INT, &s.o.count, "N", "exit after printing N updates (snapshot included) [0 = never]" },
     };
     int nopts = (int)(sizeof opts / sizeof opts[0]);
