@@ -312,18 +312,6 @@ static void s_path(char *buf, size_t len, const char *dir, const char *name)
 
 /* A port the kernel says is free now: fixed or pid-derived ports collide
  * with other stacks running on the same machine. */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-        s_die("%s", "cannot find a free port");
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void s_start_stack(const acc_t *a, acc_stack_t *st)
 {
     char *dir = proc_tmpdir();
@@ -331,8 +319,8 @@ static void s_start_stack(const acc_t *a, acc_stack_t *st)
         s_die("%s", "cannot make a temporary directory");
     snprintf(st->dir, sizeof st->dir, "%s", dir);
     free(dir);
-    st->http_port = s_free_port();
-    snprintf(st->endpoint, sizeof st->endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    st->http_port = proc_free_port();
+    snprintf(st->endpoint, sizeof st->endpoint, "tcp://127.0.0.1:%d", proc_free_port());
     st->rrdcached = proc_start_rrdcached(st->dir, st->sock, sizeof st->sock);
     s_daemons[0] = st->rrdcached;
     if (st->rrdcached < 0)

@@ -46,21 +46,6 @@ static void s_on_signal(int sig)
 
 /* ---- processes ----------------------------------------------------------------- */
 
-/* A loopback port free right now (the kernel's pick). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static pid_t s_spawn(const s_feed_t *f, const char *const argv[], const char *logname)
 {
     char log[600];
@@ -76,8 +61,8 @@ static int s_start_collector(s_feed_t *f)
         return -1;
     }
     char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    f->zport = s_free_port();
-    f->hport = s_free_port();
+    f->zport = proc_free_port();
+    f->hport = proc_free_port();
     snprintf(coll, sizeof coll, "%s/poe-collector", f->bin);
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", f->zport);
     snprintf(http, sizeof http, "127.0.0.1:%d", f->hport);

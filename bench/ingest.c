@@ -105,21 +105,6 @@ static void s_on_signal(int sig)
 
 /* ---- processes: rrdcached and poe-collector in a temporary directory --------- */
 
-/* A loopback port free right now (the kernel's pick). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* rrdcached and the collector, in st->dir (made by the caller). */
 static int s_stack_start(s_stack_t *st, const char *bin, const char *reg)
 {
@@ -129,8 +114,8 @@ static int s_stack_start(s_stack_t *st, const char *bin, const char *reg)
         return -1;
     }
     char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    st->zport = s_free_port();
-    st->hport = s_free_port();
+    st->zport = proc_free_port();
+    st->hport = proc_free_port();
     snprintf(coll, sizeof coll, "%s/poe-collector", bin);
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", st->zport);
     snprintf(http, sizeof http, "127.0.0.1:%d", st->hport);

@@ -75,21 +75,6 @@ static void s_on_signal(int sig)
 
 /* ---- processes ----------------------------------------------------------------- */
 
-/* A loopback port free right now (the kernel's pick). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static pid_t s_spawn(const s_lat_t *l, const char *const argv[], const char *logname)
 {
     char log[600];
@@ -105,8 +90,8 @@ static int s_start_collector(s_lat_t *l)
         return -1;
     }
     char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    l->zport = s_free_port();
-    l->hport = s_free_port();
+    l->zport = proc_free_port();
+    l->hport = proc_free_port();
     snprintf(coll, sizeof coll, "%s/poe-collector", l->bin);
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", l->zport);
     snprintf(http, sizeof http, "127.0.0.1:%d", l->hport);
@@ -128,7 +113,7 @@ static int s_start_collector(s_lat_t *l)
 static int s_start_agent(s_lat_t *l, s_stream_t *s)
 {
     char agent[600], coll[64], listen[64], name[64], spool[600];
-    s->port = s_free_port();
+    s->port = proc_free_port();
     snprintf(agent, sizeof agent, "%s/poe-agent", l->bin);
     snprintf(coll, sizeof coll, "tcp://127.0.0.1:%d", l->zport);
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", s->port);

@@ -28,6 +28,9 @@ pid_t proc_spawn(const char *const argv[], const char *log_path);
  * timeout_ms. */
 int proc_wait_unix(const char *path, int timeout_ms);
 
+/* A loopback TCP port that is free right now (the kernel's pick), or -1. */
+int proc_free_port(void);
+
 /* Until connect() to 127.0.0.1:port succeeds: 0, or -1 after timeout_ms. */
 int proc_wait_tcp(int port, int timeout_ms);
 
