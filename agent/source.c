@@ -167,8 +167,6 @@ void src_pause(source_t *self, bool paused)
         s_schedule(self, 0);
 }
 
-bool src_is_replay(const source_t *self) { return self->is_replay; }
-
 /* ---- listen ------------------------------------------------------------------ */
 
 static void s_conn_free(src_conn_t *c)

@@ -40,9 +40,6 @@ source_t *src_listen_new(struct event_base *base, const char *spec, const src_si
  * No effect on listeners: live sensors cannot be paused. */
 void src_pause(source_t *self, bool paused);
 
-/* True for replay sources. */
-bool src_is_replay(const source_t *self);
-
 void src_destroy(source_t **self_p);
 
 #endif

@@ -206,5 +206,3 @@ void pub_destroy(pubfeed_t **self_p)
     free(self);
     *self_p = NULL;
 }
-
-uint64_t pub_seq(const pubfeed_t *self) { return self->seq; }

@@ -31,6 +31,4 @@ void pub_destroy(pubfeed_t **self_p);
 /* Publish queue k (tax_queue_index) of crossing x, direction d, as it is now. */
 void pub_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k);
 
-uint64_t pub_seq(const pubfeed_t *self);
-
 #endif

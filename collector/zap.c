@@ -55,7 +55,8 @@ static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *ou
     return 0;
 }
 
-int zap_parse_file(const char *path, zap_entry_t **out)
+/* Parse an allowlist file into entries: the count, or -1 (reason logged). */
+static int s_parse_file(const char *path, zap_entry_t **out)
 {
     config_t cfg;
     config_init(&cfg);
@@ -92,7 +93,7 @@ int zap_parse_file(const char *path, zap_entry_t **out)
 int zap_reload(zap_t *self)
 {
     zap_entry_t *v;
-    int n = zap_parse_file(self->path, &v);
+    int n = s_parse_file(self->path, &v);
     if (n < 0) {
         log_error("allowlist %s not reloaded: the previous one stays in force", self->path);
         return -1;

@@ -45,7 +45,5 @@ int zap_reload(zap_t *self);
 /* The binding of a key (Z85), NULL when it is not allowed. */
 const zap_entry_t *zap_lookup(const zap_t *self, const char *key);
 
-/* Parse an allowlist file into entries (for tests): returns the count or -1. */
-int zap_parse_file(const char *path, zap_entry_t **out);
 
 #endif
