@@ -28,6 +28,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 
 #include "aggregate.h"
 #include "estimator.h"
+#include "plan.h"
 #include "proc.h"
 #include "sensor.h"
 #include "taxonomy.h"
@@ -67,9 +69,11 @@ typedef struct {
 } acc_queue_t;
 
 typedef struct {
-    char *events, *truth, *crossing, *direction, *out, *scenario, *bin;
+    char *events, *truth, *crossing, *direction, *out, *scenario, *bin, *plan;
     long seed;
-    bool offline;
+    bool offline, no_plan;
+    plan_t *plan_obj;           /* --offline: the lane plan the collector would load */
+    char plans_dir[1100];       /* the collector's --lane-plans, or "" */
     int64_t t0_s;               /* first minute */
     int nmin;
     acc_queue_t q[TAX_NQUEUES];
@@ -227,7 +231,9 @@ static void s_emit(void *arg, const wire_queue_sample_t *s, const wire_lane_samp
     if (a->offline) {
         if (q->est.now_ms == 0)
             est_init(&q->est, m, t);
-        est_input_t in = { .interval_ms = ACC_INTERVAL_MS, .arrivals = s->arrivals,
+        plan_ref_t ref = { .plan = a->plan_obj, .queue = k };
+        est_input_t in = { .plan = a->plan_obj ? plan_ref_lanes : NULL, .plan_arg = &ref,
+                           .interval_ms = ACC_INTERVAL_MS, .arrivals = s->arrivals,
                            .departures = s->departures, .lanes_open = s->lanes_open,
                            .has_queue_len = s->has_queue_len, .queue_len = s->queue_len,
                            .tt_count = s->tt_count, .tt_sum_s = s->tt_sum_s,
@@ -337,7 +343,8 @@ static void s_start_stack(const acc_t *a, acc_stack_t *st)
     /* The full profile keeps 1-minute rows for 8 days whatever the span. */
     const char *argv[] = { coll, "--listen", st->endpoint, "--http", http, "--rrdcached", rrd,
                            "--archive", archive, "--state", state, "--registry", registry,
-                           "--rra-profile", "full", "--log-level", "warn", NULL };
+                           "--rra-profile", "full", "--log-level", "warn",
+                           a->plans_dir[0] ? "--lane-plans" : NULL, a->plans_dir, NULL };
     st->collector = proc_spawn(argv, log);
     s_daemons[1] = st->collector;
     if (st->collector < 0 || proc_wait_tcp(st->http_port, 10000) != 0 ||
@@ -576,13 +583,15 @@ static void s_from_header(acc_t *a)
 
 static void s_simulate(acc_t *a)
 {
-    static char events[1024], truth[1024], sim[600], seed[32];
+    static char events[1024], truth[1024], plan[1024], sim[600], seed[32];
     snprintf(events, sizeof events, "%s/events.txt", a->out);
     snprintf(truth, sizeof truth, "%s/truth.txt", a->out);
+    snprintf(plan, sizeof plan, "%s/lane-plan.csv", a->out);
+    unlink(plan);
     s_path(sim, sizeof sim, a->bin, "poe-sim");
     snprintf(seed, sizeof seed, "%ld", a->seed);
     const char *argv[] = { sim, "--scenario", a->scenario, "--seed", seed, "--events", events,
-                           "--truth", truth, "--log-level", "warn", NULL };
+                           "--truth", truth, "--plan-out", plan, "--log-level", "warn", NULL };
     pid_t pid = proc_spawn(argv, NULL);
     int status = -1;
     if (pid < 0 || proc_wait_exit(pid, 600 * 1000, &status) != 0 || !WIFEXITED(status) ||
@@ -590,6 +599,24 @@ static void s_simulate(acc_t *a)
         s_die("poe-sim failed for scenario %s", a->scenario);
     a->events = events;
     a->truth = truth;
+    if (!a->plan && access(plan, F_OK) == 0) /* scenarios with a lane schedule */
+        a->plan = plan;
+}
+
+/* The port's lane plan, as the collector reads it: DIR/<crossing>-<direction>.csv. */
+static void s_setup_plan(acc_t *a)
+{
+    if (!a->plan || a->no_plan)
+        return;
+    a->plan_obj = plan_load(a->plan, "UTC");
+    if (!a->plan_obj)
+        s_die("cannot load the lane plan %s", a->plan);
+    char link[1300], target[PATH_MAX];
+    snprintf(a->plans_dir, sizeof a->plans_dir, "%s/plans", a->out);
+    snprintf(link, sizeof link, "%s/%s-%s.csv", a->plans_dir, a->crossing, a->direction);
+    if ((mkdir(a->plans_dir, 0755) != 0 && errno != EEXIST) || !realpath(a->plan, target) ||
+        (unlink(link) != 0 && errno != ENOENT) || symlink(target, link) != 0)
+        s_die("cannot link the lane plan into %s", a->plans_dir);
 }
 
 static void s_usage(void)
@@ -598,6 +625,8 @@ static void s_usage(void)
             "usage: accuracy --scenario NAME [--seed N] --out DIR\n"
             "       accuracy --events FILE --truth FILE --crossing ID --direction D --out DIR\n"
             "       [--bin DIR (poe-agent, poe-collector, poe-sim; default $POE_BIN or build/bin)]\n"
+            "       [--plan FILE (the port's lane plan, collector/plan.h; scenarios: poe-sim's)]\n"
+            "       [--no-plan (measure without the lane plan)]\n"
             "       [--offline (estimator in-process, no daemons)]\n");
     exit(2);
 }
@@ -608,7 +637,7 @@ static void s_options(acc_t *a, int argc, char **argv)
         { "scenario", 1, 0, 's' }, { "seed", 1, 0, 'S' },     { "events", 1, 0, 'e' },
         { "truth", 1, 0, 't' },    { "crossing", 1, 0, 'c' }, { "direction", 1, 0, 'd' },
         { "out", 1, 0, 'o' },      { "bin", 1, 0, 'b' },      { "offline", 0, 0, 'O' },
-        { 0, 0, 0, 0 } };
+        { "plan", 1, 0, 'p' },     { "no-plan", 0, 0, 'P' },  { 0, 0, 0, 0 } };
     int c;
     a->seed = 1;
     a->bin = getenv("POE_BIN") ? getenv("POE_BIN") : "build/bin";
@@ -623,6 +652,8 @@ static void s_options(acc_t *a, int argc, char **argv)
         case 'o': a->out = optarg; break;
         case 'b': a->bin = optarg; break;
         case 'O': a->offline = true; break;
+        case 'p': a->plan = optarg; break;
+        case 'P': a->no_plan = true; break;
         default: s_usage();
         }
     }
@@ -639,6 +670,7 @@ int main(int argc, char **argv)
     if (a.scenario)
         s_simulate(&a);
     s_from_header(&a);
+    s_setup_plan(&a);
     s_truth_span(&a);
     s_alloc(&a);
     s_load_truth(&a);
@@ -647,5 +679,6 @@ int main(int argc, char **argv)
     if (!a.offline)
         s_run_daemons(&a);
     s_report(&a);
+    plan_destroy(&a.plan_obj);
     return 0;
 }

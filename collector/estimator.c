@@ -23,6 +23,8 @@
 #define EST_TT_FRESH_MS (15 * 60 * 1000LL)
 #define EST_QLEN_FRESH_MS (5 * 60 * 1000LL)
 #define EST_MIN_MS 60000LL
+#define EST_PLAN_STEP_MS (15 * 60 * 1000LL) /* plans change on whole (or half) hours */
+#define EST_PLAN_HORIZON_MS (12 * 3600 * 1000LL)
 
 double est_prior_lane_rate(enum tax_mode mode, enum tax_type type)
 {
@@ -245,6 +247,41 @@ static void s_quality(const est_t *e, const est_input_t *in, est_output_t *out)
     out->confidence = exp(-sqrt(u_n * u_n + u_rate * u_rate) / 0.25);
 }
 
+/* Seconds until the lanes clear `need` units from now, the lanes following
+ * the plan's changes from now on (at least one lane while units remain: a
+ * closing booth serves its queue). Beyond the horizon, the lanes then. */
+static double s_planned_wait(const est_t *e, const est_input_t *in, double need, double rate)
+{
+    double lanes = in->lanes_open;
+    int p0 = in->plan(in->plan_arg, e->now_ms);
+    if (p0 < 0)
+        return need / (lanes * rate);
+    double served = 0.0, s = 0.0;
+    int64_t t = e->now_ms;
+    for (;;) {
+        int p = in->plan(in->plan_arg, t);
+        double l = lanes + (p >= 0 ? p - p0 : 0);
+        if (l < 1.0)
+            l = 1.0;
+        int64_t next = (t / EST_PLAN_STEP_MS + 1) * EST_PLAN_STEP_MS;
+        double dt = (next - t) / 1000.0, cap = l * rate * dt;
+        if (served + cap >= need || next - e->now_ms >= EST_PLAN_HORIZON_MS)
+            return s + (need - served) / (l * rate);
+        served += cap;
+        s += dt;
+        t = next;
+    }
+}
+
+/* Wait for a unit joining now, including its own service. */
+static double s_wait(const est_t *e, const est_input_t *in, double rate)
+{
+    double lanes = in->lanes_open, need = e->queue + 1.0;
+    if (need <= lanes)
+        return 1.0 / rate;
+    return in->plan ? s_planned_wait(e, in, need, rate) : need / (lanes * rate);
+}
+
 void est_update(est_t *e, const est_input_t *in, est_output_t *out)
 {
     int64_t prev = e->now_ms;
@@ -268,7 +305,7 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     out->queue = e->queue > lanes ? e->queue - lanes : 0.0; /* not yet at a booth */
     out->service_rate = lanes * est_lane_rate(e);
     out->has_wait = lanes > 0 && out->service_rate > 0.0;
-    double model = out->has_wait ? fmax(e->queue + 1.0, lanes) / out->service_rate : NAN;
+    double model = out->has_wait ? s_wait(e, in, est_lane_rate(e)) : NAN;
     e->wait_model = out->has_wait ? model : 0.0;
     out->wait_s = model;
     if (out->has_wait && e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS) {

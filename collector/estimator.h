@@ -26,7 +26,10 @@
  * Service rate: lanes open × per-lane rate, the rate learned from
  * intervals where every booth had someone to serve (1-hour memory, a prior
  * per lane type until then). Wait for a unit joining now, including its own
- * service: max(N + 1, lanes) / (lanes × rate).
+ * service: max(N + 1, lanes) / (lanes × rate) — or, with a lane plan, the
+ * time until the lanes open now plus the plan's changes from now on have
+ * cleared N + 1 units (the plan's changes, not its numbers: a lane closed
+ * against the plan stays closed).
  *
  * Causal: an output uses only samples up to the interval just applied. */
 #ifndef POE_ESTIMATOR_H
@@ -73,6 +76,10 @@ typedef struct {
     double bias_w, bias;
 } est_t;
 
+/* Lanes the port plans to have open at t_ms (collector/plan.c), or -1 when
+ * its plan does not cover the queue. */
+typedef int (*est_plan_fn)(const void *arg, int64_t t_ms);
+
 typedef struct {
     uint32_t interval_ms;
     uint32_t arrivals, departures, lanes_open;
@@ -81,6 +88,8 @@ typedef struct {
     uint32_t tt_count;               /* re-identified travel times ending in the interval */
     uint32_t tt_sum_s, tt_max_s;
     int64_t t_end_ms;                /* end of the interval; 0: count time by interval_ms */
+    est_plan_fn plan;                /* NULL: no lane plan, lanes stay as they are */
+    const void *plan_arg;
 } est_input_t;
 
 typedef struct {

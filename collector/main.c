@@ -32,7 +32,7 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards;
+    char *dashboards, *lane_plans;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
     bool allow_backfill, feed_curve;
 } coll_opts_t;
@@ -53,6 +53,7 @@ typedef struct {
     zap_t *zap;
     pubfeed_t *pub;
     forward_t *fwd;
+    plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
@@ -136,6 +137,27 @@ static int s_setup_security(collector_t *c)
     return 0;
 }
 
+/* The ports' lane plans (--lane-plans DIR), handed to the estimator so it
+ * sees shift changes coming. A broken plan file stops the start, like a
+ * broken registry: a plan silently ignored would mislead every estimate. */
+static int s_load_plans(collector_t *c)
+{
+    if (!c->o.lane_plans || !c->o.lane_plans[0])
+        return 0;
+    int found = 0;
+    if (plan_load_dir(c->o.lane_plans, c->registry, &c->plans, &found) != 0)
+        return -1;
+    for (size_t i = 0; i < state_count(c->state); i++) {
+        xstate_t *x = state_at(c->state, i);
+        for (size_t r = 0; r < reg_count(c->registry); r++)
+            if (reg_at(c->registry, r) == x->reg)
+                for (int d = 0; d < TAX_NDIRS; d++)
+                    x->plan[d] = c->plans[r][d];
+    }
+    log_info("lane plans %s: %d crossing directions", c->o.lane_plans, found);
+    return 0;
+}
+
 static int s_setup(collector_t *c)
 {
     enum arch_profile profile = ARCH_FULL;
@@ -152,6 +174,8 @@ static int s_setup(collector_t *c)
     log_info("registry %s: %zu crossings, %d entries rejected", c->o.registry,
              reg_count(c->registry), nbad);
     c->state = state_new(c->registry);
+    if (c->state && s_load_plans(c) != 0)
+        return -1;
     c->archive = arch_new(c->o.rrdcached, c->o.archive, profile);
     c->base = event_base_new();
     c->zctx = zmq_ctx_new();
@@ -244,6 +268,8 @@ static void s_teardown(collector_t *c)
         zmq_ctx_term(c->zctx);
     arch_destroy(&c->archive);
     state_destroy(&c->state);
+    if (c->registry)
+        plan_free_all(&c->plans, reg_count(c->registry));
     reg_destroy(&c->registry);
     if (c->base)
         event_base_free(c->base);
@@ -283,6 +309,7 @@ int main(int argc, char **argv)
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret)" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
+        { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "estimator.h"
+#include "plan.h"
 #include "registry.h"
 #include "taxonomy.h"
 
@@ -29,6 +30,7 @@ typedef struct {
 
 typedef struct {
     const reg_crossing_t *reg;
+    const plan_t *plan[TAX_NDIRS];        /* the port's lane plan per direction, or NULL */
     qstate_t q[TAX_NDIRS][TAX_NQUEUES];   /* [dir-1][tax_queue_index] */
 } xstate_t;
 

@@ -27,7 +27,7 @@
 #define SIM_DEFAULT_WEEK_S 1772409600L
 
 typedef struct {
-    char *scenario, *events, *truth, *demand, *schedule, *log_level;
+    char *scenario, *events, *truth, *demand, *schedule, *plan_out, *log_level;
     long seed, week_s;
     double hours, tag_share, entry_miss;
     bool list;
@@ -67,6 +67,36 @@ static void s_header(out_t *out, const scen_t *sc, const sim_opts_t *o)
     out_comment(out, sc->about);
 }
 
+/* The port's lane plan as the collector reads it (--lane-plans): the
+ * scheduled lanes of every queue that has a schedule, in the simulator's
+ * clock (UTC, hour 0 = Monday 00:00 of the simulated week). Queues run by
+ * the staffing rule have no plan, and incidents are not planned. */
+static int s_write_plan(const scen_t *sc, const wtab_t *sched, const char *path)
+{
+    wtab_t *plan = wtab_new();
+    if (!plan) {
+        log_error("out of memory");
+        return -1;
+    }
+    int nplanned = 0;
+    for (int qi = 0; qi < sc->nq; qi++) {
+        const scen_queue_t *q = &sc->q[qi];
+        int k = tax_queue_index(q->mode, q->type);
+        bool csv = sched && wtab_has(sched, k), planned = true;
+        for (int h = 0; h < WTAB_HOURS && planned; h++) {
+            int n = csv ? (int)wtab_get(sched, k, h) : q->schedule[h % 24];
+            planned = n != SCEN_STAFFING;
+            wtab_set(plan, k, h, n < q->booths ? n : q->booths);
+        }
+        if (!planned)
+            wtab_clear(plan, k);
+        nplanned += planned;
+    }
+    int rc = nplanned ? wtab_save(plan, path, "UTC") : 0; /* no plan, no file */
+    wtab_destroy(&plan);
+    return rc;
+}
+
 static int s_run(const scen_t *sc, const sim_opts_t *o)
 {
     int rc = -1;
@@ -85,7 +115,8 @@ static int s_run(const scen_t *sc, const sim_opts_t *o)
         log_error("out of memory while simulating");
         goto done;
     }
-    if (out_write_events(out, o->events) != 0 || out_write_truth(m, sc, o->truth) != 0)
+    if (out_write_events(out, o->events) != 0 || out_write_truth(m, sc, o->truth) != 0 ||
+        (o->plan_out && s_write_plan(sc, sched, o->plan_out) != 0))
         goto done;
     log_info("%s: %zu vehicles, %zu sensor events -> %s, truth -> %s", sc->name,
              model_vehicles(m), out_count(out), o->events, o->truth);
@@ -112,6 +143,7 @@ int main(int argc, char **argv)
         { "truth", CONF_STR, &o.truth, "FILE", "truth to write (one line per vehicle)" },
         { "demand", CONF_STR, &o.demand, "CSV", "vehicles per hour of the week per queue" },
         { "schedule", CONF_STR, &o.schedule, "CSV", "lanes open per hour of the week per queue" },
+        { "plan-out", CONF_STR, &o.plan_out, "FILE", "write the lane plan (scheduled lanes, for the collector's --lane-plans)" },
         { "hours", CONF_DOUBLE, &o.hours, "H", "arrivals for this many hours [scenario]" },
         { "tag-share", CONF_DOUBLE, &o.tag_share, "P", "share of vehicles with a tag [scenario]" },
         { "entry-miss", CONF_DOUBLE, &o.entry_miss, "P", "entry detector miss rate [scenario]" },

@@ -14,6 +14,7 @@
 struct wtab {
     bool has[TAX_NQUEUES];
     double v[TAX_NQUEUES][WTAB_HOURS];
+    char tz[64];
 };
 
 wtab_t *wtab_new(void) { return calloc(1, sizeof(wtab_t)); }
@@ -31,7 +32,74 @@ void wtab_set_daily(wtab_t *self, int queue, const double day[24])
     self->has[queue] = true;
 }
 
+void wtab_set(wtab_t *self, int queue, int h, double v)
+{
+    self->v[queue][((h % WTAB_HOURS) + WTAB_HOURS) % WTAB_HOURS] = v;
+    self->has[queue] = true;
+}
+
+void wtab_clear(wtab_t *self, int queue) { self->has[queue] = false; }
+
 bool wtab_has(const wtab_t *self, int queue) { return self->has[queue]; }
+
+const char *wtab_timezone(const wtab_t *self) { return self->tz[0] ? self->tz : NULL; }
+
+/* "# timezone: ZONE" names the clock of the hours; other comments are free. */
+static int s_directive(wtab_t *self, const char *buf, const char *path, int line)
+{
+    const char *p = buf + 1;
+    p += strspn(p, " \t");
+    if (strncmp(p, "timezone:", 9) != 0)
+        return 0;
+    p += 9;
+    p += strspn(p, " \t");
+    size_t n = strcspn(p, " \t\r\n");
+    if (n == 0 || n >= sizeof self->tz || p[n + strspn(p + n, " \t\r\n")] != '\0') {
+        log_error("%s:%d: \"# timezone:\" needs one zone name such as UTC or America/Tijuana",
+                  path, line);
+        return -1;
+    }
+    memcpy(self->tz, p, n);
+    self->tz[n] = '\0';
+    return 0;
+}
+
+int wtab_save(const wtab_t *self, const char *path, const char *tz)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        log_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (tz)
+        fprintf(f, "# timezone: %s\n", tz);
+    fputs("hour_of_week", f);
+    for (int q = 0; q < TAX_NQUEUES; q++) {
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(q, &m, &t);
+        if (self->has[q])
+            fprintf(f, ",%s-%s", tax_mode_name(m), tax_type_name(t));
+    }
+    fputc('\n', f);
+    for (int h = 0; h < WTAB_HOURS; h++) {
+        bool changed = h == 0;
+        for (int q = 0; q < TAX_NQUEUES && !changed; q++)
+            changed = self->has[q] && self->v[q][h] != self->v[q][h - 1];
+        if (!changed)
+            continue;
+        fprintf(f, "%d", h);
+        for (int q = 0; q < TAX_NQUEUES; q++)
+            if (self->has[q])
+                fprintf(f, ",%g", self->v[q][h]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        log_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
 
 double wtab_get(const wtab_t *self, int queue, int h)
 {
@@ -167,7 +235,11 @@ int wtab_load(wtab_t *self, const char *path)
     int cols[WTAB_MAX_COLS + 1], ncols = 0, line = 0, last_h = -1, rc = rows && set ? 0 : -1;
     while (rc == 0 && fgets(buf, sizeof buf, f)) {
         line++;
-        if (buf[0] == '#' || strspn(buf, " \t\r\n") == strlen(buf))
+        if (buf[0] == '#') {
+            rc = s_directive(self, buf, path, line);
+            continue;
+        }
+        if (strspn(buf, " \t\r\n") == strlen(buf))
             continue;
         int n = s_split(buf, cells, WTAB_MAX_COLS + 1);
         if (n < 0) {
