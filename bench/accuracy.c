@@ -42,6 +42,7 @@
 
 #include "aggregate.h"
 #include "estimator.h"
+#include "oracle.h"
 #include "plan.h"
 #include "proc.h"
 #include "sensor.h"
@@ -52,8 +53,9 @@
 #define ACC_LAG_MAX 180
 #define ACC_TT_WINDOW_MS (5 * 60 * 1000LL)
 
-enum { SER_TRUTH, SER_EST, SER_BASE_A, SER_BASE_B, SER_N };
-static const char *const s_ser_name[SER_N] = { "truth", "estimate", "queue/rate", "travel time" };
+enum { SER_TRUTH, SER_EST, SER_BASE_A, SER_BASE_B, SER_OR_NOW, SER_OR_FUTURE, SER_N };
+static const char *const s_ser_name[SER_N] = { "truth", "estimate", "queue/rate", "travel time",
+                                               "oracle now", "oracle lanes" };
 
 typedef struct {
     bool used;
@@ -64,6 +66,7 @@ typedef struct {
     double a_queue, a_rate;
     /* baseline (b): tagged finishers */
     est_t est;                  /* --offline only */
+    oracle_t *oracle;           /* the floors: tests/lib/oracle.h */
     double *e_sum;
     int *e_n;
 } acc_queue_t;
@@ -143,6 +146,9 @@ static void s_alloc(acc_t *a)
         q->a_n = calloc(a->nmin, sizeof(int));
         q->e_n = calloc(a->nmin, sizeof(int));
         q->truth_n = calloc(a->nmin, sizeof(int));
+        q->oracle = oracle_new();
+        if (!q->a_sum || !q->e_sum || !q->a_n || !q->e_n || !q->truth_n || !q->oracle)
+            s_die("%s", "out of memory");
     }
 }
 
@@ -165,6 +171,8 @@ static void s_load_truth(acc_t *a)
         double *v = &q->v[SER_TRUTH][m];
         *v = (isnan(*v) ? 0 : *v) + (dep - arr) / 1000.0;
         q->truth_n[m]++;
+        if (oracle_add_vehicle(q->oracle, arr, dep) != 0)
+            s_die("%s", "out of memory");
     }
     fclose(f);
     for (int k = 0; k < TAX_NQUEUES; k++)
@@ -226,6 +234,8 @@ static void s_emit(void *arg, const wire_queue_sample_t *s, const wire_lane_samp
     int k = tax_queue_index(m, t), row = s_row_of(a, (int64_t)s->t_end_ms);
     acc_queue_t *q = &a->q[k];
     double w = s_base_a(q, s, m, t);
+    if (oracle_set_lanes(q->oracle, (int64_t)s->t_end_ms - ACC_INTERVAL_MS, (int)s->lanes_open))
+        s_die("%s", "out of memory");
     if (s->tt_count)
         s_keep_tt(a, k, s);
     if (a->offline) {
@@ -310,6 +320,24 @@ typedef struct {
     int http_port;
     pid_t rrdcached, collector;
 } acc_stack_t;
+
+/* The floors under any estimator: the wait computed from the true number
+ * of units in the system at the start of the minute, with the lanes open
+ * then (oracle now) or with the lanes that really were open later (oracle
+ * lanes) — what is left is service-time chance. */
+static void s_oracles(acc_t *a)
+{
+    for (int k = 0; k < TAX_NQUEUES; k++) {
+        acc_queue_t *q = &a->q[k];
+        if (!q->used || oracle_finish(q->oracle) != 0)
+            continue;
+        for (int m = 0; m < a->nmin; m++) {
+            int64_t t_ms = (a->t0_s + 60LL * m) * 1000;
+            q->v[SER_OR_NOW][m] = oracle_now(q->oracle, t_ms);
+            q->v[SER_OR_FUTURE][m] = oracle_future(q->oracle, t_ms);
+        }
+    }
+}
 
 static void s_path(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -512,7 +540,8 @@ static void s_write_series(const acc_t *a, int k, const char *qname)
     fclose(f);
     snprintf(name, sizeof name, "%s.series.csv", qname);
     f = s_open_out(a, name);
-    fprintf(f, "minute_unix_s,truth_s,estimate_s,queue_rate_s,travel_time_s\n");
+    fprintf(f, "minute_unix_s,truth_s,estimate_s,queue_rate_s,travel_time_s,oracle_now_s,"
+               "oracle_lanes_s\n");
     for (int m = 0; m < a->nmin; m++) {
         fprintf(f, "%" PRId64, (int64_t)(a->t0_s + 60LL * m));
         for (int s = 0; s < SER_N; s++)
@@ -676,9 +705,12 @@ int main(int argc, char **argv)
     s_load_truth(&a);
     s_replay_inprocess(&a);
     s_base_b(&a);
+    s_oracles(&a);
     if (!a.offline)
         s_run_daemons(&a);
     s_report(&a);
     plan_destroy(&a.plan_obj);
+    for (int k = 0; k < TAX_NQUEUES; k++)
+        oracle_destroy(&a.q[k].oracle);
     return 0;
 }
