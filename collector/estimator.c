@@ -38,6 +38,7 @@ void est_init(est_t *e, enum tax_mode mode, enum tax_type type)
     e->type = type;
     e->anc_w = 1.0 / (EST_START_SIGMA * EST_START_SIGMA);
     e->last_tt_ms = e->last_qlen_ms = INT64_MIN / 2;
+    staff_init(&e->staff);
 }
 
 double est_lane_rate(const est_t *e)
@@ -248,22 +249,24 @@ static void s_quality(const est_t *e, const est_input_t *in, est_output_t *out)
 }
 
 /* Seconds until the lanes clear `need` units from now, the lanes following
- * the plan's changes from now on (at least one lane while units remain: a
- * closing booth serves its queue). Beyond the horizon, the lanes then. */
-static double s_planned_wait(const est_t *e, const est_input_t *in, double need, double rate)
+ * the plan's changes from now on and the steps of a staffing surge (at
+ * least one lane while units remain: a closing booth serves its queue).
+ * Beyond the horizon, the lanes then. */
+static double s_forecast_wait(const est_t *e, const est_input_t *in, double need, double rate)
 {
     double lanes = in->lanes_open;
-    int p0 = in->plan(in->plan_arg, e->now_ms);
-    if (p0 < 0)
-        return need / (lanes * rate);
+    int p0 = in->plan ? in->plan(in->plan_arg, e->now_ms) : -1;
     double served = 0.0, s = 0.0;
     int64_t t = e->now_ms;
     for (;;) {
-        int p = in->plan(in->plan_arg, t);
-        double l = lanes + (p >= 0 ? p - p0 : 0);
+        int p = p0 >= 0 ? in->plan(in->plan_arg, t) : -1;
+        double l = lanes + (p >= 0 ? p - p0 : 0) + staff_added(&e->staff, e->now_ms, t);
         if (l < 1.0)
             l = 1.0;
         int64_t next = (t / EST_PLAN_STEP_MS + 1) * EST_PLAN_STEP_MS;
+        int64_t step = staff_next_step(&e->staff, t);
+        if (step > t && step < next)
+            next = step;
         double dt = (next - t) / 1000.0, cap = l * rate * dt;
         if (served + cap >= need || next - e->now_ms >= EST_PLAN_HORIZON_MS)
             return s + (need - served) / (l * rate);
@@ -279,7 +282,8 @@ static double s_wait(const est_t *e, const est_input_t *in, double rate)
     double lanes = in->lanes_open, need = e->queue + 1.0;
     if (need <= lanes)
         return 1.0 / rate;
-    return in->plan ? s_planned_wait(e, in, need, rate) : need / (lanes * rate);
+    bool changes = in->plan || staff_next_step(&e->staff, e->now_ms) != INT64_MAX;
+    return changes ? s_forecast_wait(e, in, need, rate) : need / (lanes * rate);
 }
 
 void est_update(est_t *e, const est_input_t *in, est_output_t *out)
@@ -300,6 +304,7 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     double n = s_units(e);
     e->queue = n > 0.0 ? n : 0.0;
     s_learn_rate(e, in, before, e->queue);
+    staff_observe(&e->staff, t, in->lanes_open, e->queue);
 
     double lanes = in->lanes_open;
     out->queue = e->queue > lanes ? e->queue - lanes : 0.0; /* not yet at a booth */

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "staffing.h"
 #include "taxonomy.h"
 
 #define EST_HISTORY_MIN 400          /* counted-arrival history: 6 h 40 min */
@@ -74,6 +75,7 @@ typedef struct {
     double wait_model;               /* model wait after the last interval, s */
     /* Bias: decayed weight and mean of (travel time − model wait then). */
     double bias_w, bias;
+    staff_t staff;                   /* the port's surge staffing, learned */
 } est_t;
 
 /* Lanes the port plans to have open at t_ms (collector/plan.c), or -1 when

@@ -106,6 +106,39 @@ static void test_lane_closure(void **state)
     s_near(o.wait_s, 75, 1e-9, "free booth: own service");
 }
 
+/* A plan: 10 lanes until 30 min, then 20 (a shift change). */
+static int s_plan(const void *arg, int64_t t_ms)
+{
+    (void)arg;
+    return t_ms < 1800 * 1000LL ? 10 : 20;
+}
+
+/* 200 in the system at 1000 s, 10 lanes at 75 s. Until the shift change at
+ * 1800 s the lanes clear 800 × 10/75 = 106.67 units; the other 201 −
+ * 106.67 = 94.33 go at 20/75 per s: 353.75 s more, 1153.75 s in all
+ * (without the plan 201 × 7.5 = 1507.5 s). With only 5 lanes open against
+ * the plan's 10, the change still adds 10: 5 lanes, then 15. */
+static void test_lane_plan(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_input_t in = { .interval_ms = 15000, .arrivals = 200, .lanes_open = 10,
+                       .t_end_ms = 1000 * 1000LL, .plan = s_plan };
+    est_output_t o;
+    est_update(&e, &in, &o);
+    s_near(o.wait_s, 800 + (201 - 800 * 10 / 75.0) * 75 / 20, 1e-6, "shift change ahead");
+    in.plan = NULL;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_update(&e, &in, &o);
+    s_near(o.wait_s, 1507.5, 1e-9, "no plan: the lanes stay");
+    in.plan = s_plan;
+    in.lanes_open = 5;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    est_update(&e, &in, &o);
+    s_near(o.wait_s, 800 + (201 - 800 * 5 / 75.0) * 75 / 15, 1e-6, "closed lanes stay closed");
+}
+
 /* The entry detector counts 8 of every 10 arrivals. True queue: 100,
  * steady, 10 in and 10 out per minute, so the units leaving now joined
  * 10 minutes ago (travel time 600 s). Counts alone lose 2 units a minute
@@ -210,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_steady_queue),
         cmocka_unit_test(test_growing_queue),
         cmocka_unit_test(test_lane_closure),
+        cmocka_unit_test(test_lane_plan),
         cmocka_unit_test(test_drift_correction),
         cmocka_unit_test(test_quality_goes_stale),
         cmocka_unit_test(test_queue_detector),
