@@ -6,7 +6,7 @@
 
 #define EST_ANCHOR_TAU_S 600.0      /* anchor observations: 10-minute memory */
 #define EST_DRIFT_TAU_S 7200.0      /* count drift: 2-hour memory */
-#define EST_RATE_TAU_S 3600.0       /* per-lane rate: 1-hour memory */
+#define EST_RATE_TAU_S 7200.0       /* per-lane rate: 2-hour memory */
 #define EST_IDLE_TAU_S 300.0        /* idle-booth check: 5 minutes */
 #define EST_BIAS_TAU_S 1200.0       /* model bias: 20 minutes */
 #define EST_BIAS_MAX_S 45.0         /* the bias corrects service-scale errors only */
@@ -313,7 +313,7 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     double model = out->has_wait ? s_wait(e, in, est_lane_rate(e)) : NAN;
     e->wait_model = out->has_wait ? model : 0.0;
     out->wait_s = model;
-    if (out->has_wait && e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS) {
+    if (out->has_wait && e->bias_w > 0) {
         double cap = EST_BIAS_MAX_S, b = e->bias < -cap ? -cap : e->bias > cap ? cap : e->bias;
         out->wait_s = fmax(model + b, 0.0);
     }
