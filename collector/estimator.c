@@ -9,6 +9,8 @@
 #define EST_RATE_TAU_S 7200.0       /* per-lane rate: 2-hour memory */
 #define EST_IDLE_TAU_S 300.0        /* idle-booth check: 5 minutes */
 #define EST_BIAS_TAU_S 1200.0       /* model bias: 20 minutes */
+#define EST_RECENT_TAU_S 150.0      /* recent travel times, for short waits */
+#define EST_SHORT_WAIT_S 600.0      /* waits this long get nothing from them */
 #define EST_BIAS_MAX_S 45.0         /* the bias corrects service-scale errors only */
 #define EST_RATE_PRIOR_LANE_S 600.0 /* the prior counts as 10 busy lane-minutes */
 #define EST_RATE_LEARNED_LANE_S 600.0
@@ -83,6 +85,9 @@ static void s_decay(est_t *e, double dt_s)
     double kr = exp(-dt_s / EST_RATE_TAU_S);
     e->busy_dep *= kr;
     e->busy_lane_s *= kr;
+    double kt = exp(-dt_s / EST_RECENT_TAU_S);
+    e->recent_n *= kt;
+    e->recent_sum *= kt;
     double ki = exp(-dt_s / EST_IDLE_TAU_S);
     e->idle_dep *= ki;
     e->idle_cap *= ki;
@@ -182,6 +187,8 @@ static void s_travel_times(est_t *e, const est_input_t *in, double units_before)
     double sigma = (3.0 + 0.02 * (units_before > 0 ? units_before : 0)) / sqrt(in->tt_count);
     s_anchor(e, x, y, sigma);
     e->last_tt_ms = e->now_ms;
+    e->recent_n += in->tt_count;
+    e->recent_sum += in->tt_sum_s;
 }
 
 static void s_queue_len(est_t *e, const est_input_t *in, double units_before)
@@ -316,6 +323,13 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     if (out->has_wait && e->bias_w > 0) {
         double cap = EST_BIAS_MAX_S, b = e->bias < -cap ? -cap : e->bias > cap ? cap : e->bias;
         out->wait_s = fmax(model + b, 0.0);
+    }
+    /* A short wait changes little while the units that just finished
+     * waited it: their travel times are a second, nearly independent
+     * measure of it, worth less the longer the wait (they lag by it). */
+    if (out->has_wait && e->recent_n >= 1.0 && out->wait_s < EST_SHORT_WAIT_S) {
+        double w_tt = 0.5 * (1.0 - out->wait_s / EST_SHORT_WAIT_S);
+        out->wait_s = (1.0 - w_tt) * out->wait_s + w_tt * e->recent_sum / e->recent_n;
     }
     out->count_scale = s_drift(e);
     s_quality(e, in, out);

@@ -75,6 +75,8 @@ typedef struct {
     double wait_model;               /* model wait after the last interval, s */
     /* Bias: decayed weight and mean of (travel time − model wait then). */
     double bias_w, bias;
+    /* Recent travel times: decayed count and sum (~2.5-minute memory). */
+    double recent_n, recent_sum;
     staff_t staff;                   /* the port's surge staffing, learned */
 } est_t;
 
