@@ -235,7 +235,7 @@ static void s_learn_rate(est_t *e, const est_input_t *in, double before, double 
 
 static void s_quality(const est_t *e, const est_input_t *in, est_output_t *out)
 {
-    out->inputs = EST_IN_COUNTS;
+    out->inputs = EST_IN_COUNTS | e->forecast_inputs;
     if (e->now_ms - e->last_qlen_ms <= EST_QLEN_FRESH_MS)
         out->inputs |= EST_IN_QUEUE_LEN;
     if (e->now_ms - e->last_tt_ms <= EST_TT_FRESH_MS)
@@ -259,7 +259,7 @@ static void s_quality(const est_t *e, const est_input_t *in, est_output_t *out)
  * the plan's changes from now on and the steps of a staffing surge (at
  * least one lane while units remain: a closing booth serves its queue).
  * Beyond the horizon, the lanes then. */
-static double s_forecast_wait(const est_t *e, const est_input_t *in, double need, double rate)
+static double s_forecast_wait(est_t *e, const est_input_t *in, double need, double rate)
 {
     double lanes = in->lanes_open;
     int p0 = in->plan ? in->plan(in->plan_arg, e->now_ms) : -1;
@@ -267,7 +267,12 @@ static double s_forecast_wait(const est_t *e, const est_input_t *in, double need
     int64_t t = e->now_ms;
     for (;;) {
         int p = p0 >= 0 ? in->plan(in->plan_arg, t) : -1;
-        double l = lanes + (p >= 0 ? p - p0 : 0) + staff_added(&e->staff, e->now_ms, t);
+        int surge = staff_added(&e->staff, e->now_ms, t);
+        if (p >= 0 && p != p0)
+            e->forecast_inputs |= EST_IN_LANE_PLAN;
+        if (surge > 0)
+            e->forecast_inputs |= EST_IN_SURGE;
+        double l = lanes + (p >= 0 ? p - p0 : 0) + surge;
         if (l < 1.0)
             l = 1.0;
         int64_t next = (t / EST_PLAN_STEP_MS + 1) * EST_PLAN_STEP_MS;
@@ -284,7 +289,7 @@ static double s_forecast_wait(const est_t *e, const est_input_t *in, double need
 }
 
 /* Wait for a unit joining now, including its own service. */
-static double s_wait(const est_t *e, const est_input_t *in, double rate)
+static double s_wait(est_t *e, const est_input_t *in, double rate)
 {
     double lanes = in->lanes_open, need = e->queue + 1.0;
     if (need <= lanes)
@@ -317,6 +322,7 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     out->queue = e->queue > lanes ? e->queue - lanes : 0.0; /* not yet at a booth */
     out->service_rate = lanes * est_lane_rate(e);
     out->has_wait = lanes > 0 && out->service_rate > 0.0;
+    e->forecast_inputs = 0;
     double model = out->has_wait ? s_wait(e, in, est_lane_rate(e)) : NAN;
     e->wait_model = out->has_wait ? model : 0.0;
     out->wait_s = model;
@@ -346,6 +352,10 @@ const char *est_input_name(uint32_t bit)
         return "travel_time";
     case EST_IN_RATE:
         return "learned_rate";
+    case EST_IN_LANE_PLAN:
+        return "lane_plan";
+    case EST_IN_SURGE:
+        return "staffing_surge";
     default:
         return NULL;
     }

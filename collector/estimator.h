@@ -48,6 +48,9 @@
 #define EST_IN_QUEUE_LEN   0x02u     /* a queue-length reading in the last 5 min */
 #define EST_IN_TRAVEL_TIME 0x04u     /* re-identified travel times in the last 15 min */
 #define EST_IN_RATE        0x08u     /* a per-lane rate learned here (not the prior) */
+#define EST_IN_LANE_PLAN   0x10u     /* the port's lane plan changes lanes within the wait */
+#define EST_IN_SURGE       0x20u     /* a staffing surge is expected to add lanes within it */
+#define EST_IN_LAST        EST_IN_SURGE
 
 typedef struct {
     enum tax_mode mode;
@@ -78,6 +81,7 @@ typedef struct {
     /* Recent travel times: decayed count and sum (~2.5-minute memory). */
     double recent_n, recent_sum;
     staff_t staff;                   /* the port's surge staffing, learned */
+    uint32_t forecast_inputs;        /* EST_IN_LANE_PLAN / _SURGE used by the last wait */
 } est_t;
 
 /* Lanes the port plans to have open at t_ms (collector/plan.c), or -1 when
@@ -122,7 +126,8 @@ double est_lane_rate(const est_t *e);
 void est_update(est_t *e, const est_input_t *in, est_output_t *out);
 
 /* Names of the EST_IN_* bits, for the feed: "counts", "queue_length",
- * "travel_time", "learned_rate"; NULL for other values. */
+ * "travel_time", "learned_rate", "lane_plan", "staffing_surge"; NULL for
+ * other values. */
 const char *est_input_name(uint32_t bit);
 
 #endif

@@ -104,7 +104,7 @@ static json_t *s_quality_json(const est_output_t *o, bool has_wait)
     if (!has_wait)
         return json_null();
     json_t *inputs = json_array();
-    for (uint32_t bit = 1; bit <= EST_IN_RATE; bit <<= 1)
+    for (uint32_t bit = 1; bit <= EST_IN_LAST; bit <<= 1)
         if ((o->inputs & bit) && est_input_name(bit))
             json_array_append_new(inputs, json_string(est_input_name(bit)));
     double c = s_plausible(o->confidence) ? round(o->confidence * 100.0) / 100.0 : 0.0;

@@ -128,10 +128,14 @@ static void test_lane_plan(void **state)
     est_output_t o;
     est_update(&e, &in, &o);
     s_near(o.wait_s, 800 + (201 - 800 * 10 / 75.0) * 75 / 20, 1e-6, "shift change ahead");
+    assert_true(o.inputs & EST_IN_LANE_PLAN);
+    assert_string_equal(est_input_name(EST_IN_LANE_PLAN), "lane_plan");
+    assert_string_equal(est_input_name(EST_IN_SURGE), "staffing_surge");
     in.plan = NULL;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
     est_update(&e, &in, &o);
     s_near(o.wait_s, 1507.5, 1e-9, "no plan: the lanes stay");
+    assert_false(o.inputs & EST_IN_LANE_PLAN);
     in.plan = s_plan;
     in.lanes_open = 5;
     est_init(&e, TAX_PASSENGER, TAX_STANDARD);
