@@ -11,7 +11,7 @@
 #define EST_BIAS_TAU_S 1200.0       /* model bias: 20 minutes */
 #define EST_RECENT_TAU_S 150.0      /* recent travel times, for short waits */
 #define EST_SHORT_WAIT_S 600.0      /* waits this long get nothing from them */
-#define EST_BIAS_MAX_S 45.0         /* the bias corrects service-scale errors only */
+#define EST_BIAS_MAX_S 30.0         /* the bias corrects service-scale errors only */
 #define EST_RATE_PRIOR_LANE_S 600.0 /* the prior counts as 10 busy lane-minutes */
 #define EST_RATE_LEARNED_LANE_S 600.0
 #define EST_DRIFT_PRIOR 20.0        /* the drift prior counts as 20 units at k = 1 */
