@@ -50,10 +50,34 @@ double est_lane_rate(const est_t *e)
            (e->busy_lane_s + EST_RATE_PRIOR_LANE_S);
 }
 
+/* k as measured: departures ÷ counted arrivals between travel-time anchors. */
+static double s_drift_measured(const est_t *e)
+{
+    return (e->drift_dy + EST_DRIFT_PRIOR) / (e->drift_dx + EST_DRIFT_PRIOR);
+}
+
+/* k as used: the measured drift shrunk toward 1 by its own spread (d² /
+ * (d² + 4·var), a Wiener shrink; ×4 because successive measurements share
+ * most of their window, so their spread understates the error), so a
+ * correction no larger than its noise does not ride on the counts for
+ * hours once the tags stop, while a real drift of several percent passes
+ * whole. */
 static double s_drift(const est_t *e)
 {
-    double k = (e->drift_dy + EST_DRIFT_PRIOR) / (e->drift_dx + EST_DRIFT_PRIOR);
+    double d = s_drift_measured(e) - 1.0;
+    double k = 1.0 + d * (d * d / (d * d + 4.0 * e->k_var + 1e-12));
     return k < EST_K_MIN ? EST_K_MIN : k > EST_K_MAX ? EST_K_MAX : k;
+}
+
+/* The spread of the measured k: an exponentially weighted variance over
+ * travel-time anchors, with the drift's memory. */
+static void s_drift_spread(est_t *e)
+{
+    double kr = s_drift_measured(e);
+    e->k_w += 1.0;
+    double w = 1.0 / e->k_w, delta = kr - e->k_mean;
+    e->k_mean += w * delta;
+    e->k_var = (1.0 - w) * (e->k_var + w * delta * delta);
 }
 
 /* Units in the system by the anchor and the counts, before the clamp. */
@@ -81,6 +105,7 @@ static void s_decay(est_t *e, double dt_s)
     double kd = exp(-dt_s / EST_DRIFT_TAU_S);
     e->drift_dx *= kd;
     e->drift_dy *= kd;
+    e->k_w *= kd;
     e->bias_w *= exp(-dt_s / EST_BIAS_TAU_S);
     double kr = exp(-dt_s / EST_RATE_TAU_S);
     e->busy_dep *= kr;
@@ -182,6 +207,7 @@ static void s_travel_times(est_t *e, const est_input_t *in, double units_before)
     e->last_tt_x = x;
     e->last_tt_y = y;
     e->has_last_tt = true;
+    s_drift_spread(e);
     /* One vehicle's read pins the count to a few units; longer queues mix
      * more booths and more timing jitter. */
     double sigma = (3.0 + 0.02 * (units_before > 0 ? units_before : 0)) / sqrt(in->tt_count);

@@ -70,6 +70,7 @@ typedef struct {
     double drift_dy, drift_dx;
     double last_tt_x, last_tt_y;
     bool has_last_tt;
+    double k_w, k_mean, k_var;       /* spread of the measured drift (decayed) */
     /* Service: decayed departures and lane-seconds of busy intervals. */
     double busy_dep, busy_lane_s;
     /* Idle check: decayed departures and capacity (lane-s × rate), ~5 min. */

@@ -6,7 +6,7 @@
 
 #define STAFF_GAP_MAX_S 3600.0   /* steps further apart belong to different surges */
 #define STAFF_GAP_MEMORY 4       /* the gap is the mean of about this many recent gaps */
-#define STAFF_ACTIVE_GAPS 1.5    /* a surge is over when no step came for this many gaps */
+#define STAFF_ACTIVE_GAPS 2.0    /* a surge is over when no step came for this many gaps */
 
 void staff_init(staff_t *s) { memset(s, 0, sizeof *s); }
 

@@ -5,7 +5,7 @@
  * staffing"). Every rise in the lanes open while units wait is a staffing
  * step; the gap between successive steps is learned (a decayed mean of
  * gaps under an hour), and so is the most lanes ever seen open. While a
- * surge is on — the last step no older than 1.5 learned gaps and the queue
+ * surge is on — the last step no older than 2 learned gaps and the queue
  * still long — the forecast adds one lane per gap after the last step, up
  * to the most seen. A drop in lanes (a closure) ends the surge. Pure
  * arithmetic, no I/O: tests/unit/test_staffing.c. */

@@ -73,9 +73,9 @@ static void test_silence_ends_the_surge(void **state)
     staff_t s;
     int64_t t;
     s_surge(&s, &t);
-    staff_observe(&s, t + 1400 * 1000LL, 8, 200); /* < 1.5 gaps: still on */
+    staff_observe(&s, t + 1900 * 1000LL, 8, 200); /* < 2 gaps (1920 s): still on */
     assert_true(s.surge);
-    staff_observe(&s, t + 1500 * 1000LL, 8, 200); /* > 1.5 gaps without a step */
+    staff_observe(&s, t + 1950 * 1000LL, 8, 200); /* > 2 gaps without a step */
     assert_false(s.surge);
 }
 
