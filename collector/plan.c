@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,36 @@
 #include "wtab.h"
 #include "zone.h"
 
+#define PLAN_MAX_LANES 999
+
 struct plan {
     wtab_t *tab;
     char tz[64];
     bool utc;
 };
+
+/* Lanes are whole numbers a port could have: a plan saying 1e30 lanes is
+ * a typo, not a forecast. */
+static int s_check_values(const plan_t *self, const char *path)
+{
+    for (int q = 0; q < TAX_NQUEUES; q++) {
+        if (!wtab_has(self->tab, q))
+            continue;
+        for (int h = 0; h < WTAB_HOURS; h++) {
+            double v = wtab_get(self->tab, q, h);
+            if (v != floor(v) || v > PLAN_MAX_LANES) {
+                enum tax_mode m;
+                enum tax_type t;
+                tax_queue_from_index(q, &m, &t);
+                log_error("%s: %s-%s at hour %d of the week: %g is not a whole number of lanes "
+                          "in 0..%d", path, tax_mode_name(m), tax_type_name(t), h, v,
+                          PLAN_MAX_LANES);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
 
 plan_t *plan_load(const char *path, const char *default_tz)
 {
@@ -27,7 +53,7 @@ plan_t *plan_load(const char *path, const char *default_tz)
         plan_destroy(&self);
         return NULL;
     }
-    if (wtab_load(self->tab, path) != 0) {
+    if (wtab_load(self->tab, path) != 0 || s_check_values(self, path) != 0) {
         plan_destroy(&self);
         return NULL;
     }

@@ -117,6 +117,8 @@ static void test_broken_files(void **state)
         "hour_of_week,passenger-bicycle\n0,4\n",                          /* unknown queue */
         "hour_of_week,passenger-standard\n7,4\n3,5\n",                    /* out of order */
         "hour_of_week,passenger-standard\n",                              /* no rows */
+        "hour_of_week,passenger-standard\n0,1e30\n",                     /* absurd */
+        "hour_of_week,passenger-standard\n0,2.5\n",                      /* half a lane */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *p = s_write("bad.csv", bad[i]);
