@@ -302,7 +302,7 @@ static double s_forecast_wait(est_t *e, const est_input_t *in, double need, doub
         if (l < 1.0)
             l = 1.0;
         int64_t next = (t / EST_PLAN_STEP_MS + 1) * EST_PLAN_STEP_MS;
-        int64_t step = staff_next_step(&e->staff, t);
+        int64_t step = staff_next_step(&e->staff, e->now_ms, t);
         if (step > t && step < next)
             next = step;
         double dt = (next - t) / 1000.0, cap = l * rate * dt;
@@ -320,7 +320,7 @@ static double s_wait(est_t *e, const est_input_t *in, double rate)
     double lanes = in->lanes_open, need = e->queue + 1.0;
     if (need <= lanes)
         return 1.0 / rate;
-    bool changes = in->plan || staff_next_step(&e->staff, e->now_ms) != INT64_MAX;
+    bool changes = in->plan || staff_next_step(&e->staff, e->now_ms, e->now_ms) != INT64_MAX;
     return changes ? s_forecast_wait(e, in, need, rate) : need / (lanes * rate);
 }
 

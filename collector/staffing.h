@@ -34,7 +34,9 @@ void staff_observe(staff_t *s, int64_t t_ms, uint32_t lanes, double units);
  * (t_ms >= now_ms); 0 when no surge is on. */
 int staff_added(const staff_t *s, int64_t now_ms, int64_t t_ms);
 
-/* When the surge's next step after t_ms is expected; INT64_MAX when none. */
-int64_t staff_next_step(const staff_t *s, int64_t t_ms);
+/* When the surge's next step after t_ms is expected, as forecast at now_ms;
+ * INT64_MAX when none (no surge, or the forecast has reached the most lanes
+ * seen by t_ms). */
+int64_t staff_next_step(const staff_t *s, int64_t now_ms, int64_t t_ms);
 
 #endif

@@ -42,7 +42,9 @@ static void test_learns_the_pace(void **state)
     assert_int_equal(staff_added(&s, t, t + 900 * 1000LL), 0);
     assert_int_equal(staff_added(&s, t, t + 961 * 1000LL), 1);
     assert_int_equal(staff_added(&s, t, t + 5 * 3600 * 1000LL), 1);
-    assert_int_equal(staff_next_step(&s, t), t + 960 * 1000LL);
+    assert_int_equal(staff_next_step(&s, t, t), t + 960 * 1000LL);
+    /* once the forecast reaches the most lanes seen, no more steps */
+    assert_int_equal(staff_next_step(&s, t, t + 961 * 1000LL), INT64_MAX);
 }
 
 static void test_closure_ends_the_surge(void **state)
@@ -54,7 +56,7 @@ static void test_closure_ends_the_surge(void **state)
     staff_observe(&s, t + MIN_MS, 5, 200); /* three lanes close under the queue */
     assert_false(s.surge);
     assert_int_equal(staff_added(&s, t + MIN_MS, t + 3 * 3600 * 1000LL), 0);
-    assert_int_equal(staff_next_step(&s, t + MIN_MS), INT64_MAX);
+    assert_int_equal(staff_next_step(&s, t + MIN_MS, t + MIN_MS), INT64_MAX);
 }
 
 static void test_short_queue_ends_the_surge(void **state)
@@ -97,6 +99,23 @@ static void test_no_pace_no_forecast(void **state)
     assert_int_equal(s.last_step_ms, 0);
 }
 
+/* Lanes opening in successive 5-s intervals are one step, not a 5-s pace
+ * (which would also make every forecast walk the horizon 5 s at a time). */
+static void test_fast_openings_are_one_step(void **state)
+{
+    (void)state;
+    staff_t s;
+    staff_init(&s);
+    staff_observe(&s, 0, 12, 0);
+    staff_observe(&s, MIN_MS, 4, 200);
+    for (int i = 1; i <= 6; i++)
+        staff_observe(&s, MIN_MS + i * 5000LL, 4 + (uint32_t)i, 200);
+    assert_true(s.surge);
+    assert_int_equal(s.last_step_ms, MIN_MS + 5000);
+    assert_true(s.gap_s == 0.0);
+    assert_int_equal(staff_next_step(&s, 2 * MIN_MS, 2 * MIN_MS), INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +124,7 @@ int main(void)
         cmocka_unit_test(test_short_queue_ends_the_surge),
         cmocka_unit_test(test_silence_ends_the_surge),
         cmocka_unit_test(test_no_pace_no_forecast),
+        cmocka_unit_test(test_fast_openings_are_one_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
