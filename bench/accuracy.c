@@ -372,6 +372,9 @@ static void s_start_stack(const acc_t *a, acc_stack_t *st)
     const char *argv[] = { coll, "--listen", st->endpoint, "--http", http, "--rrdcached", rrd,
                            "--archive", archive, "--state", state, "--registry", registry,
                            "--rra-profile", "full", "--log-level", "warn",
+                           /* a day replayed in seconds is no flood: the per-agent limit
+                            * would pace it at 20k samples/s (~30 s a scenario) */
+                           "--max-samples-per-s", "0",
                            a->plans_dir[0] ? "--lane-plans" : NULL, a->plans_dir, NULL };
     st->collector = proc_spawn(argv, log);
     s_daemons[1] = st->collector;
