@@ -42,6 +42,7 @@
 
 #include "aggregate.h"
 #include "estimator.h"
+#include "hours.h"
 #include "oracle.h"
 #include "plan.h"
 #include "proc.h"
@@ -640,7 +641,16 @@ static void s_setup_plan(acc_t *a)
 {
     if (!a->plan || a->no_plan)
         return;
-    a->plan_obj = plan_load(a->plan, "UTC");
+    /* The zone the collector would read it in: the inspecting port's,
+     * unless the file names one. */
+    int nbad = 0;
+    enum tax_dir dir;
+    registry_t *reg = reg_load("deploy/registry.conf", &nbad);
+    const reg_crossing_t *c = reg ? reg_find(reg, a->crossing) : NULL;
+    if (!c || tax_dir_parse(a->direction, &dir) != 0)
+        s_die("crossing %s is not in deploy/registry.conf", a->crossing);
+    a->plan_obj = plan_load(a->plan, reg_side_tz(c, hours_side_of(c->border, dir)));
+    reg_destroy(&reg);
     if (!a->plan_obj)
         s_die("cannot load the lane plan %s", a->plan);
     char link[1300], target[PATH_MAX];

@@ -94,9 +94,10 @@ static int s_stage_queue(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
     qstate_t *sh = s_shadow(self, x, (enum tax_dir)b->direction, tax_queue_index(m, t));
     const plan_t *plan = x->plan[b->direction - 1];
     plan_ref_t ref = { .plan = plan, .queue = tax_queue_index(m, t) };
-    est_input_t in = { .plan = plan ? plan_ref_lanes : NULL, .plan_arg = &ref, .t_end_ms = (int64_t)q->t_end_ms, .interval_ms = b->interval_ms,
-                       .arrivals = q->arrivals,
-                       .departures = q->departures, .lanes_open = q->lanes_open,
+    est_input_t in = { .plan = plan ? plan_ref_lanes : NULL, .plan_arg = &ref,
+                       .t_end_ms = (int64_t)q->t_end_ms, .interval_ms = b->interval_ms,
+                       .arrivals = q->arrivals, .departures = q->departures,
+                       .lanes_open = q->lanes_open,
                        .has_queue_len = q->has_queue_len, .queue_len = q->queue_len,
                        .tt_count = q->has_tt_count ? q->tt_count : 0,
                        .tt_sum_s = q->tt_sum_s, .tt_max_s = q->tt_max_s };

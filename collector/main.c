@@ -147,13 +147,10 @@ static int s_load_plans(collector_t *c)
     int found = 0;
     if (plan_load_dir(c->o.lane_plans, c->registry, &c->plans, &found) != 0)
         return -1;
-    for (size_t i = 0; i < state_count(c->state); i++) {
-        xstate_t *x = state_at(c->state, i);
-        for (size_t r = 0; r < reg_count(c->registry); r++)
-            if (reg_at(c->registry, r) == x->reg)
-                for (int d = 0; d < TAX_NDIRS; d++)
-                    x->plan[d] = c->plans[r][d];
-    }
+    /* state_new made one xstate per registry entry, in registry order. */
+    for (size_t i = 0; i < state_count(c->state); i++)
+        for (int d = 0; d < TAX_NDIRS; d++)
+            state_at(c->state, i)->plan[d] = c->plans[i][d];
     log_info("lane plans %s: %d crossing directions", c->o.lane_plans, found);
     return 0;
 }

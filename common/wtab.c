@@ -10,6 +10,9 @@
 #include "log.h"
 
 #define WTAB_MAX_COLS 16
+/* Vehicles per hour or lanes: anything above is a typo, and the users
+ * convert values to int. */
+#define WTAB_MAX_VALUE 1e6
 
 struct wtab {
     bool has[TAX_NQUEUES];
@@ -158,7 +161,7 @@ static int s_number(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0)
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > WTAB_MAX_VALUE)
         return -1;
     *out = v;
     return 0;
@@ -184,8 +187,8 @@ static int s_parse_row(char *cells[], int n, int ncols, const int cols[], double
             continue;
         double v;
         if (s_number(cells[i], &v) != 0) {
-            log_error("%s:%d: column %d: '%s' is not a non-negative number", path, line, i + 1,
-                      cells[i]);
+            log_error("%s:%d: column %d: '%s' is not a number in 0..%g", path, line, i + 1,
+                      cells[i], WTAB_MAX_VALUE);
             return -1;
         }
         rows[cols[i]][(int)h] = v;
