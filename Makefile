@@ -176,6 +176,11 @@ FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig 2>/dev/null)
 # libFuzzer options of every run: a unit slower than 10 s is a finding too
 # (make the run longer than that, or a stuck unit ends with the run, unseen).
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1
+# FUZZ_SEED=N fixes libFuzzer's random seed: the run is then the same
+# sequence of inputs on every machine, cut where the time runs out. CI uses
+# it, so a submission is judged on a run that was replayed here first; the
+# unseeded runs (the default) are the exploration (docs/security.md).
+FUZZ_SEED    ?=
 
 .PHONY: fuzz fuzz-build fuzz-seeds
 fuzz-build: $(FUZZ_BIN)
@@ -205,7 +210,7 @@ fuzz: $(FUZZ_BIN)
 	  cp tests/fuzz/corpus/$$t/* $$w/corpus/ 2>/dev/null; \
 	  d=tests/fuzz/$$t.dict; [ -f $$d ] && dict=-dict=$$d || dict=; \
 	  echo "=== $$t: $(FUZZ_SECONDS) s"; \
-	  if LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $(FUZZ_DIR)/bin/$$t $(FUZZ_OPTS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	  if LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $(FUZZ_DIR)/bin/$$t $(FUZZ_OPTS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) $$dict -max_total_time=$(FUZZ_SECONDS) \
 	       -artifact_prefix=$$w/crash/ $$w/corpus < /dev/null > $$w/log 2>&1; then \
 	    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' $$w/log; \
 	  else \

@@ -54,6 +54,47 @@ static int s_check_batch(const Poenet__Batch *b, char *why, size_t len)
     return 0;
 }
 
+/* protobuf-c keeps the fields it does not know, with their numbers, and
+ * re-packs them as read. It also reads numbers the encoding forbids: 0
+ * written in two bytes (0x80 0x00) and numbers past 2^29-1 in five. Packed
+ * again, a field numbered 0 becomes a one-byte tag that no decoder takes,
+ * so a frame carrying one could not be re-stamped into a frame that decodes
+ * (found by fuzz_wire). Such a frame is malformed: refused whole. */
+#define WIRE_MAX_FIELD_NUMBER 536870911u /* 2^29 - 1 */
+
+static bool s_field_numbers_valid(const ProtobufCMessage *m, uint32_t *bad)
+{
+    for (unsigned i = 0; i < m->n_unknown_fields; i++) {
+        uint32_t tag = m->unknown_fields[i].tag;
+        if (tag == 0 || tag > WIRE_MAX_FIELD_NUMBER) {
+            *bad = tag;
+            return false;
+        }
+    }
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(const void *)(base + f->offset);
+            for (size_t j = 0; j < n; j++)
+                if (!s_field_numbers_valid(arr[j], bad))
+                    return false;
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(const void *)(base + f->quantifier_offset) != f->id)
+            continue;
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(const void *)(base + f->offset);
+        if (sub && !s_field_numbers_valid(sub, bad))
+            return false;
+    }
+    return true;
+}
+
 int wire_decode(const void *buf, size_t len, Poenet__Envelope **out, char *why, size_t whylen)
 {
     *out = NULL;
@@ -65,6 +106,11 @@ int wire_decode(const void *buf, size_t len, Poenet__Envelope **out, char *why, 
     if (!m)
         return s_fail(why, whylen, "not a poenet message (%zu bytes failed to decode)", len);
     int rc = 0;
+    uint32_t bad = 0;
+    if (!s_field_numbers_valid(&m->base, &bad)) {
+        poenet__envelope__free_unpacked(m, NULL);
+        return s_fail(why, whylen, "field number %u is not valid (1..%u)", bad, WIRE_MAX_FIELD_NUMBER);
+    }
     switch (m->body_case) {
     case POENET__ENVELOPE__BODY_BATCH:
         rc = s_check_batch(m->batch, why, whylen);
@@ -256,7 +302,8 @@ uint8_t *wire_batch_restamp(const uint8_t *buf, size_t len, uint64_t dropped_thr
     if (!env)
         return NULL;
     uint8_t *out = NULL;
-    if (env->body_case == POENET__ENVELOPE__BODY_BATCH) {
+    uint32_t bad = 0;
+    if (env->body_case == POENET__ENVELOPE__BODY_BATCH && s_field_numbers_valid(&env->base, &bad)) {
         Poenet__Batch *b = env->batch;
         b->has_dropped_through = dropped_through > 0;
         b->dropped_through = dropped_through;

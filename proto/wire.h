@@ -83,7 +83,7 @@ uint8_t *wire_batch_pack(wire_batch_t *self, uint64_t seq, uint64_t bad_lines,
 
 /* Copy of a packed batch with dropped_through set (the spool lost batches
  * after this one was written). Returns a new malloc'ed buffer or NULL when
- * buf is not a batch. */
+ * buf is not a batch (or one wire_decode refuses for a field number). */
 uint8_t *wire_batch_restamp(const uint8_t *buf, size_t len, uint64_t dropped_through,
                             size_t *out_len);
 

@@ -166,12 +166,47 @@ static void test_sensor_clock_jump_is_one_step(void **state)
     aggr_destroy(&ag);
 }
 
+/* fuzz_wire, CI run of 2026-11-28 (invariant "a restamped batch decodes"):
+ * a good batch frame followed by 0x80 0x00 0x00, field number 0 written in
+ * two bytes. protobuf-c read it as an unknown field; wire_decode let the
+ * frame through, and wire_batch_restamp packed the field back as the
+ * one-byte tag 0x00, which nothing decodes. The frame (tests/fuzz/corpus/
+ * fuzz_wire/field-number-zero) is now refused, and not re-stamped. */
+static void test_wire_field_number_zero_is_refused(void **state)
+{
+    (void)state;
+    static const uint8_t frame[] = {
+        0x0a, 0x39, 0x0a, 0x06, 0x32, 0x35, 0x30, 0x34, 0x30, 0x31, 0x10, 0x01, 0x18, 0x2a,
+        0x20, 0x02, 0x28, 0x88, 0x27, 0x32, 0x11, 0x08, 0x88, 0xef, 0xac, 0x85, 0xbc, 0x33,
+        0x10, 0x01, 0x18, 0x01, 0x20, 0x03, 0x28, 0x02, 0x30, 0x04, 0x32, 0x11, 0x08, 0x88,
+        0xef, 0xac, 0x85, 0xbc, 0x33, 0x10, 0x02, 0x18, 0x03, 0x20, 0x03, 0x28, 0x02, 0x30,
+        0x04, 0x40, 0x03, 0x80, 0x00, 0x00
+    };
+    Poenet__Envelope *env = NULL;
+    char why[200] = "";
+    assert_int_equal(wire_decode(frame, sizeof frame, &env, why, sizeof why), -1);
+    assert_null(env);
+    assert_non_null(strstr(why, "field number 0"));
+    size_t len = 0;
+    assert_null(wire_batch_restamp(frame, sizeof frame, 7, &len));
+    /* Without the three bytes it is a good batch, re-stamped as before. */
+    assert_int_equal(wire_decode(frame, sizeof frame - 3, &env, why, sizeof why), 0);
+    wire_free(&env);
+    uint8_t *out = wire_batch_restamp(frame, sizeof frame - 3, 7, &len);
+    assert_non_null(out);
+    assert_int_equal(wire_decode(out, len, &env, why, sizeof why), 0);
+    assert_int_equal(env->batch->dropped_through, 7);
+    wire_free(&env);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_lanes_open_beyond_int_is_refused),
         cmocka_unit_test(test_sensor_bad_tag_line_never_quotes_the_hash),
         cmocka_unit_test(test_sensor_clock_jump_is_one_step),
+        cmocka_unit_test(test_wire_field_number_zero_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

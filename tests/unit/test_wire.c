@@ -464,6 +464,70 @@ static void test_good_builder_frame(void **state)
     free(buf);
 }
 
+/* Field numbers the encoding forbids, which protobuf-c reads as unknown
+ * fields: 0 in two bytes (0x80 0x00) and 2^29 in five. Refused anywhere in
+ * the frame, and not re-stamped: packed again, field 0 would be a one-byte
+ * tag no decoder takes (the frame fuzz_wire found). */
+static size_t s_put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        p[n++] = (uint8_t)(v | 0x80);
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static void test_reject_bad_field_number(void **state)
+{
+    (void)state;
+    size_t len, nlen;
+    uint8_t *good = s_builder_frame("250401", TAX_NORTHBOUND, 1, &GOOD_Q, &GOOD_L, &len);
+    static const uint8_t zero[] = { 0x80, 0x00, 0x07 };                 /* field 0 = 7 */
+    static const uint8_t huge[] = { 0x80, 0x80, 0x80, 0x80, 0x10, 0x07 }; /* field 2^29 */
+    const uint8_t *bad[] = { zero, huge };
+    const size_t bad_len[] = { sizeof zero, sizeof huge };
+    uint8_t frame[1024];
+    for (int i = 0; i < 2; i++) {
+        /* In the envelope, after the batch. */
+        memcpy(frame, good, len);
+        memcpy(frame + len, bad[i], bad_len[i]);
+        s_expect_reject(frame, len + bad_len[i], "field number");
+        assert_null(wire_batch_restamp(frame, len + bad_len[i], 5, &nlen));
+
+        /* Inside the batch: re-wrap the batch with the field appended. */
+        Poenet__Envelope *m = NULL;
+        char why[256] = "";
+        assert_int_equal(wire_decode(good, len, &m, why, sizeof why), 0);
+        uint8_t inner[512];
+        size_t ilen = poenet__batch__pack(m->batch, inner);
+        wire_free(&m);
+        memcpy(inner + ilen, bad[i], bad_len[i]);
+        ilen += bad_len[i];
+        size_t flen = 0;
+        frame[flen++] = 0x0a; /* field 1 (batch), length-delimited */
+        flen += s_put_varint(frame + flen, ilen);
+        memcpy(frame + flen, inner, ilen);
+        flen += ilen;
+        s_expect_reject(frame, flen, "field number");
+        assert_null(wire_batch_restamp(frame, flen, 5, &nlen));
+    }
+    /* A field number the schema does not have, but a valid one, passes:
+     * a newer agent may add fields. */
+    static const uint8_t field99[] = { 0x98, 0x06, 0x07 }; /* field 99 = 7 */
+    memcpy(frame, good, len);
+    memcpy(frame + len, field99, sizeof field99);
+    Poenet__Envelope *m = NULL;
+    char why[256] = "";
+    assert_int_equal(wire_decode(frame, len + sizeof field99, &m, why, sizeof why), 0);
+    wire_free(&m);
+    uint8_t *n = wire_batch_restamp(frame, len + sizeof field99, 5, &nlen);
+    assert_non_null(n);
+    assert_int_equal(wire_decode(n, nlen, &m, why, sizeof why), 0);
+    wire_free(&m);
+    free(n);
+    free(good);
+}
+
 static void test_reject_crossing(void **state)
 {
     (void)state;
@@ -662,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_reject_garbage),
         cmocka_unit_test(test_reject_no_body),
         cmocka_unit_test(test_good_builder_frame),
+        cmocka_unit_test(test_reject_bad_field_number),
         cmocka_unit_test(test_reject_crossing),
         cmocka_unit_test(test_reject_direction),
         cmocka_unit_test(test_reject_seq0),
