@@ -33,6 +33,7 @@
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
+#define HTTP_ALLOW "GET, HEAD, OPTIONS"
 #define HTTP_MAX_HEADERS_SIZE 8192
 /* Nothing we serve takes a body; a small one is read and answered with a
  * JSON 405 rather than libevent's own HTML 413. */
@@ -471,6 +472,23 @@ static bool s_conn_admit(http_server_t *self, struct evhttp_request *req)
     return true;
 }
 
+/* A browser asks before a cross-origin GET that carries a header outside
+ * CORS's safe list — If-None-Match, If-Modified-Since, Cache-Control are
+ * the ones a feed client sends to revalidate. Answered for every known
+ * path, cached by the browser for a day. */
+static void s_send_preflight(struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Allow", HTTP_ALLOW);
+    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD");
+    evhttp_add_header(h, "Access-Control-Allow-Headers",
+                      "If-None-Match, If-Modified-Since, Cache-Control");
+    evhttp_add_header(h, "Access-Control-Max-Age", "86400");
+    evhttp_add_header(h, "Content-Length", "0");
+    evhttp_send_reply(req, 204, "No Content", NULL);
+}
+
 static bool s_method_allowed(struct evhttp_request *req)
 {
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
@@ -514,8 +532,12 @@ static void s_dispatch(struct evhttp_request *req, void *arg)
         s_send_error(req, 404, "no such path");
         return;
     }
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
+        s_send_preflight(req);
+        return;
+    }
     if (!s_method_allowed(req)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", HTTP_ALLOW);
         s_send_error(req, 405, "method not allowed: use GET or HEAD");
         return;
     }
