@@ -325,7 +325,7 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
 {
     int64_t up_ms = now_ms - stats->started_ms;
     return s_dump(json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
         "uptime_s", (json_int_t)(up_ms > 0 ? up_ms / 1000 : 0),
@@ -338,6 +338,8 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
         "agent_bad_lines", (json_int_t)stats->agent_bad_lines,
         "handshake_denied", (json_int_t)stats->handshake_denied,
         "handshake_failed", (json_int_t)stats->handshake_failed,
+        "lane_plans", (json_int_t)stats->lane_plans,
+        "lane_plan_reload_failures", (json_int_t)stats->lane_plan_reload_failures,
         "rejected", s_rejected_json(stats),
         "agents", s_agents_json(sessions, now_ms)));
 }

@@ -103,6 +103,8 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(c->base, NULL);
 }
 
+static int s_load_plans(collector_t *c, bool reload);
+
 static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -112,6 +114,8 @@ static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
         log_info("SIGHUP: reloading the agent allowlist");
         zap_reload(c->zap);
     }
+    if (c->state)
+        (void)s_load_plans(c, true); /* a failure is logged and keeps the old plans */
 }
 
 /* CURVE needs both halves: a server key and an allowlist (CURVE without a
@@ -139,19 +143,34 @@ static int s_setup_security(collector_t *c)
 
 /* The ports' lane plans (--lane-plans DIR), handed to the estimator so it
  * sees shift changes coming. A broken plan file stops the start, like a
- * broken registry: a plan silently ignored would mislead every estimate. */
-static int s_load_plans(collector_t *c)
+ * broken registry: a plan silently ignored would mislead every estimate.
+ * On SIGHUP the directory is read again; a broken file there keeps every
+ * plan in use (a port's half-edited file must not erase the others). */
+static int s_load_plans(collector_t *c, bool reload)
 {
     if (!c->o.lane_plans || !c->o.lane_plans[0])
         return 0;
     int found = 0;
-    if (plan_load_dir(c->o.lane_plans, c->registry, &c->plans, &found) != 0)
+    plan_t *(*plans)[TAX_NDIRS] = NULL;
+    if (plan_load_dir(c->o.lane_plans, c->registry, &plans, &found) != 0) {
+        if (reload) {
+            c->stats.lane_plan_reload_failures++;
+            log_error("SIGHUP: lane plans %s not reloaded (see above); the plans in use stay",
+                      c->o.lane_plans);
+        }
         return -1;
-    /* state_new made one xstate per registry entry, in registry order. */
+    }
+    /* state_new made one xstate per registry entry, in registry order. The
+     * estimator only borrows a plan during one update, on this thread. */
     for (size_t i = 0; i < state_count(c->state); i++)
         for (int d = 0; d < TAX_NDIRS; d++)
-            state_at(c->state, i)->plan[d] = c->plans[i][d];
-    log_info("lane plans %s: %d crossing directions", c->o.lane_plans, found);
+            state_at(c->state, i)->plan[d] = plans[i][d];
+    if (c->plans)
+        plan_free_all(&c->plans, reg_count(c->registry));
+    c->plans = plans;
+    c->stats.lane_plans = (uint64_t)found;
+    log_info("%slane plans %s: %d crossing directions", reload ? "SIGHUP: reloaded " : "",
+             c->o.lane_plans, found);
     return 0;
 }
 
@@ -171,7 +190,7 @@ static int s_setup(collector_t *c)
     log_info("registry %s: %zu crossings, %d entries rejected", c->o.registry,
              reg_count(c->registry), nbad);
     c->state = state_new(c->registry);
-    if (c->state && s_load_plans(c) != 0)
+    if (c->state && s_load_plans(c, false) != 0)
         return -1;
     c->archive = arch_new(c->o.rrdcached, c->o.archive, profile);
     c->base = event_base_new();

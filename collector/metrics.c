@@ -135,6 +135,12 @@ static void s_collector(s_buf_t *b, const stats_t *st, bool archive_connected, i
     s_counter(b, "poenet_handshake_failed_total",
               "Handshakes that failed (plaintext peers, wrong server key).",
               st->handshake_failed);
+    s_family(b, "poenet_lane_plans", "gauge",
+             "Crossing directions whose lane plan (--lane-plans) the estimator uses.");
+    s_printf(b, "poenet_lane_plans %" PRIu64 "\n", st->lane_plans);
+    s_counter(b, "poenet_lane_plan_reload_failures_total",
+              "SIGHUP reloads of the lane plans refused for a broken file (the plans in use stay).",
+              st->lane_plan_reload_failures);
 }
 
 /* ---- per agent ---------------------------------------------------------------- */

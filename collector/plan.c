@@ -137,6 +137,10 @@ int plan_load_dir(const char *dir, const registry_t *reg, plan_t *(**plans)[TAX_
                 (*nfound)++;
         }
     }
+    if (rc != 0) {
+        plan_free_all(plans, n);
+        *nfound = 0;
+    }
     return rc;
 }
 

@@ -37,8 +37,9 @@ int plan_ref_lanes(const void *arg, int64_t t_ms);
 
 /* The plans of every crossing direction of the registry found in dir:
  * plans[i][d] for reg_at(reg, i) and direction d+1 (NULL: none). Returns
- * 0, or -1 when a file exists but is broken (logged); *nfound counts the
- * plans loaded. Free with plan_free_all. */
+ * 0, or -1 when a file exists but is broken (logged; *plans is then NULL:
+ * all or nothing); *nfound counts the plans loaded. Free with
+ * plan_free_all. */
 int plan_load_dir(const char *dir, const registry_t *reg, plan_t *(**plans)[TAX_NDIRS],
                   int *nfound);
 void plan_free_all(plan_t *(**plans)[TAX_NDIRS], size_t n);

@@ -37,6 +37,8 @@ typedef struct {
     uint64_t agent_bad_lines;       /* sum of what agents reported */
     uint64_t handshake_denied;      /* ZAP said no: unknown or revoked key */
     uint64_t handshake_failed;      /* CURVE handshakes that failed (plaintext peers, bad keys) */
+    uint64_t lane_plans;            /* crossing directions with a lane plan in use */
+    uint64_t lane_plan_reload_failures; /* SIGHUPs whose plans were refused (old ones kept) */
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);

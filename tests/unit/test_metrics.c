@@ -204,7 +204,8 @@ static void test_counters_and_agents(void **state)
     stats_t st = { .started_ms = NOW - 1000, .frames_in = 1234, .batches_accepted = 1200,
                    .batches_duplicate = 7, .samples_accepted = 98765432101ULL,
                    .samples_already_archived = 3, .heartbeats_in = 40, .agent_bad_lines = 5,
-                   .handshake_denied = 2, .handshake_failed = 9 };
+                   .handshake_denied = 2, .handshake_failed = 9, .lane_plans = 3,
+                   .lane_plan_reload_failures = 1 };
     st.rejected[REJ_DECODE] = 4;
     st.rejected[REJ_GAP] = 1;
     sess_table_t *t = sess_table_new();
@@ -236,6 +237,8 @@ static void test_counters_and_agents(void **state)
     assert_true(s_must(text, "poenet_rejected_total{reason=\"gap\"}") == 1);
     assert_true(s_must(text, "poenet_handshake_denied_total") == 2);
     assert_true(s_must(text, "poenet_handshake_failed_total") == 9);
+    assert_true(s_must(text, "poenet_lane_plans") == 3);
+    assert_true(s_must(text, "poenet_lane_plan_reload_failures_total") == 1);
     assert_true(s_must(text, "poenet_agents") == 2);
 
     const char *n = "{crossing=\"250401\",direction=\"northbound\"}";

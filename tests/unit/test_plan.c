@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plan.h"
+#include "registry.h"
 #include "proc.h"
 #include "wtab.h"
 
@@ -129,6 +131,59 @@ static void test_broken_files(void **state)
     assert_null(plan_load("/nonexistent/plan.csv", "UTC"));
 }
 
+/* A directory of plans for a registry: files found by crossing and
+ * direction, hours on the clock of the port that inspects the direction;
+ * one broken file and nothing is loaded (what a reload relies on to keep
+ * the plans in use). */
+static void test_load_dir(void **state)
+{
+    (void)state;
+    const char *reg_path = s_write("registry.conf",
+        "crossings = (\n"
+        "  { id = \"250401\"; bwt_id = \"09250401\"; border = \"MX\"; name = \"San Ysidro\";\n"
+        "    us_tz = \"America/Los_Angeles\"; other_tz = \"America/Tijuana\";\n"
+        "    max_lanes = { passenger = 34; pedestrian = 22; commercial = 0; }; },\n"
+        "  { id = \"300403\"; bwt_id = \"02300403\"; border = \"CA\"; name = \"Blaine - Point Roberts\";\n"
+        "    us_tz = \"America/Los_Angeles\"; other_tz = \"America/Vancouver\";\n"
+        "    max_lanes = { passenger = 3; pedestrian = 0; commercial = 1; }; }\n"
+        ");\n");
+    int nbad = 0;
+    registry_t *reg = reg_load(reg_path, &nbad);
+    assert_non_null(reg);
+    assert_int_equal(nbad, 0);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/plans", s_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char name[64];
+    snprintf(name, sizeof name, "plans/250401-northbound.csv");
+    s_write(name, "hour_of_week,passenger-standard\n0,4\n7,12\n");
+
+    plan_t *(*plans)[TAX_NDIRS] = NULL;
+    int found = -1;
+    assert_int_equal(plan_load_dir(dir, reg, &plans, &found), 0);
+    assert_int_equal(found, 1);
+    assert_non_null(plans);
+    size_t sy = (size_t)(reg_find(reg, "250401") - reg_at(reg, 0));
+    size_t pr = (size_t)(reg_find(reg, "300403") - reg_at(reg, 0));
+    const plan_t *nb = plans[sy][TAX_NORTHBOUND - 1];
+    assert_non_null(nb);
+    assert_null(plans[sy][TAX_SOUTHBOUND - 1]);
+    assert_null(plans[pr][TAX_NORTHBOUND - 1]);
+    /* Northbound into San Ysidro is inspected in Los Angeles time (UTC-8 in
+     * March before the change): Monday 07:00 local is 15:00 UTC. */
+    assert_int_equal(plan_lanes(nb, STD, MONDAY_MS + 14 * HOUR_MS), 4);
+    assert_int_equal(plan_lanes(nb, STD, MONDAY_MS + 15 * HOUR_MS), 12);
+    plan_free_all(&plans, reg_count(reg));
+    assert_null(plans);
+
+    s_write("plans/300403-southbound.csv", "hour_of_week,passenger-standard\n0,four\n");
+    found = -1;
+    assert_int_equal(plan_load_dir(dir, reg, &plans, &found), -1);
+    assert_null(plans);
+    assert_int_equal(found, 0);
+    reg_destroy(&reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_named_clock),
         cmocka_unit_test(test_save_round_trip),
         cmocka_unit_test(test_broken_files),
+        cmocka_unit_test(test_load_dir),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
