@@ -682,6 +682,26 @@ static void test_history_bad_params(void **state)
     assert_int_equal(inside, 120);
     assert_int_equal(json_array_size(json_object_get(j, "columns")), 6);
     json_decref(j);
+
+    /* Asked with gzip: the same document, compressed (the archive does not
+     * change between the two requests). */
+    const char *gzh[] = { "Accept-Encoding: gzip", NULL };
+    hc_response_t gz;
+    s_get(HISTORY_OK, gzh, &gz);
+    s_expect_status(&gz, HISTORY_OK, 200);
+    s_expect_header(&gz, HISTORY_OK, "Content-Encoding", "gzip");
+    s_expect_header(&gz, HISTORY_OK, "Vary", "Accept-Encoding");
+    s_expect_header(&r, HISTORY_OK, "Vary", "Accept-Encoding");
+    assert_null(hc_header(&r, "Content-Encoding"));
+    size_t n;
+    char *doc = s_gunzip(&gz, &n);
+    if (n != r.body_len || memcmp(doc, r.body, n) != 0)
+        fail_msg("history: gzip body inflates to %zu bytes unlike the %zu-byte identity body", n,
+                 r.body_len);
+    if (gz.body_len >= r.body_len)
+        fail_msg("history: gzip body %zu bytes for %zu plain", gz.body_len, r.body_len);
+    free(doc);
+    hc_free(&gz);
     hc_free(&r);
 }
 
