@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchstack.h"
 #include "proc.h"
 #include "timeutil.h"
 
@@ -31,55 +31,11 @@
 typedef struct {
     const char *bin, *registry, *workdir;
     long seconds;
-    char dir[512], sock[600];
-    pid_t rrdc, coll, sim[F_NSIM];
-    int zport, hport;
+    bstack_t st;
+    pid_t sim[F_NSIM];
 } s_feed_t;
 
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
 /* ---- processes ----------------------------------------------------------------- */
-
-static pid_t s_spawn(const s_feed_t *f, const char *const argv[], const char *logname)
-{
-    char log[600];
-    snprintf(log, sizeof log, "%s/%s.log", f->dir, logname);
-    return proc_spawn(argv, log);
-}
-
-static int s_start_collector(s_feed_t *f)
-{
-    f->rrdc = proc_start_rrdcached(f->dir, f->sock, sizeof f->sock);
-    if (f->rrdc < 0) {
-        fprintf(stderr, "feed: rrdcached did not start (see %s/rrdcached.log)\n", f->dir);
-        return -1;
-    }
-    char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    f->zport = proc_free_port();
-    f->hport = proc_free_port();
-    snprintf(coll, sizeof coll, "%s/poe-collector", f->bin);
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", f->zport);
-    snprintf(http, sizeof http, "127.0.0.1:%d", f->hport);
-    snprintf(rrdc, sizeof rrdc, "unix:%s", f->sock);
-    snprintf(archive, sizeof archive, "%s/archive", f->dir);
-    snprintf(state, sizeof state, "%s/state", f->dir);
-    const char *argv[] = { coll, "--listen", listen, "--http", http, "--rrdcached", rrdc,
-                           "--archive", archive, "--state", state, "--registry", f->registry,
-                           "--rra-profile", "compact", "--log-level", "warn", NULL };
-    f->coll = s_spawn(f, argv, "collector");
-    if (f->coll < 0 || proc_wait_tcp(f->hport, 15000) != 0 ||
-        proc_wait_exit(f->coll, 0, NULL) == 0) {
-        fprintf(stderr, "feed: poe-collector did not start (see %s/collector.log)\n", f->dir);
-        return -1;
-    }
-    return 0;
-}
 
 static int s_start_simulated(s_feed_t *f)
 {
@@ -87,17 +43,10 @@ static int s_start_simulated(s_feed_t *f)
         { "090101", "passenger=8,commercial=3" }, { "380001", "passenger=8,commercial=3" },
         { "071201", "passenger=8,commercial=3" }, { "250401", "passenger=8,pedestrian=4" },
     };
-    char agent[600], coll[64], name[64], spool[600];
-    snprintf(agent, sizeof agent, "%s/poe-agent", f->bin);
-    snprintf(coll, sizeof coll, "tcp://127.0.0.1:%d", f->zport);
     for (int i = 0; i < F_NSIM; i++) {
         const char *dir = i % 2 ? "southbound" : "northbound";
-        snprintf(name, sizeof name, "agent-%s-%s", sims[i / 2][0], dir);
-        snprintf(spool, sizeof spool, "%s/spool-%s-%s", f->dir, sims[i / 2][0], dir);
-        const char *argv[] = { agent, "--crossing", sims[i / 2][0], "--direction", dir,
-                               "--collector", coll, "--spool", spool, "--simulate",
-                               "--sim-lanes", sims[i / 2][1], "--log-level", "warn", NULL };
-        if ((f->sim[i] = s_spawn(f, argv, name)) < 0)
+        const char *extra[] = { "--simulate", "--sim-lanes", sims[i / 2][1], NULL };
+        if ((f->sim[i] = bstack_spawn_agent(&f->st, sims[i / 2][0], dir, extra)) < 0)
             return -1;
     }
     return 0;
@@ -107,27 +56,10 @@ static bool s_agents_alive(const s_feed_t *f)
 {
     for (int i = 0; i < F_NSIM; i++)
         if (proc_wait_exit(f->sim[i], 0, NULL) == 0) {
-            fprintf(stderr, "feed: a simulated poe-agent exited (logs in %s)\n", f->dir);
+            fprintf(stderr, "feed: a simulated poe-agent exited (logs in %s)\n", f->st.dir);
             return false;
         }
     return true;
-}
-
-/* Remove dir; after a failure keep its logs (the archive and journal go). */
-static void s_remove(const char *dir, bool failed)
-{
-    char sub[600];
-    if (dir[0] != '/')
-        return;
-    if (!failed) {
-        proc_rm_rf(dir);
-        return;
-    }
-    snprintf(sub, sizeof sub, "%s/archive", dir);
-    proc_rm_rf(sub);
-    snprintf(sub, sizeof sub, "%s/journal", dir);
-    proc_rm_rf(sub);
-    fprintf(stderr, "logs kept in %s\n", dir);
 }
 
 static void s_stop_all(s_feed_t *f, bool failed)
@@ -135,11 +67,7 @@ static void s_stop_all(s_feed_t *f, bool failed)
     for (int i = 0; i < F_NSIM; i++)
         if (f->sim[i] > 0)
             proc_stop(f->sim[i], 3000);
-    if (f->coll > 0)
-        proc_stop(f->coll, 5000);
-    if (f->rrdc > 0)
-        proc_stop(f->rrdc, 3000);
-    s_remove(f->dir, failed);
+    bstack_stop(&f->st, failed);
 }
 
 /* ---- the body --------------------------------------------------------------------- */
@@ -147,7 +75,7 @@ static void s_stop_all(s_feed_t *f, bool failed)
 static json_t *s_get_json(const s_feed_t *f, const char *path, size_t *len)
 {
     int status = 0;
-    char *body = proc_http_get(f->hport, path, &status);
+    char *body = proc_http_get(f->st.hport, path, &status);
     json_t *j = body && status == 200 ? json_loads(body, 0, NULL) : NULL;
     if (len)
         *len = body ? strlen(body) : 0;
@@ -159,7 +87,7 @@ static json_t *s_get_json(const s_feed_t *f, const char *path, size_t *len)
 static int s_wait_data(const s_feed_t *f)
 {
     int64_t deadline = tu_mono_ms() + F_DATA_TIMEOUT_MS;
-    while (!s_stop && tu_mono_ms() < deadline && s_agents_alive(f)) {
+    while (!bstack_interrupted() && tu_mono_ms() < deadline && s_agents_alive(f)) {
         json_t *h = s_get_json(f, "/health", NULL);
         json_int_t batches = json_integer_value(json_object_get(h, "batches_accepted"));
         json_decref(h);
@@ -167,7 +95,7 @@ static int s_wait_data(const s_feed_t *f)
             return 0;
         nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
     }
-    fprintf(stderr, "feed: simulated agents sent no data (logs in %s)\n", f->dir);
+    fprintf(stderr, "feed: simulated agents sent no data (logs in %s)\n", f->st.dir);
     return -1;
 }
 
@@ -201,23 +129,6 @@ static int s_body_report(const s_feed_t *f)
 }
 
 /* ---- wrk ------------------------------------------------------------------------------- */
-
-/* utime + stime of pid, in clock ticks (fields 14 and 15 of /proc/pid/stat). */
-static long long s_cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *fp = fopen(path, "r");
-    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
-    if (fp)
-        fclose(fp);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return 0;
-    return (long long)(ut + st);
-}
 
 /* A wrk latency figure ("850.00us", "1.23ms", "1.02s") in ms. */
 static double s_wrk_ms(const char *s)
@@ -259,11 +170,11 @@ static int s_wrk_parse(const char *path)
 static int s_wrk(const s_feed_t *f)
 {
     char url[128], dur[32], log[600];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/crossings", f->hport);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/crossings", f->st.hport);
     snprintf(dur, sizeof dur, "%lds", f->seconds);
-    snprintf(log, sizeof log, "%s/wrk.log", f->dir);
+    snprintf(log, sizeof log, "%s/wrk.log", f->st.dir);
     const char *argv[] = { "wrk", "-t2", "-c32", "-d", dur, "--latency", url, NULL };
-    long long c0 = s_cpu_ticks(f->coll);
+    long long c0 = bstack_cpu_ticks(f->st.coll);
     int64_t t0 = tu_mono_ms();
     pid_t wrk = proc_spawn(argv, log);
     int status = 0;
@@ -276,7 +187,7 @@ static int s_wrk(const s_feed_t *f)
     }
     double secs = (double)(tu_mono_ms() - t0) / 1000.0;
     printf("wrk_collector_cpu=%.2f\n",
-           (double)(s_cpu_ticks(f->coll) - c0) / (double)sysconf(_SC_CLK_TCK) / secs);
+           (double)(bstack_cpu_ticks(f->st.coll) - c0) / (double)sysconf(_SC_CLK_TCK) / secs);
     return s_wrk_parse(log);
 }
 
@@ -284,13 +195,9 @@ static int s_wrk(const s_feed_t *f)
 
 static int s_run(s_feed_t *f)
 {
-    snprintf(f->dir, sizeof f->dir, "%s/feed-XXXXXX", f->workdir ? f->workdir : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        f->dir[0] = '\0';
-        return -1;
-    }
-    if (s_start_collector(f) != 0 || s_start_simulated(f) != 0 || s_wait_data(f) != 0 ||
-        s_body_report(f) != 0)
+    if (bstack_init(&f->st, "feed", f->bin, f->workdir) != 0 ||
+        bstack_start(&f->st, f->registry, NULL) != 0 || s_start_simulated(f) != 0 ||
+        s_wait_data(f) != 0 || s_body_report(f) != 0)
         return -1;
     fprintf(stderr, "feed: wrk -t2 -c32 -d%lds on /v1/crossings\n", f->seconds);
     if (s_wrk(f) != 0)
@@ -321,9 +228,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "feed: set POE_BIN to the directory of poe-agent and poe-collector\n");
         return 2;
     }
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    bstack_signals();
     int rc = s_run(&f);
     s_stop_all(&f, rc != 0);
     return rc == 0 ? 0 : 1;

@@ -26,7 +26,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "benchstack.h"
 #include "proc.h"
 #include "taxonomy.h"
 #include "timeutil.h"
@@ -59,12 +59,6 @@ typedef struct {
 } s_agent_t;
 
 typedef struct {
-    char dir[512], sock[600], coll_log[600];
-    pid_t rrdc, coll;
-    int zport, hport;
-} s_stack_t;
-
-typedef struct {
     int port;
     atomic_bool stop;
     long n, failed;
@@ -83,7 +77,7 @@ enum s_until { UNTIL_DEADLINE, UNTIL_FIRST_ACKED, UNTIL_DURABLE };
 typedef struct {
     long series, seconds, ipb, window, ndealers, live_s;
     const char *bin, *workdir;
-    s_stack_t st;
+    bstack_t st;
     void *zctx, **dealers;
     s_agent_t *agents;
     size_t nagents;
@@ -95,82 +89,7 @@ typedef struct {
     s_probe_t probe;
 } s_bench_t;
 
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
-/* ---- processes: rrdcached and poe-collector in a temporary directory --------- */
-
-/* rrdcached and the collector, in st->dir (made by the caller). */
-static int s_stack_start(s_stack_t *st, const char *bin, const char *reg)
-{
-    st->rrdc = proc_start_rrdcached(st->dir, st->sock, sizeof st->sock);
-    if (st->rrdc < 0) {
-        fprintf(stderr, "ingest: rrdcached did not start (see %s/rrdcached.log)\n", st->dir);
-        return -1;
-    }
-    char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    st->zport = proc_free_port();
-    st->hport = proc_free_port();
-    snprintf(coll, sizeof coll, "%s/poe-collector", bin);
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", st->zport);
-    snprintf(http, sizeof http, "127.0.0.1:%d", st->hport);
-    snprintf(rrdc, sizeof rrdc, "unix:%s", st->sock);
-    snprintf(archive, sizeof archive, "%s/archive", st->dir);
-    snprintf(state, sizeof state, "%s/state", st->dir);
-    snprintf(st->coll_log, sizeof st->coll_log, "%s/collector.log", st->dir);
-    const char *argv[] = { coll, "--listen", listen, "--http", http, "--rrdcached", rrdc,
-                           "--archive", archive, "--state", state, "--registry", reg,
-                           "--rra-profile", "compact", "--log-level", "warn", NULL };
-    st->coll = proc_spawn(argv, st->coll_log);
-    if (st->coll < 0 || proc_wait_tcp(st->hport, 15000) != 0 ||
-        proc_wait_exit(st->coll, 0, NULL) == 0) {
-        fprintf(stderr, "ingest: poe-collector did not start (see %s)\n", st->coll_log);
-        return -1;
-    }
-    return 0;
-}
-
-/* Stop both and remove the directory; after a failure keep the logs. */
-static void s_stack_stop(s_stack_t *st, bool failed)
-{
-    if (st->coll > 0)
-        proc_stop(st->coll, 5000);
-    /* Its cache holds every update (-w 3600): flushing it is not measured. */
-    if (st->rrdc > 0)
-        proc_stop(st->rrdc, 1000);
-    char sub[600];
-    if (st->dir[0] != '/' || !failed) {
-        proc_rm_rf(st->dir);
-        return;
-    }
-    snprintf(sub, sizeof sub, "%s/archive", st->dir);
-    proc_rm_rf(sub);
-    snprintf(sub, sizeof sub, "%s/journal", st->dir);
-    proc_rm_rf(sub);
-    fprintf(stderr, "logs kept in %s\n", st->dir);
-}
-
-/* utime + stime of pid, in clock ticks (fields 14 and 15 of /proc/pid/stat). */
-static long long s_cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return 0;
-    return (long long)(ut + st);
-}
+/* ---- the daemons' memory -------------------------------------------------------- */
 
 /* A "Name:   123 kB" line of /proc/pid/status, in kB; -1 when missing. */
 static long s_status_kb(pid_t pid, const char *name)
@@ -461,29 +380,31 @@ static bool s_reached(const s_bench_t *b, enum s_until until)
  * ms) passes (0 for UNTIL_DEADLINE, -1 otherwise). */
 static int s_drive(s_bench_t *b, int64_t deadline, enum s_until until)
 {
-    while (!s_stop && tu_mono_ms() < deadline) {
+    while (!bstack_interrupted() && tu_mono_ms() < deadline) {
         if (s_reached(b, until))
             return 0;
         long sent = s_pump(b);
         if (sent < 0 || s_read_acks(b, sent > 0 ? 0 : 5) != 0)
             return -1;
     }
-    return until == UNTIL_DEADLINE && !s_stop ? 0 : -1;
+    return until == UNTIL_DEADLINE && !bstack_interrupted() ? 0 : -1;
 }
 
 /* Run a timed phase; prints <prefix>seconds and the cores busy meanwhile,
  * and returns the seconds in *secs. */
 static int s_timed(s_bench_t *b, const char *prefix, long ms, enum s_until until, double *secs)
 {
-    long long c0[3] = { s_cpu_ticks(b->st.coll), s_cpu_ticks(b->st.rrdc), s_cpu_ticks(getpid()) };
+    pid_t who[3] = { b->st.coll, b->st.rrdc, getpid() };
+    long long c0[3] = { bstack_cpu_ticks(who[0]), bstack_cpu_ticks(who[1]),
+                        bstack_cpu_ticks(who[2]) };
     int64_t t = tu_mono_ms();
     int rc = s_drive(b, t + ms, until);
     double hz = (double)sysconf(_SC_CLK_TCK);
     *secs = (double)(tu_mono_ms() - t) / 1000.0;
     printf("%sseconds=%.2f\n%scollector_cpu=%.2f\n%srrdcached_cpu=%.2f\n%sclient_cpu=%.2f\n",
-           prefix, *secs, prefix, (double)(s_cpu_ticks(b->st.coll) - c0[0]) / hz / *secs, prefix,
-           (double)(s_cpu_ticks(b->st.rrdc) - c0[1]) / hz / *secs, prefix,
-           (double)(s_cpu_ticks(getpid()) - c0[2]) / hz / *secs);
+           prefix, *secs, prefix, (double)(bstack_cpu_ticks(who[0]) - c0[0]) / hz / *secs, prefix,
+           (double)(bstack_cpu_ticks(who[1]) - c0[1]) / hz / *secs, prefix,
+           (double)(bstack_cpu_ticks(who[2]) - c0[2]) / hz / *secs);
     return rc;
 }
 
@@ -492,7 +413,7 @@ static int s_flood(s_bench_t *b)
     double secs;
     b->limit = 1;
     if (s_timed(b, "warmup_", 300000, UNTIL_FIRST_ACKED, &secs) != 0) {
-        fprintf(stderr, "ingest: warm-up did not finish (see %s)\n", b->st.coll_log);
+        fprintf(stderr, "ingest: warm-up did not finish (see %s/collector.log)\n", b->st.dir);
         return -1;
     }
     printf("files_per_s=%.0f\n", (double)b->series / secs);
@@ -527,7 +448,7 @@ static int s_flood(s_bench_t *b)
     b->heartbeats = false;
     s_probe_report(&b->probe, "flood_");
     printf("resends=%" PRIu64 "\nack_errors=%" PRIu64 "\n", b->resends, b->errors);
-    return s_stop ? -1 : 0;
+    return bstack_interrupted() ? -1 : 0;
 }
 
 /* Live agents for live_s seconds: every 5 s each sends the interval that
@@ -571,7 +492,7 @@ static void s_lat_report(s_lat_t *l, const char *name)
 
 /* The daemons' memory, and the collector's own count of archived samples
  * and rejections (a rejected sample is dropped, its batch still acked). */
-static int s_end_report(const s_stack_t *st)
+static int s_end_report(const bstack_t *st)
 {
     printf("collector_vmrss_kb=%ld\ncollector_vmhwm_kb=%ld\nrrdcached_vmrss_kb=%ld\n",
            s_status_kb(st->coll, "VmRSS:"), s_status_kb(st->coll, "VmHWM:"),
@@ -601,14 +522,13 @@ static int s_end_report(const s_stack_t *st)
 static int s_run(s_bench_t *b)
 {
     char reg[600];
-    snprintf(b->st.dir, sizeof b->st.dir, "%s/ingest-XXXXXX", b->workdir ? b->workdir : "/tmp");
-    if (!mkdtemp(b->st.dir))
+    if (bstack_init(&b->st, "ingest", b->bin, b->workdir) != 0)
         return -1;
     snprintf(reg, sizeof reg, "%s/registry.conf", b->st.dir);
     b->nagents = (size_t)((b->series + B_QUEUES - 1) / B_QUEUES);
     if (!(b->agents = calloc(b->nagents, sizeof *b->agents)) || s_new_epochs(b) != 0 ||
         s_write_registry(reg, (b->nagents + 1) / 2) != 0 ||
-        s_stack_start(&b->st, b->bin, reg) != 0 || s_connect(b) != 0)
+        bstack_start(&b->st, reg, NULL) != 0 || s_connect(b) != 0)
         return -1;
     int64_t now = tu_now_ms();
     b->t0_ms = (now - B_HISTORY_MS) / 60000 * 60000;
@@ -641,7 +561,7 @@ static void s_teardown(s_bench_t *b, bool failed)
     free(b->dealers);
     free(b->lat[0].v);
     free(b->lat[1].v);
-    s_stack_stop(&b->st, failed);
+    bstack_stop(&b->st, failed);
 }
 
 int main(int argc, char **argv)
@@ -673,9 +593,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ingest: set POE_BIN to the directory of poe-collector\n");
         return 2;
     }
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    bstack_signals();
     int rc = s_run(&b);
     s_teardown(&b, rc != 0);
     return rc == 0 ? 0 : 1;

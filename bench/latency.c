@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchstack.h"
 #include "proc.h"
 #include "timeutil.h"
 
@@ -59,93 +59,25 @@ typedef struct {
 typedef struct {
     const char *bin, *registry, *workdir;
     long samples;
-    char dir[512], sock[600];
-    pid_t rrdc, coll;
-    int zport, hport;
+    bstack_t stack;
     s_stream_t st[L_NSTREAMS];
 } s_lat_t;
 
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
 /* ---- processes ----------------------------------------------------------------- */
-
-static pid_t s_spawn(const s_lat_t *l, const char *const argv[], const char *logname)
-{
-    char log[600];
-    snprintf(log, sizeof log, "%s/%s.log", l->dir, logname);
-    return proc_spawn(argv, log);
-}
-
-static int s_start_collector(s_lat_t *l)
-{
-    l->rrdc = proc_start_rrdcached(l->dir, l->sock, sizeof l->sock);
-    if (l->rrdc < 0) {
-        fprintf(stderr, "latency: rrdcached did not start (see %s/rrdcached.log)\n", l->dir);
-        return -1;
-    }
-    char coll[600], listen[64], http[64], rrdc[620], archive[600], state[600];
-    l->zport = proc_free_port();
-    l->hport = proc_free_port();
-    snprintf(coll, sizeof coll, "%s/poe-collector", l->bin);
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", l->zport);
-    snprintf(http, sizeof http, "127.0.0.1:%d", l->hport);
-    snprintf(rrdc, sizeof rrdc, "unix:%s", l->sock);
-    snprintf(archive, sizeof archive, "%s/archive", l->dir);
-    snprintf(state, sizeof state, "%s/state", l->dir);
-    const char *argv[] = { coll, "--listen", listen, "--http", http, "--rrdcached", rrdc,
-                           "--archive", archive, "--state", state, "--registry", l->registry,
-                           "--rra-profile", "compact", "--log-level", "warn", NULL };
-    l->coll = s_spawn(l, argv, "collector");
-    if (l->coll < 0 || proc_wait_tcp(l->hport, 15000) != 0 ||
-        proc_wait_exit(l->coll, 0, NULL) == 0) {
-        fprintf(stderr, "latency: poe-collector did not start (see %s/collector.log)\n", l->dir);
-        return -1;
-    }
-    return 0;
-}
 
 static int s_start_agent(s_lat_t *l, s_stream_t *s)
 {
-    char agent[600], coll[64], listen[64], name[64], spool[600];
+    char listen[64];
     s->port = proc_free_port();
-    snprintf(agent, sizeof agent, "%s/poe-agent", l->bin);
-    snprintf(coll, sizeof coll, "tcp://127.0.0.1:%d", l->zport);
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", s->port);
-    snprintf(name, sizeof name, "agent-%s-%s", s->crossing, s->direction);
-    snprintf(spool, sizeof spool, "%s/spool-%s-%s", l->dir, s->crossing, s->direction);
-    const char *argv[] = { agent, "--crossing", s->crossing, "--direction", s->direction,
-                           "--collector", coll, "--spool", spool, "--listen", listen,
-                           "--interval", "1000", "--log-level", "warn", NULL };
-    s->pid = s_spawn(l, argv, name);
+    const char *extra[] = { "--listen", listen, "--interval", "1000", NULL };
+    s->pid = bstack_spawn_agent(&l->stack, s->crossing, s->direction, extra);
     if (s->pid < 0 || proc_wait_tcp(s->port, 10000) != 0) {
-        fprintf(stderr, "latency: poe-agent --listen did not start (see %s/%s.log)\n", l->dir,
-                name);
+        fprintf(stderr, "latency: poe-agent --listen did not start (see %s/agent-%s-%s.log)\n",
+                l->stack.dir, s->crossing, s->direction);
         return -1;
     }
     return 0;
-}
-
-/* Remove dir; after a failure keep its logs (the archive and journal go). */
-static void s_remove(const char *dir, bool failed)
-{
-    char sub[600];
-    if (dir[0] != '/')
-        return;
-    if (!failed) {
-        proc_rm_rf(dir);
-        return;
-    }
-    snprintf(sub, sizeof sub, "%s/archive", dir);
-    proc_rm_rf(sub);
-    snprintf(sub, sizeof sub, "%s/journal", dir);
-    proc_rm_rf(sub);
-    fprintf(stderr, "logs kept in %s\n", dir);
 }
 
 static void s_stop_all(s_lat_t *l, bool failed)
@@ -159,11 +91,7 @@ static void s_stop_all(s_lat_t *l, bool failed)
         if (s->pid > 0)
             proc_stop(s->pid, 3000);
     }
-    if (l->coll > 0)
-        proc_stop(l->coll, 5000);
-    if (l->rrdc > 0)
-        proc_stop(l->rrdc, 3000);
-    s_remove(l->dir, failed);
+    bstack_stop(&l->stack, failed);
 }
 
 /* ---- sockets: the sensor streams and a keep-alive HTTP client --------------------- */
@@ -236,7 +164,7 @@ static int64_t s_updated_ms(s_lat_t *l, s_stream_t *s)
 {
     char path[64];
     snprintf(path, sizeof path, "/v1/crossings/%s", s->crossing);
-    char *body = s_get(l->hport, &s->http_fd, path);
+    char *body = s_get(l->stack.hport, &s->http_fd, path);
     json_t *j = body ? json_loads(body, 0, NULL) : NULL;
     free(body);
     json_t *crossing = json_array_get(json_object_get(j, "crossings"), 0);
@@ -335,7 +263,7 @@ static int s_report(const s_lat_t *l, bool busy, const char *name)
     }
     if (n == 0) {
         fprintf(stderr, "latency: no %s sensor line reached the feed (logs in %s)\n", name,
-                l->dir);
+                l->stack.dir);
         return -1;
     }
     qsort(lat, (size_t)n, sizeof *lat, s_cmp_i64);
@@ -367,7 +295,7 @@ static int s_measure(s_lat_t *l)
     }
     int64_t deadline = tu_mono_ms() + (l->samples + L_WARMUP) * 2500 + 30000;
     bool done = false;
-    while (!done && !s_stop && tu_mono_ms() < deadline) {
+    while (!done && !bstack_interrupted() && tu_mono_ms() < deadline) {
         done = true;
         for (int i = 0; i < L_NSTREAMS; i++) {
             if (s_write_due(&l->st[i], tu_now_ms()) != 0)
@@ -403,12 +331,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency: set POE_BIN to the directory of poe-agent and poe-collector\n");
         return 2;
     }
-    signal(SIGINT, s_on_signal);
-    signal(SIGTERM, s_on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(l.dir, sizeof l.dir, "%s/latency-XXXXXX", l.workdir ? l.workdir : "/tmp");
+    bstack_signals();
     int rc = -1;
-    if (mkdtemp(l.dir) && s_start_collector(&l) == 0) {
+    if (bstack_init(&l.stack, "latency", l.bin, l.workdir) == 0 &&
+        bstack_start(&l.stack, l.registry, NULL) == 0) {
         fprintf(stderr, "latency: %ld sensor lines on quiet and on busy streams\n", l.samples);
         rc = s_measure(&l);
     }
