@@ -52,9 +52,8 @@ static json_t *s_side_json(const reg_crossing_t *c, enum hours_side side)
         json_object_set_new(modes, tax_mode_name((enum tax_mode)m), s_mode_json(h, (enum tax_mode)m));
     json_t *closed = json_array();
     for (int i = 0; i < h->nclosed; i++) {
-        char d[8];
-        snprintf(d, sizeof d, "%02d-%02d", h->closed[i] / 100, h->closed[i] % 100);
-        json_array_append_new(closed, json_string(d));
+        char d[16];
+        json_array_append_new(closed, json_string(hours_closure_text(&h->closed[i], d, sizeof d)));
     }
     const char *country = side == HOURS_US ? "US" : c->border == TAX_BORDER_CA ? "CA" : "MX";
     return json_pack("{s:s, s:s, s:b, s:s?, s:o, s:o}", "country", country,

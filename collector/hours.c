@@ -87,6 +87,64 @@ int hours_parse_date(const char *text, uint16_t *out)
     return 0;
 }
 
+int hours_parse_closure(const char *text, hours_closure_t *out)
+{
+    memset(out, 0, sizeof *out);
+    uint16_t md;
+    if (hours_parse_date(text, &md) == 0) {
+        out->month = (uint8_t)(md / 100);
+        out->day = (uint8_t)(md % 100);
+        return 0;
+    }
+    /* "MM-DAY#N": a valid month before the weekday ("01-01" stands in). */
+    char month[6];
+    if (strlen(text) != 8 || text[2] != '-' || text[6] != '#')
+        return -1;
+    snprintf(month, sizeof month, "%.2s-01", text);
+    int wd = s_day(text + 3, 3);
+    if (hours_parse_date(month, &md) != 0 || wd < 0)
+        return -1;
+    char n = text[7];
+    if (n != 'L' && (n < '1' || n > '5'))
+        return -1;
+    out->month = (uint8_t)(md / 100);
+    out->wday = (uint8_t)wd;
+    out->nth = (int8_t)(n == 'L' ? -1 : n - '0');
+    return 0;
+}
+
+char *hours_closure_text(const hours_closure_t *c, char *buf, size_t len)
+{
+    if (c->day)
+        snprintf(buf, len, "%02u-%02u", c->month, c->day);
+    else if (c->nth < 0)
+        snprintf(buf, len, "%02u-%s#L", c->month, s_day_names[c->wday % 7]);
+    else
+        snprintf(buf, len, "%02u-%s#%d", c->month, s_day_names[c->wday % 7], c->nth);
+    return buf;
+}
+
+static int s_days_in_month(int year, int month)
+{
+    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : mdays[month - 1];
+}
+
+bool hours_closure_on(const hours_closure_t *c, const struct tm *lt)
+{
+    int month = lt->tm_mon + 1, mday = lt->tm_mday;
+    if (c->month != month)
+        return false;
+    if (c->day)
+        return c->day == mday;
+    if (c->wday != (lt->tm_wday + 6) % 7)
+        return false;
+    if (c->nth < 0)
+        return mday + 7 > s_days_in_month(lt->tm_year + 1900, month);
+    return (mday - 1) / 7 + 1 == c->nth;
+}
+
 /* Split text into up to 3 space-separated words. */
 static int s_words(const char *text, const char *w[3], size_t wl[3])
 {
@@ -224,10 +282,10 @@ static bool s_rule_covers(const hours_rule_t *r, int wd, int mmdd, int pwd, int 
     return overnight && (r->days & (1u << pwd)) && s_in_season(r, pmmdd) && min < r->to_min;
 }
 
-static bool s_closed_day(const hours_side_t *h, int mmdd)
+static bool s_closed_day(const hours_side_t *h, const struct tm *lt)
 {
     for (int i = 0; i < h->nclosed; i++)
-        if (h->closed[i] == mmdd)
+        if (hours_closure_on(&h->closed[i], lt))
             return true;
     return false;
 }
@@ -237,7 +295,7 @@ enum hours_state hours_state_local(const hours_side_t *h, enum tax_mode m, const
     if (!h || !h->known || !tax_mode_valid(m) || h->mode[m].nrules == 0)
         return HOURS_UNKNOWN;
     int mmdd = (lt->tm_mon + 1) * 100 + lt->tm_mday;
-    if (s_closed_day(h, mmdd))
+    if (s_closed_day(h, lt))
         return HOURS_CLOSED;
     /* The previous calendar day, for overnight spans. */
     struct tm prev = *lt;

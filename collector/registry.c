@@ -382,8 +382,8 @@ static int s_take_closed(const s_where_t *w, const config_setting_t *at, const c
         s_reject(w, at, "more than %d closed dates", HOURS_MAX_CLOSED);
         return -1;
     }
-    if (hours_parse_date(text, &h->closed[h->nclosed]) < 0) {
-        s_reject(w, at, "closed date '%s' is not MM-DD", text);
+    if (hours_parse_closure(text, &h->closed[h->nclosed]) < 0) {
+        s_reject(w, at, "closed date '%s' is not MM-DD or MM-DAY#N (e.g. 11-thu#4, 05-mon#L)", text);
         return -1;
     }
     h->nclosed++;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "feed_hours.h"
 #include "hours.h"
 #include "registry.h"
 #include "state.h"
@@ -40,7 +41,7 @@ static const char s_reg[] =
     "    port_name = \"Calais\"; crossing_name = \"Milltown & Co\"; other_name = \"St. Stephen, NB (Milltown)\";\n"
     "    us_tz = \"America/New_York\"; other_tz = \"America/Moncton\";\n"
     "    max_lanes = { passenger = 1; pedestrian = 0; commercial = 2; };\n"
-    "    hours = { us = { all = [ \"daily 06:00-18:00\" ]; closed = [ \"12-25\" ]; };\n"
+    "    hours = { us = { all = [ \"daily 06:00-18:00\" ]; closed = [ \"12-25\", \"11-thu#4\" ]; };\n"
     "              other = { all = [ \"daily 07:00-19:00\" ]; }; }; }\n"
     ");\n";
 
@@ -253,6 +254,52 @@ static void test_cbp_stale_is_pending(void **state)
     free(s);
 }
 
+/* Closures from the registry, a date and a floating one: /v1/hours lists
+ * them as written, and Thanksgiving noon reads closed by hours. A closure
+ * that names no day is refused with file and line. */
+static void test_closures_in_registry(void **state)
+{
+    fix_t *f = *state;
+    char *s = feed_hours_json(f->reg);
+    assert_non_null(s);
+    json_t *j = json_loads(s, 0, NULL);
+    free(s);
+    assert_non_null(j);
+    json_t *cl = NULL, *c;
+    size_t i;
+    json_array_foreach(json_object_get(j, "crossings"), i, c)
+        if (strcmp(json_string_value(json_object_get(c, "id")), "011502") == 0)
+            cl = json_object_get(json_object_get(c, "us"), "closed_dates");
+    assert_int_equal(json_array_size(cl), 2);
+    assert_string_equal(json_string_value(json_array_get(cl, 0)), "12-25");
+    assert_string_equal(json_string_value(json_array_get(cl, 1)), "11-thu#4");
+    json_decref(j);
+    const reg_crossing_t *calais = reg_find(f->reg, "011502");
+    struct tm noon = { .tm_year = 126, .tm_mon = 10, .tm_mday = 26, .tm_wday = 4, .tm_hour = 12 };
+    assert_int_equal(hours_state_local(&calais->hours[HOURS_US], TAX_PASSENGER, &noon), HOURS_CLOSED);
+    noon.tm_mday = 25;
+    noon.tm_wday = 3;
+    assert_int_equal(hours_state_local(&calais->hours[HOURS_US], TAX_PASSENGER, &noon), HOURS_OPEN);
+
+    char path[] = "/tmp/test_views_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *bad = "crossings = (\n"
+        "  { id = \"011502\"; bwt_id = \"05011502\"; border = \"CA\"; name = \"Calais\";\n"
+        "    us_tz = \"America/New_York\"; other_tz = \"America/Moncton\";\n"
+        "    max_lanes = { passenger = 1; pedestrian = 0; commercial = 2; };\n"
+        "    hours = { us = { all = [ \"24h\" ]; closed = [ \"11-thu#5x\" ]; }; }; }\n"
+        ");\n";
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+    close(fd);
+    int nbad = 0;
+    registry_t *r = reg_load(path, &nbad);
+    unlink(path);
+    assert_int_equal(nbad, 1);
+    assert_true(!r || reg_find(r, "011502") == NULL);
+    reg_destroy(&r);
+}
+
 /* Calais is 6 am-6 pm by its hours: at 20:00 EDT it reads closed, not pending. */
 static void test_closed_by_hours(void **state)
 {
@@ -358,7 +405,7 @@ static hours_side_t s_side(const char *rule, const char *closed)
         h.mode[m].nrules = 1;
     }
     if (closed) {
-        assert_int_equal(hours_parse_date(closed, &h.closed[0]), 0);
+        assert_int_equal(hours_parse_closure(closed, &h.closed[0]), 0);
         h.nclosed = 1;
     }
     return h;
@@ -387,6 +434,64 @@ static void test_hours_open_at(void **state)
     hours_side_t season = s_side("11-01..03-31 daily 08:00-16:00", NULL);
     assert_int_equal(s_at(&season, 1, 1, 3, 9, 0), HOURS_OPEN);
     assert_int_equal(s_at(&season, 1, 7, 4, 9, 0), HOURS_CLOSED);
+}
+
+/* A local day of year y (tm_wday 0 = Sunday, as struct tm has it). */
+static struct tm s_day(int y, int mon, int mday, int wday)
+{
+    return (struct tm){ .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = mday, .tm_wday = wday,
+                        .tm_hour = 12 };
+}
+
+/* Holidays that move with the calendar: the nth or last weekday of a
+ * month, checked on 2026 and on a leap February. */
+static void test_hours_floating_closures(void **state)
+{
+    (void)state;
+    hours_closure_t c;
+    char t[16];
+    assert_int_equal(hours_parse_closure("11-thu#4", &c), 0);
+    assert_int_equal(c.month, 11);
+    assert_int_equal(c.day, 0);
+    assert_int_equal(c.wday, 3);
+    assert_int_equal(c.nth, 4);
+    assert_string_equal(hours_closure_text(&c, t, sizeof t), "11-thu#4");
+    struct tm thanksgiving = s_day(2026, 11, 26, 4), week_before = s_day(2026, 11, 19, 4),
+              day_after = s_day(2026, 11, 27, 5);
+    assert_true(hours_closure_on(&c, &thanksgiving));
+    assert_false(hours_closure_on(&c, &week_before));
+    assert_false(hours_closure_on(&c, &day_after));
+
+    assert_int_equal(hours_parse_closure("05-mon#L", &c), 0);
+    assert_int_equal(c.nth, -1);
+    assert_string_equal(hours_closure_text(&c, t, sizeof t), "05-mon#L");
+    struct tm memorial = s_day(2026, 5, 25, 1), may18 = s_day(2026, 5, 18, 1);
+    assert_true(hours_closure_on(&c, &memorial));
+    assert_false(hours_closure_on(&c, &may18));
+
+    /* The last Sunday of February: the 29th in 2032, the 22nd in 2026. */
+    assert_int_equal(hours_parse_closure("02-sun#L", &c), 0);
+    struct tm leap = s_day(2032, 2, 29, 0), leap22 = s_day(2032, 2, 22, 0), y26 = s_day(2026, 2, 22, 0);
+    assert_true(hours_closure_on(&c, &leap));
+    assert_false(hours_closure_on(&c, &leap22));
+    assert_true(hours_closure_on(&c, &y26));
+
+    assert_int_equal(hours_parse_closure("12-25", &c), 0);
+    assert_string_equal(hours_closure_text(&c, t, sizeof t), "12-25");
+    struct tm xmas = s_day(2026, 12, 25, 5);
+    assert_true(hours_closure_on(&c, &xmas));
+
+    const char *bad[] = { "11-thu#6", "11-thu#0", "13-thu#4", "00-mon#1", "11-thx#4", "11-thu4",
+                          "11-thu#44", "11-THU#4", "11-thu#", "1-thu#4", "11-32", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (hours_parse_closure(bad[i], &c) == 0)
+            fail_msg("closure '%s' accepted", bad[i]);
+
+    /* A side open around the clock is closed all of Thanksgiving Day. */
+    hours_side_t h = s_side("24h", "11-thu#4");
+    struct tm noon = s_day(2026, 11, 26, 4), eve = s_day(2026, 11, 25, 3);
+    assert_int_equal(hours_state_local(&h, TAX_PASSENGER, &noon), HOURS_CLOSED);
+    assert_int_equal(hours_state_local(&h, TAX_PASSENGER, &eve), HOURS_OPEN);
 }
 
 /* Calais (ET) 06-18 vs St. Stephen (AT) 07-19 local: the same hours in
@@ -438,11 +543,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cbp_json_structure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cbp_xml_structure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cbp_stale_is_pending, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_closures_in_registry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_closed_by_hours, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cbsa_formats, s_setup, s_teardown),
         cmocka_unit_test(test_update_time_dst_and_arizona),
         cmocka_unit_test(test_hours_rules),
         cmocka_unit_test(test_hours_open_at),
+        cmocka_unit_test(test_hours_floating_closures),
         cmocka_unit_test(test_mismatch_windows),
         cmocka_unit_test(test_cbp_hours_text),
     };
