@@ -19,6 +19,7 @@
 #define EST_K_MAX 1.4
 #define EST_START_SIGMA 1000.0      /* "empty at the start" yields to any reading */
 #define EST_QLEN_REL 0.10           /* relative noise assumed of a queue detector */
+#define EST_NEG_SLACK 3.0           /* units below empty before the counts are pulled up */
 #define EST_IDLE_UTIL 0.7           /* booths this far below capacity are idle */
 #define EST_DRIFT_PER_UNIT 0.01     /* count error per counted arrival, for confidence */
 #define EST_SERVICE_CV 0.3          /* service-time spread, for confidence */
@@ -340,6 +341,15 @@ void est_update(est_t *e, const est_input_t *in, est_output_t *out)
     s_queue_len(e, in, before);
     s_idle(e, in, lane_rate);
     double n = s_units(e);
+    /* Fewer than no units: the counts lost arrivals (an entry detector
+     * that misses more than it double-counts). Kept, the shortfall would
+     * carry into the next rush and grow every day (no-tags over two days:
+     * p85 462 -> 222 s on the second). The anchor moves up to a floor a
+     * little below empty, not to zero: near empty the counts jitter both
+     * ways, and a walk reflected at zero climbs (NEXUS queues lost to the
+     * count baseline with a floor at zero; docs/accuracy.md). */
+    if (n < -EST_NEG_SLACK)
+        e->anc_y += -EST_NEG_SLACK - n;
     e->queue = n > 0.0 ? n : 0.0;
     s_learn_rate(e, in, before, e->queue);
     staff_observe(&e->staff, t, in->lanes_open, e->queue);

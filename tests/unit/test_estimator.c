@@ -240,6 +240,25 @@ static void test_time_by_interval(void **state)
     s_near(e.queue, 20, 1e-9, "counted");
 }
 
+/* An entry detector that misses cars: booths clear 2 every 15 s while
+ * nothing was counted joining, 20 times. The counts say -40 units; the
+ * truth is at least empty, so they are pulled up to the floor (-3, the
+ * slack kept for counts that jitter around empty) and not below. 100 then
+ * join: 95 in the system, not the 58 a -40 start would give; the
+ * newcomer waits (95 + 1) × 7.5 = 720 s. */
+static void test_lost_arrivals_floor(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    for (int i = 1; i <= 20; i++)
+        s_step(&e, 1000 + 15 * i, 15, 0, 2, 10);
+    s_near(e.queue, 0, 1e-9, "never shown below empty");
+    est_output_t o = s_step(&e, 1000 + 15 * 21, 15, 100, 2, 10);
+    s_near(e.queue, 95, 1e-9, "in the system");
+    s_near(o.wait_s, 720, 1e-6, "wait");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_quality_goes_stale),
         cmocka_unit_test(test_queue_detector),
         cmocka_unit_test(test_time_by_interval),
+        cmocka_unit_test(test_lost_arrivals_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
