@@ -325,7 +325,7 @@ int main(int argc, char **argv)
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret)" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
-        { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md) [none]" },
+        { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
