@@ -34,7 +34,7 @@ typedef struct {
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
-    bool allow_backfill, feed_curve;
+    bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
 typedef struct {
@@ -172,6 +172,55 @@ static int s_load_plans(collector_t *c, bool reload)
     log_info("%slane plans %s: %d crossing directions", reload ? "SIGHUP: reloaded " : "",
              c->o.lane_plans, found);
     return 0;
+}
+
+/* --check: read what a start or a SIGHUP reads (registry, lane plans, key
+ * pair, allowlist), say what was found, and tell whether all of it would
+ * be taken whole: 0, or 1 when anything is missing, broken or rejected
+ * (each reason logged with file:line by its loader). Binds and writes
+ * nothing, so it can run beside the daemon before `systemctl reload`. */
+static int s_check(const coll_opts_t *o)
+{
+    int bad = 0, nbad = 0;
+    if (strcmp(o->rra_profile, "full") != 0 && strcmp(o->rra_profile, "compact") != 0) {
+        log_error("--rra-profile wants full or compact");
+        bad = 1;
+    }
+    registry_t *reg = reg_load(o->registry, &nbad);
+    if (!reg) {
+        bad = 1;
+    } else {
+        printf("registry %s: %zu crossings, %d entries rejected\n", o->registry, reg_count(reg),
+               nbad);
+        bad |= nbad > 0;
+    }
+    if (reg && o->lane_plans && o->lane_plans[0]) {
+        plan_t *(*plans)[TAX_NDIRS] = NULL;
+        int found = 0;
+        if (plan_load_dir(o->lane_plans, reg, &plans, &found) != 0) {
+            bad = 1;
+        } else {
+            printf("lane plans %s: %d crossing directions\n", o->lane_plans, found);
+            plan_free_all(&plans, reg_count(reg));
+        }
+    }
+    if (!o->curve_secret != !o->agent_keys) {
+        log_error("CURVE needs both --curve-secret and --agent-keys");
+        bad = 1;
+    }
+    curve_pair_t pair;
+    if (o->curve_secret && curve_load_pair(o->curve_secret, &pair) != 0)
+        bad = 1;
+    else if (o->curve_secret)
+        printf("key pair %s: public key %s\n", o->curve_secret, pair.public_key);
+    int nkeys = o->agent_keys ? zap_check_file(o->agent_keys) : 0;
+    if (nkeys < 0)
+        bad = 1;
+    else if (o->agent_keys)
+        printf("allowlist %s: %d agent key(s)\n", o->agent_keys, nkeys);
+    reg_destroy(&reg);
+    printf("check: %s\n", bad ? "FAILED (reasons above)" : "ok");
+    return bad;
 }
 
 static int s_setup(collector_t *c)
@@ -330,6 +379,7 @@ int main(int argc, char **argv)
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
         { "log-level", CONF_STR, &o->log_level, "LEVEL", "error|warn|info|debug [info]" },
+        { "check", CONF_FLAG, &o->check, NULL, "read the registry, lane plans and keys as a start would, report, exit 0 if all are whole (before a reload)" },
     };
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     log_init("poe-collector", LOG_LVL_INFO);
@@ -342,6 +392,11 @@ int main(int argc, char **argv)
     }
     log_init_named("poe-collector", o->log_level);
     signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill the daemon */
+    if (o->check) {
+        int bad = s_check(o);
+        conf_free(opts, nopts);
+        return bad;
+    }
     int exit_code = 0;
     if (s_setup(&c) != 0) {
         log_error("collector failed to start");

@@ -90,6 +90,15 @@ static int s_parse_file(const char *path, zap_entry_t **out)
     return rc;
 }
 
+int zap_check_file(const char *allowlist)
+{
+    zap_entry_t *v;
+    int n = s_parse_file(allowlist, &v);
+    if (n >= 0)
+        free(v);
+    return n;
+}
+
 int zap_reload(zap_t *self)
 {
     zap_entry_t *v;

@@ -39,6 +39,10 @@ typedef struct zap zap_t;
 zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats_t *stats);
 void zap_destroy(zap_t **self_p);
 
+/* Read an allowlist file without using it (poe-collector --check): the
+ * number of keys, or -1 with the reason logged as zap_new would. */
+int zap_check_file(const char *allowlist);
+
 /* Read the allowlist again. On any error the old list stays in force. */
 int zap_reload(zap_t *self);
 

@@ -1,7 +1,8 @@
 /* test_reload — SIGHUP makes a running collector read its lane plans again
  * (--lane-plans DIR): a plan added while it runs reaches the estimates of
  * the next update; a broken file then keeps every plan in use and is
- * counted; fixing it and reloading again takes. Real collector and
+ * counted; fixing it and reloading again takes; `poe-collector --check`
+ * says beforehand whether a reload would take. Real collector and
  * rrdcached on loopback; a raw DEALER plays the agent of San Ysidro
  * northbound with an hour-long passenger queue. */
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -187,10 +189,65 @@ static void test_sighup_reloads_plans(void **state)
     assert_int_equal(s_health("lane_plan_reload_failures"), 1);
 }
 
+/* Run poe-collector --check on the repository's registry and plan
+ * directory dir; its exit code, its output in *out (malloc'ed). */
+static int s_check(const char *dir, char **out)
+{
+    char log[1024];
+    snprintf(log, sizeof log, "%s/check.log", dir);
+    const char *argv[] = { stack_bin_path(&s_st, "poe-collector"), "--registry",
+                           stack_src_path(&s_st, "deploy/registry.conf"), "--lane-plans", dir,
+                           "--check", NULL };
+    pid_t pid = proc_spawn(argv, log);
+    assert_true(pid > 0);
+    int status = -1;
+    assert_int_equal(proc_wait_exit(pid, 10000, &status), 0);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    *out = calloc(1, 8192);
+    assert_non_null(*out);
+    size_t n = fread(*out, 1, 8191, f);
+    (*out)[n] = '\0';
+    fclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* What an operator runs before `systemctl reload`: the same files read the
+ * same way, and the verdict in the exit code. */
+static void test_check_before_reload(void **state)
+{
+    (void)state;
+    char *dir = proc_tmpdir();
+    assert_non_null(dir);
+    char path[1024], *out = NULL;
+    snprintf(path, sizeof path, "%s/250401-northbound.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("hour_of_week,passenger-standard\n0,4\n7,12\n", f);
+    fclose(f);
+    assert_int_equal(s_check(dir, &out), 0);
+    if (!strstr(out, "lane plans") || !strstr(out, ": 1 crossing directions") || !strstr(out, "check: ok"))
+        fail_msg("--check said: %s", out);
+    free(out);
+
+    snprintf(path, sizeof path, "%s/250401-southbound.csv", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("hour_of_week,passenger-standard\n0,4\n0,5\n", f);
+    fclose(f);
+    assert_int_equal(s_check(dir, &out), 1);
+    if (!strstr(out, "250401-southbound.csv:3") || !strstr(out, "check: FAILED"))
+        fail_msg("--check said: %s", out);
+    free(out);
+    proc_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sighup_reloads_plans),
+        cmocka_unit_test(test_check_before_reload),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
