@@ -73,13 +73,14 @@ var POE = (function () {
   var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
   var fmtCache = {};
 
-  /* Local weekday (0 = Sunday), minutes since midnight and "MM-DD" in tz. */
+  /* Local weekday (0 = Sunday), minutes since midnight, "MM-DD" and the
+   * days of the month in tz. */
   function localParts(tMs, tz) {
     var f = fmtCache[tz];
     if (!f) {
       f = fmtCache[tz] = new Intl.DateTimeFormat("en-US", {
         timeZone: tz, hourCycle: "h23", weekday: "short", hour: "2-digit", minute: "2-digit",
-        month: "2-digit", day: "2-digit"
+        year: "numeric", month: "2-digit", day: "2-digit"
       });
     }
     var p = {};
@@ -87,8 +88,19 @@ var POE = (function () {
     return {
       wd: WEEKDAYS.indexOf(p.weekday.slice(0, 3).toLowerCase()),
       min: (+p.hour % 24) * 60 + (+p.minute),
-      md: p.month + "-" + p.day
+      md: p.month + "-" + p.day,
+      mdays: new Date(Date.UTC(+p.year, +p.month, 0)).getUTCDate()
     };
+  }
+
+  /* A holiday closure of the registry on local parts lp: "MM-DD", or the
+   * nth weekday of a month "MM-DAY#N" (N 1..5, L = the last). */
+  function closedOn(c, lp) {
+    if (/^\d\d-\d\d$/.test(c)) return c === lp.md;
+    var m = /^(\d\d)-(mon|tue|wed|thu|fri|sat|sun)#([1-5L])$/.exec(c);
+    if (!m || m[1] !== lp.md.slice(0, 2) || WEEKDAYS.indexOf(m[2]) !== lp.wd) return false;
+    var day = +lp.md.slice(3);
+    return m[3] === "L" ? day + 7 > lp.mdays : Math.floor((day - 1) / 7) + 1 === +m[3];
   }
 
   function hm(s) { var a = s.split(":"); return (+a[0]) * 60 + (+a[1]); }
@@ -128,8 +140,10 @@ var POE = (function () {
     var lp = localParts(tMs, side.tz);
     var known = 0, open = 0;
     var table = side.modes || side;
+    var holiday = (side.closed_dates || []).some(function (c) { return closedOn(c, lp); });
     modes.forEach(function (m) {
       var v = modeOpen(table[m], lp);
+      if (v !== null && holiday) v = false; /* as the collector: a closure day of known hours */
       if (v !== null) known++;
       if (v) open++;
     });

@@ -438,6 +438,18 @@ static void test_board(void **state)
     }
     assert_true(has300401);
     json_decref(v);
+    /* The board's hours badge keeps the registry's holiday closures, the
+     * floating ones too (common.js closedOn, as collector/hours.c). */
+    v = cdp_eval(&s_cdp,
+        "(function () { var side = {known: true, tz: 'America/New_York',"
+        " closed_dates: ['12-25', '11-thu#4', '05-mon#L', '02-sun#L'],"
+        " modes: {passenger: {known: true, always_open: true}}};"
+        " function at(y, mo, d, h) { return POE.sideOpen(side, ['passenger'], Date.UTC(y, mo - 1, d, h)); }"
+        " return [at(2026, 11, 26, 17), at(2026, 11, 25, 17), at(2026, 12, 25, 17), at(2026, 5, 25, 17),"
+        "  at(2026, 5, 18, 17), at(2032, 2, 29, 17), at(2032, 2, 22, 17)].join(' '); })()");
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), "closed open closed closed open closed open");
+    json_decref(v);
     const char *shot = s_shot_path("board.png");
     assert_int_equal(cdp_screenshot(&s_cdp, shot, false), 0);
     printf("board: screenshot %s\n", shot);
