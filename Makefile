@@ -12,8 +12,22 @@ BUILD    ?= $(if $(SANITIZE),build-san,build)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-CPPFLAGS += -Icommon -Iproto -I$(BUILD)/proto -Iagent -Icollector -Itests/lib
-CPPFLAGS += -I$(dir $<)
+# Include paths follow the rooms (docs/architecture.md): a room sees its own
+# headers and those of the rooms below it, nothing else. common and proto are
+# the floor; transport stands on them; agent and collector are siblings on
+# transport (neither sees the other); tools see the collector's archive and
+# registry; only tests and benchmarks see tests/lib. The room of a source
+# file is its top-level folder.
+INC_common    := -Icommon -Iproto -I$(BUILD)/proto
+INC_proto     := $(INC_common)
+INC_transport := $(INC_common) -Itransport
+INC_agent     := $(INC_transport) -Iagent
+INC_collector := $(INC_transport) -Icollector
+INC_tools     := $(INC_collector)
+INC_tests     := $(INC_transport) -Iagent -Icollector -Itests/lib
+INC_bench     := $(INC_tests)
+ROOM_INC       = $(INC_$(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$<))))
+CPPFLAGS += $(ROOM_INC) -I$(dir $<)
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)
@@ -25,7 +39,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 PROTO_C   := $(BUILD)/proto/poenet.pb-c.c
-COMMON_SRC := $(wildcard common/*.c) proto/wire.c
+COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
+TRANS_SRC  := $(wildcard transport/*.c)
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 COLL_SRC   := $(filter-out collector/main.c,$(wildcard collector/*.c))
 # Each tools/<name>/ folder is one command, build/bin/poe-<name>.
@@ -33,13 +48,15 @@ TOOL_DIRS  := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC)) $(BUILD)/proto/poenet.pb-c.o
+TRANS_OBJ  := $(call obj,$(TRANS_SRC))
 AGENT_OBJ  := $(call obj,$(AGENT_SRC))
 COLL_OBJ   := $(call obj,$(COLL_SRC))
 
 LIBCOMMON := $(BUILD)/libpoecommon.a
+LIBTRANS  := $(BUILD)/libpoetransport.a
 LIBAGENT  := $(BUILD)/libpoeagent.a
 LIBCOLL   := $(BUILD)/libpoecollector.a
-LIBS_ALL  := $(LIBCOLL) $(LIBAGENT) $(LIBCOMMON)
+LIBS_ALL  := $(LIBCOLL) $(LIBAGENT) $(LIBTRANS) $(LIBCOMMON)
 
 BINS := $(BUILD)/bin/poe-agent $(BUILD)/bin/poe-collector \
         $(patsubst %,$(BUILD)/bin/poe-%,$(TOOL_DIRS))
@@ -57,7 +74,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 .PHONY: all deps deps-check test test-unit test-integration test-fault demo bench clean help
 .DEFAULT_GOAL := all
 
-all: deps-check $(BINS)
+all: $(BINS)
 
 help:
 	@sed -n '2,7p' Makefile
@@ -85,17 +102,19 @@ $(BUILD)/proto/poenet.pb-c.o: $(PROTO_C)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@; ar rcs $@ $^
+$(LIBTRANS): $(TRANS_OBJ)
+	@rm -f $@; ar rcs $@ $^
 $(LIBAGENT): $(AGENT_OBJ)
 	@rm -f $@; ar rcs $@ $^ $(if $^,,$(COMMON_OBJ))
 $(LIBCOLL): $(COLL_OBJ)
 	@rm -f $@; ar rcs $@ $^ $(if $^,,$(COMMON_OBJ))
 
-$(BUILD)/bin/poe-agent: $(BUILD)/agent/main.o $(LIBAGENT) $(LIBCOMMON)
+$(BUILD)/bin/poe-agent: $(BUILD)/agent/main.o $(LIBAGENT) $(LIBTRANS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# A collector that forwards upstream delivers like an agent: spool, outbox, link.
-$(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBAGENT) $(LIBCOMMON)
+# A collector that forwards upstream delivers as agents do: through transport/.
+$(BUILD)/bin/poe-collector: $(BUILD)/collector/main.o $(LIBCOLL) $(LIBTRANS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -125,25 +144,25 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 # ---- tests --------------------------------------------------------------------
 # Each binary prints cmocka's own summary; tests/run.sh runs them all, keeps
 # going after a failure and exits non-zero if any failed.
-test: all $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
+test: deps-check all $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
 
-test-unit: all $(UNIT_BIN)
+test-unit: deps-check all $(UNIT_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN)
 
-test-integration: all $(INTEG_BIN)
+test-integration: deps-check all $(INTEG_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(INTEG_BIN)
 
 # The zero-loss fault suite (tests/fault): about 4 minutes, root for the
 # partition and disk-full cases (skipped otherwise).
-test-fault: all $(FAULT_BIN)
+test-fault: deps-check all $(FAULT_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(FAULT_BIN)
 
 # ---- demo and benchmarks ----------------------------------------------------
-demo: all
+demo: deps-check all
 	@POE_BIN=$(abspath $(BUILD)/bin) deploy/demo.sh
 
-bench: all $(BENCH_BIN)
+bench: deps-check all $(BENCH_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh
 
 clean:
@@ -165,13 +184,13 @@ FUZZ_DIR     := build-fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(patsubst %,$(FUZZ_DIR)/bin/%,$(FUZZ_TARGETS))
 FUZZ_SRC     := common/log.c common/taxonomy.c common/timeutil.c common/conf.c proto/wire.c \
-                agent/sensor.c agent/aggregate.c agent/reident.c \
+                proto/sensor.c agent/aggregate.c agent/reident.c \
                 collector/registry.c collector/validate.c collector/stats.c collector/route.c \
                 $(wildcard collector/hours.c collector/zone.c)
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/poenet.pb-c.o
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
-                -Icommon -Iproto -I$(dir $(PROTO_C)) -Iagent -Icollector
+                -Icommon -Iproto -I$(dir $(PROTO_C)) -Itransport -Iagent -Icollector
 FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig 2>/dev/null)
 # libFuzzer options of every run: a unit slower than 10 s is a finding too
 # (make the run longer than that, or a stuck unit ends with the run, unseen).

@@ -19,7 +19,7 @@ typedef struct {
     int queue;            /* tax_queue_index of the lane's mode and type */
     bool open;
     uint32_t departures;  /* this interval */
-} aggr_lane_t;
+} aggregate_lane_t;
 
 typedef struct {
     bool active;          /* seen at least once: reported every interval */
@@ -27,26 +27,26 @@ typedef struct {
     bool has_queue_len;
     uint32_t queue_len;
     uint32_t tt_count, tt_sum_s, tt_max_s;
-} aggr_queue_t;
+} aggregate_queue_t;
 
 struct aggr {
     uint32_t interval_ms;
     int64_t max_gap_ms;
-    aggr_emit_fn *emit;
+    aggregate_emit_fn *emit;
     void *arg;
     int64_t start;        /* start of the interval being filled; 0 = none yet */
     int64_t last_event_ms;
     bool in_outage;       /* silence beyond max_gap_ms: not emitting */
-    aggr_queue_t q[TAX_NQUEUES];
-    aggr_lane_t lanes[AGGR_MAX_LANES];
+    aggregate_queue_t q[TAX_NQUEUES];
+    aggregate_lane_t lanes[AGGR_MAX_LANES];
     int nlanes;
     reident_t *reid;
 };
 
-aggr_t *aggr_new(uint32_t interval_ms, int64_t max_gap_ms, aggr_emit_fn *emit, void *arg,
+aggregate_t *aggregate_new(uint32_t interval_ms, int64_t max_gap_ms, aggregate_emit_fn *emit, void *arg,
                  uint64_t salt)
 {
-    aggr_t *self = calloc(1, sizeof *self);
+    aggregate_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->interval_ms = interval_ms;
@@ -61,7 +61,7 @@ aggr_t *aggr_new(uint32_t interval_ms, int64_t max_gap_ms, aggr_emit_fn *emit, v
     return self;
 }
 
-void aggr_destroy(aggr_t **self_p)
+void aggregate_destroy(aggregate_t **self_p)
 {
     if (*self_p) {
         reid_destroy(&(*self_p)->reid);
@@ -70,7 +70,7 @@ void aggr_destroy(aggr_t **self_p)
     }
 }
 
-static uint32_t s_lanes_open(const aggr_t *self, int queue)
+static uint32_t s_lanes_open(const aggregate_t *self, int queue)
 {
     uint32_t n = 0;
     for (int i = 0; i < self->nlanes; i++)
@@ -79,10 +79,10 @@ static uint32_t s_lanes_open(const aggr_t *self, int queue)
     return n;
 }
 
-static void s_emit_interval(aggr_t *self, int64_t t_end)
+static void s_emit_interval(aggregate_t *self, int64_t t_end)
 {
     for (int k = 0; k < TAX_NQUEUES; k++) {
-        aggr_queue_t *a = &self->q[k];
+        aggregate_queue_t *a = &self->q[k];
         if (!a->active)
             continue;
         enum tax_mode m;
@@ -98,10 +98,10 @@ static void s_emit_interval(aggr_t *self, int64_t t_end)
         s.tt_sum_s = a->tt_sum_s;
         s.tt_max_s = a->tt_max_s;
         self->emit(self->arg, &s, NULL);
-        *a = (aggr_queue_t){ .active = true };
+        *a = (aggregate_queue_t){ .active = true };
     }
     for (int i = 0; i < self->nlanes; i++) {
-        aggr_lane_t *l = &self->lanes[i];
+        aggregate_lane_t *l = &self->lanes[i];
         enum tax_mode m;
         enum tax_type t;
         tax_queue_from_index(l->queue, &m, &t);
@@ -113,7 +113,7 @@ static void s_emit_interval(aggr_t *self, int64_t t_end)
     }
 }
 
-void aggr_advance(aggr_t *self, int64_t t_ms)
+void aggregate_advance(aggregate_t *self, int64_t t_ms)
 {
     if (self->start == 0)
         return;
@@ -141,7 +141,7 @@ void aggr_advance(aggr_t *self, int64_t t_ms)
     }
 }
 
-void aggr_flush(aggr_t *self)
+void aggregate_flush(aggregate_t *self)
 {
     if (self->start == 0)
         return;
@@ -149,9 +149,9 @@ void aggr_flush(aggr_t *self)
     self->start += self->interval_ms;
 }
 
-int64_t aggr_closed_until(const aggr_t *self) { return self->start; }
+int64_t aggregate_closed_until(const aggregate_t *self) { return self->start; }
 
-static aggr_lane_t *s_find_lane(aggr_t *self, const char *id)
+static aggregate_lane_t *s_find_lane(aggregate_t *self, const char *id)
 {
     for (int i = 0; i < self->nlanes; i++)
         if (strcmp(self->lanes[i].id, id) == 0)
@@ -159,9 +159,9 @@ static aggr_lane_t *s_find_lane(aggr_t *self, const char *id)
     return NULL;
 }
 
-static int s_lane_event(aggr_t *self, const sensor_event_t *ev, char *why, size_t len)
+static int s_lane_event(aggregate_t *self, const sensor_event_t *ev, char *why, size_t len)
 {
-    aggr_lane_t *l = s_find_lane(self, ev->lane_id);
+    aggregate_lane_t *l = s_find_lane(self, ev->lane_id);
     if (!l) {
         if (self->nlanes == AGGR_MAX_LANES) {
             snprintf(why, len, "more than %d lanes: '%s' ignored", AGGR_MAX_LANES, ev->lane_id);
@@ -176,9 +176,9 @@ static int s_lane_event(aggr_t *self, const sensor_event_t *ev, char *why, size_
     return 0;
 }
 
-static int s_depart_event(aggr_t *self, const sensor_event_t *ev, char *why, size_t len)
+static int s_depart_event(aggregate_t *self, const sensor_event_t *ev, char *why, size_t len)
 {
-    aggr_lane_t *l = s_find_lane(self, ev->lane_id);
+    aggregate_lane_t *l = s_find_lane(self, ev->lane_id);
     if (!l) {
         snprintf(why, len, "departure from lane '%s' that no lane line declared", ev->lane_id);
         return -1;
@@ -189,7 +189,7 @@ static int s_depart_event(aggr_t *self, const sensor_event_t *ev, char *why, siz
     return 0;
 }
 
-static void s_tag_event(aggr_t *self, const sensor_event_t *ev)
+static void s_tag_event(aggregate_t *self, const sensor_event_t *ev)
 {
     if (!ev->booth) {
         reid_entry(self->reid, ev->hash, ev->mode, ev->type, ev->t_ms);
@@ -198,7 +198,7 @@ static void s_tag_event(aggr_t *self, const sensor_event_t *ev)
     int64_t travel_ms;
     if (!reid_booth(self->reid, ev->hash, ev->mode, ev->type, ev->t_ms, &travel_ms))
         return;
-    aggr_queue_t *a = &self->q[tax_queue_index(ev->mode, ev->type)];
+    aggregate_queue_t *a = &self->q[tax_queue_index(ev->mode, ev->type)];
     uint32_t s = (uint32_t)((travel_ms + 500) / 1000);
     a->tt_count++;
     a->tt_sum_s += s;
@@ -206,13 +206,13 @@ static void s_tag_event(aggr_t *self, const sensor_event_t *ev)
         a->tt_max_s = s;
 }
 
-int aggr_event(aggr_t *self, const sensor_event_t *ev, char *why, size_t whylen)
+int aggregate_event(aggregate_t *self, const sensor_event_t *ev, char *why, size_t whylen)
 {
     int64_t iv = self->interval_ms;
     if (self->start == 0)
         self->start = ev->t_ms - ev->t_ms % iv;
     else
-        aggr_advance(self, ev->t_ms);
+        aggregate_advance(self, ev->t_ms);
     if (ev->t_ms < self->start) {
         snprintf(why, whylen, "event at %" PRId64 " belongs to an interval already sent", ev->t_ms);
         return -1;
@@ -230,7 +230,7 @@ int aggr_event(aggr_t *self, const sensor_event_t *ev, char *why, size_t whylen)
     default:
         break;
     }
-    aggr_queue_t *a = &self->q[tax_queue_index(ev->mode, ev->type)];
+    aggregate_queue_t *a = &self->q[tax_queue_index(ev->mode, ev->type)];
     a->active = true;
     if (ev->kind == SENSOR_ARRIVE) {
         a->arrivals += ev->n;

@@ -20,30 +20,30 @@
 
 #define AGGR_MAX_LANES 128
 
-typedef struct aggr aggr_t;
+typedef struct aggr aggregate_t;
 
 /* Called for each sample of a closed interval: exactly one of q, l is set. */
-typedef void(aggr_emit_fn)(void *arg, const wire_queue_sample_t *q, const wire_lane_sample_t *l);
+typedef void(aggregate_emit_fn)(void *arg, const wire_queue_sample_t *q, const wire_lane_sample_t *l);
 
-aggr_t *aggr_new(uint32_t interval_ms, int64_t max_gap_ms, aggr_emit_fn *emit, void *arg,
+aggregate_t *aggregate_new(uint32_t interval_ms, int64_t max_gap_ms, aggregate_emit_fn *emit, void *arg,
                  uint64_t salt);
-void aggr_destroy(aggr_t **self_p);
+void aggregate_destroy(aggregate_t **self_p);
 
 /* Apply one event (events come in time order, as the parser guarantees).
  * Closes every interval that ends at or before the event first. Returns -1
  * with a reason when the event cannot be applied (e.g. a departure from a
  * lane never declared, more lanes than AGGR_MAX_LANES). */
-int aggr_event(aggr_t *self, const sensor_event_t *ev, char *why, size_t whylen);
+int aggregate_event(aggregate_t *self, const sensor_event_t *ev, char *why, size_t whylen);
 
 /* Close every interval that ends at or before t_ms (live sources call this
  * from a timer, so a quiet queue still reports its zeros). */
-void aggr_advance(aggr_t *self, int64_t t_ms);
+void aggregate_advance(aggregate_t *self, int64_t t_ms);
 
 /* Close the interval being filled, even though it is not over (end of a
  * replay file). Its sample carries the interval's nominal end. */
-void aggr_flush(aggr_t *self);
+void aggregate_flush(aggregate_t *self);
 
 /* Event time up to which intervals are closed (0 before the first event). */
-int64_t aggr_closed_until(const aggr_t *self);
+int64_t aggregate_closed_until(const aggregate_t *self);
 
 #endif

@@ -47,7 +47,7 @@ typedef struct {
     struct event_base *base;
     void *zctx;
     uint64_t epoch;
-    aggr_t *aggr;
+    aggregate_t *aggr;
     wire_batch_t *batch;
     spool_t *spool;
     link_t *links[AGENT_MAX_COLLECTORS];
@@ -148,7 +148,7 @@ static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t why
                  (ev->t_ms - now) / 1000);
         return -1;
     }
-    return aggr_event(a->aggr, ev, why, whylen);
+    return aggregate_event(a->aggr, ev, why, whylen);
 }
 
 static bool s_all_durable(const agent_t *a)
@@ -170,7 +170,7 @@ static void s_maybe_finish(agent_t *a)
 static void s_on_eof(void *arg)
 {
     agent_t *a = arg;
-    aggr_flush(a->aggr);
+    aggregate_flush(a->aggr);
     s_pack(a);
     a->input_done = true;
     s_maybe_finish(a);
@@ -189,7 +189,7 @@ static void s_on_sim_event(void *arg, const sensor_event_t *ev)
 {
     agent_t *a = arg;
     char why[200];
-    if (aggr_event(a->aggr, ev, why, sizeof why) != 0) {
+    if (aggregate_event(a->aggr, ev, why, sizeof why) != 0) {
         a->bad_lines++;
         log_warn("simulator: %s", why);
     }
@@ -226,7 +226,7 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     if (a->sim)
         sim_run_until(a->sim, now, s_on_sim_event, a);
     if (!a->o.replay)
-        aggr_advance(a->aggr, now - AGENT_GRACE_MS);
+        aggregate_advance(a->aggr, now - AGENT_GRACE_MS);
     s_pack(a);
     s_pump(a);
     s_status(a, now);
@@ -382,7 +382,7 @@ static int s_setup(agent_t *a)
     uint64_t salt;
     if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
         salt = (uint64_t)tu_now_ms() * 6364136223846793005ULL ^ (uint64_t)tu_mono_ms();
-    a->aggr = aggr_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a, salt);
+    a->aggr = aggregate_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a, salt);
     if (!a->batch || !a->aggr || s_open_links(a) != 0 || s_open_input(a) != 0)
         return -1;
     a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);
@@ -407,7 +407,7 @@ static void s_teardown(agent_t *a)
     sim_destroy(&a->sim);
     for (int i = 0; i < a->nlinks; i++)
         link_destroy(&a->links[i]);
-    aggr_destroy(&a->aggr);
+    aggregate_destroy(&a->aggr);
     wire_batch_destroy(&a->batch);
     free(a->unspooled);
     spool_close(&a->spool);

@@ -268,16 +268,16 @@ static void s_replay_inprocess(acc_t *a)
     FILE *f = fopen(a->events, "r");
     if (!f)
         s_die("cannot open events %s", a->events);
-    aggr_t *ag = aggr_new(ACC_INTERVAL_MS, 3600 * 1000LL, s_emit, a, 0x5eed);
+    aggregate_t *ag = aggregate_new(ACC_INTERVAL_MS, 3600 * 1000LL, s_emit, a, 0x5eed);
     sensor_parser_t p;
     sensor_parser_init(&p);
     char line[SENSOR_MAX_LINE + 2], why[200];
     sensor_event_t ev;
     while (fgets(line, sizeof line, f))
         if (sensor_parse_line(&p, line, &ev, why, sizeof why) == SENSOR_EVENT)
-            aggr_event(ag, &ev, why, sizeof why);
-    aggr_flush(ag);
-    aggr_destroy(&ag);
+            aggregate_event(ag, &ev, why, sizeof why);
+    aggregate_flush(ag);
+    aggregate_destroy(&ag);
     fclose(f);
     for (int k = 0; k < TAX_NQUEUES; k++)
         for (int m = 0; m < a->nmin; m++) {

@@ -145,7 +145,7 @@ static void s_add_samples(relay_t *r, const Poenet__Batch *b, const bool *valid_
     }
 }
 
-int fwd_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
+int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
 {
     relay_t *r = s_relay(self, b->crossing, (enum tax_dir)b->direction);
     if (!r)
@@ -177,7 +177,7 @@ int fwd_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, cons
     return 0;
 }
 
-forward_t *fwd_new(struct event_base *base, void *zctx, const forward_opts_t *opts)
+forward_t *forward_new(struct event_base *base, void *zctx, const forward_opts_t *opts)
 {
     forward_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -206,11 +206,11 @@ forward_t *fwd_new(struct event_base *base, void *zctx, const forward_opts_t *op
     log_info("federation: forwarding to %s, relay spools in %s", opts->upstreams, opts->spool_dir);
     return self;
 fail:
-    fwd_destroy(&self);
+    forward_destroy(&self);
     return NULL;
 }
 
-void fwd_destroy(forward_t **self_p)
+void forward_destroy(forward_t **self_p)
 {
     forward_t *self = *self_p;
     if (!self)

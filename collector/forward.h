@@ -29,12 +29,12 @@ typedef struct {
     unsigned spool_mb;          /* budget per relay */
 } forward_opts_t;
 
-forward_t *fwd_new(struct event_base *base, void *zctx, const forward_opts_t *opts);
-void fwd_destroy(forward_t **self_p);
+forward_t *forward_new(struct event_base *base, void *zctx, const forward_opts_t *opts);
+void forward_destroy(forward_t **self_p);
 
 /* Pass on the samples of an archived batch whose valid flags are set.
  * Returns 0, or -1 when it could not be spooled (logged; the batch stays
  * archived here). */
-int fwd_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l);
+int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l);
 
 #endif

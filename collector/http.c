@@ -62,7 +62,7 @@ enum { SLOT_CROSSINGS, SLOT_CBP_XML, SLOT_CBP_JSON, SLOT_CBSA_CSV, SLOT_CBSA_JSO
 struct http_server {
     struct evhttp *http;
     http_ctx_t ctx;
-    http_slot_t slots[SLOT_COUNT];
+    http_cache_slot_t slots[SLOT_COUNT];
     int64_t started_s;
     struct evhttp_connection *conns[HTTP_MAX_CONNECTIONS];
     int nconns;
@@ -113,26 +113,26 @@ static void s_body_release_cb(const void *data, size_t len, void *arg)
 {
     (void)data;
     (void)len;
-    http_body_unref(arg);
+    http_cache_body_unref(arg);
 }
 
 /* Send body (taking one reference of it). HEAD gets the headers a GET
  * would, Content-Length included, and no body. */
 static void s_send_body(struct evhttp_request *req, int code, const char *ctype,
-                        const char *cache, http_body_t *body)
+                        const char *cache, http_cache_body_t *body)
 {
     s_common_headers(req, ctype, cache);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char len[32];
         snprintf(len, sizeof len, "%zu", body->len);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
-        http_body_unref(body);
+        http_cache_body_unref(body);
         evhttp_send_reply(req, code, s_reason(code), NULL);
         return;
     }
     struct evbuffer *buf = evhttp_request_get_output_buffer(req);
     if (evbuffer_add_reference(buf, body->data, body->len, s_body_release_cb, body) != 0) {
-        http_body_unref(body);
+        http_cache_body_unref(body);
         evhttp_send_error(req, 500, NULL);
         return;
     }
@@ -141,7 +141,7 @@ static void s_send_body(struct evhttp_request *req, int code, const char *ctype,
 
 static void s_send_json(struct evhttp_request *req, int code, const char *cache, char *json)
 {
-    http_body_t *body = json ? http_body_new(json, strlen(json)) : NULL;
+    http_cache_body_t *body = json ? http_cache_body_new(json, strlen(json)) : NULL;
     if (!body) {
         log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
         evhttp_send_error(req, 503, NULL);
@@ -209,26 +209,26 @@ static char *s_render(http_server_t *self, const s_view_t *v, int64_t now_ms, si
 }
 
 /* The body to send (one reference), gzip'ed when asked and worth it. */
-static http_body_t *s_view_body(http_server_t *self, const s_view_t *v, int64_t now_ms, bool gz,
+static http_cache_body_t *s_view_body(http_server_t *self, const s_view_t *v, int64_t now_ms, bool gz,
                                 bool *is_gz)
 {
-    http_slot_t tmp = { 0 };
-    http_slot_t *slot = v->slot >= 0 ? &self->slots[v->slot] : &tmp;
-    if (!http_slot_fresh(slot, v->version, v->second)) {
+    http_cache_slot_t tmp = { 0 };
+    http_cache_slot_t *slot = v->slot >= 0 ? &self->slots[v->slot] : &tmp;
+    if (!http_cache_slot_fresh(slot, v->version, v->second)) {
         size_t len = 0;
         char *data = s_render(self, v, now_ms, &len);
-        http_body_t *b = http_body_new(data, len);
+        http_cache_body_t *b = http_cache_body_new(data, len);
         if (!b)
             return NULL;
-        http_slot_set(slot, b, v->version, v->second);
+        http_cache_slot_set(slot, b, v->version, v->second);
     }
-    http_body_t *b = gz ? http_slot_gz(slot) : NULL;
+    http_cache_body_t *b = gz ? http_cache_slot_gz(slot) : NULL;
     *is_gz = b != NULL;
     if (!b) {
         b = slot->plain;
-        http_body_ref(b);
+        http_cache_body_ref(b);
     }
-    http_slot_clear(&tmp);
+    http_cache_slot_clear(&tmp);
     return b;
 }
 
@@ -239,7 +239,7 @@ static void s_serve_view(http_server_t *self, struct evhttp_request *req, s_view
     const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
     bool gz = route_accepts_gzip(ae);
     bool is_gz = false;
-    http_body_t *body = s_view_body(self, v, now_ms, gz, &is_gz);
+    http_cache_body_t *body = s_view_body(self, v, now_ms, gz, &is_gz);
     if (!body) {
         log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
         s_send_error(req, 503, "out of memory");
@@ -286,7 +286,7 @@ static void s_note_archive(http_server_t *self, bool ok, const char *why)
 
 static void s_send_history(struct evhttp_request *req, char *json)
 {
-    http_body_t *body = json ? http_body_new(json, strlen(json)) : NULL;
+    http_cache_body_t *body = json ? http_cache_body_new(json, strlen(json)) : NULL;
     if (!body) {
         s_send_error(req, 503, "out of memory");
         return;
@@ -295,9 +295,9 @@ static void s_send_history(struct evhttp_request *req, char *json)
     evhttp_add_header(out, "Vary", "Accept-Encoding");
     const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
     if (body->len >= HISTORY_GZIP_MIN && route_accepts_gzip(ae)) {
-        http_body_t *gz = http_body_gzip(body);
+        http_cache_body_t *gz = http_cache_body_gzip(body);
         if (gz) { /* out of memory: the identity body is still right */
-            http_body_unref(body);
+            http_cache_body_unref(body);
             body = gz;
             evhttp_add_header(out, "Content-Encoding", "gzip");
         }
@@ -404,15 +404,15 @@ static void s_static(http_server_t *self, struct evhttp_request *req, const char
     int64_t since;
     if (inm ? route_etag_matches(inm, f.etag)
             : ims && route_parse_http_date(ims, &since) == 0 && f.mtime_s <= since) {
-        http_body_unref(f.body);
-        http_body_unref(f.gz);
+        http_cache_body_unref(f.body);
+        http_cache_body_unref(f.gz);
         s_common_headers(req, NULL, f.cache);
         evhttp_send_reply(req, 304, s_reason(304), NULL);
         return;
     }
     if (f.gz) {
         evhttp_add_header(out, "Content-Encoding", "gzip");
-        http_body_unref(f.body);
+        http_cache_body_unref(f.body);
         s_send_body(req, 200, f.ctype, f.cache, f.gz);
     } else {
         s_send_body(req, 200, f.ctype, f.cache, f.body);
@@ -424,7 +424,7 @@ static void s_metrics(http_server_t *self, struct evhttp_request *req)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
     char *text = metrics_render(self->ctx.stats, self->ctx.sessions, up, tu_now_ms());
-    http_body_t *body = text ? http_body_new(text, strlen(text)) : NULL;
+    http_cache_body_t *body = text ? http_cache_body_new(text, strlen(text)) : NULL;
     if (!body) {
         s_send_error(req, 503, "out of memory rendering /metrics");
         return;
@@ -637,7 +637,7 @@ void http_destroy(http_server_t **self_p)
      * body references and call s_conn_closed, which still needs self. */
     evhttp_free(self->http);
     for (int i = 0; i < SLOT_COUNT; i++)
-        http_slot_clear(&self->slots[i]);
+        http_cache_slot_clear(&self->slots[i]);
     static_destroy(&self->dash);
     free(self);
     *self_p = NULL;

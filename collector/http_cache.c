@@ -7,11 +7,11 @@
 
 #include "log.h"
 
-http_body_t *http_body_new(char *data, size_t len)
+http_cache_body_t *http_cache_body_new(char *data, size_t len)
 {
     if (!data)
         return NULL;
-    http_body_t *b = malloc(sizeof *b);
+    http_cache_body_t *b = malloc(sizeof *b);
     if (!b) {
         free(data);
         return NULL;
@@ -22,12 +22,12 @@ http_body_t *http_body_new(char *data, size_t len)
     return b;
 }
 
-void http_body_ref(http_body_t *b)
+void http_cache_body_ref(http_cache_body_t *b)
 {
     b->refs++;
 }
 
-void http_body_unref(http_body_t *b)
+void http_cache_body_unref(http_cache_body_t *b)
 {
     if (b && --b->refs == 0) {
         free(b->data);
@@ -35,7 +35,7 @@ void http_body_unref(http_body_t *b)
     }
 }
 
-http_body_t *http_body_gzip(const http_body_t *b)
+http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -61,34 +61,34 @@ http_body_t *http_body_gzip(const http_body_t *b)
         free(out);
         return NULL;
     }
-    return http_body_new(out, len);
+    return http_cache_body_new(out, len);
 }
 
-bool http_slot_fresh(const http_slot_t *s, uint64_t version, int64_t second)
+bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second)
 {
     return s->plain && s->version == version && s->second == second;
 }
 
-void http_slot_clear(http_slot_t *s)
+void http_cache_slot_clear(http_cache_slot_t *s)
 {
-    http_body_unref(s->plain);
-    http_body_unref(s->gz);
+    http_cache_body_unref(s->plain);
+    http_cache_body_unref(s->gz);
     s->plain = s->gz = NULL;
 }
 
-void http_slot_set(http_slot_t *s, http_body_t *plain, uint64_t version, int64_t second)
+void http_cache_slot_set(http_cache_slot_t *s, http_cache_body_t *plain, uint64_t version, int64_t second)
 {
-    http_slot_clear(s);
+    http_cache_slot_clear(s);
     s->plain = plain;
     s->version = version;
     s->second = second;
 }
 
-http_body_t *http_slot_gz(http_slot_t *s)
+http_cache_body_t *http_cache_slot_gz(http_cache_slot_t *s)
 {
     if (!s->gz && s->plain)
-        s->gz = http_body_gzip(s->plain);
+        s->gz = http_cache_body_gzip(s->plain);
     if (s->gz)
-        http_body_ref(s->gz);
+        http_cache_body_ref(s->gz);
     return s->gz;
 }

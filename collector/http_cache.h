@@ -16,34 +16,34 @@ typedef struct {
     unsigned refs;
     size_t len;
     char *data;     /* malloc'ed */
-} http_body_t;
+} http_cache_body_t;
 
 /* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
  * reference. NULL when data is NULL or out of memory. */
-http_body_t *http_body_new(char *data, size_t len);
-void http_body_ref(http_body_t *b);
-void http_body_unref(http_body_t *b);
+http_cache_body_t *http_cache_body_new(char *data, size_t len);
+void http_cache_body_ref(http_cache_body_t *b);
+void http_cache_body_unref(http_cache_body_t *b);
 
 /* A gzip (RFC 1952) copy of b, one reference; NULL when out of memory. */
-http_body_t *http_body_gzip(const http_body_t *b);
+http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b);
 
 /* One cached view: its body, the gzip form made on first demand, and what
  * it was rendered for. */
 typedef struct {
-    http_body_t *plain, *gz;
+    http_cache_body_t *plain, *gz;
     uint64_t version;
     int64_t second;
-} http_slot_t;
+} http_cache_slot_t;
 
 /* True when the slot holds a body for (version, second). */
-bool http_slot_fresh(const http_slot_t *s, uint64_t version, int64_t second);
+bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second);
 
 /* Replace the slot's bodies by plain (taking its reference). */
-void http_slot_set(http_slot_t *s, http_body_t *plain, uint64_t version, int64_t second);
+void http_cache_slot_set(http_cache_slot_t *s, http_cache_body_t *plain, uint64_t version, int64_t second);
 
 /* The slot's gzip form, made once; a new reference, NULL when out of memory. */
-http_body_t *http_slot_gz(http_slot_t *s);
+http_cache_body_t *http_cache_slot_gz(http_cache_slot_t *s);
 
-void http_slot_clear(http_slot_t *s);
+void http_cache_slot_clear(http_cache_slot_t *s);
 
 #endif

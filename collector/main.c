@@ -60,14 +60,14 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
 {
     collector_t *c = arg;
     if (c->fwd)
-        fwd_batch(c->fwd, b, valid_q, valid_l);
+        forward_batch(c->fwd, b, valid_q, valid_l);
 }
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
 {
     collector_t *c = arg;
     if (c->pub)
-        pub_queue_changed(c->pub, x, d, k);
+        pubfeed_queue_changed(c->pub, x, d, k);
 }
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
@@ -276,7 +276,7 @@ static int s_setup(collector_t *c)
                               .spool_dir = c->o.forward_spool ? c->o.forward_spool : spool,
                               .key = c->zap ? &c->server_key : NULL,
                               .upstream_keys = c->o.upstream_key, .spool_mb = 512 };
-        c->fwd = fwd_new(c->base, c->zctx, &fo);
+        c->fwd = forward_new(c->base, c->zctx, &fo);
         if (!c->fwd)
             return -1;
     }
@@ -285,7 +285,7 @@ static int s_setup(collector_t *c)
         return -1;
     }
     if (c->o.feed) {
-        c->pub = pub_new(c->base, c->zctx, c->o.feed, c->o.feed_snapshot, c->state,
+        c->pub = pubfeed_new(c->base, c->zctx, c->o.feed, c->o.feed_snapshot, c->state,
                          c->o.stale_after_s * 1000, c->o.feed_curve ? &c->server_key : NULL);
         if (!c->pub)
             return -1;
@@ -326,8 +326,8 @@ static void s_teardown(collector_t *c)
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
-    pub_destroy(&c->pub);
-    fwd_destroy(&c->fwd);
+    pubfeed_destroy(&c->pub);
+    forward_destroy(&c->fwd);
     zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);

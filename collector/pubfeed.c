@@ -51,7 +51,7 @@ static void s_send2(void *sock, const char *a, const char *b, int flags)
     zmq_send(sock, b, strlen(b), flags);
 }
 
-void pub_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k)
+void pubfeed_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k)
 {
     char topic[PUB_TOPIC_MAX];
     s_topic(x, d, k, topic, sizeof topic);
@@ -159,7 +159,7 @@ static void *s_bind(void *zctx, int type, const char *endpoint, const curve_pair
     return s;
 }
 
-pubfeed_t *pub_new(struct event_base *base, void *zctx, const char *pub_endpoint,
+pubfeed_t *pubfeed_new(struct event_base *base, void *zctx, const char *pub_endpoint,
                    const char *snap_endpoint, state_t *state, int64_t stale_after_ms,
                    const curve_pair_t *server_key)
 {
@@ -186,11 +186,11 @@ pubfeed_t *pub_new(struct event_base *base, void *zctx, const char *pub_endpoint
     log_info("live feed on %s, snapshots on %s", pub_endpoint, snap_endpoint);
     return self;
 fail:
-    pub_destroy(&self);
+    pubfeed_destroy(&self);
     return NULL;
 }
 
-void pub_destroy(pubfeed_t **self_p)
+void pubfeed_destroy(pubfeed_t **self_p)
 {
     pubfeed_t *self = *self_p;
     if (!self)

@@ -23,12 +23,12 @@ typedef struct pubfeed pubfeed_t;
 /* Bind pub_endpoint and snap_endpoint. With server_key (not NULL) both are
  * CURVE servers: subscribers need a key the ZAP allowlist knows. NULL on
  * failure (logged). */
-pubfeed_t *pub_new(struct event_base *base, void *zctx, const char *pub_endpoint,
+pubfeed_t *pubfeed_new(struct event_base *base, void *zctx, const char *pub_endpoint,
                    const char *snap_endpoint, state_t *state, int64_t stale_after_ms,
                    const curve_pair_t *server_key);
-void pub_destroy(pubfeed_t **self_p);
+void pubfeed_destroy(pubfeed_t **self_p);
 
 /* Publish queue k (tax_queue_index) of crossing x, direction d, as it is now. */
-void pub_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k);
+void pubfeed_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k);
 
 #endif

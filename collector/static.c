@@ -30,7 +30,7 @@ typedef struct {
     ino_t ino;
     off_t size;
     int64_t mtime_ns;
-    http_body_t *body, *gz;
+    http_cache_body_t *body, *gz;
     uint64_t used;            /* last use, for eviction */
 } s_entry_t;
 
@@ -123,8 +123,8 @@ static_dir_t *static_new(const char *dir)
 
 static void s_entry_clear(s_entry_t *e)
 {
-    http_body_unref(e->body);
-    http_body_unref(e->gz);
+    http_cache_body_unref(e->body);
+    http_cache_body_unref(e->gz);
     memset(e, 0, sizeof *e);
 }
 
@@ -228,7 +228,7 @@ int static_get(static_dir_t *self, const char *rel, bool want_gz, static_file_t 
             close(fd);
             return errno == ENOMEM ? -2 : -1;
         }
-        e->body = http_body_new(data, (size_t)st.st_size);
+        e->body = http_cache_body_new(data, (size_t)st.st_size);
         if (!e->body) {
             close(fd);
             return -2;
@@ -242,16 +242,16 @@ int static_get(static_dir_t *self, const char *rel, bool want_gz, static_file_t 
     close(fd);
     e->used = ++self->clock;
     if (want_gz && s_types[ti].text && e->body->len >= GZIP_MIN && !e->gz)
-        e->gz = http_body_gzip(e->body);  /* NULL when out of memory: plain then */
+        e->gz = http_cache_body_gzip(e->body);  /* NULL when out of memory: plain then */
     out->ctype = s_types[ti].ctype;
     out->cache = strcmp(s_types[ti].ext, ".html") == 0 ? CACHE_HTML : CACHE_ASSET;
     snprintf(out->etag, sizeof out->etag, "\"s%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
              (uint64_t)e->ino, (uint64_t)e->size, (uint64_t)e->mtime_ns);
     out->mtime_s = (int64_t)st.st_mtim.tv_sec;
-    http_body_ref(e->body);
+    http_cache_body_ref(e->body);
     out->body = e->body;
     if (want_gz && e->gz) {
-        http_body_ref(e->gz);
+        http_cache_body_ref(e->gz);
         out->gz = e->gz;
     }
     return 0;

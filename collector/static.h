@@ -26,10 +26,10 @@
 typedef struct static_dir static_dir_t;
 
 /* One served file: a body reference (the caller owns one reference and
- * must http_body_unref it), its gzip form when asked and worthwhile (NULL
+ * must http_cache_body_unref it), its gzip form when asked and worthwhile (NULL
  * otherwise; also one reference), its type, cache policy, tag and mtime. */
 typedef struct {
-    http_body_t *body, *gz;
+    http_cache_body_t *body, *gz;
     const char *ctype, *cache;
     char etag[64];
     int64_t mtime_s;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "zone.h"
 
 /* Anything beyond this is not a wait a crossing can have. */
 #define VIEW_MAX_PLAUSIBLE 1e9
@@ -40,18 +39,3 @@ void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_typ
     }
 }
 
-int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len)
-{
-    struct tm lt;
-    char abbr[16];
-    buf[0] = '\0';
-    if (zone_local(zone, t, &lt, abbr, sizeof abbr) != 0)
-        return -1;
-    if (lt.tm_min == 0 && (lt.tm_hour == 12 || lt.tm_hour == 0)) {
-        snprintf(buf, len, "At %s %s", lt.tm_hour == 12 ? "Noon" : "Midnight", abbr);
-        return 0;
-    }
-    int h12 = lt.tm_hour % 12 ? lt.tm_hour % 12 : 12;
-    snprintf(buf, len, "At %d:%02d %s %s", h12, lt.tm_min, lt.tm_hour < 12 ? "am" : "pm", abbr);
-    return 0;
-}

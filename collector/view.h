@@ -36,10 +36,6 @@ typedef struct {
 void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
                 int64_t now_ms, int64_t stale_after_ms, view_queue_t *out);
 
-/* "At 6:00 pm PDT" (CBP's update_time) for Unix second t in zone: "Noon"
- * and "Midnight" at 12:00, the zone's own abbreviation (Arizona: MST all
- * year). Returns 0, or -1 (buf "") when the zone is unusable. */
-int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len);
 
 /* Milliseconds to whole seconds, rounding down also before 1970. */
 int64_t view_ms_to_s(int64_t ms);

@@ -41,6 +41,22 @@ typedef struct {
 } s_mode_desc_t;
 
 /* CBP's order: commercial, passenger, pedestrian; lane types per mode. */
+int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len)
+{
+    struct tm lt;
+    char abbr[16];
+    buf[0] = '\0';
+    if (zone_local(zone, t, &lt, abbr, sizeof abbr) != 0)
+        return -1;
+    if (lt.tm_min == 0 && (lt.tm_hour == 12 || lt.tm_hour == 0)) {
+        snprintf(buf, len, "At %s %s", lt.tm_hour == 12 ? "Noon" : "Midnight", abbr);
+        return 0;
+    }
+    int h12 = lt.tm_hour % 12 ? lt.tm_hour % 12 : 12;
+    snprintf(buf, len, "At %d:%02d %s %s", h12, lt.tm_min, lt.tm_hour < 12 ? "am" : "pm", abbr);
+    return 0;
+}
+
 static const s_mode_desc_t s_modes[3] = {
     { TAX_COMMERCIAL, "commercial_vehicle_lanes", "cv", "commercial_automation_type", 2,
       { { TAX_STANDARD, "standard_lanes", "standard" }, { TAX_FAST, "FAST_lanes", "fast" } } },

@@ -35,4 +35,9 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
  * joined by "; ". Returns buf. */
 char *view_cbp_hours_text(const hours_side_t *h, char *buf, size_t len);
 
+/* "At 6:00 pm PDT" (CBP's update_time) for Unix second t in zone: "Noon"
+ * and "Midnight" at 12:00, the zone's own abbreviation (Arizona: MST all
+ * year). Returns 0, or -1 (buf "") when the zone is unusable. */
+int view_cbp_clock(const char *zone, int64_t t, char *buf, size_t len);
+
 #endif

@@ -1,7 +1,7 @@
 /* fuzz_sensor — libFuzzer target for the agent's input: every line of the
  * input goes through sensor_parse_line (one parser, so line numbers and the
  * time-order rule carry across lines, as on a real stream), every event it
- * returns through aggr_event, and every sample the aggregation emits into a
+ * returns through aggregate_event, and every sample the aggregation emits into a
  * wire batch that is packed at the end and decoded as a collector would.
  *
  * Beyond crashes it checks the promises: a parsed event is in bounds and
@@ -101,7 +101,7 @@ static void s_check_roundtrip(const sensor_event_t *ev)
     CHECK(strcmp(again.hash, ev->hash) == 0);
 }
 
-static void s_line(sensor_parser_t *p, aggr_t *ag, const char *line, int64_t *last_t)
+static void s_line(sensor_parser_t *p, aggregate_t *ag, const char *line, int64_t *last_t)
 {
     sensor_event_t ev;
     char why[200] = "";
@@ -118,13 +118,13 @@ static void s_line(sensor_parser_t *p, aggr_t *ag, const char *line, int64_t *la
     *last_t = ev.t_ms;
     s_check_roundtrip(&ev);
     why[0] = '\0';
-    if (aggr_event(ag, &ev, why, sizeof why) != 0)
+    if (aggregate_event(ag, &ev, why, sizeof why) != 0)
         CHECK(why[0]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    aggr_t *ag = aggr_new(INTERVAL_MS, MAX_GAP_MS, s_emit, NULL, 0x5eed5eedULL);
+    aggregate_t *ag = aggregate_new(INTERVAL_MS, MAX_GAP_MS, s_emit, NULL, 0x5eed5eedULL);
     CHECK(ag != NULL);
     sensor_parser_t p;
     sensor_parser_init(&p);
@@ -140,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_line(&p, ag, line, &last_t);
         i += n;
     }
-    aggr_flush(ag);
+    aggregate_flush(ag);
     s_pack_and_decode();
-    aggr_destroy(&ag);
+    aggregate_destroy(&ag);
     return 0;
 }

@@ -48,7 +48,7 @@ static void s_emit(void *arg, const wire_queue_sample_t *q, const wire_lane_samp
 }
 
 static cap_t *C;
-static aggr_t *A;
+static aggregate_t *A;
 
 static int s_setup(void **state)
 {
@@ -61,7 +61,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
-    aggr_destroy(&A);
+    aggregate_destroy(&A);
     assert_null(A);
     free(C);
     C = NULL;
@@ -70,11 +70,11 @@ static int s_teardown(void **state)
 
 static void s_new(uint32_t iv, int64_t max_gap)
 {
-    A = aggr_new(iv, max_gap, s_emit, C, 0x5eed);
+    A = aggregate_new(iv, max_gap, s_emit, C, 0x5eed);
     assert_non_null(A);
 }
 
-/* Parse "<+ms> <event...>" relative to T0 and apply it; returns aggr_event's
+/* Parse "<+ms> <event...>" relative to T0 and apply it; returns aggregate_event's
  * result, with the reason in why. */
 static int s_try(int64_t dt, const char *rest, char *why, size_t whylen)
 {
@@ -86,7 +86,7 @@ static int s_try(int64_t dt, const char *rest, char *why, size_t whylen)
     char pwhy[256] = "";
     if (sensor_parse_line(&p, line, &ev, pwhy, sizeof pwhy) != SENSOR_EVENT)
         fail_msg("test line '%s' does not parse: %s", line, pwhy);
-    return aggr_event(A, &ev, why, whylen);
+    return aggregate_event(A, &ev, why, whylen);
 }
 
 static void s_ev(int64_t dt, const char *rest)
@@ -144,29 +144,29 @@ static void test_alignment(void **state)
 {
     (void)state;
     s_new(IV, NO_GAP);
-    assert_int_equal(aggr_closed_until(A), 0);
-    aggr_advance(A, T0 + 100000); /* nothing seen yet: nothing to close */
-    aggr_flush(A);
+    assert_int_equal(aggregate_closed_until(A), 0);
+    aggregate_advance(A, T0 + 100000); /* nothing seen yet: nothing to close */
+    aggregate_flush(A);
     assert_int_equal(C->nq + C->nl, 0);
 
     s_ev(2345, "arrive passenger standard");
-    assert_int_equal(aggr_closed_until(A), T0);
-    aggr_advance(A, T0 + 4999);
+    assert_int_equal(aggregate_closed_until(A), T0);
+    aggregate_advance(A, T0 + 4999);
     assert_int_equal(C->nq, 0);
-    assert_int_equal(aggr_closed_until(A), T0);
-    aggr_advance(A, T0 + 5000);
+    assert_int_equal(aggregate_closed_until(A), T0);
+    aggregate_advance(A, T0 + 5000);
     assert_int_equal(C->nq, 1);
     assert_int_equal(C->q[0].t_end_ms, T0 + 5000);
     assert_int_equal(C->q[0].arrivals, 1);
-    assert_int_equal(aggr_closed_until(A), T0 + 5000);
-    aggr_destroy(&A);
+    assert_int_equal(aggregate_closed_until(A), T0 + 5000);
+    aggregate_destroy(&A);
 
     /* A minute interval aligns to whole minutes since the epoch. */
     memset(C, 0, sizeof *C);
     s_new(60000, NO_GAP);
     s_ev(61234, "arrive pedestrian ready 2");
-    assert_int_equal(aggr_closed_until(A), T0 + 60000);
-    aggr_flush(A);
+    assert_int_equal(aggregate_closed_until(A), T0 + 60000);
+    aggregate_flush(A);
     assert_int_equal(C->nq, 1);
     assert_int_equal(C->q[0].t_end_ms, T0 + 120000);
     assert_int_equal(C->q[0].t_end_ms % 60000, 0);
@@ -191,7 +191,7 @@ static void test_counts_and_boundary(void **state)
     s_ev(9999, "depart P2 3");
     assert_int_equal(C->nq, 2);
     assert_int_equal(C->nl, 2);
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(C->nq, 4);
     assert_int_equal(C->nl, 4);
 
@@ -231,7 +231,7 @@ static void test_empty_intervals(void **state)
     s_ev(1000, "arrive passenger standard");
     s_ev(23000, "arrive passenger standard"); /* closes the intervals ending +5 .. +20 s */
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 4);
-    aggr_flush(A);
+    aggregate_flush(A);
     /* Each interval once, consecutive ends, zeros in between. */
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 5);
     assert_int_equal(s_nq(TAX_COMMERCIAL, TAX_FAST), 5);   /* active through its lane */
@@ -259,11 +259,11 @@ static void test_empty_intervals(void **state)
         assert_true(s_l(e, "C1")->open);
     }
 
-    /* aggr_advance with no events (a live timer) closes quiet intervals too. */
-    aggr_advance(A, T0 + 40000);
+    /* aggregate_advance with no events (a live timer) closes quiet intervals too. */
+    aggregate_advance(A, T0 + 40000);
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 8);
     assert_int_equal(s_q(40000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 0);
-    assert_int_equal(aggr_closed_until(A), T0 + 40000);
+    assert_int_equal(aggregate_closed_until(A), T0 + 40000);
 }
 
 static void test_lanes_open_at_end(void **state)
@@ -282,7 +282,7 @@ static void test_lanes_open_at_end(void **state)
     s_ev(6000, "lane P2 passenger standard open");
     s_ev(7000, "lane P3 passenger standard closed");
     s_ev(8000, "lane X1 pedestrian standard open");
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(s_q(5000, TAX_PASSENGER, TAX_STANDARD)->lanes_open, 2);
     assert_int_equal(s_q(5000, TAX_PASSENGER, TAX_READY)->lanes_open, 1);
     assert_int_equal(s_q(5000, TAX_PEDESTRIAN, TAX_STANDARD)->lanes_open, 0);
@@ -306,7 +306,7 @@ static void test_queue_detector(void **state)
     s_ev(4000, "queue passenger standard 9"); /* the last reading wins */
     s_ev(6000, "arrive passenger standard");  /* no reading in the 2nd interval */
     s_ev(11000, "queue passenger standard 0"); /* a zero reading is a reading */
-    aggr_flush(A);
+    aggregate_flush(A);
     const wire_queue_sample_t *q = s_q(5000, TAX_PASSENGER, TAX_STANDARD);
     assert_true(q->has_queue_len);
     assert_int_equal(q->queue_len, 9);
@@ -331,7 +331,7 @@ static void test_undeclared_lane(void **state)
     assert_non_null(strstr(why, "'Q9'"));
     assert_non_null(strstr(why, "declared"));
     s_ev(2000, "depart P1");
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(s_q(5000, TAX_PASSENGER, TAX_STANDARD)->departures, 1);
     assert_int_equal(C->nl, 1); /* no lane sample for Q9 */
     assert_int_equal(C->departures, 1);
@@ -344,7 +344,7 @@ static void test_closed_lane_departure(void **state)
     s_ev(0, "lane P1 passenger standard open");
     s_ev(1000, "lane P1 passenger standard closed");
     s_ev(1500, "depart P1"); /* the last car in the booth still clears */
-    aggr_flush(A);
+    aggregate_flush(A);
     const wire_queue_sample_t *q = s_q(5000, TAX_PASSENGER, TAX_STANDARD);
     assert_int_equal(q->departures, 1);
     assert_int_equal(q->lanes_open, 0);
@@ -362,7 +362,7 @@ static void test_lane_switches_type(void **state)
     s_ev(2000, "lane P1 passenger ready open"); /* same booth now serves Ready */
     s_ev(3000, "depart P1 3");
     s_ev(7000, "depart P1");
-    aggr_flush(A);
+    aggregate_flush(A);
     const wire_queue_sample_t *std = s_q(5000, TAX_PASSENGER, TAX_STANDARD);
     const wire_queue_sample_t *rdy = s_q(5000, TAX_PASSENGER, TAX_READY);
     assert_int_equal(std->departures, 2);
@@ -392,7 +392,7 @@ static void test_too_many_lanes(void **state)
     assert_non_null(strstr(why, "L_extra"));
     /* Known lanes can still change. */
     s_ev(0, "lane L5 passenger standard closed");
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(s_q(5000, TAX_PASSENGER, TAX_STANDARD)->lanes_open, AGGR_MAX_LANES - 1);
     assert_int_equal(C->nl, AGGR_MAX_LANES);
 }
@@ -405,16 +405,16 @@ static void test_outage(void **state)
     s_new(IV, 30000);
     s_ev(5000, "arrive passenger standard");
     /* A live timer runs through the silence. */
-    aggr_advance(A, T0 + 60000);
+    aggregate_advance(A, T0 + 60000);
     /* Ends +10 .. +35 s are within 30 s of the last event (+35 s exactly). */
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 6);
     assert_int_equal(s_q(10000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 1);
     for (int64_t e = 15000; e <= 35000; e += 5000)
         assert_int_equal(s_q(e, TAX_PASSENGER, TAX_STANDARD)->arrivals, 0);
-    assert_int_equal(aggr_closed_until(A), T0 + 60000);
+    assert_int_equal(aggregate_closed_until(A), T0 + 60000);
     s_ev(102000, "arrive passenger standard 2"); /* events return */
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 6); /* +40 .. +100 s: unknown */
-    aggr_advance(A, T0 + 120000);
+    aggregate_advance(A, T0 + 120000);
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 10);
     assert_int_equal(s_q(105000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 2);
     assert_int_equal(s_q(120000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 0);
@@ -434,7 +434,7 @@ static void test_outage_no_timer(void **state)
     s_ev(1000, "lane P1 passenger standard open");
     s_ev(1000, "arrive passenger standard");
     s_ev(100000, "arrive passenger standard");
-    aggr_flush(A);
+    aggregate_flush(A);
     /* +5 .. +30 s (end - 1000 <= 30000), then +105 s. */
     assert_int_equal(s_nq(TAX_PASSENGER, TAX_STANDARD), 7);
     assert_int_equal(C->nl, 7);
@@ -448,17 +448,17 @@ static void test_flush(void **state)
     (void)state;
     s_new(IV, NO_GAP);
     s_ev(6000, "arrive pedestrian standard 3");
-    aggr_flush(A); /* a partial interval carries its nominal end */
+    aggregate_flush(A); /* a partial interval carries its nominal end */
     assert_int_equal(C->nq, 1);
     assert_int_equal(C->q[0].t_end_ms, T0 + 10000);
     assert_int_equal(C->q[0].arrivals, 3);
-    assert_int_equal(aggr_closed_until(A), T0 + 10000);
+    assert_int_equal(aggregate_closed_until(A), T0 + 10000);
     /* Events inside the flushed interval are refused, later ones go on. */
     char why[256] = "";
     assert_int_equal(s_try(9000, "arrive pedestrian standard", why, sizeof why), -1);
     assert_non_null(strstr(why, "already sent"));
     s_ev(10000, "arrive pedestrian standard");
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(C->nq, 2);
     assert_int_equal(C->q[1].t_end_ms, T0 + 15000);
     assert_int_equal(C->q[1].arrivals, 1);
@@ -480,7 +480,7 @@ static void test_travel_times(void **state)
     s_ev(99000, "tag booth passenger ready dddd");     /* other queue: no match */
     s_ev(99500, "tag booth passenger standard aaaa");  /* already consumed */
     s_ev(100500, "tag booth passenger standard dddd"); /* 97.5 s -> 98, next interval */
-    aggr_flush(A);
+    aggregate_flush(A);
     const wire_queue_sample_t *q = s_q(100000, TAX_PASSENGER, TAX_STANDARD);
     assert_int_equal(q->tt_count, 2);
     assert_int_equal(q->tt_sum_s, 95 + 96);
@@ -561,7 +561,7 @@ static void test_conservation(void **state)
         C->nq = 0;
         C->nl = 0;
     }
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_true(C->total_q > 10000);
     assert_int_equal(C->arrivals, arrivals);
     assert_int_equal(C->departures, departures);
@@ -573,7 +573,7 @@ static void test_conservation(void **state)
  * reported later, in the first interval after the outage (here the 4
  * arrivals at +1 s show up in the interval ending +120 s). The agent's
  * option check allows --max-gap 1 with --interval 60000. Regression test: this failed until
- * aggr_advance in agent/aggregate.c (or the option check in agent/main.c)
+ * aggregate_advance in agent/aggregate.c (or the option check in agent/main.c)
  * is fixed. */
 static void test_short_gap_keeps_counted_interval(void **state)
 {
@@ -581,7 +581,7 @@ static void test_short_gap_keeps_counted_interval(void **state)
     s_new(60000, 10000);
     s_ev(1000, "arrive passenger standard 4");
     s_ev(75000, "arrive passenger standard");
-    aggr_flush(A);
+    aggregate_flush(A);
     assert_int_equal(s_q(60000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 4);
     assert_int_equal(s_q(120000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 1);
 }

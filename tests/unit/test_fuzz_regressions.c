@@ -123,7 +123,7 @@ static void test_sensor_bad_tag_line_never_quotes_the_hash(void **state)
 }
 
 /* fuzz_sensor, timeout: a sensor clock that jumps decades ahead (still
- * inside the parser's 2000..2200 bounds) made aggr_advance step through
+ * inside the parser's 2000..2200 bounds) made aggregate_advance step through
  * every 5 s interval of the silence one by one (1.1e9 iterations: 1.7 s at
  * -O2, over 25 s under the sanitizers), holding the agent's event loop. The
  * outage is now skipped in one step, with the same samples emitted. */
@@ -143,7 +143,7 @@ static void test_sensor_clock_jump_is_one_step(void **state)
     const char *lines[] = { "1768464000000 lane PS01 passenger standard open",
                             "1768464000000 arrive passenger standard",
                             "7258118400000 arrive passenger standard" };
-    aggr_t *ag = aggr_new(5000, 3600 * 1000, s_count_emit, NULL, 1);
+    aggregate_t *ag = aggregate_new(5000, 3600 * 1000, s_count_emit, NULL, 1);
     assert_non_null(ag);
     sensor_parser_t p;
     sensor_parser_init(&p);
@@ -152,18 +152,18 @@ static void test_sensor_clock_jump_is_one_step(void **state)
         sensor_event_t ev;
         char why[200];
         assert_int_equal(sensor_parse_line(&p, lines[i], &ev, why, sizeof why), SENSOR_EVENT);
-        assert_int_equal(aggr_event(ag, &ev, why, sizeof why), 0);
+        assert_int_equal(aggregate_event(ag, &ev, why, sizeof why), 0);
     }
     double cpu_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
     /* The hour after the last event is reported (720 intervals x (queue +
      * lane)), then nothing until the jump: exactly as before the fix. */
     assert_int_equal(s_jump_samples, 1440);
-    assert_int_equal(aggr_closed_until(ag), 7258118400000LL);
+    assert_int_equal(aggregate_closed_until(ag), 7258118400000LL);
     /* A bound against a hang, not a benchmark: the fix takes microseconds,
      * the bug took seconds. */
     if (cpu_s > 5.0)
         fail_msg("a clock jump took %.2f s of CPU", cpu_s);
-    aggr_destroy(&ag);
+    aggregate_destroy(&ag);
 }
 
 /* fuzz_wire, CI run of 2026-11-28 (invariant "a restamped batch decodes"):

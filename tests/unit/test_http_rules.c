@@ -235,7 +235,7 @@ static char *s_dup(const char *s, size_t n)
 }
 
 /* Inflate a gzip body and demand exactly want[0..n). */
-static void s_expect_gunzip(const http_body_t *gz, const char *want, size_t n)
+static void s_expect_gunzip(const http_cache_body_t *gz, const char *want, size_t n)
 {
     assert_non_null(gz);
     assert_true(gz->len >= 18);
@@ -264,19 +264,19 @@ static void s_expect_gunzip(const http_body_t *gz, const char *want, size_t n)
 static void test_body_refs(void **state)
 {
     (void)state;
-    assert_null(http_body_new(NULL, 5));
-    http_body_t *b = http_body_new(s_dup("hello", 5), 5);
+    assert_null(http_cache_body_new(NULL, 5));
+    http_cache_body_t *b = http_cache_body_new(s_dup("hello", 5), 5);
     assert_non_null(b);
     assert_int_equal(b->refs, 1);
     assert_int_equal(b->len, 5);
     assert_memory_equal(b->data, "hello", 5);
-    http_body_ref(b);
+    http_cache_body_ref(b);
     assert_int_equal(b->refs, 2);
-    http_body_unref(b);
+    http_cache_body_unref(b);
     assert_int_equal(b->refs, 1);
     assert_memory_equal(b->data, "hello", 5);
-    http_body_unref(b);          /* freed: ASan reports a leak otherwise */
-    http_body_unref(NULL);       /* a no-op */
+    http_cache_body_unref(b);          /* freed: ASan reports a leak otherwise */
+    http_cache_body_unref(NULL);       /* a no-op */
 }
 
 static void test_body_gzip(void **state)
@@ -285,19 +285,19 @@ static void test_body_gzip(void **state)
     /* A typical document, an empty one, and an incompressible one (the
      * output bound must hold when gzip makes it bigger). */
     static const char doc[] = "{\"generated\":\"2026-11-27T21:42:47Z\",\"crossings\":[]}";
-    http_body_t *b = http_body_new(s_dup(doc, sizeof doc - 1), sizeof doc - 1);
-    http_body_t *g = http_body_gzip(b);
+    http_cache_body_t *b = http_cache_body_new(s_dup(doc, sizeof doc - 1), sizeof doc - 1);
+    http_cache_body_t *g = http_cache_body_gzip(b);
     assert_int_equal(g->refs, 1);
     s_expect_gunzip(g, doc, sizeof doc - 1);
     assert_int_equal(b->refs, 1);   /* the source is not referenced */
-    http_body_unref(g);
-    http_body_unref(b);
+    http_cache_body_unref(g);
+    http_cache_body_unref(b);
 
-    b = http_body_new(s_dup("", 0), 0);
-    g = http_body_gzip(b);
+    b = http_cache_body_new(s_dup("", 0), 0);
+    g = http_cache_body_gzip(b);
     s_expect_gunzip(g, "", 0);
-    http_body_unref(g);
-    http_body_unref(b);
+    http_cache_body_unref(g);
+    http_cache_body_unref(b);
 
     size_t n = 200000;
     char *noise = malloc(n);
@@ -309,71 +309,71 @@ static void test_body_gzip(void **state)
         x ^= x << 17;
         noise[i] = (char)(x >> 56);
     }
-    b = http_body_new(s_dup(noise, n), n);
-    g = http_body_gzip(b);
+    b = http_cache_body_new(s_dup(noise, n), n);
+    g = http_cache_body_gzip(b);
     assert_true(g->len > n);
     s_expect_gunzip(g, noise, n);
-    http_body_unref(g);
-    http_body_unref(b);
+    http_cache_body_unref(g);
+    http_cache_body_unref(b);
 
     /* Repetitive text compresses. */
     memset(noise, 'a', n);
-    b = http_body_new(s_dup(noise, n), n);
-    g = http_body_gzip(b);
+    b = http_cache_body_new(s_dup(noise, n), n);
+    g = http_cache_body_gzip(b);
     assert_true(g->len < n / 100);
     s_expect_gunzip(g, noise, n);
-    http_body_unref(g);
-    http_body_unref(b);
+    http_cache_body_unref(g);
+    http_cache_body_unref(b);
     free(noise);
 }
 
 static void test_slot(void **state)
 {
     (void)state;
-    http_slot_t s = { 0 };
-    assert_false(http_slot_fresh(&s, 0, 0));
-    assert_null(http_slot_gz(&s));          /* nothing to compress */
-    http_slot_clear(&s);                    /* clearing an empty slot is fine */
+    http_cache_slot_t s = { 0 };
+    assert_false(http_cache_slot_fresh(&s, 0, 0));
+    assert_null(http_cache_slot_gz(&s));          /* nothing to compress */
+    http_cache_slot_clear(&s);                    /* clearing an empty slot is fine */
 
     static const char one[] = "first body, first body, first body";
-    http_slot_set(&s, http_body_new(s_dup(one, sizeof one - 1), sizeof one - 1), 3, 1000);
-    assert_true(http_slot_fresh(&s, 3, 1000));
-    assert_false(http_slot_fresh(&s, 4, 1000));
-    assert_false(http_slot_fresh(&s, 3, 1001));
+    http_cache_slot_set(&s, http_cache_body_new(s_dup(one, sizeof one - 1), sizeof one - 1), 3, 1000);
+    assert_true(http_cache_slot_fresh(&s, 3, 1000));
+    assert_false(http_cache_slot_fresh(&s, 4, 1000));
+    assert_false(http_cache_slot_fresh(&s, 3, 1001));
     assert_null(s.gz);                      /* made on first demand only */
 
     /* The gzip form is made once and shared: a new reference each time. */
-    http_body_t *g1 = http_slot_gz(&s);
-    http_body_t *g2 = http_slot_gz(&s);
+    http_cache_body_t *g1 = http_cache_slot_gz(&s);
+    http_cache_body_t *g2 = http_cache_slot_gz(&s);
     assert_ptr_equal(g1, g2);
     assert_ptr_equal(g1, s.gz);
     assert_int_equal(g1->refs, 3);
     s_expect_gunzip(g1, one, sizeof one - 1);
-    http_body_unref(g2);
+    http_cache_body_unref(g2);
 
     /* A response in flight keeps its bodies after the slot moves on. */
-    http_body_t *plain = s.plain;
-    http_body_ref(plain);
+    http_cache_body_t *plain = s.plain;
+    http_cache_body_ref(plain);
     static const char two[] = "second";
-    http_slot_set(&s, http_body_new(s_dup(two, sizeof two - 1), sizeof two - 1), 4, 1000);
-    assert_true(http_slot_fresh(&s, 4, 1000));
-    assert_false(http_slot_fresh(&s, 3, 1000));
+    http_cache_slot_set(&s, http_cache_body_new(s_dup(two, sizeof two - 1), sizeof two - 1), 4, 1000);
+    assert_true(http_cache_slot_fresh(&s, 4, 1000));
+    assert_false(http_cache_slot_fresh(&s, 3, 1000));
     assert_null(s.gz);                      /* the old gzip form is not reused */
     assert_int_equal(plain->refs, 1);
     assert_int_equal(g1->refs, 1);
     assert_memory_equal(plain->data, one, sizeof one - 1);
     s_expect_gunzip(g1, one, sizeof one - 1);
-    http_body_unref(plain);
-    http_body_unref(g1);
+    http_cache_body_unref(plain);
+    http_cache_body_unref(g1);
 
-    http_body_t *g3 = http_slot_gz(&s);
+    http_cache_body_t *g3 = http_cache_slot_gz(&s);
     s_expect_gunzip(g3, two, sizeof two - 1);
-    http_body_unref(g3);
-    http_slot_clear(&s);
+    http_cache_body_unref(g3);
+    http_cache_slot_clear(&s);
     assert_null(s.plain);
     assert_null(s.gz);
-    assert_false(http_slot_fresh(&s, 4, 1000));
-    http_slot_clear(&s);
+    assert_false(http_cache_slot_fresh(&s, 4, 1000));
+    http_cache_slot_clear(&s);
 }
 
 int main(void)

@@ -287,7 +287,7 @@ static void test_skip_to(void **state)
  * budget to be exceeded), outbox_peek returns 0 for good: every tick
  * rewinds to acked + 1, link_pump skips to the spool's first seq again,
  * and nothing is ever sent, so the collector never sees dropped_through
- * and never acks. Regression test: this failed until agent/outbox.c keeps skipped seqs out of
+ * and never acks. Regression test: this failed until transport/outbox.c keeps skipped seqs out of
  * the credit count. */
 static void test_skip_to_frees_credit(void **state)
 {

@@ -321,7 +321,7 @@ static void test_line_too_long(void **state)
  * source passes getline()'s line, newline included. A 511-character line
  * with its "\n" (or "\r\n") is refused as "line longer than 511
  * characters" while the same line from a socket (newline stripped) is
- * accepted. Regression test: this failed until sensor_parse_line in agent/sensor.c measures the
+ * accepted. Regression test: this failed until sensor_parse_line in proto/sensor.c measures the
  * line without its end-of-line characters. */
 static void test_line_max_with_newline(void **state)
 {

@@ -71,8 +71,8 @@ static int s_get(static_dir_t *d, const char *rel, static_file_t *f)
 
 static void s_release(static_file_t *f)
 {
-    http_body_unref(f->body);
-    http_body_unref(f->gz);
+    http_cache_body_unref(f->body);
+    http_cache_body_unref(f->gz);
 }
 
 static void test_path_syntax(void **state)
