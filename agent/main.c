@@ -341,7 +341,7 @@ int main(int argc, char **argv)
         { "direction", CONF_STR, &o->direction, "DIR", "northbound|southbound (required)" },
         { "collector", CONF_STR, &o->collector, "ENDPOINTS", "collector endpoint(s), comma-separated; each gets every batch [tcp://127.0.0.1:5555]" },
         { "curve-secret", CONF_STR, &o->curve_secret, "FILE", "this agent's CURVE key pair (poe-keygen NAME -> NAME.secret)" },
-        { "collector-key", CONF_STR, &o->collector_key, "KEYS", "collector public key(s) or .pub file(s), comma-separated in --collector order" },
+        { "collector-key", CONF_STR, &o->collector_key, "KEYS", "collector public key(s) or .pub file(s), comma-separated: one for all, or one per --collector in order" },
         { "spool", CONF_STR, &o->spool, "DIR", "spool directory [/var/lib/poenet/spool/<crossing>-<direction>]" },
         { "spool-mb", CONF_INT, &o->spool_mb, "MB", "spool disk budget; beyond it the oldest data goes, with an alarm [512]" },
         { "spool-nosync", CONF_FLAG, &o->spool_nosync, NULL, "do not fdatasync each spooled batch (faster; a power cut may lose the last ones)" },
