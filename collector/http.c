@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -27,6 +28,7 @@
 #include "feed_hours.h"
 #include "http_cache.h"
 #include "log.h"
+#include "catalog.h"
 #include "route.h"
 #include "static.h"
 #include "timeutil.h"
@@ -57,7 +59,7 @@
 
 /* Cached views, one slot each. */
 enum { SLOT_CROSSINGS, SLOT_CBP_XML, SLOT_CBP_JSON, SLOT_CBSA_CSV, SLOT_CBSA_JSON, SLOT_HOURS,
-       SLOT_MISMATCHES, SLOT_COUNT };
+       SLOT_MISMATCHES, SLOT_CBSA_CSV_FR, SLOT_CBSA_JSON_FR, SLOT_COUNT };
 
 struct http_server {
     struct evhttp *http;
@@ -199,6 +201,8 @@ static char *s_render(http_server_t *self, const s_view_t *v, int64_t now_ms, si
     case ROUTE_CBP_PORT: out = view_cbp_json(st, now_ms, stale, v->id); break;
     case ROUTE_CBSA_CSV: out = view_cbsa_csv(st, now_ms, stale); break;
     case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
+    case ROUTE_CBSA_CSV_FR: out = view_cbsa_csv_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
+    case ROUTE_CBSA_JSON_FR: out = view_cbsa_json_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
     case ROUTE_HOURS: out = feed_hours_json(self->ctx.registry); break;
     case ROUTE_MISMATCHES: out = feed_mismatches_json(self->ctx.registry, now_ms / 1000); break;
     default: break;
@@ -353,6 +357,8 @@ static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id
     case ROUTE_CBP_BWTNEW: case ROUTE_CBP_WAITTIMES: v->slot = SLOT_CBP_JSON; break;
     case ROUTE_CBSA_CSV: v->slot = SLOT_CBSA_CSV; v->ctype = CT_CSV; break;
     case ROUTE_CBSA_JSON: v->slot = SLOT_CBSA_JSON; break;
+    case ROUTE_CBSA_CSV_FR: v->slot = SLOT_CBSA_CSV_FR; v->ctype = CT_CSV; break;
+    case ROUTE_CBSA_JSON_FR: v->slot = SLOT_CBSA_JSON_FR; break;
     case ROUTE_HOURS:
         /* The registry never changes while running. */
         *v = (s_view_t){ .kind = kind, .ctype = CT_JSON, .cache = CACHE_HOURS, .slot = SLOT_HOURS,
@@ -445,6 +451,8 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_history(self, req);
     } else if (kind == ROUTE_DASH_BOARD) {
         s_static(self, req, "index.html");
+    } else if (kind == ROUTE_DASH_SW) {
+        s_static(self, req, "sw.js");
     } else if (kind == ROUTE_DASH_ASSET) {
         s_static(self, req, route_asset_path(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req))));
     } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING) &&
@@ -461,6 +469,22 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
     } else {
         s_send_error(req, 404, "no such path");
     }
+}
+
+/* The pages' message catalogs are checked once at start: a broken or
+ * incomplete one is logged with its reason (the pages then fall back to
+ * English for what they cannot find), never a reason not to serve. */
+static void s_check_catalogs(http_server_t *self)
+{
+    char dir[PATH_MAX + 8], why[256] = "";
+    snprintf(dir, sizeof dir, "%s/i18n", static_root(self->dash));
+    catalog_t *c = catalog_load(dir, why, sizeof why);
+    if (!c) {
+        log_error("dashboards: message catalogs in %s unusable: %s", dir, why);
+        return;
+    }
+    log_info("dashboards: message catalogs en, es, fr: %zu keys each", catalog_size(c));
+    catalog_destroy(&c);
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -614,8 +638,10 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
     }
     self->ctx = *ctx;
     self->started_s = tu_now_ms() / 1000;
-    if (ctx->dashboards && (self->dash = static_new(ctx->dashboards)))
+    if (ctx->dashboards && (self->dash = static_new(ctx->dashboards))) {
         log_info("http: dashboards from %s", static_root(self->dash));
+        s_check_catalogs(self);
+    }
     s_configure(self);
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(self->http, addr, port);
     if (!bound) {

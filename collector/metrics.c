@@ -141,6 +141,13 @@ static void s_collector(s_buf_t *b, const stats_t *st, bool archive_connected, i
     s_counter(b, "poenet_lane_plan_reload_failures_total",
               "SIGHUP reloads of the lane plans refused for a broken file (the plans in use stay).",
               st->lane_plan_reload_failures);
+    s_family(b, "poenet_notices", "gauge", "port notices loaded");
+    s_printf(b, "poenet_notices %" PRIu64 "\n", st->notices);
+    s_counter(b, "poenet_notices_rejected_total", "notice entries refused (file:line logged)",
+              st->notices_rejected);
+    s_counter(b, "poenet_notice_reload_failures_total",
+              "SIGHUPs whose notices file could not be read (the notices in use stay)",
+              st->notice_reload_failures);
 }
 
 /* ---- per agent ---------------------------------------------------------------- */

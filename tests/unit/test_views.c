@@ -373,6 +373,64 @@ static void test_cbsa_formats(void **state)
     assert_string_equal(b, "75 minutes");
 }
 
+static size_t s_count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* CBSA's French edition: the English structure (BOM, ";;" fields, CRLF
+ * lines, the same rows; JSON with the same keys and the "//" trailer) with
+ * CBSA's French header, values and zone abbreviations. */
+static void test_cbsa_french(void **state)
+{
+    fix_t *f = *state;
+    char *en = view_cbsa_csv(f->st, T0_MS, STALE_MS);
+    char *fr = view_cbsa_csv_lang(f->st, T0_MS, STALE_MS, VIEW_CBSA_FR);
+    assert_memory_equal(fr, "\xEF\xBB\xBF" "Bureau de douane;; Emplacement;; Derni\xC3\xA8re mise \xC3\xA0 jour;; "
+                        "Flux commercial - Vers le Canada;; Flux commercial - Vers les \xC3\x89tats-Unis;; "
+                        "Flux des voyageurs - Vers le Canada;; Flux des voyageurs - Vers les \xC3\x89tats-Unis;;\r\n",
+                        3 + 217);
+    assert_int_equal(s_count(en, "\r\n"), s_count(fr, "\r\n"));
+    assert_int_equal(s_count(en, ";;"), s_count(fr, ";;"));
+    assert_non_null(strstr(fr, "\r\nMilltown;; St. Stephen, NB/Calais;; --;; --;; --;; --;; --;;\r\n"));
+    free(en);
+    free(fr);
+    char *js = view_cbsa_json_lang(f->st, T0_MS, STALE_MS, VIEW_CBSA_FR);
+    assert_memory_equal(js, "\xEF\xBB\xBF{\"waitTimes\":[", 17);
+    char *nl = strchr(js, '\n');
+    assert_non_null(nl);
+    assert_memory_equal(nl + 1, "//", 2);
+    *nl = '\0';
+    json_t *o = json_loads(js + 3, 0, NULL);
+    assert_non_null(o);
+    json_t *e = json_array_get(json_object_get(o, "waitTimes"), 0);
+    const char *keys[] = { "poe-name", "poe-comm-delay", "poe-trav-delay", "poe-updated" };
+    assert_int_equal(json_object_size(e), 4);
+    for (int i = 0; i < 4; i++)
+        assert_true(json_is_string(json_object_get(e, keys[i])));
+    json_decref(o);
+    free(js);
+    char b[32];
+    view_cbsa_wait_text_fr(0, b, sizeof b);
+    assert_string_equal(b, "Aucun retard");
+    view_cbsa_wait_text_fr(1, b, sizeof b);
+    assert_string_equal(b, "1 minute");
+    view_cbsa_wait_text_fr(7, b, sizeof b);
+    assert_string_equal(b, "7 minutes");
+    view_cbsa_wait_text_fr(60, b, sizeof b);
+    assert_string_equal(b, "1 heure");
+    view_cbsa_wait_text_fr(180, b, sizeof b);
+    assert_string_equal(b, "3 heures");
+    assert_string_equal(view_cbsa_zone_fr("EDT"), "HAE");
+    assert_string_equal(view_cbsa_zone_fr("PST"), "HNP");
+    assert_string_equal(view_cbsa_zone_fr("NDT"), "HAT");
+    assert_string_equal(view_cbsa_zone_fr("CST"), "HNC");   /* Saskatchewan all year */
+    assert_string_equal(view_cbsa_zone_fr("UTC"), "UTC");
+}
+
 static void test_hours_rules(void **state)
 {
     (void)state;
@@ -546,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closures_in_registry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_closed_by_hours, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cbsa_formats, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cbsa_french, s_setup, s_teardown),
         cmocka_unit_test(test_update_time_dst_and_arizona),
         cmocka_unit_test(test_hours_rules),
         cmocka_unit_test(test_hours_open_at),
