@@ -1,8 +1,8 @@
-/* strbuf — see strbuf.h.
+/* textbuf — see textbuf.h.
  *
  * The buffer always has room for the terminating NUL once anything was
  * reserved; an untouched builder has no buffer at all and reads as "". */
-#include "strbuf.h"
+#include "textbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,15 +11,15 @@
 
 #include "vec.h"
 
-struct strbuf {
+struct textbuf {
     char *p;
     size_t len, cap;
     bool failed;
 };
 
-strbuf_t *strbuf_new(void) { return calloc(1, sizeof(strbuf_t)); }
+textbuf_t *textbuf_new(void) { return calloc(1, sizeof(textbuf_t)); }
 
-void strbuf_destroy(strbuf_t **self_p)
+void textbuf_destroy(textbuf_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -29,7 +29,7 @@ void strbuf_destroy(strbuf_t **self_p)
 }
 
 /* Room for more bytes and the NUL; fails the builder when there is none. */
-static int s_reserve(strbuf_t *self, size_t more)
+static int s_reserve(textbuf_t *self, size_t more)
 {
     if (!self || self->failed)
         return -1;
@@ -40,7 +40,7 @@ static int s_reserve(strbuf_t *self, size_t more)
     return 0;
 }
 
-int strbuf_append_n(strbuf_t *self, const void *s, size_t n)
+int textbuf_append_n(textbuf_t *self, const void *s, size_t n)
 {
     if (s_reserve(self, n) != 0)
         return -1;
@@ -50,9 +50,9 @@ int strbuf_append_n(strbuf_t *self, const void *s, size_t n)
     return 0;
 }
 
-int strbuf_append(strbuf_t *self, const char *s) { return strbuf_append_n(self, s, strlen(s)); }
+int textbuf_append(textbuf_t *self, const char *s) { return textbuf_append_n(self, s, strlen(s)); }
 
-int strbuf_vprintf(strbuf_t *self, const char *fmt, va_list ap)
+int textbuf_vprintf(textbuf_t *self, const char *fmt, va_list ap)
 {
     if (!self || self->failed)
         return -1;
@@ -71,34 +71,34 @@ int strbuf_vprintf(strbuf_t *self, const char *fmt, va_list ap)
     return 0;
 }
 
-int strbuf_printf(strbuf_t *self, const char *fmt, ...)
+int textbuf_printf(textbuf_t *self, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = strbuf_vprintf(self, fmt, ap);
+    int rc = textbuf_vprintf(self, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-const char *strbuf_data(const strbuf_t *self)
+const char *textbuf_data(const textbuf_t *self)
 {
     if (!self || self->failed)
         return NULL;
     return self->p ? self->p : "";
 }
 
-size_t strbuf_len(const strbuf_t *self) { return self && !self->failed ? self->len : 0; }
+size_t textbuf_len(const textbuf_t *self) { return self && !self->failed ? self->len : 0; }
 
-bool strbuf_failed(const strbuf_t *self) { return !self || self->failed; }
+bool textbuf_failed(const textbuf_t *self) { return !self || self->failed; }
 
-char *strbuf_take(strbuf_t **self_p)
+char *textbuf_take(textbuf_t **self_p)
 {
-    strbuf_t *self = self_p ? *self_p : NULL;
+    textbuf_t *self = self_p ? *self_p : NULL;
     char *out = NULL;
     if (self && !self->failed) {
         out = self->p ? self->p : strdup("");
         self->p = NULL;
     }
-    strbuf_destroy(self_p);
+    textbuf_destroy(self_p);
     return out;
 }
