@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "textbuf.h"
 #include "view.h"
 #include "zone.h"
@@ -443,15 +444,6 @@ static json_t *s_json_port(const s_port_t *p)
     return o;
 }
 
-static char *s_dump(json_t *root)
-{
-    if (!root)
-        return NULL;
-    char *out = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return out;
-}
-
 char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const char *only_id)
 {
     s_port_t p;
@@ -460,7 +452,7 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
         if (!x)
             return NULL;
         s_port(x, now_ms, stale_after_ms, &p);
-        return s_dump(s_json_port(&p));
+        return feed_json_take(s_json_port(&p));
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < state_count(st); i++) {
@@ -470,5 +462,5 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
             return NULL;
         }
     }
-    return s_dump(arr);
+    return feed_json_take(arr);
 }
