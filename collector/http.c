@@ -30,6 +30,7 @@
 #include "log.h"
 #include "catalog.h"
 #include "route.h"
+#include "sse.h"
 #include "static.h"
 #include "timeutil.h"
 #include "view_cbp.h"
@@ -438,6 +439,31 @@ static void s_metrics(http_server_t *self, struct evhttp_request *req)
     s_send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", CACHE_NONE, body);
 }
 
+/* /v1/stream[?crossing=ID]: the browsers' live stream (collector/sse). */
+static void s_stream(http_server_t *self, struct evhttp_request *req)
+{
+    if (!self->ctx.sse) {
+        s_send_error(req, 503, "live stream off: this collector runs without --feed; poll /v1/crossings");
+        return;
+    }
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    char id[ROUTE_ID_MAX] = "";
+    if (q && *q) {
+        if (strncmp(q, "crossing=", 9) != 0 || strlen(q + 9) >= sizeof id || strchr(q + 9, '&')) {
+            s_send_error(req, 400, "the stream takes only crossing=ID");
+            return;
+        }
+        snprintf(id, sizeof id, "%s", q + 9);
+        if (!s_known_crossing(self, id)) {
+            char why[64];
+            snprintf(why, sizeof why, "unknown crossing '%s'", id);
+            s_send_error(req, 404, why);
+            return;
+        }
+    }
+    sse_attach(self->ctx.sse, req, id[0] ? id : NULL);
+}
+
 static void s_route(http_server_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
@@ -451,6 +477,8 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_history(self, req);
     } else if (kind == ROUTE_DASH_BOARD) {
         s_static(self, req, "index.html");
+    } else if (kind == ROUTE_STREAM) {
+        s_stream(self, req);
     } else if (kind == ROUTE_DASH_SW) {
         s_static(self, req, "sw.js");
     } else if (kind == ROUTE_DASH_ASSET) {
@@ -492,6 +520,7 @@ static void s_check_catalogs(http_server_t *self)
 static void s_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
     http_server_t *self = arg;
+    sse_conn_closed(self->ctx.sse, evcon);
     for (int i = 0; i < self->nconns; i++) {
         if (self->conns[i] == evcon) {
             self->conns[i] = self->conns[--self->nconns];

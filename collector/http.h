@@ -25,6 +25,7 @@ typedef struct {
     const sess_table_t *sessions; /* agents' delivery status for /health; may be NULL */
     int64_t stale_after_ms;   /* a queue whose data is older is "stale" */
     const char *dashboards;   /* directory of the web pages (/, /crossing/{id}); NULL: none */
+    struct sse *sse;          /* the browsers' live stream (/v1/stream); NULL: off (no --feed) */
 } http_ctx_t;
 
 typedef struct http_server http_server_t;

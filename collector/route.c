@@ -34,6 +34,7 @@ static const struct {
     { "/bwt-taf/bwt-fra.csv", ROUTE_CBSA_CSV_FR },
     { "/bwt-taf/bwt-fra.json", ROUTE_CBSA_JSON_FR },
     { "/sw.js", ROUTE_DASH_SW },
+    { "/v1/stream", ROUTE_STREAM },
     { "/", ROUTE_DASH_BOARD },
 };
 

@@ -33,7 +33,8 @@ enum route_kind {
     ROUTE_DASH_BOARD,   /* / (dashboards: the live board) */
     ROUTE_DASH_CROSSING,/* /crossing/{id} (dashboards: one crossing) */
     ROUTE_DASH_ASSET,   /* /dashboards/<file> (route_asset_path) */
-    ROUTE_DASH_SW       /* /sw.js (the dashboards' service worker, scope "/") */
+    ROUTE_DASH_SW,      /* /sw.js (the dashboards' service worker, scope "/") */
+    ROUTE_STREAM        /* /v1/stream (Server-Sent Events, collector/sse) */
 };
 
 /* Prefix of the dashboards' asset paths. */
