@@ -71,6 +71,7 @@ struct http_server {
     int nconns;
     bool archive_failing;   /* so a dead rrdcached is logged once, not per request */
     static_dir_t *dash;     /* the dashboards' files; NULL when not installed */
+    catalog_t *catalog;     /* their message catalogs (/v1/labels); NULL when unusable */
 };
 
 /* What one request for a view needs to know. */
@@ -427,6 +428,68 @@ static void s_static(http_server_t *self, struct evhttp_request *req, const char
 }
 
 /* Counters for operators, in Prometheus text format (collector/metrics.c). */
+/* /v1/labels[?lang=xx]: the words for the feed's machine values (status,
+ * mode, lane type, direction, country entered, severity) in the language
+ * asked — ?lang=, else Accept-Language — from the dashboards' catalogs. */
+static void s_labels(http_server_t *self, struct evhttp_request *req)
+{
+    if (!self->catalog) {
+        s_send_error(req, 503, "no message catalogs (dashboards not installed or their catalogs unusable)");
+        return;
+    }
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    const char *lang = NULL;
+    char why[128];
+    if (q && *q) {
+        for (int i = 0; i < CATALOG_NLANGS && !lang; i++)
+            if (strncmp(q, "lang=", 5) == 0 && strcmp(q + 5, catalog_langs[i]) == 0)
+                lang = catalog_langs[i];
+        if (!lang) {
+            s_send_error(req, 400, "the labels take only lang=en, lang=es or lang=fr");
+            return;
+        }
+    } else {
+        lang = catalog_pick(evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language"),
+                            why, sizeof why);
+        if (!lang) {
+            s_send_error(req, 400, why);
+            return;
+        }
+    }
+    static const char *const groups[][8] = {
+        { "status", "closed", "closed_hours", "stale", "no_data", NULL },
+        { "mode", "passenger", "pedestrian", "commercial", NULL },
+        { "lane", "standard", "ready", "nexus_sentri", "fast", NULL },
+        { "dir", "northbound_short", "southbound_short", NULL },
+        { "into", "US", "MX", "CA", NULL },
+        { "sev", "0", "1", "2", "3", "4", NULL },
+    };
+    json_t *root = json_pack("{s:s}", "lang", lang);
+    for (size_t g = 0; root && g < sizeof groups / sizeof groups[0]; g++) {
+        json_t *o = json_object();
+        for (int k = 1; o && groups[g][k]; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s.%s", groups[g][0], groups[g][k]);
+            const char *t = catalog_get(self->catalog, lang, key);
+            /* "northbound_short" is the catalog's name; the feed says "northbound" */
+            char name[32];
+            snprintf(name, sizeof name, "%s", groups[g][k]);
+            char *suffix = strstr(name, "_short");
+            if (suffix)
+                *suffix = '\0';
+            if (t && json_object_set_new(o, name, json_string(t)))
+                json_decref(o), o = NULL;
+        }
+        if (!o || json_object_set_new(root, strcmp(groups[g][0], "dir") == 0 ? "direction" : groups[g][0], o))
+            json_decref(root), root = NULL;
+    }
+    char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Language", lang);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Vary", "Accept-Language");
+    s_send_json(req, 200, CACHE_HOURS, body);
+}
+
 static void s_metrics(http_server_t *self, struct evhttp_request *req)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
@@ -477,6 +540,8 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_history(self, req);
     } else if (kind == ROUTE_DASH_BOARD) {
         s_static(self, req, "index.html");
+    } else if (kind == ROUTE_LABELS) {
+        s_labels(self, req);
     } else if (kind == ROUTE_STREAM) {
         s_stream(self, req);
     } else if (kind == ROUTE_DASH_SW) {
@@ -512,7 +577,7 @@ static void s_check_catalogs(http_server_t *self)
         return;
     }
     log_info("dashboards: message catalogs en, es, fr: %zu keys each", catalog_size(c));
-    catalog_destroy(&c);
+    self->catalog = c;
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -694,6 +759,7 @@ void http_destroy(http_server_t **self_p)
     for (int i = 0; i < SLOT_COUNT; i++)
         http_cache_slot_clear(&self->slots[i]);
     static_destroy(&self->dash);
+    catalog_destroy(&self->catalog);
     free(self);
     *self_p = NULL;
 }

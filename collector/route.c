@@ -35,6 +35,7 @@ static const struct {
     { "/bwt-taf/bwt-fra.json", ROUTE_CBSA_JSON_FR },
     { "/sw.js", ROUTE_DASH_SW },
     { "/v1/stream", ROUTE_STREAM },
+    { "/v1/labels", ROUTE_LABELS },
     { "/", ROUTE_DASH_BOARD },
 };
 

@@ -34,7 +34,8 @@ enum route_kind {
     ROUTE_DASH_CROSSING,/* /crossing/{id} (dashboards: one crossing) */
     ROUTE_DASH_ASSET,   /* /dashboards/<file> (route_asset_path) */
     ROUTE_DASH_SW,      /* /sw.js (the dashboards' service worker, scope "/") */
-    ROUTE_STREAM        /* /v1/stream (Server-Sent Events, collector/sse) */
+    ROUTE_STREAM,       /* /v1/stream (Server-Sent Events, collector/sse) */
+    ROUTE_LABELS        /* /v1/labels (the feed's words in en, es, fr) */
 };
 
 /* Prefix of the dashboards' asset paths. */

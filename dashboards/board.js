@@ -7,7 +7,7 @@
 "use strict";
 
 (function () {
-  var REFRESH_MS = 10000;
+  var REFRESH_MS = 10000, LIVE_REFRESH_MS = 60000;   /* polls: without / with the live stream */
   var T = POE_I18N.t;
   var feed = null, hours = {}, timer = null;
   var ui = {
@@ -307,9 +307,24 @@
     }).catch(function () { hours = {}; });
   }
 
+  /* With the stream on, a slow poll still catches queues turning stale
+   * (no update is published for data that stops). */
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(function () { refresh().then(schedule); }, REFRESH_MS);
+    timer = setTimeout(function () { refresh().then(schedule); }, POE.live.on() ? LIVE_REFRESH_MS : REFRESH_MS);
+  }
+
+  var pending = null;
+  function onWait(u) {
+    if (!feed || feed._offlineMs || !POE.applyUpdate(feed, u)) return;
+    if (pending) return;
+    pending = setTimeout(function () {   /* a burst of updates renders once */
+      pending = null;
+      render();
+      feedStatus();
+      POE_WATCH.check(feed);
+      document.body.dataset.generated = feed.generated;
+    }, 200);
   }
 
   function watchControls() {
@@ -343,7 +358,10 @@
       if (!document.hidden) refresh().then(schedule);
     });
     if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
-    loadHours().then(refresh).then(schedule);
+    loadHours().then(refresh).then(function () {
+      POE.live.start("/v1/stream", function (f) { show(f); schedule(); }, onWait);
+      schedule();
+    });
   }
 
   POE_I18N.load(POE_I18N.pick()).then(start);

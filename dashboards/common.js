@@ -78,6 +78,63 @@ var POE = (function () {
     });
   }
 
+  /* The live stream (/v1/stream, Server-Sent Events): a snapshot, then one
+   * "wait" event per changed queue, ids = the feed's sequence numbers (the
+   * browser resumes with Last-Event-ID by itself after a network error).
+   * When the collector refuses it (no --feed, too many clients, an id it
+   * cannot resume from) or the browser has no EventSource, the page polls;
+   * the stream is tried again fresh after RETRY_MS. */
+  var live = (function () {
+    var RETRY_MS = 30000, es = null, on = false, args = null;
+    function start(path, onSnapshot, onWait) {
+      args = [path, onSnapshot, onWait];
+      if (!window.EventSource || es) return;
+      var src = es = new EventSource(path);
+      es.addEventListener("snapshot", function (e) {
+        on = true;
+        document.body.dataset.liveSeq = e.lastEventId;
+        onSnapshot(JSON.parse(e.data));
+      });
+      es.addEventListener("wait", function (e) {
+        on = true;
+        document.body.dataset.liveSeq = e.lastEventId;
+        onWait(JSON.parse(e.data));
+      });
+      es.onerror = function () {
+        if (src === es && src.readyState === EventSource.CLOSED) {   /* refused: poll, and try again later */
+          on = false;
+          es = null;
+          setTimeout(function () { start(path, onSnapshot, onWait); }, RETRY_MS);
+        }
+      };
+    }
+    /* A page left (or kept in the back-forward cache) must give its
+     * connection back: browsers allow about six per host, and held streams
+     * of old pages would starve the next page's requests. */
+    window.addEventListener("pagehide", function () { if (es) { es.close(); es = null; on = false; } });
+    window.addEventListener("pageshow", function (e) { if (e.persisted && args && !es) start.apply(null, args); });
+    return { start: start,
+             on: function () { return on && es && es.readyState === EventSource.OPEN; } };
+  })();
+
+  /* Apply one stream update {crossing, direction, queue} to a feed in
+   * place; false when the feed does not have that crossing. */
+  function applyUpdate(feed, u) {
+    if (!feed || !u || !u.queue) return false;
+    var c = (feed.crossings || []).filter(function (x) { return x.id === u.crossing; })[0];
+    if (!c) return false;
+    var d = c.directions.filter(function (x) { return x.direction === u.direction; })[0];
+    if (!d) return false;
+    var q = u.queue, done = false;
+    for (var i = 0; i < d.queues.length && !done; i++) {
+      if (d.queues[i].mode === q.mode && d.queues[i].lane === q.lane) { d.queues[i] = q; done = true; }
+    }
+    if (!done) d.queues.push(q);
+    /* the feed's clock moves with its newest reading, so ages stay right */
+    if (q.updated && q.updated > feed.generated) feed.generated = q.updated;
+    return true;
+  }
+
   /* The notices of a crossing valid now, each in the page's language when
    * the port wrote one, else English, else the first it wrote. */
   function notices(c) {
@@ -204,6 +261,6 @@ var POE = (function () {
     MODES: MODES, LANES: LANES, laneLabel: laneLabel, modeLabel: modeLabel,
     region: region, severity: severity, waitText: waitText, ageText: ageText,
     statusText: statusText, severityText: severityText, dirText: dirText, intoText: intoText,
-    parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts
+    live: live, applyUpdate: applyUpdate, parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts
   };
 })();

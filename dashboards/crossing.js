@@ -345,12 +345,19 @@
     window.addEventListener("resize", function () { if (histAt) drawAll(); });
     if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
 
+    var pending = null;
+    POE.live.start("/v1/stream?crossing=" + encodeURIComponent(id), function (f) { show(f); liveStatus(); }, function (u) {
+      if (!lastFeed || lastFeed._offlineMs || !POE.applyUpdate(lastFeed, u) || pending) return;
+      pending = setTimeout(function () { pending = null; show(lastFeed); }, 200);
+    });
     live().then(charts).then(function () {
       liveStatus();
       document.body.dataset.readyMs = Math.round(performance.now());
       document.body.dataset.ready = "1";
     }).catch(fail);
-    setInterval(function () { live().catch(fail); }, LIVE_MS);
+    /* with the stream on, every sixth tick still polls: queues turning stale publish no update */
+    var tick = 0;
+    setInterval(function () { if (!POE.live.on() || ++tick % 6 === 0) live().catch(fail); }, LIVE_MS);
     setInterval(function () { if (queue) loadHistory().then(drawAll).catch(fail); }, HISTORY_MS);
   }
 

@@ -43,6 +43,8 @@ static void test_match_all_routes(void **state)
         { "/bwt-taf/bwt-fra.csv", ROUTE_CBSA_CSV_FR },
         { "/bwt-taf/bwt-fra.json", ROUTE_CBSA_JSON_FR },
         { "/sw.js", ROUTE_DASH_SW },
+        { "/v1/stream", ROUTE_STREAM },
+        { "/v1/labels", ROUTE_LABELS },
     };
     char id[ROUTE_ID_MAX];
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
