@@ -555,6 +555,8 @@ static void s_handshake_failed(ingest_t *self, uint16_t event, const char *addr)
     snprintf(who, sizeof who, "failed %s", *addr ? addr : "?");
     if (*addr)
         peerwatch_adopt(self->peers, "failed ?", who, now);
+    else if (peerwatch_latest(self->peers, "failed ", now, who, sizeof who))
+        addr = who + strlen("failed "); /* most likely the peer that failed last */
     uint64_t attempts = 0;
     switch (peerwatch_seen(self->peers, who, now, &attempts)) {
     case PEERWATCH_NEW:

@@ -99,6 +99,22 @@ bool peerwatch_adopt(peerwatch_t *self, const char *from, const char *to, int64_
     return true;
 }
 
+bool peerwatch_latest(const peerwatch_t *self, const char *prefix, int64_t now_ms, char *out,
+                      size_t len)
+{
+    const s_episode_t *best = NULL;
+    size_t pl = strlen(prefix);
+    for (size_t i = 0; i < PEERWATCH_EPISODES; i++) {
+        const s_episode_t *e = &self->ep[i];
+        if (s_active(self, e, now_ms) && strncmp(e->who, prefix, pl) == 0 &&
+            (!best || e->last_ms > best->last_ms))
+            best = e;
+    }
+    if (best)
+        snprintf(out, len, "%s", best->who);
+    return best != NULL;
+}
+
 void peerwatch_accepted(peerwatch_t *self, int fd, const char *addr)
 {
     if (self->npend == PEERWATCH_PENDING) { /* outcomes lost track of: forget the oldest */

@@ -18,8 +18,11 @@
  * belongs to the oldest accepted connection whose outcome is not yet known:
  * the pending FIFO below. Its address is read with getpeername() when the
  * ACCEPTED event is handled, which may be after a fast failure closed the
- * socket: then the address is "" (unknown), and peerwatch_adopt lets an
- * unknown episode take the first real address seen within the window.
+ * socket: then the address is "" (unknown); the caller charges such an
+ * outcome to the episode heard from last (peerwatch_latest), and
+ * peerwatch_adopt lets an unknown episode take the first real address
+ * seen within the window. Two peers failing at once may so be merged or
+ * swapped: the count is of peers, best effort, never of retries.
  * Pure: no sockets, tested in tests/unit/test_peerwatch.c. */
 #ifndef POE_PEERWATCH_H
 #define POE_PEERWATCH_H
@@ -52,6 +55,11 @@ enum peerwatch_verdict peerwatch_seen(peerwatch_t *self, const char *who, int64_
 /* When an episode `from` is going on and `to` has none, `from` becomes
  * `to` (the unknown address was that peer's). True when renamed. */
 bool peerwatch_adopt(peerwatch_t *self, const char *from, const char *to, int64_t now_ms);
+
+/* The episode going on whose key starts with prefix and that was heard
+ * from last: its key into out (true), or false when there is none. */
+bool peerwatch_latest(const peerwatch_t *self, const char *prefix, int64_t now_ms, char *out,
+                      size_t len);
 
 /* A connection was accepted on fd from addr ("" when unknown). */
 void peerwatch_accepted(peerwatch_t *self, int fd, const char *addr);

@@ -99,11 +99,14 @@ void refusals_add(refusals_t *self, const wire_refusals_t *r, int64_t now_ms, in
         e->total += r->v[i].samples;
         e->pending += r->v[i].samples;
         self->total += r->v[i].samples;
+        /* The earliest refused sample and the offset it implies: for a
+         * replay the later samples of a file only add their own span. */
         uint64_t t = r->v[i].first_t_end_ms;
-        if (t && (!e->first_t_end_ms || t < e->first_t_end_ms))
+        if (t && (!e->first_t_end_ms || t < e->first_t_end_ms)) {
             e->first_t_end_ms = t;
-        if (t && r->collector_ms > 0)
-            e->offset_ms = (int64_t)t - r->collector_ms;
+            if (r->collector_ms > 0)
+                e->offset_ms = (int64_t)t - r->collector_ms;
+        }
     }
     refusals_tick(self, mono_ms, who);
 }

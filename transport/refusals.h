@@ -25,7 +25,7 @@ typedef struct {
     uint64_t total;             /* samples refused since start */
     uint64_t pending;           /* ... since the last log line */
     uint64_t first_t_end_ms;    /* earliest refused sample end seen */
-    int64_t offset_ms;          /* latest: refused sample end minus the collector's clock */
+    int64_t offset_ms;          /* that earliest end minus the collector's clock then */
 } refusals_reason_t;
 
 typedef struct {
