@@ -218,6 +218,7 @@ static void test_oversized_garbage_and_flood(void **state)
     zmq_send(d, junk, big, 0);
     free(junk);
     zmq_send(d, "\xff\xfe garbage", 10, 0);
+    usleep(500 * 1000); /* linger is 0: let both go out before the close */
     zmq_close(d);
     /* Garbage on a good connection is counted, not fatal. */
     d = s_dealer(&s_good);
