@@ -124,16 +124,22 @@ static void test_endpoint_lists_refused(void **state)
     sender_destroy(&s);
 }
 
+/* This end's pair, two collector keys and the list "k1,k2". */
+static void s_keys(curve_pair_t *me, char k1[41], char k2[41], char two[100])
+{
+    char sec[41];
+    assert_int_equal(zmq_curve_keypair(me->public_key, me->secret_key), 0);
+    assert_int_equal(zmq_curve_keypair(k1, sec), 0);
+    assert_int_equal(zmq_curve_keypair(k2, sec), 0);
+    snprintf(two, 100, "%s,%s", k1, k2);
+}
+
 static void test_key_lists(void **state)
 {
     (void)state;
     curve_pair_t me;
-    char k1[41], k2[41], sec[41];
-    assert_int_equal(zmq_curve_keypair(me.public_key, me.secret_key), 0);
-    assert_int_equal(zmq_curve_keypair(k1, sec), 0);
-    assert_int_equal(zmq_curve_keypair(k2, sec), 0);
-    char two[100], three[140];
-    snprintf(two, sizeof two, "%s,%s", k1, k2);
+    char k1[41], k2[41], two[100], three[140];
+    s_keys(&me, k1, k2, two);
     snprintf(three, sizeof three, "%s,%s,%s", k1, k2, k1);
     const char *eps3 = "tcp://127.0.0.1:1,tcp://127.0.0.1:2,tcp://127.0.0.1:3";
     sender_t *s;
@@ -156,12 +162,8 @@ static void test_forwarder_shares_the_rule(void **state)
 {
     (void)state;
     curve_pair_t me;
-    char k1[41], k2[41], sec[41];
-    assert_int_equal(zmq_curve_keypair(me.public_key, me.secret_key), 0);
-    assert_int_equal(zmq_curve_keypair(k1, sec), 0);
-    assert_int_equal(zmq_curve_keypair(k2, sec), 0);
-    char two[100];
-    snprintf(two, sizeof two, "%s,%s", k1, k2);
+    char k1[41], k2[41], two[100];
+    s_keys(&me, k1, k2, two);
     const char *nine = "tcp://127.0.0.1:1,tcp://127.0.0.1:2,tcp://127.0.0.1:3,tcp://127.0.0.1:4,"
                        "tcp://127.0.0.1:5,tcp://127.0.0.1:6,tcp://127.0.0.1:7,tcp://127.0.0.1:8,"
                        "tcp://127.0.0.1:9";
