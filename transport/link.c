@@ -11,6 +11,7 @@
 
 #include "curvesock.h"
 #include "log.h"
+#include "taxonomy.h"
 #include "timeutil.h"
 #include "wire.h"
 #include "zwatch.h"
@@ -232,7 +233,10 @@ link_t *link_new(struct event_base *base, void *zctx, const link_opts_t *o, spoo
     self->arg = arg;
     self->on_refused = o->on_refused;
     self->refused_arg = o->refused_arg;
-    snprintf(self->who, sizeof self->who, "collector %s", o->endpoint);
+    /* A forwarder has a link per relay to one upstream: say whose stream. */
+    snprintf(self->who, sizeof self->who, "collector %s (stream %s/%s)", o->endpoint,
+             o->crossing, tax_dir_valid(o->direction) ? tax_dir_name((enum tax_dir)o->direction)
+                                                      : "?");
     self->sock = zmq_socket(zctx, ZMQ_DEALER);
     if (!self->endpoint || !self->sock || s_configure(self, o) != 0)
         goto fail;

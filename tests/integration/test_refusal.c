@@ -11,7 +11,9 @@
  * - With CURVE: one plaintext client retrying for 3 s moves
  *   `handshake_failed` by one peer (the attempts counter by its retries),
  *   and a key the allowlist refuses moves `handshake_denied` by one and
- *   `handshake_failed` not at all. */
+ *   `handshake_failed` not at all.
+ * - A forwarding collector whose upstream refuses what it forwards logs it
+ *   and counts it by reason in /metrics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,7 +38,7 @@
 
 #define DAY_MS 86400000LL
 
-static teststack_t s_plain, s_curve;
+static teststack_t s_plain, s_curve, s_region;
 static void *s_ctx;
 static char s_keys[600], s_allow[700], s_server_secret[700];
 static curve_pair_t s_server, s_good, s_stranger;
@@ -74,6 +76,13 @@ static int s_setup(void **state)
                                    NULL };
     if (stack_start_args(&s_curve, 1, extra) != 0)
         return -1;
+    /* A regional collector that takes samples up to two days ahead and
+     * forwards to s_plain, which takes 30 s: the upstream refuses. */
+    static char up[80];
+    snprintf(up, sizeof up, "%s", s_plain.endpoint);
+    static const char *region[] = { "--upstream", up, "--max-skew", "172800", NULL };
+    if (stack_start_args(&s_region, 2, region) != 0)
+        return -1;
     s_ctx = zmq_ctx_new();
     return 0;
 }
@@ -84,6 +93,7 @@ static int s_teardown(void **state)
     zmq_ctx_term(s_ctx);
     proc_rm_rf(s_keys);
     int rc = stack_stop(&s_curve);
+    rc |= stack_stop(&s_region);
     return stack_stop(&s_plain) | rc;
 }
 
@@ -333,6 +343,45 @@ static void test_denied_key_counts_once(void **state)
     zmq_close(d);
 }
 
+/* The forwarder is a sender too: its upstream's refusals are said. */
+static void test_forwarder_learns_upstream_refusals(void **state)
+{
+    (void)state;
+    void *d = s_dealer(&s_region, NULL);
+    wire_batch_t *b = wire_batch_new("250401", 2, 55, 5000);
+    int64_t t0 = (tu_now_ms() / 5000) * 5000 + DAY_MS;
+    for (int i = 0; i < 4; i++) {
+        wire_queue_sample_t q = { .t_end_ms = t0 + 5000LL * i, .mode = 1, .type = 1,
+                                  .arrivals = 2, .departures = 1, .lanes_open = 3 };
+        wire_batch_add_queue(b, &q);
+    }
+    size_t len;
+    uint8_t *buf = wire_batch_pack(b, 1, 0, &len);
+    wire_batch_destroy(&b);
+    zmq_send(d, buf, len, 0);
+    free(buf);
+    uint8_t reply[4096];
+    assert_true(zmq_recv(d, reply, sizeof reply, 0) > 0); /* the region takes them */
+    zmq_close(d);
+    const char *want = "poenet_upstream_refused_samples_total{reason=\"future\"} ";
+    long n = 0;
+    for (int i = 0; i < 100 && n < 4; i++) {
+        usleep(100 * 1000);
+        int st = 0;
+        char *m = proc_http_get(s_region.http_port, "/metrics", &st);
+        assert_non_null(m);
+        const char *line = strstr(m, want);
+        assert_non_null(line);
+        n = strtol(line + strlen(want), NULL, 10);
+        free(m);
+    }
+    assert_int_equal(n, 4);
+    char path[600];
+    snprintf(path, sizeof path, "%s/collector.log", s_region.dir);
+    const char *text = s_file(path);
+    assert_non_null(strstr(text, "(stream 250401/southbound) refused 4 sample(s): future 4"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_oversized_frame_counted),
         cmocka_unit_test(test_plaintext_client_counts_once),
         cmocka_unit_test(test_denied_key_counts_once),
+        cmocka_unit_test(test_forwarder_learns_upstream_refusals),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
