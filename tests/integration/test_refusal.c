@@ -306,9 +306,10 @@ static void test_plaintext_client_counts_once(void **state)
 {
     (void)state;
     long denied, failed, attempts;
-    s_knock(NULL, 1, &denied, &failed, &attempts);
-    /* libzmq retried (the test would prove nothing otherwise). */
-    assert_true(attempts >= 2);
+    /* libzmq retries by itself (1 to 3 times in 3 s here, fewer under
+     * ASan); three sockets of the same client make sure of several. */
+    s_knock(NULL, 3, &denied, &failed, &attempts);
+    assert_true(attempts >= 3);
     assert_int_equal(failed, 1);
     assert_int_equal(denied, 0);
 }
