@@ -39,6 +39,8 @@
  * most 1000 / HTTP_PUBLISH_MS renders a second. */
 #define HTTP_PUBLISH_MS 100
 #define HTTP_MAX_THREADS 16
+/* A render may take at most 1 / HTTP_PUBLISH_SHARE of the main loop. */
+#define HTTP_PUBLISH_SHARE 5
 /* Bodies at least this large go by sendfile (below, a copy is cheaper
  * than the extra system call). */
 #define HTTP_SENDFILE_MIN (16 * 1024)
@@ -52,6 +54,7 @@ struct http_server {
     int nworkers;
     atomic_int nconns;
     http_snap_t *snap;              /* the newest published */
+    int64_t next_publish_ms;        /* monotonic: not before (render cost cap) */
     struct event *ev_publish;
     docroot_t *docroot;             /* --publish-dir; NULL when off */
     pthread_mutex_t mu;             /* guards jobs */
@@ -68,19 +71,19 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
                             .stale_after_ms = self->ctx.stale_after_ms,
                             .started_s = self->started_s };
-    http_snap_t *snap = http_snap_render(&src, now_ms);
+    int64_t t0 = tu_mono_ms();
+    http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
     if (!snap)
         return -1;
-    /* The big documents are asked gzip'ed by nearly every client: made
-     * here, once, rather than by the first request of each worker. */
+    /* The big documents are sent by sendfile, as nginx sends a file (no
+     * copy per response); without a memfd they go from memory, as the
+     * small ones do. Their gzip forms are made once per snapshot by the
+     * first worker asked (http_snap_doc_gz), off this loop: it is the
+     * ingest's. */
     static const enum route_kind big[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                            ROUTE_CBSA_CSV, ROUTE_CBSA_JSON };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         http_snap_doc_t *doc = http_snap_find(snap, big[i], NULL);
-        if (doc)
-            http_cache_body_unref(http_snap_doc_gz(doc));
-        /* Sent by sendfile, as nginx sends a file (no copy per response);
-         * without a memfd they go from memory, as the small ones do. */
         if (doc && doc->plain && doc->plain->len >= HTTP_SENDFILE_MIN)
             (void)http_cache_body_fd(doc->plain);
     }
@@ -90,6 +93,13 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     self->snap = snap;
     if (self->docroot)
         docroot_write(self->docroot, snap);
+    /* Rendering takes the main loop from ingest: at most a fifth of it
+     * (a render of 20 ms waits 80 ms before the next one). */
+    int64_t took = tu_mono_ms() - t0;
+    self->next_publish_ms = t0 + (took * HTTP_PUBLISH_SHARE > HTTP_PUBLISH_MS
+                                      ? took * HTTP_PUBLISH_SHARE : HTTP_PUBLISH_MS);
+    log_debug("http: published version %llu in %lld ms", (unsigned long long)http_snap_version(snap),
+              (long long)took);
     return 0;
 }
 
@@ -101,6 +111,8 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     int64_t now_ms = tu_now_ms();
     if (self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
         http_snap_second(self->snap) == now_ms / 1000)
+        return;
+    if (tu_mono_ms() < self->next_publish_ms)
         return;
     (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
 }

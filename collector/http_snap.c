@@ -56,8 +56,8 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
 /* Render one document into self. A per-crossing view that renders nothing
  * (memory, or a port CBP's view does not list) is kept with no body, so the
  * crossing is still known. Returns -1 only when the table cannot grow. */
-static int s_add(http_snap_t *self, const http_snap_src_t *src, enum route_kind kind,
-                 const char *id, int64_t now_ms)
+static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_t *prev,
+                 enum route_kind kind, const char *id, int64_t now_ms)
 {
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 64;
@@ -88,15 +88,29 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, enum route_kind 
         doc->version = 1;
         doc->second = now_ms / 1000 / 3600 * 3600;
     }
-    size_t len = 0;
-    char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
-    doc->plain = http_cache_body_new(data, len);
     atomic_init(&doc->gz, NULL);
+    http_snap_doc_t *old = prev && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES)
+                               ? http_snap_find(prev, kind, NULL)
+                               : NULL;
+    if (old && old->plain && old->version == doc->version && old->second == doc->second) {
+        /* The same representation: shared, with its gzip form if made. */
+        doc->plain = old->plain;
+        http_cache_body_ref(doc->plain);
+        http_cache_body_t *gz = atomic_load_explicit(&old->gz, memory_order_acquire);
+        if (gz)
+            http_cache_body_ref(gz);
+        atomic_store_explicit(&doc->gz, gz, memory_order_relaxed);
+    } else {
+        size_t len = 0;
+        char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
+        doc->plain = http_cache_body_new(data, len);
+    }
     self->n++;
     return 0;
 }
 
-http_snap_t *http_snap_render(const http_snap_src_t *src, int64_t now_ms)
+http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
+                              int64_t now_ms)
 {
     http_snap_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -110,15 +124,15 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, int64_t now_ms)
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON };
     int rc = 0;
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
-        rc |= s_add(self, src, whole[i], NULL, now_ms);
+        rc |= s_add(self, src, prev, whole[i], NULL, now_ms);
     if (src->registry) {
-        rc |= s_add(self, src, ROUTE_HOURS, NULL, now_ms);
-        rc |= s_add(self, src, ROUTE_MISMATCHES, NULL, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_HOURS, NULL, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_MISMATCHES, NULL, now_ms);
     }
     for (size_t i = 0; i < state_count(src->state); i++) {
         const char *id = state_at(src->state, i)->reg->id;
-        rc |= s_add(self, src, ROUTE_CROSSING, id, now_ms);
-        rc |= s_add(self, src, ROUTE_CBP_PORT, id, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_CROSSING, id, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_CBP_PORT, id, now_ms);
     }
     if (rc != 0 || !self->docs) {
         log_error("http: out of memory publishing the feed");

@@ -56,9 +56,12 @@ typedef struct {
     int64_t started_s;              /* Last-Modified of /v1/hours */
 } http_snap_src_t;
 
-/* Render every document of src at wall time now_ms (one reference). NULL
- * when out of memory (logged). */
-http_snap_t *http_snap_render(const http_snap_src_t *src, int64_t now_ms);
+/* Render every document of src at wall time now_ms (one reference). The
+ * documents whose tag has not changed since prev (NULL: none) — /v1/hours
+ * for the whole run, /v1/hours/mismatches within an hour — are taken from
+ * it, not rendered again. NULL when out of memory (logged). */
+http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
+                              int64_t now_ms);
 
 void http_snap_ref(http_snap_t *self);
 void http_snap_unref(http_snap_t *self);

@@ -2,9 +2,9 @@
  * moves: no torn bodies, one state version per response.
  *
  * A stack (rrdcached, poe-collector with its HTTP worker threads) and two
- * agents replaying the San Ysidro fixture (two hours) at 2000x
+ * agents replaying the San Ysidro fixture (two hours) at 1000x
  * (northbound and southbound: a new state version every few milliseconds
- * for about four seconds), while HAMMER_THREADS client threads GET /v1/crossings (plain
+ * for about seven seconds), while HAMMER_THREADS client threads GET /v1/crossings (plain
  * and gzip), /v1/crossings/250401 and /xml/bwt.xml, each over a fresh
  * connection, until the agents are done and a second more. Every response
  * must be a 200 whose body is exactly Content-Length bytes and whole (the
@@ -206,7 +206,7 @@ static pid_t s_agent(const char *dir)
     snprintf(agent, sizeof agent, "%s", stack_bin_path(&s_stack, "poe-agent"));
     const char *argv[] = { agent, "--crossing", "250401", "--direction", dir,
                            "--collector", s_stack.endpoint, "--replay", fixture,
-                           "--speed", "2000", "--spool", spool, NULL };
+                           "--speed", "1000", "--spool", spool, NULL };
     return proc_spawn(argv, log);
 }
 
