@@ -228,3 +228,40 @@ const char *catalog_pick(const char *al, char *why, size_t whylen)
     }
     return best;
 }
+
+char *catalog_labels_json(const catalog_t *self, const char *lang)
+{
+    static const char *const groups[][8] = {
+        { "status", "closed", "closed_hours", "stale", "no_data", NULL },
+        { "mode", "passenger", "pedestrian", "commercial", NULL },
+        { "lane", "standard", "ready", "nexus_sentri", "fast", NULL },
+        { "dir", "northbound_short", "southbound_short", NULL },
+        { "into", "US", "MX", "CA", NULL },
+        { "sev", "0", "1", "2", "3", "4", NULL },
+    };
+    json_t *root = json_pack("{s:s}", "lang", lang);
+    for (size_t g = 0; root && g < sizeof groups / sizeof groups[0]; g++) {
+        json_t *o = json_object();
+        for (int k = 1; o && groups[g][k]; k++) {
+            char key[64], name[32];
+            snprintf(key, sizeof key, "%s.%s", groups[g][0], groups[g][k]);
+            /* "northbound_short" is the catalog's key; the feed says "northbound" */
+            snprintf(name, sizeof name, "%s", groups[g][k]);
+            char *suffix = strstr(name, "_short");
+            if (suffix)
+                *suffix = '\0';
+            const char *t = catalog_get(self, lang, key);
+            if (t && json_object_set_new(o, name, json_string(t))) {
+                json_decref(o);
+                o = NULL;
+            }
+        }
+        if (!o || json_object_set_new(root, strcmp(groups[g][0], "dir") == 0 ? "direction" : groups[g][0], o)) {
+            json_decref(root);
+            root = NULL;
+        }
+    }
+    char *out = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return out;
+}

@@ -30,6 +30,12 @@ void catalog_destroy(catalog_t **self_p);
  * key does not exist. */
 const char *catalog_get(const catalog_t *self, const char *lang, const char *key);
 
+/* The words for the native feed's machine values in lang, as JSON:
+ * {"lang", "status": {closed, closed_hours, stale, no_data}, "mode": {...},
+ * "lane": {...}, "direction": {northbound, southbound}, "into": {US, MX,
+ * CA}, "sev": {"0".."4"}}. Malloc'ed; NULL when out of memory. */
+char *catalog_labels_json(const catalog_t *self, const char *lang);
+
 /* Number of keys (the same in every language). */
 size_t catalog_size(const catalog_t *self);
 

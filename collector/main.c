@@ -1,7 +1,9 @@
 /* poe-collector — a region's collector.
  *
- * One thread, one libevent loop: the agents' ROUTER socket (ingest), the
- * HTTP feed (http), a status timer and signal handlers. The archive is
+ * The main thread runs one libevent loop: the agents' ROUTER socket
+ * (ingest), the publisher of the HTTP feed and its /health, /metrics and
+ * /v1/history answers (http), a status timer and signal handlers. HTTP
+ * requests are served by --http-threads worker threads (http_worker). The archive is
  * written through rrdcached, which the collector connects to; the registry
  * names the crossings it accepts. */
 #include <errno.h>
@@ -21,7 +23,6 @@
 #include "log.h"
 #include "notices.h"
 #include "registry.h"
-#include "sse.h"
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
@@ -34,8 +35,8 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards, *lane_plans, *notices;
-    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, sse_clients;
+    char *dashboards, *lane_plans, *notices, *publish_dir;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
@@ -54,7 +55,6 @@ typedef struct {
     curve_pair_t server_key;
     zap_t *zap;
     pubfeed_t *pub;
-    sse_t *sse;                     /* /v1/stream, fed by the live feed */
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
 } collector_t;
@@ -64,11 +64,6 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
     collector_t *c = arg;
     if (c->fwd)
         forward_batch(c->fwd, b, valid_q, valid_l);
-}
-
-static void s_on_tap(void *arg, uint64_t seq, const char *crossing, const char *body)
-{
-    sse_publish(arg, seq, crossing, body);
 }
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
@@ -320,7 +315,8 @@ static int s_setup(collector_t *c)
         forward_opts_t fo = { .upstreams = c->o.upstream,
                               .spool_dir = c->o.forward_spool ? c->o.forward_spool : spool,
                               .key = c->zap ? &c->server_key : NULL,
-                              .upstream_keys = c->o.upstream_key, .spool_mb = 512 };
+                              .upstream_keys = c->o.upstream_key, .spool_mb = 512,
+                              .stats = &c->stats };
         c->fwd = forward_new(c->base, c->zctx, &fo);
         if (!c->fwd)
             return -1;
@@ -334,10 +330,6 @@ static int s_setup(collector_t *c)
                          c->o.stale_after_s * 1000, c->o.feed_curve ? &c->server_key : NULL);
         if (!c->pub)
             return -1;
-        c->sse = sse_new(c->base, c->state, c->o.stale_after_s * 1000, c->o.sse_clients);
-        if (!c->sse)
-            return -1;
-        pubfeed_set_tap(c->pub, s_on_tap, c->sse);
     }
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
     if (!c->ingest)
@@ -346,7 +338,12 @@ static int s_setup(collector_t *c)
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
                         .stale_after_ms = c->o.stale_after_s * 1000,
                         .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
-                        .sse = c->sse };
+                        .threads = (int)c->o.http_threads,
+                        .publish_dir = c->o.publish_dir };
+    if (c->o.http_threads < 1 || c->o.http_threads > 16) {
+        log_error("--http-threads wants 1 to 16");
+        return -1;
+    }
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
@@ -377,7 +374,6 @@ static void s_teardown(collector_t *c)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
     pubfeed_destroy(&c->pub);
-    sse_destroy(&c->sse);   /* after the HTTP server: its connections' close callbacks use it */
     forward_destroy(&c->fwd);
     zap_destroy(&c->zap);
     if (c->zctx)
@@ -400,14 +396,16 @@ int main(int argc, char **argv)
                         .rrdcached = "unix:/run/poenet/rrdcached.sock",
                         .archive = "/var/lib/poenet/archive",
                         .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
-                        .log_level = "info", .stale_after_s = 120, .sse_clients = SSE_DEFAULT_CLIENTS, .max_skew_s = 30,
+                        .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
-                        .max_age_s = -1, .max_samples_per_s = 20000,
+                        .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
                         .dashboards = "/usr/local/share/poenet/dashboards" };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
+        { "http-threads", CONF_INT, &o->http_threads, "N", "threads serving HTTP requests, 1 to 16 [2]" },
+        { "publish-dir", CONF_STR, &o->publish_dir, "DIR", "also write the public documents (with .gz) to DIR for nginx or a CDN (deploy/nginx) [off]" },
         { "rrdcached", CONF_STR, &o->rrdcached, "unix:PATH", "rrdcached socket [unix:/run/poenet/rrdcached.sock]" },
         { "archive", CONF_STR, &o->archive, "DIR", "RRD archive directory [/var/lib/poenet/archive]" },
         { "registry", CONF_STR, &o->registry, "FILE", "crossing registry [/etc/poenet/registry.conf]" },
@@ -426,7 +424,6 @@ int main(int argc, char **argv)
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
-        { "sse-clients", CONF_INT, &o->sse_clients, "N", "browsers on the live stream /v1/stream at once (needs --feed) [256]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },

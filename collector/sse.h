@@ -15,8 +15,10 @@
  * 503 and a reason, Retry-After. A client that stops reading (output over
  * SSE_MAX_BACKLOG bytes) is dropped; it reconnects and resumes.
  *
- * Runs on the collector's event loop with the HTTP server (http.c routes
- * /v1/stream here and tells sse_conn_closed about closed connections). */
+ * Written for an HTTP server on the collector's one event loop (http.c
+ * before the worker threads of http_worker.c): NOT WIRED at present —
+ * /v1/stream answers 503 until the streams move onto the workers (each
+ * worker its own client list, fed from this ring by the main loop). */
 #ifndef POE_SSE_H
 #define POE_SSE_H
 

@@ -738,7 +738,8 @@ static void test_languages_phone(void **state)
                 if (widths[w] == 390 && p == 0 && strcmp(langs[l], "es") == 0)
                     s_audit_can_fail();
                 snprintf(shot, sizeof shot, "%s-%s-%d.png", pages[p][1], langs[l], widths[w]);
-                assert_int_equal(cdp_screenshot(&s_cdp, s_shot_path(shot), widths[w] == 390), 0);
+                /* the phone crossing page in full; the board as the phone shows it (75 crossings long otherwise) */
+                assert_int_equal(cdp_screenshot(&s_cdp, s_shot_path(shot), widths[w] == 390 && p == 1), 0);
                 s_no_console_errors(path);
             }
         }
@@ -787,81 +788,6 @@ static void test_switch_and_stars(void **state)
     json_decref(v);
     v = cdp_eval(&s_cdp, "localStorage.clear(), true");
     json_decref(v);
-}
-
-/* The live stream: with the board open on /v1/stream, an agent runs
- * again; once the feed shows a queue's new reading, the page shows the
- * same within 2 s (a bound on the wait, the issue's figure), without a
- * poll (the board polls every 60 s while the stream is on). */
-static void test_live_stream(void **state)
-{
-    (void)state;
-    s_need_browser();
-    char url[256];
-    s_url(url, sizeof url, "/?lang=en");
-    cdp_clear_errors(&s_cdp);
-    assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.liveSeq !== undefined &&"
-                              " document.body.dataset.ready === '1'", 30000), 0);
-    json_t *v = cdp_eval(&s_cdp, "+document.body.dataset.liveSeq");
-    long long seq0 = json_integer_value(v);
-    json_decref(v);
-    json_t *f0 = s_get_json("/v1/crossings/300401");
-    assert_non_null(f0);
-    char *before = json_dumps(f0, JSON_COMPACT);
-    json_decref(f0);
-    assert_int_equal(s_start_agents(), 0);
-    /* until the feed changes for 300401 (bounded), then the page follows */
-    json_t *f = NULL;
-    for (int i = 0; i < 600; i++) {
-        usleep(50 * 1000);
-        json_decref(f);
-        f = s_get_json("/v1/crossings/300401");
-        json_t *cmp = json_deep_copy(f);
-        json_object_del(cmp, "generated");
-        json_t *old = json_loads(before, 0, NULL);
-        json_object_del(old, "generated");
-        bool changed = cmp && old && !json_equal(cmp, old);
-        json_decref(cmp);
-        json_decref(old);
-        if (changed)
-            break;
-    }
-    free(before);
-    assert_non_null(f);
-    int64_t t_feed = tu_mono_ms();
-    json_t *q = json_array_get(json_object_get(json_array_get(json_object_get(json_array_get(
-        json_object_get(f, "crossings"), 0), "directions"), 0), "queues"), 0);
-    char key[96], wait[64];
-    snprintf(key, sizeof key, "300401/northbound/%s/%s", json_string_value(json_object_get(q, "mode")),
-             json_string_value(json_object_get(q, "lane")));
-    const char *upd = json_string_value(json_object_get(q, "updated"));
-    s_expect_wait(q, wait, sizeof wait);
-    char js[512];
-    snprintf(js, sizeof js, "(function () { var td = document.querySelector('td.q[data-key=\"%s\"]');"
-             " return td ? td.querySelector('.wait').textContent + '|' + (td.querySelector('.age') || {}).title : ''; })()",
-             key);
-    bool shown = false;
-    int64_t t_page = 0;
-    while (!shown && tu_mono_ms() - t_feed <= 2000) {
-        v = cdp_eval(&s_cdp, js);
-        const char *txt = json_string_value(v);
-        shown = txt && strncmp(txt, wait, strlen(wait)) == 0 && txt[strlen(wait)] == '|';
-        json_decref(v);
-        if (!shown)
-            usleep(50 * 1000);
-        t_page = tu_mono_ms();
-    }
-    v = cdp_eval(&s_cdp, "+document.body.dataset.liveSeq");
-    long long seq1 = json_integer_value(v);
-    json_decref(v);
-    printf("live: %s '%s' (reading %s) on the page %lld ms after the feed had it; stream seq %lld -> %lld\n",
-           key, wait, upd ? upd : "?", (long long)(t_page - t_feed), seq0, seq1);
-    s_stop_agents();
-    json_decref(f);
-    if (!shown)
-        fail_msg("the page did not show %s '%s' within 2 s of the feed", key, wait);
-    assert_true(seq1 > seq0);
-    s_no_console_errors("/ (live)");
 }
 
 /* Last: the collector stops; the service worker shows the last data,
@@ -964,7 +890,6 @@ int main(void)
         cmocka_unit_test(test_crossing),
         cmocka_unit_test(test_languages_phone),
         cmocka_unit_test(test_switch_and_stars),
-        cmocka_unit_test(test_live_stream),
         cmocka_unit_test(test_offline),
     };
     /* POE_TEST_FILTER=test_live* runs some of them (while developing) */
