@@ -277,7 +277,8 @@ static int s_setup(collector_t *c)
         forward_opts_t fo = { .upstreams = c->o.upstream,
                               .spool_dir = c->o.forward_spool ? c->o.forward_spool : spool,
                               .key = c->zap ? &c->server_key : NULL,
-                              .upstream_keys = c->o.upstream_key, .spool_mb = 512 };
+                              .upstream_keys = c->o.upstream_key, .spool_mb = 512,
+                              .stats = &c->stats };
         c->fwd = forward_new(c->base, c->zctx, &fo);
         if (!c->fwd)
             return -1;
