@@ -7,7 +7,7 @@
 # loopback only, and every run is bounded by timeout(1). The figures are
 # reported, never judged: a slow machine does not fail; a component that
 # does not start (or a bench that gets no result) does, after the table.
-# Reference figures are from /work/shared/notes/stack-facts.md, measured on
+# Reference figures are from the project's shared stack notes (stack-facts), measured on
 # a 2-core CI machine; docs/performance.md explains every row.
 set -u
 : "${POE_BIN:?set POE_BIN to the directory of poe-agent and poe-collector}"

@@ -112,7 +112,16 @@ static void test_national_matches_regions(void **state)
         { &s_a, "250401" }, { &s_b, "250601" },
     };
     for (int c = 0; c < 2; c++) {
-        char *regional = s_digest(cases[c].region->http_port, cases[c].crossing);
+        /* The feed is published at most every 100 ms after a change
+         * (collector/http.c): wait, bounded, for the replay's end to show. */
+        char *regional = NULL;
+        for (int tries = 0; tries < 100; tries++) {
+            free(regional);
+            regional = s_digest(cases[c].region->http_port, cases[c].crossing);
+            if (regional && strstr(regional, "2026-01-15T10:00:00Z"))
+                break;
+            usleep(100 * 1000);
+        }
         assert_non_null(regional);
         assert_non_null(strstr(regional, "\"northbound\""));
         assert_non_null(strstr(regional, "\"southbound\""));

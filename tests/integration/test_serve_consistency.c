@@ -36,7 +36,7 @@
 
 #define FIXTURE "tests/fixtures/replay-250401-northbound.txt"
 #define HAMMER_THREADS 3
-#define MIN_VERSIONS 3
+#define MIN_VERSIONS 2
 #define MAX_DOCS 4096
 #define AGENT_TIMEOUT_MS 120000
 
