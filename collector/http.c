@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "feed.h"
+#include "view_forecast.h"
 #include "metrics.h"
 #include "feed_hours.h"
 #include "http_cache.h"
@@ -340,6 +341,22 @@ static void s_history(http_server_t *self, struct evhttp_request *req)
     s_send_history(req, json);
 }
 
+/* /v1/forecast and CBP's wait-time graph (collector/view_forecast.c). */
+static void s_lookahead(http_server_t *self, struct evhttp_request *req, enum route_kind kind,
+                        const char *id)
+{
+    int status = 500;
+    char *body;
+    if (kind == ROUTE_FORECAST) {
+        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+        body = view_forecast_request(self->ctx.state, query, &status);
+    } else {
+        body = view_cbp_graph_request(self->ctx.state, self->ctx.archive, id,
+                                      tu_now_ms() / 1000, &status);
+    }
+    s_send_json(req, status, status == 200 ? CACHE_LIVE : CACHE_NONE, body);
+}
+
 /* Fills v for a view route; false when kind is not a view. */
 static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id, int64_t now_ms,
                        s_view_t *v)
@@ -443,6 +460,8 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_metrics(self, req);
     } else if (kind == ROUTE_HISTORY) {
         s_history(self, req);
+    } else if (kind == ROUTE_FORECAST || kind == ROUTE_CBP_GRAPH) {
+        s_lookahead(self, req, kind, id);
     } else if (kind == ROUTE_DASH_BOARD) {
         s_static(self, req, "index.html");
     } else if (kind == ROUTE_DASH_ASSET) {

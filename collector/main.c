@@ -23,6 +23,7 @@
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
+#include "fcstore.h"
 #include "forward.h"
 #include "pubfeed.h"
 #include "zap.h"
@@ -54,6 +55,7 @@ typedef struct {
     pubfeed_t *pub;
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
+    fcstore_t *fc;                  /* the 24-hour forecasts */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
@@ -66,6 +68,8 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
 {
     collector_t *c = arg;
+    if (c->fc) /* before the live feed, so it sees the new forecast */
+        fcstore_queue_changed(c->fc, (xstate_t *)x, d, k);
     if (c->pub)
         pubfeed_queue_changed(c->pub, x, d, k);
 }
@@ -247,6 +251,14 @@ static int s_setup(collector_t *c)
     if (!c->state || !c->archive || !c->base || !c->zctx)
         return -1;
     c->stats.started_ms = tu_now_ms();
+    c->fc = fcstore_new(c->state);
+    if (!c->fc)
+        return -1;
+    int64_t t0 = tu_mono_ms();
+    int learned = fcstore_learn(c->fc, c->archive, c->stats.started_ms / 1000);
+    if (learned >= 0)
+        log_info("forecast: profiles of %d archived queue(s) learned in %" PRId64 " ms", learned,
+                 tu_mono_ms() - t0);
     if (s_setup_security(c) != 0)
         return -1;
     if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */
@@ -332,6 +344,7 @@ static void s_teardown(collector_t *c)
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     arch_destroy(&c->archive);
+    fcstore_destroy(&c->fc);
     state_destroy(&c->state);
     if (c->registry)
         plan_free_all(&c->plans, reg_count(c->registry));
