@@ -1,9 +1,13 @@
 /* fcstore — see fcstore.h. */
 #include "fcstore.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hours.h"
 #include "log.h"
@@ -14,30 +18,59 @@ typedef struct {
     fc_t *fc;
     fc_result_t res;
     int64_t last_run_s;
+    int64_t logged_hour;     /* last hour whose forecast went to the log */
     bool said_short;
 } s_queue_t;
 
 typedef struct {
     const char *tz;
     const hours_side_t *side;
+    /* The zone's UTC offset over [off_from, off_to): a run looks 24 h
+     * ahead, and asking the zone for each step switches TZ every time. */
+    int64_t off_from, off_to;
+    long gmtoff;
 } s_cal_arg_t;
+
+#define S_OFFSET_SPAN_S (26 * 3600)
 
 struct fcstore {
     state_t *state;
     size_t n;
     s_queue_t *(*q)[TAX_NDIRS][TAX_NQUEUES];
     s_cal_arg_t (*cal)[TAX_NDIRS];
+    FILE *log;
 };
 
 /* The local week of the port that inspects a direction; its holiday
  * closures are the holidays. */
+/* Local time of t_s: from the cached offset when it holds (the offset at
+ * both ends of a 26-hour span is the same: no zone changes twice in a
+ * day), else from the zone. */
+static int s_local(s_cal_arg_t *c, int64_t t_s, struct tm *lt)
+{
+    char abbr[16];
+    if (t_s < c->off_from || t_s >= c->off_to) {
+        struct tm end;
+        if (zone_local(c->tz, t_s, lt, abbr, sizeof abbr) != 0)
+            return -1;
+        if (zone_local(c->tz, t_s + S_OFFSET_SPAN_S, &end, abbr, sizeof abbr) == 0 &&
+            end.tm_gmtoff == lt->tm_gmtoff) {
+            c->off_from = t_s;
+            c->off_to = t_s + S_OFFSET_SPAN_S;
+            c->gmtoff = lt->tm_gmtoff;
+        }
+        return 0;
+    }
+    time_t local = (time_t)(t_s + c->gmtoff);
+    return gmtime_r(&local, lt) ? 0 : -1;
+}
+
 static int s_slot(const void *arg, int64_t t_s, bool *holiday)
 {
-    const s_cal_arg_t *c = arg;
+    s_cal_arg_t *c = (s_cal_arg_t *)arg; /* its offset cache only */
     struct tm lt;
-    char abbr[16];
     *holiday = false;
-    if (!c->tz || zone_local(c->tz, t_s, &lt, abbr, sizeof abbr) != 0)
+    if (!c->tz || s_local(c, t_s, &lt) != 0)
         return -1;
     for (int i = 0; c->side && i < c->side->nclosed; i++)
         if (hours_closure_on(&c->side->closed[i], &lt))
@@ -89,6 +122,8 @@ void fcstore_destroy(fcstore_t **self_p)
     }
     free(self->q);
     free(self->cal);
+    if (self->log)
+        fclose(self->log);
     free(self);
     *self_p = NULL;
 }
@@ -110,6 +145,39 @@ static s_queue_t *s_queue(fcstore_t *self, size_t i, int d, int k)
     }
     self->q[i][d][k] = q;
     return q;
+}
+
+int fcstore_log_to(fcstore_t *self, const char *path)
+{
+    self->log = fopen(path, "a");
+    if (!self->log) {
+        log_error("--forecast-log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *fq)
+{
+    const fc_result_t *r = &fq->res;
+    int64_t hour = r->issued_s / 3600;
+    if (!self->log || hour == fq->logged_hour)
+        return;
+    fq->logged_hour = hour;
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    const qstate_t *q = &x->q[d][k];
+    char now[32] = "";
+    if (q->out.has_wait && isfinite(q->out.wait_s))
+        snprintf(now, sizeof now, "%.0f", q->out.wait_s);
+    int64_t s0 = r->issued_s / FC_STEP_S * FC_STEP_S;
+    for (int j = 0; j < FC_NSTEPS; j++)
+        fprintf(self->log, "%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%.0f,%.0f,%.0f,%s\n", x->reg->id,
+                tax_dir_name((enum tax_dir)(d + 1)), tax_mode_name(m), tax_type_name(t),
+                r->issued_s, s0 + j * (int64_t)FC_STEP_S, r->step[j].p10_s, r->step[j].p50_s,
+                r->step[j].p90_s, now);
+    fflush(self->log);
 }
 
 /* ---- the present ------------------------------------------------------- */
@@ -178,6 +246,7 @@ static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
     fc_run(fq->fc, &cal, &p, &fq->res);
     fq->last_run_s = p.now_s;
     x->forecast[d][k] = &fq->res;
+    s_log(self, x, d, k, fq);
     if (fq->res.short_basis != fq->said_short) {
         enum tax_mode m;
         enum tax_type t;

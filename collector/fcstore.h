@@ -30,6 +30,13 @@ void fcstore_destroy(fcstore_t **self_p);
  * its forecast again when due. */
 void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir d, int k);
 
+/* Append to path, from now on, every forecast a queue issues at the first
+ * run in each whole hour of event time, one line per step:
+ * crossing,direction,mode,lane,issued_unix_s,target_unix_s,p10_s,p50_s,
+ * p90_s,wait_now_s (target: the step's start; wait_now_s the estimator's
+ * wait at issue, empty when none). 0, or -1 with a logged error. */
+int fcstore_log_to(fcstore_t *self, const char *path);
+
 /* Learn the profiles of every archived queue from (now_s - 35 d, now_s].
  * Returns the queues learned, or -1 when the archive failed (logged). */
 int fcstore_learn(fcstore_t *self, archive_t *archive, int64_t now_s);

@@ -351,12 +351,12 @@ static void s_fluid_init(const fc_t *self, const fc_calendar_t *cal, const fc_pr
     }
 }
 
-static double s_lambda(const fc_t *self, const fc_calendar_t *cal, const s_fluid_t *f,
-                       double dt, int64_t t)
+/* Arrival rate dt after now, in step j (prof_arr: the arrival profile of
+ * each step, looked up once per run: the calendar is the costly part). */
+static double s_lambda(const s_fluid_t *f, double dt, const double *prof_arr, int j)
 {
     if (f->ratio) {
-        double pw, pa;
-        s_profile_at(self, cal, t, &pw, &pa);
+        double pa = prof_arr[j];
         if (!isnan(pa))
             return pa * (1.0 + (f->r0 - 1.0) * exp(-dt / RATIO_TAU_S));
     }
@@ -367,7 +367,7 @@ static double s_lambda(const fc_t *self, const fc_calendar_t *cal, const s_fluid
 /* Mean wait of a unit joining in each step, the queue run forward minute
  * by minute. */
 static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                      int64_t s0, double out[FC_NSTEPS])
+                      int64_t s0, const double prof_arr[FC_NSTEPS], double out[FC_NSTEPS])
 {
     s_fluid_t f;
     s_fluid_init(self, cal, p, &f);
@@ -381,7 +381,7 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
         n++;
         int64_t next = (t / 60 + 1) * 60;
         double d = (double)(next - t);
-        double in = s_lambda(self, cal, &f, dt, t) * d;
+        double in = s_lambda(&f, dt, prof_arr, j < FC_NSTEPS ? j : FC_NSTEPS - 1) * d;
         double cap = l * f.mu * d;
         f.n = f.n + in - (f.n + in < cap ? f.n + in : cap);
         t = next;
@@ -443,8 +443,10 @@ static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double
 void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_result_t *out)
 {
     int64_t s0 = s_floor_div(p->now_s, FC_STEP_S);
-    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP];
-    s_present(self, cal, p, s0, present);
+    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP], prof_w[FC_NSTEPS], prof_a[FC_NSTEPS];
+    for (int j = 0; j < FC_NSTEPS; j++)
+        s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j]);
+    s_present(self, cal, p, s0, prof_a, present);
     double pw_now, pa_now;
     s_profile_at(self, cal, p->now_s, &pw_now, &pa_now);
     bool now_known = p->has_wait && isfinite(p->wait_s);
@@ -460,8 +462,7 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
     for (int j = 0; j < FC_NSTEPS; j++) {
         int64_t t = (s0 + j) * FC_STEP_S;
         double mid = (double)(j == 0 ? p->now_s : t) + FC_STEP_S / 2.0;
-        double dt = mid - (double)p->now_s, pw, pa;
-        s_profile_at(self, cal, t, &pw, &pa);
+        double dt = mid - (double)p->now_s, pw = prof_w[j];
         comp[j][C_PRESENT] = now_known ? present[j] : NAN;
         comp[j][C_PROFILE] = pw;
         comp[j][C_ANOMALY] = isnan(pw) ? NAN : pw + dev * exp(-dt / ANOMALY_TAU_S);

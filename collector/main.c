@@ -33,7 +33,7 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards, *lane_plans;
+    char *dashboards, *lane_plans, *forecast_log;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
@@ -254,6 +254,8 @@ static int s_setup(collector_t *c)
     c->fc = fcstore_new(c->state);
     if (!c->fc)
         return -1;
+    if (c->o.forecast_log && fcstore_log_to(c->fc, c->o.forecast_log) != 0)
+        return -1;
     int64_t t0 = tu_mono_ms();
     int learned = fcstore_learn(c->fc, c->archive, c->stats.started_ms / 1000);
     if (learned >= 0)
@@ -387,6 +389,7 @@ int main(int argc, char **argv)
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret): one for all, or one per --upstream in order" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
+        { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the forecast harness, docs/forecast.md) [none]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
