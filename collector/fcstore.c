@@ -241,7 +241,8 @@ static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
                        .lanes = q->lanes_open, .lane_rate = est_lane_rate(e),
                        .arr_rate = s_rate(e, b - 15, INT64_MAX, scale),
                        .arr_rate_prev = s_rate(e, b - 30, b - 15, scale),
-                       .lanes_at = s_lanes_at, .lanes_arg = &la };
+                       .lanes_at = s_lanes_at, .lanes_arg = &la,
+                       .lanes_planned = la.p0 >= 0 };
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
     fc_run(fq->fc, &cal, &p, &fq->res);
     fq->last_run_s = p.now_s;

@@ -21,6 +21,8 @@
 #define OFFSET_TAU_S 1800.0
 #define ANOMALY_TAU_S 7200.0
 #define RING (FC_NSTEPS + 1)
+#define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
+#define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
 
 enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2 };
@@ -127,23 +129,30 @@ static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, do
 /* Profile values at t: the holiday's day where it has been seen, else the
  * week's slot (a holiday first counts as a Sunday). */
 static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
-                         double *arr)
+                         double *arr, double *lanes)
 {
     bool hol;
     int slot = s_slot(cal, t_s, &hol);
     int d = slot % FC_DAY_SLOTS;
+    double l = NAN;
     *wait = *arr = NAN;
     if (hol) {
         if (self->holiday.wait_w[d] >= PROFILE_MIN_W)
             *wait = self->holiday.wait[d];
-        if (self->holiday.arr_w[d] >= PROFILE_MIN_W)
+        if (self->holiday.arr_w[d] >= PROFILE_MIN_W) {
             *arr = self->holiday.arr[d];
+            l = self->holiday.lanes[d];
+        }
         slot = 6 * FC_DAY_SLOTS + d;
     }
     if (isnan(*wait) && self->week.wait_w[slot] >= PROFILE_MIN_W)
         *wait = self->week.wait[slot];
-    if (isnan(*arr) && self->week.arr_w[slot] >= PROFILE_MIN_W)
+    if (isnan(*arr) && self->week.arr_w[slot] >= PROFILE_MIN_W) {
         *arr = self->week.arr[slot];
+        l = self->week.lanes[slot];
+    }
+    if (lanes)
+        *lanes = l;
 }
 
 /* ---- scoring ------------------------------------------------------------ */
@@ -335,7 +344,7 @@ static void s_fluid_init(const fc_t *self, const fc_calendar_t *cal, const fc_pr
                          s_fluid_t *f)
 {
     double pw, pa;
-    s_profile_at(self, cal, p->now_s, &pw, &pa);
+    s_profile_at(self, cal, p->now_s, &pw, &pa, NULL);
     f->n = p->units > 0 && isfinite(p->units) ? p->units : 0.0;
     f->mu = p->lane_rate > 0 && isfinite(p->lane_rate) ? p->lane_rate : 1.0 / 60.0;
     double l = s_lanes(p, p->now_s);
@@ -366,8 +375,21 @@ static double s_lambda(const s_fluid_t *f, double dt, const double *prof_arr, in
 
 /* Mean wait of a unit joining in each step, the queue run forward minute
  * by minute. */
+/* Lanes dt after now: the caller's (lanes now, plan, surge), fading after
+ * half an hour into the lanes usually open then unless a plan says. */
+static double s_lanes_ahead(const fc_present_t *p, int64_t t, double dt, double prof_l)
+{
+    double l = s_lanes(p, t);
+    if (p->lanes_planned || isnan(prof_l) || dt <= LANES_HOLD_S)
+        return l;
+    double f = exp(-(dt - LANES_HOLD_S) / LANES_HOLD_S);
+    double v = prof_l + (l - prof_l) * f;
+    return v < 1.0 ? 1.0 : v;
+}
+
 static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                      int64_t s0, const double prof_arr[FC_NSTEPS], double out[FC_NSTEPS])
+                      int64_t s0, const double prof_arr[FC_NSTEPS],
+                      const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
 {
     s_fluid_t f;
     s_fluid_init(self, cal, p, &f);
@@ -375,7 +397,8 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
     double sum = 0;
     int n = 0, j = 0;
     while (t < end) {
-        double dt = (double)(t - p->now_s), l = s_lanes(p, t);
+        int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
+        double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
         double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
         sum += w;
         n++;
@@ -443,12 +466,13 @@ static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double
 void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_result_t *out)
 {
     int64_t s0 = s_floor_div(p->now_s, FC_STEP_S);
-    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP], prof_w[FC_NSTEPS], prof_a[FC_NSTEPS];
+    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP];
+    double prof_w[FC_NSTEPS], prof_a[FC_NSTEPS], prof_l[FC_NSTEPS];
     for (int j = 0; j < FC_NSTEPS; j++)
-        s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j]);
-    s_present(self, cal, p, s0, prof_a, present);
+        s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j], &prof_l[j]);
+    s_present(self, cal, p, s0, prof_a, prof_l, present);
     double pw_now, pa_now;
-    s_profile_at(self, cal, p->now_s, &pw_now, &pa_now);
+    s_profile_at(self, cal, p->now_s, &pw_now, &pa_now, NULL);
     bool now_known = p->has_wait && isfinite(p->wait_s);
     double dev = now_known && !isnan(pw_now) ? p->wait_s - pw_now : 0.0;
     out->issued_s = p->now_s;
@@ -463,7 +487,9 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
         int64_t t = (s0 + j) * FC_STEP_S;
         double mid = (double)(j == 0 ? p->now_s : t) + FC_STEP_S / 2.0;
         double dt = mid - (double)p->now_s, pw = prof_w[j];
-        comp[j][C_PRESENT] = now_known ? present[j] : NAN;
+        /* The queue run forward says little past PRESENT_MAX_S: a day of
+         * arrivals above the lanes now is no forecast. */
+        comp[j][C_PRESENT] = now_known && dt <= PRESENT_MAX_S ? s_clamp(present[j]) : NAN;
         comp[j][C_PROFILE] = pw;
         comp[j][C_ANOMALY] = isnan(pw) ? NAN : pw + dev * exp(-dt / ANOMALY_TAU_S);
         out->step[j].t_s = j == 0 ? p->now_s : t;

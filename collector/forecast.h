@@ -9,7 +9,9 @@
  *     of the last 15 minutes (its trend damped over 30 minutes, or the
  *     weekly arrival profile scaled by today's ratio to it, the ratio
  *     fading over an hour), the lanes the caller expects (lanes now, the
- *     port's lane plan, learned surge staffing), the per-lane rate learned;
+ *     port's lane plan, learned surge staffing; without a plan, after 30
+ *     minutes fading into the lanes usually open then), the per-lane rate
+ *     learned; used up to 2 hours ahead;
  *   - profile: the hour-of-week profile of the wait, per 15-minute slot of
  *     the port's local week, recency-weighted (each week's value counts
  *     PROFILE_DECAY of the one after it); the registry's holidays are a
@@ -71,6 +73,7 @@ typedef struct {
     double arr_rate;                 /* true arrivals/s over the last 15 min; <0 unknown */
     double arr_rate_prev;            /* over the 15 minutes before; <0 unknown */
     fc_lanes_fn lanes_at;            /* NULL: lanes stay as they are */
+    bool lanes_planned;              /* lanes_at follows the port's plan: trust it all day */
     const void *lanes_arg;
 } fc_present_t;
 
