@@ -120,8 +120,8 @@ static const scen_t s_builtin[] = {
       .incident = { .at_h = 19 * 24 + 15, .for_h = 2.0, .queue = 0, .lanes_closed = 3,
                     .demand_factor = 1.0 } },
 
-    { .name = "weeks-short", .about = "Nogales, 2 weeks of light traffic: the forecast's integration test",
-      .crossing = "260401", .direction = "northbound", .start_h = 0, .hours = 2 * 168,
+    { .name = "weeks-short", .about = "Nogales, 8 days of light traffic: the forecast's integration test",
+      .crossing = "260401", .direction = "northbound", .start_h = 0, .hours = 8 * 24,
       .demand_noise = 0.06, .nq = 1,
       .q = { { TAX_PASSENGER, TAX_STANDARD, 6, 75.0, 0.3, 180.0, "commute",
                { 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2 }, { 0 } } },
