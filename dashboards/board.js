@@ -122,6 +122,21 @@
       if (genS - upd > 60) age.classList.add("old");
     }
     meta.appendChild(age);
+    var bt = q.best_time;
+    if (bt && bt.saving_s >= 300) {
+      /* "best time to cross in the next 12 h": worth showing from 5 min saved */
+      var at = new Intl.DateTimeFormat("en-US", { timeZone: d.tz || "UTC", hour: "2-digit", minute: "2-digit",
+                                                  hour12: false }).format(new Date(bt.time_s * 1000));
+      var best = POE.el("span", "best", "best " + at + " −" + Math.round(bt.saving_s / 60) + " min");
+      best.title = "best time to cross in the next 12 h (" + (d.tz || "UTC") + "): forecast " +
+                   Math.round(bt.p50_s / 60) + " min instead of " + Math.round(bt.now_p50_s / 60) +
+                   " min now" + (bt.basis === "short" ? " (short history)" : "");
+      meta.appendChild(best);
+    } else if (bt && q.status === "open") {
+      var nowBest = POE.el("span", "best", "now is good");
+      nowBest.title = "no time in the next 12 h saves 5 min or more (forecast)";
+      meta.appendChild(nowBest);
+    }
     if (q.quality) {
       var conf = POE.el("span", "conf", Math.round(q.quality.confidence * 100) + "%");
       conf.title = "confidence; inputs: " + q.quality.inputs.join(", ");
