@@ -11,6 +11,7 @@
 #include "notices.h"
 #include "timeutil.h"
 #include "view.h"
+#include "view_forecast.h"
 
 /* Real values are rounded to 3 decimals first; 15 significant digits then
  * print them without binary noise (0.1 rather than 0.10000000000000001). */
@@ -114,8 +115,9 @@ static json_t *s_quality_json(const est_output_t *o, bool has_wait)
 
 /* Fields that describe the current interval are shown only while the data
  * is fresh; "updated" always says how old the last data is. */
-static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
-                            int max_lanes, const char *status, enum view_closed_by closed_by)
+static json_t *s_queue_json(const qstate_t *q, const fc_result_t *fc, enum tax_mode m,
+                            enum tax_type t, int max_lanes, const char *status,
+                            enum view_closed_by closed_by)
 {
     static const char *const closed_names[] = { NULL, "lanes", "hours" };
     bool open = strcmp(status, "open") == 0;
@@ -125,7 +127,9 @@ static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
     bool has_queue = fresh && s_plausible(q->out.queue);
     double wait = has_wait ? q->out.wait_s : 0.0;
 
-    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+    /* The best time rests on fresh data as the wait does. */
+    json_t *best = fresh ? view_best_time_json(fc) : json_null();
+    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "mode", tax_mode_name(m),
                      "lane", tax_type_name(t),
                      "status", status,
@@ -139,7 +143,8 @@ static json_t *s_queue_json(const qstate_t *q, enum tax_mode m, enum tax_type t,
                      "arrivals", s_opt_int(fresh, q->arrivals),
                      "departures", s_opt_int(fresh, q->departures),
                      "interval_s", s_opt_int(fresh, q->interval_ms / 1000),
-                     "updated", q->seen ? s_iso_time(s_ms_to_s(q->updated_ms)) : json_null());
+                     "updated", q->seen ? s_iso_time(s_ms_to_s(q->updated_ms)) : json_null(),
+                     "best_time", best);
 }
 
 /* A queue is listed when it has ever had data, and the standard lane of
@@ -170,7 +175,8 @@ static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_m
         int rank = s_status_rank(v.status);
         if (rank > best)
             best = rank;
-        if (json_array_append_new(queues, s_queue_json(q, m, t, x->reg->max_lanes[m], v.status,
+        if (json_array_append_new(queues, s_queue_json(q, x->forecast[d - 1][k], m, t,
+                                                       x->reg->max_lanes[m], v.status,
                                                        v.closed_by))) {
             json_decref(queues);
             return NULL;
@@ -411,7 +417,8 @@ json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t
     const qstate_t *q = &x->q[d - 1][k];
     view_queue_t v;
     view_queue(x, d, m, t, now_ms, stale_after_ms, &v);
-    json_t *queue = s_queue_json(q, m, t, x->reg->max_lanes[m], v.status, v.closed_by);
+    json_t *queue = s_queue_json(q, x->forecast[d - 1][k], m, t, x->reg->max_lanes[m], v.status,
+                                 v.closed_by);
     return json_pack("{s:s, s:s, s:s, s:o}", "crossing", x->reg->id, "direction", tax_dir_name(d),
                      "into", tax_dir_into(x->reg->border, d), "queue", queue);
 }

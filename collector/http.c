@@ -27,6 +27,7 @@
 #include "feed.h"
 #include "http_snap.h"
 #include "http_worker.h"
+#include "view_forecast.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
@@ -223,6 +224,20 @@ static void s_history(http_server_t *self, http_job_t *job)
     s_answer_history(job, json);
 }
 
+/* /v1/forecast and CBP's wait-time graph (collector/view_forecast.c): on
+ * the main loop, which owns the state, the forecasts and the zone cache. */
+static void s_lookahead(http_server_t *self, http_job_t *job)
+{
+    int status = 500;
+    char *body;
+    if (job->kind == ROUTE_FORECAST)
+        body = view_forecast_request(self->ctx.state, job->query, &status);
+    else
+        body = view_cbp_graph_request(self->ctx.state, self->ctx.archive, job->id,
+                                      tu_now_ms() / 1000, &status);
+    s_answer_json(job, status, status == 200 ? HTTP_CACHE_LIVE : HTTP_CACHE_NONE, body);
+}
+
 /* Called on a worker's thread: queue only. */
 static void s_post_job(void *arg, http_job_t *job)
 {
@@ -265,6 +280,8 @@ static void s_on_jobs(evutil_socket_t fd, short what, void *arg)
             s_health(self, job);
         else if (job->kind == ROUTE_METRICS)
             s_metrics(self, job);
+        else if (job->kind == ROUTE_FORECAST || job->kind == ROUTE_CBP_GRAPH)
+            s_lookahead(self, job);
         else
             s_history(self, job);
         http_worker_answer(job->worker, job);

@@ -282,7 +282,8 @@ static void s_static(http_worker_t *self, struct evhttp_request *req, const char
 
 /* ---- jobs for the main loop ------------------------------------------------ */
 
-static void s_post_job(http_worker_t *self, struct evhttp_request *req, enum route_kind kind)
+static void s_post_job(http_worker_t *self, struct evhttp_request *req, enum route_kind kind,
+                       const char *id)
 {
     http_job_t *job = calloc(1, sizeof *job);
     const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
@@ -292,6 +293,7 @@ static void s_post_job(http_worker_t *self, struct evhttp_request *req, enum rou
         return;
     }
     job->kind = kind;
+    snprintf(job->id, sizeof job->id, "%s", id ? id : "");
     job->gzip_ok = s_wants_gzip(req);
     job->worker = self;
     job->req = req;
@@ -412,8 +414,9 @@ static void s_labels(http_worker_t *self, struct evhttp_request *req)
 static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
-    if (kind == ROUTE_HEALTH || kind == ROUTE_METRICS || kind == ROUTE_HISTORY) {
-        s_post_job(self, req, kind);
+    if (kind == ROUTE_HEALTH || kind == ROUTE_METRICS || kind == ROUTE_HISTORY ||
+        kind == ROUTE_FORECAST || kind == ROUTE_CBP_GRAPH) {
+        s_post_job(self, req, kind, id);
         return;
     }
     if (kind == ROUTE_DASH_BOARD) {

@@ -27,7 +27,8 @@ typedef struct http_worker http_worker_t;
 /* A request handed to the main loop, and its answer. */
 typedef struct http_job {
     /* the question, filled in by the worker */
-    enum route_kind kind;   /* ROUTE_HEALTH, ROUTE_METRICS or ROUTE_HISTORY */
+    enum route_kind kind;   /* ROUTE_HEALTH, _METRICS, _HISTORY, _FORECAST or _CBP_GRAPH */
+    char id[ROUTE_ID_MAX];  /* the {id} segment, "" when none */
     char *query;            /* the query string (malloc'ed), NULL when none */
     bool gzip_ok;           /* the client accepts gzip */
     /* the answer, filled in by the main loop */

@@ -26,6 +26,7 @@
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
+#include "fcstore.h"
 #include "forward.h"
 #include "pubfeed.h"
 #include "zap.h"
@@ -35,7 +36,7 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards, *lane_plans, *notices, *publish_dir;
+    char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
@@ -57,6 +58,7 @@ typedef struct {
     pubfeed_t *pub;
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
+    fcstore_t *fc;                  /* the 24-hour forecasts */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
@@ -69,6 +71,8 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
 {
     collector_t *c = arg;
+    if (c->fc) /* before the live feed, so it sees the new forecast */
+        fcstore_queue_changed(c->fc, (xstate_t *)x, d, k);
     if (c->pub)
         pubfeed_queue_changed(c->pub, x, d, k);
 }
@@ -287,6 +291,16 @@ static int s_setup(collector_t *c)
     if (!c->state || !c->archive || !c->base || !c->zctx)
         return -1;
     c->stats.started_ms = tu_now_ms();
+    c->fc = fcstore_new(c->state);
+    if (!c->fc)
+        return -1;
+    if (c->o.forecast_log && fcstore_log_to(c->fc, c->o.forecast_log) != 0)
+        return -1;
+    int64_t t0 = tu_mono_ms();
+    int learned = fcstore_learn(c->fc, c->archive, c->stats.started_ms / 1000);
+    if (learned >= 0)
+        log_info("forecast: profiles of %d archived queue(s) learned in %" PRId64 " ms", learned,
+                 tu_mono_ms() - t0);
     if (s_setup_security(c) != 0)
         return -1;
     if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */
@@ -379,6 +393,7 @@ static void s_teardown(collector_t *c)
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     arch_destroy(&c->archive);
+    fcstore_destroy(&c->fc);
     state_destroy(&c->state);
     if (c->registry)
         plan_free_all(&c->plans, reg_count(c->registry));
@@ -423,6 +438,7 @@ int main(int argc, char **argv)
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret): one for all, or one per --upstream in order" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
+        { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the forecast harness, docs/forecast.md) [none]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },

@@ -24,6 +24,7 @@ static const struct {
     { "/metrics", ROUTE_METRICS },
     { "/v1/crossings", ROUTE_CROSSINGS },
     { "/v1/history", ROUTE_HISTORY },
+    { "/v1/forecast", ROUTE_FORECAST },
     { "/v1/hours", ROUTE_HOURS },
     { "/v1/hours/mismatches", ROUTE_MISMATCHES },
     { "/xml/bwt.xml", ROUTE_CBP_XML },
@@ -64,6 +65,8 @@ enum route_kind route_match(const char *path, char *id, size_t idlen)
         return ROUTE_CROSSING;
     if (s_match_id(path, "/api/bwtpublicmod/", id, idlen))
         return ROUTE_CBP_PORT;
+    if (s_match_id(path, "/api/bwtwaittimegraph/", id, idlen))
+        return ROUTE_CBP_GRAPH;
     if (s_match_id(path, "/crossing/", id, idlen))
         return ROUTE_DASH_CROSSING;
     if (route_asset_path(path))
@@ -81,10 +84,10 @@ const char *route_asset_path(const char *path)
 
 /* ---- query strings ------------------------------------------------------ */
 
-enum s_param { P_CROSSING, P_DIRECTION, P_MODE, P_LANE, P_FROM, P_TO, P_STEP, P_COUNT };
+enum s_param { P_CROSSING, P_DIRECTION, P_MODE, P_LANE, P_FROM, P_TO, P_STEP, P_HOURS, P_COUNT };
 
 static const char *const s_param_names[P_COUNT] = {
-    "crossing", "direction", "mode", "lane", "from", "to", "step"
+    "crossing", "direction", "mode", "lane", "from", "to", "step", "hours"
 };
 
 typedef struct {
@@ -211,6 +214,15 @@ static int s_require(const s_params_t *ps, enum s_param p, char *why, size_t why
     return -1;
 }
 
+/* A parameter this route does not take is as unknown as a typo. */
+static int s_not_for(const s_params_t *ps, enum s_param p, char *why, size_t whylen)
+{
+    if (!ps->given[p])
+        return 0;
+    snprintf(why, whylen, "unknown parameter '%s'", s_param_names[p]);
+    return -1;
+}
+
 static int s_names(const s_params_t *ps, route_history_t *out, char *why, size_t whylen)
 {
     if (s_require(ps, P_CROSSING, why, whylen) || s_require(ps, P_DIRECTION, why, whylen) ||
@@ -272,11 +284,35 @@ int route_parse_history(const char *query, int64_t now_s, route_history_t *out,
     s_params_t ps;
     memset(&ps, 0, sizeof ps);
     memset(out, 0, sizeof *out);
-    if (s_split_query(query, &ps, why, whylen) != 0)
+    if (s_split_query(query, &ps, why, whylen) != 0 || s_not_for(&ps, P_HOURS, why, whylen))
         return -1;
     if (s_names(&ps, out, why, whylen) != 0)
         return -1;
     return s_times(&ps, now_s, out, why, whylen);
+}
+
+int route_parse_forecast(const char *query, route_forecast_t *out, char *why, size_t whylen)
+{
+    s_params_t ps;
+    route_history_t names;
+    memset(&ps, 0, sizeof ps);
+    memset(out, 0, sizeof *out);
+    if (s_split_query(query, &ps, why, whylen) != 0 || s_not_for(&ps, P_FROM, why, whylen) ||
+        s_not_for(&ps, P_TO, why, whylen) || s_not_for(&ps, P_STEP, why, whylen))
+        return -1;
+    if (s_names(&ps, &names, why, whylen) != 0)
+        return -1;
+    memcpy(out->crossing, names.crossing, sizeof out->crossing);
+    out->dir = names.dir;
+    out->mode = names.mode;
+    out->type = names.type;
+    int64_t h = ROUTE_FORECAST_HOURS;
+    if (ps.given[P_HOURS] && s_parse_int(ps.val[P_HOURS], 1, ROUTE_FORECAST_MAX_HOURS, &h) != 0) {
+        snprintf(why, whylen, "hours must be 1..%d", ROUTE_FORECAST_MAX_HOURS);
+        return -1;
+    }
+    out->hours = (int)h;
+    return 0;
 }
 
 /* ---- entity tags -------------------------------------------------------- */

@@ -35,7 +35,9 @@ enum route_kind {
     ROUTE_DASH_ASSET,   /* /dashboards/<file> (route_asset_path) */
     ROUTE_DASH_SW,      /* /sw.js (the dashboards' service worker, scope "/") */
     ROUTE_STREAM,       /* /v1/stream (Server-Sent Events, collector/sse) */
-    ROUTE_LABELS        /* /v1/labels (the feed's words in en, es, fr) */
+    ROUTE_LABELS,       /* /v1/labels (the feed's words in en, es, fr) */
+    ROUTE_FORECAST,     /* /v1/forecast */
+    ROUTE_CBP_GRAPH     /* /api/bwtwaittimegraph/{id} */
 };
 
 /* Prefix of the dashboards' asset paths. */
@@ -80,6 +82,24 @@ typedef struct {
  * or -1 with a reason for a 400 in why. */
 int route_parse_history(const char *query, int64_t now_s, route_history_t *out,
                         char *why, size_t whylen);
+
+/* Forecast query defaults and limits. */
+#define ROUTE_FORECAST_HOURS 24
+#define ROUTE_FORECAST_MAX_HOURS 24
+
+typedef struct {
+    char crossing[7];
+    enum tax_dir dir;
+    enum tax_mode mode;
+    enum tax_type type;
+    int hours;                /* 1..ROUTE_FORECAST_MAX_HOURS */
+} route_forecast_t;
+
+/* Parse the query string of /v1/forecast: crossing, direction and mode are
+ * required; lane defaults to standard, hours to ROUTE_FORECAST_HOURS.
+ * from/to/step are not parameters of it. Returns 0, or -1 with a reason
+ * for a 400 in why. */
+int route_parse_forecast(const char *query, route_forecast_t *out, char *why, size_t whylen);
 
 /* The entity tag of a rendered view: "\"<version>-<second>\"" into buf
  * (>= 48 bytes). Returns buf. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "estimator.h"
+#include "forecast.h"
 #include "plan.h"
 #include "registry.h"
 #include "taxonomy.h"
@@ -32,6 +33,9 @@ typedef struct {
     const reg_crossing_t *reg;
     const plan_t *plan[TAX_NDIRS];        /* the port's lane plan per direction, or NULL */
     qstate_t q[TAX_NDIRS][TAX_NQUEUES];   /* [dir-1][tax_queue_index] */
+    /* The latest forecast of each queue (collector/fcstore.c), NULL until
+     * the queue has data and a forecast store runs. */
+    const fc_result_t *forecast[TAX_NDIRS][TAX_NQUEUES];
 } xstate_t;
 
 typedef struct state state_t;

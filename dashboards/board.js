@@ -132,6 +132,20 @@
       if (genS - upd > 60) age.classList.add("old");
     }
     meta.appendChild(age);
+    var bt = q.best_time;
+    if (bt && bt.saving_s >= 300) {
+      /* "best time to cross in the next 12 h": worth showing from 5 min saved */
+      var at = POE_I18N.time(bt.time_s, d.tz);
+      var best = POE.el("span", "best", T("best.label", { time: at, min: Math.round(bt.saving_s / 60) }));
+      best.title = T("best.title", { tz: d.tz || "UTC", p50: Math.round(bt.p50_s / 60),
+                                     now: Math.round(bt.now_p50_s / 60) }) +
+                   (bt.basis === "short" ? T("best.short") : "");
+      meta.appendChild(best);
+    } else if (bt && q.status === "open") {
+      var nowBest = POE.el("span", "best", T("best.now"));
+      nowBest.title = T("best.now_title");
+      meta.appendChild(nowBest);
+    }
     if (q.quality) {
       var conf = POE.el("span", "conf", Math.round(q.quality.confidence * 100) + "%");
       conf.title = T("conf.title", { inputs: q.quality.inputs.join(", ") });

@@ -36,6 +36,10 @@ var POEChart = (function () {
     o.series.forEach(function (se) {
       se.points.forEach(function (p) { if (p[1] !== null && p[1] > yMax) yMax = p[1]; });
     });
+    /* bands: [{color, points: [[x, lo, hi], ...]}], filled under the lines */
+    (o.bands || []).forEach(function (b) {
+      b.points.forEach(function (p) { if (p[2] > yMax) yMax = p[2]; });
+    });
     if (o.yMaxAtLeast && yMax < o.yMaxAtLeast) yMax = o.yMaxAtLeast;
     if (yMax <= 0) yMax = 1;
     var yStep = niceStep(yMax, 4);
@@ -82,6 +86,18 @@ var POEChart = (function () {
     ctx.lineTo(PAD.l + 0.5, PAD.t + ph + 0.5);
     ctx.lineTo(PAD.l + pw, PAD.t + ph + 0.5);
     ctx.stroke();
+
+    /* bands */
+    (o.bands || []).forEach(function (b) {
+      var pts = b.points.filter(function (p) { return p[0] >= x0 && p[0] <= x1; });
+      if (pts.length < 2) return;
+      ctx.fillStyle = b.color;
+      ctx.beginPath();
+      pts.forEach(function (p, i) { if (i === 0) ctx.moveTo(X(p[0]), Y(p[2])); else ctx.lineTo(X(p[0]), Y(p[2])); });
+      for (var i = pts.length - 1; i >= 0; i--) ctx.lineTo(X(pts[i][0]), Y(pts[i][1]));
+      ctx.closePath();
+      ctx.fill();
+    });
 
     /* series */
     var drawn = 0;

@@ -12,6 +12,7 @@
   var LIVE_MS = 10000, HISTORY_MS = 60000;
   var DIRS = ["northbound", "southbound"];
   var COLOR = { northbound: "#1565c0", southbound: "#c2185b" };
+  var BAND = { northbound: "rgba(21, 101, 192, 0.18)", southbound: "rgba(194, 24, 91, 0.18)" };
   var id = decodeURIComponent(location.pathname.split("/").pop());
   var T = POE_I18N.t;
   var crossing = null, lastFeed = null, tz = "UTC", queue = null, hist = {}, histAt = 0;
@@ -89,6 +90,13 @@
           hist[dir + "/" + k] = columns(h);
         }));
       });
+    });
+    /* The next 12 hours of each direction (/v1/forecast), after "now". */
+    DIRS.forEach(function (dir) {
+      jobs.push(POE.getJson("/v1/forecast?crossing=" + id + "&direction=" + dir + "&mode=" + queue.mode +
+                            "&lane=" + queue.lane + "&hours=12").then(function (f) {
+        hist[dir + "/fc"] = f;
+      }, function () { delete hist[dir + "/fc"]; }));
     });
     return Promise.all(jobs).then(function () { histAt = now; });
   }
@@ -184,7 +192,8 @@
 
   /* fallbackKey: a finer series used when this one has no values at all
    * (an archive without daily rows still shows its hourly ones). */
-  function drawWait(key, span, kind, histKey, fallbackKey) {
+  /* ahead: seconds of forecast drawn after now (P10-P90 band, P50 dashed). */
+  function drawWait(key, span, kind, histKey, fallbackKey, ahead) {
     var now = histAt;
     var se = DIRS.map(function (dir) {
       var c = hist[dir + "/" + histKey];
@@ -193,7 +202,17 @@
         pts = series(hist[dir + "/" + fallbackKey], "wait_s", 1 / 60);
       return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: pts };
     });
-    POEChart.draw(canvas("c-wait-" + key), { series: se, x0: now - span, x1: now, xTicks: ticks(kind), yUnit: T("chart.min") });
+    var bands = [];
+    DIRS.forEach(function (dir) {
+      var f = ahead ? hist[dir + "/fc"] : null;
+      if (!f || !f.rows.length) return;
+      bands.push({ color: BAND[dir], points: f.rows.map(function (r) { return [r[0], r[1] / 60, r[3] / 60]; }) });
+      se.push({ label: T(f.basis === "short" ? "chart.forecast_short" : "chart.forecast", { dir: T("dir." + dir + "_short") }),
+                color: COLOR[dir], dash: [4, 3], width: 1.5,
+                points: f.rows.map(function (r) { return [r[0], r[2] / 60]; }) });
+    });
+    POEChart.draw(canvas("c-wait-" + key), { series: se, bands: bands, x0: now - span, x1: now + (ahead || 0),
+                                             xTicks: ticks(kind), yUnit: T("chart.min") });
     POEChart.keys(document.getElementById("k-wait-" + key), se, T("chart.wait_keys", { tz: tz }));
   }
 
@@ -251,7 +270,7 @@
   }
 
   function drawAll() {
-    drawWait("24h", 86400, "24h", "d1");
+    drawWait("24h", 86400, "24h", "d1", null, 12 * 3600);
     drawWait("7d", 7 * 86400, "7d", "d35");
     drawWait("1y", 365 * 86400, "1y", "y1", "d35");
     drawFlow("northbound", "nb");

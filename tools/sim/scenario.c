@@ -32,6 +32,25 @@
           { 2, 2, 2, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 3, 3, 3, 2, 2, 2 }, { 0 } }, \
     }
 
+/* Four weeks at Nogales-Deconcini (Arizona: no daylight saving to shift
+ * the local week) for the forecast's harness (docs/forecast.md): weekdays
+ * differ (Friday and Sunday busiest), every day varies, Wednesday of the
+ * third week is a holiday (a flat day at 80% of a weekday's peak; not in
+ * the registry), Saturday of the third week loses 3 lanes 15:00-17:00; standard lanes are
+ * staffed reactively, Ready lanes follow the port's published plan. */
+#define WEEKS_QUEUES                                                                     \
+    .nq = 2,                                                                             \
+    .q = {                                                                               \
+        { TAX_PASSENGER, TAX_STANDARD, 12, 75.0, 0.3, 480.0, "commute", STAFF24,         \
+          { .min_lanes = 3, .max_lanes = 10, .open_above_s = 900, .close_below_s = 240,  \
+            .delay_s = 600 } },                                                          \
+        { TAX_PASSENGER, TAX_READY, 4, 55.0, 0.3, 200.0, "commute",                      \
+          { 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2 }, { 0 } }, \
+    }
+#define WEEKS_VARIATION                                                                  \
+    .weeks = { .weekday = { 1.0, 0.9, 0.9, 0.95, 1.15, 0.85, 1.1 }, .day_noise = 0.08,    \
+               .holiday_day = 17, .holiday_profile = "flat", .holiday_factor = 0.8 }
+
 static const scen_t s_builtin[] = {
     { .name = "steady-light", .about = "Otay Mesa, light steady traffic, fixed lanes, queue detector",
       .crossing = "250601", .direction = "northbound", .start_h = 8, .hours = 12,
@@ -93,6 +112,21 @@ static const scen_t s_builtin[] = {
                { 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 1, 1, 1, 1 }, { 0 } } },
       .s = { COUNTS, .tag_share = 0.7, .read_entry = 0.95, .read_booth = 0.98, .booth_skew_s = 3.0,
              .qdet_every_s = 30 } },
+
+    { .name = "weeks", .about = "Nogales, 4 weeks: weekdays differ, daily variation, a holiday, an incident, reactive staffing, a lane plan",
+      .crossing = "260401", .direction = "northbound", .start_h = 0, .hours = 4 * 168,
+      .demand_noise = 0.06, WEEKS_QUEUES, WEEKS_VARIATION,
+      .s = { COUNTS, TAGS, .qdet_every_s = 30 },
+      .incident = { .at_h = 19 * 24 + 15, .for_h = 2.0, .queue = 0, .lanes_closed = 3,
+                    .demand_factor = 1.0 } },
+
+    { .name = "weeks-short", .about = "Nogales, 8 days of light traffic: the forecast's integration test",
+      .crossing = "260401", .direction = "northbound", .start_h = 0, .hours = 8 * 24,
+      .demand_noise = 0.06, .nq = 1,
+      .q = { { TAX_PASSENGER, TAX_STANDARD, 6, 75.0, 0.3, 180.0, "commute",
+               { 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2 }, { 0 } } },
+      .weeks = { .weekday = { 1.0, 0.9, 0.9, 0.95, 1.15, 0.85, 1.1 }, .day_noise = 0.08 },
+      .s = { COUNTS, .qdet_every_s = 30 } },
 };
 
 int scen_count(void) { return (int)(sizeof s_builtin / sizeof s_builtin[0]); }

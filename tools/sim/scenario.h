@@ -54,6 +54,19 @@ typedef struct {
     double demand_factor;                /* demand multiplier meanwhile */
 } scen_incident_t;
 
+/* Weeks of traffic (multi-week scenarios, the forecast's harness): the
+ * demand of each weekday scaled by weekday[] (all 0: every day alike),
+ * each day by 1 + day_noise × N(0,1), and one holiday: day holiday_day
+ * (1 = the first day of the simulated week; 0: none) follows the
+ * holiday_profile shape scaled by holiday_factor. */
+typedef struct {
+    double weekday[7];                   /* Monday first */
+    double day_noise;
+    int holiday_day;
+    const char *holiday_profile;
+    double holiday_factor;
+} scen_weeks_t;
+
 typedef struct {
     const char *name, *about;
     const char *crossing, *direction;
@@ -64,6 +77,7 @@ typedef struct {
     scen_queue_t q[SCEN_MAX_QUEUES];
     scen_sensors_t s;
     scen_incident_t incident;
+    scen_weeks_t weeks;
 } scen_t;
 
 /* Copy the built-in scenario called name into *out; -1 if unknown. */

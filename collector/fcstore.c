@@ -1,0 +1,347 @@
+/* fcstore — see fcstore.h. */
+#include "fcstore.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hours.h"
+#include "log.h"
+#include "plan.h"
+#include "zone.h"
+
+typedef struct {
+    fc_t *fc;
+    fc_result_t res;
+    int64_t last_run_s;
+    int64_t logged_hour;     /* last hour whose forecast went to the log */
+    bool said_short;
+} s_queue_t;
+
+typedef struct {
+    const char *tz;
+    const hours_side_t *side;
+    /* The zone's UTC offset over [off_from, off_to): a run looks 24 h
+     * ahead, and asking the zone for each step switches TZ every time. */
+    int64_t off_from, off_to;
+    long gmtoff;
+} s_cal_arg_t;
+
+#define S_OFFSET_SPAN_S (26 * 3600)
+
+struct fcstore {
+    state_t *state;
+    size_t n;
+    s_queue_t *(*q)[TAX_NDIRS][TAX_NQUEUES];
+    s_cal_arg_t (*cal)[TAX_NDIRS];
+    FILE *log;
+};
+
+/* The local week of the port that inspects a direction; its holiday
+ * closures are the holidays. */
+/* Local time of t_s: from the cached offset when it holds (the offset at
+ * both ends of a 26-hour span is the same: no zone changes twice in a
+ * day), else from the zone. */
+static int s_local(s_cal_arg_t *c, int64_t t_s, struct tm *lt)
+{
+    char abbr[16];
+    if (t_s < c->off_from || t_s >= c->off_to) {
+        struct tm end;
+        if (zone_local(c->tz, t_s, lt, abbr, sizeof abbr) != 0)
+            return -1;
+        if (zone_local(c->tz, t_s + S_OFFSET_SPAN_S, &end, abbr, sizeof abbr) == 0 &&
+            end.tm_gmtoff == lt->tm_gmtoff) {
+            c->off_from = t_s;
+            c->off_to = t_s + S_OFFSET_SPAN_S;
+            c->gmtoff = lt->tm_gmtoff;
+        }
+        return 0;
+    }
+    time_t local = (time_t)(t_s + c->gmtoff);
+    return gmtime_r(&local, lt) ? 0 : -1;
+}
+
+static int s_slot(const void *arg, int64_t t_s, bool *holiday)
+{
+    s_cal_arg_t *c = (s_cal_arg_t *)arg; /* its offset cache only */
+    struct tm lt;
+    *holiday = false;
+    if (!c->tz || s_local(c, t_s, &lt) != 0)
+        return -1;
+    for (int i = 0; c->side && i < c->side->nclosed; i++)
+        if (hours_closure_on(&c->side->closed[i], &lt))
+            *holiday = true;
+    int wd = (lt.tm_wday + 6) % 7;
+    return wd * FC_DAY_SLOTS + lt.tm_hour * 4 + lt.tm_min / 15;
+}
+
+fcstore_t *fcstore_new(state_t *state)
+{
+    fcstore_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->state = state;
+    self->n = state_count(state);
+    self->q = calloc(self->n ? self->n : 1, sizeof *self->q);
+    self->cal = calloc(self->n ? self->n : 1, sizeof *self->cal);
+    if (!self->q || !self->cal) {
+        fcstore_destroy(&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        const reg_crossing_t *r = state_at(state, i)->reg;
+        for (int d = 0; d < TAX_NDIRS; d++) {
+            enum hours_side side = hours_side_of(r->border, (enum tax_dir)(d + 1));
+            self->cal[i][d].tz = reg_side_tz(r, side);
+            self->cal[i][d].side = r->hours[side].known ? &r->hours[side] : NULL;
+        }
+    }
+    return self;
+}
+
+void fcstore_destroy(fcstore_t **self_p)
+{
+    fcstore_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; self->q && i < self->n; i++) {
+        xstate_t *x = state_at(self->state, i);
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++) {
+                s_queue_t *q = self->q[i][d][k];
+                if (!q)
+                    continue;
+                x->forecast[d][k] = NULL;
+                fc_destroy(&q->fc);
+                free(q);
+            }
+    }
+    free(self->q);
+    free(self->cal);
+    if (self->log)
+        fclose(self->log);
+    free(self);
+    *self_p = NULL;
+}
+
+static size_t s_index(fcstore_t *self, const xstate_t *x)
+{
+    return (size_t)(x - state_at(self->state, 0));
+}
+
+static s_queue_t *s_queue(fcstore_t *self, size_t i, int d, int k)
+{
+    s_queue_t *q = self->q[i][d][k];
+    if (q)
+        return q;
+    q = calloc(1, sizeof *q);
+    if (!q || !(q->fc = fc_new())) {
+        free(q);
+        return NULL;
+    }
+    self->q[i][d][k] = q;
+    return q;
+}
+
+int fcstore_log_to(fcstore_t *self, const char *path)
+{
+    self->log = fopen(path, "a");
+    if (!self->log) {
+        log_error("--forecast-log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *fq)
+{
+    const fc_result_t *r = &fq->res;
+    int64_t hour = r->issued_s / 3600;
+    if (!self->log || hour == fq->logged_hour)
+        return;
+    fq->logged_hour = hour;
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    const qstate_t *q = &x->q[d][k];
+    char now[32] = "";
+    if (q->out.has_wait && isfinite(q->out.wait_s))
+        snprintf(now, sizeof now, "%.0f", q->out.wait_s);
+    int64_t s0 = r->issued_s / FC_STEP_S * FC_STEP_S;
+    for (int j = 0; j < FC_NSTEPS; j++)
+        fprintf(self->log, "%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%.0f,%.0f,%.0f,%s\n", x->reg->id,
+                tax_dir_name((enum tax_dir)(d + 1)), tax_mode_name(m), tax_type_name(t),
+                r->issued_s, s0 + j * (int64_t)FC_STEP_S, r->step[j].p10_s, r->step[j].p50_s,
+                r->step[j].p90_s, now);
+    fflush(self->log);
+}
+
+/* ---- the present ------------------------------------------------------- */
+
+/* Counted arrivals at minute boundary b, or NAN outside the history. */
+static double s_hist(const est_t *e, int64_t b)
+{
+    if (e->hist_n == 0 || b > e->hist_last || b < e->hist_last - e->hist_n + 1)
+        return NAN;
+    return e->hist[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
+}
+
+/* True arrivals per second between minute boundaries b0 and b1 (b1 NOW:
+ * the counter now); -1 when the history does not reach back. */
+static double s_rate(const est_t *e, int64_t b0, int64_t b1, double k)
+{
+    double a0 = s_hist(e, b0);
+    double a1 = b1 == INT64_MAX ? e->arrivals : s_hist(e, b1);
+    double t1 = b1 == INT64_MAX ? e->now_ms / 1000.0 : b1 * 60.0;
+    double dt = t1 - b0 * 60.0;
+    if (isnan(a0) || isnan(a1) || dt <= 0)
+        return -1.0;
+    return (a1 - a0) * k / dt;
+}
+
+typedef struct {
+    const qstate_t *q;
+    const plan_t *plan;
+    int queue;
+    int p0;
+} s_lanes_arg_t;
+
+/* Lanes now, the plan's changes from now and the surge's steps. */
+static int s_lanes_at(const void *arg, int64_t t_s)
+{
+    const s_lanes_arg_t *a = arg;
+    const est_t *e = &a->q->est;
+    int l = (int)a->q->lanes_open;
+    if (a->plan && a->p0 >= 0) {
+        int p = plan_lanes(a->plan, a->queue, t_s * 1000);
+        if (p >= 0)
+            l += p - a->p0;
+    }
+    l += staff_added(&e->staff, e->now_ms, t_s * 1000 > e->now_ms ? t_s * 1000 : e->now_ms);
+    return l < 0 ? 0 : l;
+}
+
+static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
+{
+    xstate_t *x = state_at(self->state, i);
+    const qstate_t *q = &x->q[d][k];
+    const est_t *e = &q->est;
+    int64_t b = e->now_ms / 60000;
+    double scale = q->out.count_scale > 0 ? q->out.count_scale : 1.0;
+    s_lanes_arg_t la = { .q = q, .plan = x->plan[d], .queue = k, .p0 = -1 };
+    if (la.plan)
+        la.p0 = plan_lanes(la.plan, k, e->now_ms);
+    fc_present_t p = { .now_s = q->updated_ms / 1000,
+                       .has_wait = q->out.has_wait && isfinite(q->out.wait_s),
+                       .wait_s = q->out.wait_s, .units = e->queue,
+                       .lanes = q->lanes_open, .lane_rate = est_lane_rate(e),
+                       .arr_rate = s_rate(e, b - 15, INT64_MAX, scale),
+                       .arr_rate_prev = s_rate(e, b - 30, b - 15, scale),
+                       .lanes_at = s_lanes_at, .lanes_arg = &la,
+                       .lanes_planned = la.p0 >= 0 };
+    fc_calendar_t cal = { s_slot, &self->cal[i][d] };
+    fc_run(fq->fc, &cal, &p, &fq->res);
+    fq->last_run_s = p.now_s;
+    x->forecast[d][k] = &fq->res;
+    s_log(self, x, d, k, fq);
+    if (fq->res.short_basis != fq->said_short) {
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(k, &m, &t);
+        if (fq->res.short_basis)
+            log_info("forecast %s %s %s-%s: basis short (%s): wider bands", x->reg->id,
+                     tax_dir_name((enum tax_dir)(d + 1)), tax_mode_name(m), tax_type_name(t),
+                     fq->res.why_short);
+        else
+            log_info("forecast %s %s %s-%s: a week of history, basis full", x->reg->id,
+                     tax_dir_name((enum tax_dir)(d + 1)), tax_mode_name(m), tax_type_name(t));
+        fq->said_short = fq->res.short_basis;
+    }
+}
+
+void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k)
+{
+    size_t i = s_index(self, x);
+    int d = dir - 1;
+    if (i >= self->n || k < 0 || k >= TAX_NQUEUES)
+        return;
+    s_queue_t *fq = s_queue(self, i, d, k);
+    if (!fq)
+        return;
+    const qstate_t *q = &x->q[d][k];
+    fc_calendar_t cal = { s_slot, &self->cal[i][d] };
+    uint64_t ignored = fc_ignored(fq->fc);
+    fc_observe(fq->fc, &cal, q->updated_ms / 1000, q->interval_ms / 1000,
+               q->out.has_wait ? q->out.wait_s : NAN,
+               q->arrivals * (q->out.count_scale > 0 ? q->out.count_scale : 1.0),
+               q->lanes_open);
+    if (fc_ignored(fq->fc) != ignored && ignored == 0)
+        log_warn("forecast %s %s: data went back in time (clock jump?); ignored by the forecast",
+                 x->reg->id, tax_dir_name(dir));
+    int64_t now = q->updated_ms / 1000;
+    if (!x->forecast[d][k] || now - fq->last_run_s >= FCSTORE_REFRESH_S ||
+        now < fq->last_run_s)
+        s_run(self, i, d, k, fq);
+}
+
+int fcstore_refresh_all(fcstore_t *self)
+{
+    int n = 0;
+    for (size_t i = 0; i < self->n; i++)
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++)
+                if (self->q[i][d][k] && state_at(self->state, i)->q[d][k].seen) {
+                    s_run(self, i, d, k, self->q[i][d][k]);
+                    n++;
+                }
+    return n;
+}
+
+/* ---- learning from the archive ------------------------------------------ */
+
+static int s_learn_queue(fcstore_t *self, archive_t *archive, size_t i, int d, int k,
+                         int64_t now_s)
+{
+    const xstate_t *x = state_at(self->state, i);
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    arch_series_t s = { 0 };
+    char why[256] = "";
+    int64_t from = now_s - FCSTORE_LEARN_DAYS * 86400LL;
+    int rc = arch_fetch_queue(archive, x->reg->id, (enum tax_dir)(d + 1), m, t, from, now_s,
+                              FC_STEP_S, &s, why, sizeof why);
+    if (rc != 0) {
+        if (rc < 0)
+            log_warn("forecast: learning %s from the archive failed: %s", x->reg->id, why);
+        return rc;
+    }
+    s_queue_t *fq = s_queue(self, i, d, k);
+    fc_calendar_t cal = { s_slot, &self->cal[i][d] };
+    for (size_t r = 0; fq && r < s.nrows; r++) {
+        const double *v = &s.values[r * ARCH_NCOLS];
+        if (isnan(v[1]) || isnan(v[3])) /* arrivals, lanes: no data in this row */
+            continue;
+        fc_learn(fq->fc, &cal, s.start + (int64_t)(r + 1) * s.step, s.step, v[0], v[1], v[3]);
+    }
+    arch_series_free(&s);
+    return fq ? 0 : -1;
+}
+
+int fcstore_learn(fcstore_t *self, archive_t *archive, int64_t now_s)
+{
+    int learned = 0;
+    for (size_t i = 0; i < self->n; i++)
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++) {
+                int rc = s_learn_queue(self, archive, i, d, k, now_s);
+                if (rc < 0)
+                    return -1;
+                learned += rc == 0;
+            }
+    return learned;
+}

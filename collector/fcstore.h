@@ -1,0 +1,48 @@
+/* fcstore — the forecasts of every queue the collector knows (one fc_t per
+ * queue, collector/forecast.h), kept current as data arrives.
+ *
+ * Each applied interval is observed by its queue's forecast (profiles and
+ * scoring are incremental: nothing rescans the archive per request); a
+ * queue's forecast is run again when its data has moved at least a minute
+ * (event time) since the last run, and published in its xstate_t
+ * (x->forecast[d][k]) for the views. The calendar of a queue is the local
+ * week of the port that inspects its direction, and the registry's holiday
+ * closures of that side are its holidays. At start, fcstore_learn reads the
+ * last 5 weeks of every archived queue (15-minute rows) into the profiles.
+ * Runs on the collector's event loop (zone lookups are single-threaded). */
+#ifndef POE_FCSTORE_H
+#define POE_FCSTORE_H
+
+#include <stdint.h>
+
+#include "archive.h"
+#include "state.h"
+
+#define FCSTORE_REFRESH_S 60
+#define FCSTORE_LEARN_DAYS 35
+
+typedef struct fcstore fcstore_t;
+
+fcstore_t *fcstore_new(state_t *state);
+void fcstore_destroy(fcstore_t **self_p);
+
+/* The queue (x, d, k) has just applied an interval: observe it and run
+ * its forecast again when due. */
+void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir d, int k);
+
+/* Append to path, from now on, every forecast a queue issues at the first
+ * run in each whole hour of event time, one line per step:
+ * crossing,direction,mode,lane,issued_unix_s,target_unix_s,p10_s,p50_s,
+ * p90_s,wait_now_s (target: the step's start; wait_now_s the estimator's
+ * wait at issue, empty when none). 0, or -1 with a logged error. */
+int fcstore_log_to(fcstore_t *self, const char *path);
+
+/* Learn the profiles of every archived queue from (now_s - 35 d, now_s].
+ * Returns the queues learned, or -1 when the archive failed (logged). */
+int fcstore_learn(fcstore_t *self, archive_t *archive, int64_t now_s);
+
+/* Run every queue's forecast now (a benchmark of the refresh cost). Returns
+ * the number of queues run. */
+int fcstore_refresh_all(fcstore_t *self);
+
+#endif

@@ -1,0 +1,512 @@
+/* forecast — see forecast.h for the method. */
+#include "forecast.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
+#define PROFILE_MIN_W 0.5f           /* a slot this weakly seen is not known */
+#define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
+#define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
+#define BAND_MIN_N 50.0              /* errors before the learned band is used */
+#define BAND_SCALE_S 60.0            /* relative errors are of (P50 + this) */
+#define BAND_R_MIN (-1.0)
+#define BAND_R_MAX 3.0
+#define SHORT_WIDEN 1.5
+#define PRIOR_Q10 (-0.5)
+#define PRIOR_Q90 1.0
+#define TREND_TAU_S 1800.0
+#define RATIO_TAU_S 3600.0
+#define OFFSET_TAU_S 1800.0
+#define ANOMALY_TAU_S 7200.0
+#define RING (FC_NSTEPS + 1)
+#define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
+#define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
+#define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
+
+enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2 };
+
+static const int s_h_steps[FC_NH] = { 0, 1, 3, 7, 15, 31, 63, 95 };
+
+typedef struct {
+    int64_t step;                    /* issue step; INT64_MIN none */
+    float comp[FC_NH][FC_NCOMP];     /* NAN: predictor had nothing */
+    float p50[FC_NH];
+} s_pending_t;
+
+typedef struct {
+    float wait[FC_SLOTS], wait_w[FC_SLOTS];
+    float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
+} s_week_t;
+
+typedef struct {
+    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS];
+    float arr[FC_DAY_SLOTS], lanes[FC_DAY_SLOTS], arr_w[FC_DAY_SLOTS];
+} s_day_t;
+
+struct fc {
+    s_week_t week;
+    s_day_t holiday;
+    /* The step being accumulated. */
+    int64_t acc_step;
+    double acc_dur, acc_arr, acc_lanes, acc_wait, acc_wait_dur;
+    bool acc_score;
+    int64_t first_s, last_s;         /* span of the data seen; 0 none */
+    s_pending_t pend[RING];
+    double se[FC_NH][FC_NCOMP], se_n[FC_NH][FC_NCOMP];
+    double band[FC_NH][FC_NBINS], band_n[FC_NH];
+    uint64_t ignored;
+};
+
+fc_t *fc_new(void)
+{
+    fc_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->acc_step = INT64_MIN;
+    for (int i = 0; i < RING; i++)
+        self->pend[i].step = INT64_MIN;
+    return self;
+}
+
+void fc_destroy(fc_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+uint64_t fc_ignored(const fc_t *self) { return self->ignored; }
+
+static int64_t s_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static int s_utc_slot(int64_t t_s)
+{
+    /* 1970-01-01 was a Thursday: Monday 00:00 UTC is 3 days before. */
+    int64_t m = s_floor_div(t_s + 3 * 86400, FC_STEP_S);
+    return (int)(((m % FC_SLOTS) + FC_SLOTS) % FC_SLOTS);
+}
+
+static int s_slot(const fc_calendar_t *cal, int64_t t_s, bool *holiday)
+{
+    *holiday = false;
+    int s = cal && cal->slot ? cal->slot(cal->arg, t_s, holiday) : -1;
+    if (s < 0 || s >= FC_SLOTS) {
+        *holiday = false;
+        return s_utc_slot(t_s);
+    }
+    return s;
+}
+
+/* ---- profiles ----------------------------------------------------------- */
+
+static void s_update(float *mean, float *w, double x)
+{
+    *w = *w * PROFILE_DECAY + 1.0f;
+    *mean += (float)((x - *mean) / *w);
+}
+
+static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, double arr,
+                             double lanes)
+{
+    int d = slot % FC_DAY_SLOTS;
+    float *wm = holiday ? &self->holiday.wait[d] : &self->week.wait[slot];
+    float *ww = holiday ? &self->holiday.wait_w[d] : &self->week.wait_w[slot];
+    if (isfinite(wait))
+        s_update(wm, ww, wait);
+    float *am = holiday ? &self->holiday.arr[d] : &self->week.arr[slot];
+    float *lm = holiday ? &self->holiday.lanes[d] : &self->week.lanes[slot];
+    float *aw = holiday ? &self->holiday.arr_w[d] : &self->week.arr_w[slot];
+    float w0 = *aw;
+    s_update(am, aw, arr);
+    *aw = w0;
+    s_update(lm, aw, lanes);
+}
+
+/* Profile values at t: the holiday's day where it has been seen, else the
+ * week's slot (a holiday first counts as a Sunday). */
+static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
+                         double *arr, double *lanes)
+{
+    bool hol;
+    int slot = s_slot(cal, t_s, &hol);
+    int d = slot % FC_DAY_SLOTS;
+    double l = NAN;
+    *wait = *arr = NAN;
+    if (hol) {
+        if (self->holiday.wait_w[d] >= PROFILE_MIN_W)
+            *wait = self->holiday.wait[d];
+        if (self->holiday.arr_w[d] >= PROFILE_MIN_W) {
+            *arr = self->holiday.arr[d];
+            l = self->holiday.lanes[d];
+        }
+        slot = 6 * FC_DAY_SLOTS + d;
+    }
+    if (isnan(*wait) && self->week.wait_w[slot] >= PROFILE_MIN_W)
+        *wait = self->week.wait[slot];
+    if (isnan(*arr) && self->week.arr_w[slot] >= PROFILE_MIN_W) {
+        *arr = self->week.arr[slot];
+        l = self->week.lanes[slot];
+    }
+    if (lanes)
+        *lanes = l;
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+static int s_bin(double r)
+{
+    double f = (r - BAND_R_MIN) / (BAND_R_MAX - BAND_R_MIN) * FC_NBINS;
+    int b = (int)floor(f);
+    return b < 0 ? 0 : b >= FC_NBINS ? FC_NBINS - 1 : b;
+}
+
+static void s_score(fc_t *self, int64_t step, double truth)
+{
+    for (int h = 0; h < FC_NH; h++) {
+        const s_pending_t *p = &self->pend[((step - s_h_steps[h]) % RING + RING) % RING];
+        if (p->step != step - s_h_steps[h])
+            continue;
+        for (int c = 0; c < FC_NCOMP; c++) {
+            if (isnan(p->comp[h][c]))
+                continue;
+            double e = truth - p->comp[h][c];
+            self->se[h][c] = SCORE_DECAY * self->se[h][c] + e * e;
+            self->se_n[h][c] = SCORE_DECAY * self->se_n[h][c] + 1.0;
+        }
+        if (isnan(p->p50[h]))
+            continue;
+        for (int b = 0; b < FC_NBINS; b++)
+            self->band[h][b] *= SCORE_DECAY;
+        self->band[h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
+        self->band_n[h] = SCORE_DECAY * self->band_n[h] + 1.0;
+    }
+}
+
+/* ---- accumulation ------------------------------------------------------- */
+
+static void s_close_step(fc_t *self, const fc_calendar_t *cal)
+{
+    if (self->acc_step == INT64_MIN || self->acc_dur <= 0)
+        return;
+    bool hol;
+    int slot = s_slot(cal, self->acc_step * FC_STEP_S, &hol);
+    double cover = self->acc_dur < WAIT_MIN_COVER_S ? self->acc_dur : WAIT_MIN_COVER_S;
+    double wait = self->acc_wait_dur >= cover ? self->acc_wait / self->acc_wait_dur : NAN;
+    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur,
+                     self->acc_lanes / self->acc_dur);
+    if (self->acc_score && isfinite(wait))
+        s_score(self, self->acc_step, wait);
+}
+
+static void s_feed(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t dur_s,
+                   double wait, double arrivals, double lanes, bool score)
+{
+    if (dur_s <= 0 || !isfinite(arrivals) || arrivals < 0 || !isfinite(lanes) || lanes < 0)
+        return;
+    if (self->last_s && t_s <= self->last_s) {
+        self->ignored += t_s < self->last_s - FC_STEP_S;
+        return;
+    }
+    if (isfinite(wait) && (wait < 0 || wait > FC_MAX_WAIT_S))
+        wait = NAN;
+    int64_t a = t_s - dur_s;
+    if (self->last_s && a < self->last_s)
+        a = self->last_s;
+    if (!self->first_s)
+        self->first_s = a;
+    self->last_s = t_s;
+    double span = (double)(t_s - a);
+    while (a < t_s) {
+        int64_t step = s_floor_div(a, FC_STEP_S);
+        int64_t b = (step + 1) * FC_STEP_S < t_s ? (step + 1) * FC_STEP_S : t_s;
+        if (step != self->acc_step) {
+            s_close_step(self, cal);
+            self->acc_step = step;
+            self->acc_dur = self->acc_arr = self->acc_lanes = 0;
+            self->acc_wait = self->acc_wait_dur = 0;
+            self->acc_score = score;
+        }
+        double d = (double)(b - a);
+        self->acc_dur += d;
+        self->acc_arr += arrivals * d / span;
+        self->acc_lanes += lanes * d;
+        if (isfinite(wait)) {
+            self->acc_wait += wait * d;
+            self->acc_wait_dur += d;
+        }
+        a = b;
+    }
+}
+
+void fc_observe(fc_t *self, const fc_calendar_t *cal, int64_t t_s, uint32_t interval_s,
+                double wait_s, double arrivals, double lanes)
+{
+    s_feed(self, cal, t_s, interval_s, wait_s, arrivals, lanes, true);
+}
+
+void fc_learn(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t step_s, double wait_s,
+              double arrivals, double lanes)
+{
+    s_feed(self, cal, t_s, step_s, wait_s, arrivals, lanes, false);
+}
+
+/* ---- the blend and the band --------------------------------------------- */
+
+/* Prior root mean squared error of each predictor j steps ahead. */
+static double s_prior_rms(int c, int j)
+{
+    double h = (j + 1) * (double)FC_STEP_S;
+    switch (c) {
+    case C_PRESENT: return 60.0 + 0.25 * h;
+    case C_PROFILE: return 600.0;
+    default: return 120.0 + 0.05 * h;
+    }
+}
+
+static void s_weights_at(const fc_t *self, int h, double w[FC_NCOMP])
+{
+    double sum = 0;
+    for (int c = 0; c < FC_NCOMP; c++) {
+        double pr = s_prior_rms(c, s_h_steps[h]);
+        double mse = (self->se[h][c] + PRIOR_N * pr * pr) / (self->se_n[h][c] + PRIOR_N);
+        w[c] = 1.0 / (mse + 1.0);
+        sum += w[c];
+    }
+    for (int c = 0; c < FC_NCOMP; c++)
+        w[c] /= sum;
+}
+
+void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n)
+{
+    h = h < 0 ? 0 : h >= FC_NH ? FC_NH - 1 : h;
+    s_weights_at(self, h, w);
+    *n = self->se_n[h][C_PROFILE];
+}
+
+/* Bracketing horizons of step j and the fraction between them. */
+static void s_bracket(int j, int *h0, double *f)
+{
+    int h = 0;
+    while (h + 1 < FC_NH && s_h_steps[h + 1] <= j)
+        h++;
+    *h0 = h;
+    *f = h + 1 < FC_NH ? (double)(j - s_h_steps[h]) / (s_h_steps[h + 1] - s_h_steps[h]) : 0.0;
+}
+
+static double s_quantile(const fc_t *self, int h, double q)
+{
+    double need = q * self->band_n[h], acc = 0;
+    double width = (BAND_R_MAX - BAND_R_MIN) / FC_NBINS;
+    for (int b = 0; b < FC_NBINS; b++) {
+        double c = self->band[h][b];
+        if (acc + c >= need && c > 0)
+            return BAND_R_MIN + (b + (need - acc) / c) * width;
+        acc += c;
+    }
+    return BAND_R_MAX;
+}
+
+static void s_band(const fc_t *self, int h, double *q10, double *q90)
+{
+    if (self->band_n[h] < BAND_MIN_N) {
+        *q10 = PRIOR_Q10;
+        *q90 = PRIOR_Q90;
+        return;
+    }
+    *q10 = s_quantile(self, h, 0.10);
+    *q90 = s_quantile(self, h, 0.90);
+}
+
+static double s_clamp(double v)
+{
+    return !isfinite(v) || v < 0 ? 0.0 : v > FC_MAX_WAIT_S ? FC_MAX_WAIT_S : v;
+}
+
+/* ---- the present run forward -------------------------------------------- */
+
+typedef struct {
+    double n, mu, offset, r0, lam0, slope;
+    bool ratio;                      /* arrivals follow the profile, scaled */
+} s_fluid_t;
+
+static double s_lanes(const fc_present_t *p, int64_t t)
+{
+    int l = p->lanes_at ? p->lanes_at(p->lanes_arg, t) : -1;
+    double lanes = l >= 0 ? l : p->lanes;
+    return lanes < 1.0 ? 1.0 : lanes;
+}
+
+static void s_fluid_init(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
+                         s_fluid_t *f)
+{
+    double pw, pa;
+    s_profile_at(self, cal, p->now_s, &pw, &pa, NULL);
+    f->n = p->units > 0 && isfinite(p->units) ? p->units : 0.0;
+    f->mu = p->lane_rate > 0 && isfinite(p->lane_rate) ? p->lane_rate : 1.0 / 60.0;
+    double l = s_lanes(p, p->now_s);
+    double model = fmax(f->n + 1.0, l) / (l * f->mu);
+    f->offset = p->has_wait && isfinite(p->wait_s) ? p->wait_s - model : 0.0;
+    f->lam0 = p->arr_rate >= 0 && isfinite(p->arr_rate) ? p->arr_rate : (isnan(pa) ? 0.0 : pa);
+    f->slope = p->arr_rate_prev >= 0 && p->arr_rate >= 0
+                   ? (p->arr_rate - p->arr_rate_prev) / FC_STEP_S : 0.0;
+    f->ratio = !isnan(pa) && p->arr_rate >= 0;
+    if (f->ratio) {
+        double r = (f->lam0 + 1e-3) / (pa + 1e-3);
+        f->r0 = r < 0.25 ? 0.25 : r > 4.0 ? 4.0 : r;
+    }
+}
+
+/* Arrival rate dt after now, in step j (prof_arr: the arrival profile of
+ * each step, looked up once per run: the calendar is the costly part). */
+static double s_lambda(const s_fluid_t *f, double dt, const double *prof_arr, int j)
+{
+    if (f->ratio) {
+        double pa = prof_arr[j];
+        if (!isnan(pa))
+            return pa * (1.0 + (f->r0 - 1.0) * exp(-dt / RATIO_TAU_S));
+    }
+    double lam = f->lam0 + f->slope * TREND_TAU_S * (1.0 - exp(-dt / TREND_TAU_S));
+    return lam > 0 ? lam : 0.0;
+}
+
+/* Mean wait of a unit joining in each step, the queue run forward minute
+ * by minute. */
+/* Lanes dt after now: the caller's (lanes now, plan, surge), fading after
+ * half an hour into the lanes usually open then unless a plan says. */
+static double s_lanes_ahead(const fc_present_t *p, int64_t t, double dt, double prof_l)
+{
+    double l = s_lanes(p, t);
+    if (p->lanes_planned || isnan(prof_l) || dt <= LANES_HOLD_S)
+        return l;
+    double f = exp(-(dt - LANES_HOLD_S) / LANES_HOLD_S);
+    double v = prof_l + (l - prof_l) * f;
+    return v < 1.0 ? 1.0 : v;
+}
+
+static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
+                      int64_t s0, const double prof_arr[FC_NSTEPS],
+                      const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
+{
+    s_fluid_t f;
+    s_fluid_init(self, cal, p, &f);
+    int64_t t = p->now_s, end = (s0 + FC_NSTEPS) * FC_STEP_S;
+    double sum = 0;
+    int n = 0, j = 0;
+    while (t < end) {
+        int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
+        double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
+        double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
+        sum += w;
+        n++;
+        int64_t next = (t / 60 + 1) * 60;
+        double d = (double)(next - t);
+        double in = s_lambda(&f, dt, prof_arr, j < FC_NSTEPS ? j : FC_NSTEPS - 1) * d;
+        double cap = l * f.mu * d;
+        f.n = f.n + in - (f.n + in < cap ? f.n + in : cap);
+        t = next;
+        if (t % FC_STEP_S == 0) {
+            out[j++] = sum / n;
+            sum = 0;
+            n = 0;
+        }
+    }
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static void s_record(fc_t *self, int64_t s0, double comp[FC_NSTEPS][FC_NCOMP],
+                     const fc_result_t *out)
+{
+    s_pending_t *p = &self->pend[((s0 % RING) + RING) % RING];
+    if (p->step == s0)
+        return;
+    p->step = s0;
+    for (int h = 0; h < FC_NH; h++) {
+        for (int c = 0; c < FC_NCOMP; c++)
+            p->comp[h][c] = (float)comp[s_h_steps[h]][c];
+        p->p50[h] = out->step[s_h_steps[h]].p50_s;
+    }
+}
+
+static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double fallback,
+                    bool widen, fc_step_t *st)
+{
+    int h;
+    double f, w0[FC_NCOMP], w1[FC_NCOMP], q10a, q90a, q10b, q90b;
+    s_bracket(j, &h, &f);
+    int h1 = h + 1 < FC_NH ? h + 1 : h;
+    s_weights_at(self, h, w0);
+    s_weights_at(self, h1, w1);
+    double sum = 0, wsum = 0;
+    for (int c = 0; c < FC_NCOMP; c++) {
+        if (isnan(comp[c]))
+            continue;
+        double w = (1 - f) * w0[c] + f * w1[c];
+        sum += w * comp[c];
+        wsum += w;
+    }
+    double p50 = s_clamp(wsum > 0 ? sum / wsum : fallback);
+    s_band(self, h, &q10a, &q90a);
+    s_band(self, h1, &q10b, &q90b);
+    double q10 = (1 - f) * q10a + f * q10b, q90 = (1 - f) * q90a + f * q90b;
+    if (widen) {
+        q10 *= SHORT_WIDEN;
+        q90 *= SHORT_WIDEN;
+    }
+    double scale = p50 + BAND_SCALE_S;
+    st->p50_s = (float)p50;
+    st->p10_s = (float)fmin(s_clamp(p50 + q10 * scale), p50);
+    st->p90_s = (float)fmax(s_clamp(p50 + q90 * scale), p50);
+}
+
+void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_result_t *out)
+{
+    int64_t s0 = s_floor_div(p->now_s, FC_STEP_S);
+    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP];
+    double prof_w[FC_NSTEPS], prof_a[FC_NSTEPS], prof_l[FC_NSTEPS];
+    for (int j = 0; j < FC_NSTEPS; j++)
+        s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j], &prof_l[j]);
+    s_present(self, cal, p, s0, prof_a, prof_l, present);
+    double pw_now, pa_now;
+    s_profile_at(self, cal, p->now_s, &pw_now, &pa_now, NULL);
+    bool now_known = p->has_wait && isfinite(p->wait_s);
+    double dev = now_known && !isnan(pw_now) ? p->wait_s - pw_now : 0.0;
+    out->issued_s = p->now_s;
+    out->short_basis = false;
+    out->why_short = NULL;
+    if (!self->last_s || self->last_s - self->first_s < FC_SHORT_SPAN_S) {
+        out->short_basis = true;
+        out->why_short = "less than a week of history";
+    }
+    double fallback = now_known ? p->wait_s : 0.0;
+    for (int j = 0; j < FC_NSTEPS; j++) {
+        int64_t t = (s0 + j) * FC_STEP_S;
+        double mid = (double)(j == 0 ? p->now_s : t) + FC_STEP_S / 2.0;
+        double dt = mid - (double)p->now_s, pw = prof_w[j];
+        /* The queue run forward says little past PRESENT_MAX_S: a day of
+         * arrivals above the lanes now is no forecast. */
+        comp[j][C_PRESENT] = now_known && dt <= PRESENT_MAX_S ? s_clamp(present[j]) : NAN;
+        comp[j][C_PROFILE] = pw;
+        comp[j][C_ANOMALY] = isnan(pw) ? NAN : pw + dev * exp(-dt / ANOMALY_TAU_S);
+        out->step[j].t_s = j == 0 ? p->now_s : t;
+        s_blend(self, j, comp[j], fallback, out->short_basis, &out->step[j]);
+    }
+    s_record(self, s0, comp, out);
+}
+
+int fc_best(const fc_result_t *r, int nsteps)
+{
+    if (!r->issued_s || nsteps <= 0)
+        return -1;
+    if (nsteps > FC_NSTEPS)
+        nsteps = FC_NSTEPS;
+    int best = 0;
+    for (int j = 1; j < nsteps; j++)
+        if (r->step[j].p50_s < r->step[best].p50_s)
+            best = j;
+    return best;
+}

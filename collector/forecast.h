@@ -1,0 +1,127 @@
+/* forecast — the wait of a unit joining a queue in each 15-minute step of
+ * the next 24 hours, with P10 / P50 / P90. Pure arithmetic on one queue,
+ * no I/O: tests/unit/test_forecast.c; docs/forecast.md has the method and
+ * its measured accuracy.
+ *
+ * Three predictors per step, blended:
+ *   - present: the estimator's present run forward as a fluid queue, one
+ *     minute at a time: the units in the system now, arrivals at the rate
+ *     of the last 15 minutes (its trend damped over 30 minutes, or the
+ *     weekly arrival profile scaled by today's ratio to it, the ratio
+ *     fading over an hour), the lanes the caller expects (lanes now, the
+ *     port's lane plan, learned surge staffing; without a plan, after 30
+ *     minutes fading into the lanes usually open then), the per-lane rate
+ *     learned; used up to 2 hours ahead;
+ *   - profile: the hour-of-week profile of the wait, per 15-minute slot of
+ *     the port's local week, recency-weighted (each week's value counts
+ *     PROFILE_DECAY of the one after it); the registry's holidays are a
+ *     kind of day of their own (a 96-slot day profile; Sunday until it
+ *     has been seen);
+ *   - anomaly: the profile plus today's departure from it, fading with a
+ *     2-hour time constant.
+ * The blend is learned per horizon: at every step boundary the predictors
+ * are recorded for 8 horizons, and when the target step is over, each
+ * one's squared error against what the estimator then measured is added
+ * to a decayed mean; weights are inverse mean squared errors (a weak prior
+ * favouring the present near and the profile far). P10 / P90 are the
+ * 10th / 90th percentiles of the blended forecast's past relative errors
+ * at that horizon ((truth − P50) / (P50 + 60 s), a decayed histogram),
+ * interpolated between horizons. With less than a week of data (or fewer
+ * than 50 learned errors) the basis is "short" and the band is wider.
+ *
+ * Time comes from the caller's calendar (local slot of the week and
+ * whether the day is a holiday), so tests run in UTC. Outputs are clamped
+ * to [0, FC_MAX_WAIT_S]. */
+#ifndef POE_FORECAST_H
+#define POE_FORECAST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FC_STEP_S 900
+#define FC_NSTEPS 96                 /* 24 h */
+#define FC_SLOTS 672                 /* 15-minute slots of a week */
+#define FC_DAY_SLOTS 96
+#define FC_NH 8                      /* horizons the blend and bands are learned at */
+#define FC_NCOMP 3
+#define FC_NBINS 48
+#define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
+#define FC_SHORT_SPAN_S (7 * 86400)
+
+/* Local slot of the week (0 = Monday 00:00-00:15) of Unix second t, and
+ * whether that local day is a holiday; -1 when unknown (the slot of UTC is
+ * then used). */
+typedef int (*fc_slot_fn)(const void *arg, int64_t t_s, bool *holiday);
+
+typedef struct {
+    fc_slot_fn slot;                 /* NULL: UTC weeks, no holidays */
+    const void *arg;
+} fc_calendar_t;
+
+/* Lanes expected open at t_s (>= now), or -1 when the caller cannot say
+ * (lanes now are then kept). */
+typedef int (*fc_lanes_fn)(const void *arg, int64_t t_s);
+
+/* The present, as the estimator sees it. */
+typedef struct {
+    int64_t now_s;
+    bool has_wait;                   /* a lane is open and the wait is known */
+    double wait_s;                   /* the estimator's wait now */
+    double units;                    /* in the system (waiting + at booths) */
+    double lanes;                    /* open now */
+    double lane_rate;                /* units/s per lane */
+    double arr_rate;                 /* true arrivals/s over the last 15 min; <0 unknown */
+    double arr_rate_prev;            /* over the 15 minutes before; <0 unknown */
+    fc_lanes_fn lanes_at;            /* NULL: lanes stay as they are */
+    bool lanes_planned;              /* lanes_at follows the port's plan: trust it all day */
+    const void *lanes_arg;
+} fc_present_t;
+
+typedef struct {
+    int64_t t_s;                     /* start of the step */
+    float p10_s, p50_s, p90_s;
+} fc_step_t;
+
+typedef struct {
+    int64_t issued_s;                /* 0: never run */
+    bool short_basis;
+    const char *why_short;           /* why the basis is short (static text) */
+    fc_step_t step[FC_NSTEPS];       /* step[0] holds issued_s */
+} fc_result_t;
+
+typedef struct fc fc_t;
+
+fc_t *fc_new(void);
+void fc_destroy(fc_t **self_p);
+
+/* One observation (an estimator interval ending at t_s): the wait then
+ * (NAN when no lane was open), true arrivals in the interval and lanes
+ * open. Observations going back in time more than a step (a clock jump)
+ * are ignored and counted in fc_ignored(). Closing a step updates the
+ * profiles and scores the forecasts issued for it. */
+void fc_observe(fc_t *self, const fc_calendar_t *cal, int64_t t_s, uint32_t interval_s,
+                double wait_s, double arrivals, double lanes);
+
+/* Learn the profiles from an archived row covering (t_s - step_s, t_s]:
+ * mean wait (NAN unknown), true arrivals in the row, mean lanes. Used at
+ * start; does not score forecasts. */
+void fc_learn(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t step_s,
+              double wait_s, double arrivals, double lanes);
+
+/* Forecast the next FC_NSTEPS steps from p->now_s; the first run in a step
+ * is recorded to be scored when its targets are over. */
+void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_result_t *out);
+
+/* Within the first nsteps steps of r (from its issue), the step with the
+ * lowest P50 (the earliest of equals). Returns its index, or -1 when r is
+ * empty. */
+int fc_best(const fc_result_t *r, int nsteps);
+
+/* Observations ignored as going back in time. */
+uint64_t fc_ignored(const fc_t *self);
+
+/* Learned blend weights (present, profile, anomaly) at horizon index h
+ * (0..FC_NH-1, steps 0 1 3 7 15 31 63 95) and how many errors back them. */
+void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n);
+
+#endif

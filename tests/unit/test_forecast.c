@@ -1,0 +1,209 @@
+/* test_forecast — the 24-hour forecast on hand-computed cases: flat demand
+ * gives a flat forecast; a known weekly profile (and a holiday's own day)
+ * is recovered; the near part follows a growing queue; the blend learns
+ * which predictor is right; bad input never gives a negative or absurd
+ * wait. Time is UTC weeks (no calendar) unless a test gives one. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "forecast.h"
+
+#define MON0 (4 * 86400LL + 3 * 86400LL) /* 1970-01-05, a Monday, 00:00 UTC */
+#define WEEK (7 * 86400LL)
+
+/* A weekly wait profile: weekday w, slot of the day d. */
+static double s_profile(int w, int d)
+{
+    double hour = d / 4.0;
+    double peak = hour >= 7 && hour < 10 ? 900.0 : hour >= 16 && hour < 19 ? 1200.0 : 120.0;
+    return peak * (w >= 5 ? 0.5 : 1.0) + 10.0 * w;
+}
+
+/* Feed weeks of minute observations of the profile (arrivals 6/min). */
+static void s_feed_profile(fc_t *fc, const fc_calendar_t *cal, int64_t from, int weeks)
+{
+    for (int64_t t = from + 60; t <= from + weeks * WEEK; t += 60) {
+        int64_t s = (t - 60 - MON0) % WEEK / 900;
+        fc_observe(fc, cal, t, 60, s_profile((int)(s / 96), (int)(s % 96)), 6.0, 3.0);
+    }
+}
+
+static void test_flat_demand_is_flat(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    /* Two lanes at 0.05/s each clear 0.1/s; 0.1/s arrive: the 29 units in
+     * the system stay, and each joining unit waits (29 + 1) / 0.1 = 300 s. */
+    for (int64_t t = MON0 + 60; t <= MON0 + 2 * WEEK; t += 60)
+        fc_observe(fc, NULL, t, 60, 300.0, 6.0, 2.0);
+    fc_present_t p = { .now_s = MON0 + 2 * WEEK, .has_wait = true, .wait_s = 300.0,
+                       .units = 29.0, .lanes = 2.0, .lane_rate = 0.05, .arr_rate = 0.1,
+                       .arr_rate_prev = 0.1 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    assert_false(r.short_basis);
+    for (int j = 0; j < FC_NSTEPS; j++) {
+        assert_true(fabs(r.step[j].p50_s - 300.0) < 1.0);
+        assert_true(r.step[j].p10_s <= r.step[j].p50_s && r.step[j].p90_s >= r.step[j].p50_s);
+        assert_int_equal(r.step[j].t_s, j == 0 ? p.now_s : p.now_s + j * FC_STEP_S);
+    }
+    fc_destroy(&fc);
+}
+
+static void test_weekly_profile_recovered(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    s_feed_profile(fc, NULL, MON0, 4);
+    /* Now: Tuesday 03:00 of week 5, the wait as the profile says. */
+    int64_t now = MON0 + 4 * WEEK + 86400 + 3 * 3600;
+    fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = s_profile(1, 12),
+                       .units = 10, .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.1,
+                       .arr_rate_prev = 0.1 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    assert_false(r.short_basis);
+    /* From 4 h on, the profile: Tuesday 07:00-10:00 900+10, 16:00-19:00 1210. */
+    for (int j = 16; j < FC_NSTEPS; j++) {
+        int64_t s = (now + j * FC_STEP_S - MON0) % WEEK / 900;
+        double want = s_profile((int)(s / 96), (int)(s % 96));
+        assert_true(fabs(r.step[j].p50_s - want) <= 0.05 * want + 5.0);
+    }
+    /* The best time within 12 h is a quiet slot, never a rush. */
+    int b = fc_best(&r, 48);
+    assert_true(b >= 0 && r.step[b].p50_s < 200.0);
+    fc_destroy(&fc);
+}
+
+/* Holidays: Wednesday of week 2 is one; Wednesdays of weeks 1 and 3 are not. */
+static int s_cal(const void *arg, int64_t t, bool *holiday)
+{
+    (void)arg;
+    int64_t w = (t - MON0) / WEEK, s = (t - MON0) % WEEK / 900;
+    *holiday = s / 96 == 2 && (w == 1 || w == 4);
+    return (int)s;
+}
+
+static void test_holiday_is_its_own_day(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    fc_calendar_t cal = { s_cal, NULL };
+    for (int64_t t = MON0 + 60; t <= MON0 + 4 * WEEK; t += 60) {
+        bool hol;
+        int s = s_cal(NULL, t - 60, &hol);
+        double wait = hol ? 2400.0 : s_profile(s / 96, s % 96);
+        fc_observe(fc, &cal, t, 60, wait, 6.0, 3.0);
+    }
+    /* Tuesday 23:00 of week 5, before the holiday Wednesday. */
+    int64_t now = MON0 + 4 * WEEK + 86400 + 23 * 3600;
+    fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = 120, .units = 5, .lanes = 3,
+                       .lane_rate = 0.05, .arr_rate = 0.1, .arr_rate_prev = 0.1 };
+    fc_result_t r;
+    fc_run(fc, &cal, &p, &r);
+    /* Wednesday 14:00 (step 60): the holiday's 2400 s, not the weekday's 140. */
+    assert_true(fabs(r.step[60].p50_s - 2400.0) < 100.0);
+    fc_destroy(&fc);
+}
+
+static void test_near_follows_a_growing_queue(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    /* No history. 0.2/s arrive (0.15/s the 15 min before) at two lanes
+     * clearing 0.1/s: the queue grows by ≥ 0.1/s, and a unit joining t
+     * seconds from now waits ≥ (N + 1 + 0.1 t) / 0.1 = 600 + t. */
+    fc_present_t p = { .now_s = MON0 + 3600, .has_wait = true, .wait_s = 600.0, .units = 59.0,
+                       .lanes = 2.0, .lane_rate = 0.05, .arr_rate = 0.2, .arr_rate_prev = 0.15 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    assert_true(r.short_basis);
+    assert_non_null(r.why_short);
+    for (int j = 1; j < 8; j++)
+        assert_true(r.step[j].p50_s > r.step[j - 1].p50_s);
+    /* Step 3 joins 45-60 min from now: at least 600 + 2700 s. */
+    assert_true(r.step[3].p50_s >= 3300.0);
+    /* A short basis is said and widened: P90 - P50 >= 1.5 × the prior. */
+    assert_true(r.step[3].p90_s - r.step[3].p50_s >= 1.5 * (r.step[3].p50_s + 60.0) - 1.0);
+    fc_destroy(&fc);
+}
+
+/* The present is exact and the profile is wrong: once scored, the blend
+ * leans on the present at 1 h. */
+static void test_blend_is_learned(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    double w0[FC_NCOMP], w1[FC_NCOMP], n;
+    fc_weights(fc, 2, w0, &n);
+    assert_true(n == 0.0);
+    int64_t t0 = MON0;
+    for (int64_t t = t0 + 60; t <= t0 + 3 * WEEK; t += 60) {
+        /* Weeks alternate between 100 s and 1500 s: the profile (of both)
+         * is far from either; the present, flat and exact, is right. */
+        double wait = ((t - t0) / WEEK) % 2 ? 1500.0 : 100.0;
+        fc_observe(fc, NULL, t, 60, wait, 6.0, 2.0);
+        if (t % 900 == 60) {
+            double units = wait * 0.1 - 1.0;
+            fc_present_t p = { .now_s = t, .has_wait = true, .wait_s = wait, .units = units,
+                               .lanes = 2.0, .lane_rate = 0.05, .arr_rate = 0.1,
+                               .arr_rate_prev = 0.1 };
+            fc_result_t r;
+            fc_run(fc, NULL, &p, &r);
+        }
+    }
+    fc_weights(fc, 2, w1, &n);
+    assert_true(n > 100.0);
+    assert_true(w1[0] > 0.6);           /* the present */
+    assert_true(w1[1] < w0[1]);         /* the profile lost weight */
+    fc_destroy(&fc);
+}
+
+static void test_bad_input_stays_sane(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    fc_calendar_t cal = { s_cal, NULL };
+    s_feed_profile(fc, &cal, MON0, 1);
+    /* A clock jump back a day, absurd and negative waits, NAN counts. */
+    fc_observe(fc, &cal, MON0 + WEEK - 86400, 60, 100.0, 6.0, 3.0);
+    assert_int_equal(fc_ignored(fc), 1);
+    fc_observe(fc, &cal, MON0 + WEEK + 60, 60, -5.0, 6.0, 3.0);
+    fc_observe(fc, &cal, MON0 + WEEK + 120, 60, 1e12, NAN, 3.0);
+    /* A week of nothing, then a present of nonsense. */
+    fc_present_t p = { .now_s = MON0 + 3 * WEEK, .has_wait = true, .wait_s = 1e9,
+                       .units = -50, .lanes = 0, .lane_rate = 0, .arr_rate = -1,
+                       .arr_rate_prev = -1 };
+    fc_result_t r;
+    fc_run(fc, &cal, &p, &r);
+    for (int j = 0; j < FC_NSTEPS; j++) {
+        assert_true(r.step[j].p10_s >= 0 && r.step[j].p90_s <= FC_MAX_WAIT_S);
+        assert_true(r.step[j].p10_s <= r.step[j].p50_s && r.step[j].p50_s <= r.step[j].p90_s);
+    }
+    /* A queue never seen, closed: zero, not garbage. */
+    fc_t *empty = fc_new();
+    fc_present_t q = { .now_s = MON0, .arr_rate = -1, .arr_rate_prev = -1 };
+    fc_run(empty, NULL, &q, &r);
+    assert_true(r.short_basis);
+    for (int j = 0; j < FC_NSTEPS; j++)
+        assert_true(r.step[j].p50_s == 0.0f);
+    fc_destroy(&empty);
+    fc_destroy(&fc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flat_demand_is_flat),
+        cmocka_unit_test(test_weekly_profile_recovered),
+        cmocka_unit_test(test_holiday_is_its_own_day),
+        cmocka_unit_test(test_near_follows_a_growing_queue),
+        cmocka_unit_test(test_blend_is_learned),
+        cmocka_unit_test(test_bad_input_stays_sane),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
