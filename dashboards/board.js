@@ -135,7 +135,11 @@
     var bt = q.best_time;
     if (bt && bt.saving_s >= 300) {
       /* "best time to cross in the next 12 h": worth showing from 5 min saved */
-      var at = POE_I18N.time(bt.time_s, d.tz);
+      var at;
+      try {
+        at = new Intl.DateTimeFormat(POE_I18N.locale(), { timeZone: d.tz || "UTC", hour: "2-digit",
+                                                          minute: "2-digit" }).format(new Date(bt.time_s * 1000));
+      } catch (e) { at = POE_I18N.time(bt.time_s, d.tz); }
       var best = POE.el("span", "best", T("best.label", { time: at, min: Math.round(bt.saving_s / 60) }));
       best.title = T("best.title", { tz: d.tz || "UTC", p50: Math.round(bt.p50_s / 60),
                                      now: Math.round(bt.now_p50_s / 60) }) +
