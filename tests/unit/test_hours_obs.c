@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hours_dev.h"
 #include "hours_obs.h"
 #include "zone.h"
 
@@ -163,6 +164,13 @@ static int s_flapping(int wd, int m, int64_t dn)
     (void)wd;
     (void)dn;
     return m % 2;
+}
+
+/* Weekdays open 06:25 (posted 06:00), weekends 06:00; all close 22:00. */
+static int s_late_weekdays(int wd, int m, int64_t dn)
+{
+    (void)dn;
+    return m >= (wd < 5 ? 385 : 360) && m < 1320;
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -393,6 +401,63 @@ static void test_calendar(void **state)
     assert_int_equal(m * 100 + d, 229);
 }
 
+static void s_posted(hours_side_t *h, const char *rule, const char *closure)
+{
+    memset(h, 0, sizeof *h);
+    h->known = true;
+    char why[128];
+    assert_int_equal(hours_parse_rule(rule, &h->mode[TAX_PASSENGER].rules[0], why, sizeof why), 0);
+    h->mode[TAX_PASSENGER].nrules = 1;
+    if (closure) {
+        assert_int_equal(hours_parse_closure(closure, &h->closed[0]), 0);
+        h->nclosed = 1;
+    }
+}
+
+/* Posted against kept: a late opening on weekdays is one deviation with
+ * its days; a closure on a posted-open date is one, on a posted holiday
+ * (US Thanksgiving, 11-thu#4 = 2026-11-26) none; equal hours none. */
+static void test_deviations(void **state)
+{
+    (void)state;
+    const char *tz = "America/Los_Angeles";
+    hours_dev_t dev[HDEV_MAX];
+    char text[128];
+    hours_side_t posted;
+    s_feed_t f = { .truth = s_late_weekdays, .blip_at = -1, .gap_at = -1, .departures = true };
+    hobs_result_t *r = s_learn(tz, s_utc(tz, 2026, 11, 2), s_utc(tz, 2026, 11, 23), &f);
+    s_posted(&posted, "daily 06:00-22:00", NULL);
+    int64_t ref = hours_obs_daynum(2026, 11, 23);
+    assert_int_equal(hours_dev_compare(&posted, TAX_PASSENGER, r, ref, dev, HDEV_MAX), 1);
+    assert_int_equal(dev[0].kind, HDEV_OPENS_LATE);
+    assert_int_equal(dev[0].days, 0x1f);
+    assert_int_equal(dev[0].minutes, 25);
+    assert_string_equal(hours_dev_text(&dev[0], text, sizeof text),
+                        "opens 25 min late on mon-fri (posted 06:00, kept 06:25)");
+    s_posted(&posted, "mon-fri 06:30-21:00", NULL);
+    /* Kept 06:25 against posted 06:30 is within the rounding: not listed. */
+    assert_int_equal(hours_dev_compare(&posted, TAX_PASSENGER, r, ref, dev, HDEV_MAX), 2);
+    assert_string_equal(hours_dev_text(&dev[0], text, sizeof text),
+                        "closes 60 min late on mon-fri (posted 21:00, kept 22:00)");
+    assert_int_equal(dev[1].kind, HDEV_OPEN_OUTSIDE);
+    assert_string_equal(hours_dev_text(&dev[1], text, sizeof text),
+                        "open 06:00-22:00 on sat,sun while posted closed");
+    free(r);
+    f.truth = s_with_exceptions;
+    r = s_learn(tz, s_utc(tz, 2026, 11, 9), s_utc(tz, 2026, 11, 30), &f);
+    s_posted(&posted, "daily 08:00-22:00", NULL);
+    ref = hours_obs_daynum(2026, 11, 30);
+    assert_int_equal(hours_dev_compare(&posted, TAX_PASSENGER, r, ref, dev, HDEV_MAX), 1);
+    assert_int_equal(dev[0].kind, HDEV_CLOSED_ON_DATE);
+    assert_string_equal(hours_dev_text(&dev[0], text, sizeof text),
+                        "closed on 2026-11-26, a posted-open day");
+    s_posted(&posted, "daily 08:00-22:00", "11-thu#4");
+    assert_int_equal(hours_dev_compare(&posted, TAX_PASSENGER, r, ref, dev, HDEV_MAX), 0);
+    posted.known = false;
+    assert_int_equal(hours_dev_compare(&posted, TAX_PASSENGER, r, ref, dev, HDEV_MAX), -1);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,7 +466,7 @@ int main(void)
         cmocka_unit_test(test_week_wrap_and_24h), cmocka_unit_test(test_dst_weeks),
         cmocka_unit_test(test_stuck_sensor),      cmocka_unit_test(test_flapping_and_silent),
         cmocka_unit_test(test_partial_week),      cmocka_unit_test(test_clock_and_window),
-        cmocka_unit_test(test_calendar),
+        cmocka_unit_test(test_calendar),          cmocka_unit_test(test_deviations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
