@@ -52,7 +52,8 @@
 /* Live views change with every batch (agents send every 5 s). */
 #define CACHE_LIVE "public, max-age=5"
 #define CACHE_HISTORY "public, max-age=60"
-#define CACHE_HOURS "public, max-age=3600"
+/* Observed hours are relearned every few minutes. */
+#define CACHE_HOURS "public, max-age=300"
 #define CACHE_NONE "no-store"
 
 /* Cached views, one slot each. */
@@ -199,8 +200,9 @@ static char *s_render(http_server_t *self, const s_view_t *v, int64_t now_ms, si
     case ROUTE_CBP_PORT: out = view_cbp_json(st, now_ms, stale, v->id); break;
     case ROUTE_CBSA_CSV: out = view_cbsa_csv(st, now_ms, stale); break;
     case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
-    case ROUTE_HOURS: out = feed_hours_json(self->ctx.registry); break;
-    case ROUTE_MISMATCHES: out = feed_mismatches_json(self->ctx.registry, now_ms / 1000); break;
+    case ROUTE_HOURS: out = feed_hours_json(self->ctx.registry, self->ctx.observed, now_ms / 1000, NULL); break;
+    case ROUTE_HOURS_ONE: out = feed_hours_json(self->ctx.registry, self->ctx.observed, now_ms / 1000, v->id); break;
+    case ROUTE_MISMATCHES: out = feed_mismatches_json(self->ctx.registry, self->ctx.observed, now_ms / 1000); break;
     default: break;
     }
     if (out)
@@ -354,14 +356,22 @@ static bool s_view_for(http_server_t *self, enum route_kind kind, const char *id
     case ROUTE_CBSA_CSV: v->slot = SLOT_CBSA_CSV; v->ctype = CT_CSV; break;
     case ROUTE_CBSA_JSON: v->slot = SLOT_CBSA_JSON; break;
     case ROUTE_HOURS:
-        /* The registry never changes while running. */
-        *v = (s_view_t){ .kind = kind, .ctype = CT_JSON, .cache = CACHE_HOURS, .slot = SLOT_HOURS,
-                         .version = 0, .second = self->started_s };
+    case ROUTE_HOURS_ONE: {
+        /* The registry never changes while running; the observed hours
+         * change when relearned. */
+        uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
+        int64_t os = self->ctx.observed ? observed_changed_s(self->ctx.observed) : 0;
+        *v = (s_view_t){ .kind = kind, .id = id, .ctype = CT_JSON, .cache = CACHE_HOURS,
+                         .slot = kind == ROUTE_HOURS ? SLOT_HOURS : -1, .version = ov,
+                         .second = os > self->started_s ? os : self->started_s };
         break;
+    }
     case ROUTE_MISMATCHES:
-        /* Windows are per week: re-rendered once an hour at most. */
+        /* Windows are per week: re-rendered once an hour at most, or when
+         * the observed hours change. */
         *v = (s_view_t){ .kind = kind, .ctype = CT_JSON, .cache = CACHE_HOURS,
-                         .slot = SLOT_MISMATCHES, .version = 1,
+                         .slot = SLOT_MISMATCHES,
+                         .version = 1 + (self->ctx.observed ? observed_version(self->ctx.observed) : 0),
                          .second = now_ms / 1000 / 3600 * 3600 };
         break;
     default: return false;
@@ -447,12 +457,14 @@ static void s_route(http_server_t *self, struct evhttp_request *req, enum route_
         s_static(self, req, "index.html");
     } else if (kind == ROUTE_DASH_ASSET) {
         s_static(self, req, route_asset_path(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req))));
-    } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING) &&
+    } else if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING ||
+                kind == ROUTE_HOURS_ONE) &&
                !s_known_crossing(self, id)) {
         char why[64];
         snprintf(why, sizeof why, "unknown crossing '%s'", id);
         s_send_error(req, 404, why);
-    } else if ((kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) && !self->ctx.registry) {
+    } else if ((kind == ROUTE_HOURS || kind == ROUTE_HOURS_ONE || kind == ROUTE_MISMATCHES) &&
+               !self->ctx.registry) {
         s_send_error(req, 503, "no registry");
     } else if (kind == ROUTE_DASH_CROSSING) {
         s_static(self, req, "crossing.html");

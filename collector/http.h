@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "observed.h"
 #include "registry.h"
 #include "state.h"
 #include "session.h"
@@ -25,6 +26,7 @@ typedef struct {
     const sess_table_t *sessions; /* agents' delivery status for /health; may be NULL */
     int64_t stale_after_ms;   /* a queue whose data is older is "stale" */
     const char *dashboards;   /* directory of the web pages (/, /crossing/{id}); NULL: none */
+    const observed_t *observed; /* hours learned from the lanes (/v1/hours); may be NULL */
 } http_ctx_t;
 
 typedef struct http_server http_server_t;

@@ -25,6 +25,7 @@
 #include "timeutil.h"
 #include "forward.h"
 #include "pubfeed.h"
+#include "observed.h"
 #include "zap.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
@@ -33,7 +34,7 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans;
-    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, hours_learn_s;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
@@ -54,6 +55,7 @@ typedef struct {
     pubfeed_t *pub;
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
+    observed_t *observed;           /* hours learned from the lanes */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
@@ -61,6 +63,20 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
     collector_t *c = arg;
     if (c->fwd)
         forward_batch(c->fwd, b, valid_q, valid_l);
+    /* Every valid interval of the batch, not just the last per queue: a
+     * replayed backlog carries many. */
+    const reg_crossing_t *x = reg_find(c->registry, b->crossing);
+    if (!c->observed || !x)
+        return;
+    int64_t now_s = tu_now_ms() / 1000;
+    for (size_t i = 0; i < b->n_queues; i++) {
+        const Poenet__QueueSample *q = b->queues[i];
+        if (valid_q[i])
+            observed_interval(c->observed, (size_t)(x - reg_at(c->registry, 0)),
+                              (enum tax_dir)b->direction, (enum tax_mode)q->mode,
+                              (enum tax_type)q->type, (int64_t)(q->t_end_ms / 1000),
+                              b->interval_ms / 1000, q->lanes_open, q->departures, now_s);
+    }
 }
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
@@ -247,6 +263,11 @@ static int s_setup(collector_t *c)
     if (!c->state || !c->archive || !c->base || !c->zctx)
         return -1;
     c->stats.started_ms = tu_now_ms();
+    c->observed = observed_new(c->base, c->registry, (int)c->o.hours_learn_s);
+    if (!c->observed)
+        return -1;
+    if (observed_load(c->observed, c->archive, tu_now_ms() / 1000) < 0)
+        log_warn("observed hours: the archive could not be read; learning from live data only");
     if (s_setup_security(c) != 0)
         return -1;
     if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */
@@ -296,7 +317,8 @@ static int s_setup(collector_t *c)
     http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
                         .stale_after_ms = c->o.stale_after_s * 1000,
-                        .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL };
+                        .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
+                        .observed = c->observed };
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
@@ -331,6 +353,7 @@ static void s_teardown(collector_t *c)
     zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
+    observed_destroy(&c->observed);
     arch_destroy(&c->archive);
     state_destroy(&c->state);
     if (c->registry)
@@ -353,7 +376,7 @@ int main(int argc, char **argv)
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
                         .max_age_s = -1, .max_samples_per_s = 20000,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
-                        .dashboards = "/usr/local/share/poenet/dashboards" };
+                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -376,6 +399,7 @@ int main(int argc, char **argv)
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
+        { "hours-learn", CONF_INT, &o->hours_learn_s, "S", "relearn the observed hours of changed tracks this often [300]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
         { "log-level", CONF_STR, &o->log_level, "LEVEL", "error|warn|info|debug [info]" },

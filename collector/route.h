@@ -30,7 +30,8 @@ enum route_kind {
     ROUTE_METRICS,      /* /metrics (Prometheus text) */
     ROUTE_DASH_BOARD,   /* / (dashboards: the live board) */
     ROUTE_DASH_CROSSING,/* /crossing/{id} (dashboards: one crossing) */
-    ROUTE_DASH_ASSET    /* /dashboards/<file> (route_asset_path) */
+    ROUTE_DASH_ASSET,   /* /dashboards/<file> (route_asset_path) */
+    ROUTE_HOURS_ONE     /* /v1/hours/{id} */
 };
 
 /* Prefix of the dashboards' asset paths. */
