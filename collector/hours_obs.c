@@ -563,10 +563,18 @@ void hours_obs_learn_days(const uint8_t (*days)[1440], const uint8_t (*departed)
             exc[i] = false;
     s_majority(w, ndays, first_day, usable, exc, out->week, per_wday);
     s_exceptions(w, ndays, first_day, usable, out->week, exc, out, true);
-    out->weeks = per_wday[0];
-    for (int d = 1; d < 7; d++)
-        if (per_wday[d] < out->weeks)
-            out->weeks = per_wday[d];
+    /* Weeks behind the schedule: usable days per weekday, exceptions
+     * included (they were observed; they just did not follow the pattern). */
+    int seen[7] = { 0 };
+    for (int i = 0; i < ndays; i++)
+        seen[s_wday(first_day + i)] += usable[i];
+    out->weeks = seen[0];
+    for (int d = 1; d < 7; d++) {
+        if (seen[d] < out->weeks)
+            out->weeks = seen[d];
+        if (!per_wday[d] || !per_wday[0])
+            out->weeks = 0;
+    }
     if (out->days_usable == 0) {
         out->why = out->days_silent == ndays ? "no data" : out->days_flapping ? "flapping lanes"
                    : out->days_stuck ? "stuck sensor" : "too little data";

@@ -225,6 +225,9 @@ int observed_refresh(observed_t *self, int64_t now_s)
     self->c.flapping = flapping;
     self->c.silent = silent;
     self->c.last_refresh_ms = (double)(tu_mono_ms() - t0);
+    if (n)
+        log_debug("observed hours: %d tracks relearned in %.1f ms, %u of %u known", n,
+                  self->c.last_refresh_ms, known, self->c.tracks);
     pthread_mutex_lock(&self->mu);
     self->pub = self->c;
     pthread_mutex_unlock(&self->mu);
