@@ -27,6 +27,10 @@ struct hours_obs {
     char tz[64];
     uint64_t version;
     int64_t last_day;        /* latest day stored, -1 none */
+    /* The zone's UTC offset over [off_from, off_to): a zone lookup switches
+     * TZ (and glibc rereads the zone file), too slow for every minute. */
+    int64_t off_from, off_to;
+    long off;
     s_day_t day[HOBS_DAYS];
 };
 
@@ -72,6 +76,7 @@ hours_obs_t *hours_obs_new(const char *tz)
         return NULL;
     snprintf(self->tz, sizeof self->tz, "%s", tz ? tz : "UTC");
     self->last_day = -1;
+    self->off_from = self->off_to = 0;
     for (int i = 0; i < HOBS_DAYS; i++)
         self->day[i].daynum = -1;
     return self;
@@ -108,15 +113,37 @@ static void s_put(s_day_t *d, int min, uint8_t v)
     *b = min % 2 ? (uint8_t)((*b & 0x0f) | (v << 4)) : (uint8_t)((*b & 0xf0) | v);
 }
 
+/* The offset at t. Offsets change at most twice a year, never twice in a
+ * day: equal at t and a day later, it holds in between; else it is kept
+ * for one 15-minute slot (zone.h: changes fall on whole quarter hours). */
+static int s_offset(hours_obs_t *self, int64_t t, long *off)
+{
+    if (t >= self->off_from && t < self->off_to) {
+        *off = self->off;
+        return 0;
+    }
+    struct tm a, b;
+    int64_t slot = t - ((t % 900) + 900) % 900;
+    if (zone_local(self->tz, slot, &a, NULL, 0) != 0 || zone_local(self->tz, slot + 86400, &b, NULL, 0) != 0)
+        return -1;
+    self->off = a.tm_gmtoff;
+    self->off_from = slot;
+    self->off_to = slot + (a.tm_gmtoff == b.tm_gmtoff ? 86400 : 900);
+    *off = self->off;
+    return 0;
+}
+
 enum hobs_add hours_obs_add(hours_obs_t *self, int64_t t, double lanes, double departures,
                             int64_t now_s)
 {
     if (t > now_s + HOBS_CLOCK_AHEAD_S)
         return HOBS_CLOCK;
-    struct tm lt;
-    if (zone_local(self->tz, t, &lt, NULL, 0) != 0)
+    long off;
+    if (s_offset(self, t, &off) != 0)
         return HOBS_BADZONE;
-    int64_t dn = hours_obs_daynum(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
+    int64_t local = t + off;
+    int64_t dn = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    int min = (int)((local - dn * 86400) / 60);
     if (self->last_day >= 0 && dn <= self->last_day - HOBS_DAYS)
         return HOBS_OLD;
     s_day_t *d = &self->day[s_slot(dn)];
@@ -128,7 +155,6 @@ enum hobs_add hours_obs_add(hours_obs_t *self, int64_t t, double lanes, double d
     }
     if (dn > self->last_day)
         self->last_day = dn;
-    int min = lt.tm_hour * 60 + lt.tm_min;
     uint8_t old = s_get(d, min), v = old;
     /* Open wins over closed wins over unknown: lane types of one mode share
      * the track, and the fall-back hour comes twice. */

@@ -266,8 +266,8 @@ static int s_setup(collector_t *c)
     c->observed = observed_new(c->base, c->registry, (int)c->o.hours_learn_s);
     if (!c->observed)
         return -1;
-    if (observed_load(c->observed, c->archive, tu_now_ms() / 1000) < 0)
-        log_warn("observed hours: the archive could not be read; learning from live data only");
+    if (observed_load_async(c->observed, c->archive, tu_now_ms() / 1000) != 0)
+        log_warn("observed hours: the archive load could not be scheduled; learning from live data only");
     if (s_setup_security(c) != 0)
         return -1;
     if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */

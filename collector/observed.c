@@ -11,10 +11,6 @@
 #include "log.h"
 #include "timeutil.h"
 
-/* The archive keeps 1-minute rows for 8 days (ARCH_FULL): read them a
- * little inside that, and the coarser rows before. */
-#define OBS_FINE_S (7 * 86400 + 23 * 3600)
-
 typedef struct {
     hours_obs_t *h;            /* NULL: the mode has no lanes */
     uint64_t learned_version;  /* of h, when last learned */
@@ -36,6 +32,13 @@ struct observed {
     s_acc_t (*acc)[TAX_NDIRS][TAX_NQUEUES];     /* [crossing][dir-1][queue] */
     struct event *timer;
     int64_t every_s;
+    struct event_base *base;
+    /* The start-up load, a slice at a time on the loop (observed_load_async). */
+    struct event *load_ev;
+    archive_t *load_arch;
+    size_t load_next;
+    int load_files;
+    int64_t load_now, load_t0;
     pthread_mutex_t mu;        /* guards res, version, changed_s (HTTP threads read) */
     uint64_t version;
     int64_t changed_s;
@@ -78,6 +81,7 @@ observed_t *observed_new(struct event_base *base, const registry_t *reg, int lea
                 self->c.tracks++;
             }
     }
+    self->base = base;
     if (base) {
         self->timer = event_new(base, -1, EV_PERSIST, s_on_timer, self);
         struct timeval tv = { (time_t)self->every_s, 0 };
@@ -97,6 +101,8 @@ void observed_destroy(observed_t **self_p)
     observed_t *self = *self_p;
     if (self->timer)
         event_free(self->timer);
+    if (self->load_ev)
+        event_free(self->load_ev);
     for (size_t i = 0; self->t && i < self->n; i++)
         for (int side = 0; side < 2; side++)
             for (int m = 1; m <= TAX_NMODES; m++) {
@@ -261,39 +267,91 @@ static int s_load_range(observed_t *self, archive_t *arch, size_t ci, enum tax_d
     return 0;
 }
 
-int observed_load(observed_t *self, archive_t *arch, int64_t now_s)
+/* Queue file number k of the registry (crossing, mode, type, direction),
+ * read into the tracks. 1 when read, 0 when there is none, -1 on error. */
+static int s_load_file(observed_t *self, archive_t *arch, size_t k, int64_t now_s)
 {
-    int64_t t0 = tu_mono_ms();
-    int files = 0;
-    int64_t split = now_s / 60 * 60 - OBS_FINE_S, start = now_s - (int64_t)HOBS_DAYS * 86400;
-    for (size_t i = 0; i < self->n; i++) {
-        const reg_crossing_t *c = reg_at(self->reg, i);
-        for (int m = 1; m <= TAX_NMODES; m++)
-            for (int t = 1; t <= TAX_NTYPES && c->max_lanes[m]; t++) {
-                if (!c->type_lanes[m][t])
-                    continue;
-                for (int d = 1; d <= TAX_NDIRS; d++) {
-                    int rc = s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m,
-                                          (enum tax_type)t, start, split, 300, now_s);
-                    if (rc < 0)
-                        return -1;
-                    if (rc == 1)
-                        continue;   /* no file: nothing archived for this queue */
-                    if (s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m,
-                                     (enum tax_type)t, split, now_s / 60 * 60, 60, now_s) < 0)
-                        return -1;
-                    files++;
-                }
-            }
-    }
+    size_t per = TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
+    size_t i = k / per, r = k % per;
+    int m = 1 + (int)(r / (TAX_NTYPES * TAX_NDIRS)), t = 1 + (int)(r / TAX_NDIRS % TAX_NTYPES);
+    int d = 1 + (int)(r % TAX_NDIRS);
+    const reg_crossing_t *c = reg_at(self->reg, i);
+    if (!c->max_lanes[m] || !c->type_lanes[m][t])
+        return 0;
+    /* One read of the 5-minute rows (the boundaries are learned to 5
+     * minutes), an hour inside their 35 days: a range the RRA does not
+     * cover whole would make rrdtool pick the hourly one. */
+    int64_t to = now_s / 60 * 60, from = to - (int64_t)HOBS_DAYS * 86400 + 3600;
+    int rc = s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m, (enum tax_type)t, from,
+                          to, 300, now_s);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+static size_t s_nfiles(const observed_t *self)
+{
+    return self->n * TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
+}
+
+static void s_load_done(observed_t *self, int64_t t0, int64_t now_s)
+{
     observed_refresh(self, now_s);
     self->c.load_s = (double)(tu_mono_ms() - t0) / 1000.0;
     pthread_mutex_lock(&self->mu);
     self->pub = self->c;
     pthread_mutex_unlock(&self->mu);
-    log_info("observed hours: %d queue files read, %u of %u tracks known, in %.2f s", files,
-             self->c.known, self->c.tracks, self->c.load_s);
-    return files;
+    log_info("observed hours: %d queue files read from the archive, %u of %u tracks known, in %.2f s",
+             self->load_files, self->c.known, self->c.tracks, self->c.load_s);
+}
+
+int observed_load(observed_t *self, archive_t *arch, int64_t now_s)
+{
+    int64_t t0 = tu_mono_ms();
+    self->load_files = 0;
+    for (size_t k = 0; k < s_nfiles(self); k++) {
+        int rc = s_load_file(self, arch, k, now_s);
+        if (rc < 0)
+            return -1;
+        self->load_files += rc;
+    }
+    s_load_done(self, t0, now_s);
+    return self->load_files;
+}
+
+/* A slice of the load: files for up to 20 ms, then back to the loop. */
+static void s_on_load(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    observed_t *self = arg;
+    int64_t t0 = tu_mono_ms();
+    while (self->load_next < s_nfiles(self) && tu_mono_ms() - t0 < 20) {
+        int rc = s_load_file(self, self->load_arch, self->load_next++, self->load_now);
+        if (rc < 0) {
+            log_warn("observed hours: the archive could not be read; learning from live data only");
+            self->load_next = s_nfiles(self);
+            break;
+        }
+        self->load_files += rc;
+    }
+    if (self->load_next < s_nfiles(self)) {
+        struct timeval zero = { 0, 0 };
+        event_add(self->load_ev, &zero);
+        return;
+    }
+    s_load_done(self, self->load_t0, self->load_now);
+}
+
+int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
+{
+    if (!self->base || !(self->load_ev = event_new(self->base, -1, 0, s_on_load, self)))
+        return -1;
+    self->load_arch = arch;
+    self->load_now = now_s;
+    self->load_next = 0;
+    self->load_files = 0;
+    self->load_t0 = tu_mono_ms();
+    struct timeval zero = { 0, 0 };
+    return event_add(self->load_ev, &zero);
 }
 
 /* ---- readers ------------------------------------------------------------------- */

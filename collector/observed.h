@@ -3,9 +3,9 @@
  * (the one entering its country: hours_side_of).
  *
  * One track per crossing, side and mode the registry gives lanes. At start
- * observed_load reads the last HOBS_DAYS days of every queue's lanes_open
- * and departures from the archive (the 1-minute rows where the archive
- * keeps them, coarser rows before); then every interval the collector
+ * observed_load(_async) reads the last HOBS_DAYS days of every queue's
+ * lanes_open and departures from the archive (its 5-minute rows: the
+ * schedule is learned to 5 minutes); then every interval the collector
  * archives comes through observed_interval, is folded into its minute and
  * stored when the minute is over. Every learn_every_s a timer relearns the
  * tracks that changed; a request never reads the archive. Results are
@@ -29,10 +29,16 @@ typedef struct observed observed_t;
 observed_t *observed_new(struct event_base *base, const registry_t *reg, int learn_every_s);
 void observed_destroy(observed_t **self_p);
 
-/* Read the archive's last HOBS_DAYS days into the tracks and learn. Returns
- * the number of queue files read, -1 when rrdcached failed (logged; the
- * tracks then learn from live data only). */
+/* Read the archive's last HOBS_DAYS days (its 5-minute rows) into the
+ * tracks and learn. Returns the number of queue files read, -1 when
+ * rrdcached failed (logged; the tracks then learn from live data only). */
 int observed_load(observed_t *self, archive_t *arch, int64_t now_s);
+
+/* The same, a slice of at most 20 ms at a time on the event loop (a FETCH
+ * takes about 0.1 s, 76 crossings have about 500 files): the collector
+ * serves and ingests meanwhile, live minutes merge with the archived ones.
+ * Needs a base. 0, or -1 when it could not be scheduled. */
+int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s);
 
 /* One archived interval of a queue of crossing ci (registry order): lanes
  * open at its end, departures in it, ending at t_end_s. */
