@@ -19,7 +19,9 @@
  * ones computed from the truth (US posted, other side observed, "source":
  * "observed"), and a crossing without any data stays unknown. Then the
  * collector is restarted: it relearns from the archive alone (hourly rows
- * in the compact profile the tests use) and finds the same schedules. */
+ * in the compact profile the tests use) and finds the same schedules; and
+ * poe-report hours uses the Canadian side's observed hours beside the
+ * posted US ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,6 +216,65 @@ static void s_check_schedules(json_t *x, bool fine)
     assert_int_equal(json_array_size(json_object_get(dev, "list")), 0);
 }
 
+static bool s_starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* poe-report hours on the archive: the Canadian side's observed hours are
+ * used where its posted ones are unknown, side by side with the posted US
+ * ones, and the one-side-open windows follow (weekdays 07-08 and 22-23,
+ * weekends 07-09 and 18-23: 14 a week, all US-only). */
+static void s_check_report(void)
+{
+    char rep[1024], rrd[700], archive[700], reg[1024], out[700], from[32], to[32], log[700];
+    snprintf(rep, sizeof rep, "%s", stack_bin_path(&s_stack, "poe-report"));
+    snprintf(rrd, sizeof rrd, "unix:%s", s_stack.rrd_sock);
+    snprintf(archive, sizeof archive, "%s/archive", s_stack.dir);
+    snprintf(reg, sizeof reg, "%s", stack_src_path(&s_stack, "deploy/registry.conf"));
+    snprintf(out, sizeof out, "%s/report", s_stack.dir);
+    snprintf(from, sizeof from, "%lld", (long long)s_w0);
+    snprintf(to, sizeof to, "%lld", (long long)(s_w0 + WEEKS * 7 * 86400LL));
+    snprintf(log, sizeof log, "%s/report.log", s_stack.dir);
+    assert_int_equal(mkdir(out, 0755), 0);
+    const char *argv[] = { rep, "hours", "--archive", archive, "--rrdcached", rrd, "--registry", reg,
+                           "--from", from, "--to", to, "--crossing", XING, "--out", out, NULL };
+    pid_t pid = proc_spawn(argv, log);
+    int status = -1;
+    assert_true(pid > 0);
+    assert_int_equal(proc_wait_exit(pid, 60000, &status), 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        FILE *lf = fopen(log, "r");
+        char l[512];
+        while (lf && fgets(l, sizeof l, lf))
+            fputs(l, stderr);
+        if (lf)
+            fclose(lf);
+        fail_msg("poe-report hours failed (log above)");
+    }
+    char path[800], line[1024];
+    snprintf(path, sizeof path, "%s/hours-%s.csv", out, XING);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int us_line = 0, ca_line = 0, windows = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (s_starts(line, XING ",passenger,hours,US,"))
+            us_line = strstr(line, "posted: daily 07:00-23:00 | observed: daily 07:00-23:00") &&
+                      strstr(line, "compared: posted");
+        if (s_starts(line, XING ",passenger,hours,other,"))
+            ca_line = strstr(line, "posted: unknown | observed: mon-fri 08:00-22:00; sat,sun 09:00-18:00") &&
+                      strstr(line, "compared: observed");
+        if (s_starts(line, XING ",passenger,mismatch,US,"))
+            windows++;
+        else if (strstr(line, ",mismatch,"))
+            fail_msg("unexpected window: %s", line);
+    }
+    fclose(f);
+    assert_true(us_line);
+    assert_true(ca_line);
+    assert_int_equal(windows, 14);
+}
+
 /* This week's mismatch windows equal the truth's. */
 static void s_check_mismatches(void)
 {
@@ -301,6 +363,7 @@ static void test_three_weeks(void **state)
     x = s_wait_learned();
     s_check_schedules(x, false);
     json_decref(x);
+    s_check_report();
 }
 
 static int s_setup(void **state)
