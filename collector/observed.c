@@ -39,6 +39,12 @@ struct observed {
     size_t load_next;
     int load_files;
     int64_t load_now, load_t0;
+    /* A timed relearn, a slice at a time. */
+    struct event *slice_ev;
+    size_t slice_next;         /* next track; all of them: no pass running */
+    int slice_n;
+    double slice_ms;
+    hobs_result_t *scratch;    /* the learner's output before it is copied under mu */
     pthread_mutex_t mu;        /* guards res, version, changed_s (HTTP threads read) */
     uint64_t version;
     int64_t changed_s;
@@ -46,11 +52,34 @@ struct observed {
     observed_counters_t pub;   /* a copy for readers, under mu */
 };
 
+static size_t s_ntracks(const observed_t *self)
+{
+    return self->n * 2 * TAX_NMODES;
+}
+
+static size_t s_nfiles(const observed_t *self)
+{
+    return self->n * TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
+}
+
+static void s_on_slice(evutil_socket_t fd, short what, void *arg);
+static void s_flush_done(observed_t *self, int64_t now_s);
+
+/* Every learn_every_s: store finished minutes, start a sliced relearn pass
+ * (unless one is still running or the start-up load is). */
 static void s_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    observed_refresh(arg, tu_now_ms() / 1000);
+    observed_t *self = arg;
+    s_flush_done(self, tu_now_ms() / 1000);
+    if (self->slice_next < s_ntracks(self) || (self->load_ev && self->load_next < s_nfiles(self)))
+        return;
+    self->slice_next = 0;
+    self->slice_n = 0;
+    self->slice_ms = 0;
+    struct timeval zero = { 0, 0 };
+    event_add(self->slice_ev, &zero);
 }
 
 observed_t *observed_new(struct event_base *base, const registry_t *reg, int learn_every_s)
@@ -82,8 +111,15 @@ observed_t *observed_new(struct event_base *base, const registry_t *reg, int lea
             }
     }
     self->base = base;
+    self->scratch = malloc(sizeof *self->scratch);
+    self->slice_next = s_ntracks(self);
+    if (!self->scratch)
+        goto fail;
     if (base) {
+        self->slice_ev = event_new(base, -1, 0, s_on_slice, self);
         self->timer = event_new(base, -1, EV_PERSIST, s_on_timer, self);
+        if (!self->slice_ev)
+            goto fail;
         struct timeval tv = { (time_t)self->every_s, 0 };
         if (!self->timer || event_add(self->timer, &tv) != 0)
             goto fail;
@@ -103,6 +139,9 @@ void observed_destroy(observed_t **self_p)
         event_free(self->timer);
     if (self->load_ev)
         event_free(self->load_ev);
+    if (self->slice_ev)
+        event_free(self->slice_ev);
+    free(self->scratch);
     for (size_t i = 0; self->t && i < self->n; i++)
         for (int side = 0; side < 2; side++)
             for (int m = 1; m <= TAX_NMODES; m++) {
@@ -188,56 +227,99 @@ static void s_note_bad(const reg_crossing_t *c, int side, int m, s_track_t *tr, 
     tr->warned_bad = bad;
 }
 
-int observed_refresh(observed_t *self, int64_t now_s)
+/* Minutes over for two minutes will not grow any more: store them. */
+static void s_flush_done(observed_t *self, int64_t now_s)
 {
-    int64_t t0 = tu_mono_ms();
-    int n = 0;
-    /* Minutes over for two minutes will not grow any more. */
     for (size_t i = 0; i < self->n; i++)
         for (int di = 0; di < TAX_NDIRS; di++)
             for (int k = 0; k < TAX_NQUEUES; k++)
                 if (self->acc[i][di][k].minute && self->acc[i][di][k].minute + 120 <= now_s)
                     s_flush(self, i, di, k, now_s);
-    hobs_result_t *r = malloc(sizeof *r);
-    if (!r)
-        return -1;
+}
+
+/* Relearn changed tracks from flat index `from` on, until budget_ms is
+ * spent (0: no limit). Returns the next index; *n counts the relearned. */
+static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_t now_s, int *n)
+{
+    int64_t t0 = tu_mono_ms();
+    size_t k = from;
+    for (; k < s_ntracks(self) && self->scratch; k++) {
+        if (budget_ms && tu_mono_ms() - t0 >= budget_ms)
+            break;
+        size_t i = k / (2 * TAX_NMODES);
+        int side = (int)(k / TAX_NMODES % 2), m = 1 + (int)(k % TAX_NMODES);
+        s_track_t *tr = &self->t[i][side][m];
+        if (!tr->h || hours_obs_version(tr->h) == tr->learned_version)
+            continue;
+        hours_obs_learn(tr->h, self->scratch);
+        tr->learned_version = hours_obs_version(tr->h);
+        s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
+        pthread_mutex_lock(&self->mu);
+        memcpy(tr->res, self->scratch, sizeof *tr->res);
+        self->version++;
+        self->changed_s = now_s;
+        pthread_mutex_unlock(&self->mu);
+        (*n)++;
+    }
+    return k;
+}
+
+/* Counts over all tracks, published to readers. */
+static void s_tally(observed_t *self, int n, double ms)
+{
     uint32_t known = 0, stuck = 0, flapping = 0, silent = 0;
     for (size_t i = 0; i < self->n; i++)
         for (int side = 0; side < 2; side++)
             for (int m = 1; m <= TAX_NMODES; m++) {
-                s_track_t *tr = &self->t[i][side][m];
+                const s_track_t *tr = &self->t[i][side][m];
                 if (!tr->h)
                     continue;
-                if (hours_obs_version(tr->h) != tr->learned_version) {
-                    hours_obs_learn(tr->h, r);
-                    tr->learned_version = hours_obs_version(tr->h);
-                    s_note_bad(reg_at(self->reg, i), side, m, tr, r);
-                    pthread_mutex_lock(&self->mu);
-                    memcpy(tr->res, r, sizeof *r);
-                    self->version++;
-                    self->changed_s = now_s;
-                    pthread_mutex_unlock(&self->mu);
-                    n++;
-                }
                 known += tr->res->status == HOBS_KNOWN;
                 stuck += tr->res->days_stuck > 0;
                 flapping += tr->res->days_flapping > 0;
                 silent += tr->res->days_usable == 0;
             }
-    free(r);
     self->c.relearns += (uint64_t)n;
     self->c.known = known;
     self->c.stuck = stuck;
     self->c.flapping = flapping;
     self->c.silent = silent;
-    self->c.last_refresh_ms = (double)(tu_mono_ms() - t0);
+    self->c.last_refresh_ms = ms;
     if (n)
-        log_debug("observed hours: %d tracks relearned in %.1f ms, %u of %u known", n,
-                  self->c.last_refresh_ms, known, self->c.tracks);
+        log_debug("observed hours: %d tracks relearned in %.1f ms of work, %u of %u known", n, ms,
+                  known, self->c.tracks);
     pthread_mutex_lock(&self->mu);
     self->pub = self->c;
     pthread_mutex_unlock(&self->mu);
+}
+
+int observed_refresh(observed_t *self, int64_t now_s)
+{
+    int64_t t0 = tu_mono_ms();
+    int n = 0;
+    s_flush_done(self, now_s);
+    s_relearn(self, 0, 0, now_s, &n);
+    s_tally(self, n, (double)(tu_mono_ms() - t0));
     return n;
+}
+
+/* A slice of a timed relearn: tracks for up to 20 ms, then back to the
+ * loop (all 456 tracks of 76 crossings take about a second). */
+static void s_on_slice(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    observed_t *self = arg;
+    int64_t t0 = tu_mono_ms();
+    int64_t now_s = tu_now_ms() / 1000;
+    self->slice_next = s_relearn(self, self->slice_next, 20, now_s, &self->slice_n);
+    self->slice_ms += (double)(tu_mono_ms() - t0);
+    if (self->slice_next < s_ntracks(self)) {
+        struct timeval zero = { 0, 0 };
+        event_add(self->slice_ev, &zero);
+        return;
+    }
+    s_tally(self, self->slice_n, self->slice_ms);
 }
 
 /* ---- the archive at start ------------------------------------------------------ */
@@ -285,11 +367,6 @@ static int s_load_file(observed_t *self, archive_t *arch, size_t k, int64_t now_
     int rc = s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m, (enum tax_type)t, from,
                           to, 300, now_s);
     return rc < 0 ? -1 : rc == 0;
-}
-
-static size_t s_nfiles(const observed_t *self)
-{
-    return self->n * TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
 }
 
 static void s_load_done(observed_t *self, int64_t t0, int64_t now_s)
