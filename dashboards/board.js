@@ -77,16 +77,17 @@
     return m;
   }
 
-  /* Open by its hours, for the modes the direction lists. */
+  /* Open by its hours (posted, else observed), for the modes the
+   * direction lists: POE.sideHours. */
   function hoursState(c, d, nowMs) {
     var h = hours[c.id];
-    if (!h) return "unknown";
+    if (!h) return { state: "unknown", source: null, text: "", deviations: [] };
     var side = d.into === "US" ? h.us : h.other;
     var modes = {};
     d.queues.forEach(function (q) { modes[q.mode] = true; });
     var list = Object.keys(modes);
     if (!list.length) list = POE.MODES;
-    return POE.sideOpen(side, list, nowMs);
+    return POE.sideHours(side, list, nowMs);
   }
 
   /* ---- rendering ------------------------------------------------------------ */
@@ -139,9 +140,13 @@
     th.appendChild(name);
     th.appendChild(POE.el("span", "into", "into " + d.into));
     var hs = hoursState(c, d, nowMs);
-    var badge = POE.el("span", "hours h-" + hs,
-                       hs === "open" ? "open by hours" : hs === "closed" ? "closed by hours" : "hours unknown");
-    badge.title = "the " + (d.into === "US" ? "US" : d.into) + " side's posted hours";
+    var badge = POE.el("span", "hours h-" + hs.state + (hs.deviations.length ? " h-dev" : ""),
+                       POE.hoursLabel(hs));
+    badge.dataset.source = hs.source || "";
+    var who = "the " + (d.into === "US" ? "US" : d.into) + " side's ";
+    badge.title = (hs.source === "observed" ? who + "hours as observed from its lanes (none posted)"
+                                           : who + "posted hours") +
+                  (hs.deviations.length ? "; kept otherwise: " + hs.deviations.join("; ") : "");
     th.appendChild(badge);
     return th;
   }

@@ -152,7 +152,50 @@ var POE = (function () {
     return "unknown";
   }
 
+  /* A side's hours for the given modes at tMs, as the collector's
+   * /v1/hours/mismatches picks them: the posted hours where the registry
+   * knows them, else the observed ones (learned from the side's lanes).
+   * {state: "open"|"closed"|"unknown", source: "posted"|"observed"|null,
+   *  text: the observed rules ("mon-fri 08:00-22:00"), deviations: [text]}. */
+  function sideHours(side, modes, tMs) {
+    var out = { state: sideOpen(side, modes, tMs), source: null, text: "", deviations: [] };
+    if (!side) return out;
+    var table = side.modes || {};
+    modes.forEach(function (m) {
+      var dv = table[m] && table[m].deviations;
+      (dv && dv.list || []).forEach(function (d) { out.deviations.push(d.text); });
+    });
+    if (out.state !== "unknown") {
+      out.source = "posted";
+      return out;
+    }
+    var obs = { known: true, tz: side.tz, closed_dates: [], modes: {} };
+    modes.forEach(function (m) {
+      var o = table[m] && table[m].observed;
+      if (o && o.known) {
+        obs.modes[m] = o;
+        if (!out.text) out.text = o.text;
+      }
+    });
+    var st = sideOpen(obs, modes, tMs);
+    if (st !== "unknown") {
+      out.state = st;
+      out.source = "observed";
+    }
+    return out;
+  }
+
+  /* The badge's words: "open by hours", "open by hours (observed 08:00-22:00)". */
+  function hoursLabel(h) {
+    if (h.state === "unknown") return "hours unknown";
+    var s = (h.state === "open" ? "open" : "closed") + " by hours";
+    if (h.source === "observed") s += " (observed " + h.text + ")";
+    if (h.deviations.length) s += " ≠ kept";
+    return s;
+  }
+
   return {
+    sideHours: sideHours, hoursLabel: hoursLabel,
     MODES: MODES, LANES: LANES, LANE_LABEL: LANE_LABEL, MODE_LABEL: MODE_LABEL,
     region: region, severity: severity, waitText: waitText, ageText: ageText,
     parseIso: parseIso, getJson: getJson, el: el, sideOpen: sideOpen, localParts: localParts

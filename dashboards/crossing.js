@@ -266,6 +266,50 @@
     });
   }
 
+  /* Per side and mode: the posted hours, the observed ones (learned from
+   * the side's lanes: weeks, confidence, exceptions) and where they differ. */
+  function renderHours(h) {
+    var box = document.getElementById("hours");
+    box.textContent = "";
+    var t = POE.el("table", "hours-table");
+    var head = POE.el("tr");
+    ["side", "mode", "posted", "observed", "deviations and exceptions", "now"].forEach(function (x) {
+      head.appendChild(POE.el("th", null, x));
+    });
+    t.appendChild(head);
+    [["us", "US"], ["other", h.other.country]].forEach(function (sd) {
+      var side = h[sd[0]];
+      POE.MODES.forEach(function (m) {
+        var md = side.modes[m];
+        if (!md || !md.observed) return;   /* no lanes of that mode */
+        var o = md.observed, tr = POE.el("tr");
+        tr.dataset.side = sd[0];
+        tr.dataset.mode = m;
+        tr.appendChild(POE.el("td", null, sd[1] + " (" + side.tz + ")"));
+        tr.appendChild(POE.el("td", null, POE.MODE_LABEL[m]));
+        tr.appendChild(POE.el("td", "posted", md.posted.known ? md.posted.text : "unknown"));
+        tr.appendChild(POE.el("td", "observed", o.known
+          ? o.text + " · " + o.weeks + " wk, " + o.confidence_level + " confidence"
+          : "unknown (" + o.why + ")"));
+        var notes = md.deviations.list.map(function (d) { return d.text; });
+        o.exceptions.forEach(function (e) {
+          notes.push(e.date + ": " + e.kind.replace("_", " ") + (e.kind === "closed" ? "" : " (" + e.observed + ")"));
+        });
+        tr.appendChild(POE.el("td", notes.length ? "dev" : null, notes.join("; ") || "—"));
+        var hs = POE.sideHours(side, [m], Date.now());
+        tr.appendChild(POE.el("td", null, POE.hoursLabel(hs)));
+        t.appendChild(tr);
+      });
+    });
+    box.appendChild(t);
+  }
+
+  function loadHours() {
+    return POE.getJson("/v1/hours/" + encodeURIComponent(id)).then(renderHours).catch(function (e) {
+      document.getElementById("hours").textContent = "hours: " + e.message;
+    });
+  }
+
   function charts() {
     if (!queue) return Promise.resolve();
     return loadHistory().then(drawAll);
@@ -288,7 +332,7 @@
   });
   window.addEventListener("resize", function () { if (histAt) drawAll(); });
 
-  live().then(charts).then(function () {
+  live().then(loadHours).then(charts).then(function () {
     setStatus("live every " + LIVE_MS / 1000 + " s, graphs every " + HISTORY_MS / 1000 + " s");
     document.body.dataset.readyMs = Math.round(performance.now());
     document.body.dataset.ready = "1";

@@ -450,6 +450,24 @@ static void test_board(void **state)
     assert_non_null(v);
     assert_string_equal(json_string_value(v), "closed open closed closed open closed open");
     json_decref(v);
+    /* A side without posted hours reads its observed ones, and says so; a
+     * deviation from the posted hours is marked (common.js sideHours). */
+    v = cdp_eval(&s_cdp,
+        "(function () { var rules = [{days: ['mon','tue','wed','thu','fri'], from: '08:00', to: '22:00',"
+        " overnight: false, season: null}];"
+        " var side = {known: false, tz: 'America/Toronto', closed_dates: [], modes: {passenger: {known: false,"
+        " rules: [], observed: {known: true, always_open: false, rules: rules, text: 'mon-fri 08:00-22:00'},"
+        " deviations: {comparable: false, list: []}}}};"
+        " var posted = {known: true, tz: 'America/Toronto', closed_dates: [], modes: {passenger: {known: true,"
+        " always_open: false, rules: rules, deviations: {comparable: true, list: [{text: 'opens 25 min late on mon-fri'}]}}}};"
+        " function at(s, y, mo, d, h) { return POE.hoursLabel(POE.sideHours(s, ['passenger'], Date.UTC(y, mo - 1, d, h))); }"
+        " return [at(side, 2026, 11, 30, 17), at(side, 2026, 11, 30, 4), at(side, 2026, 11, 29, 17),"
+        "  at(posted, 2026, 11, 30, 17)].join(' | '); })()");
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v),
+                        "open by hours (observed mon-fri 08:00-22:00) | closed by hours (observed mon-fri 08:00-22:00)"
+                        " | closed by hours (observed mon-fri 08:00-22:00) | open by hours ≠ kept");
+    json_decref(v);
     const char *shot = s_shot_path("board.png");
     assert_int_equal(cdp_screenshot(&s_cdp, shot, false), 0);
     printf("board: screenshot %s\n", shot);
@@ -475,6 +493,17 @@ static void test_crossing(void **state)
     assert_int_equal((int)json_object_size(cells), n); /* nothing the feed does not have */
     if (!open[0] || !open[1])
         fail_msg("crossing: %d northbound and %d southbound waits shown", open[0], open[1]);
+    /* The hours section: a row per side and mode with lanes, posted beside
+     * observed (San Ysidro's US side posts 24h; a day of data is too little
+     * to learn a week from). */
+    json_t *hrow = cdp_eval(&s_cdp,
+        "(function () { var r = document.querySelector('#hours tr[data-side=us][data-mode=passenger]');"
+        " return r ? r.querySelector('.posted').textContent + ' | ' + r.querySelector('.observed').textContent : 'none'; })()");
+    assert_non_null(hrow);
+    /* "no data" until the first relearn (5 min), then "not every weekday observed" */
+    if (strncmp(json_string_value(hrow), "24h | unknown (", 15) != 0)
+        fail_msg("hours row: %s", json_string_value(hrow));
+    json_decref(hrow);
     json_t *title = cdp_eval(&s_cdp, "document.getElementById('x-name').textContent");
     assert_string_equal(json_string_value(title),
                         json_string_value(json_object_get(json_array_get(json_object_get(feed, "crossings"), 0), "name")));
