@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "hours_dev.h"
 #include "timeutil.h"
 #include "zone.h"
@@ -177,15 +178,6 @@ static json_t *s_side_json(const reg_crossing_t *c, size_t ci, enum hours_side s
                      "observed_from", tax_dir_name(learned));
 }
 
-static char *s_dump(json_t *root)
-{
-    if (!root)
-        return NULL;
-    char *out = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return out;
-}
-
 char *feed_hours_json(const registry_t *reg, const observed_t *obs, int64_t now_s, const char *id)
 {
     hobs_result_t *r = malloc(sizeof *r);
@@ -206,9 +198,9 @@ char *feed_hours_json(const registry_t *reg, const observed_t *obs, int64_t now_
     if (id && list && json_array_size(list) == 1) {
         json_t *one = json_incref(json_array_get(list, 0));
         json_decref(list);
-        return s_dump(one);
+        return feed_json_take(one);
     }
-    return s_dump(list ? json_pack("{s:o}", "crossings", list) : NULL);
+    return feed_json_take(list ? json_pack("{s:o}", "crossings", list) : NULL);
 }
 
 /* ---- mismatches ------------------------------------------------------------ */
@@ -333,7 +325,8 @@ char *feed_mismatches_json(const registry_t *reg, const observed_t *obs, int64_t
         return NULL;
     }
     char wk[32];
-    return s_dump(json_pack("{s:s, s:I, s:I, s:o}", "week_of", tu_iso8601(first_week, wk, sizeof wk),
-                            "not_comparable", (json_int_t)unknown,
-                            "compared_with_observed", (json_int_t)by_observed, "mismatches", list));
+    return feed_json_take(json_pack("{s:s, s:I, s:I, s:o}", "week_of",
+                                    tu_iso8601(first_week, wk, sizeof wk), "not_comparable",
+                                    (json_int_t)unknown, "compared_with_observed",
+                                    (json_int_t)by_observed, "mismatches", list));
 }

@@ -9,6 +9,7 @@
 #include "sender.h"
 #include "taxonomy.h"
 #include "timeutil.h"
+#include "vec.h"
 #include "wire.h"
 
 typedef struct {
@@ -63,14 +64,8 @@ static relay_t *s_relay(forward_t *self, const char *crossing, enum tax_dir dir)
     for (size_t i = 0; i < self->n; i++)
         if (self->relays[i]->dir == dir && strcmp(self->relays[i]->crossing, crossing) == 0)
             return self->relays[i];
-    if (self->n == self->cap) {
-        size_t ncap = self->cap ? self->cap * 2 : 16;
-        relay_t **nr = realloc(self->relays, ncap * sizeof *nr);
-        if (!nr)
-            return NULL;
-        self->relays = nr;
-        self->cap = ncap;
-    }
+    if (VEC_RESERVE(self->relays, self->cap, self->n + 1) != 0)
+        return NULL;
     relay_t *r = s_relay_new(self, crossing, dir);
     if (r)
         self->relays[self->n++] = r;
