@@ -110,19 +110,23 @@ static int s_fill(const char *path, int64_t start, int64_t end, int from_h, int 
 int main(int argc, char **argv)
 {
     int ncross = 76, days = 36;
+    const char *workdir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--crossings") == 0)
             ncross = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--days") == 0)
             days = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--workdir") == 0)
+            workdir = argv[i + 1];
     }
     if (ncross < 1 || days < 1) {
-        fprintf(stderr, "usage: hours [--crossings N (76)] [--days D (36)]\n");
+        fprintf(stderr, "usage: hours [--crossings N (76)] [--days D (36)] [--workdir DIR (/tmp)]\n");
         return 2;
     }
     log_init("bench-hours", LOG_LVL_WARN);
     signal(SIGPIPE, SIG_IGN);
-    char dir[] = "/tmp/bench-hours-XXXXXX";
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/bench-hours-XXXXXX", workdir);
     if (!mkdtemp(dir))
         return 1;
     char path[1200], reg_path[700], arch_dir[700], sock[700];
