@@ -24,7 +24,7 @@
 
 #include "taxonomy.h"
 
-#define HOURS_MAX_RULES 8
+#define HOURS_MAX_RULES 16   /* learned schedules (hours_obs) may need more than posted ones */
 #define HOURS_MAX_CLOSED 16
 #define HOURS_SOURCE_MAX 160
 

@@ -63,6 +63,7 @@ struct http_server {
     int jobs_fd;                    /* eventfd: jobs are waiting */
     struct event *ev_jobs;
     bool archive_failing;           /* so a dead rrdcached is logged once, not per request */
+    uint64_t published_obs;         /* observed hours version of the published snapshot */
 };
 
 /* ---- publishing ------------------------------------------------------------ */
@@ -71,7 +72,8 @@ static int s_publish(http_server_t *self, int64_t now_ms)
 {
     http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
                             .stale_after_ms = self->ctx.stale_after_ms,
-                            .started_s = self->started_s };
+                            .started_s = self->started_s, .observed = self->ctx.observed };
+    uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
     int64_t t0 = tu_mono_ms();
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
     if (!snap)
@@ -92,6 +94,7 @@ static int s_publish(http_server_t *self, int64_t now_ms)
         http_worker_publish(self->workers[i], snap);
     http_snap_unref(self->snap);
     self->snap = snap;
+    self->published_obs = ov;
     if (self->docroot)
         docroot_write(self->docroot, snap);
     /* Rendering takes the main loop from ingest: at most a fifth of it
@@ -111,7 +114,8 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     http_server_t *self = arg;
     int64_t now_ms = tu_now_ms();
     if (self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
-        http_snap_second(self->snap) == now_ms / 1000)
+        http_snap_second(self->snap) == now_ms / 1000 &&
+        (!self->ctx.observed || observed_version(self->ctx.observed) == self->published_obs))
         return;
     if (tu_mono_ms() < self->next_publish_ms)
         return;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "observed.h"
 #include "registry.h"
 #include "state.h"
 #include "session.h"
@@ -33,6 +34,7 @@ typedef struct {
     const sess_table_t *sessions; /* agents' delivery status for /health; may be NULL */
     int64_t stale_after_ms;   /* a queue whose data is older is "stale" */
     const char *dashboards;   /* directory of the web pages (/, /crossing/{id}); NULL: none */
+    const observed_t *observed; /* hours learned from the lanes (/v1/hours); may be NULL */
     int threads;              /* HTTP worker threads (1..16); 0 means 1 */
     const char *publish_dir;  /* docroot the public documents are written to; NULL: none */
 } http_ctx_t;

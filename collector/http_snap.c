@@ -46,8 +46,11 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
     case ROUTE_CBSA_CSV_FR: out = view_cbsa_csv_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
     case ROUTE_CBSA_JSON_FR: out = view_cbsa_json_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
-    case ROUTE_HOURS: out = feed_hours_json(src->registry); break;
-    case ROUTE_MISMATCHES: out = feed_mismatches_json(src->registry, now_ms / 1000); break;
+    case ROUTE_HOURS: out = feed_hours_json(src->registry, src->observed, now_ms / 1000, NULL); break;
+    case ROUTE_HOURS_ONE: out = feed_hours_json(src->registry, src->observed, now_ms / 1000, id); break;
+    case ROUTE_MISMATCHES:
+        out = feed_mismatches_json(src->registry, src->observed, now_ms / 1000);
+        break;
     default: break;
     }
     if (out)
@@ -79,20 +82,25 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
     doc->cache = HTTP_CACHE_LIVE;
     doc->version = self->version;
     doc->second = self->second;
-    if (kind == ROUTE_HOURS) {
-        /* The registry never changes while running. */
+    uint64_t ov = src->observed ? observed_version(src->observed) : 0;
+    if (kind == ROUTE_HOURS || kind == ROUTE_HOURS_ONE) {
+        /* The registry never changes while running; the observed hours
+         * change when relearned. */
+        int64_t os = src->observed ? observed_changed_s(src->observed) : 0;
         doc->cache = HTTP_CACHE_HOURS;
-        doc->version = 0;
-        doc->second = src->started_s;
+        doc->version = ov;
+        doc->second = os > src->started_s ? os : src->started_s;
     } else if (kind == ROUTE_MISMATCHES) {
-        /* Windows are per week: a new representation once an hour at most. */
+        /* Windows are per week: a new representation once an hour at most,
+         * or when the observed hours change. */
         doc->cache = HTTP_CACHE_HOURS;
-        doc->version = 1;
+        doc->version = 1 + ov;
         doc->second = now_ms / 1000 / 3600 * 3600;
     }
     atomic_init(&doc->gz, NULL);
-    http_snap_doc_t *old = prev && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES)
-                               ? http_snap_find(prev, kind, NULL)
+    http_snap_doc_t *old = prev && (kind == ROUTE_HOURS || kind == ROUTE_HOURS_ONE ||
+                                    kind == ROUTE_MISMATCHES)
+                               ? http_snap_find(prev, kind, id)
                                : NULL;
     if (old && old->plain && old->version == doc->version && old->second == doc->second) {
         /* The same representation: shared, with its gzip form if made. */
@@ -136,6 +144,8 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
         const char *id = state_at(src->state, i)->reg->id;
         rc |= s_add(self, src, prev, ROUTE_CROSSING, id, now_ms);
         rc |= s_add(self, src, prev, ROUTE_CBP_PORT, id, now_ms);
+        if (src->registry)
+            rc |= s_add(self, src, prev, ROUTE_HOURS_ONE, id, now_ms);
     }
     if (rc != 0 || !self->docs) {
         log_error("http: out of memory publishing the feed");
@@ -169,7 +179,7 @@ int64_t http_snap_second(const http_snap_t *self) { return self->second; }
 http_snap_doc_t *http_snap_find(const http_snap_t *self, enum route_kind kind, const char *id)
 {
     http_snap_doc_t key = { .kind = kind == ROUTE_CBP_WAITTIMES ? ROUTE_CBP_BWTNEW : kind };
-    if (key.kind == ROUTE_CROSSING || key.kind == ROUTE_CBP_PORT)
+    if (key.kind == ROUTE_CROSSING || key.kind == ROUTE_CBP_PORT || key.kind == ROUTE_HOURS_ONE)
         snprintf(key.id, sizeof key.id, "%s", id ? id : "");
     return bsearch(&key, self->docs, self->n, sizeof *self->docs, s_cmp_doc);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "http_cache.h"
+#include "observed.h"
 #include "registry.h"
 #include "route.h"
 #include "state.h"
@@ -33,7 +34,8 @@
 /* Live views change with every batch (agents send every 5 s). */
 #define HTTP_CACHE_LIVE "public, max-age=5"
 #define HTTP_CACHE_HISTORY "public, max-age=60"
-#define HTTP_CACHE_HOURS "public, max-age=3600"
+/* Observed hours are relearned every few minutes. */
+#define HTTP_CACHE_HOURS "public, max-age=300"
 #define HTTP_CACHE_NONE "no-store"
 
 typedef struct {
@@ -54,6 +56,7 @@ typedef struct {
     const registry_t *registry;     /* NULL: no /v1/hours documents */
     int64_t stale_after_ms;
     int64_t started_s;              /* Last-Modified of /v1/hours */
+    const observed_t *observed;     /* hours learned from the lanes; may be NULL */
 } http_snap_src_t;
 
 /* Render every document of src at wall time now_ms (one reference). The

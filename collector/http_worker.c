@@ -447,14 +447,16 @@ static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_
         s_send_error(req, 503, "starting");
         return;
     }
-    if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING) &&
+    if ((kind == ROUTE_CROSSING || kind == ROUTE_CBP_PORT || kind == ROUTE_DASH_CROSSING ||
+         kind == ROUTE_HOURS_ONE) &&
         (!tax_crossing_id_valid(id) || !http_snap_find(snap, ROUTE_CROSSING, id))) {
         char why[64];
         snprintf(why, sizeof why, "unknown crossing '%s'", id);
         s_send_error(req, 404, why);
         return;
     }
-    if ((kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) && !self->cfg.has_registry) {
+    if ((kind == ROUTE_HOURS || kind == ROUTE_HOURS_ONE || kind == ROUTE_MISMATCHES) &&
+        !self->cfg.has_registry) {
         s_send_error(req, 503, "no registry");
         return;
     }

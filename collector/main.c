@@ -29,6 +29,7 @@
 #include "fcstore.h"
 #include "forward.h"
 #include "pubfeed.h"
+#include "observed.h"
 #include "zap.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
@@ -37,7 +38,7 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
-    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
@@ -59,6 +60,7 @@ typedef struct {
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
     fcstore_t *fc;                  /* the 24-hour forecasts */
+    observed_t *observed;           /* hours learned from the lanes */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
@@ -66,6 +68,20 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
     collector_t *c = arg;
     if (c->fwd)
         forward_batch(c->fwd, b, valid_q, valid_l);
+    /* Every valid interval of the batch, not just the last per queue: a
+     * replayed backlog carries many. */
+    const reg_crossing_t *x = reg_find(c->registry, b->crossing);
+    if (!c->observed || !x)
+        return;
+    int64_t now_s = tu_now_ms() / 1000;
+    for (size_t i = 0; i < b->n_queues; i++) {
+        const Poenet__QueueSample *q = b->queues[i];
+        if (valid_q[i])
+            observed_interval(c->observed, (size_t)(x - reg_at(c->registry, 0)),
+                              (enum tax_dir)b->direction, (enum tax_mode)q->mode,
+                              (enum tax_type)q->type, (int64_t)(q->t_end_ms / 1000),
+                              b->interval_ms / 1000, q->lanes_open, q->departures, now_s);
+    }
 }
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
@@ -301,6 +317,11 @@ static int s_setup(collector_t *c)
     if (learned >= 0)
         log_info("forecast: profiles of %d archived queue(s) learned in %" PRId64 " ms", learned,
                  tu_mono_ms() - t0);
+    c->observed = observed_new(c->base, c->registry, (int)c->o.hours_learn_s);
+    if (!c->observed)
+        return -1;
+    if (observed_load_async(c->observed, c->archive, tu_now_ms() / 1000) != 0)
+        log_warn("observed hours: the archive load could not be scheduled; learning from live data only");
     if (s_setup_security(c) != 0)
         return -1;
     if (c->o.max_age_s < 0) /* the spool horizon (7 days) and a day of margin */
@@ -352,6 +373,7 @@ static int s_setup(collector_t *c)
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
                         .stale_after_ms = c->o.stale_after_s * 1000,
                         .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
+                        .observed = c->observed,
                         .threads = (int)c->o.http_threads,
                         .publish_dir = c->o.publish_dir };
     if (c->o.http_threads < 1 || c->o.http_threads > 16) {
@@ -392,6 +414,7 @@ static void s_teardown(collector_t *c)
     zap_destroy(&c->zap);
     if (c->zctx)
         zmq_ctx_term(c->zctx);
+    observed_destroy(&c->observed);
     arch_destroy(&c->archive);
     fcstore_destroy(&c->fc);
     state_destroy(&c->state);
@@ -415,7 +438,7 @@ int main(int argc, char **argv)
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
                         .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
-                        .dashboards = "/usr/local/share/poenet/dashboards" };
+                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -442,6 +465,7 @@ int main(int argc, char **argv)
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
+        { "hours-learn", CONF_INT, &o->hours_learn_s, "S", "relearn the observed hours of changed tracks this often [300]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },
         { "log-level", CONF_STR, &o->log_level, "LEVEL", "error|warn|info|debug [info]" },

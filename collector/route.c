@@ -63,6 +63,8 @@ enum route_kind route_match(const char *path, char *id, size_t idlen)
             return s_fixed[i].kind;
     if (s_match_id(path, "/v1/crossings/", id, idlen))
         return ROUTE_CROSSING;
+    if (s_match_id(path, "/v1/hours/", id, idlen))   /* after the fixed /v1/hours/mismatches */
+        return ROUTE_HOURS_ONE;
     if (s_match_id(path, "/api/bwtpublicmod/", id, idlen))
         return ROUTE_CBP_PORT;
     if (s_match_id(path, "/api/bwtwaittimegraph/", id, idlen))

@@ -37,7 +37,8 @@ enum route_kind {
     ROUTE_STREAM,       /* /v1/stream (Server-Sent Events, collector/sse) */
     ROUTE_LABELS,       /* /v1/labels (the feed's words in en, es, fr) */
     ROUTE_FORECAST,     /* /v1/forecast */
-    ROUTE_CBP_GRAPH     /* /api/bwtwaittimegraph/{id} */
+    ROUTE_CBP_GRAPH,    /* /api/bwtwaittimegraph/{id} */
+    ROUTE_HOURS_ONE     /* /v1/hours/{id} */
 };
 
 /* Prefix of the dashboards' asset paths. */

@@ -322,7 +322,7 @@ static void test_nginx_site(void **state)
     hc_free(&r);
     s_get("GET", "/v1/hours", NULL, &r);
     assert_int_equal(r.status, 200);
-    s_expect(&r, "/v1/hours", "Cache-Control", "public, max-age=3600");
+    s_expect(&r, "/v1/hours", "Cache-Control", "public, max-age=300");
     hc_free(&r);
     s_get("GET", "/v1/crossings/999999", NULL, &r);
     assert_int_equal(r.status, 404);

@@ -206,7 +206,7 @@ static void test_conditional_stable(void **state)
             fail_msg("%s with '%s': 304 carries %zu body bytes", path, hit[i][0], r.body_len);
         s_expect_header(&r, path, "ETag", etag);
         s_expect_header(&r, path, "Last-Modified", lm);
-        s_expect_header(&r, path, "Cache-Control", "public, max-age=3600");
+        s_expect_header(&r, path, "Cache-Control", "public, max-age=300");
         s_expect_header(&r, path, "Vary", "Accept-Encoding");
         s_expect_header(&r, path, "Access-Control-Allow-Origin", "*");
         hc_free(&r);
@@ -375,8 +375,8 @@ static const struct {
     { "/v1/crossings", CT_JSON, "public, max-age=5", true },
     { "/v1/crossings/250401", CT_JSON, "public, max-age=5", true },
     { HISTORY_OK, CT_JSON, "public, max-age=60", false },
-    { "/v1/hours", CT_JSON, "public, max-age=3600", true },
-    { "/v1/hours/mismatches", CT_JSON, "public, max-age=3600", true },
+    { "/v1/hours", CT_JSON, "public, max-age=300", true },
+    { "/v1/hours/mismatches", CT_JSON, "public, max-age=300", true },
     { "/xml/bwt.xml", "text/xml; charset=ISO-8859-1", "public, max-age=5", true },
     { "/api/bwtnew", CT_JSON, "public, max-age=5", true },
     { "/api/waittimes", CT_JSON, "public, max-age=5", true },

@@ -54,6 +54,10 @@ static void test_match_all_routes(void **state)
     memset(id, 0, sizeof id);
     assert_int_equal(route_match("/api/bwtpublicmod/250401", id, sizeof id), ROUTE_CBP_PORT);
     assert_string_equal(id, "250401");
+    assert_int_equal(route_match("/v1/hours/250401", id, sizeof id), ROUTE_HOURS_ONE);
+    assert_string_equal(id, "250401");
+    /* Not the fixed path: a crossing named so (the server 404s it). */
+    assert_int_equal(route_match("/v1/hours/mismatch", id, sizeof id), ROUTE_HOURS_ONE);
 }
 
 static void test_match_rejects_near_misses(void **state)
@@ -61,7 +65,7 @@ static void test_match_rejects_near_misses(void **state)
     (void)state;
     char id[ROUTE_ID_MAX];
     const char *bad[] = {
-        "/v1/hours/", "/v1/hours/mismatch", "/v1/hours/mismatches/", "/xml/bwt.xml/",
+        "/v1/hours/", "/v1/hours/mismatches/", "/v1/hours/250401/", "/xml/bwt.xml/",
         "/xml/BWT.xml", "/xml/bwt.xm", "/api/bwtnew/", "/api/waittime", "/api/bwtpublicmod",
         "/api/bwtpublicmod/", "/api/bwtpublicmod/250401/", "/api/bwtpublicmod/250401/x",
         "/bwt-taf/bwt-eng.csv/", "/bwt-taf/bwt-fra.csv/", "/bwt-taf/bwt-deu.csv", "/bwt-taf/", "/metrics/",

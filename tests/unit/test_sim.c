@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -169,9 +170,65 @@ static void test_bad_demand_csv(void **state)
     assert_int_equal(s_sim("unknown", u), 2);
 }
 
+/* --open-hours: outside "daily 08:00-20:00" (UTC) no lane opens and no
+ * unit leaves a booth (a booth finishes its unit within minutes of the
+ * closing); arrivals while closed are turned away (none in the lines) or
+ * wait for the opening (they arrive, and leave after it). */
+static void s_closed_check(const char *tag, bool turn_away)
+{
+    size_t len;
+    char *ev = s_slurp(tag, "events", &len);
+    long arrive_closed = 0, depart_closed = 0, open_closed = 0, departs = 0;
+    for (char *save = NULL, *l = strtok_r(ev, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        long long t;
+        char kind[16], a[40], b[40], c[40], d[40];
+        int n = sscanf(l, "%lld %15s %39s %39s %39s %39s", &t, kind, a, b, c, d);
+        if (n < 2 || l[0] == '#')
+            continue;
+        int min = (int)((t / 60000) % 1440);
+        bool closed = min < 8 * 60 || min >= 20 * 60;
+        bool closed_well = min < 8 * 60 || min >= 20 * 60 + 15;   /* past the last unit served */
+        if (strcmp(kind, "arrive") == 0)
+            arrive_closed += closed;
+        if (strcmp(kind, "depart") == 0) {
+            departs++;
+            depart_closed += closed_well;
+        }
+        if (strcmp(kind, "lane") == 0 && n == 6 && strcmp(d, "open") == 0)
+            open_closed += closed;
+    }
+    free(ev);
+    assert_int_equal(open_closed, 0);
+    assert_int_equal(depart_closed, 0);
+    assert_true(departs > 100);
+    if (turn_away)
+        assert_int_equal(arrive_closed, 0);
+    else
+        assert_true(arrive_closed > 100);
+}
+
+static void test_open_hours(void **state)
+{
+    (void)state;
+    const char *away[] = { "--scenario", "steady-light", "--hours", "48", "--open-hours",
+                           "daily 08:00-20:00", "--closed-arrivals", "turn-away", NULL };
+    assert_int_equal(s_sim("hours-away", away), 0);
+    s_closed_check("hours-away", true);
+    const char *wait[] = { "--scenario", "steady-light", "--hours", "48", "--open-hours",
+                           "daily 08:00-20:00", "--zone", "UTC", NULL };
+    assert_int_equal(s_sim("hours-wait", wait), 0);
+    s_closed_check("hours-wait", false);
+    const char *bad[] = { "--scenario", "steady-light", "--open-hours", "daily 8-20", NULL };
+    assert_int_equal(s_sim("hours-bad", bad), 1);
+    const char *how[] = { "--scenario", "steady-light", "--open-hours", "24h", "--closed-arrivals",
+                          "queue", NULL };
+    assert_int_equal(s_sim("hours-how", how), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_hours),
         cmocka_unit_test(test_same_seed_same_files),
         cmocka_unit_test(test_truth_matches_stream),
         cmocka_unit_test(test_bad_demand_csv),

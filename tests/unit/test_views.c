@@ -262,7 +262,7 @@ static void test_cbp_stale_is_pending(void **state)
 static void test_closures_in_registry(void **state)
 {
     fix_t *f = *state;
-    char *s = feed_hours_json(f->reg);
+    char *s = feed_hours_json(f->reg, NULL, 0, NULL);
     assert_non_null(s);
     json_t *j = json_loads(s, 0, NULL);
     free(s);

@@ -28,6 +28,7 @@
 #include "bottleneck.h"
 #include "conf.h"
 #include "heatmap.h"
+#include "hours_obs.h"
 #include "hourswin.h"
 #include "log.h"
 #include "output.h"
@@ -264,27 +265,35 @@ static int64_t s_week_start(int64_t t)
     return (day - dow) * 86400;
 }
 
-/* Each side's state per minute of the week for mode m. */
-static void s_states(const reg_crossing_t *c, enum tax_mode m, int64_t week, int8_t st[2][HW_MINUTES])
+/* Each side's state per minute of the week for mode m, by the hours used
+ * for that side (posted, or observed where posted are unknown; NULL:
+ * unknown). */
+static void s_states(const reg_crossing_t *c, const hours_side_t *const used[2], enum tax_mode m,
+                     int64_t week, int8_t st[2][HW_MINUTES])
 {
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < HW_MINUTES; i++) {
             struct tm lt;
             char abbr[16];
-            if (!c->hours[s].known ||
+            if (!used[s] ||
                 zone_local(reg_side_tz(c, (enum hours_side)s), week + 60LL * i, &lt, abbr, sizeof abbr))
                 st[s][i] = HOURS_UNKNOWN;
             else
-                st[s][i] = (int8_t)hours_state_local(&c->hours[s], m, &lt);
+                st[s][i] = (int8_t)hours_state_local(used[s], m, &lt);
         }
 }
 
-/* Add a series' arrivals to per-minute sums and counts. */
-static void s_add_demand(const rep_t *r, const arch_series_t *s, int64_t week, double *sum, double *cnt)
+/* Add a series' arrivals to per-minute sums and counts, and its open lanes
+ * to the track of the side its direction enters (the observed hours). */
+static void s_add_demand(const rep_t *r, const arch_series_t *s, int64_t week, double *sum, double *cnt,
+                         hours_obs_t *track)
 {
     int per = s->step >= 60 ? (int)(s->step / 60) : 1;
     for (size_t i = 0; i < s->nrows; i++) {
         int64_t t = s->start + (int64_t)i * s->step;
+        double lanes = s->values[i * ARCH_NCOLS + 3], dep = s->values[i * ARCH_NCOLS + 2];
+        for (int k = 0; track && t >= r->from && t < r->to && k < per; k++)
+            hours_obs_add(track, t + 60LL * k, lanes, isnan(dep) ? NAN : dep / per, r->to + 86400);
         double a = s->values[i * ARCH_NCOLS + 1];
         if (t < r->from || t >= r->to || isnan(a))
             continue;
@@ -299,7 +308,7 @@ static void s_add_demand(const rep_t *r, const arch_series_t *s, int64_t week, d
 /* Per direction: the sum over lane types of arrivals per minute of the week,
  * each minute averaged over the weeks it was observed. */
 static int s_demand(const rep_t *r, const reg_crossing_t *c, enum tax_mode m, int64_t week,
-                    hw_demand_t *d)
+                    hw_demand_t *d, hours_obs_t *track[2])
 {
     memset(d, 0, sizeof *d);
     for (int di = 0; di < TAX_NDIRS; di++)
@@ -314,7 +323,8 @@ static int s_demand(const rep_t *r, const reg_crossing_t *c, enum tax_mode m, in
                 continue;
             double *sum = calloc(HW_MINUTES, sizeof *sum), *cnt = calloc(HW_MINUTES, sizeof *cnt);
             if (sum && cnt) {
-                s_add_demand(r, &s, week, sum, cnt);
+                s_add_demand(r, &s, week, sum, cnt,
+                             track[hours_side_of(c->border, (enum tax_dir)(di + 1))]);
                 for (int i = 0; i < HW_MINUTES; i++)
                     d->v[di][i] += cnt[i] > 0 ? sum[i] / cnt[i] : 0;
             }
@@ -343,6 +353,35 @@ static void s_rules_text(const hours_side_t *h, enum tax_mode m, char *buf, size
     }
 }
 
+/* Learns each side's observed hours from its tracks; used[s] is the posted
+ * side where known, else tmp[s] holding the observed rules, else NULL. */
+static int s_observed(const reg_crossing_t *c, enum tax_mode m, hours_obs_t *track[2],
+                      out_hours_mode_t *o, hours_side_t tmp[2], const hours_side_t *used[2])
+{
+    hobs_result_t *res = malloc(sizeof *res);
+    if (!res)
+        return -1;
+    for (int s = 0; s < 2; s++) {
+        hours_obs_learn(track[s], res);
+        memset(&tmp[s], 0, sizeof tmp[s]);
+        tmp[s].known = res->status == HOBS_KNOWN;
+        tmp[s].mode[m] = res->sched;
+        if (tmp[s].known) {
+            s_rules_text(&tmp[s], m, o->observed[s], sizeof o->observed[s]);
+            snprintf(o->obs_detail[s], sizeof o->obs_detail[s], "%d weeks, confidence %.2f (%s), %d exceptions%s%s",
+                     res->weeks, res->confidence, hours_obs_confidence_level(res->confidence), res->nexc_total,
+                     res->why[0] ? "; " : "", res->why);
+        } else {
+            snprintf(o->observed[s], sizeof o->observed[s], "unknown (%s)", res->why);
+        }
+        bool posted = c->hours[s].known && c->hours[s].mode[m].nrules > 0;
+        used[s] = posted ? &c->hours[s] : tmp[s].known ? &tmp[s] : NULL;
+        o->source[s] = posted ? "posted" : tmp[s].known ? "observed" : "unknown";
+    }
+    free(res);
+    return 0;
+}
+
 /* Everything the hours report says about mode m. */
 static int s_hours_mode(const rep_t *r, const reg_crossing_t *c, enum tax_mode m, int64_t week,
                         out_hours_mode_t *o, hw_demand_t *d)
@@ -351,9 +390,18 @@ static int s_hours_mode(const rep_t *r, const reg_crossing_t *c, enum tax_mode m
     static int16_t how[HW_MINUTES];
     memset(o, 0, sizeof *o);
     o->mode = m;
-    if (s_demand(r, c, m, week, d) != 0)
+    hours_obs_t *track[2] = { hours_obs_new(reg_side_tz(c, HOURS_US)),
+                              hours_obs_new(reg_side_tz(c, HOURS_OTHER)) };
+    hours_side_t tmp[2];
+    const hours_side_t *used[2];
+    int rc = track[0] && track[1] ? s_demand(r, c, m, week, d, track) : -1;
+    if (rc == 0)
+        rc = s_observed(c, m, track, o, tmp, used);
+    hours_obs_destroy(&track[0]);
+    hours_obs_destroy(&track[1]);
+    if (rc != 0)
         return -1;
-    s_states(c, m, week, st);
+    s_states(c, used, m, week, st);
     double both = 0, total = 0;
     for (int s = 0; s < 2; s++) {
         s_rules_text(&c->hours[s], m, o->rules[s], sizeof o->rules[s]);

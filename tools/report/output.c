@@ -231,11 +231,13 @@ static void s_hours_runs(FILE *f, const out_hours_t *h, const out_hours_mode_t *
 
 static void s_hours_mode(FILE *f, const out_hours_t *h, const out_hours_mode_t *m)
 {
-    fprintf(f, "\n## %s\n\n| side | zone | hours | open h/week |\n|---|---|---|---|\n",
-            tax_mode_name(m->mode));
+    fprintf(f, "\n## %s\n\n| side | zone | posted | observed (learned from its lanes) | compared | "
+               "open h/week |\n|---|---|---|---|---|---|\n", tax_mode_name(m->mode));
     for (int s = 0; s < 2; s++) {
-        fprintf(f, "| %s | %s | %s | ", s_side_name((enum hours_side)s),
-                reg_side_tz(h->c, (enum hours_side)s), m->rules[s]);
+        fprintf(f, "| %s | %s | %s | %s%s%s%s | %s | ", s_side_name((enum hours_side)s),
+                reg_side_tz(h->c, (enum hours_side)s), m->rules[s], m->observed[s],
+                m->obs_detail[s][0] ? " (" : "", m->obs_detail[s], m->obs_detail[s][0] ? ")" : "",
+                m->source[s] ? m->source[s] : "unknown");
         if (m->open_min[s] < 0)
             fprintf(f, "– |\n");
         else
@@ -292,6 +294,11 @@ int out_hours_csv(FILE *f, const out_hours_t *h)
                         r->demand[0], r->demand[1], r->first_h[0], r->first_h[1], r->last_h[0],
                         r->last_h[1]);
             }
+        for (int s = 0; s < 2; s++)
+            fprintf(f, "%s,%s,hours,%s,,,%d,,,,,,,\"posted: %s | observed: %s%s%s | compared: %s\"\n",
+                    h->c->id, mode, s_side_name((enum hours_side)s), m->open_min[s], m->rules[s],
+                    m->observed[s], m->obs_detail[s][0] ? ", " : "", m->obs_detail[s],
+                    m->source[s] ? m->source[s] : "unknown");
         fprintf(f, "%s,%s,schedule,both,,,%d,,,,,,,\"covers %.4f: %s\"\n", h->c->id, mode,
                 m->sched_hours * 60, m->sched_share, m->sched_text);
     }

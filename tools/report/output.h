@@ -28,7 +28,10 @@ int out_bn_hourly_csv(FILE *f, const bn_result_t *r, size_t n);
 /* The hours comparison of one mode of a crossing. */
 typedef struct {
     enum tax_mode mode;
-    char rules[2][400];          /* each side's rules as text, "unknown" */
+    char rules[2][400];          /* each side's posted rules as text, "unknown" */
+    char observed[2][400];       /* each side's observed hours (learned from its lanes), "unknown (why)" */
+    char obs_detail[2][160];     /* weeks, confidence, exceptions; "" when unknown */
+    const char *source[2];       /* the hours compared: "posted", "observed" (posted unknown), "unknown" */
     int open_min[2];             /* minutes per week each side is open (-1 unknown) */
     hw_span_t windows[64];
     int nwin, win_minutes;

@@ -28,6 +28,7 @@
 
 typedef struct {
     char *scenario, *events, *truth, *demand, *schedule, *plan_out, *log_level;
+    char *open_hours, *closed_dates, *zone, *closed_arrivals;
     long seed, week_s;
     double hours, tag_share, entry_miss;
     bool list;
@@ -97,6 +98,44 @@ static int s_write_plan(const scen_t *sc, const wtab_t *sched, const char *path)
     return rc;
 }
 
+/* --open-hours "RULE;RULE", --closed-dates "12-25,11-thu#4" into h (every
+ * mode). 0, or -1 after a message. */
+static int s_parse_hours(const sim_opts_t *o, hours_side_t *h)
+{
+    memset(h, 0, sizeof *h);
+    h->known = true;
+    char buf[512], why[200];
+    snprintf(buf, sizeof buf, "%s", o->open_hours);
+    hours_mode_t hm = { 0 };
+    for (char *save = NULL, *r = strtok_r(buf, ";", &save); r; r = strtok_r(NULL, ";", &save)) {
+        while (*r == ' ')
+            r++;
+        if (hm.nrules == HOURS_MAX_RULES || hours_parse_rule(r, &hm.rules[hm.nrules], why, sizeof why) != 0) {
+            log_error("--open-hours: %s", hm.nrules == HOURS_MAX_RULES ? "too many rules" : why);
+            return -1;
+        }
+        hm.always = strcmp(r, "24h") == 0;
+        hm.nrules++;
+    }
+    if (!hm.nrules) {
+        log_error("--open-hours: no rule");
+        return -1;
+    }
+    for (int m = 1; m <= TAX_NMODES; m++)
+        h->mode[m] = hm;
+    if (!o->closed_dates)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", o->closed_dates);
+    for (char *save = NULL, *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        if (h->nclosed == HOURS_MAX_CLOSED || hours_parse_closure(c, &h->closed[h->nclosed]) != 0) {
+            log_error("--closed-dates: bad date '%s' (MM-DD or MM-DAY#N)", c);
+            return -1;
+        }
+        h->nclosed++;
+    }
+    return 0;
+}
+
 static int s_run(const scen_t *sc, const sim_opts_t *o)
 {
     int rc = -1;
@@ -109,6 +148,17 @@ static int s_run(const scen_t *sc, const sim_opts_t *o)
     model_t *m = demand ? model_new(sc, demand, sched, seed, t0) : NULL;
     if (!demand || !out || !sens || !m || (o->schedule && (!sched || wtab_load(sched, o->schedule))))
         goto done;
+    hours_side_t hours;
+    if (o->open_hours) {
+        bool turn_away = strcmp(o->closed_arrivals, "turn-away") == 0;
+        if (!turn_away && strcmp(o->closed_arrivals, "wait") != 0) {
+            log_error("--closed-arrivals wants wait or turn-away");
+            goto done;
+        }
+        if (s_parse_hours(o, &hours) != 0)
+            goto done;
+        model_set_hours(m, &hours, o->zone, turn_away);
+    }
     s_header(out, sc, o);
     model_sink_t sink = sens_sink(sens);
     if (model_run(m, &sink) != 0 || sens_status(sens) != 0) {
@@ -118,8 +168,8 @@ static int s_run(const scen_t *sc, const sim_opts_t *o)
     if (out_write_events(out, o->events) != 0 || out_write_truth(m, sc, o->truth) != 0 ||
         (o->plan_out && s_write_plan(sc, sched, o->plan_out) != 0))
         goto done;
-    log_info("%s: %zu vehicles, %zu sensor events -> %s, truth -> %s", sc->name,
-             model_vehicles(m), out_count(out), o->events, o->truth);
+    log_info("%s: %zu vehicles (%zu turned away while closed), %zu sensor events -> %s, truth -> %s",
+             sc->name, model_vehicles(m), model_turned_away(m), out_count(out), o->events, o->truth);
     rc = 0;
 done:
     model_destroy(&m);
@@ -133,7 +183,8 @@ done:
 int main(int argc, char **argv)
 {
     sim_opts_t o = { .seed = 1, .week_s = SIM_DEFAULT_WEEK_S, .log_level = "info",
-                     .hours = -1, .tag_share = -1, .entry_miss = -1 };
+                     .hours = -1, .tag_share = -1, .entry_miss = -1, .zone = "UTC",
+                     .closed_arrivals = "wait" };
     const conf_opt_t opts[] = {
         { "list", CONF_FLAG, &o.list, NULL, "list the built-in scenarios and exit" },
         { "scenario", CONF_STR, &o.scenario, "NAME", "built-in scenario (see --list)" },
@@ -147,6 +198,10 @@ int main(int argc, char **argv)
         { "hours", CONF_DOUBLE, &o.hours, "H", "arrivals for this many hours [scenario]" },
         { "tag-share", CONF_DOUBLE, &o.tag_share, "P", "share of vehicles with a tag [scenario]" },
         { "entry-miss", CONF_DOUBLE, &o.entry_miss, "P", "entry detector miss rate [scenario]" },
+        { "open-hours", CONF_STR, &o.open_hours, "RULES", "hours of the side this direction enters, registry rules joined by ';' (\"mon-fri 08:00-22:00;sat,sun 09:00-18:00\"); closed: no lane open [always open]" },
+        { "closed-dates", CONF_STR, &o.closed_dates, "DATES", "closure days of those hours, comma-separated (12-25,11-thu#4)" },
+        { "zone", CONF_STR, &o.zone, "TZ", "the zone of --open-hours [UTC]" },
+        { "closed-arrivals", CONF_STR, &o.closed_arrivals, "HOW", "arrivals while closed: wait (join the queue, served at the opening) or turn-away (never arrive) [wait]" },
         { "log-level", CONF_STR, &o.log_level, "LEVEL", "error|warn|info|debug [info]" },
     };
     int n = (int)(sizeof opts / sizeof opts[0]);

@@ -8,6 +8,7 @@
 
 #include "rng.h"
 #include "vec.h"
+#include "zone.h"
 
 #define MODEL_ARRIVAL_STREAM 2
 #define MODEL_SERVICE_STREAM 3
@@ -45,6 +46,10 @@ struct model {
     model_vehicle_t *v;
     size_t nv, vcap;
     const model_sink_t *sink;
+    const hours_side_t *hours;  /* NULL: always open */
+    const char *tz;
+    bool turn_away;
+    size_t turned_away;
 };
 
 static double s_hours(const model_t *self, int64_t t) { return (t - self->t0) / 3.6e6; }
@@ -171,6 +176,26 @@ static void s_feed(model_t *self, int lane)
         s_start_service(self, lane, s_pop(q));
 }
 
+void model_set_hours(model_t *self, const hours_side_t *h, const char *tz, bool turn_away)
+{
+    self->hours = h;
+    self->tz = tz;
+    self->turn_away = turn_away;
+}
+
+size_t model_turned_away(const model_t *self) { return self->turned_away; }
+
+/* Closed by the side's hours now (unknown hours or zone: open). */
+static bool s_closed(const model_t *self, int qi)
+{
+    if (!self->hours)
+        return false;
+    struct tm lt;
+    if (zone_local(self->tz, self->now / 1000, &lt, NULL, 0) != 0)
+        return false;
+    return hours_state_local(self->hours, self->sc->q[qi].mode, &lt) == HOURS_CLOSED;
+}
+
 static int s_open_count(const model_t *self, int qi)
 {
     int n = 0;
@@ -205,7 +230,7 @@ static void s_reconcile(model_t *self, int qi)
     /* After the last arrival, staff stay until the queue is empty. */
     if (self->now >= self->end && n < 1 && self->q[qi].len > 0)
         n = 1;
-    if (n < 0)
+    if (n < 0 || s_closed(self, qi))
         n = 0;
     s_set_open(self, qi, n);
 }
@@ -265,6 +290,11 @@ static void s_staffing(model_t *self)
 
 static int s_arrive(model_t *self, int qi)
 {
+    if (self->turn_away && s_closed(self, qi)) {
+        self->turned_away++;
+        s_next_arrival(self, qi, self->now);
+        return 0;
+    }
     if (VEC_RESERVE(self->v, self->vcap, self->nv + 1) != 0)
         return -1;
     uint32_t id = (uint32_t)self->nv++;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "demand.h"
+#include "hours.h"
 #include "scenario.h"
 #include "wtab.h"
 
@@ -41,6 +42,16 @@ typedef struct model model_t;
 model_t *model_new(const scen_t *sc, const demand_t *demand, const wtab_t *schedule,
                    uint64_t seed, int64_t t0_ms);
 void model_destroy(model_t **self_p);
+
+/* Hours of operation of the side this direction enters (registry rules,
+ * every mode; NULL: always open), evaluated each minute in zone tz. While
+ * closed no lane is open and no unit is served (a booth finishes the unit
+ * it holds). Arrivals while closed either join the queue and wait for the
+ * opening (turn_away false) or are turned away before the sensors (true:
+ * they are never arrivals, in the sensor lines or the truth; counted in
+ * model_turned_away). Call before model_run; h and tz must outlive it. */
+void model_set_hours(model_t *self, const hours_side_t *h, const char *tz, bool turn_away);
+size_t model_turned_away(const model_t *self);
 
 /* Run the whole scenario: arrivals for sc->hours, then serve until every
  * vehicle has left. 0, or -1 when out of memory. */

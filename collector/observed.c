@@ -1,0 +1,472 @@
+/* observed — see observed.h. */
+#include "observed.h"
+
+#include <event2/event.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+typedef struct {
+    hours_obs_t *h;            /* NULL: the mode has no lanes */
+    uint64_t learned_version;  /* of h, when last learned */
+    hobs_result_t *res;        /* guarded by the mutex */
+    bool warned_clock, warned_bad;
+} s_track_t;
+
+/* The minute being folded, per queue. */
+typedef struct {
+    int64_t minute;            /* start, UTC seconds; 0 none */
+    uint32_t open_s, total_s;
+    uint64_t departures;
+} s_acc_t;
+
+struct observed {
+    const registry_t *reg;
+    size_t n;
+    s_track_t (*t)[2][TAX_NMODES + 1];          /* [crossing][side][mode] */
+    s_acc_t (*acc)[TAX_NDIRS][TAX_NQUEUES];     /* [crossing][dir-1][queue] */
+    struct event *timer;
+    int64_t every_s;
+    struct event_base *base;
+    /* The start-up load, a slice at a time on the loop (observed_load_async). */
+    struct event *load_ev;
+    archive_t *load_arch;
+    size_t load_next;
+    int load_files;
+    int64_t load_now, load_t0;
+    /* A timed relearn, a slice at a time. */
+    struct event *slice_ev;
+    size_t slice_next;         /* next track; all of them: no pass running */
+    int slice_n;
+    double slice_ms;
+    hobs_result_t *scratch;    /* the learner's output before it is copied under mu */
+    pthread_mutex_t mu;        /* guards res, version, changed_s (HTTP threads read) */
+    uint64_t version;
+    int64_t changed_s;
+    observed_counters_t c;     /* the event loop's */
+    observed_counters_t pub;   /* a copy for readers, under mu */
+};
+
+static size_t s_ntracks(const observed_t *self)
+{
+    return self->n * 2 * TAX_NMODES;
+}
+
+static size_t s_nfiles(const observed_t *self)
+{
+    return self->n * TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
+}
+
+static void s_on_slice(evutil_socket_t fd, short what, void *arg);
+static void s_flush_done(observed_t *self, int64_t now_s);
+
+/* Every learn_every_s: store finished minutes, start a sliced relearn pass
+ * (unless one is still running or the start-up load is). */
+static void s_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    observed_t *self = arg;
+    s_flush_done(self, tu_now_ms() / 1000);
+    if (self->slice_next < s_ntracks(self) || (self->load_ev && self->load_next < s_nfiles(self)))
+        return;
+    self->slice_next = 0;
+    self->slice_n = 0;
+    self->slice_ms = 0;
+    struct timeval zero = { 0, 0 };
+    event_add(self->slice_ev, &zero);
+}
+
+observed_t *observed_new(struct event_base *base, const registry_t *reg, int learn_every_s)
+{
+    observed_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->reg = reg;
+    self->n = reg_count(reg);
+    self->every_s = learn_every_s > 0 ? learn_every_s : 300;
+    pthread_mutex_init(&self->mu, NULL);
+    self->t = calloc(self->n + 1, sizeof *self->t);
+    self->acc = calloc(self->n + 1, sizeof *self->acc);
+    if (!self->t || !self->acc)
+        goto fail;
+    for (size_t i = 0; i < self->n; i++) {
+        const reg_crossing_t *c = reg_at(reg, i);
+        for (int side = 0; side < 2; side++)
+            for (int m = 1; m <= TAX_NMODES; m++) {
+                if (!c->max_lanes[m])
+                    continue;
+                s_track_t *tr = &self->t[i][side][m];
+                tr->h = hours_obs_new(reg_side_tz(c, (enum hours_side)side));
+                tr->res = calloc(1, sizeof *tr->res);
+                if (!tr->h || !tr->res)
+                    goto fail;
+                tr->res->why = "no data";
+                self->c.tracks++;
+            }
+    }
+    self->base = base;
+    self->scratch = malloc(sizeof *self->scratch);
+    self->slice_next = s_ntracks(self);
+    if (!self->scratch)
+        goto fail;
+    if (base) {
+        self->slice_ev = event_new(base, -1, 0, s_on_slice, self);
+        self->timer = event_new(base, -1, EV_PERSIST, s_on_timer, self);
+        if (!self->slice_ev)
+            goto fail;
+        struct timeval tv = { (time_t)self->every_s, 0 };
+        if (!self->timer || event_add(self->timer, &tv) != 0)
+            goto fail;
+    }
+    return self;
+fail:
+    observed_destroy(&self);
+    return NULL;
+}
+
+void observed_destroy(observed_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    observed_t *self = *self_p;
+    if (self->timer)
+        event_free(self->timer);
+    if (self->load_ev)
+        event_free(self->load_ev);
+    if (self->slice_ev)
+        event_free(self->slice_ev);
+    free(self->scratch);
+    for (size_t i = 0; self->t && i < self->n; i++)
+        for (int side = 0; side < 2; side++)
+            for (int m = 1; m <= TAX_NMODES; m++) {
+                hours_obs_destroy(&self->t[i][side][m].h);
+                free(self->t[i][side][m].res);
+            }
+    free(self->t);
+    free(self->acc);
+    pthread_mutex_destroy(&self->mu);
+    free(self);
+    *self_p = NULL;
+}
+
+/* One minute into its track, counted; a clock jump is logged once a track. */
+static void s_add(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m, int64_t minute,
+                  double lanes, double departures, int64_t now_s)
+{
+    const reg_crossing_t *c = reg_at(self->reg, ci);
+    s_track_t *tr = &self->t[ci][hours_side_of(c->border, d)][m];
+    if (!tr->h)
+        return;
+    enum hobs_add rc = hours_obs_add(tr->h, minute, lanes, departures, now_s);
+    if (rc == HOBS_ADDED) {
+        self->c.minutes++;
+    } else if (rc == HOBS_OLD) {
+        self->c.too_old++;
+    } else if (rc == HOBS_CLOCK) {
+        self->c.clock_jumps++;
+        if (!tr->warned_clock)
+            log_warn("observed hours %s %s %s: a minute %lld s ahead of the clock, refused "
+                     "(clock jump; counted, logged once)", c->id, tax_dir_name(d), tax_mode_name(m),
+                     (long long)(minute - now_s));
+        tr->warned_clock = true;
+    }
+}
+
+static void s_flush(observed_t *self, size_t ci, int di, int k, int64_t now_s)
+{
+    s_acc_t *a = &self->acc[ci][di][k];
+    if (!a->minute || !a->total_s)
+        return;
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    s_add(self, ci, (enum tax_dir)(di + 1), m, a->minute, (double)a->open_s / a->total_s,
+          (double)a->departures, now_s);
+    memset(a, 0, sizeof *a);
+}
+
+void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                       enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
+                       uint32_t departures, int64_t now_s)
+{
+    if (!self || ci >= self->n || !tax_mode_valid(m) || d < 1 || d > TAX_NDIRS)
+        return;
+    int k = tax_queue_index(m, type);
+    if (k < 0)
+        return;
+    if (!interval_s)
+        interval_s = 1;
+    /* An interval ending on a minute boundary belongs to the minute before. */
+    int64_t minute = (t_end_s - 1) / 60 * 60;
+    s_acc_t *a = &self->acc[ci][d - 1][k];
+    if (a->minute != minute) {
+        s_flush(self, ci, d - 1, k, now_s);
+        a->minute = minute;
+    }
+    a->total_s += interval_s;
+    if (lanes > 0)
+        a->open_s += interval_s;
+    a->departures += departures;
+}
+
+/* ---- learning ---------------------------------------------------------------- */
+
+static void s_note_bad(const reg_crossing_t *c, int side, int m, s_track_t *tr, const hobs_result_t *r)
+{
+    bool bad = r->days_flapping || r->days_stuck;
+    if (bad && !tr->warned_bad)
+        log_warn("observed hours %s %s %s: %d flapping and %d stuck-sensor days in the window "
+                 "(treated as unknown)", c->id, side == HOURS_US ? "US" : "other side",
+                 tax_mode_name((enum tax_mode)m), r->days_flapping, r->days_stuck);
+    tr->warned_bad = bad;
+}
+
+/* Minutes over for two minutes will not grow any more: store them. */
+static void s_flush_done(observed_t *self, int64_t now_s)
+{
+    for (size_t i = 0; i < self->n; i++)
+        for (int di = 0; di < TAX_NDIRS; di++)
+            for (int k = 0; k < TAX_NQUEUES; k++)
+                if (self->acc[i][di][k].minute && self->acc[i][di][k].minute + 120 <= now_s)
+                    s_flush(self, i, di, k, now_s);
+}
+
+/* Relearn changed tracks from flat index `from` on, until budget_ms is
+ * spent (0: no limit). Returns the next index; *n counts the relearned. */
+static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_t now_s, int *n)
+{
+    int64_t t0 = tu_mono_ms();
+    size_t k = from;
+    for (; k < s_ntracks(self) && self->scratch; k++) {
+        if (budget_ms && tu_mono_ms() - t0 >= budget_ms)
+            break;
+        size_t i = k / (2 * TAX_NMODES);
+        int side = (int)(k / TAX_NMODES % 2), m = 1 + (int)(k % TAX_NMODES);
+        s_track_t *tr = &self->t[i][side][m];
+        if (!tr->h || hours_obs_version(tr->h) == tr->learned_version)
+            continue;
+        hours_obs_learn(tr->h, self->scratch);
+        tr->learned_version = hours_obs_version(tr->h);
+        s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
+        pthread_mutex_lock(&self->mu);
+        memcpy(tr->res, self->scratch, sizeof *tr->res);
+        self->version++;
+        self->changed_s = now_s;
+        pthread_mutex_unlock(&self->mu);
+        (*n)++;
+    }
+    return k;
+}
+
+/* Counts over all tracks, published to readers. */
+static void s_tally(observed_t *self, int n, double ms)
+{
+    uint32_t known = 0, stuck = 0, flapping = 0, silent = 0;
+    for (size_t i = 0; i < self->n; i++)
+        for (int side = 0; side < 2; side++)
+            for (int m = 1; m <= TAX_NMODES; m++) {
+                const s_track_t *tr = &self->t[i][side][m];
+                if (!tr->h)
+                    continue;
+                known += tr->res->status == HOBS_KNOWN;
+                stuck += tr->res->days_stuck > 0;
+                flapping += tr->res->days_flapping > 0;
+                silent += tr->res->days_usable == 0;
+            }
+    self->c.relearns += (uint64_t)n;
+    self->c.known = known;
+    self->c.stuck = stuck;
+    self->c.flapping = flapping;
+    self->c.silent = silent;
+    self->c.last_refresh_ms = ms;
+    if (n)
+        log_debug("observed hours: %d tracks relearned in %.1f ms of work, %u of %u known", n, ms,
+                  known, self->c.tracks);
+    pthread_mutex_lock(&self->mu);
+    self->pub = self->c;
+    pthread_mutex_unlock(&self->mu);
+}
+
+int observed_refresh(observed_t *self, int64_t now_s)
+{
+    int64_t t0 = tu_mono_ms();
+    int n = 0;
+    s_flush_done(self, now_s);
+    s_relearn(self, 0, 0, now_s, &n);
+    s_tally(self, n, (double)(tu_mono_ms() - t0));
+    return n;
+}
+
+/* A slice of a timed relearn: tracks for up to 20 ms, then back to the
+ * loop (all 456 tracks of 76 crossings take about a second). */
+static void s_on_slice(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    observed_t *self = arg;
+    int64_t t0 = tu_mono_ms();
+    int64_t now_s = tu_now_ms() / 1000;
+    self->slice_next = s_relearn(self, self->slice_next, 20, now_s, &self->slice_n);
+    self->slice_ms += (double)(tu_mono_ms() - t0);
+    if (self->slice_next < s_ntracks(self)) {
+        struct timeval zero = { 0, 0 };
+        event_add(self->slice_ev, &zero);
+        return;
+    }
+    s_tally(self, self->slice_n, self->slice_ms);
+}
+
+/* ---- the archive at start ------------------------------------------------------ */
+
+static int s_load_range(observed_t *self, archive_t *arch, size_t ci, enum tax_dir d,
+                        enum tax_mode m, enum tax_type t, int64_t from, int64_t to, int64_t step,
+                        int64_t now_s)
+{
+    const reg_crossing_t *c = reg_at(self->reg, ci);
+    arch_series_t s;
+    char why[256];
+    int rc = arch_fetch_queue(arch, c->id, d, m, t, from, to, step, &s, why, sizeof why);
+    if (rc != 0) {
+        if (rc < 0)
+            log_error("observed hours: reading %s %s %s-%s: %s", c->id, tax_dir_name(d),
+                      tax_mode_name(m), tax_type_name(t), why);
+        return rc;
+    }
+    for (size_t r = 0; r < s.nrows; r++) {
+        double lanes = s.values[r * ARCH_NCOLS + 3], dep = s.values[r * ARCH_NCOLS + 2];
+        int64_t row_from = s.start + (int64_t)r * s.step;
+        int per = (int)(s.step / 60 > 0 ? s.step / 60 : 1);
+        for (int k = 0; k < per; k++)
+            s_add(self, ci, d, m, row_from + k * 60, lanes, isnan(dep) ? NAN : dep / per, now_s);
+    }
+    arch_series_free(&s);
+    return 0;
+}
+
+/* Queue file number k of the registry (crossing, mode, type, direction),
+ * read into the tracks. 1 when read, 0 when there is none, -1 on error. */
+static int s_load_file(observed_t *self, archive_t *arch, size_t k, int64_t now_s)
+{
+    size_t per = TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
+    size_t i = k / per, r = k % per;
+    int m = 1 + (int)(r / (TAX_NTYPES * TAX_NDIRS)), t = 1 + (int)(r / TAX_NDIRS % TAX_NTYPES);
+    int d = 1 + (int)(r % TAX_NDIRS);
+    const reg_crossing_t *c = reg_at(self->reg, i);
+    if (!c->max_lanes[m] || !c->type_lanes[m][t])
+        return 0;
+    /* One read of the 5-minute rows (the boundaries are learned to 5
+     * minutes), an hour inside their 35 days: a range the RRA does not
+     * cover whole would make rrdtool pick the hourly one. */
+    int64_t to = now_s / 60 * 60, from = to - (int64_t)HOBS_DAYS * 86400 + 3600;
+    int rc = s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m, (enum tax_type)t, from,
+                          to, 300, now_s);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+static void s_load_done(observed_t *self, int64_t t0, int64_t now_s)
+{
+    observed_refresh(self, now_s);
+    self->c.load_s = (double)(tu_mono_ms() - t0) / 1000.0;
+    pthread_mutex_lock(&self->mu);
+    self->pub = self->c;
+    pthread_mutex_unlock(&self->mu);
+    log_info("observed hours: %d queue files read from the archive, %u of %u tracks known, in %.2f s",
+             self->load_files, self->c.known, self->c.tracks, self->c.load_s);
+}
+
+int observed_load(observed_t *self, archive_t *arch, int64_t now_s)
+{
+    int64_t t0 = tu_mono_ms();
+    self->load_files = 0;
+    for (size_t k = 0; k < s_nfiles(self); k++) {
+        int rc = s_load_file(self, arch, k, now_s);
+        if (rc < 0)
+            return -1;
+        self->load_files += rc;
+    }
+    s_load_done(self, t0, now_s);
+    return self->load_files;
+}
+
+/* A slice of the load: files for up to 20 ms, then back to the loop. */
+static void s_on_load(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    observed_t *self = arg;
+    int64_t t0 = tu_mono_ms();
+    while (self->load_next < s_nfiles(self) && tu_mono_ms() - t0 < 20) {
+        int rc = s_load_file(self, self->load_arch, self->load_next++, self->load_now);
+        if (rc < 0) {
+            log_warn("observed hours: the archive could not be read; learning from live data only");
+            self->load_next = s_nfiles(self);
+            break;
+        }
+        self->load_files += rc;
+    }
+    if (self->load_next < s_nfiles(self)) {
+        struct timeval zero = { 0, 0 };
+        event_add(self->load_ev, &zero);
+        return;
+    }
+    s_load_done(self, self->load_t0, self->load_now);
+}
+
+int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
+{
+    if (!self->base || !(self->load_ev = event_new(self->base, -1, 0, s_on_load, self)))
+        return -1;
+    self->load_arch = arch;
+    self->load_now = now_s;
+    self->load_next = 0;
+    self->load_files = 0;
+    self->load_t0 = tu_mono_ms();
+    struct timeval zero = { 0, 0 };
+    return event_add(self->load_ev, &zero);
+}
+
+/* ---- readers ------------------------------------------------------------------- */
+
+int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
+                 hobs_result_t *out)
+{
+    if (!self || ci >= self->n || !tax_mode_valid(m) || !self->t[ci][side][m].h)
+        return -1;
+    observed_t *mut = (observed_t *)self;   /* the lock is not the state */
+    pthread_mutex_lock(&mut->mu);
+    memcpy(out, self->t[ci][side][m].res, sizeof *out);
+    pthread_mutex_unlock(&mut->mu);
+    return 0;
+}
+
+uint64_t observed_version(const observed_t *self)
+{
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    uint64_t v = self->version;
+    pthread_mutex_unlock(&mut->mu);
+    return v;
+}
+
+int64_t observed_changed_s(const observed_t *self)
+{
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    int64_t v = self->changed_s;
+    pthread_mutex_unlock(&mut->mu);
+    return v;
+}
+
+void observed_counters(const observed_t *self, observed_counters_t *out)
+{
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    *out = self->pub;
+    pthread_mutex_unlock(&mut->mu);
+}
