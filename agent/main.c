@@ -20,6 +20,7 @@
 #include "link.h"
 #include "log.h"
 #include "outbox.h"
+#include "sdnotify.h"
 #include "simulate.h"
 #include "source.h"
 #include "spool.h"
@@ -467,7 +468,10 @@ int main(int argc, char **argv)
     } else {
         log_info("agent %s %s (epoch %" PRIu64 ") -> %s", o->crossing, o->direction, a.epoch,
                  o->collector);
+        sdnotify_t *notify = sdnotify_new(a.base); /* systemd Type=notify, WatchdogSec */
+        sdnotify_ready(notify, "sending");
         event_base_dispatch(a.base);
+        sdnotify_destroy(&notify);
         if (o->replay && !(a.input_done && s_all_durable(&a)))
             exit_code = 1; /* stopped before everything was durable: the spool keeps it */
     }
