@@ -3,6 +3,7 @@
 #   make test         unit + integration tests (cmocka); SANITIZE=address,undefined for ASan+UBSan
 #   make demo         rrdcached + collector + simulated agents on loopback (DEMO_SECONDS=N to stop)
 #   make bench        ingest / latency / HTTP / memory figures
+#   make network      national network in namespaces: 3 regions + national, every crossing (root; NETWORK_SECONDS=N)
 #   make deps         install the Debian packages the build and tests need
 
 CC       ?= cc
@@ -71,7 +72,7 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check test test-unit test-integration test-fault demo bench clean help
+.PHONY: all deps deps-check test test-unit test-integration test-fault demo bench network test-network clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -161,6 +162,12 @@ test-fault: deps-check all $(FAULT_BIN)
 # ---- demo and benchmarks ----------------------------------------------------
 demo: deps-check all
 	@POE_BIN=$(abspath $(BUILD)/bin) deploy/demo.sh
+
+# The national network on this machine (deploy/network.sh; root): three
+# regional collectors and a national one in network namespaces, a simulated
+# agent per crossing direction of the registry. NETWORK_SECONDS=N stops it.
+network: deps-check all
+	@POE_BIN=$(abspath $(BUILD)/bin) deploy/network.sh run
 
 bench: deps-check all $(BENCH_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh
