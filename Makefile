@@ -3,6 +3,7 @@
 #   make test         unit + integration tests (cmocka); SANITIZE=address,undefined for ASan+UBSan
 #   make demo         rrdcached + collector + simulated agents on loopback (DEMO_SECONDS=N to stop)
 #   make bench        ingest / latency / HTTP / memory figures
+#   make test-network the national network under chaos, with its end checks and figures (root)
 #   make network      national network in namespaces: 3 regions + national, every crossing (root; NETWORK_SECONDS=N)
 #   make deps         install the Debian packages the build and tests need
 
@@ -168,6 +169,12 @@ demo: deps-check all
 # agent per crossing direction of the registry. NETWORK_SECONDS=N stops it.
 network: deps-check all
 	@POE_BIN=$(abspath $(BUILD)/bin) deploy/network.sh run
+
+# The chaos run over that network (bench/network.c; root; docs/operations.md
+# "The network bench"): faults one after another, then exactly-once and
+# national = regions checks, and the figures. NETWORK_CROSSINGS=12 by default.
+test-network: deps-check all $(BUILD)/bench/network
+	@POE_BIN=$(abspath $(BUILD)/bin) $(BUILD)/bench/network
 
 bench: deps-check all $(BENCH_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh

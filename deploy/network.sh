@@ -69,8 +69,11 @@ ns_of() { # process name -> namespace
     esac
 }
 
-is_running() { # name
-    [ -f "$DIR/pids/$1" ] && kill -0 "$(cat "$DIR/pids/$1")" 2>/dev/null
+# A pid that runs: not gone and not a zombie (a daemon whose parent, e.g.
+# the chaos driver, has not reaped it yet is dead all the same).
+alive() {
+    [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" ] &&
+        [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
 }
 
 # Start a process in a namespace, in the background, its log appended.
@@ -102,12 +105,13 @@ start_coll() {
         --rrdcached "unix:$d/rrdcached.sock" --archive "$d/archive" --state "$d/state" \
         --registry "$REGISTRY" --rra-profile compact --curve-secret "$DIR/keys/$key.secret" \
         --agent-keys "$DIR/keys/$allow" "$@"
-    wait_for 150 in_ns "$ns" curl -sf "http://$http/health" ||
+    wait_for 150 in_ns "$ns" curl -sf "http://$(echo "$http" | sed s/0.0.0.0/127.0.0.1/)/health" ||
         die "$name did not start (log $DIR/logs/$name.log)"
 }
 
 start_national() {
-    start_coll national "$DIR/national" "tcp://$NET.0.2:5555" "$NET.0.2:8080" national \
+    # HTTP on every address of its namespace: the host link and its loopback.
+    start_coll national "$DIR/national" "tcp://$NET.0.2:5555" 0.0.0.0:8080 national \
         national-allow.conf --dashboards "$SRC/dashboards"
 }
 
@@ -296,7 +300,7 @@ cmd_down() {
         done
         i=0 # up to 30 s for the group (rrdcached writes its cache)
         for pid in $pids; do
-            while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+            while alive "$pid" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
         done
     done
     leaked=0
@@ -320,7 +324,12 @@ cmd_kill() {
     [ -f "$DIR/pids/$2" ] || die "no process $2"
     kill -9 "$(cat "$DIR/pids/$2")" 2>/dev/null || true
     pid=$(cat "$DIR/pids/$2")
-    wait_for 50 sh -c "! kill -0 $pid" || die "$2 ($pid) survived kill -9"
+    i=0
+    while alive "$pid"; do
+        i=$((i + 1))
+        [ $i -ge 50 ] && die "$2 ($pid) survived kill -9"
+        sleep 0.1
+    done
 }
 
 cmd_partition() {
@@ -354,7 +363,7 @@ cmd_list() {
     for f in "$DIR"/pids/*; do
         [ -f "$f" ] || continue
         printf '%s %s %s\n' "$(basename "$f")" "$(cat "$f")" \
-            "$(kill -0 "$(cat "$f")" 2>/dev/null && echo up || echo down)"
+            "$(alive "$(cat "$f")" && echo up || echo down)"
     done
 }
 
