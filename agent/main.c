@@ -17,13 +17,11 @@
 #include "aggregate.h"
 #include "conf.h"
 #include "curve.h"
-#include "link.h"
 #include "log.h"
-#include "outbox.h"
 #include "sdnotify.h"
+#include "sender.h"
 #include "simulate.h"
 #include "source.h"
-#include "spool.h"
 #include "taxonomy.h"
 #include "timeutil.h"
 #include "wire.h"
@@ -32,7 +30,6 @@
  * arrive slightly late (network, sensor buffering) still count. */
 #define AGENT_GRACE_MS 1000
 #define AGENT_STATUS_EVERY_S 60
-#define AGENT_MAX_COLLECTORS 8
 
 typedef struct {
     char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
@@ -50,14 +47,11 @@ typedef struct {
     uint64_t epoch;
     aggregate_t *aggr;
     wire_batch_t *batch;
-    spool_t *spool;
-    link_t *links[AGENT_MAX_COLLECTORS];
-    int nlinks;
+    sender_t *sender;
     uint8_t *unspooled;   /* a packed batch the spool could not take yet */
     size_t unspooled_len;
     uint64_t samples_lost;
     curve_pair_t key;
-    char server_keys[AGENT_MAX_COLLECTORS][CURVE_KEY_Z85];
     source_t *source;
     sim_t *sim;
     struct event *ev_tick, *ev_sigint, *ev_sigterm;
@@ -66,32 +60,12 @@ typedef struct {
     int64_t last_status;
 } agent_t;
 
-/* Oldest acknowledgement and durability over all collectors: the spool
- * keeps what any of them may still need. */
-static uint64_t s_min_acked(const agent_t *a, bool durable)
-{
-    uint64_t m = UINT64_MAX;
-    for (int i = 0; i < a->nlinks; i++) {
-        const outbox_t *o = link_outbox(a->links[i]);
-        uint64_t v = durable ? outbox_durable_seq(o) : outbox_acked_seq(o);
-        if (v < m)
-            m = v;
-    }
-    return m;
-}
-
-static void s_pump(agent_t *a)
-{
-    for (int i = 0; i < a->nlinks; i++)
-        link_pump(a->links[i]);
-}
-
 /* Spool the packed batch waiting (if any). 0 when nothing is left waiting. */
 static int s_spool_pending(agent_t *a)
 {
     if (!a->unspooled)
         return 0;
-    if (spool_append(a->spool, a->unspooled, a->unspooled_len, tu_now_ms()) != 0)
+    if (sender_append(a->sender, a->unspooled, a->unspooled_len, tu_now_ms()) != 0)
         return -1; /* logged by the spool; retried on the next tick */
     free(a->unspooled);
     a->unspooled = NULL;
@@ -103,7 +77,7 @@ static void s_pack(agent_t *a)
     if (s_spool_pending(a) != 0 || wire_batch_count(a->batch) == 0)
         return;
     size_t len;
-    uint8_t *buf = wire_batch_pack(a->batch, spool_next_seq(a->spool), a->bad_lines, &len);
+    uint8_t *buf = wire_batch_pack(a->batch, sender_next_seq(a->sender), a->bad_lines, &len);
     if (!buf) {
         log_error("out of memory packing a batch: exiting (the spool keeps what was sent)");
         exit(3);
@@ -111,10 +85,9 @@ static void s_pack(agent_t *a)
     a->unspooled = buf;
     a->unspooled_len = len;
     s_spool_pending(a);
-    s_pump(a);
     /* Backpressure: a fast replay runs no further ahead of the slowest
      * collector than a few windows. */
-    if (a->source && spool_last_seq(a->spool) - s_min_acked(a, false) > (uint64_t)a->o.window * 4)
+    if (a->source && sender_congested(a->sender))
         src_pause(a->source, true);
 }
 
@@ -154,8 +127,7 @@ static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t why
 
 static bool s_all_durable(const agent_t *a)
 {
-    return !a->unspooled && wire_batch_count(a->batch) == 0 &&
-           s_min_acked(a, true) >= spool_last_seq(a->spool);
+    return !a->unspooled && wire_batch_count(a->batch) == 0 && sender_all_durable(a->sender);
 }
 
 static void s_maybe_finish(agent_t *a)
@@ -163,7 +135,8 @@ static void s_maybe_finish(agent_t *a)
     if (a->input_done && s_all_durable(a)) {
         log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches durable at %d "
                  "collector(s), %" PRIu64 " bad lines",
-                 a->samples, spool_last_seq(a->spool), a->nlinks, a->bad_lines);
+                 a->samples, sender_last_seq(a->sender), sender_ncollectors(a->sender),
+                 a->bad_lines);
         event_base_loopexit(a->base, NULL);
     }
 }
@@ -180,8 +153,7 @@ static void s_on_eof(void *arg)
 static void s_on_progress(void *arg)
 {
     agent_t *a = arg;
-    spool_release(a->spool, s_min_acked(a, true));
-    if (a->source && spool_last_seq(a->spool) - s_min_acked(a, false) <= (uint64_t)a->o.window * 2)
+    if (a->source && !sender_congested(a->sender))
         src_pause(a->source, false);
     s_maybe_finish(a);
 }
@@ -201,19 +173,9 @@ static void s_status(agent_t *a, int64_t now)
     if (now - a->last_status < AGENT_STATUS_EVERY_S * 1000)
         return;
     a->last_status = now;
-    uint64_t durable = s_min_acked(a, true);
-    int64_t oldest = spool_time_of(a->spool, durable + 1);
-    log_info("%s %s: %" PRIu64 " samples, %" PRIu64 " bad lines; spool %" PRIu64 " batches / %"
-             PRIu64 " bytes, %" PRIu64 " not yet durable everywhere (oldest %" PRId64 " s ago)",
-             a->o.crossing, a->o.direction, a->samples, a->bad_lines, spool_batches(a->spool),
-             spool_bytes(a->spool), spool_last_seq(a->spool) - durable,
-             oldest ? (now - oldest) / 1000 : 0);
-    for (int i = 0; i < a->nlinks; i++) {
-        const outbox_t *o = link_outbox(a->links[i]);
-        log_info("  collector %s %s: acked %" PRIu64 ", durable %" PRIu64 ", %" PRIu64 " resent",
-                 link_endpoint(a->links[i]), link_alive(a->links[i]) ? "up" : "SILENT",
-                 outbox_acked_seq(o), outbox_durable_seq(o), outbox_resends(o));
-    }
+    log_info("%s %s: %" PRIu64 " samples, %" PRIu64 " bad lines", a->o.crossing,
+             a->o.direction, a->samples, a->bad_lines);
+    sender_log_status(a->sender, now);
 }
 
 /* Live sources: advance event time with the wall clock so quiet queues
@@ -229,7 +191,7 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     if (!a->o.replay)
         aggregate_advance(a->aggr, now - AGENT_GRACE_MS);
     s_pack(a);
-    s_pump(a);
+    sender_pump(a->sender);
     s_status(a, now);
 }
 
@@ -238,7 +200,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     agent_t *a = arg;
     log_info("signal %d: stopping; %" PRIu64 " batches not yet durable stay in the spool",
-             (int)sig, spool_last_seq(a->spool) - s_min_acked(a, true));
+             (int)sig, sender_last_seq(a->sender) - sender_min_durable(a->sender));
     event_base_loopexit(a->base, NULL);
 }
 
@@ -265,9 +227,9 @@ static int s_check_opts(agent_t *a)
         return -1;
     }
     if (o->speed < 0 || o->window < 1 || o->batch_max < 1 || o->batch_max > WIRE_MAX_QUEUE_SAMPLES ||
-        o->max_gap_s * 1000 < o->interval_ms || o->spool_mb < 1) {
+        o->max_gap_s * 1000 < o->interval_ms || o->spool_mb < 1 || o->spool_mb > 1 << 20) {
         log_error("--speed >= 0, --window >= 1, --batch-max 1..%d, --max-gap >= one interval "
-                  "and --spool-mb >= 1 please", WIRE_MAX_QUEUE_SAMPLES);
+                  "and --spool-mb 1..1048576 please", WIRE_MAX_QUEUE_SAMPLES);
         return -1;
     }
     return 0;
@@ -297,77 +259,28 @@ static int s_open_input(agent_t *a)
     return a->sim ? 0 : -1;
 }
 
-/* --collector-key: one public key (or key file) per collector, in the order
- * of --collector; a single key serves them all. */
-static int s_load_server_keys(agent_t *a, int *nkeys)
+/* The spool, and a link to each collector (sender.h has the rule for the
+ * endpoint and key lists). */
+static int s_open_sender(agent_t *a)
 {
-    *nkeys = 0;
-    if (!a->o.curve_secret && !a->o.collector_key)
-        return 0;
-    if (!a->o.curve_secret || !a->o.collector_key) {
-        log_error("CURVE needs both --curve-secret (this agent's key pair) and --collector-key");
+    if (a->o.curve_secret && curve_load_pair(a->o.curve_secret, &a->key) != 0)
         return -1;
-    }
-    if (curve_load_pair(a->o.curve_secret, &a->key) != 0)
-        return -1;
-    char list[2048];
-    snprintf(list, sizeof list, "%s", a->o.collector_key);
-    char *save = NULL;
-    for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-        if (*nkeys == AGENT_MAX_COLLECTORS || curve_load_public(k, a->server_keys[*nkeys]) != 0)
-            return -1;
-        (*nkeys)++;
-    }
-    return *nkeys > 0 ? 0 : -1;
-}
-
-/* One link per comma-separated collector endpoint. */
-static int s_open_links(agent_t *a)
-{
-    int nkeys;
-    if (s_load_server_keys(a, &nkeys) != 0)
-        return -1;
-    char list[1024];
-    snprintf(list, sizeof list, "%s", a->o.collector);
-    char *save = NULL;
-    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-        if (a->nlinks == AGENT_MAX_COLLECTORS) {
-            log_error("at most %d collectors", AGENT_MAX_COLLECTORS);
-            return -1;
-        }
-        link_curve_t curve = { .public_key = a->key.public_key, .secret_key = a->key.secret_key,
-                               .server_key = nkeys == 0 ? NULL
-                                             : a->server_keys[a->nlinks < nkeys ? a->nlinks : 0] };
-        if (nkeys > 1 && a->nlinks >= nkeys) {
-            log_error("--collector-key names %d keys for more collectors", nkeys);
-            return -1;
-        }
-        link_t *l = link_new(a->base, a->zctx, ep, a->spool, (size_t)a->o.window, a->o.crossing,
-                             (int)a->dir, &curve, s_on_progress, a);
-        if (!l)
-            return -1;
-        a->links[a->nlinks++] = l;
-    }
-    return a->nlinks > 0 ? 0 : -1;
-}
-
-static int s_open_spool(agent_t *a)
-{
     char dir[512];
     if (a->o.spool)
         snprintf(dir, sizeof dir, "%s", a->o.spool);
     else
         snprintf(dir, sizeof dir, "/var/lib/poenet/spool/%s-%s", a->o.crossing, a->o.direction);
-    uint64_t mb = (uint64_t)a->o.spool_mb;
-    spool_opts_t so = { .budget_bytes = mb * 1024 * 1024,
-                        .segment_bytes = mb * 1024 * 1024 / 16 < (4u << 20)
-                                             ? mb * 1024 * 1024 / 16 : (4u << 20),
-                        .sync = !a->o.spool_nosync };
-    uint64_t epoch = (uint64_t)tu_now_ms() * 1000 + (uint64_t)(tu_mono_ms() % 1000);
-    a->spool = spool_open(dir, &so, epoch);
-    if (!a->spool)
+    sender_opts_t so = { .endpoints = a->o.collector, .spool_dir = dir,
+                         .spool_mb = (unsigned)a->o.spool_mb, .spool_nosync = a->o.spool_nosync,
+                         .window = (size_t)a->o.window, .crossing = a->o.crossing,
+                         .direction = (int)a->dir,
+                         .key = a->o.curve_secret ? &a->key : NULL,
+                         .server_keys = a->o.collector_key, .on_progress = s_on_progress,
+                         .arg = a };
+    a->sender = sender_new(a->base, a->zctx, &so);
+    if (!a->sender)
         return -1;
-    a->epoch = spool_epoch(a->spool);
+    a->epoch = sender_epoch(a->sender);
     return 0;
 }
 
@@ -375,7 +288,7 @@ static int s_setup(agent_t *a)
 {
     a->base = event_base_new();
     a->zctx = zmq_ctx_new();
-    if (!a->base || !a->zctx || s_open_spool(a) != 0)
+    if (!a->base || !a->zctx || s_open_sender(a) != 0)
         return -1;
     a->batch = wire_batch_new(a->o.crossing, (int)a->dir, a->epoch, (uint32_t)a->o.interval_ms);
     /* The re-identification salt must not be guessable: the kernel's
@@ -384,7 +297,7 @@ static int s_setup(agent_t *a)
     if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
         salt = (uint64_t)tu_now_ms() * 6364136223846793005ULL ^ (uint64_t)tu_mono_ms();
     a->aggr = aggregate_new((uint32_t)a->o.interval_ms, a->o.max_gap_s * 1000, s_emit, a, salt);
-    if (!a->batch || !a->aggr || s_open_links(a) != 0 || s_open_input(a) != 0)
+    if (!a->batch || !a->aggr || s_open_input(a) != 0)
         return -1;
     a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);
     a->ev_sigint = evsignal_new(a->base, SIGINT, s_on_signal, a);
@@ -406,12 +319,10 @@ static void s_teardown(agent_t *a)
         event_free(a->ev_sigterm);
     src_destroy(&a->source);
     sim_destroy(&a->sim);
-    for (int i = 0; i < a->nlinks; i++)
-        link_destroy(&a->links[i]);
     aggregate_destroy(&a->aggr);
     wire_batch_destroy(&a->batch);
     free(a->unspooled);
-    spool_close(&a->spool);
+    sender_destroy(&a->sender);
     if (a->zctx)
         zmq_ctx_term(a->zctx);
     if (a->base)
@@ -431,7 +342,7 @@ int main(int argc, char **argv)
         { "direction", CONF_STR, &o->direction, "DIR", "northbound|southbound (required)" },
         { "collector", CONF_STR, &o->collector, "ENDPOINTS", "collector endpoint(s), comma-separated; each gets every batch [tcp://127.0.0.1:5555]" },
         { "curve-secret", CONF_STR, &o->curve_secret, "FILE", "this agent's CURVE key pair (poe-keygen NAME -> NAME.secret)" },
-        { "collector-key", CONF_STR, &o->collector_key, "KEYS", "collector public key(s) or .pub file(s), comma-separated in --collector order" },
+        { "collector-key", CONF_STR, &o->collector_key, "KEYS", "collector public key(s) or .pub file(s), comma-separated: one for all, or one per --collector in order" },
         { "spool", CONF_STR, &o->spool, "DIR", "spool directory [/var/lib/poenet/spool/<crossing>-<direction>]" },
         { "spool-mb", CONF_INT, &o->spool_mb, "MB", "spool disk budget; beyond it the oldest data goes, with an alarm [512]" },
         { "spool-nosync", CONF_FLAG, &o->spool_nosync, NULL, "do not fdatasync each spooled batch (faster; a power cut may lose the last ones)" },

@@ -41,6 +41,7 @@
 #include "taxonomy.h"
 #include "timeutil.h"
 #include "wire.h"
+#include "vec.h"
 
 #define B_INTERVAL_MS 5000
 #define B_GRACE_MS 1000          /* live agents send an interval 1 s after its end */
@@ -282,14 +283,8 @@ static long s_pump(s_bench_t *b)
 
 static void s_lat_add(s_lat_t *l, int64_t ms)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4096;
-        int64_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (VEC_RESERVE(l->v, l->cap, l->n + 1) != 0)
+        return;
     l->v[l->n++] = ms;
 }
 

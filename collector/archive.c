@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "rrdcc.h"
+#include "vec.h"
 
 #define ARCH_STEP 60            /* base step of every file, seconds */
 #define ARCH_TIMEOUT_MS 5000    /* per wait on rrdcached */
@@ -389,14 +390,8 @@ static int s_touch(archive_t *self, guard_t *g)
 {
     if (g->gen == self->gen)
         return 0;
-    if (self->ntouched == self->tcap) {
-        size_t ncap = self->tcap ? self->tcap * 2 : 256;
-        guard_t **nt = realloc(self->touched, ncap * sizeof *nt);
-        if (!nt)
-            return -1;
-        self->touched = nt;
-        self->tcap = ncap;
-    }
+    if (VEC_RESERVE(self->touched, self->tcap, self->ntouched + 1) != 0)
+        return -1;
     self->touched[self->ntouched++] = g;
     g->gen = self->gen;
     return 0;
@@ -404,16 +399,8 @@ static int s_touch(archive_t *self, guard_t *g)
 
 static int s_append(archive_t *self, const char *line, size_t n)
 {
-    if (self->scap - self->slen < n) {
-        size_t ncap = self->scap ? self->scap : 65536;
-        while (ncap - self->slen < n)
-            ncap *= 2;
-        char *ns = realloc(self->stage, ncap);
-        if (!ns)
-            return -1;
-        self->stage = ns;
-        self->scap = ncap;
-    }
+    if (VEC_RESERVE(self->stage, self->scap, self->slen + n) != 0)   /* n < PATH_MAX + 256 */
+        return -1;
     memcpy(self->stage + self->slen, line, n);
     self->slen += n;
     return 0;
@@ -498,14 +485,8 @@ static int s_mark_dirty(archive_t *self)
         guard_t *g = self->touched[i];
         if (g->dirty)
             continue;
-        if (self->ndirty == self->dcap) {
-            size_t ncap = self->dcap ? self->dcap * 2 : 256;
-            guard_t **nd = realloc(self->dirty, ncap * sizeof *nd);
-            if (!nd)
-                return -1;
-            self->dirty = nd;
-            self->dcap = ncap;
-        }
+        if (VEC_RESERVE(self->dirty, self->dcap, self->ndirty + 1) != 0)
+            return -1;
         self->dirty[self->ndirty++] = g;
         g->dirty = true;
     }

@@ -27,7 +27,7 @@ static const char *const s_history_columns[FEED_HISTORY_NCOLS] = {
     "time", "wait_s", "arrivals", "departures", "lanes_open", "queue"
 };
 
-static char *s_dump(json_t *root)
+char *feed_json_take(json_t *root)
 {
     if (!root)
         return NULL;
@@ -232,7 +232,7 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
             return NULL;
         }
     }
-    return s_dump(json_pack("{s:o, s:o}",
+    return feed_json_take(json_pack("{s:o, s:o}",
                             "generated", s_iso_time(s_ms_to_s(now_ms)),
                             "crossings", list));
 }
@@ -269,7 +269,7 @@ char *feed_history_json(const arch_series_t *s)
         json_decref(rows);
         return NULL;
     }
-    return s_dump(json_pack("{s:I, s:o, s:o}", "step", (json_int_t)s->step,
+    return feed_json_take(json_pack("{s:I, s:o, s:o}", "step", (json_int_t)s->step,
                             "columns", cols, "rows", rows));
 }
 
@@ -324,7 +324,7 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
                        const sess_table_t *sessions, int64_t now_ms)
 {
     int64_t up_ms = now_ms - stats->started_ms;
-    return s_dump(json_pack(
+    return feed_json_take(json_pack(
         "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
@@ -360,7 +360,7 @@ char *feed_error_json(int status, const char *reason)
 {
     char clean[256];
     s_sanitize(reason ? reason : "", clean, sizeof clean);
-    return s_dump(json_pack("{s:s, s:i}", "error", clean, "status", status));
+    return feed_json_take(json_pack("{s:s, s:i}", "error", clean, "status", status));
 }
 
 json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t now_ms,

@@ -8,6 +8,7 @@
 #ifndef POE_FEED_H
 #define POE_FEED_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@
 #include "state.h"
 #include "session.h"
 #include "stats.h"
+
+/* The compact text of a JSON body as every feed writes it (reals with 15
+ * significant digits), consuming root: a malloc'ed string, or NULL when
+ * root is NULL (a body that could not be built) or memory ran out. */
+char *feed_json_take(json_t *root);
 
 /* Column names of a history row, in order: "time" then the ARCH_NCOLS
  * archive columns. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "feed.h"
 #include "timeutil.h"
 #include "zone.h"
 
@@ -61,15 +62,6 @@ static json_t *s_side_json(const reg_crossing_t *c, enum hours_side side)
                      "source", h->source[0] ? h->source : NULL, "modes", modes, "closed_dates", closed);
 }
 
-static char *s_dump(json_t *root)
-{
-    if (!root)
-        return NULL;
-    char *out = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return out;
-}
-
 char *feed_hours_json(const registry_t *reg)
 {
     json_t *list = json_array();
@@ -83,7 +75,7 @@ char *feed_hours_json(const registry_t *reg)
             return NULL;
         }
     }
-    return s_dump(list ? json_pack("{s:o}", "crossings", list) : NULL);
+    return feed_json_take(list ? json_pack("{s:o}", "crossings", list) : NULL);
 }
 
 /* ---- mismatches ------------------------------------------------------------ */
@@ -175,6 +167,6 @@ char *feed_mismatches_json(const registry_t *reg, int64_t now_s)
         return NULL;
     }
     char wk[32];
-    return s_dump(json_pack("{s:s, s:I, s:o}", "week_of", tu_iso8601(first_week, wk, sizeof wk),
+    return feed_json_take(json_pack("{s:s, s:I, s:o}", "week_of", tu_iso8601(first_week, wk, sizeof wk),
                             "not_comparable", (json_int_t)unknown, "mismatches", list));
 }

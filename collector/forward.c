@@ -5,22 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "link.h"
 #include "log.h"
-#include "spool.h"
+#include "sender.h"
 #include "taxonomy.h"
 #include "timeutil.h"
+#include "vec.h"
 #include "wire.h"
-
-#define FWD_MAX_UPSTREAMS 4
-#define FWD_WINDOW 32
 
 typedef struct {
     char crossing[7];
     enum tax_dir dir;
-    spool_t *spool;
-    link_t *links[FWD_MAX_UPSTREAMS];
-    int nlinks;
+    sender_t *sender;
     wire_batch_t *batch;
     uint32_t interval_ms;
 } relay_t;
@@ -28,33 +23,17 @@ typedef struct {
 struct forward {
     struct event_base *base;
     void *zctx;
-    char *upstreams, *spool_dir;
+    char *upstreams, *upstream_keys, *spool_dir;
     const curve_pair_t *key;
-    char server_keys[FWD_MAX_UPSTREAMS][CURVE_KEY_Z85];
-    int nkeys;
     unsigned spool_mb;
     relay_t **relays;
     size_t n, cap;
 };
 
-static void s_on_progress(void *arg)
-{
-    relay_t *r = arg;
-    uint64_t min = UINT64_MAX;
-    for (int i = 0; i < r->nlinks; i++) {
-        uint64_t d = outbox_durable_seq(link_outbox(r->links[i]));
-        if (d < min)
-            min = d;
-    }
-    spool_release(r->spool, min);
-}
-
 static void s_relay_free(relay_t *r)
 {
-    for (int i = 0; i < r->nlinks; i++)
-        link_destroy(&r->links[i]);
     wire_batch_destroy(&r->batch);
-    spool_close(&r->spool);
+    sender_destroy(&r->sender);
     free(r);
 }
 
@@ -67,36 +46,17 @@ static relay_t *s_relay_new(forward_t *self, const char *crossing, enum tax_dir 
     r->dir = dir;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s-%s", self->spool_dir, crossing, tax_dir_name(dir));
-    uint64_t mb = self->spool_mb;
-    spool_opts_t so = { .budget_bytes = mb << 20, .segment_bytes = (mb << 20) / 16 < (4u << 20)
-                                                                       ? (mb << 20) / 16 : (4u << 20),
-                        .sync = true };
-    r->spool = spool_open(path, &so, (uint64_t)tu_now_ms() * 1000);
-    if (!r->spool)
-        goto fail;
-    char list[1024];
-    snprintf(list, sizeof list, "%s", self->upstreams);
-    char *save = NULL;
-    for (char *ep = strtok_r(list, ",", &save); ep && r->nlinks < FWD_MAX_UPSTREAMS;
-         ep = strtok_r(NULL, ",", &save)) {
-        int k = r->nlinks < self->nkeys ? r->nlinks : 0;
-        link_curve_t curve = { .public_key = self->key ? self->key->public_key : NULL,
-                               .secret_key = self->key ? self->key->secret_key : NULL,
-                               .server_key = self->nkeys ? self->server_keys[k] : NULL };
-        r->links[r->nlinks] = link_new(self->base, self->zctx, ep, r->spool, FWD_WINDOW, crossing,
-                                       (int)dir, &curve, s_on_progress, r);
-        if (!r->links[r->nlinks])
-            goto fail;
-        r->nlinks++;
+    sender_opts_t so = { .endpoints = self->upstreams, .spool_dir = path,
+                         .spool_mb = self->spool_mb, .crossing = crossing, .direction = (int)dir,
+                         .key = self->key, .server_keys = self->upstream_keys };
+    r->sender = sender_new(self->base, self->zctx, &so);
+    if (!r->sender) {
+        log_error("cannot start forwarding %s/%s", crossing, tax_dir_name(dir));
+        s_relay_free(r);
+        return NULL;
     }
-    if (r->nlinks == 0)
-        goto fail;
     log_info("forwarding %s/%s to %s", crossing, tax_dir_name(dir), self->upstreams);
     return r;
-fail:
-    log_error("cannot start forwarding %s/%s", crossing, tax_dir_name(dir));
-    s_relay_free(r);
-    return NULL;
 }
 
 static relay_t *s_relay(forward_t *self, const char *crossing, enum tax_dir dir)
@@ -104,14 +64,8 @@ static relay_t *s_relay(forward_t *self, const char *crossing, enum tax_dir dir)
     for (size_t i = 0; i < self->n; i++)
         if (self->relays[i]->dir == dir && strcmp(self->relays[i]->crossing, crossing) == 0)
             return self->relays[i];
-    if (self->n == self->cap) {
-        size_t ncap = self->cap ? self->cap * 2 : 16;
-        relay_t **nr = realloc(self->relays, ncap * sizeof *nr);
-        if (!nr)
-            return NULL;
-        self->relays = nr;
-        self->cap = ncap;
-    }
+    if (VEC_RESERVE(self->relays, self->cap, self->n + 1) != 0)
+        return NULL;
     relay_t *r = s_relay_new(self, crossing, dir);
     if (r)
         self->relays[self->n++] = r;
@@ -154,7 +108,7 @@ int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, 
      * interval length: agents rarely change theirs). */
     if (!r->batch || r->interval_ms != b->interval_ms) {
         wire_batch_destroy(&r->batch);
-        r->batch = wire_batch_new(r->crossing, (int)r->dir, spool_epoch(r->spool), b->interval_ms);
+        r->batch = wire_batch_new(r->crossing, (int)r->dir, sender_epoch(r->sender), b->interval_ms);
         r->interval_ms = b->interval_ms;
         if (!r->batch)
             return -1;
@@ -163,17 +117,15 @@ int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, 
     if (wire_batch_count(r->batch) == 0)
         return 0;
     size_t len;
-    uint8_t *buf = wire_batch_pack(r->batch, spool_next_seq(r->spool),
+    uint8_t *buf = wire_batch_pack(r->batch, sender_next_seq(r->sender),
                                    b->has_bad_lines ? b->bad_lines : 0, &len);
-    int rc = buf ? spool_append(r->spool, buf, len, tu_now_ms()) : -1;
+    int rc = buf ? sender_append(r->sender, buf, len, tu_now_ms()) : -1;
     free(buf);
     if (rc != 0) {
         log_error("forward %s/%s: could not spool a batch for upstream", r->crossing,
                   tax_dir_name(r->dir));
         return -1;
     }
-    for (int i = 0; i < r->nlinks; i++)
-        link_pump(r->links[i]);
     return 0;
 }
 
@@ -187,22 +139,15 @@ forward_t *forward_new(struct event_base *base, void *zctx, const forward_opts_t
     self->key = opts->key;
     self->spool_mb = opts->spool_mb ? opts->spool_mb : 512;
     self->upstreams = strdup(opts->upstreams);
+    self->upstream_keys = strdup(opts->upstream_keys ? opts->upstream_keys : "");
     self->spool_dir = strdup(opts->spool_dir);
-    if (!self->upstreams || !self->spool_dir)
+    if (!self->upstreams || !self->upstream_keys || !self->spool_dir)
         goto fail;
-    if (opts->key) {
-        char list[2048];
-        snprintf(list, sizeof list, "%s", opts->upstream_keys ? opts->upstream_keys : "");
-        char *save = NULL;
-        for (char *k = strtok_r(list, ",", &save); k && self->nkeys < FWD_MAX_UPSTREAMS;
-             k = strtok_r(NULL, ",", &save))
-            if (curve_load_public(k, self->server_keys[self->nkeys++]) != 0)
-                goto fail;
-        if (self->nkeys == 0) {
-            log_error("--upstream with CURVE needs --upstream-key");
-            goto fail;
-        }
-    }
+    /* A broken --upstream or --upstream-key stops the start, not every relay. */
+    sender_opts_t check = { .endpoints = self->upstreams, .key = self->key,
+                            .server_keys = self->upstream_keys };
+    if (sender_check(&check) != 0)
+        goto fail;
     log_info("federation: forwarding to %s, relay spools in %s", opts->upstreams, opts->spool_dir);
     return self;
 fail:
@@ -219,6 +164,7 @@ void forward_destroy(forward_t **self_p)
         s_relay_free(self->relays[i]);
     free(self->relays);
     free(self->upstreams);
+    free(self->upstream_keys);
     free(self->spool_dir);
     free(self);
     *self_p = NULL;

@@ -10,10 +10,12 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curvesock.h"
 #include "log.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "wire.h"
+#include "zwatch.h"
 
 /* Frames handled per wake-up before yielding to HTTP and timers. */
 #define INGEST_BURST 256
@@ -21,9 +23,8 @@
 struct ingest {
     void *sock;
     void *monitor;              /* PAIR receiving the ROUTER's handshake events */
-    struct event *ev_read;
-    struct event *ev_more;      /* the next burst, after others had their turn */
-    struct event *ev_monitor;
+    zwatch_t *watch;
+    zwatch_t *watch_monitor;
     struct event *ev_sync;
     ingest_ctx_t ctx;
     sess_table_t *sessions;
@@ -340,8 +341,9 @@ uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, const
 
 /* Read one message: [routing id][payload]. Anything else is drained and
  * counted as a bad frame. Returns -1 when there is nothing more to read. */
-static int s_recv_one(ingest_t *self)
+static int s_recv_one(void *arg)
 {
+    ingest_t *self = arg;
     zmq_msg_t id, body;
     zmq_msg_init(&id);
     if (zmq_msg_recv(&id, self->sock, ZMQ_DONTWAIT) < 0) {
@@ -379,23 +381,6 @@ static int s_recv_one(ingest_t *self)
     zmq_msg_close(&body);
     zmq_msg_close(&id);
     return 0;
-}
-
-static void s_on_readable(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    ingest_t *self = arg;
-    int n = 0;
-    while (n < INGEST_BURST && s_recv_one(self) == 0)
-        n++;
-    if (n == INGEST_BURST) {
-        /* More may wait. A zero timeout (not event_active, which libevent
-         * runs again before polling) lets HTTP and the sync timer have
-         * their turn between bursts. */
-        struct timeval now = { 0, 0 };
-        event_add(self->ev_more, &now);
-    }
 }
 
 int ingest_sync(ingest_t *self)
@@ -440,34 +425,31 @@ static void s_on_sync(evutil_socket_t fd, short what, void *arg)
 /* One socket-monitor event: [u16 event, u32 value][endpoint]. A failed
  * handshake is a peer without (the right) CURVE: counted and said once in a
  * while. */
-static void s_on_monitor(evutil_socket_t fd, short what, void *arg)
+static int s_on_monitor(void *arg)
 {
-    (void)fd;
-    (void)what;
     ingest_t *self = arg;
-    for (;;) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, self->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        zmq_msg_init(&addr);
-        zmq_msg_recv(&addr, self->monitor, 0);
-        uint16_t event = 0;
-        if (zmq_msg_size(&ev) >= 2)
-            memcpy(&event, zmq_msg_data(&ev), 2);
-        if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
-            self->ctx.stats->handshake_failed++;
-            s_reject_log(self, "handshake",
-                         event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                             ? "CURVE handshake refused (key not allowed)"
-                             : "handshake failed (plaintext peer, or not our CURVE server key)");
-        }
-        zmq_msg_close(&addr);
+    zmq_msg_t ev, addr;
+    zmq_msg_init(&ev);
+    if (zmq_msg_recv(&ev, self->monitor, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&ev);
+        return -1;
     }
+    zmq_msg_init(&addr);
+    zmq_msg_recv(&addr, self->monitor, 0);
+    uint16_t event = 0;
+    if (zmq_msg_size(&ev) >= 2)
+        memcpy(&event, zmq_msg_data(&ev), 2);
+    if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
+        self->ctx.stats->handshake_failed++;
+        s_reject_log(self, "handshake",
+                     event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                         ? "CURVE handshake refused (key not allowed)"
+                         : "handshake failed (plaintext peer, or not our CURVE server key)");
+    }
+    zmq_msg_close(&addr);
+    zmq_msg_close(&ev);
+    return 0;
 }
 
 static int s_start_monitor(ingest_t *self, struct event_base *base, void *zctx)
@@ -481,15 +463,9 @@ static int s_start_monitor(ingest_t *self, struct event_base *base, void *zctx)
     self->monitor = zmq_socket(zctx, ZMQ_PAIR);
     if (!self->monitor || zmq_connect(self->monitor, ep) != 0)
         return -1;
-    int fd;
-    size_t fdlen = sizeof fd;
-    zmq_getsockopt(self->monitor, ZMQ_FD, &fd, &fdlen);
-    self->ev_monitor = event_new(base, fd, EV_READ | EV_PERSIST, s_on_monitor, self);
-    if (!self->ev_monitor)
-        return -1;
-    event_add(self->ev_monitor, NULL);
-    event_active(self->ev_monitor, EV_READ, 0); /* edge-triggered: drain what is there */
-    return 0;
+    zwatch_handlers_t h = { .on_message = s_on_monitor, .arg = self };
+    self->watch_monitor = zwatch_new(base, self->monitor, &h);
+    return self->watch_monitor ? 0 : -1;
 }
 
 ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
@@ -514,13 +490,9 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (ctx->server_key) {
-        /* ZAP (zap.c) must already be bound: it decides every handshake. */
-        int on = 1;
-        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVER, &on, sizeof on);
-        zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, ctx->server_key->secret_key, 40);
-        zmq_setsockopt(self->sock, ZMQ_ZAP_DOMAIN, "poenet", 6);
-    }
+    /* ZAP (zap.c) must already be bound: it decides every handshake. */
+    if (ctx->server_key && curvesock_server(self->sock, ctx->server_key, "poenet") != 0)
+        goto fail;
     /* Drop connections of agents that went silent (cut links send no reset). */
     int hb_ivl = 1000, hb_timeout = 5000;
     zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
@@ -529,25 +501,19 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
         log_error("cannot bind %s for agents: %s", endpoint, zmq_strerror(errno));
         goto fail;
     }
-    int fd;
-    size_t fdlen = sizeof fd;
-    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
-    self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
-    self->ev_more = event_new(base, -1, 0, s_on_readable, self);
+    /* Yielding after a burst lets HTTP and the sync timer have their turn. */
+    zwatch_handlers_t h = { .on_message = s_recv_one, .arg = self, .burst = INGEST_BURST };
+    self->watch = zwatch_new(base, self->sock, &h);
     self->ev_sync = event_new(base, -1, EV_PERSIST, s_on_sync, self);
-    if (!self->ev_read || !self->ev_more || !self->ev_sync)
+    if (!self->watch || !self->ev_sync)
         goto fail;
     if (ctx->server_key && s_start_monitor(self, base, zctx) != 0) {
         log_error("cannot monitor handshakes: %s", zmq_strerror(errno));
         goto fail;
     }
-    event_add(self->ev_read, NULL);
     int64_t sync_ms = ctx->sync_ms > 0 ? ctx->sync_ms : 1000;
     struct timeval every = { (time_t)(sync_ms / 1000), (suseconds_t)((sync_ms % 1000) * 1000) };
     event_add(self->ev_sync, &every);
-    /* ZMQ_FD is edge-triggered: frames that arrived before we watched it
-     * would never wake us. */
-    event_active(self->ev_read, EV_READ, 0);
     log_info("listening for agents on %s", endpoint);
     return self;
 fail:
@@ -560,14 +526,10 @@ void ingest_destroy(ingest_t **self_p)
     ingest_t *self = *self_p;
     if (!self)
         return;
-    if (self->ev_read)
-        event_free(self->ev_read);
+    zwatch_destroy(&self->watch);
+    zwatch_destroy(&self->watch_monitor);
     if (self->ev_sync)
         event_free(self->ev_sync);
-    if (self->ev_more)
-        event_free(self->ev_more);
-    if (self->ev_monitor)
-        event_free(self->ev_monitor);
     if (self->monitor)
         zmq_close(self->monitor);
     if (self->sock)

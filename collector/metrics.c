@@ -9,109 +9,63 @@
 #include "metrics.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "textbuf.h"
 #include "taxonomy.h"
 
-/* ---- output buffer ---------------------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;       /* once set, appends are no-ops and render returns NULL */
-} s_buf_t;
-
-static void s_reserve(s_buf_t *b, size_t more)
-{
-    if (b->oom || b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = true;
-        return;
-    }
-    b->p = p;
-    b->cap = cap;
-}
-
-static void s_printf(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void s_printf(s_buf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = true;
-        return;
-    }
-    s_reserve(b, (size_t)n);
-    if (b->oom)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* A label value with \, " and newline escaped as the format requires. */
-static void s_label_value(s_buf_t *b, const char *v)
+static void s_label_value(textbuf_t *b, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\')
-            s_printf(b, "\\\\");
+            textbuf_append(b, "\\\\");
         else if (*v == '"')
-            s_printf(b, "\\\"");
+            textbuf_append(b, "\\\"");
         else if (*v == '\n')
-            s_printf(b, "\\n");
+            textbuf_append(b, "\\n");
         else
-            s_printf(b, "%c", *v);
+            textbuf_append_n(b, v, 1);
     }
 }
 
 /* ---- families --------------------------------------------------------------- */
 
-static void s_family(s_buf_t *b, const char *name, const char *type, const char *help)
+static void s_family(textbuf_t *b, const char *name, const char *type, const char *help)
 {
     /* HELP texts are our own constants without \ or newline: no escaping. */
-    s_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    textbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void s_counter(s_buf_t *b, const char *name, const char *help, uint64_t v)
+static void s_counter(textbuf_t *b, const char *name, const char *help, uint64_t v)
 {
     s_family(b, name, "counter", help);
-    s_printf(b, "%s %" PRIu64 "\n", name, v);
+    textbuf_printf(b, "%s %" PRIu64 "\n", name, v);
 }
 
-static void s_gauge_ms(s_buf_t *b, const char *name, const char *help, int64_t ms)
+static void s_gauge_ms(textbuf_t *b, const char *name, const char *help, int64_t ms)
 {
     s_family(b, name, "gauge", help);
-    s_printf(b, "%s %.3f\n", name, ms / 1000.0);
+    textbuf_printf(b, "%s %.3f\n", name, ms / 1000.0);
 }
 
-static void s_rejections(s_buf_t *b, const stats_t *st)
+static void s_rejections(textbuf_t *b, const stats_t *st)
 {
     s_family(b, "poenet_rejected_total", "counter",
              "Frames, batches and samples refused, by reason (as in /health).");
     for (int r = 0; r < REJ_MAX; r++)
-        s_printf(b, "poenet_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-                 stats_reject_name((enum stats_reject)r), st->rejected[r]);
+        textbuf_printf(b, "poenet_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+                       stats_reject_name((enum stats_reject)r), st->rejected[r]);
 }
 
-static void s_collector(s_buf_t *b, const stats_t *st, bool archive_connected, int64_t now_ms)
+static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected, int64_t now_ms)
 {
     s_gauge_ms(b, "poenet_uptime_seconds", "Seconds since the collector started.",
                st->started_ms > 0 ? now_ms - st->started_ms : 0);
     s_family(b, "poenet_archive_connected", "gauge",
              "1 when the connection to rrdcached is up, else 0.");
-    s_printf(b, "poenet_archive_connected %d\n", archive_connected ? 1 : 0);
+    textbuf_printf(b, "poenet_archive_connected %d\n", archive_connected ? 1 : 0);
     s_counter(b, "poenet_frames_received_total", "Frames received from agents, good or bad.",
               st->frames_in);
     s_counter(b, "poenet_batches_accepted_total", "Batches archived and acknowledged.",
@@ -137,7 +91,7 @@ static void s_collector(s_buf_t *b, const stats_t *st, bool archive_connected, i
               st->handshake_failed);
     s_family(b, "poenet_lane_plans", "gauge",
              "Crossing directions whose lane plan (--lane-plans) the estimator uses.");
-    s_printf(b, "poenet_lane_plans %" PRIu64 "\n", st->lane_plans);
+    textbuf_printf(b, "poenet_lane_plans %" PRIu64 "\n", st->lane_plans);
     s_counter(b, "poenet_lane_plan_reload_failures_total",
               "SIGHUP reloads of the lane plans refused for a broken file (the plans in use stay).",
               st->lane_plan_reload_failures);
@@ -202,21 +156,21 @@ static bool s_agent_value(const sess_t *s, s_agent_metric_t m, int64_t now_ms, d
     return false;
 }
 
-static void s_agent_sample(s_buf_t *b, const char *name, const sess_t *s, double v)
+static void s_agent_sample(textbuf_t *b, const char *name, const sess_t *s, double v)
 {
-    s_printf(b, "%s{crossing=\"", name);
+    textbuf_printf(b, "%s{crossing=\"", name);
     s_label_value(b, s->crossing);
-    s_printf(b, "\",direction=\"");
+    textbuf_append(b, "\",direction=\"");
     s_label_value(b, tax_dir_valid((int)s->dir) ? tax_dir_name(s->dir) : "unknown");
     /* %.17g keeps every integer below 2^53 exact and seconds to the ms. */
-    s_printf(b, "\"} %.17g\n", v);
+    textbuf_printf(b, "\"} %.17g\n", v);
 }
 
-static void s_agents(s_buf_t *b, const sess_table_t *sess, int64_t now_ms)
+static void s_agents(textbuf_t *b, const sess_table_t *sess, int64_t now_ms)
 {
     size_t n = sess ? sess_count(sess) : 0;
     s_family(b, "poenet_agents", "gauge", "Agent sessions (crossing directions) the collector knows.");
-    s_printf(b, "poenet_agents %zu\n", n);
+    textbuf_printf(b, "poenet_agents %zu\n", n);
     for (int m = 0; m < A_COUNT; m++) {
         s_family(b, s_agent_metrics[m].name, s_agent_metrics[m].type, s_agent_metrics[m].help);
         for (size_t i = 0; i < n; i++) {
@@ -231,12 +185,8 @@ static void s_agents(s_buf_t *b, const sess_table_t *sess, int64_t now_ms)
 char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,
                      int64_t now_ms)
 {
-    s_buf_t b = { 0 };
-    s_collector(&b, st, archive_connected, now_ms);
-    s_agents(&b, sess, now_ms);
-    if (b.oom || !b.p) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    textbuf_t *b = textbuf_new();
+    s_collector(b, st, archive_connected, now_ms);
+    s_agents(b, sess, now_ms);
+    return textbuf_take(&b);
 }

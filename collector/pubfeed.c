@@ -10,15 +10,18 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curvesock.h"
 #include "feed.h"
 #include "log.h"
 #include "timeutil.h"
+#include "zwatch.h"
 
 #define PUB_TOPIC_MAX 96
 
 struct pubfeed {
     void *pub, *snap;
-    struct event *ev_snap, *ev_hb;
+    zwatch_t *watch_snap;        /* snapshot requests */
+    struct event *ev_hb;
     state_t *state;
     int64_t stale_after_ms;
     uint64_t seq;
@@ -104,54 +107,48 @@ static void s_snapshot(pubfeed_t *self, zmq_msg_t *id, const char *prefix)
     s_send2(self->snap, "END", end, 0);
 }
 
-static void s_on_snapshot(evutil_socket_t fd, short what, void *arg)
+/* One snapshot request: [id][SNAPSHOT prefix]; -1 when none waits. */
+static int s_on_snapshot(void *arg)
 {
-    (void)fd;
-    (void)what;
     pubfeed_t *self = arg;
-    for (;;) {
-        zmq_msg_t id, req;
-        zmq_msg_init(&id);
-        if (zmq_msg_recv(&id, self->snap, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&id);
-            return;
-        }
-        zmq_msg_init(&req);
-        if (zmq_msg_more(&id) && zmq_msg_recv(&req, self->snap, 0) >= 0) {
-            char text[128] = "";
-            size_t n = zmq_msg_size(&req) < sizeof text - 1 ? zmq_msg_size(&req) : sizeof text - 1;
-            memcpy(text, zmq_msg_data(&req), n);
-            text[n] = '\0';
-            if (strncmp(text, "SNAPSHOT", 8) == 0)
-                s_snapshot(self, &id, text[8] == ' ' ? text + 9 : "wait.");
-        }
-        while (zmq_msg_more(&req)) { /* ignore anything else a client sent */
-            zmq_msg_close(&req);
-            zmq_msg_init(&req);
-            if (zmq_msg_recv(&req, self->snap, 0) < 0)
-                break;
-        }
-        zmq_msg_close(&req);
+    zmq_msg_t id, req;
+    zmq_msg_init(&id);
+    if (zmq_msg_recv(&id, self->snap, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&id);
+        return -1;
     }
+    zmq_msg_init(&req);
+    if (zmq_msg_more(&id) && zmq_msg_recv(&req, self->snap, 0) >= 0) {
+        char text[128] = "";
+        size_t n = zmq_msg_size(&req) < sizeof text - 1 ? zmq_msg_size(&req) : sizeof text - 1;
+        memcpy(text, zmq_msg_data(&req), n);
+        text[n] = '\0';
+        if (strncmp(text, "SNAPSHOT", 8) == 0)
+            s_snapshot(self, &id, text[8] == ' ' ? text + 9 : "wait.");
+    }
+    while (zmq_msg_more(&req)) { /* ignore anything else a client sent */
+        zmq_msg_close(&req);
+        zmq_msg_init(&req);
+        if (zmq_msg_recv(&req, self->snap, 0) < 0)
+            break;
+    }
+    zmq_msg_close(&req);
+    zmq_msg_close(&id);
+    return 0;
 }
 
 static void *s_bind(void *zctx, int type, const char *endpoint, const curve_pair_t *key)
 {
     void *s = zmq_socket(zctx, type);
-    int linger = 0, hwm = 100000, on = 1;
+    int linger = 0, hwm = 100000;
     int64_t maxmsg = 4096;
     if (!s)
         return NULL;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (key) { /* the collector's ZAP handler decides who may subscribe */
-        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
-        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key->secret_key, 40);
-        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "poenet-feed", 11);
-    }
-    if (zmq_bind(s, endpoint) != 0) {
+    /* The collector's ZAP handler decides who may subscribe. */
+    if ((key && curvesock_server(s, key, "poenet-feed") != 0) || zmq_bind(s, endpoint) != 0) {
         log_error("live feed: cannot bind %s: %s", endpoint, zmq_strerror(errno));
         zmq_close(s);
         return NULL;
@@ -172,17 +169,13 @@ pubfeed_t *pubfeed_new(struct event_base *base, void *zctx, const char *pub_endp
     self->snap = s_bind(zctx, ZMQ_ROUTER, snap_endpoint, server_key);
     if (!self->pub || !self->snap)
         goto fail;
-    int fd;
-    size_t len = sizeof fd;
-    zmq_getsockopt(self->snap, ZMQ_FD, &fd, &len);
-    self->ev_snap = event_new(base, fd, EV_READ | EV_PERSIST, s_on_snapshot, self);
+    zwatch_handlers_t h = { .on_message = s_on_snapshot, .arg = self };
+    self->watch_snap = zwatch_new(base, self->snap, &h);
     self->ev_hb = event_new(base, -1, EV_PERSIST, s_on_heartbeat, self);
-    if (!self->ev_snap || !self->ev_hb)
+    if (!self->watch_snap || !self->ev_hb)
         goto fail;
     struct timeval second = { 1, 0 };
-    event_add(self->ev_snap, NULL);
     event_add(self->ev_hb, &second);
-    event_active(self->ev_snap, EV_READ, 0);
     log_info("live feed on %s, snapshots on %s", pub_endpoint, snap_endpoint);
     return self;
 fail:
@@ -195,8 +188,7 @@ void pubfeed_destroy(pubfeed_t **self_p)
     pubfeed_t *self = *self_p;
     if (!self)
         return;
-    if (self->ev_snap)
-        event_free(self->ev_snap);
+    zwatch_destroy(&self->watch_snap);
     if (self->ev_hb)
         event_free(self->ev_hb);
     if (self->pub)

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "timeutil.h"
+#include "vec.h"
 
 #define RRDCC_DEFAULT_TIMEOUT_MS 5000
 /* A line longer than this is not rrdcached talking to us. */
@@ -209,18 +210,16 @@ static int s_fill(rrdcc_t *self)
         self->roff = 0;
     }
     if (self->rcap - self->rlen < 4096) {
-        size_t cap = self->rcap ? self->rcap * 2 : 65536;
-        if (cap > RRDCC_MAX_LINE + 65536) {
+        /* 64 KiB, then doubling (rlen <= rcap); a buffer past the longest
+         * line allowed means a runaway reply. */
+        if (self->rcap * 2 > RRDCC_MAX_LINE + 65536) {
             s_set_err(self, "reply line longer than %u bytes", RRDCC_MAX_LINE);
             return -1;
         }
-        char *nb = realloc(self->rbuf, cap);
-        if (!nb) {
+        if (VEC_RESERVE(self->rbuf, self->rcap, self->rlen + 65536) != 0) {
             s_set_err(self, "out of memory");
             return -1;
         }
-        self->rbuf = nb;
-        self->rcap = cap;
     }
     for (;;) {
         ssize_t n = recv(self->fd, self->rbuf + self->rlen, self->rcap - self->rlen, 0);
@@ -266,16 +265,8 @@ static int s_read_line(rrdcc_t *self, char **line)
 static int s_arena_add(rrdcc_t *self, const char *s, size_t *off)
 {
     size_t n = strlen(s) + 1;
-    if (self->acap - self->alen < n) {
-        size_t cap = self->acap ? self->acap : 4096;
-        while (cap - self->alen < n)
-            cap *= 2;
-        char *na = realloc(self->arena, cap);
-        if (!na)
-            return -1;
-        self->arena = na;
-        self->acap = cap;
-    }
+    if (VEC_RESERVE(self->arena, self->acap, self->alen + n) != 0)
+        return -1;
     memcpy(self->arena + self->alen, s, n);
     *off = self->alen;
     self->alen += n;
@@ -284,17 +275,11 @@ static int s_arena_add(rrdcc_t *self, const char *s, size_t *off)
 
 static int s_reserve_lines(rrdcc_t *self, size_t n)
 {
-    if (n <= self->lcap)
-        return 0;
-    size_t *no = realloc(self->offs, n * sizeof *no);
-    if (!no)
+    /* offs and lines grow alike: one capacity holds for both. */
+    size_t ocap = self->lcap, lcap = self->lcap;
+    if (VEC_RESERVE(self->offs, ocap, n) != 0 || VEC_RESERVE(self->lines, lcap, n) != 0)
         return -1;
-    self->offs = no;
-    const char **nl = realloc(self->lines, n * sizeof *nl);
-    if (!nl)
-        return -1;
-    self->lines = nl;
-    self->lcap = n;
+    self->lcap = lcap;
     return 0;
 }
 

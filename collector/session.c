@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vec.h"
 
 struct sess_table {
     sess_t *v;
@@ -33,14 +34,8 @@ sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
     for (size_t i = 0; i < self->n; i++)
         if (self->v[i].dir == dir && strcmp(self->v[i].crossing, crossing) == 0)
             return &self->v[i];
-    if (self->n == self->cap) {
-        size_t ncap = self->cap ? self->cap * 2 : 32;
-        sess_t *nv = realloc(self->v, ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        self->v = nv;
-        self->cap = ncap;
-    }
+    if (VEC_RESERVE(self->v, self->cap, self->n + 1) != 0)
+        return NULL;
     sess_t *s = &self->v[self->n++];
     memset(s, 0, sizeof *s);
     snprintf(s->crossing, sizeof s->crossing, "%s", crossing);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
+#include "textbuf.h"
 #include "view.h"
 #include "zone.h"
 
@@ -242,38 +244,6 @@ char *view_cbp_hours_text(const hours_side_t *h, char *buf, size_t len)
 
 /* ---- XML ----------------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} s_buf_t;
-
-static void s_put(s_buf_t *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void s_puts(s_buf_t *b, const char *s)
-{
-    s_put(b, s, strlen(s));
-}
-
 /* Decode one UTF-8 sequence at s; returns its length and the code point
  * (U+FFFD for a malformed byte, length 1). */
 static size_t s_utf8(const unsigned char *s, unsigned *cp)
@@ -299,7 +269,7 @@ static size_t s_utf8(const unsigned char *s, unsigned *cp)
 /* Text content: markup characters escaped, UTF-8 transcoded to
  * ISO-8859-1, anything beyond Latin-1 as a character reference, control
  * characters (not allowed in XML 1.0) dropped. */
-static void s_text(s_buf_t *b, const char *s)
+static void s_text(textbuf_t *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -307,43 +277,43 @@ static void s_text(s_buf_t *b, const char *s)
         p += s_utf8(p, &cp);
         char tmp[16];
         switch (cp) {
-        case '&': s_puts(b, "&amp;"); break;
-        case '<': s_puts(b, "&lt;"); break;
-        case '>': s_puts(b, "&gt;"); break;
-        case '"': s_puts(b, "&quot;"); break;
-        case '\'': s_puts(b, "&apos;"); break;
+        case '&': textbuf_append(b, "&amp;"); break;
+        case '<': textbuf_append(b, "&lt;"); break;
+        case '>': textbuf_append(b, "&gt;"); break;
+        case '"': textbuf_append(b, "&quot;"); break;
+        case '\'': textbuf_append(b, "&apos;"); break;
         default:
             if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
                 break;
             if (cp < 0x100) {
                 tmp[0] = (char)cp;
-                s_put(b, tmp, 1);
+                textbuf_append_n(b, tmp, 1);
             } else {
                 snprintf(tmp, sizeof tmp, "&#%u;", cp);
-                s_puts(b, tmp);
+                textbuf_append(b, tmp);
             }
         }
     }
 }
 
-static void s_elem(s_buf_t *b, const char *name, const char *text)
+static void s_elem(textbuf_t *b, const char *name, const char *text)
 {
-    s_puts(b, "<");
-    s_puts(b, name);
-    s_puts(b, ">");
+    textbuf_append(b, "<");
+    textbuf_append(b, name);
+    textbuf_append(b, ">");
     s_text(b, text);
-    s_puts(b, "</");
-    s_puts(b, name);
-    s_puts(b, ">");
+    textbuf_append(b, "</");
+    textbuf_append(b, name);
+    textbuf_append(b, ">");
 }
 
 /* CBP writes update_time first when a lane has a reading and
  * operational_status first when it has none. */
-static void s_xml_lane(s_buf_t *b, const char *elem, const s_lane_t *l)
+static void s_xml_lane(textbuf_t *b, const char *elem, const s_lane_t *l)
 {
-    s_puts(b, "<");
-    s_puts(b, elem);
-    s_puts(b, ">");
+    textbuf_append(b, "<");
+    textbuf_append(b, elem);
+    textbuf_append(b, ">");
     if (l->has_data) {
         s_elem(b, "update_time", l->update_time);
         s_elem(b, "operational_status", l->status);
@@ -353,15 +323,15 @@ static void s_xml_lane(s_buf_t *b, const char *elem, const s_lane_t *l)
     }
     s_elem(b, "delay_minutes", l->delay);
     s_elem(b, "lanes_open", l->lanes);
-    s_puts(b, "</");
-    s_puts(b, elem);
-    s_puts(b, ">");
+    textbuf_append(b, "</");
+    textbuf_append(b, elem);
+    textbuf_append(b, ">");
 }
 
-static void s_xml_port(s_buf_t *b, const s_port_t *p)
+static void s_xml_port(textbuf_t *b, const s_port_t *p)
 {
     const reg_crossing_t *r = p->r;
-    s_puts(b, "<port>");
+    textbuf_append(b, "<port>");
     s_elem(b, "port_number", r->id);
     s_elem(b, "border", s_border_text(r));
     s_elem(b, "port_name", r->port_name);
@@ -373,24 +343,24 @@ static void s_xml_port(s_buf_t *b, const s_port_t *p)
         s_elem(b, s_modes[i].auto_elem, p->automation_type);
     for (int i = 0; i < 3; i++) {
         const s_mode_desc_t *md = &s_modes[i];
-        s_puts(b, "<");
-        s_puts(b, md->elem);
-        s_puts(b, ">");
+        textbuf_append(b, "<");
+        textbuf_append(b, md->elem);
+        textbuf_append(b, ">");
         s_elem(b, "maximum_lanes", p->modes[i].max_lanes);
         for (int k = 0; k < md->ntypes; k++)
             s_xml_lane(b, md->types[k].elem, &p->modes[i].lanes[k]);
-        s_puts(b, "</");
-        s_puts(b, md->elem);
-        s_puts(b, ">");
+        textbuf_append(b, "</");
+        textbuf_append(b, md->elem);
+        textbuf_append(b, ">");
     }
     /* construction_notice appears in CBP's XML only when there is one;
      * poenet has no notices. */
-    s_puts(b, "</port>");
+    textbuf_append(b, "</port>");
 }
 
 char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len)
 {
-    s_buf_t b = { 0 };
+    textbuf_t *b = textbuf_new();
     struct tm lt;
     char date[16] = "", clock[16] = "", n[16];
     if (zone_local(CBP_FEED_TZ, view_ms_to_s(now_ms), &lt, NULL, 0) == 0) {
@@ -398,22 +368,18 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
         strftime(clock, sizeof clock, "%H:%M:%S", &lt);
     }
     snprintf(n, sizeof n, "%zu", state_count(st));
-    s_puts(&b, "<?xml version='1.0' encoding='ISO-8859-1'?><border_wait_time>");
-    s_elem(&b, "last_updated_date", date);
-    s_elem(&b, "last_updated_time", clock);
-    s_elem(&b, "number_of_ports", n);
+    textbuf_append(b, "<?xml version='1.0' encoding='ISO-8859-1'?><border_wait_time>");
+    s_elem(b, "last_updated_date", date);
+    s_elem(b, "last_updated_time", clock);
+    s_elem(b, "number_of_ports", n);
     for (size_t i = 0; i < state_count(st); i++) {
         s_port_t p;
         s_port(state_at(st, i), now_ms, stale_after_ms, &p);
-        s_xml_port(&b, &p);
+        s_xml_port(b, &p);
     }
-    s_puts(&b, "</border_wait_time>");
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    *len = b.len;
-    return b.p;
+    textbuf_append(b, "</border_wait_time>");
+    *len = textbuf_len(b);
+    return textbuf_take(&b);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -478,15 +444,6 @@ static json_t *s_json_port(const s_port_t *p)
     return o;
 }
 
-static char *s_dump(json_t *root)
-{
-    if (!root)
-        return NULL;
-    char *out = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return out;
-}
-
 char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const char *only_id)
 {
     s_port_t p;
@@ -495,7 +452,7 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
         if (!x)
             return NULL;
         s_port(x, now_ms, stale_after_ms, &p);
-        return s_dump(s_json_port(&p));
+        return feed_json_take(s_json_port(&p));
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < state_count(st); i++) {
@@ -505,5 +462,5 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
             return NULL;
         }
     }
-    return s_dump(arr);
+    return feed_json_take(arr);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "view.h"
 #include "zone.h"
 
@@ -145,8 +146,7 @@ char *view_cbsa_json(state_t *st, int64_t now_ms, int64_t stale_after_ms)
         }
     }
     json_t *root = arr ? json_pack("{s:o}", "waitTimes", arr) : NULL;
-    char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
+    char *body = feed_json_take(root);
     if (!body)
         return NULL;
     size_t n = strlen(body);

@@ -10,13 +10,14 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "zwatch.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_FRAMES 7          /* version, id, domain, address, identity, mechanism, key */
 
 struct zap {
     void *sock;
-    struct event *ev;
+    zwatch_t *watch;
     char *path;
     zap_entry_t *v;
     int n;
@@ -127,17 +128,18 @@ static void s_send(void *sock, const char *s, int more)
     zmq_send(sock, s, strlen(s), more ? ZMQ_SNDMORE : 0);
 }
 
-/* Answer one request: frames are read whole, then judged. */
-static void s_handle(zap_t *self)
+/* Answer one request: frames are read whole, then judged. -1 when no
+ * request was waiting. */
+static int s_handle(zap_t *self)
 {
     char frames[ZAP_FRAMES][256];
     size_t lens[ZAP_FRAMES];
     int nf = 0, more = 1;
     while (more) {
         char buf[256];
-        int n = zmq_recv(self->sock, buf, sizeof buf, 0);
+        int n = zmq_recv(self->sock, buf, sizeof buf, nf == 0 ? ZMQ_DONTWAIT : 0);
         if (n < 0)
-            return;
+            return -1;
         if (nf < ZAP_FRAMES) {
             size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf;
             memcpy(frames[nf], buf, len);
@@ -167,20 +169,12 @@ static void s_handle(zap_t *self)
         s_send(self->sock, "", 1);
     }
     s_send(self->sock, "", 0); /* metadata */
+    return 0;
 }
 
-static void s_on_readable(evutil_socket_t fd, short what, void *arg)
+static int s_on_request(void *arg)
 {
-    (void)fd;
-    (void)what;
-    zap_t *self = arg;
-    for (;;) {
-        int events = 0;
-        size_t len = sizeof events;
-        if (zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &len) != 0 || !(events & ZMQ_POLLIN))
-            return;
-        s_handle(self);
-    }
+    return s_handle(arg);
 }
 
 zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats_t *stats)
@@ -199,14 +193,10 @@ zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats
         log_error("ZAP handler: %s", zmq_strerror(errno));
         goto fail;
     }
-    int fd;
-    size_t fdlen = sizeof fd;
-    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
-    self->ev = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
-    if (!self->ev)
+    zwatch_handlers_t h = { .on_message = s_on_request, .arg = self };
+    self->watch = zwatch_new(base, self->sock, &h);
+    if (!self->watch)
         goto fail;
-    event_add(self->ev, NULL);
-    event_active(self->ev, EV_READ, 0);
     return self;
 fail:
     zap_destroy(&self);
@@ -218,8 +208,7 @@ void zap_destroy(zap_t **self_p)
     zap_t *self = *self_p;
     if (!self)
         return;
-    if (self->ev)
-        event_free(self->ev);
+    zwatch_destroy(&self->watch);
     if (self->sock)
         zmq_close(self->sock);
     free(self->v);

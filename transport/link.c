@@ -9,9 +9,11 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "curvesock.h"
 #include "log.h"
 #include "timeutil.h"
 #include "wire.h"
+#include "zwatch.h"
 
 #define LINK_TICK_MS 250
 #define LINK_HEARTBEAT_MS 1000
@@ -20,7 +22,7 @@
 struct link {
     void *sock;
     char *endpoint;
-    struct event *ev_read;
+    zwatch_t *watch;
     struct event *ev_tick;
     outbox_t *outbox;
     spool_t *spool;
@@ -77,22 +79,21 @@ static void s_handle_frame(link_t *self, const void *data, size_t len)
     wire_free(&env);
 }
 
-/* ZMQ_FD is edge-triggered: drain until EAGAIN on every wake-up. */
-static void s_drain(link_t *self)
+/* One message from the collector; -1 when there is none. */
+static int s_recv_one(void *arg)
 {
-    for (;;) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        int rc = zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT);
-        if (rc < 0) {
-            zmq_msg_close(&msg);
-            if (errno != EAGAIN && errno != EINTR)
-                log_warn("recv from %s: %s", self->endpoint, zmq_strerror(errno));
-            return;
-        }
-        s_handle_frame(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+    link_t *self = arg;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            log_warn("recv from %s: %s", self->endpoint, zmq_strerror(errno));
         zmq_msg_close(&msg);
+        return -1;
     }
+    s_handle_frame(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+    zmq_msg_close(&msg);
+    return 0;
 }
 
 /* Send batch seq from the spool; 0 sent, -1 not now (the tick retries). */
@@ -124,25 +125,22 @@ static int s_send_seq(link_t *self, uint64_t seq)
 void link_pump(link_t *self)
 {
     outbox_skip_to(self->outbox, spool_first_seq(self->spool));
+    bool sent = false;
     uint64_t seq;
     while ((seq = outbox_peek(self->outbox, spool_last_seq(self->spool))) != 0) {
         if (s_send_seq(self, seq) != 0)
             break; /* no connection, HWM, or a spool read error: the tick retries */
         outbox_sent(self->outbox, tu_mono_ms());
         self->last_tx_ms = tu_mono_ms();
+        sent = true;
     }
     /* A send can consume the edge that announced incoming acks. */
-    s_drain(self);
+    if (sent)
+        zwatch_kick(self->watch);
 }
 
-static void s_on_readable(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    link_t *self = arg;
-    s_drain(self);
-    link_pump(self);
-}
+/* Acknowledgements free credit: send what it allows. */
+static void s_on_drained(void *arg) { link_pump(arg); }
 
 static void s_heartbeat(link_t *self, int64_t now)
 {
@@ -164,7 +162,6 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     link_t *self = arg;
     int64_t now = tu_mono_ms();
-    s_drain(self);
     if (self->alive && now - self->last_rx_ms > LINK_DEAD_MS) {
         self->alive = false;
         log_warn("collector %s silent for %d s: %" PRIu64 " batches not yet durable there, "
@@ -184,25 +181,8 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     link_pump(self);
 }
 
-link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
-                 size_t window, const char *crossing, int direction, const link_curve_t *curve,
-                 link_progress_fn *on_progress, void *arg)
+static int s_configure(link_t *self, const link_opts_t *o)
 {
-    link_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->endpoint = strdup(endpoint);
-    self->spool = spool;
-    self->epoch = spool_epoch(spool);
-    snprintf(self->crossing, sizeof self->crossing, "%s", crossing);
-    self->direction = direction;
-    /* After a restart everything still spooled may be missing there. */
-    self->outbox = outbox_new(window, 3000, spool_first_seq(spool));
-    self->on_progress = on_progress;
-    self->arg = arg;
-    self->sock = zmq_socket(zctx, ZMQ_DEALER);
-    if (!self->endpoint || !self->outbox || !self->sock)
-        goto fail;
     s_set_int(self->sock, ZMQ_IMMEDIATE, 1);
     s_set_int(self->sock, ZMQ_LINGER, 1000);
     s_set_int(self->sock, ZMQ_RECONNECT_IVL, 100);
@@ -214,24 +194,38 @@ link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spoo
     s_set_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT, 3000);
     int64_t maxmsg = WIRE_MAX_FRAME;
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (curve && curve->server_key) {
-        zmq_setsockopt(self->sock, ZMQ_CURVE_SERVERKEY, curve->server_key, 40);
-        zmq_setsockopt(self->sock, ZMQ_CURVE_PUBLICKEY, curve->public_key, 40);
-        zmq_setsockopt(self->sock, ZMQ_CURVE_SECRETKEY, curve->secret_key, 40);
+    if (o->key && curvesock_client(self->sock, o->key, o->server_key) != 0)
+        return -1;
+    if (zmq_connect(self->sock, o->endpoint) != 0) {
+        log_error("cannot connect to collector '%s': %s", o->endpoint, zmq_strerror(errno));
+        return -1;
     }
-    if (zmq_connect(self->sock, endpoint) != 0) {
-        log_error("cannot connect to collector '%s': %s", endpoint, zmq_strerror(errno));
+    return 0;
+}
+
+link_t *link_new(struct event_base *base, void *zctx, const link_opts_t *o, spool_t *spool,
+                 outbox_t *outbox, link_progress_fn *on_progress, void *arg)
+{
+    link_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup(o->endpoint);
+    self->spool = spool;
+    self->outbox = outbox;
+    self->epoch = spool_epoch(spool);
+    snprintf(self->crossing, sizeof self->crossing, "%s", o->crossing);
+    self->direction = o->direction;
+    self->on_progress = on_progress;
+    self->arg = arg;
+    self->sock = zmq_socket(zctx, ZMQ_DEALER);
+    if (!self->endpoint || !self->sock || s_configure(self, o) != 0)
         goto fail;
-    }
-    int fd;
-    size_t fdlen = sizeof fd;
-    zmq_getsockopt(self->sock, ZMQ_FD, &fd, &fdlen);
-    self->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_readable, self);
+    zwatch_handlers_t h = { .on_message = s_recv_one, .on_drained = s_on_drained, .arg = self };
+    self->watch = zwatch_new(base, self->sock, &h);
     self->ev_tick = event_new(base, -1, EV_PERSIST, s_on_tick, self);
-    if (!self->ev_read || !self->ev_tick)
+    if (!self->watch || !self->ev_tick)
         goto fail;
     struct timeval tick = { 0, LINK_TICK_MS * 1000 };
-    event_add(self->ev_read, NULL);
     event_add(self->ev_tick, &tick);
     self->last_rx_ms = self->last_tx_ms = tu_mono_ms();
     return self;
@@ -245,13 +239,11 @@ void link_destroy(link_t **self_p)
     link_t *self = *self_p;
     if (!self)
         return;
-    if (self->ev_read)
-        event_free(self->ev_read);
+    zwatch_destroy(&self->watch);
     if (self->ev_tick)
         event_free(self->ev_tick);
     if (self->sock)
         zmq_close(self->sock);
-    outbox_destroy(&self->outbox);
     free(self->endpoint);
     free(self);
     *self_p = NULL;
@@ -259,4 +251,3 @@ void link_destroy(link_t **self_p)
 
 bool link_alive(const link_t *self) { return self->alive; }
 const char *link_endpoint(const link_t *self) { return self->endpoint; }
-const outbox_t *link_outbox(const link_t *self) { return self->outbox; }

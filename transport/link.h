@@ -1,6 +1,6 @@
-/* link — the agent's ZeroMQ connection to one collector.
+/* link — a sender's ZeroMQ connection to one collector.
  *
- * Owns the DEALER socket and drives the outbox over it from the agent's
+ * Owns the DEALER socket and drives its outbox over it from the sender's
  * libevent loop: sends within the credit window, reads acknowledgements,
  * heartbeats when idle, notices a silent collector within 3 s and rewinds
  * the outbox so nothing unacknowledged is lost. ZeroMQ reconnects the TCP
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "curve.h"
 #include "outbox.h"
 #include "spool.h"
 
@@ -21,18 +22,20 @@ typedef struct link link_t;
  * resume reading a replay file, or exit once everything is durable). */
 typedef void(link_progress_fn)(void *arg);
 
-/* One collector. Batches are read from spool (which the agent shares among
- * its links); crossing and direction go into heartbeats with the agent's
- * status, so the collector can answer them with acknowledgements. */
-/* With CURVE: the agent's own key pair and the collector's public key
- * (both NULL for a plaintext link). */
 typedef struct {
-    const char *public_key, *secret_key, *server_key;
-} link_curve_t;
+    const char *endpoint;
+    const char *crossing;       /* for heartbeats, which carry the sender's status */
+    int direction;
+    const curve_pair_t *key;    /* this end's key pair; NULL for a plaintext link */
+    const char *server_key;     /* the collector's public key (Z85), with key */
+} link_opts_t;
 
-link_t *link_new(struct event_base *base, void *zctx, const char *endpoint, spool_t *spool,
-                 size_t window, const char *crossing, int direction, const link_curve_t *curve,
-                 link_progress_fn *on_progress, void *arg);
+/* One collector. Batches are read from spool (shared by all links of a
+ * sender); outbox is this collector's cursor, owned by the caller (the
+ * sender keeps it so its fan-out logic runs without sockets). NULL on
+ * failure (logged). */
+link_t *link_new(struct event_base *base, void *zctx, const link_opts_t *o, spool_t *spool,
+                 outbox_t *outbox, link_progress_fn *on_progress, void *arg);
 void link_destroy(link_t **self_p);
 
 /* Send what the window allows now; call after spool_append. */
@@ -42,6 +45,5 @@ void link_pump(link_t *self);
 bool link_alive(const link_t *self);
 
 const char *link_endpoint(const link_t *self);
-const outbox_t *link_outbox(const link_t *self);
 
 #endif

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "vec.h"
 
 #define SPOOL_MAGIC 0x31525350u   /* "PSR1" little-endian */
 #define SPOOL_HDR 28               /* magic, len, seq, t_ms, crc */
@@ -126,13 +127,8 @@ static int s_rec_push(spool_t *self, const rec_t *r)
         if (self->rec_head > 0) { /* compact before growing */
             memmove(self->recs, self->recs + self->rec_head, self->nrecs * sizeof *self->recs);
             self->rec_head = 0;
-        } else {
-            size_t ncap = self->reccap ? self->reccap * 2 : 1024;
-            rec_t *n = realloc(self->recs, ncap * sizeof *n);
-            if (!n)
-                return -1;
-            self->recs = n;
-            self->reccap = ncap;
+        } else if (VEC_RESERVE(self->recs, self->reccap, self->reccap + 1) != 0) {
+            return -1;
         }
     }
     self->recs[self->rec_head + self->nrecs++] = *r;
@@ -142,12 +138,8 @@ static int s_rec_push(spool_t *self, const rec_t *r)
 static seg_t *s_seg_add(spool_t *self, uint64_t first, const char *path)
 {
     if (self->nsegs == self->segcap) {
-        size_t ncap = self->segcap ? self->segcap * 2 : 16;
-        seg_t *n = realloc(self->segs, ncap * sizeof *n);
-        if (!n)
+        if (VEC_RESERVE(self->segs, self->segcap, self->segcap + 1) != 0)
             return NULL;
-        self->segs = n;
-        self->segcap = ncap;
     }
     seg_t *s = &self->segs[self->nsegs++];
     *s = (seg_t){ .first = first, .last = first - 1, .path = strdup(path) };
@@ -255,13 +247,8 @@ static int s_recover(spool_t *self)
     while ((de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, "seg-", 4) != 0 || !strstr(de->d_name, ".log"))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-        }
+        if (VEC_RESERVE(names, cap, n + 1) != 0)
+            break;
         names[n++] = strdup(de->d_name);
     }
     closedir(d);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "vec.h"
 
 static long long s_now_ms(void)
 {
@@ -116,14 +117,8 @@ static json_t *s_next(cdp_t *c, long long deadline)
             return NULL;
         if (pr <= 0)
             continue;
-        if (c->cap - c->len < 65536) {
-            size_t cap = c->cap ? c->cap * 2 : 1 << 20;
-            char *nb = realloc(c->buf, cap);
-            if (!nb)
-                return NULL;
-            c->buf = nb;
-            c->cap = cap;
-        }
+        if (c->cap - c->len < 65536 && VEC_RESERVE(c->buf, c->cap, c->len + (1 << 20)) != 0)
+            return NULL;
         ssize_t r = read(c->from_fd, c->buf + c->len, c->cap - c->len);
         if (r < 0 && errno == EINTR)
             continue;

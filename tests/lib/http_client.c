@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vec.h"
+
 /* A response larger than this is a test failure, not something to buffer. */
 #define HC_MAX_RESPONSE (64u * 1024u * 1024u)
 
@@ -105,29 +107,22 @@ static int s_send_all(int fd, const char *p, size_t n, int64_t deadline)
  * error or an oversized response. */
 static char *s_read_all(int fd, int64_t deadline, size_t *len, char *why, size_t whylen)
 {
-    size_t cap = 16384, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        s_why(why, whylen, "out of memory");
-        return NULL;
-    }
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
     for (;;) {
-        if (n == cap) {
-            if (cap >= HC_MAX_RESPONSE) {
+        if (n + 1 >= cap) {   /* full: room for more and the NUL */
+            if (n >= HC_MAX_RESPONSE) {
                 s_why(why, whylen, "response over %u bytes", HC_MAX_RESPONSE);
                 free(buf);
                 return NULL;
             }
-            cap *= 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
+            if (VEC_RESERVE(buf, cap, n + 16384 + 1) != 0) {
                 s_why(why, whylen, "out of memory");
                 free(buf);
                 return NULL;
             }
-            buf = nb;
         }
-        ssize_t r = recv(fd, buf + n, cap - n, 0);
+        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
         if (r > 0) {
             n += (size_t)r;
             continue;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "vec.h"
+
 typedef struct {
     int64_t t_ms;
     int lanes;
@@ -92,18 +94,11 @@ int oracle_add_vehicle(oracle_t *self, int64_t arrive_ms, int64_t depart_ms)
 {
     if (!self || arrive_ms < 0 || depart_ms < arrive_ms || depart_ms > ORACLE_MAX_MS)
         return -1;
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 1024;
-        int64_t *arr = realloc(self->arr, cap * sizeof *arr);
-        if (!arr)
-            return -1;
-        self->arr = arr;
-        int64_t *dep = realloc(self->dep, cap * sizeof *dep);
-        if (!dep)
-            return -1;
-        self->dep = dep;
-        self->cap = cap;
-    }
+    /* arr and dep grow alike: one capacity holds for both. */
+    size_t acap = self->cap, dcap = self->cap;
+    if (VEC_RESERVE(self->arr, acap, self->n + 1) != 0 || VEC_RESERVE(self->dep, dcap, self->n + 1) != 0)
+        return -1;
+    self->cap = dcap;
     self->arr[self->n] = arrive_ms;
     self->dep[self->n++] = depart_ms;
     self->ready = false;
@@ -120,14 +115,8 @@ int oracle_set_lanes(oracle_t *self, int64_t t_ms, int lanes)
         self->lane[self->nlane - 1].lanes = lanes;
         return 0;
     }
-    if (self->nlane == self->lanecap) {
-        size_t cap = self->lanecap ? self->lanecap * 2 : 64;
-        oracle_lane_t *l = realloc(self->lane, cap * sizeof *l);
-        if (!l)
-            return -1;
-        self->lane = l;
-        self->lanecap = cap;
-    }
+    if (VEC_RESERVE(self->lane, self->lanecap, self->nlane + 1) != 0)
+        return -1;
     self->lane[self->nlane] = (oracle_lane_t){ t_ms, lanes, self->nlane };
     self->nlane++;
     return 0;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "vec.h"
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -256,20 +258,16 @@ static int s_send_all(int fd, const char *buf, size_t len)
 /* Read until EOF (HTTP/1.0: the server closes), bounded in time. */
 static char *s_read_all(int fd, size_t *out_len)
 {
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
     long long deadline = s_now_ms() + PROC_HTTP_TIMEOUT_MS;
-    while (buf) {
+    for (;;) {
         long long left = deadline - s_now_ms();
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
             break;
-        if (len + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb)
-                break;
-            buf = nb;
-        }
+        if (len + 1 >= cap && VEC_RESERVE(buf, cap, len + 8192) != 0)
+            break;
         ssize_t n = recv(fd, buf + len, cap - len - 1, MSG_DONTWAIT);
         if (n == 0) {
             buf[len] = '\0';

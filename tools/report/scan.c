@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "vec.h"
 #include "zone.h"
 
 typedef struct {
@@ -17,15 +18,9 @@ typedef struct {
 
 static int s_push(s_list_t *l, const scan_queue_t *q)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        scan_queue_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            log_error("out of memory listing the archive");
-            return -1;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (VEC_RESERVE(l->v, l->cap, l->n + 1) != 0) {
+        log_error("out of memory listing the archive");
+        return -1;
     }
     l->v[l->n++] = *q;
     return 0;

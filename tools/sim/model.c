@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "vec.h"
 
 #define MODEL_ARRIVAL_STREAM 2
 #define MODEL_SERVICE_STREAM 3
@@ -132,16 +133,12 @@ const char *model_lane_id(const model_t *self, int lane) { return self->lanes[la
 static int s_push(mqueue_t *q, uint32_t v)
 {
     if (q->len == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 256;
-        uint32_t *f = malloc(cap * sizeof *f);
-        if (!f)
+        size_t old = q->cap;
+        if (VEC_RESERVE(q->fifo, q->cap, q->len + 1) != 0)
             return -1;
-        for (size_t i = 0; i < q->len; i++)
-            f[i] = q->fifo[(q->head + i) % q->cap];
-        free(q->fifo);
-        q->fifo = f;
-        q->cap = cap;
-        q->head = 0;
+        /* Unwrap the ring: the part before head follows the old end (the
+         * capacity at least doubled, so it fits). */
+        memcpy(q->fifo + old, q->fifo, q->head * sizeof *q->fifo);
     }
     q->fifo[(q->head + q->len++) % q->cap] = v;
     return 0;
@@ -268,14 +265,8 @@ static void s_staffing(model_t *self)
 
 static int s_arrive(model_t *self, int qi)
 {
-    if (self->nv == self->vcap) {
-        size_t cap = self->vcap ? self->vcap * 2 : 4096;
-        model_vehicle_t *v = realloc(self->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        self->v = v;
-        self->vcap = cap;
-    }
+    if (VEC_RESERVE(self->v, self->vcap, self->nv + 1) != 0)
+        return -1;
     uint32_t id = (uint32_t)self->nv++;
     self->v[id] = (model_vehicle_t){ .arrive_ms = self->now, .qi = qi, .lane = -1 };
     self->sink->arrive(self->sink->arg, self->now, id, qi);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "textbuf.h"
+#include "vec.h"
 
 typedef struct {
     int64_t t_ms;
@@ -18,8 +20,7 @@ struct out {
     out_line_t *v;
     size_t n, cap;
     uint64_t seq;
-    char *comments;
-    size_t clen;
+    textbuf_t *comments;     /* "# text\n" lines; made by the first comment */
 };
 
 out_t *out_new(void) { return calloc(1, sizeof(out_t)); }
@@ -32,7 +33,7 @@ void out_destroy(out_t **self_p)
     for (size_t i = 0; i < self->n; i++)
         free(self->v[i].line);
     free(self->v);
-    free(self->comments);
+    textbuf_destroy(&self->comments);
     free(self);
     *self_p = NULL;
 }
@@ -41,14 +42,8 @@ size_t out_count(const out_t *self) { return self->n; }
 
 int out_event(out_t *self, const sensor_event_t *ev)
 {
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 65536;
-        out_line_t *v = realloc(self->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        self->v = v;
-        self->cap = cap;
-    }
+    if (VEC_RESERVE(self->v, self->cap, self->n + 1) != 0)
+        return -1;
     char buf[SENSOR_MAX_LINE];
     sensor_format(ev, buf, sizeof buf);
     buf[strcspn(buf, "\n")] = '\0';
@@ -61,13 +56,9 @@ int out_event(out_t *self, const sensor_event_t *ev)
 
 int out_comment(out_t *self, const char *text)
 {
-    size_t len = strlen(text);
-    char *c = realloc(self->comments, self->clen + len + 4);
-    if (!c)
-        return -1;
-    self->comments = c;
-    self->clen += (size_t)sprintf(c + self->clen, "# %s\n", text);
-    return 0;
+    if (!self->comments)
+        self->comments = textbuf_new();
+    return textbuf_printf(self->comments, "# %s\n", text);
 }
 
 static int s_cmp(const void *a, const void *b)
@@ -96,8 +87,9 @@ int out_write_events(out_t *self, const char *path)
         return -1;
     }
     qsort(self->v, self->n, sizeof *self->v, s_cmp);
-    if (self->comments)
-        fputs(self->comments, f);
+    const char *comments = textbuf_data(self->comments);
+    if (comments)
+        fputs(comments, f);
     for (size_t i = 0; i < self->n; i++) {
         fputs(self->v[i].line, f);
         fputc('\n', f);

@@ -5,8 +5,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rng.h"
+#include "vec.h"
 
 #define SENS_STREAM 4
 
@@ -81,18 +83,12 @@ static void s_tag_read(sens_t *self, int64_t t, int qi, uint64_t tag, bool booth
 static void s_remember_tag(sens_t *self, uint32_t v, uint64_t tag)
 {
     if (v >= self->tagcap) {
-        size_t cap = self->tagcap ? self->tagcap * 2 : 4096;
-        while (cap <= v)
-            cap *= 2;
-        uint64_t *t = realloc(self->tag, cap * sizeof *t);
-        if (!t) {
+        size_t old = self->tagcap;
+        if (VEC_RESERVE(self->tag, self->tagcap, (size_t)v + 1) != 0) {
             self->status = -1;
             return;
         }
-        for (size_t i = self->tagcap; i < cap; i++)
-            t[i] = 0;
-        self->tag = t;
-        self->tagcap = cap;
+        memset(self->tag + old, 0, (self->tagcap - old) * sizeof *self->tag);   /* no tag yet */
     }
     self->tag[v] = tag;
 }

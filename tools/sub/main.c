@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "curve.h"
+#include "curvesock.h"
 #include "log.h"
 
 typedef struct {
@@ -123,12 +124,8 @@ static int s_connect(sub_t *s)
             log_error("CURVE needs --curve-secret and --server-key");
             return -1;
         }
-        void *socks[2] = { s->sub, s->req };
-        for (int i = 0; i < 2; i++) {
-            zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY, server, 40);
-            zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY, me.public_key, 40);
-            zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY, me.secret_key, 40);
-        }
+        if (curvesock_client(s->sub, &me, server) != 0 || curvesock_client(s->req, &me, server) != 0)
+            return -1;
     }
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, s->o.topic, strlen(s->o.topic));
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "hb", 2);
