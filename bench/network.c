@@ -284,7 +284,15 @@ static void s_fault_done(const char *what, double down_s, const char *scope, dou
     fault_t *f = &s_faults[s_nfaults++];
     snprintf(f->what, sizeof f->what, "%s", what);
     f->down_s = down_s;
-    f->heal_s = s_wait_heal(scope, restored);
+    int in_scope = 0;
+    for (int b = 0; b < s_nbaseline; b++)
+        in_scope += s_in_scope(s_baseline[b], scope);
+    f->heal_s = in_scope ? s_wait_heal(scope, restored) : -2;
+    if (!in_scope) {
+        printf("  %-58s no series with data in its scope: not timed\n", what);
+        s_fault_on = false;
+        return;
+    }
     s_fault_on = false; /* "quiet" freshness samples start once healed */
     printf("  %-58s down %5.1f s, national healed in %s%.1f s\n", what, down_s,
            f->heal_s < 0 ? "MORE THAN " : "", f->heal_s < 0 ? (double)HEAL_MAX_S : f->heal_s);
@@ -361,6 +369,65 @@ static void s_partition(const char *region, const char *netem_region, double hol
         snprintf(args, sizeof args, "%s off", netem_region);
         s_net_cmd("netem", args);
     }
+}
+
+/* A counter or gauge of the national /metrics, by its full sample name
+ * (with labels); -1 when absent. */
+static double s_national_metric(const char *sample)
+{
+    char *text = s_get("nat", 8080, "/metrics");
+    double v = -1;
+    char want[160];
+    snprintf(want, sizeof want, "\n%s ", sample);
+    const char *p = text ? strstr(text, want) : NULL;
+    if (p)
+        v = atof(p + strlen(want));
+    free(text);
+    return v;
+}
+
+/* Bad input: the national collector stops allowing r2's key (its entry
+ * removed from the allowlist, SIGHUP), for hold_s. r2's messages must be
+ * refused and counted (unauthorized on the open connections, handshakes
+ * denied on new ones) while r1 and r3 stay fresh; once allowed again, r2
+ * heals from its relay spools with nothing lost (the end checks). */
+static void s_revoke_region(double hold_s)
+{
+    char allow[700];
+    snprintf(allow, sizeof allow, "%s/keys/national-allow.conf", s_dir);
+    double unauth0 = s_national_metric("poenet_rejected_total{reason=\"unauthorized\"}");
+    double denied0 = s_national_metric("poenet_handshake_denied_total");
+    double t0 = s_now();
+    s_fault_on = true;
+    if (s_sh("cp '%s' '%s.orig' && sed -i '/keys\\/r2\\.pub/d' '%s' && "
+             "kill -HUP $(cat '%s/pids/national')", allow, allow, allow, s_dir) != 0)
+        s_check(false, "revoke r2's key at the national collector");
+    s_sleep(hold_s);
+    static lag_t lags[MAX_SERIES];
+    int n = s_national_lags(lags, MAX_SERIES);
+    double worst_other = 0, best_r2 = 1e9;
+    for (int i = 0; i < n; i++) {
+        const char *r = s_region_of(lags[i].key);
+        if (strcmp(r, "r2") == 0)
+            best_r2 = lags[i].lag < best_r2 ? lags[i].lag : best_r2;
+        else if (lags[i].lag > worst_other)
+            worst_other = lags[i].lag;
+    }
+    double unauth = s_national_metric("poenet_rejected_total{reason=\"unauthorized\"}") - unauth0;
+    double denied = s_national_metric("poenet_handshake_denied_total") - denied0;
+    s_check(unauth + denied > 0,
+            "revoked region r2 refused and counted: %.0f messages unauthorized, %.0f handshakes "
+            "denied in %.0f s", unauth, denied, hold_s);
+    s_check(worst_other < HEAL_LAG_S,
+            "the rest carries on: r1 and r3 at most %.1f s behind at the national meanwhile",
+            worst_other);
+    if (best_r2 < 1e9)
+        s_check(best_r2 > hold_s - 10, "r2's series stopped at the national (freshest %.1f s old)",
+                best_r2);
+    if (s_sh("mv '%s.orig' '%s' && kill -HUP $(cat '%s/pids/national')", allow, allow, s_dir) != 0)
+        s_check(false, "allow r2's key again");
+    s_fault_done("r2's key revoked at the national, then allowed again", s_now() - t0, "r2",
+                 s_now());
 }
 
 /* ---- end checks ------------------------------------------------------------------- */
@@ -689,7 +756,9 @@ int main(void)
         s_net_cmd("down", NULL);
         return 1;
     }
-    long from = ((long)s_now() / 60 + 1) * 60; /* the first whole minute of data */
+    /* Rows are compared from the minute the agents started in: a partial
+     * first minute is the same partial minute in every archive. */
+    long from = ((long)t_start / 60) * 60;
     printf("network: %d agents; warming up\n", s_nagents);
     double warm = s_wait_heal(NULL, 0);
     printf("  %d series at the national collector, each within %.0f s of lag, after %.1f s\n",
@@ -703,11 +772,12 @@ int main(void)
     s_kill_agents(3, 2);
     s_kill_restart("r3", "r3", hold_s);
     s_partition("r3", "r1", partition_s);
+    s_revoke_region(getenv("REVOKE_S") ? atof(getenv("REVOKE_S")) : 20);
 
-    /* The last whole minute every collector had time to close. */
-    long to = ((long)s_now() / 60) * 60 - 60;
-    if (to <= from)
-        to = from + 60;
+    /* Up to the end of the minute running now: wait for it to end and for
+     * its last intervals to close (1 s grace) and travel (seconds). */
+    long to = ((long)s_now() / 60 + 1) * 60;
+    s_sleep((double)to + 15 - s_now());
     printf("end checks (minutes %ld..%ld):\n", from, to);
     double events = 0;
     s_check_archives(from, to, &events);

@@ -250,13 +250,19 @@ NET=$NET
 WITNESS=$WITNESS
 LOAD=$LOAD
 EOF
+    # NETWORK_CROSSINGS=N: the first N/3 (rounded up) of each region, so
+    # that every region has crossings in a small run.
     limit=${NETWORK_CROSSINGS:-0}
+    per=$(((limit + 2) / 3))
     count=0
     crossings >"$DIR/crossings"
     while read -r id border tz p q c; do
         [ "$limit" -gt 0 ] && [ $count -ge "$limit" ] && break
-        count=$((count + 1))
         r=$(region_of "$border" "$tz")
+        if [ "$limit" -gt 0 ] && [ "$(grep -lx "$r" "$DIR"/region/agent-*-northbound 2>/dev/null | wc -l)" -ge $per ]; then
+            continue
+        fi
+        count=$((count + 1))
         echo "passenger=$p,pedestrian=$q,commercial=$c" >"$DIR/lanes/$id"
         for dir in northbound southbound; do echo "$r" >"$DIR/region/agent-$id-$dir"; done
     done <"$DIR/crossings"
