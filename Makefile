@@ -1,6 +1,7 @@
 # poenet — plain GNU make. `make help` lists the targets.
 #   make              build the daemons and tools into build/bin
 #   make test         unit + integration tests (cmocka); SANITIZE=address,undefined for ASan+UBSan
+#   make test-tsan    the threaded collector's hand-offs under ThreadSanitizer (build-tsan/)
 #   make demo         rrdcached + collector + simulated agents on loopback (DEMO_SECONDS=N to stop)
 #   make bench        ingest / latency / HTTP / memory figures
 #   make test-network the national network under chaos, with its end checks and figures (root)
@@ -10,7 +11,8 @@
 CC       ?= cc
 PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig zlib
 SANITIZE ?=
-BUILD    ?= $(if $(SANITIZE),build-san,build)
+# ThreadSanitizer cannot share objects with ASan: its own tree.
+BUILD    ?= $(if $(filter thread,$(SANITIZE)),build-tsan,$(if $(SANITIZE),build-san,build))
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
@@ -73,13 +75,13 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check test test-unit test-integration test-fault demo bench network test-network clean help
+.PHONY: all deps deps-check test test-unit test-integration test-fault test-tsan demo bench network test-network clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS)
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,8p' Makefile
 
 # ---- dependencies -----------------------------------------------------------
 deps:
@@ -146,19 +148,32 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 # ---- tests --------------------------------------------------------------------
 # Each binary prints cmocka's own summary; tests/run.sh runs them all, keeps
 # going after a failure and exits non-zero if any failed.
+# Under ThreadSanitizer every program (tests and the daemons they start)
+# reads its options from the environment: libraries not built with TSan are
+# suppressed (tests/tsan.supp), and a race makes the program exit non-zero.
+TEST_ENV = $(if $(filter thread,$(SANITIZE)),TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66",)
+
 test: deps-check all $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
-	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
+	@$(TEST_ENV) POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN) $(INTEG_BIN) $(FAULT_BIN)
 
 test-unit: deps-check all $(UNIT_BIN)
-	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN)
+	@$(TEST_ENV) POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(UNIT_BIN)
 
 test-integration: deps-check all $(INTEG_BIN)
-	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(INTEG_BIN)
+	@$(TEST_ENV) POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(INTEG_BIN)
 
 # The zero-loss fault suite (tests/fault): about 4 minutes, root for the
 # partition and disk-full cases (skipped otherwise).
 test-fault: deps-check all $(FAULT_BIN)
-	@POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(FAULT_BIN)
+	@$(TEST_ENV) POE_BIN=$(abspath $(BUILD)/bin) tests/run.sh $(FAULT_BIN)
+
+# Every test that drives the HTTP worker threads, the publisher and the
+# main loop's jobs (the thread hand-offs), under ThreadSanitizer; CI runs it.
+TSAN_TESTS := test_http test_serve_consistency test_docroot test_reload test_pipeline test_security
+test-tsan: deps-check
+	@$(MAKE) --no-print-directory SANITIZE=thread all $(patsubst %,build-tsan/tests/%,$(TSAN_TESTS))
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66" POE_BIN=$(abspath build-tsan/bin) \
+	    tests/run.sh $(patsubst %,build-tsan/tests/%,$(TSAN_TESTS))
 
 # ---- demo and benchmarks ----------------------------------------------------
 demo: deps-check all
@@ -180,7 +195,7 @@ bench: deps-check all $(BENCH_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

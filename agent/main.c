@@ -4,7 +4,14 @@
  * sensor lines (replay file, stdin, a listening socket, or the built-in
  * simulator) → the event-time aggregator → batches → the outbox → the link
  * to the collector. In replay mode it exits 0 once every batch it read has
- * been acknowledged. */
+ * been acknowledged and nothing of it was refused (4 when a collector
+ * refused samples: a backfill must not "succeed" silently).
+ *
+ * Refused samples (a collector's Ack says how many, and why) are logged by
+ * the links once a minute; here they join the status line and the exit
+ * summary, and when more than AGENT_ALARM_SHARE of the samples are refused
+ * by a collector the agent raises an ALARM, naming clock trouble (with the
+ * offset it implies) when the refusals are about time. */
 #include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -30,6 +37,11 @@
  * arrive slightly late (network, sensor buffering) still count. */
 #define AGENT_GRACE_MS 1000
 #define AGENT_STATUS_EVERY_S 60
+/* Above this share of refused samples (at any one collector) the agent
+ * says ALARM (docs/reliability.md): a stray sample is a sensor glitch, 1%
+ * is a broken clock, configuration or sensor. */
+#define AGENT_ALARM_SHARE 0.01
+#define AGENT_EXIT_REFUSED 4
 
 typedef struct {
     char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
@@ -58,6 +70,7 @@ typedef struct {
     uint64_t bad_lines, samples;
     bool input_done;      /* replay reached its end */
     int64_t last_status;
+    int64_t last_alarm;   /* monotonic ms of the last refusal ALARM */
 } agent_t;
 
 /* Spool the packed batch waiting (if any). 0 when nothing is left waiting. */
@@ -130,13 +143,63 @@ static bool s_all_durable(const agent_t *a)
     return !a->unspooled && wire_batch_count(a->batch) == 0 && sender_all_durable(a->sender);
 }
 
+/* The ALARM for one collector's refusals, when they pass the share. */
+static void s_alarm_one(const agent_t *a, const char *endpoint, const refusals_t *r)
+{
+    double share = a->samples ? (double)r->total / (double)a->samples : 1.0;
+    if (r->total == 0 || share <= AGENT_ALARM_SHARE)
+        return;
+    char line[1024];
+    refusals_format(r, false, line, sizeof line);
+    log_error("ALARM collector %s refused %" PRIu64 " of %" PRIu64 " samples (%.1f%%, above "
+              "%.0f%%): %s", endpoint, r->total, a->samples, 100.0 * share,
+              100.0 * AGENT_ALARM_SHARE, line);
+    const refusals_reason_t *t = refusals_time(r);
+    if (!t)
+        return;
+    int64_t off = t->offset_ms / 1000, host = r->clock_offset_ms / 1000;
+    if (strcmp(t->reason, "future") == 0)
+        log_error("ALARM clock trouble: samples are stamped %" PRId64 " s ahead of the "
+                  "collector's clock; this host's clock differs from the collector's by "
+                  "%+" PRId64 " s%s. Fix the clock (NTP) of %s; the refused samples are lost",
+                  off, host, r->have_clock ? "" : " (unknown)",
+                  a->o.replay ? "whatever stamped the replay file" : "this host");
+    else
+        log_error("ALARM clock or backfill: samples are %" PRId64 " s older than the "
+                  "collector's clock (this host's clock differs by %+" PRId64 " s); they are "
+                  "past its horizon. Fix the clock, or have the key allowed to backfill "
+                  "(allowlist backfill = true) and replay them", -off, host);
+}
+
+/* At most once a minute (the first at once), and always with force. */
+static void s_check_refusals(agent_t *a, bool force)
+{
+    int64_t now = tu_mono_ms();
+    if (!force && a->last_alarm && now - a->last_alarm < AGENT_STATUS_EVERY_S * 1000)
+        return;
+    for (int i = 0; i < sender_ncollectors(a->sender); i++) {
+        const refusals_t *r = sender_refusals(a->sender, i);
+        if (r && r->total && (double)r->total > AGENT_ALARM_SHARE * (double)a->samples) {
+            s_alarm_one(a, sender_endpoint(a->sender, i), r);
+            a->last_alarm = now;
+        }
+    }
+}
+
 static void s_maybe_finish(agent_t *a)
 {
     if (a->input_done && s_all_durable(a)) {
-        log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches durable at %d "
-                 "collector(s), %" PRIu64 " bad lines",
-                 a->samples, sender_last_seq(a->sender), sender_ncollectors(a->sender),
+        uint64_t refused = sender_refused_max(a->sender);
+        log_info("replay done: %" PRIu64 " samples in %" PRIu64 " batches delivered to %d "
+                 "collector(s), %" PRIu64 " refused there, %" PRIu64 " bad lines",
+                 a->samples, sender_last_seq(a->sender), sender_ncollectors(a->sender), refused,
                  a->bad_lines);
+        if (refused) {
+            sender_log_status(a->sender, tu_now_ms());
+            s_check_refusals(a, true);
+            log_error("replay incomplete: %" PRIu64 " samples were refused (above); exit "
+                      "status %d", refused, AGENT_EXIT_REFUSED);
+        }
         event_base_loopexit(a->base, NULL);
     }
 }
@@ -173,8 +236,9 @@ static void s_status(agent_t *a, int64_t now)
     if (now - a->last_status < AGENT_STATUS_EVERY_S * 1000)
         return;
     a->last_status = now;
-    log_info("%s %s: %" PRIu64 " samples, %" PRIu64 " bad lines", a->o.crossing,
-             a->o.direction, a->samples, a->bad_lines);
+    log_info("%s %s: %" PRIu64 " samples, %" PRIu64 " refused by a collector, %" PRIu64
+             " bad lines", a->o.crossing, a->o.direction, a->samples,
+             sender_refused_max(a->sender), a->bad_lines);
     sender_log_status(a->sender, now);
 }
 
@@ -193,14 +257,18 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     s_pack(a);
     sender_pump(a->sender);
     s_status(a, now);
+    s_check_refusals(a, false);
 }
 
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     agent_t *a = arg;
-    log_info("signal %d: stopping; %" PRIu64 " batches not yet durable stay in the spool",
-             (int)sig, sender_last_seq(a->sender) - sender_min_durable(a->sender));
+    log_info("signal %d: stopping; %" PRIu64 " batches not yet durable stay in the spool; "
+             "%" PRIu64 " samples sent, %" PRIu64 " refused by a collector", (int)sig,
+             sender_last_seq(a->sender) - sender_min_durable(a->sender), a->samples,
+             sender_refused_max(a->sender));
+    sender_log_status(a->sender, tu_now_ms());
     event_base_loopexit(a->base, NULL);
 }
 
@@ -346,7 +414,7 @@ int main(int argc, char **argv)
         { "spool", CONF_STR, &o->spool, "DIR", "spool directory [/var/lib/poenet/spool/<crossing>-<direction>]" },
         { "spool-mb", CONF_INT, &o->spool_mb, "MB", "spool disk budget; beyond it the oldest data goes, with an alarm [512]" },
         { "spool-nosync", CONF_FLAG, &o->spool_nosync, NULL, "do not fdatasync each spooled batch (faster; a power cut may lose the last ones)" },
-        { "replay", CONF_STR, &o->replay, "FILE", "read sensor lines from FILE ('-' = stdin); exit 0 when all acknowledged" },
+        { "replay", CONF_STR, &o->replay, "FILE", "read sensor lines from FILE ('-' = stdin); exit 0 when all acknowledged, 4 when a collector refused samples" },
         { "speed", CONF_DOUBLE, &o->speed, "X", "replay speed: 1 real time, 10 ten times faster, 0 as fast as possible [1]" },
         { "listen", CONF_STR, &o->listen, "SPEC", "accept sensor lines on unix:PATH or tcp://127.0.0.1:PORT" },
         { "simulate", CONF_FLAG, &o->simulate, NULL, "built-in simulated sensors (demo)" },
@@ -385,6 +453,8 @@ int main(int argc, char **argv)
         sdnotify_destroy(&notify);
         if (o->replay && !(a.input_done && s_all_durable(&a)))
             exit_code = 1; /* stopped before everything was durable: the spool keeps it */
+        else if (o->replay && sender_refused_max(a.sender) > 0)
+            exit_code = AGENT_EXIT_REFUSED;
     }
     s_teardown(&a);
     conf_free(opts, nopts);

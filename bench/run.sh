@@ -71,6 +71,8 @@ run ingest-10k 300 "$BENCH_BIN/ingest" --series 10000 --seconds 10 --live 20
 run ingest-10k-catchup 240 "$BENCH_BIN/ingest" --series 10000 --seconds 10 --intervals 40
 run latency 240 "$BENCH_BIN/latency" --samples 60 --registry "$SRC/deploy/registry.conf"
 run feed 120 "$BENCH_BIN/feed" --seconds 10 --registry "$SRC/deploy/registry.conf"
+run serve 300 "$BENCH_BIN/serve" --seconds 4 --rounds 2 --registry "$SRC/deploy/registry.conf" \
+    --site "$SRC/deploy/nginx/poenet-feed.conf"
 elapsed=$(( $(date +%s) - started ))
 load1=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -117,6 +119,15 @@ row "" "" "nginx $(fmt $REF_NGINX) req/s, 50 KB" "$(ratio "$rps" $REF_NGINX)"
 row "  the same in bytes ($(fmt "$body") B body)" "$(mbs "$rps" "$body")" \
     "evhttp $(mbs $REF_EVHTTP $REF_BODY)" \
     "$(ratio "$(awk -v r="$rps" -v b="$body" 'BEGIN { print r * b }')" $((REF_EVHTTP * REF_BODY)))"
+for d in crossings:/v1/crossings bwtxml:/xml/bwt.xml bwtnew:/api/bwtnew; do
+    k=${d%%:*} p=${d#*:}
+    for e in plain gzip; do
+        row "GET $p, $e ($(fmt "$(get serve serve_${k}_${e}_bytes)") B), wrk -t1 -c50" \
+            "$(fmt "$(get serve serve_${k}_${e}_collector_rps)") req/s" \
+            "nginx $(fmt "$(get serve serve_${k}_${e}_nginx_rps)") req/s, same bytes" \
+            "$(ratio "$(get serve serve_${k}_${e}_collector_rps)" "$(get serve serve_${k}_${e}_nginx_rps)")"
+    done
+done
 row "collector after the 10,000-series flood" \
     "VmRSS $(mb "$(get $i10 collector_vmrss_kb)")" "" ""
 row "" "VmHWM $(mb "$(get $i10 collector_vmhwm_kb)")" "" ""
@@ -140,6 +151,10 @@ echo "  latency: quiet $(get latency quiet_samples) lines, after end + 1 s grace
      "$(get latency quiet_after_grace_p50_ms) / $(get latency quiet_after_grace_p99_ms) ms;" \
      "busy $(get latency busy_samples) lines, after end p50 / p99" \
      "$(get latency busy_after_end_p50_ms) / $(get latency busy_after_end_p99_ms) ms"
+echo "  serve: collector with $(get serve serve_threads) HTTP threads against nginx with 1 worker," \
+     "alternated, $(get serve serve_rounds) rounds of $(get serve serve_seconds) s each; non-2xx" \
+     "(collector/nginx): $(for k in crossings bwtxml bwtnew; do for e in plain gzip; do
+        printf '%s ' "$(get serve serve_${k}_${e}_non2xx)"; done; done)"
 echo "  feed: $(get feed body_crossings) crossings, $(get feed body_open_queues) of" \
      "$(get feed body_queues) queues open; wrk p50 / p99 $(get feed wrk_p50_ms) /" \
      "$(get feed wrk_p99_ms) ms, non-2xx $(get feed wrk_non2xx), socket errors" \

@@ -26,6 +26,7 @@ struct forward {
     char *upstreams, *upstream_keys, *spool_dir;
     const curve_pair_t *key;
     unsigned spool_mb;
+    stats_t *stats;
     relay_t **relays;
     size_t n, cap;
 };
@@ -35,6 +36,22 @@ static void s_relay_free(relay_t *r)
     wire_batch_destroy(&r->batch);
     sender_destroy(&r->sender);
     free(r);
+}
+
+/* An upstream refused samples of a relay's batch: counted by the reason it
+ * named (the link logs them). */
+static void s_on_refused(void *arg, const wire_refusals_t *r)
+{
+    forward_t *self = arg;
+    if (!self->stats)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        int code = stats_reject_parse(r->v[i].reason);
+        if (code >= 0)
+            self->stats->upstream_refused[code] += r->v[i].samples;
+        else
+            self->stats->upstream_refused_other += r->v[i].samples;
+    }
 }
 
 static relay_t *s_relay_new(forward_t *self, const char *crossing, enum tax_dir dir)
@@ -48,7 +65,8 @@ static relay_t *s_relay_new(forward_t *self, const char *crossing, enum tax_dir 
     snprintf(path, sizeof path, "%s/%s-%s", self->spool_dir, crossing, tax_dir_name(dir));
     sender_opts_t so = { .endpoints = self->upstreams, .spool_dir = path,
                          .spool_mb = self->spool_mb, .crossing = crossing, .direction = (int)dir,
-                         .key = self->key, .server_keys = self->upstream_keys };
+                         .key = self->key, .server_keys = self->upstream_keys,
+                         .on_refused = s_on_refused, .arg = self };
     r->sender = sender_new(self->base, self->zctx, &so);
     if (!r->sender) {
         log_error("cannot start forwarding %s/%s", crossing, tax_dir_name(dir));
@@ -138,6 +156,7 @@ forward_t *forward_new(struct event_base *base, void *zctx, const forward_opts_t
     self->zctx = zctx;
     self->key = opts->key;
     self->spool_mb = opts->spool_mb ? opts->spool_mb : 512;
+    self->stats = opts->stats;
     self->upstreams = strdup(opts->upstreams);
     self->upstream_keys = strdup(opts->upstream_keys ? opts->upstream_keys : "");
     self->spool_dir = strdup(opts->spool_dir);

@@ -9,7 +9,9 @@
  * spooled, so the upstream receives, per crossing direction, exactly the
  * per-interval series this collector archived — and derives the same waits
  * from them. A relay deletes spooled batches once every upstream has them
- * on disk: an upstream outage costs disk here, never data. */
+ * on disk: an upstream outage costs disk here, never data. Samples an
+ * upstream refuses (its Ack says why) are logged by the relay's links once
+ * a minute and counted in stats->upstream_refused by reason. */
 #ifndef POE_FORWARD_H
 #define POE_FORWARD_H
 
@@ -17,6 +19,7 @@
 
 #include "curve.h"
 #include "poenet.pb-c.h"
+#include "stats.h"
 
 struct event_base;
 typedef struct forward forward_t;
@@ -27,6 +30,7 @@ typedef struct {
     const curve_pair_t *key;    /* this collector's key pair; NULL = plaintext */
     const char *upstream_keys;  /* the upstreams' public keys (with key) */
     unsigned spool_mb;          /* budget per relay */
+    stats_t *stats;             /* upstream refusals are counted here; may be NULL */
 } forward_opts_t;
 
 forward_t *forward_new(struct event_base *base, void *zctx, const forward_opts_t *opts);

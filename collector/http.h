@@ -1,9 +1,17 @@
 /* http — the collector's HTTP server (libevent evhttp) and its routes:
- * /health, /v1/crossings, /v1/crossings/{id}, /v1/history.
+ * /health, /metrics, /v1/crossings, /v1/crossings/{id}, /v1/history, the
+ * CBP and CBSA views, /v1/hours and the dashboards' files.
  *
- * Runs on the collector's one event loop. Only GET and HEAD. JSON bodies
- * are made with jansson; /v1/crossings is rendered once per state version
- * and served from that cached body. */
+ * Requests are served by ctx->threads worker threads (http_worker.h),
+ * each with its own event base, accepting on one shared listening socket.
+ * The public documents are rendered by the collector's main loop once per
+ * state version and second (at most every 100 ms), plain and gzip, and
+ * published to the workers as one reference-counted snapshot
+ * (http_snap.h); /health, /metrics and /v1/history read what only the main
+ * loop may touch and are answered there. With ctx->publish_dir the same
+ * documents are also written to a docroot (docroot.h) for nginx or a CDN.
+ * http_new and http_destroy run on the main loop's thread. Only GET and
+ * HEAD (and OPTIONS for CORS preflights). */
 #ifndef POE_HTTP_H
 #define POE_HTTP_H
 
@@ -25,6 +33,8 @@ typedef struct {
     const sess_table_t *sessions; /* agents' delivery status for /health; may be NULL */
     int64_t stale_after_ms;   /* a queue whose data is older is "stale" */
     const char *dashboards;   /* directory of the web pages (/, /crossing/{id}); NULL: none */
+    int threads;              /* HTTP worker threads (1..16); 0 means 1 */
+    const char *publish_dir;  /* docroot the public documents are written to; NULL: none */
 } http_ctx_t;
 
 typedef struct http_server http_server_t;

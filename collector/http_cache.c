@@ -1,7 +1,10 @@
 /* http_cache — see http_cache.h. */
 #include "http_cache.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -16,23 +19,47 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len)
         free(data);
         return NULL;
     }
-    b->refs = 1;
+    atomic_init(&b->refs, 1);
     b->len = len;
     b->data = data;
+    b->fd = -1;
     return b;
 }
 
 void http_cache_body_ref(http_cache_body_t *b)
 {
-    b->refs++;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
 void http_cache_body_unref(http_cache_body_t *b)
 {
-    if (b && --b->refs == 0) {
+    /* acq_rel: the thread freeing sees every write of the others. */
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        if (b->fd >= 0)
+            close(b->fd);
         free(b->data);
         free(b);
     }
+}
+
+int http_cache_body_fd(http_cache_body_t *b)
+{
+    int fd = memfd_create("poenet-body", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(fd, b->data + off, b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    b->fd = fd;
+    return 0;
 }
 
 http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)

@@ -4,18 +4,23 @@
  *
  * Bodies are refcounted and handed to libevent by reference
  * (evbuffer_add_reference), never copied: a response in flight keeps its
- * body alive after the cache has moved on. Single-threaded (one loop). */
+ * body alive after the cache has moved on. A body's reference count is
+ * atomic: the HTTP worker threads share the bodies of a published snapshot
+ * (http_snap.h) and release them when their writes complete. A slot is
+ * used by one thread only. */
 #ifndef POE_HTTP_CACHE_H
 #define POE_HTTP_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct {
-    unsigned refs;
+    atomic_uint refs;
     size_t len;
     char *data;     /* malloc'ed */
+    int fd;         /* -1, or a memfd holding the same bytes (http_cache_body_fd) */
 } http_cache_body_t;
 
 /* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
@@ -23,6 +28,12 @@ typedef struct {
 http_cache_body_t *http_cache_body_new(char *data, size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
 void http_cache_body_unref(http_cache_body_t *b);
+
+/* Give b a memfd holding its bytes, so it can be sent with sendfile(2)
+ * (no copy into the socket: the kernel references the pages) as nginx
+ * sends a file. Call before b is shared. 0, or -1 (b->fd stays -1; the
+ * bytes are still sent from memory). */
+int http_cache_body_fd(http_cache_body_t *b);
 
 /* A gzip (RFC 1952) copy of b, one reference; NULL when out of memory. */
 http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b);

@@ -1,6 +1,7 @@
 /* ingest — see ingest.h. */
 #include "ingest.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
@@ -8,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <zmq.h>
 
 #include "curvesock.h"
 #include "log.h"
+#include "peerwatch.h"
 #include "timeutil.h"
 #include "validate.h"
 #include "wire.h"
@@ -19,10 +22,20 @@
 
 /* Frames handled per wake-up before yielding to HTTP and timers. */
 #define INGEST_BURST 256
+/* ZMQ_MAXMSGSIZE of the agent socket. Frames above WIRE_MAX_FRAME up to
+ * this are received whole, so they can be counted and logged with their
+ * peer (`oversized`); beyond it libzmq drops the connection and the 4.3
+ * monitor cannot tell that from a peer leaving (docs/security.md). */
+#define INGEST_HARD_FRAME (16 * WIRE_MAX_FRAME)
+/* Handshake refusals: a peer retrying within this counts once. */
+#define INGEST_HANDSHAKE_WINDOW_MS 60000
+/* At most one line per agent about refused samples this often. */
+#define INGEST_REFUSED_LOG_MS 30000
 
 struct ingest {
     void *sock;
     void *monitor;              /* PAIR receiving the ROUTER's handshake events */
+    peerwatch_t *peers;         /* handshake outcomes per peer (counted once per episode) */
     zwatch_t *watch;
     zwatch_t *watch_monitor;
     struct event *ev_sync;
@@ -40,6 +53,8 @@ struct ingest {
     bool touched[TAX_NQUEUES];
     bool valid_q[WIRE_MAX_QUEUE_SAMPLES];   /* samples of that batch that passed validation */
     bool valid_l[WIRE_MAX_LANE_SAMPLES];
+    wire_refusals_t refused;    /* what of that batch was refused, for its ack */
+    char refused_why[REJ_MAX][200]; /* the first reason text per code, for the log */
 };
 
 /* Every rejection is counted; the log gets each distinct reason at once and
@@ -51,13 +66,6 @@ static void s_reject(ingest_t *self, enum stats_reject code, const char *who, co
     self->ctx.stats->rejected[code]++;
     char line[sizeof self->last_reject];
     snprintf(line, sizeof line, "%s: rejected (%s): %s", who, stats_reject_name(code), why);
-    s_log_limited(self, line);
-}
-
-static void s_reject_log(ingest_t *self, const char *who, const char *why)
-{
-    char line[sizeof self->last_reject];
-    snprintf(line, sizeof line, "%s: %s", who, why);
     s_log_limited(self, line);
 }
 
@@ -121,9 +129,57 @@ static int s_stage_lane(ingest_t *self, const Poenet__Batch *b, const Poenet__La
                          &row);
 }
 
+/* A sample refused by validation: counted by reason, and remembered for
+ * the batch's ack and its one log line (s_log_refused). */
+static void s_refuse_sample(ingest_t *self, enum stats_reject code, uint64_t t_end_ms,
+                            const char *why)
+{
+    self->ctx.stats->rejected[code]++;
+    size_t before = self->refused.n;
+    wire_refusals_add(&self->refused, stats_reject_name(code), 1, t_end_ms);
+    if (self->refused.n > before)
+        snprintf(self->refused_why[code], sizeof self->refused_why[code], "%s", why);
+}
+
+static uint64_t s_refused_total(const sess_t *s)
+{
+    uint64_t n = 0;
+    for (int r = 0; r < REJ_MAX; r++)
+        n += s->refused[r];
+    return n;
+}
+
+/* After a batch with refused samples is archived: the agent's counts, and
+ * one line per agent at most every INGEST_REFUSED_LOG_MS (a clock a day
+ * off refuses every sample of every batch: a line each would drown the
+ * log). The ack tells the agent the same. */
+static void s_log_refused(ingest_t *self, sess_t *s, const char *who, uint64_t seq,
+                          int64_t now_mono)
+{
+    for (size_t i = 0; i < self->refused.n; i++) {
+        int r = stats_reject_parse(self->refused.v[i].reason);
+        if (r >= 0)
+            s->refused[r] += self->refused.v[i].samples;
+    }
+    if (self->refused.n == 0 ||
+        (s->refused_log_ms && now_mono - s->refused_log_ms < INGEST_REFUSED_LOG_MS))
+        return;
+    uint64_t total = s_refused_total(s);
+    char line[400];
+    int n = snprintf(line, sizeof line, "%s: batch %" PRIu64 ": samples refused:", who, seq);
+    for (size_t i = 0; i < self->refused.n && n > 0 && (size_t)n < sizeof line; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %s %u", self->refused.v[i].reason,
+                      self->refused.v[i].samples);
+    int r0 = stats_reject_parse(self->refused.v[0].reason);
+    log_warn("%s (%" PRIu64 " refused since the last such line); first: %s", line,
+             total - s->refused_logged, r0 >= 0 ? self->refused_why[r0] : "?");
+    s->refused_log_ms = now_mono;
+    s->refused_logged = total;
+}
+
 /* Validate and stage every sample; returns samples staged, -1 when the
  * archive could not be reached. */
-static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, const char *who,
+static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
                           int64_t min_t_ms, int64_t now_ms)
 {
     val_ctx_t vctx = { .now_ms = now_ms, .max_skew_ms = self->ctx.max_skew_ms,
@@ -132,10 +188,11 @@ static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, c
     enum stats_reject code;
     long staged = 0;
     memset(self->touched, 0, sizeof self->touched);
+    memset(&self->refused, 0, sizeof self->refused);
     for (size_t i = 0; i < b->n_queues; i++) {
         self->valid_q[i] = false;
         if (val_queue_sample(&vctx, b, x->reg, b->queues[i], why, sizeof why, &code) != 0) {
-            s_reject(self, code, who, why);
+            s_refuse_sample(self, code, b->queues[i]->t_end_ms, why);
             continue;
         }
         self->valid_q[i] = true;
@@ -148,7 +205,7 @@ static long s_stage_batch(ingest_t *self, xstate_t *x, const Poenet__Batch *b, c
     for (size_t i = 0; i < b->n_lanes; i++) {
         self->valid_l[i] = false;
         if (val_lane_sample(&vctx, b, x->reg, b->lanes[i], why, sizeof why, &code) != 0) {
-            s_reject(self, code, who, why);
+            s_refuse_sample(self, code, b->lanes[i]->t_end_ms, why);
             continue;
         }
         self->valid_l[i] = true;
@@ -175,6 +232,16 @@ static void s_commit_state(ingest_t *self, xstate_t *x, enum tax_dir dir)
 static uint8_t *s_ack(const sess_t *s, bool resend, const char *error, size_t *reply_len)
 {
     return wire_pack_ack(s->epoch, s->acked_seq, s->durable_seq, resend, error, reply_len);
+}
+
+/* The ack of a batch just archived, with what of it was refused. */
+static uint8_t *s_ack_refused(ingest_t *self, const sess_t *s, uint64_t seq, int64_t now_ms,
+                              size_t *reply_len)
+{
+    self->refused.seq = seq;
+    self->refused.collector_ms = now_ms;
+    return wire_pack_ack_refused(s->epoch, s->acked_seq, s->durable_seq, false, NULL,
+                                 &self->refused, reply_len);
 }
 
 /* rrdcached may have lost rows it accepted: go back to what is on disk. */
@@ -258,7 +325,7 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
         return s_ack(s, false, why, reply_len);
     }
     int64_t min_t = backfill || self->ctx.max_age_ms <= 0 ? 0 : now_ms - self->ctx.max_age_ms;
-    long staged = s_stage_batch(self, x, b, who, min_t, now_ms);
+    long staged = s_stage_batch(self, x, b, min_t, now_ms);
     if (staged < 0 || arch_commit(self->ctx.archive, why, sizeof why) != 0) {
         if (staged < 0) {
             arch_abort(self->ctx.archive);
@@ -278,9 +345,18 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
     for (size_t i = 0; i < b->n_queues; i++)
         if ((int64_t)b->queues[i]->t_end_ms > s->newest_ms)
             s->newest_ms = (int64_t)b->queues[i]->t_end_ms;
-    self->ctx.stats->batches_accepted++;
+    uint64_t refused = 0;
+    for (size_t i = 0; i < self->refused.n; i++)
+        refused += self->refused.v[i].samples;
+    s_log_refused(self, s, who, b->seq, tu_mono_ms());
+    /* A batch of which nothing was valid is delivered (resending cannot
+     * help) but not "accepted": its ack says why, sample by reason. */
+    if (refused > 0 && refused == b->n_queues + b->n_lanes)
+        self->ctx.stats->batches_refused++;
+    else
+        self->ctx.stats->batches_accepted++;
     self->ctx.stats->samples_accepted += (uint64_t)staged;
-    return s_ack(s, false, NULL, reply_len);
+    return s_ack_refused(self, s, b->seq, now_ms, reply_len);
 }
 
 /* An agent's heartbeat: record its status, answer with where it stands. */
@@ -291,11 +367,16 @@ static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, 
     bool backfill;
     char why[200];
     enum stats_reject code;
-    if (hb->crossing && hb->has_direction &&
-        s_authorize(self, key, hb->crossing, hb->direction, hb->crossing, &backfill, why,
-                    sizeof why, &code) != 0) {
-        s_reject(self, code, "heartbeat", why);
-        return wire_pack_refusal(hb->epoch, why, reply_len);
+    char who[64];
+    if (hb->crossing && hb->has_direction) {
+        snprintf(who, sizeof who, "heartbeat of %.8s/%s", hb->crossing,
+                 tax_dir_valid((int)hb->direction) ? tax_dir_name((enum tax_dir)hb->direction)
+                                                   : "?");
+        if (s_authorize(self, key, hb->crossing, hb->direction, who, &backfill, why, sizeof why,
+                        &code) != 0) {
+            s_reject(self, code, who, why);
+            return wire_pack_refusal(hb->epoch, why, reply_len);
+        }
     }
     /* Only crossings of the registry get a session: a stranger's heartbeats
      * must not grow the table or the sessions file. */
@@ -339,6 +420,27 @@ uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, const
     return reply;
 }
 
+/* A frame above the protocol's limit (and below libzmq's hard one): counted
+ * and logged with who sent it — the key and its binding with CURVE, the
+ * peer's address always — then dropped unanswered. */
+static void s_oversized(ingest_t *self, zmq_msg_t *body)
+{
+    self->ctx.stats->frames_in++;
+    const char *addr = zmq_msg_gets(body, "Peer-Address");
+    const char *key = self->ctx.server_key ? zmq_msg_gets(body, "User-Id") : NULL;
+    const zap_entry_t *e = key && self->ctx.zap ? zap_lookup(self->ctx.zap, key) : NULL;
+    char who[160], why[120];
+    if (e)
+        snprintf(who, sizeof who, "peer %s (key %.40s of %s/%s)", addr ? addr : "?", key,
+                 e->crossing, e->dir ? tax_dir_name(e->dir) : "*");
+    else
+        snprintf(who, sizeof who, "peer %s%s%.40s", addr ? addr : "?", key ? " key " : "",
+                 key ? key : "");
+    snprintf(why, sizeof why, "frame of %zu bytes, the limit is %d: dropped",
+             zmq_msg_size(body), WIRE_MAX_FRAME);
+    s_reject(self, REJ_OVERSIZED, who, why);
+}
+
 /* Read one message: [routing id][payload]. Anything else is drained and
  * counted as a bad frame. Returns -1 when there is nothing more to read. */
 static int s_recv_one(void *arg)
@@ -364,6 +466,8 @@ static int s_recv_one(void *arg)
     if (!ok) {
         self->ctx.stats->frames_in++;
         s_reject(self, REJ_DECODE, "frame", "not a single-part message");
+    } else if (zmq_msg_size(&body) > WIRE_MAX_FRAME) {
+        s_oversized(self, &body);
     } else {
         size_t rlen = 0;
         /* ZAP's user id is the sender's key: it comes with each message,
@@ -422,9 +526,56 @@ static void s_on_sync(evutil_socket_t fd, short what, void *arg)
     self->sync_cost_ms = self->last_sync_ms - start;
 }
 
-/* One socket-monitor event: [u16 event, u32 value][endpoint]. A failed
- * handshake is a peer without (the right) CURVE: counted and said once in a
- * while. */
+/* The peer's address of a just-accepted connection ("" when the socket is
+ * already gone: a fast failure may close it before this runs). */
+static void s_peer_addr(int fd, char *out, size_t len)
+{
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof sa;
+    out[0] = '\0';
+    if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0)
+        return;
+    if (sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)len);
+    else if (sa.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)len);
+}
+
+/* A failed handshake that ZAP did not decide (ZAP counts its own denials,
+ * collector/zap.c): a plaintext peer, a wrong server key, a peer that
+ * never finished. Counted once per peer address and episode of retries. */
+static void s_handshake_failed(ingest_t *self, uint16_t event, const char *addr)
+{
+    int64_t now = tu_mono_ms();
+    const char *kind = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           ? "protocol error (a plaintext peer, or not our CURVE server key)"
+                           : "handshake failed (a plaintext peer, a wrong server key, or one that "
+                             "never finished)";
+    char who[PEERWATCH_WHO_MAX];
+    snprintf(who, sizeof who, "failed %s", *addr ? addr : "?");
+    if (*addr)
+        peerwatch_adopt(self->peers, "failed ?", who, now);
+    else if (peerwatch_latest(self->peers, "failed ", now, who, sizeof who))
+        addr = who + strlen("failed "); /* most likely the peer that failed last */
+    uint64_t attempts = 0;
+    switch (peerwatch_seen(self->peers, who, now, &attempts)) {
+    case PEERWATCH_NEW:
+        self->ctx.stats->handshake_failed++;
+        log_warn("handshake from %s: %s; its retries are counted once", *addr ? addr : "an "
+                 "unknown address", kind);
+        break;
+    case PEERWATCH_REMIND:
+        log_warn("handshake from %s: still failing, %" PRIu64 " attempts so far",
+                 *addr ? addr : "an unknown address", attempts);
+        break;
+    case PEERWATCH_QUIET:
+        break;
+    }
+}
+
+/* One socket-monitor event: [u16 event, u32 value][endpoint]. ACCEPTED and
+ * DISCONNECTED carry the connection's fd; a handshake outcome belongs to
+ * the oldest accepted connection still waiting for one (peerwatch.h). */
 static int s_on_monitor(void *arg)
 {
     ingest_t *self = arg;
@@ -437,15 +588,25 @@ static int s_on_monitor(void *arg)
     zmq_msg_init(&addr);
     zmq_msg_recv(&addr, self->monitor, 0);
     uint16_t event = 0;
-    if (zmq_msg_size(&ev) >= 2)
+    uint32_t value = 0;
+    if (zmq_msg_size(&ev) >= 6) {
         memcpy(&event, zmq_msg_data(&ev), 2);
-    if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
-        self->ctx.stats->handshake_failed++;
-        s_reject_log(self, "handshake",
-                     event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                         ? "CURVE handshake refused (key not allowed)"
-                         : "handshake failed (plaintext peer, or not our CURVE server key)");
+        memcpy(&value, (const char *)zmq_msg_data(&ev) + 2, 4);
+    }
+    char peer[PEERWATCH_ADDR_MAX];
+    if (event == ZMQ_EVENT_ACCEPTED) {
+        s_peer_addr((int)value, peer, sizeof peer);
+        peerwatch_accepted(self->peers, (int)value, peer);
+    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        peerwatch_closed(self->peers, (int)value);
+    } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        peerwatch_handshake_done(self->peers, peer, sizeof peer);
+    } else if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                        ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)) {
+        peerwatch_handshake_done(self->peers, peer, sizeof peer);
+        self->ctx.stats->handshake_attempts_failed++;
+        if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) /* ZAP's denial: counted there */
+            s_handshake_failed(self, event, peer);
     }
     zmq_msg_close(&addr);
     zmq_msg_close(&ev);
@@ -456,7 +617,11 @@ static int s_start_monitor(ingest_t *self, struct event_base *base, void *zctx)
 {
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://poenet-ingest-monitor-%p", (void *)self);
-    if (zmq_socket_monitor(self->sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    self->peers = peerwatch_new(INGEST_HANDSHAKE_WINDOW_MS);
+    if (!self->peers ||
+        zmq_socket_monitor(self->sock, ep, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
         return -1;
@@ -485,7 +650,7 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     }
     self->arch_gen = arch_generation(ctx->archive);
     int linger = 1000, hwm = 10000;
-    int64_t maxmsg = WIRE_MAX_FRAME;
+    int64_t maxmsg = INGEST_HARD_FRAME;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -535,6 +700,7 @@ void ingest_destroy(ingest_t **self_p)
     if (self->sock)
         zmq_close(self->sock);
     sess_table_destroy(&self->sessions);
+    peerwatch_destroy(&self->peers);
     free(self);
     *self_p = NULL;
 }

@@ -1,7 +1,9 @@
 /* poe-collector — a region's collector.
  *
- * One thread, one libevent loop: the agents' ROUTER socket (ingest), the
- * HTTP feed (http), a status timer and signal handlers. The archive is
+ * The main thread runs one libevent loop: the agents' ROUTER socket
+ * (ingest), the publisher of the HTTP feed and its /health, /metrics and
+ * /v1/history answers (http), a status timer and signal handlers. HTTP
+ * requests are served by --http-threads worker threads (http_worker). The archive is
  * written through rrdcached, which the collector connects to; the registry
  * names the crossings it accepts. */
 #include <errno.h>
@@ -33,8 +35,8 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards, *lane_plans;
-    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s;
+    char *dashboards, *lane_plans, *publish_dir;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
@@ -276,7 +278,8 @@ static int s_setup(collector_t *c)
         forward_opts_t fo = { .upstreams = c->o.upstream,
                               .spool_dir = c->o.forward_spool ? c->o.forward_spool : spool,
                               .key = c->zap ? &c->server_key : NULL,
-                              .upstream_keys = c->o.upstream_key, .spool_mb = 512 };
+                              .upstream_keys = c->o.upstream_key, .spool_mb = 512,
+                              .stats = &c->stats };
         c->fwd = forward_new(c->base, c->zctx, &fo);
         if (!c->fwd)
             return -1;
@@ -297,7 +300,13 @@ static int s_setup(collector_t *c)
     http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
                         .stale_after_ms = c->o.stale_after_s * 1000,
-                        .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL };
+                        .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
+                        .threads = (int)c->o.http_threads,
+                        .publish_dir = c->o.publish_dir };
+    if (c->o.http_threads < 1 || c->o.http_threads > 16) {
+        log_error("--http-threads wants 1 to 16");
+        return -1;
+    }
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
@@ -352,12 +361,14 @@ int main(int argc, char **argv)
                         .registry = "/etc/poenet/registry.conf", .rra_profile = "full",
                         .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
-                        .max_age_s = -1, .max_samples_per_s = 20000,
+                        .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
                         .dashboards = "/usr/local/share/poenet/dashboards" };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
+        { "http-threads", CONF_INT, &o->http_threads, "N", "threads serving HTTP requests, 1 to 16 [2]" },
+        { "publish-dir", CONF_STR, &o->publish_dir, "DIR", "also write the public documents (with .gz) to DIR for nginx or a CDN (deploy/nginx) [off]" },
         { "rrdcached", CONF_STR, &o->rrdcached, "unix:PATH", "rrdcached socket [unix:/run/poenet/rrdcached.sock]" },
         { "archive", CONF_STR, &o->archive, "DIR", "RRD archive directory [/var/lib/poenet/archive]" },
         { "registry", CONF_STR, &o->registry, "FILE", "crossing registry [/etc/poenet/registry.conf]" },

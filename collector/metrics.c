@@ -68,8 +68,12 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
     textbuf_printf(b, "poenet_archive_connected %d\n", archive_connected ? 1 : 0);
     s_counter(b, "poenet_frames_received_total", "Frames received from agents, good or bad.",
               st->frames_in);
-    s_counter(b, "poenet_batches_accepted_total", "Batches archived and acknowledged.",
+    s_counter(b, "poenet_batches_accepted_total",
+              "Batches archived and acknowledged (at least one sample valid).",
               st->batches_accepted);
+    s_counter(b, "poenet_batches_refused_total",
+              "Batches acknowledged with every sample refused (the ack names the reasons).",
+              st->batches_refused);
     s_counter(b, "poenet_batches_duplicate_total",
               "Batches received again after being archived: acknowledged, not re-applied.",
               st->batches_duplicate);
@@ -84,11 +88,24 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
               "Sensor lines the agents reported rejecting, summed over agents.",
               st->agent_bad_lines);
     s_counter(b, "poenet_handshake_denied_total",
-              "CURVE handshakes ZAP refused (unknown or revoked agent key).",
+              "Agent keys ZAP refused (unknown or revoked), each counted once while it keeps "
+              "retrying (a minute apart at most).",
               st->handshake_denied);
     s_counter(b, "poenet_handshake_failed_total",
-              "Handshakes that failed (plaintext peers, wrong server key).",
+              "Peer addresses whose handshake failed otherwise (plaintext, wrong server key), "
+              "each counted once while it keeps retrying (a minute apart at most).",
               st->handshake_failed);
+    s_counter(b, "poenet_handshake_attempts_failed_total",
+              "Every failed handshake attempt, libzmq's retries and ZAP denials included.",
+              st->handshake_attempts_failed);
+    s_family(b, "poenet_upstream_refused_samples_total", "counter",
+             "Forwarded samples the upstream collector refused, by the reason it gave.");
+    for (int r = 0; r < REJ_MAX; r++)
+        if (stats_reject_is_sample((enum stats_reject)r))
+            textbuf_printf(b, "poenet_upstream_refused_samples_total{reason=\"%s\"} %" PRIu64
+                           "\n", stats_reject_name((enum stats_reject)r), st->upstream_refused[r]);
+    textbuf_printf(b, "poenet_upstream_refused_samples_total{reason=\"other\"} %" PRIu64 "\n",
+                   st->upstream_refused_other);
     s_family(b, "poenet_lane_plans", "gauge",
              "Crossing directions whose lane plan (--lane-plans) the estimator uses.");
     textbuf_printf(b, "poenet_lane_plans %" PRIu64 "\n", st->lane_plans);
@@ -156,14 +173,41 @@ static bool s_agent_value(const sess_t *s, s_agent_metric_t m, int64_t now_ms, d
     return false;
 }
 
+static void s_agent_labels(textbuf_t *b, const char *name, const sess_t *s);
+
 static void s_agent_sample(textbuf_t *b, const char *name, const sess_t *s, double v)
+{
+    s_agent_labels(b, name, s);
+    /* %.17g keeps every integer below 2^53 exact and seconds to the ms. */
+    textbuf_printf(b, "\"} %.17g\n", v);
+}
+
+static void s_agent_labels(textbuf_t *b, const char *name, const sess_t *s)
 {
     textbuf_printf(b, "%s{crossing=\"", name);
     s_label_value(b, s->crossing);
     textbuf_append(b, "\",direction=\"");
     s_label_value(b, tax_dir_valid((int)s->dir) ? tax_dir_name(s->dir) : "unknown");
-    /* %.17g keeps every integer below 2^53 exact and seconds to the ms. */
-    textbuf_printf(b, "\"} %.17g\n", v);
+}
+
+/* Samples refused per agent and reason: an alert can fire for one
+ * crossing direction whose clock went wrong. */
+static void s_agent_refused(textbuf_t *b, const sess_table_t *sess, size_t n)
+{
+    const char *name = "poenet_agent_refused_samples_total";
+    s_family(b, name, "counter",
+             "Samples of the agent refused by validation (acknowledged, never archived), by "
+             "reason; the agent is told in its acks.");
+    for (size_t i = 0; i < n; i++) {
+        const sess_t *s = sess_at(sess, i);
+        for (int r = 0; r < REJ_MAX; r++) {
+            if (!stats_reject_is_sample((enum stats_reject)r))
+                continue;
+            s_agent_labels(b, name, s);
+            textbuf_printf(b, "\",reason=\"%s\"} %" PRIu64 "\n",
+                           stats_reject_name((enum stats_reject)r), s->refused[r]);
+        }
+    }
 }
 
 static void s_agents(textbuf_t *b, const sess_table_t *sess, int64_t now_ms)
@@ -180,6 +224,7 @@ static void s_agents(textbuf_t *b, const sess_table_t *sess, int64_t now_ms)
                 s_agent_sample(b, s_agent_metrics[m].name, s, v);
         }
     }
+    s_agent_refused(b, sess, n);
 }
 
 char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats.h"
 #include "taxonomy.h"
 
 enum sess_verdict {
@@ -30,6 +31,9 @@ typedef struct {
     int64_t newest_ms;      /* newest sample time archived */
     uint64_t batches, duplicates, gaps, dropped;
     uint64_t bad_lines;     /* sensor lines the agent reported rejecting */
+    uint64_t refused[REJ_MAX]; /* samples refused, by reason (this collector's run) */
+    int64_t refused_log_ms;    /* ingest's last log line about them (rate limit) */
+    uint64_t refused_logged;   /* their total at that line */
     uint64_t spool_batches; /* agent status from its heartbeats */
     int64_t oldest_unacked_ms;
     double tokens;          /* rate limit: samples it may still send now */

@@ -2,6 +2,8 @@
  * appear as keys in /health and in logs; renaming one breaks dashboards. */
 #include "stats.h"
 
+#include <string.h>
+
 static const char *const s_reject_names[REJ_MAX] = {
     [REJ_DECODE] = "decode",
     [REJ_NOT_BATCH] = "not_batch",
@@ -18,6 +20,7 @@ static const char *const s_reject_names[REJ_MAX] = {
     [REJ_WRONG_AGENT] = "wrong_agent",
     [REJ_TOO_OLD] = "too_old",
     [REJ_RATE] = "rate_limited",
+    [REJ_OVERSIZED] = "oversized",
 };
 
 /* The name of a rejection reason; "?" for a value outside the enum. */
@@ -26,4 +29,18 @@ const char *stats_reject_name(enum stats_reject r)
     if ((int)r < 0 || r >= REJ_MAX || !s_reject_names[r])
         return "?";
     return s_reject_names[r];
+}
+
+int stats_reject_parse(const char *name)
+{
+    for (int r = 0; r < REJ_MAX; r++)
+        if (s_reject_names[r] && strcmp(s_reject_names[r], name) == 0)
+            return r;
+    return -1;
+}
+
+bool stats_reject_is_sample(enum stats_reject r)
+{
+    return r == REJ_FUTURE || r == REJ_TOO_OLD || r == REJ_MISALIGNED || r == REJ_IMPOSSIBLE ||
+           r == REJ_LANES;
 }

@@ -3,6 +3,7 @@
 #ifndef POE_STATS_H
 #define POE_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Why a frame or a sample was refused. Names in stats_reject_name(). */
@@ -22,6 +23,7 @@ enum stats_reject {
     REJ_WRONG_AGENT,       /* a key speaking for a crossing direction not its own */
     REJ_TOO_OLD,           /* sample older than the spool horizon, agent may not backfill */
     REJ_RATE,              /* agent above its rate limit: not acked, it sends again later */
+    REJ_OVERSIZED,         /* a frame above WIRE_MAX_FRAME (received whole up to the hard limit) */
     REJ_MAX
 };
 
@@ -35,12 +37,28 @@ typedef struct {
     uint64_t heartbeats_in;
     uint64_t rejected[REJ_MAX];
     uint64_t agent_bad_lines;       /* sum of what agents reported */
+    uint64_t batches_refused;       /* judged, every sample refused (acked, reasons in the ack) */
+    /* Handshakes count peers: one per refused key (ZAP) or failing peer
+     * address, once per episode of retries (collector/peerwatch.h). */
     uint64_t handshake_denied;      /* ZAP said no: unknown or revoked key */
-    uint64_t handshake_failed;      /* CURVE handshakes that failed (plaintext peers, bad keys) */
+    uint64_t handshake_failed;      /* other failed handshakes: plaintext peers, wrong server key */
+    uint64_t handshake_attempts_failed; /* every failed attempt, libzmq's retries and denials included */
+    /* Samples an upstream collector refused of what this one forwarded,
+     * by the reason it named (unknown names under REJ_DECODE's slot would
+     * mislead: they are logged, and counted in upstream_refused_other). */
+    uint64_t upstream_refused[REJ_MAX];
+    uint64_t upstream_refused_other;
     uint64_t lane_plans;            /* crossing directions with a lane plan in use */
     uint64_t lane_plan_reload_failures; /* SIGHUPs whose plans were refused (old ones kept) */
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);
+
+/* The reason of a name stats_reject_name gives; -1 for an unknown one. */
+int stats_reject_parse(const char *name);
+
+/* True for the reasons that refuse single samples of a batch that is still
+ * acknowledged (they travel back in the Ack: proto/poenet.proto). */
+bool stats_reject_is_sample(enum stats_reject r);
 
 #endif

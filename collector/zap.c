@@ -2,6 +2,7 @@
 #include "zap.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "peerwatch.h"
+#include "timeutil.h"
 #include "zwatch.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -22,7 +25,11 @@ struct zap {
     zap_entry_t *v;
     int n;
     stats_t *stats;
+    peerwatch_t *denied;        /* refused keys, counted once per episode of retries */
 };
+
+/* A key that keeps retrying within this counts (and is logged) once. */
+#define ZAP_DENIED_WINDOW_MS 60000
 
 static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *out)
 {
@@ -128,6 +135,32 @@ static void s_send(void *sock, const char *s, int more)
     zmq_send(sock, s, strlen(s), more ? ZMQ_SNDMORE : 0);
 }
 
+/* A refused handshake: counted once per key (per address for a non-CURVE
+ * request) and episode, since libzmq retries every 100 ms; the retries are
+ * in handshake_attempts_failed (ingest's monitor counts every attempt). */
+static void s_denied(zap_t *self, const char *key, const char *addr_frame, size_t addr_len)
+{
+    char addr[PEERWATCH_ADDR_MAX], who[PEERWATCH_WHO_MAX];
+    size_t n = addr_len < sizeof addr - 1 ? addr_len : sizeof addr - 1;
+    memcpy(addr, addr_frame, n);
+    addr[n] = '\0';
+    snprintf(who, sizeof who, "%s", key ? key : addr);
+    uint64_t attempts = 0;
+    switch (peerwatch_seen(self->denied, who, tu_mono_ms(), &attempts)) {
+    case PEERWATCH_NEW:
+        self->stats->handshake_denied++;
+        log_warn("handshake refused: %s key %s from %s is not in the allowlist (its retries are "
+                 "counted once)", key ? "CURVE" : "non-CURVE", key ? key : "-", *addr ? addr : "?");
+        break;
+    case PEERWATCH_REMIND:
+        log_warn("handshake refused: key %s from %s still trying, %" PRIu64 " attempts so far",
+                 key ? key : "-", *addr ? addr : "?", attempts);
+        break;
+    case PEERWATCH_QUIET:
+        break;
+    }
+}
+
 /* Answer one request: frames are read whole, then judged. -1 when no
  * request was waiting. */
 static int s_handle(zap_t *self)
@@ -161,9 +194,7 @@ static int s_handle(zap_t *self)
         s_send(self->sock, "OK", 1);
         s_send(self->sock, key, 1);
     } else {
-        self->stats->handshake_denied++;
-        log_warn("handshake refused: %s key %s is not in the allowlist", curve ? "CURVE" : "non-CURVE",
-                 curve ? key : "-");
+        s_denied(self, curve ? key : NULL, nf >= 4 ? frames[3] : "", nf >= 4 ? lens[3] : 0);
         s_send(self->sock, "400", 1);
         s_send(self->sock, "key not allowed", 1);
         s_send(self->sock, "", 1);
@@ -184,7 +215,8 @@ zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats
         return NULL;
     self->stats = stats;
     self->path = strdup(allowlist);
-    if (!self->path || zap_reload(self) != 0)
+    self->denied = peerwatch_new(ZAP_DENIED_WINDOW_MS);
+    if (!self->path || !self->denied || zap_reload(self) != 0)
         goto fail;
     self->sock = zmq_socket(zctx, ZMQ_REP);
     int linger = 0;
@@ -213,6 +245,7 @@ void zap_destroy(zap_t **self_p)
         zmq_close(self->sock);
     free(self->v);
     free(self->path);
+    peerwatch_destroy(&self->denied);
     free(self);
     *self_p = NULL;
 }

@@ -54,6 +54,59 @@ static int s_check_batch(const Poenet__Batch *b, char *why, size_t len)
     return 0;
 }
 
+static bool s_reason_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || s[n] == '_') || n >= WIRE_REASON_MAX)
+            return false;
+    return n > 0;
+}
+
+static int s_check_ack(const Poenet__Ack *a, char *why, size_t len)
+{
+    if (a->n_refused > WIRE_MAX_REFUSED)
+        return s_fail(why, len, "ack: %zu refusal reasons (at most %d)", a->n_refused,
+                      WIRE_MAX_REFUSED);
+    for (size_t i = 0; i < a->n_refused; i++)
+        if (!s_reason_valid(a->refused[i]->reason))
+            return s_fail(why, len, "ack: refusal %zu: reason is not 1..%d of [a-z_]", i,
+                          WIRE_REASON_MAX);
+    return 0;
+}
+
+int wire_refusals_add(wire_refusals_t *r, const char *reason, uint32_t n, uint64_t t_end_ms)
+{
+    if (!s_reason_valid(reason))
+        return -1;
+    size_t i = 0;
+    while (i < r->n && strcmp(r->v[i].reason, reason) != 0)
+        i++;
+    if (i == r->n) {
+        if (r->n == WIRE_MAX_REFUSED)
+            return -1;
+        memset(&r->v[i], 0, sizeof r->v[i]);
+        snprintf(r->v[i].reason, sizeof r->v[i].reason, "%s", reason);
+        r->n++;
+    }
+    r->v[i].samples += n;
+    if (t_end_ms && (!r->v[i].first_t_end_ms || t_end_ms < r->v[i].first_t_end_ms))
+        r->v[i].first_t_end_ms = t_end_ms;
+    return 0;
+}
+
+void wire_refusals_from_ack(const Poenet__Ack *ack, wire_refusals_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = ack->has_refused_seq ? ack->refused_seq : 0;
+    out->collector_ms = ack->has_collector_ms ? (int64_t)ack->collector_ms : 0;
+    for (size_t i = 0; i < ack->n_refused; i++) {
+        const Poenet__Refused *f = ack->refused[i];
+        wire_refusals_add(out, f->reason, f->samples,
+                          f->has_first_t_end_ms ? f->first_t_end_ms : 0);
+    }
+}
+
 /* protobuf-c keeps the fields it does not know, with their numbers, and
  * re-packs them as read. It also reads numbers the encoding forbids: 0
  * written in two bytes (0x80 0x00) and numbers past 2^29-1 in five. Packed
@@ -116,6 +169,8 @@ int wire_decode(const void *buf, size_t len, Poenet__Envelope **out, char *why, 
         rc = s_check_batch(m->batch, why, whylen);
         break;
     case POENET__ENVELOPE__BODY_ACK:
+        rc = s_check_ack(m->ack, why, whylen);
+        break;
     case POENET__ENVELOPE__BODY_HEARTBEAT:
         break;
     default:
@@ -150,7 +205,33 @@ static uint8_t *s_pack(const Poenet__Envelope *env, size_t *len)
 uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq, bool resend,
                        const char *error, size_t *len)
 {
+    return wire_pack_ack_refused(epoch, acked_seq, durable_seq, resend, error, NULL, len);
+}
+
+uint8_t *wire_pack_ack_refused(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq,
+                               bool resend, const char *error, const wire_refusals_t *refused,
+                               size_t *len)
+{
+    Poenet__Refused rv[WIRE_MAX_REFUSED];
+    Poenet__Refused *rp[WIRE_MAX_REFUSED];
     Poenet__Ack ack = POENET__ACK__INIT;
+    size_t n = refused ? refused->n : 0;
+    for (size_t i = 0; i < n && i < WIRE_MAX_REFUSED; i++) {
+        poenet__refused__init(&rv[i]);
+        rv[i].reason = (char *)refused->v[i].reason;
+        rv[i].samples = refused->v[i].samples;
+        rv[i].has_first_t_end_ms = refused->v[i].first_t_end_ms > 0;
+        rv[i].first_t_end_ms = refused->v[i].first_t_end_ms;
+        rp[i] = &rv[i];
+    }
+    if (n) {
+        ack.n_refused = n;
+        ack.refused = rp;
+        ack.has_refused_seq = true;
+        ack.refused_seq = refused->seq;
+        ack.has_collector_ms = refused->collector_ms > 0;
+        ack.collector_ms = (uint64_t)refused->collector_ms;
+    }
     ack.epoch = epoch;
     ack.acked_seq = acked_seq;
     ack.has_durable_seq = true;

@@ -47,9 +47,40 @@ int wire_decode(const void *buf, size_t len, Poenet__Envelope **out,
                 char *why, size_t whylen);
 void wire_free(Poenet__Envelope **msg_p);
 
+/* What a collector refused of one batch (protocol 2, Ack fields 6..8):
+ * samples per reason, with the earliest refused sample end. Reason names
+ * are 1..WIRE_REASON_MAX characters of [a-z_] (wire_decode checks). */
+#define WIRE_MAX_REFUSED 32
+#define WIRE_REASON_MAX 32
+
+typedef struct {
+    char reason[WIRE_REASON_MAX + 1];
+    uint32_t samples;
+    uint64_t first_t_end_ms;      /* 0 = not given */
+} wire_refused_t;
+
+typedef struct {
+    uint64_t seq;                 /* the batch they belong to */
+    int64_t collector_ms;         /* the collector's clock when it judged the batch */
+    size_t n;
+    wire_refused_t v[WIRE_MAX_REFUSED];
+} wire_refusals_t;
+
+/* Add n samples refused for reason with end t_end_ms (kept: the earliest).
+ * -1 when the reason is not a valid name or the table is full. */
+int wire_refusals_add(wire_refusals_t *r, const char *reason, uint32_t n, uint64_t t_end_ms);
+
+/* Read an Ack's refusals into *out (n = 0 when it carries none). */
+void wire_refusals_from_ack(const Poenet__Ack *ack, wire_refusals_t *out);
+
 /* Pack small control messages into a malloc'ed buffer; NULL on OOM. */
 uint8_t *wire_pack_ack(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq, bool resend,
                        const char *error, size_t *len);
+/* The same, with what was refused of the batch just judged (NULL or n = 0:
+ * nothing, and the Ack is byte-for-byte a protocol-1 one). */
+uint8_t *wire_pack_ack_refused(uint64_t epoch, uint64_t acked_seq, uint64_t durable_seq,
+                               bool resend, const char *error, const wire_refusals_t *refused,
+                               size_t *len);
 /* An agent's status, carried by its heartbeats. */
 typedef struct {
     const char *crossing;

@@ -11,6 +11,7 @@
 
 #include "curvesock.h"
 #include "log.h"
+#include "taxonomy.h"
 #include "timeutil.h"
 #include "wire.h"
 #include "zwatch.h"
@@ -35,6 +36,10 @@ struct link {
     int64_t last_tx_ms;
     int64_t last_hb_ms;
     bool alive;
+    refusals_t refused;
+    char who[300];           /* "collector <endpoint>" for log lines */
+    link_refused_fn *on_refused;
+    void *refused_arg;
 };
 
 static void s_set_int(void *sock, int opt, int v) { zmq_setsockopt(sock, opt, &v, sizeof v); }
@@ -55,6 +60,13 @@ static void s_handle_ack(link_t *self, const Poenet__Ack *ack)
     if (ack->acked_seq < outbox_acked_seq(self->outbox))
         log_warn("collector %s rolled back to seq %" PRIu64 " (it lost data it had accepted): "
                  "resending from the spool", self->endpoint, ack->acked_seq);
+    if (ack->n_refused > 0) {
+        wire_refusals_t r;
+        wire_refusals_from_ack(ack, &r);
+        refusals_add(&self->refused, &r, tu_now_ms(), tu_mono_ms(), self->who);
+        if (self->on_refused)
+            self->on_refused(self->refused_arg, &r);
+    }
     uint64_t durable = ack->has_durable_seq ? ack->durable_seq : 0;
     bool moved = outbox_ack(self->outbox, ack->acked_seq, durable, ack->has_resend && ack->resend,
                             tu_mono_ms());
@@ -169,6 +181,8 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
                  spool_last_seq(self->spool) - outbox_durable_seq(self->outbox));
         outbox_rewind(self->outbox);
     }
+    if (self->refused.total)
+        refusals_tick(&self->refused, now, self->who);
     if (outbox_tick(self->outbox, now))
         log_info("no acknowledgement from %s: resending from seq %" PRIu64, self->endpoint,
                  outbox_acked_seq(self->outbox) + 1);
@@ -217,6 +231,12 @@ link_t *link_new(struct event_base *base, void *zctx, const link_opts_t *o, spoo
     self->direction = o->direction;
     self->on_progress = on_progress;
     self->arg = arg;
+    self->on_refused = o->on_refused;
+    self->refused_arg = o->refused_arg;
+    /* A forwarder has a link per relay to one upstream: say whose stream. */
+    snprintf(self->who, sizeof self->who, "collector %s (stream %s/%s)", o->endpoint,
+             o->crossing, tax_dir_valid(o->direction) ? tax_dir_name((enum tax_dir)o->direction)
+                                                      : "?");
     self->sock = zmq_socket(zctx, ZMQ_DEALER);
     if (!self->endpoint || !self->sock || s_configure(self, o) != 0)
         goto fail;
@@ -251,3 +271,4 @@ void link_destroy(link_t **self_p)
 
 bool link_alive(const link_t *self) { return self->alive; }
 const char *link_endpoint(const link_t *self) { return self->endpoint; }
+const refusals_t *link_refusals(const link_t *self) { return &self->refused; }

@@ -139,7 +139,8 @@ static int s_open_links(sender_t *self, struct event_base *base, void *zctx,
             continue;
         link_opts_t lo = { .endpoint = self->endpoints[i], .crossing = o->crossing,
                            .direction = o->direction, .key = o->key,
-                           .server_key = self->server_keys[i] };
+                           .server_key = self->server_keys[i], .on_refused = o->on_refused,
+                           .refused_arg = o->arg };
         self->links[i] = link_new(base, zctx, &lo, self->spool, self->outboxes[i],
                                   s_on_link_progress, self);
         if (!self->links[i])
@@ -256,5 +257,28 @@ void sender_log_status(const sender_t *self, int64_t now_ms)
         log_info("  collector %s %s: acked %" PRIu64 ", durable %" PRIu64 ", %" PRIu64 " resent",
                  self->endpoints[i], self->links[i] && link_alive(self->links[i]) ? "up" : "SILENT",
                  outbox_acked_seq(o), outbox_durable_seq(o), outbox_resends(o));
+        const refusals_t *r = sender_refusals(self, i);
+        if (r && r->total) {
+            char line[1024];
+            refusals_format(r, false, line, sizeof line);
+            log_warn("  collector %s refused %" PRIu64 " sample(s) since start: %s",
+                     self->endpoints[i], r->total, line);
+        }
     }
+}
+
+const refusals_t *sender_refusals(const sender_t *self, int i)
+{
+    return i >= 0 && i < self->n && self->links[i] ? link_refusals(self->links[i]) : NULL;
+}
+
+uint64_t sender_refused_max(const sender_t *self)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < self->n; i++) {
+        const refusals_t *r = sender_refusals(self, i);
+        if (r && r->total > m)
+            m = r->total;
+    }
+    return m;
 }

@@ -19,6 +19,7 @@
 
 #include "curve.h"
 #include "outbox.h"
+#include "refusals.h"
 
 #define SENDER_MAX_COLLECTORS 8
 #define SENDER_WINDOW 32           /* default credit window, batches */
@@ -41,6 +42,9 @@ typedef struct {
     const curve_pair_t *key;    /* this end's key pair; NULL = plaintext */
     const char *server_keys;    /* with key: collector public keys or key files */
     sender_progress_fn *on_progress;
+    /* Samples a collector refused (its Ack, by reason); may be NULL. The
+     * links also count and log them (refusals.h). */
+    void (*on_refused)(void *arg, const wire_refusals_t *r);
     void *arg;
 } sender_opts_t;
 
@@ -86,6 +90,13 @@ int sender_ncollectors(const sender_t *self);
 outbox_t *sender_outbox(sender_t *self, int i);
 const char *sender_endpoint(const sender_t *self, int i);
 uint64_t sender_spool_first_seq(const sender_t *self);
+
+/* What collector i refused so far; NULL when it has no link. */
+const refusals_t *sender_refusals(const sender_t *self, int i);
+
+/* The most samples any one collector refused (each judges every sample;
+ * summing over collectors would count one sample twice). */
+uint64_t sender_refused_max(const sender_t *self);
 
 /* Log the spool and every collector's acked/durable/resent, one line each. */
 void sender_log_status(const sender_t *self, int64_t now_ms);

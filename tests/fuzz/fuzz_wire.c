@@ -161,6 +161,19 @@ static void s_restamp(const uint8_t *data, size_t size, const Poenet__Envelope *
     free(out);
 }
 
+/* What an agent's link does with an ack (protocol 2): every refusal that
+ * wire_decode lets through is a named reason the table takes. */
+static void s_check_refusals(const Poenet__Ack *ack)
+{
+    wire_refusals_t r;
+    wire_refusals_from_ack(ack, &r);
+    CHECK(ack->n_refused <= WIRE_MAX_REFUSED);
+    CHECK(r.n <= ack->n_refused);
+    CHECK(ack->n_refused == 0 || r.n > 0);
+    for (size_t i = 0; i < r.n; i++)
+        CHECK(r.v[i].reason[0] && strlen(r.v[i].reason) <= WIRE_REASON_MAX);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Poenet__Envelope *env = NULL;
@@ -175,6 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_check_structure(env->batch);
         s_validate(env->batch);
     }
+    if (env->body_case == POENET__ENVELOPE__BODY_ACK)
+        s_check_refusals(env->ack);
     s_restamp(data, size, env);
     wire_free(&env);
     return 0;

@@ -82,6 +82,10 @@ int main(int argc, char **argv)
     rc |= s_save(d, "batch-restamped", r, rlen);
     rc |= s_save(d, "ack", wire_pack_ack(42, 7, 5, false, NULL, &len), len);
     rc |= s_save(d, "ack-resend", wire_pack_ack(42, 7, 7, true, "archive: rrdcached away", &len), len);
+    wire_refusals_t rf = { .seq = 7, .collector_ms = T0 };
+    wire_refusals_add(&rf, "future", 12, (uint64_t)T0 + 86400000ULL);
+    wire_refusals_add(&rf, "lanes", 1, (uint64_t)T0);
+    rc |= s_save(d, "ack-refused", wire_pack_ack_refused(42, 7, 5, false, NULL, &rf, &len), len);
     rc |= s_save(d, "refusal", wire_pack_refusal(42, "crossing 999999 is not in the registry", &len), len);
     rc |= s_save(d, "heartbeat", wire_pack_heartbeat(42, (uint64_t)T0, NULL, &len), len);
     wire_agent_status_t st = { "250401", 1, 12, (uint64_t)T0 - 5000 };

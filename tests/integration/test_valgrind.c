@@ -31,7 +31,7 @@
 #define STOP_TIMEOUT_MS 20000
 #define START_TIMEOUT_MS 20000
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define S_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)

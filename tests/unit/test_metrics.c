@@ -205,7 +205,10 @@ static void test_counters_and_agents(void **state)
                    .batches_duplicate = 7, .samples_accepted = 98765432101ULL,
                    .samples_already_archived = 3, .heartbeats_in = 40, .agent_bad_lines = 5,
                    .handshake_denied = 2, .handshake_failed = 9, .lane_plans = 3,
-                   .lane_plan_reload_failures = 1 };
+                   .lane_plan_reload_failures = 1, .batches_refused = 6,
+                   .handshake_attempts_failed = 31, .upstream_refused_other = 2 };
+    st.upstream_refused[REJ_TOO_OLD] = 17;
+    st.rejected[REJ_OVERSIZED] = 1;
     st.rejected[REJ_DECODE] = 4;
     st.rejected[REJ_GAP] = 1;
     sess_table_t *t = sess_table_new();
@@ -222,6 +225,8 @@ static void test_counters_and_agents(void **state)
     nb->gaps = 1;
     nb->dropped = 6;
     nb->bad_lines = 5;
+    nb->refused[REJ_FUTURE] = 1440;
+    nb->refused[REJ_LANES] = 2;
     sess_t *sb = sess_get(t, "250401", TAX_SOUTHBOUND); /* seen, nothing archived yet */
     sb->last_seen_ms = NOW - 1000;
 
@@ -238,6 +243,21 @@ static void test_counters_and_agents(void **state)
     assert_true(s_must(text, "poenet_handshake_denied_total") == 2);
     assert_true(s_must(text, "poenet_handshake_failed_total") == 9);
     assert_true(s_must(text, "poenet_lane_plans") == 3);
+    assert_true(s_must(text, "poenet_batches_refused_total") == 6);
+    assert_true(s_must(text, "poenet_handshake_attempts_failed_total") == 31);
+    assert_true(s_must(text, "poenet_rejected_total{reason=\"oversized\"}") == 1);
+    assert_true(s_must(text, "poenet_upstream_refused_samples_total{reason=\"too_old\"}") == 17);
+    assert_true(s_must(text, "poenet_upstream_refused_samples_total{reason=\"other\"}") == 2);
+    /* Refused samples per agent and reason: one series per sample reason. */
+    assert_true(s_must(text, "poenet_agent_refused_samples_total{crossing=\"250401\","
+                             "direction=\"northbound\",reason=\"future\"}") == 1440);
+    assert_true(s_must(text, "poenet_agent_refused_samples_total{crossing=\"250401\","
+                             "direction=\"northbound\",reason=\"lanes\"}") == 2);
+    assert_true(s_must(text, "poenet_agent_refused_samples_total{crossing=\"250401\","
+                             "direction=\"southbound\",reason=\"too_old\"}") == 0);
+    /* The HELP texts say what is counted: peers, not retries. */
+    assert_non_null(strstr(text, "# HELP poenet_handshake_denied_total Agent keys ZAP refused"));
+    assert_non_null(strstr(text, "# HELP poenet_handshake_failed_total Peer addresses"));
     assert_true(s_must(text, "poenet_lane_plan_reload_failures_total") == 1);
     assert_true(s_must(text, "poenet_agents") == 2);
 

@@ -235,6 +235,87 @@ static void test_ack_round_trip(void **state)
     free(buf);
 }
 
+/* Protocol 2: what was refused of a batch travels in its ack. */
+static void test_ack_refusals_round_trip(void **state)
+{
+    (void)state;
+    wire_refusals_t r = { .seq = 41, .collector_ms = 1767225600000LL };
+    assert_int_equal(wire_refusals_add(&r, "future", 3, 1767312000000ULL), 0);
+    assert_int_equal(wire_refusals_add(&r, "lanes", 1, 1767225595000ULL), 0);
+    assert_int_equal(wire_refusals_add(&r, "future", 2, 1767311995000ULL), 0); /* earlier */
+    assert_int_equal(r.n, 2);
+    assert_int_equal(wire_refusals_add(&r, "Future!", 1, 0), -1);
+    assert_int_equal(wire_refusals_add(&r, "", 1, 0), -1);
+    size_t len = 0;
+    uint8_t *buf = wire_pack_ack_refused(9, 41, 40, false, NULL, &r, &len);
+    assert_non_null(buf);
+    Poenet__Envelope *m = NULL;
+    char why[256] = "";
+    assert_int_equal(wire_decode(buf, len, &m, why, sizeof why), 0);
+    assert_int_equal(m->ack->acked_seq, 41);
+    wire_refusals_t back;
+    wire_refusals_from_ack(m->ack, &back);
+    assert_int_equal(back.seq, 41);
+    assert_int_equal(back.collector_ms, 1767225600000LL);
+    assert_int_equal(back.n, 2);
+    assert_string_equal(back.v[0].reason, "future");
+    assert_int_equal(back.v[0].samples, 5);
+    assert_int_equal(back.v[0].first_t_end_ms, 1767311995000ULL);
+    assert_string_equal(back.v[1].reason, "lanes");
+    assert_int_equal(back.v[1].samples, 1);
+    wire_free(&m);
+    free(buf);
+    /* A protocol-1 ack (an old collector) reads as nothing refused. */
+    buf = wire_pack_ack(9, 41, 40, false, NULL, &len);
+    assert_int_equal(wire_decode(buf, len, &m, why, sizeof why), 0);
+    wire_refusals_from_ack(m->ack, &back);
+    assert_int_equal(back.n, 0);
+    assert_int_equal(m->ack->n_refused, 0);
+    wire_free(&m);
+    free(buf);
+    /* The table holds WIRE_MAX_REFUSED reasons. */
+    wire_refusals_t full = { 0 };
+    char name[8] = "r_";
+    for (int i = 0; i < WIRE_MAX_REFUSED; i++) {
+        name[2] = (char)('a' + i % 26);
+        name[3] = (char)('a' + i / 26);
+        name[4] = '\0';
+        assert_int_equal(wire_refusals_add(&full, name, 1, 0), 0);
+    }
+    assert_int_equal(wire_refusals_add(&full, "one_more", 1, 0), -1);
+}
+
+/* A hostile ack: too many refusals, or a reason that is not a name. */
+static void test_ack_refusals_checked(void **state)
+{
+    (void)state;
+    Poenet__Refused rv[WIRE_MAX_REFUSED + 1], *rp[WIRE_MAX_REFUSED + 1];
+    for (int i = 0; i <= WIRE_MAX_REFUSED; i++) {
+        poenet__refused__init(&rv[i]);
+        rv[i].reason = (char *)"future";
+        rv[i].samples = 1;
+        rp[i] = &rv[i];
+    }
+    Poenet__Ack ack = POENET__ACK__INIT;
+    ack.refused = rp;
+    ack.n_refused = WIRE_MAX_REFUSED + 1;
+    Poenet__Envelope env = POENET__ENVELOPE__INIT;
+    env.body_case = POENET__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    uint8_t buf[4096];
+    size_t len = poenet__envelope__pack(&env, buf);
+    Poenet__Envelope *m = NULL;
+    char why[256] = "";
+    assert_int_equal(wire_decode(buf, len, &m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "refusal reasons"));
+    ack.n_refused = 1;
+    rv[0].reason = (char *)"fut\nure";
+    len = poenet__envelope__pack(&env, buf);
+    assert_int_equal(wire_decode(buf, len, &m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "reason"));
+    assert_null(m);
+}
+
 static void test_heartbeat_round_trip(void **state)
 {
     (void)state;
@@ -735,6 +816,8 @@ int main(void)
         cmocka_unit_test(test_reject_lane_id),
         cmocka_unit_test(test_reject_too_many_samples),
         cmocka_unit_test(test_reject_names_index),
+        cmocka_unit_test(test_ack_refusals_round_trip),
+        cmocka_unit_test(test_ack_refusals_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,213 @@
+/* http_snap — see http_snap.h. Documents are kept sorted by (kind, id)
+ * so a worker finds one by binary search; the per-crossing ones are
+ * rendered for every crossing of the state (the registry's). */
+#include "http_snap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "feed_hours.h"
+#include "log.h"
+#include "view_cbp.h"
+#include "view_cbsa.h"
+
+struct http_snap {
+    atomic_uint refs;
+    uint64_t version;
+    int64_t second;
+    size_t n, cap;
+    http_snap_doc_t *docs;
+};
+
+static int s_cmp_doc(const void *a, const void *b)
+{
+    const http_snap_doc_t *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* A malloc'ed body of kind (id for per-crossing views), its length in *len. */
+static char *s_render(const http_snap_src_t *src, enum route_kind kind, const char *id,
+                      int64_t now_ms, size_t *len)
+{
+    state_t *st = src->state;
+    int64_t stale = src->stale_after_ms;
+    char *out = NULL;
+    switch (kind) {
+    case ROUTE_CROSSINGS: out = feed_crossings_json(st, now_ms, stale, NULL); break;
+    case ROUTE_CROSSING: out = feed_crossings_json(st, now_ms, stale, id); break;
+    case ROUTE_CBP_XML: return view_cbp_xml(st, now_ms, stale, len);
+    case ROUTE_CBP_BWTNEW: out = view_cbp_json(st, now_ms, stale, NULL); break;
+    case ROUTE_CBP_PORT: out = view_cbp_json(st, now_ms, stale, id); break;
+    case ROUTE_CBSA_CSV: out = view_cbsa_csv(st, now_ms, stale); break;
+    case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
+    case ROUTE_HOURS: out = feed_hours_json(src->registry); break;
+    case ROUTE_MISMATCHES: out = feed_mismatches_json(src->registry, now_ms / 1000); break;
+    default: break;
+    }
+    if (out)
+        *len = strlen(out);
+    return out;
+}
+
+/* Render one document into self. A per-crossing view that renders nothing
+ * (memory, or a port CBP's view does not list) is kept with no body, so the
+ * crossing is still known. Returns -1 only when the table cannot grow. */
+static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_t *prev,
+                 enum route_kind kind, const char *id, int64_t now_ms)
+{
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 64;
+        http_snap_doc_t *d = realloc(self->docs, cap * sizeof *d);
+        if (!d)
+            return -1;
+        self->docs = d;
+        self->cap = cap;
+    }
+    http_snap_doc_t *doc = &self->docs[self->n];
+    memset(doc, 0, sizeof *doc);
+    doc->kind = kind;
+    snprintf(doc->id, sizeof doc->id, "%s", id ? id : "");
+    doc->ctype = kind == ROUTE_CBP_XML    ? HTTP_CT_XML
+                 : kind == ROUTE_CBSA_CSV ? HTTP_CT_CSV
+                                          : HTTP_CT_JSON;
+    doc->cache = HTTP_CACHE_LIVE;
+    doc->version = self->version;
+    doc->second = self->second;
+    if (kind == ROUTE_HOURS) {
+        /* The registry never changes while running. */
+        doc->cache = HTTP_CACHE_HOURS;
+        doc->version = 0;
+        doc->second = src->started_s;
+    } else if (kind == ROUTE_MISMATCHES) {
+        /* Windows are per week: a new representation once an hour at most. */
+        doc->cache = HTTP_CACHE_HOURS;
+        doc->version = 1;
+        doc->second = now_ms / 1000 / 3600 * 3600;
+    }
+    atomic_init(&doc->gz, NULL);
+    http_snap_doc_t *old = prev && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES)
+                               ? http_snap_find(prev, kind, NULL)
+                               : NULL;
+    if (old && old->plain && old->version == doc->version && old->second == doc->second) {
+        /* The same representation: shared, with its gzip form if made. */
+        doc->plain = old->plain;
+        http_cache_body_ref(doc->plain);
+        http_cache_body_t *gz = atomic_load_explicit(&old->gz, memory_order_acquire);
+        if (gz)
+            http_cache_body_ref(gz);
+        atomic_store_explicit(&doc->gz, gz, memory_order_relaxed);
+    } else {
+        size_t len = 0;
+        char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
+        doc->plain = http_cache_body_new(data, len);
+    }
+    self->n++;
+    return 0;
+}
+
+http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
+                              int64_t now_ms)
+{
+    http_snap_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_error("http: out of memory publishing the feed");
+        return NULL;
+    }
+    atomic_init(&self->refs, 1);
+    self->version = state_version(src->state);
+    self->second = now_ms / 1000;
+    static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
+                                             ROUTE_CBSA_CSV, ROUTE_CBSA_JSON };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        rc |= s_add(self, src, prev, whole[i], NULL, now_ms);
+    if (src->registry) {
+        rc |= s_add(self, src, prev, ROUTE_HOURS, NULL, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_MISMATCHES, NULL, now_ms);
+    }
+    for (size_t i = 0; i < state_count(src->state); i++) {
+        const char *id = state_at(src->state, i)->reg->id;
+        rc |= s_add(self, src, prev, ROUTE_CROSSING, id, now_ms);
+        rc |= s_add(self, src, prev, ROUTE_CBP_PORT, id, now_ms);
+    }
+    if (rc != 0 || !self->docs) {
+        log_error("http: out of memory publishing the feed");
+        http_snap_unref(self);
+        return NULL;
+    }
+    qsort(self->docs, self->n, sizeof *self->docs, s_cmp_doc);
+    return self;
+}
+
+void http_snap_ref(http_snap_t *self)
+{
+    atomic_fetch_add_explicit(&self->refs, 1, memory_order_relaxed);
+}
+
+void http_snap_unref(http_snap_t *self)
+{
+    if (!self || atomic_fetch_sub_explicit(&self->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < self->n; i++) {
+        http_cache_body_unref(self->docs[i].plain);
+        http_cache_body_unref(atomic_load_explicit(&self->docs[i].gz, memory_order_acquire));
+    }
+    free(self->docs);
+    free(self);
+}
+
+uint64_t http_snap_version(const http_snap_t *self) { return self->version; }
+int64_t http_snap_second(const http_snap_t *self) { return self->second; }
+
+http_snap_doc_t *http_snap_find(const http_snap_t *self, enum route_kind kind, const char *id)
+{
+    http_snap_doc_t key = { .kind = kind == ROUTE_CBP_WAITTIMES ? ROUTE_CBP_BWTNEW : kind };
+    if (key.kind == ROUTE_CROSSING || key.kind == ROUTE_CBP_PORT)
+        snprintf(key.id, sizeof key.id, "%s", id ? id : "");
+    return bsearch(&key, self->docs, self->n, sizeof *self->docs, s_cmp_doc);
+}
+
+size_t http_snap_count(const http_snap_t *self) { return self->n; }
+
+http_snap_doc_t *http_snap_at(const http_snap_t *self, size_t i)
+{
+    return i < self->n ? &self->docs[i] : NULL;
+}
+
+http_cache_body_t *http_snap_doc_gz(http_snap_doc_t *doc)
+{
+    http_cache_body_t *gz = atomic_load_explicit(&doc->gz, memory_order_acquire);
+    if (!gz && doc->plain) {
+        http_cache_body_t *made = http_cache_body_gzip(doc->plain);
+        if (!made)
+            return NULL;
+        http_cache_body_t *expected = NULL;
+        /* Two threads may race to make it: the loser drops its own. */
+        if (atomic_compare_exchange_strong_explicit(&doc->gz, &expected, made,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            gz = made;
+        } else {
+            http_cache_body_unref(made);
+            gz = expected;
+        }
+    }
+    if (gz)
+        http_cache_body_ref(gz);
+    return gz;
+}
+
+int http_snap_gzip_all(http_snap_t *self)
+{
+    int rc = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        http_cache_body_t *gz = http_snap_doc_gz(&self->docs[i]);
+        if (!gz && self->docs[i].plain)
+            rc = -1;
+        http_cache_body_unref(gz);
+    }
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* http_snap — one state version's public documents, rendered once and
+ * shared read-only by every HTTP worker thread.
+ *
+ * A snapshot holds every public view of the collector's state at one wall
+ * second: /v1/crossings, /v1/crossings/{id} for every crossing, CBP's
+ * /xml/bwt.xml, /api/bwtnew (= /api/waittimes) and /api/bwtpublicmod/{id},
+ * CBSA's CSV and JSON, /v1/hours and /v1/hours/mismatches (with a
+ * registry). Each document carries its entity tag's (version, second), its
+ * Content-Type and Cache-Control, its body and its gzip form.
+ *
+ * Contract: http_snap_render runs on the thread that owns the state (the
+ * collector's main loop) and reads it; after that a snapshot is immutable
+ * except for the gzip forms, which are made at most once per document
+ * (eagerly by http_snap_gzip_all, or by the first thread that asks, then
+ * installed with a compare-and-swap). Snapshots and bodies are reference
+ * counted with C11 atomics: any thread may drop the last reference. */
+#ifndef POE_HTTP_SNAP_H
+#define POE_HTTP_SNAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_cache.h"
+#include "registry.h"
+#include "route.h"
+#include "state.h"
+
+#define HTTP_CT_JSON "application/json; charset=utf-8"
+#define HTTP_CT_XML "text/xml; charset=ISO-8859-1"
+#define HTTP_CT_CSV "text/csv; charset=utf-8"
+/* Live views change with every batch (agents send every 5 s). */
+#define HTTP_CACHE_LIVE "public, max-age=5"
+#define HTTP_CACHE_HISTORY "public, max-age=60"
+#define HTTP_CACHE_HOURS "public, max-age=3600"
+#define HTTP_CACHE_NONE "no-store"
+
+typedef struct {
+    enum route_kind kind;
+    char id[ROUTE_ID_MAX];          /* "" for documents without an {id} */
+    const char *ctype, *cache;
+    uint64_t version;               /* the ETag is (version, second) */
+    int64_t second;                 /* also Last-Modified */
+    http_cache_body_t *plain;       /* NULL: the view could not be rendered */
+    _Atomic(http_cache_body_t *) gz;
+} http_snap_doc_t;
+
+typedef struct http_snap http_snap_t;
+
+/* What a snapshot is rendered from. */
+typedef struct {
+    state_t *state;
+    const registry_t *registry;     /* NULL: no /v1/hours documents */
+    int64_t stale_after_ms;
+    int64_t started_s;              /* Last-Modified of /v1/hours */
+} http_snap_src_t;
+
+/* Render every document of src at wall time now_ms (one reference). The
+ * documents whose tag has not changed since prev (NULL: none) — /v1/hours
+ * for the whole run, /v1/hours/mismatches within an hour — are taken from
+ * it, not rendered again. NULL when out of memory (logged). */
+http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
+                              int64_t now_ms);
+
+void http_snap_ref(http_snap_t *self);
+void http_snap_unref(http_snap_t *self);
+
+uint64_t http_snap_version(const http_snap_t *self);
+int64_t http_snap_second(const http_snap_t *self);
+
+/* The document for (kind, id) (id ignored for kinds without one; WAITTIMES
+ * is BWTNEW), NULL when the snapshot has none (an unknown crossing). */
+http_snap_doc_t *http_snap_find(const http_snap_t *self, enum route_kind kind, const char *id);
+
+/* Number of documents and the i-th (for writing them out). */
+size_t http_snap_count(const http_snap_t *self);
+http_snap_doc_t *http_snap_at(const http_snap_t *self, size_t i);
+
+/* The gzip form of doc, made now if no thread made it yet: a new
+ * reference, NULL when doc has no body or memory ran out. */
+http_cache_body_t *http_snap_doc_gz(http_snap_doc_t *doc);
+
+/* Make every document's gzip form now. Returns 0, -1 when out of memory. */
+int http_snap_gzip_all(http_snap_t *self);
+
+#endif
