@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notices.h"
 #include "timeutil.h"
 #include "view.h"
 
@@ -189,7 +190,32 @@ static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_m
                      "queues", queues);
 }
 
-static json_t *s_crossing_json(const xstate_t *x, int64_t now_ms, int64_t stale_after_ms)
+/* The notices of crossing id valid at now_s: [{kind, from, until,
+ * text: {lang: text}}], NULL (no member) when there are none. */
+static json_t *s_notices_json(const notices_t *ns, const char *id, int64_t now_s, bool *oom)
+{
+    const notice_t *v[NOTICES_PER_CROSSING];
+    size_t n = notices_valid(ns, id, now_s, v, NOTICES_PER_CROSSING);
+    if (!n)
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *text = json_object();
+        for (int l = 0; text && l < NOTICES_NLANGS; l++)
+            if (v[i]->text[l] && json_object_set_new(text, notices_langs[l], json_string(v[i]->text[l])))
+                json_decref(text), text = NULL;
+        json_t *o = text ? json_pack("{s:s, s:o, s:o, s:o}", "kind", v[i]->kind,
+                                     "from", s_iso_time(v[i]->from_s), "until", s_iso_time(v[i]->until_s),
+                                     "text", text) : NULL;
+        if (json_array_append_new(arr, o))
+            json_decref(arr), arr = NULL;
+    }
+    *oom = !arr;
+    return arr;
+}
+
+static json_t *s_crossing_json(const xstate_t *x, const notices_t *ns, int64_t now_ms,
+                               int64_t stale_after_ms)
 {
     const reg_crossing_t *r = x->reg;
     json_t *dirs = json_array();
@@ -202,7 +228,13 @@ static json_t *s_crossing_json(const xstate_t *x, int64_t now_ms, int64_t stale_
             return NULL;
         }
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+    bool oom = false;
+    json_t *notes = s_notices_json(ns, r->id, s_ms_to_s(now_ms), &oom);
+    if (oom) {
+        json_decref(dirs);
+        return NULL;
+    }
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
                      "id", r->id,
                      "hours", "/v1/hours",
                      "name", r->name,
@@ -213,6 +245,11 @@ static json_t *s_crossing_json(const xstate_t *x, int64_t now_ms, int64_t stale_
                      "other_name", r->other_name,
                      "other_tz", r->other_tz,
                      "directions", dirs);
+    if (notes && (!c || json_object_set_new(c, "notices", notes))) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
 }
 
 char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
@@ -227,7 +264,7 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
     size_t n = only ? 1 : state_count(st);
     for (size_t i = 0; i < n; i++) {
         const xstate_t *x = only ? only : state_at(st, i);
-        if (json_array_append_new(list, s_crossing_json(x, now_ms, stale_after_ms))) {
+        if (json_array_append_new(list, s_crossing_json(x, state_notices(st), now_ms, stale_after_ms))) {
             json_decref(list);
             return NULL;
         }

@@ -44,6 +44,8 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     case ROUTE_CBP_PORT: out = view_cbp_json(st, now_ms, stale, id); break;
     case ROUTE_CBSA_CSV: out = view_cbsa_csv(st, now_ms, stale); break;
     case ROUTE_CBSA_JSON: out = view_cbsa_json(st, now_ms, stale); break;
+    case ROUTE_CBSA_CSV_FR: out = view_cbsa_csv_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
+    case ROUTE_CBSA_JSON_FR: out = view_cbsa_json_lang(st, now_ms, stale, VIEW_CBSA_FR); break;
     case ROUTE_HOURS: out = feed_hours_json(src->registry); break;
     case ROUTE_MISMATCHES: out = feed_mismatches_json(src->registry, now_ms / 1000); break;
     default: break;
@@ -72,7 +74,7 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
     doc->kind = kind;
     snprintf(doc->id, sizeof doc->id, "%s", id ? id : "");
     doc->ctype = kind == ROUTE_CBP_XML    ? HTTP_CT_XML
-                 : kind == ROUTE_CBSA_CSV ? HTTP_CT_CSV
+                 : kind == ROUTE_CBSA_CSV || kind == ROUTE_CBSA_CSV_FR ? HTTP_CT_CSV
                                           : HTTP_CT_JSON;
     doc->cache = HTTP_CACHE_LIVE;
     doc->version = self->version;
@@ -121,7 +123,8 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     self->version = state_version(src->state);
     self->second = now_ms / 1000;
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
-                                             ROUTE_CBSA_CSV, ROUTE_CBSA_JSON };
+                                             ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,
+                                             ROUTE_CBSA_JSON_FR };
     int rc = 0;
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
         rc |= s_add(self, src, prev, whole[i], NULL, now_ms);

@@ -9,6 +9,8 @@
  * mutex-protected list and an eventfd wakes the worker's loop. */
 #include "http_worker.h"
 
+#include "catalog.h"
+
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -17,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,7 @@ struct http_worker {
     pthread_mutex_t mu;                 /* guards answered */
     http_job_t *answered;
     static_dir_t *dash;
+    catalog_t *catalog;                 /* the pages' catalogs (/v1/labels); NULL when unusable */
     struct evhttp_connection *conns[HTTP_WORKER_MAX_CONNS];
     int nconns;
 };
@@ -373,6 +377,38 @@ void http_worker_answer(http_worker_t *self, http_job_t *job)
 
 /* ---- routes ------------------------------------------------------------- */
 
+/* /v1/labels[?lang=xx]: the feed's words in the language asked (?lang=,
+ * else Accept-Language), from the dashboards' catalogs. */
+static void s_labels(http_worker_t *self, struct evhttp_request *req)
+{
+    if (!self->catalog) {
+        s_send_error(req, 503, "no message catalogs (dashboards not installed or their catalogs unusable)");
+        return;
+    }
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    const char *lang = NULL;
+    char why[128];
+    if (q && *q) {
+        for (int i = 0; i < CATALOG_NLANGS && !lang; i++)
+            if (strncmp(q, "lang=", 5) == 0 && strcmp(q + 5, catalog_langs[i]) == 0)
+                lang = catalog_langs[i];
+        if (!lang) {
+            s_send_error(req, 400, "the labels take only lang=en, lang=es or lang=fr");
+            return;
+        }
+    } else {
+        lang = catalog_pick(evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language"),
+                            why, sizeof why);
+        if (!lang) {
+            s_send_error(req, 400, why);
+            return;
+        }
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Language", lang);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Vary", "Accept-Language");
+    s_send_json(req, 200, "public, max-age=3600", catalog_labels_json(self->catalog, lang));
+}
+
 static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
@@ -382,6 +418,20 @@ static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_
     }
     if (kind == ROUTE_DASH_BOARD) {
         s_static(self, req, "index.html");
+        return;
+    }
+    if (kind == ROUTE_DASH_SW) {
+        s_static(self, req, "sw.js");
+        return;
+    }
+    if (kind == ROUTE_LABELS) {
+        s_labels(self, req);
+        return;
+    }
+    if (kind == ROUTE_STREAM) {
+        /* collector/sse is written for one event loop; with the worker
+         * threads it is not wired yet (docs/feed.md): the pages poll */
+        s_send_error(req, 503, "live stream not available on this collector; poll /v1/crossings");
         return;
     }
     if (kind == ROUTE_DASH_ASSET) {
@@ -581,6 +631,17 @@ http_worker_t *http_worker_new(const http_worker_cfg_t *cfg, int index)
     s_configure(self);
     if (cfg->dashboards && (self->dash = static_new(cfg->dashboards)) && index == 0)
         log_info("http: dashboards from %s", static_root(self->dash));
+    if (self->dash) {
+        /* a broken or incomplete catalog is logged (once) with its reason;
+         * the pages then fall back to English for what they cannot find */
+        char dir[PATH_MAX + 8], why[256] = "";
+        snprintf(dir, sizeof dir, "%s/i18n", static_root(self->dash));
+        self->catalog = catalog_load(dir, why, sizeof why);
+        if (!self->catalog && index == 0)
+            log_error("dashboards: message catalogs in %s unusable: %s", dir, why);
+        else if (index == 0)
+            log_info("dashboards: message catalogs en, es, fr: %zu keys each", catalog_size(self->catalog));
+    }
     return self;
 }
 
@@ -640,6 +701,7 @@ void http_worker_destroy(http_worker_t **self_p)
     http_snap_unref(atomic_exchange(&self->inbox, NULL));
     http_snap_unref(self->cur);
     static_destroy(&self->dash);
+    catalog_destroy(&self->catalog);
     pthread_mutex_destroy(&self->mu);
     free(self);
     *self_p = NULL;

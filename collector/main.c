@@ -21,6 +21,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "notices.h"
 #include "registry.h"
 #include "sdnotify.h"
 #include "state.h"
@@ -35,7 +36,7 @@
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
-    char *dashboards, *lane_plans, *publish_dir;
+    char *dashboards, *lane_plans, *notices, *publish_dir;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
@@ -107,6 +108,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 static int s_load_plans(collector_t *c, bool reload);
+static int s_load_notices(collector_t *c, bool reload);
 
 static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
 {
@@ -117,8 +119,10 @@ static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
         log_info("SIGHUP: reloading the agent allowlist");
         zap_reload(c->zap);
     }
-    if (c->state)
+    if (c->state) {
         (void)s_load_plans(c, true); /* a failure is logged and keeps the old plans */
+        (void)s_load_notices(c, true);
+    }
 }
 
 /* CURVE needs both halves: a server key and an allowlist (CURVE without a
@@ -177,6 +181,30 @@ static int s_load_plans(collector_t *c, bool reload)
     return 0;
 }
 
+/* The port notices (--notices FILE, beside the registry). Bad entries are
+ * refused with file:line and the good ones shown; a file that cannot be
+ * read or parsed stops the start, and on SIGHUP keeps the notices in use. */
+static int s_load_notices(collector_t *c, bool reload)
+{
+    if (!c->o.notices || !c->o.notices[0])
+        return 0;
+    int nbad = 0;
+    notices_t *n = notices_load(c->o.notices, c->registry, &nbad);
+    c->stats.notices_rejected += (uint64_t)nbad;
+    if (!n) {
+        if (reload) {
+            c->stats.notice_reload_failures++;
+            log_error("SIGHUP: notices %s not reloaded (see above); the notices in use stay", c->o.notices);
+        }
+        return -1;
+    }
+    c->stats.notices = notices_count(n);
+    log_info("%snotices %s: %zu loaded, %d entries rejected", reload ? "SIGHUP: reloaded " : "",
+             c->o.notices, notices_count(n), nbad);
+    state_set_notices(c->state, n);
+    return 0;
+}
+
 /* --check: read what a start or a SIGHUP reads (registry, lane plans, key
  * pair, allowlist), say what was found, and tell whether all of it would
  * be taken whole: 0, or 1 when anything is missing, broken or rejected
@@ -206,6 +234,16 @@ static int s_check(const coll_opts_t *o)
             printf("lane plans %s: %d crossing directions\n", o->lane_plans, found);
             plan_free_all(&plans, reg_count(reg));
         }
+    }
+    if (reg && o->notices && o->notices[0]) {
+        int nn = 0;
+        notices_t *n = notices_load(o->notices, reg, &nn);
+        if (!n)
+            bad = 1;
+        else
+            printf("notices %s: %zu loaded, %d entries rejected\n", o->notices, notices_count(n), nn);
+        bad |= nn > 0;
+        notices_destroy(&n);
     }
     if (!o->curve_secret != !o->agent_keys) {
         log_error("CURVE needs both --curve-secret and --agent-keys");
@@ -242,7 +280,7 @@ static int s_setup(collector_t *c)
     log_info("registry %s: %zu crossings, %d entries rejected", c->o.registry,
              reg_count(c->registry), nbad);
     c->state = state_new(c->registry);
-    if (c->state && s_load_plans(c, false) != 0)
+    if (c->state && (s_load_plans(c, false) != 0 || s_load_notices(c, false) != 0))
         return -1;
     c->archive = arch_new(c->o.rrdcached, c->o.archive, profile);
     c->base = event_base_new();
@@ -387,6 +425,7 @@ int main(int argc, char **argv)
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
+        { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },
         { "max-skew", CONF_INT, &o->max_skew_s, "S", "how far ahead of our clock a sample may be [30]" },

@@ -112,6 +112,13 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
     s_counter(b, "poenet_lane_plan_reload_failures_total",
               "SIGHUP reloads of the lane plans refused for a broken file (the plans in use stay).",
               st->lane_plan_reload_failures);
+    s_family(b, "poenet_notices", "gauge", "Port notices loaded (--notices), valid now or later.");
+    textbuf_printf(b, "poenet_notices %" PRIu64 "\n", st->notices);
+    s_counter(b, "poenet_notices_rejected_total", "Notice entries refused, every load counted (file:line logged).",
+              st->notices_rejected);
+    s_counter(b, "poenet_notice_reload_failures_total",
+              "SIGHUP reloads of the notices refused for an unreadable file (the notices in use stay).",
+              st->notice_reload_failures);
 }
 
 /* ---- per agent ---------------------------------------------------------------- */

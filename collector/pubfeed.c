@@ -25,6 +25,8 @@ struct pubfeed {
     state_t *state;
     int64_t stale_after_ms;
     uint64_t seq;
+    pubfeed_tap_fn *tap;
+    void *tap_arg;
 };
 
 static void s_topic(const xstate_t *x, enum tax_dir d, int k, char *buf, size_t len)
@@ -65,7 +67,15 @@ void pubfeed_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, i
     /* PUB drops at its high-water mark rather than block the collector; the
      * sequence numbers let subscribers see it and take a new snapshot. */
     s_send2(self->pub, topic, body, ZMQ_DONTWAIT);
+    if (self->tap)
+        self->tap(self->tap_arg, self->seq, x->reg->id, body);
     free(body);
+}
+
+void pubfeed_set_tap(pubfeed_t *self, pubfeed_tap_fn *fn, void *arg)
+{
+    self->tap = fn;
+    self->tap_arg = arg;
 }
 
 static void s_on_heartbeat(evutil_socket_t fd, short what, void *arg)

@@ -28,6 +28,11 @@ pubfeed_t *pubfeed_new(struct event_base *base, void *zctx, const char *pub_endp
                    const curve_pair_t *server_key);
 void pubfeed_destroy(pubfeed_t **self_p);
 
+/* Also hand every update to fn (the browsers' stream, collector/sse):
+ * its sequence number, crossing and JSON body, after it is published. */
+typedef void (pubfeed_tap_fn)(void *arg, uint64_t seq, const char *crossing, const char *body);
+void pubfeed_set_tap(pubfeed_t *self, pubfeed_tap_fn *fn, void *arg);
+
 /* Publish queue k (tax_queue_index) of crossing x, direction d, as it is now. */
 void pubfeed_queue_changed(pubfeed_t *self, const xstate_t *x, enum tax_dir d, int k);
 

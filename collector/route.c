@@ -31,6 +31,11 @@ static const struct {
     { "/api/waittimes", ROUTE_CBP_WAITTIMES },
     { "/bwt-taf/bwt-eng.csv", ROUTE_CBSA_CSV },
     { "/bwt-taf/bwt-eng.json", ROUTE_CBSA_JSON },
+    { "/bwt-taf/bwt-fra.csv", ROUTE_CBSA_CSV_FR },
+    { "/bwt-taf/bwt-fra.json", ROUTE_CBSA_JSON_FR },
+    { "/sw.js", ROUTE_DASH_SW },
+    { "/v1/stream", ROUTE_STREAM },
+    { "/v1/labels", ROUTE_LABELS },
     { "/", ROUTE_DASH_BOARD },
 };
 

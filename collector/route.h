@@ -27,10 +27,15 @@ enum route_kind {
     ROUTE_CBP_PORT,     /* /api/bwtpublicmod/{id} */
     ROUTE_CBSA_CSV,     /* /bwt-taf/bwt-eng.csv */
     ROUTE_CBSA_JSON,    /* /bwt-taf/bwt-eng.json */
+    ROUTE_CBSA_CSV_FR,  /* /bwt-taf/bwt-fra.csv */
+    ROUTE_CBSA_JSON_FR, /* /bwt-taf/bwt-fra.json */
     ROUTE_METRICS,      /* /metrics (Prometheus text) */
     ROUTE_DASH_BOARD,   /* / (dashboards: the live board) */
     ROUTE_DASH_CROSSING,/* /crossing/{id} (dashboards: one crossing) */
-    ROUTE_DASH_ASSET    /* /dashboards/<file> (route_asset_path) */
+    ROUTE_DASH_ASSET,   /* /dashboards/<file> (route_asset_path) */
+    ROUTE_DASH_SW,      /* /sw.js (the dashboards' service worker, scope "/") */
+    ROUTE_STREAM,       /* /v1/stream (Server-Sent Events, collector/sse) */
+    ROUTE_LABELS        /* /v1/labels (the feed's words in en, es, fr) */
 };
 
 /* Prefix of the dashboards' asset paths. */

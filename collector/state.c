@@ -1,6 +1,8 @@
 /* state — see state.h. */
 #include "state.h"
 
+#include "notices.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@ struct state {
     xstate_t *x;        /* registry order */
     size_t *by_id;      /* indexes sorted by crossing id, for bsearch */
     uint64_t version;
+    struct notices *notices, *retired;
 };
 
 static const state_t *s_sort_ctx;
@@ -57,6 +60,8 @@ void state_destroy(state_t **self_p)
         return;
     free(self->x);
     free(self->by_id);
+    notices_destroy(&self->notices);
+    notices_destroy(&self->retired);
     free(self);
     *self_p = NULL;
 }
@@ -115,6 +120,16 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t 
 }
 
 uint64_t state_version(const state_t *self) { return self->version; }
+
+void state_set_notices(state_t *self, struct notices *n)
+{
+    notices_destroy(&self->retired);
+    self->retired = self->notices;
+    self->notices = n;
+    self->version++;
+}
+
+const struct notices *state_notices(const state_t *self) { return self->notices; }
 
 const char *qstate_status(const qstate_t *q, int64_t now_ms, int64_t stale_after_ms)
 {

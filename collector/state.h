@@ -59,6 +59,14 @@ void state_commit(state_t *self, qstate_t *dst, const qstate_t *src);
 /* Bumped on every applied sample: views cache rendered bodies per version. */
 uint64_t state_version(const state_t *self);
 
+/* The port notices in force (collector/notices), owned by the state from
+ * now on; NULL for none. Bumps the version so cached views re-render. The
+ * notices replaced are kept until the next replacement (a view being
+ * rendered may still read them) and freed then or at state_destroy. */
+struct notices;
+void state_set_notices(state_t *self, struct notices *n);
+const struct notices *state_notices(const state_t *self);
+
 /* "open", "closed", "stale" or "no_data" for a queue at wall time now_ms:
  * stale when its newest data is older than stale_after_ms in event time. */
 const char *qstate_status(const qstate_t *q, int64_t now_ms, int64_t stale_after_ms);

@@ -50,6 +50,9 @@ typedef struct {
     uint64_t upstream_refused_other;
     uint64_t lane_plans;            /* crossing directions with a lane plan in use */
     uint64_t lane_plan_reload_failures; /* SIGHUPs whose plans were refused (old ones kept) */
+    uint64_t notices;               /* port notices loaded (valid or not yet) */
+    uint64_t notices_rejected;      /* notice entries refused, every load counted */
+    uint64_t notice_reload_failures;/* SIGHUPs whose notices file was unreadable (old ones kept) */
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);

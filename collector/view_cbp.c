@@ -10,6 +10,8 @@
  * that the structure tests cover. JSON goes through jansson. */
 #include "view_cbp.h"
 
+#include "notices.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,6 +95,8 @@ typedef struct {
     const char *automation;        /* "1" automated, "0" manual */
     const char *seg_from, *seg_to;
     s_mode_t modes[3];
+    /* the valid notices' texts (English where written), "" for none */
+    char notice[NOTICES_PER_CROSSING * (NOTICES_MAX_TEXT + 1)];
 } s_port_t;
 
 /* ---- reducing a crossing to CBP's strings ---------------------------------- */
@@ -328,6 +332,48 @@ static void s_xml_lane(textbuf_t *b, const char *elem, const s_lane_t *l)
     textbuf_append(b, ">");
 }
 
+/* The notices of x valid at now_ms, as CBP's one construction_notice
+ * text: each in English, else in the first language the port wrote it,
+ * joined by a space. */
+static void s_port_notice(const state_t *st, const xstate_t *x, int64_t now_ms, s_port_t *p)
+{
+    const notice_t *v[NOTICES_PER_CROSSING];
+    size_t n = notices_valid(state_notices(st), x->reg->id, view_ms_to_s(now_ms), v, NOTICES_PER_CROSSING);
+    size_t o = 0;
+    p->notice[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *t = NULL;
+        for (int l = 0; l < NOTICES_NLANGS && !t; l++)
+            t = v[i]->text[l];
+        if (t && o < sizeof p->notice)
+            o += (size_t)snprintf(p->notice + o, sizeof p->notice - o, "%s%s", o ? " " : "", t);
+    }
+}
+
+/* A CDATA section of UTF-8 text s, in ISO-8859-1: a character beyond
+ * Latin-1 closes the section for a character reference and reopens it;
+ * control characters are dropped. "]]>" never occurs (notices refuses it). */
+static void s_cdata(textbuf_t *b, const char *s)
+{
+    textbuf_append(b, "<![CDATA[");
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned cp;
+        p += s_utf8(p, &cp);
+        char tmp[32];
+        if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
+            continue;
+        if (cp < 0x100) {
+            tmp[0] = (char)cp;
+            textbuf_append_n(b, tmp, 1);
+        } else {
+            snprintf(tmp, sizeof tmp, "]]>&#%u;<![CDATA[", cp);
+            textbuf_append(b, tmp);
+        }
+    }
+    textbuf_append(b, "]]>");
+}
+
 static void s_xml_port(textbuf_t *b, const s_port_t *p)
 {
     const reg_crossing_t *r = p->r;
@@ -353,8 +399,13 @@ static void s_xml_port(textbuf_t *b, const s_port_t *p)
         textbuf_append(b, md->elem);
         textbuf_append(b, ">");
     }
-    /* construction_notice appears in CBP's XML only when there is one;
-     * poenet has no notices. */
+    /* construction_notice appears in CBP's XML only when there is one,
+     * last in the port, as CDATA */
+    if (p->notice[0]) {
+        textbuf_append(b, "<construction_notice>");
+        s_cdata(b, p->notice);
+        textbuf_append(b, "</construction_notice>");
+    }
     textbuf_append(b, "</port>");
 }
 
@@ -375,6 +426,7 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
     for (size_t i = 0; i < state_count(st); i++) {
         s_port_t p;
         s_port(state_at(st, i), now_ms, stale_after_ms, &p);
+        s_port_notice(st, state_at(st, i), now_ms, &p);
         s_xml_port(b, &p);
     }
     textbuf_append(b, "</border_wait_time>");
@@ -435,7 +487,7 @@ static json_t *s_json_port(const s_port_t *p)
               s_set(o, "time", p->time) || s_set(o, "port_status", p->port_status);
     for (int i = 0; i < 3 && !bad; i++)
         bad = json_object_set_new(o, s_modes[i].elem, s_json_mode(p, i));
-    bad = bad || s_set(o, "construction_notice", "") || s_set(o, "automation", p->automation) ||
+    bad = bad || s_set(o, "construction_notice", p->notice) || s_set(o, "automation", p->automation) ||
           s_set(o, "automation_enabled", p->automation);
     if (bad) {
         json_decref(o);
@@ -452,11 +504,13 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
         if (!x)
             return NULL;
         s_port(x, now_ms, stale_after_ms, &p);
+        s_port_notice(st, x, now_ms, &p);
         return feed_json_take(s_json_port(&p));
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < state_count(st); i++) {
         s_port(state_at(st, i), now_ms, stale_after_ms, &p);
+        s_port_notice(st, state_at(st, i), now_ms, &p);
         if (json_array_append_new(arr, s_json_port(&p))) {
             json_decref(arr);
             return NULL;

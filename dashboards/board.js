@@ -1,12 +1,15 @@
 /* poenet live board: every crossing, both directions side by side, per mode
  * and lane type, from /v1/crossings (refreshed every REFRESH_MS) and the
  * hours from /v1/hours (once). Filters and sort order live in the URL hash
- * so a board can be bookmarked. */
+ * so a board can be bookmarked. Words come from the catalogs (i18n.js);
+ * starred crossings (watch.js) come first. When the feed cannot be reached
+ * the last one stays, greyed, under a banner giving its age. */
 "use strict";
 
 (function () {
-  var REFRESH_MS = 10000;
-  var feed = null, hours = {}, lastOk = null, timer = null;
+  var REFRESH_MS = 10000, LIVE_REFRESH_MS = 60000;   /* polls: without / with the live stream */
+  var T = POE_I18N.t;
+  var feed = null, hours = {}, timer = null;
   var ui = {
     border: document.getElementById("f-border"),
     region: document.getElementById("f-region"),
@@ -15,7 +18,12 @@
     sort: document.getElementById("f-sort"),
     body: document.getElementById("board"),
     status: document.getElementById("status"),
-    count: document.getElementById("count")
+    count: document.getElementById("count"),
+    offline: document.getElementById("offline"),
+    lang: document.getElementById("lang"),
+    threshold: document.getElementById("w-threshold"),
+    enable: document.getElementById("w-enable"),
+    wstate: document.getElementById("w-state")
   };
 
   /* ---- URL hash <-> filters ---------------------------------------------- */
@@ -96,35 +104,37 @@
     td.dataset.key = c.id + "/" + d.direction + "/" + (q ? q.mode + "/" + q.lane : "-");
     if (!q) {
       td.classList.add("absent");
+      td.appendChild(POE.el("span", "qdir", POE.dirText(d.direction)));
       td.appendChild(POE.el("span", "wait", "—"));
-      td.title = "not served in this direction";
+      td.title = T("absent.title");
       return td;
     }
     td.dataset.status = q.status;
+    td.appendChild(POE.el("span", "qdir", POE.dirText(d.direction)));
     var sev = q.status === "open" ? POE.severity(q.wait_min) : -1;
-    var wait = POE.el("span", "wait sev" + sev);
-    if (q.status === "open") wait.textContent = POE.waitText(q.wait_min);
-    else if (q.status === "closed") wait.textContent = q.closed_by === "hours" ? "closed (hours)" : "closed";
-    else if (q.status === "stale") wait.textContent = "stale";
-    else wait.textContent = "no data";
+    var wait = POE.el("span", "wait sev" + sev, POE.statusText(q));
+    if (sev >= 0) {
+      wait.title = POE.severityText(sev);
+      wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
+    }
     if (q.wait_min !== null) wait.dataset.min = q.wait_min;
     td.appendChild(wait);
 
     var meta = POE.el("span", "meta");
     var lanes = POE.el("span", "lanes");
     lanes.textContent = (q.lanes_open === null ? "–" : q.lanes_open) + "/" + q.max_lanes;
-    lanes.title = "lanes open of maximum";
+    lanes.title = T("lanes.title");
     meta.appendChild(lanes);
     var upd = POE.parseIso(q.updated);
-    var age = POE.el("span", "age", upd === null ? "never" : POE.ageText(genS - upd));
+    var age = POE.el("span", "age", upd === null ? T("age.never") : POE.ageText(genS - upd));
     if (upd !== null) {
-      age.title = "last reading " + q.updated;
+      age.title = T("age.title", { time: POE_I18N.time(upd, d.tz) });
       if (genS - upd > 60) age.classList.add("old");
     }
     meta.appendChild(age);
     if (q.quality) {
       var conf = POE.el("span", "conf", Math.round(q.quality.confidence * 100) + "%");
-      conf.title = "confidence; inputs: " + q.quality.inputs.join(", ");
+      conf.title = T("conf.title", { inputs: q.quality.inputs.join(", ") });
       meta.appendChild(conf);
     }
     td.appendChild(meta);
@@ -135,13 +145,13 @@
   function dirHeader(c, d, nowMs) {
     var th = POE.el("th", "dir");
     th.dataset.dir = d.direction;
-    var name = POE.el("span", "dname", (d.direction === "northbound" ? "▲ Northbound" : "▼ Southbound"));
+    th.scope = "col";
+    var name = POE.el("span", "dname", POE.dirText(d.direction));
     th.appendChild(name);
-    th.appendChild(POE.el("span", "into", "into " + d.into));
+    th.appendChild(POE.el("span", "into", POE.intoText(d.into)));
     var hs = hoursState(c, d, nowMs);
-    var badge = POE.el("span", "hours h-" + hs,
-                       hs === "open" ? "open by hours" : hs === "closed" ? "closed by hours" : "hours unknown");
-    badge.title = "the " + (d.into === "US" ? "US" : d.into) + " side's posted hours";
+    var badge = POE.el("span", "hours h-" + hs, T("hours." + hs));
+    badge.title = T("hours.title");
     th.appendChild(badge);
     return th;
   }
@@ -150,30 +160,48 @@
     var tb = POE.el("tbody", "crossing");
     tb.dataset.id = c.id;
     var head = POE.el("tr", "chead");
+    if (POE_WATCH.starred(c.id)) tb.classList.add("starred");
     var title = POE.el("th", "cname");
     title.colSpan = 2;
+    title.scope = "rowgroup";
+    title.appendChild(POE_WATCH.button(c, render));
     var a = POE.el("a", null, c.name);
     a.href = "/crossing/" + c.id;
+    a.dataset.name = "1";
     title.appendChild(a);
-    var sub = POE.el("span", "csub", c.id + " · " + c.border + " · " + POE.region(c.id) +
-                     (c.other_name ? " · ↔ " + c.other_name : ""));
+    var sub = POE.el("span", "csub");
+    sub.appendChild(document.createTextNode(c.id + " · " + T("border." + c.border) + " · "));
+    sub.appendChild(POE.el("span", null, POE.region(c.id)));
+    if (c.other_name) {
+      sub.appendChild(document.createTextNode(" · ↔ "));
+      var on = POE.el("span", null, c.other_name);
+      on.dataset.name = "1";
+      sub.appendChild(on);
+    }
     title.appendChild(sub);
     head.appendChild(title);
     c.directions.forEach(function (d) { head.appendChild(dirHeader(c, d, nowMs)); });
     tb.appendChild(head);
+    if (c.notices && c.notices.length) {
+      var ntr = POE.el("tr", "nrow"), ntd = POE.el("td");
+      ntd.colSpan = 4;
+      POE.renderNotices(ntd, c, c.directions[0] && c.directions[0].tz);
+      ntr.appendChild(ntd);
+      tb.appendChild(ntr);
+    }
 
     var rows = queueRows(c, modeFilter);
     if (!rows.length) {
       var tr = POE.el("tr", "empty");
-      var td = POE.el("td", null, modeFilter ? "no " + modeFilter + " lanes" : "no lanes known");
+      var td = POE.el("td", null, modeFilter ? T("mode.none", { mode: POE.modeLabel(modeFilter) }) : T("lanes.none"));
       td.colSpan = 4;
       tr.appendChild(td);
       tb.appendChild(tr);
     }
     rows.forEach(function (r) {
       var tr = POE.el("tr", "qrow");
-      tr.appendChild(POE.el("td", "mode", POE.MODE_LABEL[r.mode]));
-      tr.appendChild(POE.el("td", "lane", POE.LANE_LABEL[r.lane]));
+      tr.appendChild(POE.el("td", "mode", POE.modeLabel(r.mode)));
+      tr.appendChild(POE.el("td", "lane", POE.laneLabel(r.lane)));
       c.directions.forEach(function (d) { tr.appendChild(queueCell(c, d, findQueue(d, r.mode, r.lane), genS)); });
       tb.appendChild(tr);
     });
@@ -185,7 +213,8 @@
     var seen = {};
     feed.crossings.forEach(function (c) { seen[POE.region(c.id)] = true; });
     var names = Object.keys(seen).sort();
-    if (ui.region.options.length === names.length + 1) return;
+    if (ui.region.options.length === names.length + 1 && ui.region.dataset.lang === POE_I18N.lang()) return;
+    ui.region.dataset.lang = POE_I18N.lang();
     while (ui.region.options.length > 1) ui.region.remove(1);
     names.forEach(function (n) { var o = POE.el("option", null, n); o.value = n; ui.region.appendChild(o); });
     if (want && seen[want]) ui.region.value = want;
@@ -206,6 +235,8 @@
     });
     var key = ui.sort.value;
     list.sort(function (a, b) {
+      var sa = POE_WATCH.starred(a.id), sb = POE_WATCH.starred(b.id);
+      if (sa !== sb) return sa ? -1 : 1;   /* the watch list first */
       if (key === "wait") return maxWait(b, mode) - maxWait(a, mode) || a.name.localeCompare(b.name);
       if (key === "id") return a.id.localeCompare(b.id);
       if (key === "border") return a.border.localeCompare(b.border) || a.name.localeCompare(b.name);
@@ -220,7 +251,8 @@
     var old = ui.body.querySelectorAll("tbody.crossing");
     for (var i = 0; i < old.length; i++) old[i].remove();
     ui.body.appendChild(frag);
-    ui.count.textContent = list.length + " of " + feed.crossings.length + " crossings";
+    ui.count.textContent = T("count", { n: list.length, total: feed.crossings.length });
+    document.body.classList.toggle("is-offline", !!feed._offlineMs);
     writeHash();
   }
 
@@ -229,19 +261,42 @@
     ui.status.classList.toggle("bad", !!bad);
   }
 
+  /* The banner over old data: never shown as if current. */
+  function showOffline(sinceMs) {
+    ui.offline.hidden = !sinceMs;
+    if (sinceMs) ui.offline.textContent = T("offline.banner", { age: POE.ageText((Date.now() - sinceMs) / 1000) });
+    document.body.dataset.offline = sinceMs ? "1" : "";
+  }
+
+  function feedStatus() {
+    if (!feed) return;
+    setStatus(T("feed.generated", { time: POE_I18N.time(POE.parseIso(feed.generated)) }) + " · " +
+              (POE.live && POE.live.on() ? T("feed.live") : T("feed.refresh", { n: REFRESH_MS / 1000 })));
+  }
+
+  function show(f) {
+    feed = f;
+    render();
+    if (f._offlineMs) {
+      showOffline(POE.parseIso(f.generated) * 1000);
+    } else {
+      showOffline(0);
+      POE_WATCH.check(f);
+    }
+    feedStatus();
+    document.body.dataset.generated = f.generated;
+    if (!document.body.dataset.ready) document.body.dataset.readyMs = Math.round(performance.now());
+    document.body.dataset.ready = "1";
+  }
+
   function refresh() {
-    return POE.getJson("/v1/crossings").then(function (f) {
-      feed = f;
-      lastOk = Date.now();
-      render();
-      setStatus("feed generated " + f.generated.replace("T", " ").replace("Z", " UTC") +
-                " · refreshes every " + REFRESH_MS / 1000 + " s");
-      document.body.dataset.generated = f.generated;
-      if (!document.body.dataset.ready) document.body.dataset.readyMs = Math.round(performance.now());
-      document.body.dataset.ready = "1";
-    }).catch(function (e) {
-      setStatus("feed unavailable (" + e.message + ")" +
-                (lastOk ? "; showing data from " + POE.ageText((Date.now() - lastOk) / 1000) : ""), true);
+    return POE.getJson("/v1/crossings").then(show).catch(function (e) {
+      setStatus(T("feed.unavailable", { error: e.message }), true);
+      if (feed) {
+        feed._offlineMs = Date.now();
+        render();
+        showOffline(POE.parseIso(feed.generated) * 1000);
+      }
     });
   }
 
@@ -252,16 +307,62 @@
     }).catch(function () { hours = {}; });
   }
 
+  /* With the stream on, a slow poll still catches queues turning stale
+   * (no update is published for data that stops). */
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(function () { refresh().then(schedule); }, REFRESH_MS);
+    timer = setTimeout(function () { refresh().then(schedule); }, POE.live.on() ? LIVE_REFRESH_MS : REFRESH_MS);
   }
 
-  readHash();
-  [ui.border, ui.region, ui.mode, ui.sort].forEach(function (s) { s.addEventListener("change", render); });
-  ui.text.addEventListener("input", render);
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) refresh().then(schedule);
-  });
-  loadHours().then(refresh).then(schedule);
+  var pending = null;
+  function onWait(u) {
+    if (!feed || feed._offlineMs || !POE.applyUpdate(feed, u)) return;
+    if (pending) return;
+    pending = setTimeout(function () {   /* a burst of updates renders once */
+      pending = null;
+      render();
+      feedStatus();
+      POE_WATCH.check(feed);
+      document.body.dataset.generated = feed.generated;
+    }, 200);
+  }
+
+  function watchControls() {
+    ui.threshold.value = POE_WATCH.threshold();
+    ui.threshold.addEventListener("change", function () { POE_WATCH.setThreshold(ui.threshold.value); });
+    function state() {
+      var p = POE_WATCH.permission();
+      ui.wstate.textContent = p === "granted" ? T("watch.on") : p === "denied" ? T("watch.denied") : "";
+      ui.enable.hidden = p === "granted" || p === "unsupported";
+    }
+    ui.enable.addEventListener("click", function () { POE_WATCH.enable().then(state); });
+    state();
+    POE_I18N.onChange(state);
+  }
+
+  function start() {
+    POE_I18N.apply();
+    document.title = T("board.doc_title");
+    POE_I18N.switcher(ui.lang);
+    POE_I18N.onChange(function () {
+      document.title = T("board.doc_title");
+      render();
+      feedStatus();
+      if (feed && feed._offlineMs) showOffline(POE.parseIso(feed.generated) * 1000);
+    });
+    watchControls();
+    readHash();
+    [ui.border, ui.region, ui.mode, ui.sort].forEach(function (s) { s.addEventListener("change", render); });
+    ui.text.addEventListener("input", render);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) refresh().then(schedule);
+    });
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
+    loadHours().then(refresh).then(function () {
+      POE.live.start("/v1/stream", function (f) { show(f); schedule(); }, onWait);
+      schedule();
+    });
+  }
+
+  POE_I18N.load(POE_I18N.pick()).then(start);
 })();

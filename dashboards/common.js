@@ -5,20 +5,15 @@
 var POE = (function () {
   var MODES = ["passenger", "pedestrian", "commercial"];
   var LANES = ["standard", "ready", "nexus_sentri", "fast"];
-  var LANE_LABEL = { standard: "Standard", ready: "Ready", nexus_sentri: "NEXUS/SENTRI", fast: "FAST" };
-  var MODE_LABEL = { passenger: "Passenger", pedestrian: "Pedestrian", commercial: "Commercial" };
+  var T = POE_I18N.t;
+  function laneLabel(l) { return T("lane." + l); }
+  function modeLabel(m) { return T("mode." + m); }
 
-  /* CBP district (first two digits of the port number) → a region name. */
-  var REGIONS = {
-    "01": "Maine", "02": "Vermont", "07": "Northern New York", "09": "Western New York",
-    "23": "South Texas", "24": "West Texas / New Mexico", "25": "California", "26": "Arizona",
-    "30": "Washington", "33": "Montana", "34": "North Dakota", "35": "Minnesota",
-    "36": "Minnesota", "38": "Michigan", "53": "Lower Rio Grande"
-  };
-
+  /* CBP district (first two digits of the port number) → a region name
+   * (catalog keys region.NN). */
   function region(id) {
     var d = String(id).slice(0, 2);
-    return REGIONS[d] || "District " + d;
+    return POE_I18N.has("region." + d) ? T("region." + d) : T("region.district", { d: d });
   }
 
   /* Severity class of a wait in minutes: 0 no delay … 4 severe. */
@@ -33,23 +28,41 @@ var POE = (function () {
 
   function waitText(min) {
     if (min === null || min === undefined) return "—";
-    if (min < 120) return min + " min";
+    if (min < 120) return T("wait.min", { n: min });
     var h = Math.floor(min / 60), m = min % 60;
-    return h + " h " + (m < 10 ? "0" : "") + m;
+    return T("wait.hours", { h: h, m: (m < 10 ? "0" : "") + m });
   }
 
-  function ageText(sec) {
-    if (sec === null || sec === undefined || !isFinite(sec)) return "never";
-    if (sec < 0) sec = 0;
-    if (sec < 90) return Math.round(sec) + " s ago";
-    if (sec < 5400) return Math.round(sec / 60) + " min ago";
-    if (sec < 172800) return Math.round(sec / 3600) + " h ago";
-    return Math.round(sec / 86400) + " d ago";
+  /* What a queue shows: its wait, or the word for its status. */
+  function statusText(q) {
+    if (q.status === "open") return waitText(q.wait_min);
+    if (q.status === "closed") return T(q.closed_by === "hours" ? "status.closed_hours" : "status.closed");
+    if (q.status === "stale") return T("status.stale");
+    return T("status.no_data");
   }
+
+  /* The severity in words, for screen readers and the tooltip: colour is
+   * never the only sign (WCAG 1.4.1). */
+  function severityText(sev) { return sev >= 0 ? T("sev." + sev) : ""; }
+
+  function ageText(sec) {
+    if (sec === null || sec === undefined || !isFinite(sec)) return T("age.never");
+    if (sec < 0) sec = 0;
+    if (sec < 90) return T("age.s", { n: Math.round(sec) });
+    if (sec < 5400) return T("age.min", { n: Math.round(sec / 60) });
+    if (sec < 172800) return T("age.h", { n: Math.round(sec / 3600) });
+    return T("age.d", { n: Math.round(sec / 86400) });
+  }
+
+  function dirText(d) { return T("dir." + d); }
+  function intoText(c) { return T("into." + c); }
 
   function parseIso(s) { return s ? Date.parse(s) / 1000 : null; }
 
-  /* fetch JSON; the browser's HTTP cache revalidates with the ETag. */
+  /* fetch JSON; the browser's HTTP cache revalidates with the ETag. When
+   * the network is down the service worker (sw.js) answers from its copy
+   * and says so in X-Poe-Offline (the copy's time, Unix ms): the body then
+   * gets _offlineMs so a page never shows it as current. */
   function getJson(url) {
     return fetch(url, { headers: { Accept: "application/json" }, cache: "no-cache" }).then(function (r) {
       if (!r.ok) {
@@ -57,8 +70,103 @@ var POE = (function () {
           throw new Error(url + ": HTTP " + r.status + (b && b.error ? " (" + b.error + ")" : ""));
         });
       }
-      return r.json();
+      var off = r.headers.get("X-Poe-Offline");
+      return r.json().then(function (b) {
+        if (off && b && typeof b === "object") b._offlineMs = +off;
+        return b;
+      });
     });
+  }
+
+  /* The live stream (/v1/stream, Server-Sent Events): a snapshot, then one
+   * "wait" event per changed queue, ids = the feed's sequence numbers (the
+   * browser resumes with Last-Event-ID by itself after a network error).
+   * When the collector refuses it (no --feed, too many clients, an id it
+   * cannot resume from) or the browser has no EventSource, the page polls;
+   * the stream is tried again fresh after RETRY_MS. */
+  var live = (function () {
+    /* Off until the collector serves /v1/stream on its HTTP worker threads
+     * (docs/feed.md): a refused stream costs every page a failed request. */
+    var ENABLED = false;
+    var RETRY_MS = 30000, es = null, on = false, args = null;
+    function start(path, onSnapshot, onWait) {
+      args = [path, onSnapshot, onWait];
+      if (!ENABLED || !window.EventSource || es) return;
+      var src = es = new EventSource(path);
+      es.addEventListener("snapshot", function (e) {
+        on = true;
+        document.body.dataset.liveSeq = e.lastEventId;
+        onSnapshot(JSON.parse(e.data));
+      });
+      es.addEventListener("wait", function (e) {
+        on = true;
+        document.body.dataset.liveSeq = e.lastEventId;
+        onWait(JSON.parse(e.data));
+      });
+      es.onerror = function () {
+        if (src === es && src.readyState === EventSource.CLOSED) {   /* refused: poll, and try again later */
+          on = false;
+          es = null;
+          setTimeout(function () { start(path, onSnapshot, onWait); }, RETRY_MS);
+        }
+      };
+    }
+    /* A page left (or kept in the back-forward cache) must give its
+     * connection back: browsers allow about six per host, and held streams
+     * of old pages would starve the next page's requests. */
+    window.addEventListener("pagehide", function () { if (es) { es.close(); es = null; on = false; } });
+    window.addEventListener("pageshow", function (e) { if (e.persisted && args && !es) start.apply(null, args); });
+    return { start: start,
+             on: function () { return on && es && es.readyState === EventSource.OPEN; } };
+  })();
+
+  /* Apply one stream update {crossing, direction, queue} to a feed in
+   * place; false when the feed does not have that crossing. */
+  function applyUpdate(feed, u) {
+    if (!feed || !u || !u.queue) return false;
+    var c = (feed.crossings || []).filter(function (x) { return x.id === u.crossing; })[0];
+    if (!c) return false;
+    var d = c.directions.filter(function (x) { return x.direction === u.direction; })[0];
+    if (!d) return false;
+    var q = u.queue, done = false;
+    for (var i = 0; i < d.queues.length && !done; i++) {
+      if (d.queues[i].mode === q.mode && d.queues[i].lane === q.lane) { d.queues[i] = q; done = true; }
+    }
+    if (!done) d.queues.push(q);
+    /* the feed's clock moves with its newest reading, so ages stay right */
+    if (q.updated && q.updated > feed.generated) feed.generated = q.updated;
+    return true;
+  }
+
+  /* The notices of a crossing valid now, each in the page's language when
+   * the port wrote one, else English, else the first it wrote. */
+  function notices(c) {
+    var lang = POE_I18N.lang(), out = [];
+    (c.notices || []).forEach(function (n) {
+      var l = n.text[lang] !== undefined ? lang : n.text.en !== undefined ? "en" : Object.keys(n.text)[0];
+      if (l) out.push({ kind: n.kind, lang: l, text: n.text[l], until: n.until });
+    });
+    return out;
+  }
+
+  /* A notice list (role=note) into parent; tz for the end of validity. */
+  function renderNotices(parent, c, tz) {
+    var list = notices(c);
+    if (!list.length) return null;
+    var box = el("div", "notices");
+    box.setAttribute("role", "note");
+    list.forEach(function (n) {
+      var p = el("p", "notice");
+      p.appendChild(el("strong", null, T("notice.title") + ": "));
+      var span = el("span", "ntext", n.text);
+      span.lang = n.lang;
+      span.dataset.name = "1";   /* the port's own words: not a catalog text */
+      p.appendChild(span);
+      if (n.until) p.appendChild(el("span", "nuntil", " (" + T("notice.until", { time: POE_I18N.time(parseIso(n.until), tz) }) + ")"));
+      box.appendChild(p);
+    });
+    parent.appendChild(box);
+    return box;
   }
 
   function el(tag, cls, text) {
@@ -153,8 +261,9 @@ var POE = (function () {
   }
 
   return {
-    MODES: MODES, LANES: LANES, LANE_LABEL: LANE_LABEL, MODE_LABEL: MODE_LABEL,
+    MODES: MODES, LANES: LANES, laneLabel: laneLabel, modeLabel: modeLabel,
     region: region, severity: severity, waitText: waitText, ageText: ageText,
-    parseIso: parseIso, getJson: getJson, el: el, sideOpen: sideOpen, localParts: localParts
+    statusText: statusText, severityText: severityText, dirText: dirText, intoText: intoText,
+    live: live, applyUpdate: applyUpdate, parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts
   };
 })();

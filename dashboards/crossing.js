@@ -3,7 +3,9 @@
  * and a year with both directions on one time axis, arrivals against
  * departures, lanes open against the maximum, and the typical week.
  * Three history requests per direction: 24 h at 1 min, 35 days at 1 h
- * (the 7-day graph and the typical week), a year at 1 day. */
+ * (the 7-day graph and the typical week), a year at 1 day. Words from the
+ * catalogs (i18n.js), times in the crossing's zone with the language's
+ * conventions; old data (offline) is shown greyed under a banner. */
 "use strict";
 
 (function () {
@@ -11,11 +13,14 @@
   var DIRS = ["northbound", "southbound"];
   var COLOR = { northbound: "#1565c0", southbound: "#c2185b" };
   var id = decodeURIComponent(location.pathname.split("/").pop());
-  var crossing = null, tz = "UTC", queue = null, hist = {}, histAt = 0;
+  var T = POE_I18N.t;
+  var crossing = null, lastFeed = null, tz = "UTC", queue = null, hist = {}, histAt = 0;
   var ui = {
     name: document.getElementById("x-name"), sub: document.getElementById("x-sub"),
     queue: document.getElementById("x-queue"), now: document.getElementById("now"),
-    status: document.getElementById("status"), json: document.getElementById("x-json")
+    status: document.getElementById("status"), json: document.getElementById("x-json"),
+    star: document.getElementById("x-star"), notices: document.getElementById("x-notices"),
+    offline: document.getElementById("offline"), lang: document.getElementById("lang")
   };
 
   /* ---- time axis labels in the US side's zone ---------------------------- */
@@ -23,7 +28,7 @@
   var fmt = {};
   function parts(t, opts) {
     var k = JSON.stringify(opts);
-    if (!fmt[k]) fmt[k] = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: tz }, opts));
+    if (!fmt[k]) fmt[k] = new Intl.DateTimeFormat(POE_I18N.locale(), Object.assign({ timeZone: tz }, opts));
     var p = {};
     fmt[k].formatToParts(new Date(t * 1000)).forEach(function (x) { p[x.type] = x.value; });
     return p;
@@ -94,17 +99,23 @@
     var td = POE.el("td", "q");
     td.dataset.key = id + "/" + d.direction + "/" + q.mode + "/" + q.lane;
     td.dataset.status = q.status;
-    var wait = POE.el("span", "wait sev" + (q.status === "open" ? POE.severity(q.wait_min) : -1));
-    wait.textContent = q.status === "open" ? POE.waitText(q.wait_min)
-                     : q.status === "closed" ? (q.closed_by === "hours" ? "closed (hours)" : "closed")
-                     : q.status === "stale" ? "stale" : "no data";
+    var sev = q.status === "open" ? POE.severity(q.wait_min) : -1;
+    var wait = POE.el("span", "wait sev" + sev, POE.statusText(q));
+    if (sev >= 0) {
+      wait.title = POE.severityText(sev);
+      wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
+    }
     td.appendChild(wait);
     var meta = POE.el("span", "meta");
-    meta.appendChild(POE.el("span", "lanes", (q.lanes_open === null ? "–" : q.lanes_open) + "/" + q.max_lanes));
+    var lanes = POE.el("span", "lanes", (q.lanes_open === null ? "–" : q.lanes_open) + "/" + q.max_lanes);
+    lanes.title = T("lanes.title");
+    meta.appendChild(lanes);
     var upd = POE.parseIso(q.updated);
-    meta.appendChild(POE.el("span", "age", upd === null ? "never" : POE.ageText(genS - upd)));
+    var age = POE.el("span", "age", upd === null ? T("age.never") : POE.ageText(genS - upd));
+    if (upd !== null) age.title = T("age.title", { time: POE_I18N.time(upd, d.tz) });
+    meta.appendChild(age);
     if (q.arrivals !== null)
-      meta.appendChild(POE.el("span", "flow", q.arrivals + " in / " + q.departures + " out per " + q.interval_s + " s"));
+      meta.appendChild(POE.el("span", "flow", T("x.flow", { a: q.arrivals, d: q.departures, s: q.interval_s })));
     td.appendChild(meta);
     return td;
   }
@@ -115,13 +126,13 @@
     crossing.directions.forEach(function (d) {
       var box = POE.el("div", "side");
       box.dataset.dir = d.direction;
-      box.appendChild(POE.el("h2", null, (d.direction === "northbound" ? "▲ Northbound" : "▼ Southbound") +
-                             " · into " + d.into));
+      box.appendChild(POE.el("h2", null, POE.dirText(d.direction) + " · " + POE.intoText(d.into)));
       var t = POE.el("table");
-      if (!d.queues.length) box.appendChild(POE.el("p", "status", "no lanes known"));
+      if (!d.queues.length) box.appendChild(POE.el("p", "status", T("lanes.none")));
       d.queues.forEach(function (q) {
         var tr = POE.el("tr");
-        tr.appendChild(POE.el("td", "mode", POE.MODE_LABEL[q.mode] + " · " + POE.LANE_LABEL[q.lane]));
+        tr.appendChild(POE.el("th", "mode", POE.modeLabel(q.mode) + " · " + POE.laneLabel(q.lane)));
+        tr.lastChild.scope = "row";
         tr.appendChild(cell(d, q, genS));
         t.appendChild(tr);
       });
@@ -142,15 +153,18 @@
       return POE.MODES.indexOf(a.mode) - POE.MODES.indexOf(b.mode) ||
              POE.LANES.indexOf(a.lane) - POE.LANES.indexOf(b.lane);
     });
-    if (ui.queue.options.length === list.length) return list;
+    if (ui.queue.options.length === list.length && ui.queue.dataset.lang === POE_I18N.lang()) return list;
+    var keep = ui.queue.value;
+    ui.queue.dataset.lang = POE_I18N.lang();
     ui.queue.textContent = "";
     list.forEach(function (q) {
-      var o = POE.el("option", null, POE.MODE_LABEL[q.mode] + " · " + POE.LANE_LABEL[q.lane]);
+      var o = POE.el("option", null, POE.modeLabel(q.mode) + " · " + POE.laneLabel(q.lane));
       o.value = q.mode + "/" + q.lane;
       ui.queue.appendChild(o);
     });
     var want = new URLSearchParams(location.search).get("queue");
-    if (want && seen[want]) ui.queue.value = want;
+    if (keep && seen[keep]) ui.queue.value = keep;
+    else if (want && seen[want]) ui.queue.value = want;
     return list;
   }
 
@@ -177,31 +191,31 @@
       var pts = c ? series(c, "wait_s", 1 / 60) : [];
       if (!hasValues(pts) && fallbackKey && hist[dir + "/" + fallbackKey])
         pts = series(hist[dir + "/" + fallbackKey], "wait_s", 1 / 60);
-      return { label: dir, color: COLOR[dir], points: pts };
+      return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: pts };
     });
-    POEChart.draw(canvas("c-wait-" + key), { series: se, x0: now - span, x1: now, xTicks: ticks(kind), yUnit: "min" });
-    POEChart.keys(document.getElementById("k-wait-" + key), se, "wait in minutes; times in " + tz);
+    POEChart.draw(canvas("c-wait-" + key), { series: se, x0: now - span, x1: now, xTicks: ticks(kind), yUnit: T("chart.min") });
+    POEChart.keys(document.getElementById("k-wait-" + key), se, T("chart.wait_keys", { tz: tz }));
   }
 
   function drawFlow(dir, short) {
     var c = hist[dir + "/d1"];
     var se = [
-      { label: "arrivals", color: COLOR[dir], points: c ? series(c, "arrivals") : [] },
-      { label: "departures", color: "#2e7d32", points: c ? series(c, "departures") : [], dash: [5, 3] }
+      { label: T("chart.arrivals"), color: COLOR[dir], points: c ? series(c, "arrivals") : [] },
+      { label: T("chart.departures"), color: "#2e7d32", points: c ? series(c, "departures") : [], dash: [5, 3] }
     ];
     POEChart.draw(canvas("c-flow-" + short), { series: se, x0: histAt - 86400, x1: histAt, xTicks: ticks("24h"),
-                                               yUnit: "per " + (c ? c.step / 60 : 5) + " min" });
+                                               yUnit: T("chart.per_min", { n: c ? c.step / 60 : 5 }) });
     POEChart.keys(document.getElementById("k-flow-" + short), se);
   }
 
   function drawLanes(dir, short) {
     var c = hist[dir + "/d1"];
     var max = queue ? queue.max : 0;
-    var se = [{ label: "lanes open", color: COLOR[dir], points: c ? series(c, "lanes_open") : [] }];
-    if (max > 0) se.push({ label: "maximum (" + max + ")", color: "#5b6570", dash: [6, 4], width: 1.5,
+    var se = [{ label: T("chart.lanes_open"), color: COLOR[dir], points: c ? series(c, "lanes_open") : [] }];
+    if (max > 0) se.push({ label: T("chart.maximum", { n: max }), color: "#5b6570", dash: [6, 4], width: 1.5,
                            points: [[histAt - 86400, max], [histAt, max]] });
     POEChart.draw(canvas("c-lanes-" + short), { series: se, x0: histAt - 86400, x1: histAt, xTicks: ticks("24h"),
-                                                yUnit: "lanes", yMaxAtLeast: max || 1 });
+                                                yUnit: T("chart.lanes"), yMaxAtLeast: max || 1 });
     POEChart.keys(document.getElementById("k-lanes-" + short), se);
   }
 
@@ -213,10 +227,8 @@
         var w = c.wait_s ? c.wait_s[i] : null;
         if (w === null || w === undefined) return;
         /* a row covers the step ending at its time: label it by its start */
-        var p = parts(t - c.step, { weekday: "short", hour: "2-digit", hourCycle: "h23" });
-        var wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(p.weekday);
-        if (wd < 0) return;
-        var k = wd * 24 + (+p.hour % 24);
+        var lp = POE.localParts((t - c.step) * 1000, tz);   /* wd 0 = Sunday */
+        var k = ((lp.wd + 6) % 7) * 24 + Math.floor(lp.min / 60);
         sum[k] += w / 60;
         n[k]++;
       });
@@ -226,14 +238,16 @@
 
   function drawWeek() {
     var se = DIRS.map(function (dir) {
-      return { label: dir, color: COLOR[dir], points: typicalWeek(hist[dir + "/d35"]) };
+      return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: typicalWeek(hist[dir + "/d35"]) };
     });
-    var days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    /* the language's own short weekday names, Monday first (2024-01-01 was a Monday) */
+    var wfmt = new Intl.DateTimeFormat(POE_I18N.locale(), { weekday: "short", timeZone: "UTC" });
+    var days = [0, 1, 2, 3, 4, 5, 6].map(function (i) { return wfmt.format(new Date(Date.UTC(2024, 0, 1 + i))); });
     POEChart.draw(canvas("c-week"), {
-      series: se, x0: 0, x1: 167, yUnit: "min",
+      series: se, x0: 0, x1: 167, yUnit: T("chart.min"),
       xTicks: function () { return days.map(function (d, i) { return { x: i * 24, label: d }; }); }
     });
-    POEChart.keys(document.getElementById("k-week"), se, "mean wait by hour, " + tz);
+    POEChart.keys(document.getElementById("k-week"), se, T("chart.week_keys", { tz: tz }));
   }
 
   function drawAll() {
@@ -249,20 +263,48 @@
 
   /* ---- loop ------------------------------------------------------------------- */
 
+  function showOffline(sinceMs) {
+    ui.offline.hidden = !sinceMs;
+    if (sinceMs) ui.offline.textContent = T("offline.banner", { age: POE.ageText((Date.now() - sinceMs) / 1000) });
+    document.body.dataset.offline = sinceMs ? "1" : "";
+    document.body.classList.toggle("is-offline", !!sinceMs);
+  }
+
+  function head() {
+    document.title = T("x.doc_title", { name: crossing.name });
+    ui.name.textContent = crossing.name;
+    ui.sub.textContent = crossing.id + " · " + T("border.word", { border: T("border." + crossing.border) }) +
+                         " · " + POE.region(crossing.id);
+    if (crossing.other_name) {
+      ui.sub.appendChild(document.createTextNode(" · ↔ "));
+      var on = POE.el("span", null, crossing.other_name);
+      on.dataset.name = "1";
+      ui.sub.appendChild(on);
+    }
+    ui.star.textContent = "";
+    ui.star.appendChild(POE_WATCH.button(crossing));
+    ui.notices.textContent = "";
+    POE.renderNotices(ui.notices, crossing, tz);
+  }
+
+  function show(f) {
+    lastFeed = f;
+    crossing = f.crossings[0];
+    tz = crossing.us_tz || "UTC";
+    head();
+    ui.json.href = "/v1/crossings/" + crossing.id;
+    pickQueue(fillQueues());
+    renderNow(f);
+    showOffline(f._offlineMs ? POE.parseIso(f.generated) * 1000 : 0);
+    if (!f._offlineMs) POE_WATCH.check(f);
+    document.body.dataset.generated = f.generated;
+    return f;
+  }
+
   function live() {
-    return POE.getJson("/v1/crossings/" + encodeURIComponent(id)).then(function (f) {
-      crossing = f.crossings[0];
-      tz = crossing.us_tz || "UTC";
-      document.title = "poenet — " + crossing.name;
-      ui.name.textContent = crossing.name;
-      ui.sub.textContent = crossing.id + " · " + crossing.border + " border · " + POE.region(crossing.id) +
-                           (crossing.other_name ? " · ↔ " + crossing.other_name : "");
-      ui.json.href = "/v1/crossings/" + crossing.id;
-      ui.json.textContent = "/v1/crossings/" + crossing.id;
-      pickQueue(fillQueues());
-      renderNow(f);
-      document.body.dataset.generated = f.generated;
-      return f;
+    return POE.getJson("/v1/crossings/" + encodeURIComponent(id)).then(show, function (e) {
+      if (lastFeed) showOffline(POE.parseIso(lastFeed.generated) * 1000);
+      throw e;
     });
   }
 
@@ -276,23 +318,48 @@
     ui.status.classList.toggle("bad", !!bad);
   }
 
-  function fail(e) { setStatus(e.message, true); }
+  function fail(e) { setStatus(T("feed.unavailable", { error: e.message }), true); }
 
-  ui.queue.addEventListener("change", function () {
-    pickQueue(fillQueues());
-    var u = new URL(location.href);
-    u.searchParams.set("queue", ui.queue.value);
-    window.history.replaceState(null, "", u.pathname + u.search);
-    hist = {};
-    loadHistory().then(drawAll).catch(fail);
-  });
-  window.addEventListener("resize", function () { if (histAt) drawAll(); });
+  function liveStatus() {
+    setStatus(POE.live && POE.live.on() ? T("x.live_status", { b: HISTORY_MS / 1000 })
+                                        : T("x.status", { a: LIVE_MS / 1000, b: HISTORY_MS / 1000 }));
+  }
 
-  live().then(charts).then(function () {
-    setStatus("live every " + LIVE_MS / 1000 + " s, graphs every " + HISTORY_MS / 1000 + " s");
-    document.body.dataset.readyMs = Math.round(performance.now());
-    document.body.dataset.ready = "1";
-  }).catch(fail);
-  setInterval(function () { live().catch(fail); }, LIVE_MS);
-  setInterval(function () { if (queue) loadHistory().then(drawAll).catch(fail); }, HISTORY_MS);
+  function start() {
+    POE_I18N.apply();
+    POE_I18N.switcher(ui.lang);
+    POE_I18N.onChange(function () {
+      fmt = {};
+      if (lastFeed) show(lastFeed);
+      if (histAt) drawAll();
+      liveStatus();
+    });
+    ui.queue.addEventListener("change", function () {
+      pickQueue(fillQueues());
+      var u = new URL(location.href);
+      u.searchParams.set("queue", ui.queue.value);
+      window.history.replaceState(null, "", u.pathname + u.search);
+      hist = {};
+      loadHistory().then(drawAll).catch(fail);
+    });
+    window.addEventListener("resize", function () { if (histAt) drawAll(); });
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
+
+    var pending = null;
+    POE.live.start("/v1/stream?crossing=" + encodeURIComponent(id), function (f) { show(f); liveStatus(); }, function (u) {
+      if (!lastFeed || lastFeed._offlineMs || !POE.applyUpdate(lastFeed, u) || pending) return;
+      pending = setTimeout(function () { pending = null; show(lastFeed); }, 200);
+    });
+    live().then(charts).then(function () {
+      liveStatus();
+      document.body.dataset.readyMs = Math.round(performance.now());
+      document.body.dataset.ready = "1";
+    }).catch(fail);
+    /* with the stream on, every sixth tick still polls: queues turning stale publish no update */
+    var tick = 0;
+    setInterval(function () { if (!POE.live.on() || ++tick % 6 === 0) live().catch(fail); }, LIVE_MS);
+    setInterval(function () { if (queue) loadHistory().then(drawAll).catch(fail); }, HISTORY_MS);
+  }
+
+  POE_I18N.load(POE_I18N.pick()).then(start);
 })();

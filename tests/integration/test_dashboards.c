@@ -14,6 +14,16 @@
  * screenshots board.png and crossing-250401.png in its temporary directory
  * (POE_SCREENSHOT_DIR=docs/img refreshes the committed ones).
  *
+ * Then the people at the line: the board and the crossing page in English,
+ * Spanish and French at 390 px (no horizontal overflow, no catalog key
+ * shown raw, no English words left on the Spanish and French pages except
+ * names and the port's own words, every control labelled and reachable by
+ * keyboard, every text at WCAG AA contrast, severity also in words), with
+ * screenshots per language and width; the port notice (--notices) shown in
+ * the page's language; a starred crossing first; and, last, the offline
+ * view: the service worker shows the last data, greyed, with its age,
+ * after the collector stops.
+ *
  * The agents are stopped before the pages load, and the collector's
  * staleness limit is an hour, so the feed the page read and the feed the
  * test reads are the same. Skipped, with a message, when chromium is not
@@ -37,8 +47,10 @@
 #include <unistd.h>
 
 #include "cdp.h"
+#include "http_client.h"
 #include "proc.h"
 #include "stack.h"
+#include "timeutil.h"
 
 #define EN_DASH "\xe2\x80\x93"
 #define EM_DASH "\xe2\x80\x94"
@@ -46,6 +58,8 @@
 static teststack_t s_stack;
 static cdp_t s_cdp;
 static bool s_browser;          /* chromium is installed and started */
+static char s_notices[64];      /* the notices file given to the collector */
+static char s_feed[64], s_snap[64]; /* the live feed (Unix sockets in /tmp) */
 
 static const struct {
     const char *id, *lanes;     /* simulated lanes: the registry's maximum per mode */
@@ -206,7 +220,24 @@ static int s_setup(void **state)
     const char *src = getenv("POE_SRC");
     char cwd[900];
     snprintf(dash, sizeof dash, "%s/dashboards", src ? src : getcwd(cwd, sizeof cwd) ? cwd : ".");
-    const char *extra[] = { "--dashboards", dash, "--stale-after", "3600", NULL };
+    /* a notice for San Ysidro valid from an hour ago to tomorrow */
+    snprintf(s_notices, sizeof s_notices, "/tmp/poe-notices-%d.conf", (int)getpid());
+    FILE *nf = fopen(s_notices, "w");
+    if (!nf)
+        return -1;
+    char from[32], until[32];
+    time_t now = time(NULL), a = now - 3600, b = now + 86400;
+    strftime(from, sizeof from, "%Y-%m-%dT%H:%M:%SZ", gmtime(&a));
+    strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", gmtime(&b));
+    fprintf(nf, "notices = ( { crossing = \"250401\"; kind = \"construction\"; from = \"%s\";\n"
+                "  until = \"%s\"; text = { en = \"Lane 12 closed for repaving.\";\n"
+                "  es = \"Carril 12 cerrado por repavimentación.\";\n"
+                "  fr = \"Voie 12 fermée pour réfection.\"; }; } );\n", from, until);
+    fclose(nf);
+    snprintf(s_feed, sizeof s_feed, "ipc:///tmp/poe-dash-feed-%d", (int)getpid());
+    snprintf(s_snap, sizeof s_snap, "ipc:///tmp/poe-dash-snap-%d", (int)getpid());
+    const char *extra[] = { "--dashboards", dash, "--stale-after", "3600", "--notices", s_notices,
+                            "--feed", s_feed, "--feed-snapshot", s_snap, NULL };
     if (stack_start_args(&s_stack, 0, extra) != 0)
         return -1;
     if (!cdp_chromium()) {
@@ -234,6 +265,12 @@ static int s_teardown(void **state)
     if (s_browser)
         cdp_stop(&s_cdp);
     s_stop_agents();
+    if (s_notices[0])
+        unlink(s_notices);
+    if (s_feed[0]) {
+        unlink(s_feed + 6);
+        unlink(s_snap + 6);
+    }
     return stack_stop(&s_stack);
 }
 
@@ -560,12 +597,303 @@ static void test_static_http(void **state)
     }
 }
 
+/* ---- languages, phones, notices, watch list, offline ------------------- */
+
+static void s_viewport(int width, int height, bool mobile)
+{
+    json_t *m = cdp_call(&s_cdp, true, "Emulation.setDeviceMetricsOverride",
+                         json_pack("{s:i, s:i, s:i, s:b, s:i, s:i}", "width", width, "height", height,
+                                   "deviceScaleFactor", 1, "mobile", mobile, "screenWidth", width,
+                                   "screenHeight", height), 10000);
+    assert_non_null(m);
+    json_decref(m);
+}
+
+/* The page's own audit (run in the page): horizontal overflow, raw keys,
+ * English words left (for es/fr: words of en.json's texts that the
+ * language's catalog does not use, found outside names), unlabelled or
+ * unreachable controls, texts under WCAG AA contrast, severity shown by
+ * colour only. Returns a JSON object of findings. */
+static const char s_audit_js[] =
+    "(async function () {"
+    "  var lang = POE_I18N.lang(), out = {lang: lang,"
+    "    overflow: document.documentElement.scrollWidth - Math.min(innerWidth, screen.width),"
+    "    missing: POE_I18N.missing.slice(), raw: [], english: [], unlabelled: [], contrast: [], colourOnly: 0};"
+    "  function visible(e) { var r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 &&"
+    "    getComputedStyle(e).visibility !== 'hidden'; }"
+    "  var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), texts = [], n;"
+    "  while ((n = walker.nextNode())) {"
+    "    var p = n.parentElement, t = n.textContent.trim();"
+    "    if (!t || !p || p.closest('script,style,[data-name],#lang,.nrow .ntext,.notice .ntext') || !visible(p)) continue;"
+    "    texts.push(t);"
+    "    if (/^[a-z_]+(\\.[a-z0-9_]+)+$/.test(t)) out.raw.push(t); }"
+    "  document.querySelectorAll('[placeholder],[aria-label],[title]').forEach(function (e) {"
+    "    if (e.closest('[data-name]')) return;"
+    "    ['placeholder', 'aria-label', 'title'].forEach(function (a) { var v = e.getAttribute(a);"
+    "      if (v && /^[a-z_]+(\\.[a-z0-9_]+)+$/.test(v)) out.raw.push(v); }); });"
+    "  if (lang !== 'en') {"
+    "    var en = await (await fetch('/dashboards/i18n/en.json')).json(),"
+    "        me = await (await fetch('/dashboards/i18n/' + lang + '.json')).json(), mine = {}, eng = {};"
+    "    function words(s) { return (s.toLowerCase().match(/[a-z\\u00c0-\\u00ff]{4,}/g) || []); }"
+    "    Object.keys(me).forEach(function (k) { words(me[k]).forEach(function (w) { mine[w] = 1; }); });"
+    "    Object.keys(en).forEach(function (k) { if (k[0] !== '_') words(en[k]).forEach(function (w) { if (!mine[w]) eng[w] = 1; }); });"
+    "    texts.forEach(function (t) { words(t).forEach(function (w) { if (eng[w] && out.english.indexOf(w) < 0) out.english.push(w + ' (in \"' + t.slice(0, 40) + '\")'); }); }); }"
+    "  document.querySelectorAll('select,input,button,a[href],summary').forEach(function (e) {"
+    "    if (!visible(e)) return;"
+    "    var named = (e.labels && e.labels.length) || e.getAttribute('aria-label') || (e.textContent || '').trim();"
+    "    if (!named || e.tabIndex < 0) out.unlabelled.push(e.outerHTML.slice(0, 60)); });"
+    "  function rgb(c) { var m = c.match(/[\\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; }"
+    "  function lum(c) { var a = c.slice(0, 3).map(function (v) { v /= 255;"
+    "    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });"
+    "    return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; }"
+    "  function bg(e) { for (; e; e = e.parentElement) { var s = getComputedStyle(e);"
+    "    if (s.backgroundImage !== 'none') return null; var c = rgb(s.backgroundColor);"
+    "    if (c.length < 4 || c[3] > 0.5) return c; } return [255, 255, 255]; }"
+    "  var seen = new Set();"
+    "  document.querySelectorAll('body *').forEach(function (e) {"
+    "    if (!visible(e) || seen.size > 4000) return;"
+    "    var own = Array.from(e.childNodes).some(function (c) { return c.nodeType === 3 && c.textContent.trim(); });"
+    "    if (!own) return; seen.add(e);"
+    "    var s = getComputedStyle(e), b = bg(e); if (!b || parseFloat(s.opacity) < 1) return;"
+    "    var l1 = lum(rgb(s.color)), l2 = lum(b), r = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);"
+    "    var big = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && +s.fontWeight >= 700);"
+    "    if (r < (big ? 3 : 4.5)) out.contrast.push(e.tagName + '.' + e.className + ' \"' + e.textContent.trim().slice(0, 20) + '\" ' + r.toFixed(2)); });"
+    "  document.querySelectorAll('.wait[class*=sev]').forEach(function (w) {"
+    "    if (/sev[0-4]/.test(w.className) && !w.closest('.legend') && !w.getAttribute('aria-label')) out.colourOnly++; });"
+    "  var nt = document.querySelector('.notice .ntext');"
+    "  out.notice = nt ? {lang: nt.lang, text: nt.textContent} : null;"
+    "  out.contrast = out.contrast.slice(0, 10);"
+    "  return out; })()";
+
+static void s_audit(const char *page, const char *lang, bool want_notice)
+{
+    json_t *a = cdp_eval(&s_cdp, s_audit_js);
+    assert_non_null(a);
+    char *dump = json_dumps(a, JSON_COMPACT);
+    printf("%s [%s]: overflow %lld px, notice %s\n", page, lang,
+           json_integer_value(json_object_get(a, "overflow")),
+           json_object_get(a, "notice") && !json_is_null(json_object_get(a, "notice")) ? "shown" : "none");
+    assert_string_equal(json_string_value(json_object_get(a, "lang")), lang);
+    if (json_integer_value(json_object_get(a, "overflow")) > 0)
+        fail_msg("%s [%s]: horizontal overflow: %s", page, lang, dump);
+    const char *lists[] = { "missing", "raw", "english", "unlabelled", "contrast" };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        if (json_array_size(json_object_get(a, lists[i])))
+            fail_msg("%s [%s]: %s: %s", page, lang, lists[i], dump);
+    if (json_integer_value(json_object_get(a, "colourOnly")))
+        fail_msg("%s [%s]: severity by colour only: %s", page, lang, dump);
+    if (want_notice) {
+        json_t *n = json_object_get(a, "notice");
+        if (!json_is_object(n) || strcmp(json_string_value(json_object_get(n, "lang")), lang) != 0)
+            fail_msg("%s [%s]: the port's notice is not shown in the page's language: %s", page, lang, dump);
+    }
+    free(dump);
+    json_decref(a);
+}
+
+/* The audit finds what it looks for: English text, a raw key, a grey on
+ * grey text and a too-wide element put into the Spanish page. */
+static void s_audit_can_fail(void)
+{
+    json_t *v = cdp_eval(&s_cdp,
+        "(function () { var d = document.createElement('div'); d.id = 'audit-bad';"
+        " d.innerHTML = '<p>Border wait times</p><p>board.title</p><p id=\"ab-grey\">gris</p><div id=\"ab-wide\">ancho</div>';"
+        " document.body.appendChild(d);"
+        /* through the CSSOM: the pages' CSP refuses inline style attributes */
+        " var g = document.getElementById('ab-grey'); g.style.color = '#999'; g.style.background = '#aaa';"
+        " document.getElementById('ab-wide').style.width = '2000px'; return true; })()");
+    json_decref(v);
+    json_t *a = cdp_eval(&s_cdp, s_audit_js);
+    v = cdp_eval(&s_cdp, "document.getElementById('audit-bad').remove(), true");
+    json_decref(v);
+    assert_non_null(a);
+    assert_true(json_integer_value(json_object_get(a, "overflow")) > 0);
+    assert_true(json_array_size(json_object_get(a, "english")) > 0);
+    assert_true(json_array_size(json_object_get(a, "raw")) > 0);
+    assert_true(json_array_size(json_object_get(a, "contrast")) > 0);
+    printf("audit self-check: finds overflow, %zu English word(s), raw key, %zu low-contrast text(s)\n",
+           json_array_size(json_object_get(a, "english")), json_array_size(json_object_get(a, "contrast")));
+    json_decref(a);
+}
+
+static void test_languages_phone(void **state)
+{
+    (void)state;
+    s_need_browser();
+    const char *langs[] = { "en", "es", "fr" };
+    const int widths[] = { 390, 1200 };
+    for (size_t w = 0; w < 2; w++) {
+        s_viewport(widths[w], widths[w] == 390 ? 844 : 1000, widths[w] == 390);
+        for (size_t l = 0; l < 3; l++) {
+            const char *pages[][2] = { { "/?lang=%s#sort=wait", "board" },
+                                       { "/crossing/250401?lang=%s", "crossing-250401" } };
+            for (size_t p = 0; p < 2; p++) {
+                char path[128], url[256], shot[128];
+                snprintf(path, sizeof path, pages[p][0], langs[l]);
+                s_url(url, sizeof url, path);
+                cdp_clear_errors(&s_cdp);
+                assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'",
+                                          30000), 0);
+                s_audit(path, langs[l], true);
+                if (widths[w] == 390 && p == 0 && strcmp(langs[l], "es") == 0)
+                    s_audit_can_fail();
+                snprintf(shot, sizeof shot, "%s-%s-%d.png", pages[p][1], langs[l], widths[w]);
+                /* the phone crossing page in full; the board as the phone shows it (75 crossings long otherwise) */
+                assert_int_equal(cdp_screenshot(&s_cdp, s_shot_path(shot), widths[w] == 390 && p == 1), 0);
+                s_no_console_errors(path);
+            }
+        }
+    }
+    s_viewport(1200, 1000, false);
+}
+
+/* The language switch is remembered; a starred crossing comes first. */
+static void test_switch_and_stars(void **state)
+{
+    (void)state;
+    s_need_browser();
+    char url[256];
+    s_url(url, sizeof url, "/");
+    assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+    json_t *v = cdp_eval(&s_cdp,
+        "(function () { var s = document.getElementById('lang'); s.value = 'fr';"
+        " s.dispatchEvent(new Event('change')); localStorage.setItem('poe.watch', JSON.stringify(['300401']));"
+        " return true; })()");
+    json_decref(v);
+    usleep(500 * 1000);
+    assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+    v = cdp_eval(&s_cdp, "[document.documentElement.lang, document.querySelector('h1').textContent,"
+                         " document.querySelector('tbody.crossing').dataset.id,"
+                         " document.querySelector('tbody.crossing .star').getAttribute('aria-pressed')]");
+    assert_non_null(v);
+    printf("switch and stars: %s, '%s', first %s (starred %s)\n", json_string_value(json_array_get(v, 0)),
+           json_string_value(json_array_get(v, 1)), json_string_value(json_array_get(v, 2)),
+           json_string_value(json_array_get(v, 3)));
+    assert_string_equal(json_string_value(json_array_get(v, 0)), "fr-CA");
+    assert_string_equal(json_string_value(json_array_get(v, 2)), "300401");
+    assert_string_equal(json_string_value(json_array_get(v, 3)), "true");
+    json_decref(v);
+    /* the threshold notification: a starred queue falling below it */
+    v = cdp_eval(&s_cdp,
+        "(function () { POE_WATCH.setThreshold(30);"
+        " function feed(w) { return {crossings: [{id: '300401', name: 'Blaine', directions: [{direction: 'northbound',"
+        "   queues: [{mode: 'passenger', lane: 'standard', status: 'open', wait_min: w}]}]}]}; }"
+        " var a = POE_WATCH.check(feed(45)).length, b = POE_WATCH.check(feed(12)), c = POE_WATCH.check(feed(10)).length;"
+        " return [a, b.length, c, b.length ? b[0].title : '']; })()");
+    assert_non_null(v);
+    assert_int_equal(json_integer_value(json_array_get(v, 0)), 0);
+    assert_int_equal(json_integer_value(json_array_get(v, 1)), 1);
+    assert_int_equal(json_integer_value(json_array_get(v, 2)), 0);
+    printf("watch: notification '%s'\n", json_string_value(json_array_get(v, 3)));
+    json_decref(v);
+    v = cdp_eval(&s_cdp, "localStorage.clear(), true");
+    json_decref(v);
+}
+
+/* Last: the collector stops; the service worker shows the last data,
+ * greyed, under the offline banner with its age — never as current. */
+static void test_offline(void **state)
+{
+    (void)state;
+    s_need_browser();
+    char url[256];
+    s_url(url, sizeof url, "/?lang=es");
+    assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+    /* the worker installed, controls the page and holds the feed */
+    const char *ctl = "(async function () { await navigator.serviceWorker.ready;"
+                      " var c = await caches.open('poenet-v1'); return !!(await c.match('/v1/crossings')) &&"
+                      " !!(await c.match('/')); })()";
+    bool ready = false;
+    for (int i = 0; i < 40 && !ready; i++) {
+        json_t *v = cdp_eval(&s_cdp, ctl);
+        ready = json_is_true(v);
+        json_decref(v);
+        if (!ready) {
+            usleep(250 * 1000);
+            if (i == 10)
+                cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000);
+        }
+    }
+    assert_true(ready);
+    int code = proc_stop(s_stack.collector, 5000);
+    s_stack.collector = -1;
+    assert_int_equal(code, 0);
+    cdp_clear_errors(&s_cdp);
+    assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.offline === '1'", 30000), 0);
+    json_t *v = cdp_eval(&s_cdp, "[document.getElementById('offline').hidden, document.getElementById('offline').textContent,"
+                                 " document.body.classList.contains('is-offline'),"
+                                 " document.querySelectorAll('tbody.crossing').length]");
+    assert_non_null(v);
+    printf("offline: banner '%s', %lld crossings shown greyed\n", json_string_value(json_array_get(v, 1)),
+           json_integer_value(json_array_get(v, 3)));
+    assert_false(json_is_true(json_array_get(v, 0)));
+    assert_non_null(strstr(json_string_value(json_array_get(v, 1)), "Sin conexión"));
+    assert_true(json_is_true(json_array_get(v, 2)));
+    assert_true(json_integer_value(json_array_get(v, 3)) > 0);
+    json_decref(v);
+    s_viewport(390, 844, true);
+    assert_int_equal(cdp_screenshot(&s_cdp, s_shot_path("board-offline-es-390.png"), false), 0);
+}
+
+/* /v1/labels: the feed's words by ?lang= or Accept-Language; an
+ * Accept-Language too long for us (2 KB) or for the server (10 KB) is
+ * refused with its reason, and the collector keeps serving. */
+static void test_labels(void **state)
+{
+    (void)state;
+    hc_response_t r;
+    char why[128];
+    assert_int_equal(hc_get(s_stack.http_port, "/v1/labels?lang=es", NULL, &r, why, sizeof why), 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "status"), "stale")), "desactualizado");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "mode"), "pedestrian")), "Peatones");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "direction"), "northbound")),
+                        "Hacia el norte");
+    json_decref(j);
+    hc_free(&r);
+    const char *fr[] = { "Accept-Language: de-DE, fr-CA;q=0.8, en;q=0.5", NULL };
+    assert_int_equal(hc_get(s_stack.http_port, "/v1/labels", fr, &r, why, sizeof why), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hc_header(&r, "Content-Language"), "fr");
+    assert_non_null(strstr(r.body, "\"no_data\":\"aucune donn"));
+    hc_free(&r);
+    static char big[10300];
+    for (int n = 0; n < 2; n++) {
+        size_t len = n ? 10240 : 2000;
+        memcpy(big, "Accept-Language: ", 17);
+        for (size_t i = 0; i < len; i++)
+            big[17 + i] = "es-MX,"[i % 6];
+        big[17 + len] = '\0';
+        const char *h[] = { big, NULL };
+        assert_int_equal(hc_get(s_stack.http_port, "/v1/labels", h, &r, why, sizeof why), 0);
+        printf("labels: Accept-Language of %zu bytes: %d %s\n", len, r.status, r.body ? r.body : "");
+        assert_true(r.status == 400 || r.status == 431 || r.status == 413);
+        if (n == 0)
+            assert_non_null(strstr(r.body, "Accept-Language header of 2000 bytes"));
+        hc_free(&r);
+    }
+    assert_int_equal(hc_get(s_stack.http_port, "/v1/labels?lang=de", NULL, &r, why, sizeof why), 0);
+    assert_int_equal(r.status, 400);
+    hc_free(&r);
+    assert_int_equal(hc_get(s_stack.http_port, "/health", NULL, &r, why, sizeof why), 0);
+    assert_int_equal(r.status, 200);
+    hc_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_static_http),
+        cmocka_unit_test(test_labels),
         cmocka_unit_test(test_board),
         cmocka_unit_test(test_crossing),
+        cmocka_unit_test(test_languages_phone),
+        cmocka_unit_test(test_switch_and_stars),
+        cmocka_unit_test(test_offline),
     };
+    /* POE_TEST_FILTER=test_live* runs some of them (while developing) */
+    if (getenv("POE_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("POE_TEST_FILTER"));
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

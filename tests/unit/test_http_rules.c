@@ -40,6 +40,11 @@ static void test_match_all_routes(void **state)
         { "/api/waittimes", ROUTE_CBP_WAITTIMES },
         { "/bwt-taf/bwt-eng.csv", ROUTE_CBSA_CSV },
         { "/bwt-taf/bwt-eng.json", ROUTE_CBSA_JSON },
+        { "/bwt-taf/bwt-fra.csv", ROUTE_CBSA_CSV_FR },
+        { "/bwt-taf/bwt-fra.json", ROUTE_CBSA_JSON_FR },
+        { "/sw.js", ROUTE_DASH_SW },
+        { "/v1/stream", ROUTE_STREAM },
+        { "/v1/labels", ROUTE_LABELS },
     };
     char id[ROUTE_ID_MAX];
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
@@ -59,7 +64,7 @@ static void test_match_rejects_near_misses(void **state)
         "/v1/hours/", "/v1/hours/mismatch", "/v1/hours/mismatches/", "/xml/bwt.xml/",
         "/xml/BWT.xml", "/xml/bwt.xm", "/api/bwtnew/", "/api/waittime", "/api/bwtpublicmod",
         "/api/bwtpublicmod/", "/api/bwtpublicmod/250401/", "/api/bwtpublicmod/250401/x",
-        "/bwt-taf/bwt-eng.csv/", "/bwt-taf/bwt-fra.csv", "/bwt-taf/", "/metrics/",
+        "/bwt-taf/bwt-eng.csv/", "/bwt-taf/bwt-fra.csv/", "/bwt-taf/bwt-deu.csv", "/bwt-taf/", "/metrics/",
         "//v1/crossings", "/v1//crossings", "v1/crossings", "/health?x=1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

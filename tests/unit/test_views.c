@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "feed.h"
 #include "feed_hours.h"
+#include "notices.h"
 #include "hours.h"
 #include "registry.h"
 #include "state.h"
@@ -373,6 +375,169 @@ static void test_cbsa_formats(void **state)
     assert_string_equal(b, "75 minutes");
 }
 
+static size_t s_count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* CBSA's French edition: the English structure (BOM, ";;" fields, CRLF
+ * lines, the same rows; JSON with the same keys and the "//" trailer) with
+ * CBSA's French header, values and zone abbreviations. */
+static void test_cbsa_french(void **state)
+{
+    fix_t *f = *state;
+    char *en = view_cbsa_csv(f->st, T0_MS, STALE_MS);
+    char *fr = view_cbsa_csv_lang(f->st, T0_MS, STALE_MS, VIEW_CBSA_FR);
+    assert_memory_equal(fr, "\xEF\xBB\xBF" "Bureau de douane;; Emplacement;; Derni\xC3\xA8re mise \xC3\xA0 jour;; "
+                        "Flux commercial - Vers le Canada;; Flux commercial - Vers les \xC3\x89tats-Unis;; "
+                        "Flux des voyageurs - Vers le Canada;; Flux des voyageurs - Vers les \xC3\x89tats-Unis;;\r\n",
+                        3 + 217);
+    assert_int_equal(s_count(en, "\r\n"), s_count(fr, "\r\n"));
+    assert_int_equal(s_count(en, ";;"), s_count(fr, ";;"));
+    assert_non_null(strstr(fr, "\r\nMilltown;; St. Stephen, NB/Calais;; --;; --;; --;; --;; --;;\r\n"));
+    free(en);
+    free(fr);
+    char *js = view_cbsa_json_lang(f->st, T0_MS, STALE_MS, VIEW_CBSA_FR);
+    assert_memory_equal(js, "\xEF\xBB\xBF{\"waitTimes\":[", 17);
+    char *nl = strchr(js, '\n');
+    assert_non_null(nl);
+    assert_memory_equal(nl + 1, "//", 2);
+    *nl = '\0';
+    json_t *o = json_loads(js + 3, 0, NULL);
+    assert_non_null(o);
+    json_t *e = json_array_get(json_object_get(o, "waitTimes"), 0);
+    const char *keys[] = { "poe-name", "poe-comm-delay", "poe-trav-delay", "poe-updated" };
+    assert_int_equal(json_object_size(e), 4);
+    for (int i = 0; i < 4; i++)
+        assert_true(json_is_string(json_object_get(e, keys[i])));
+    json_decref(o);
+    free(js);
+    char b[32];
+    view_cbsa_wait_text_fr(0, b, sizeof b);
+    assert_string_equal(b, "Aucun retard");
+    view_cbsa_wait_text_fr(1, b, sizeof b);
+    assert_string_equal(b, "1 minute");
+    view_cbsa_wait_text_fr(7, b, sizeof b);
+    assert_string_equal(b, "7 minutes");
+    view_cbsa_wait_text_fr(60, b, sizeof b);
+    assert_string_equal(b, "1 heure");
+    view_cbsa_wait_text_fr(180, b, sizeof b);
+    assert_string_equal(b, "3 heures");
+    assert_string_equal(view_cbsa_zone_fr("EDT"), "HAE");
+    assert_string_equal(view_cbsa_zone_fr("PST"), "HNP");
+    assert_string_equal(view_cbsa_zone_fr("NDT"), "HAT");
+    assert_string_equal(view_cbsa_zone_fr("CST"), "HNC");   /* Saskatchewan all year */
+    assert_string_equal(view_cbsa_zone_fr("UTC"), "UTC");
+}
+
+/* T0 is 2022-10-17T20:00Z. */
+static const char s_notices_conf[] =
+    "notices = (\n"
+    "  { crossing = \"250401\"; kind = \"construction\";\n"                           /* 2 */
+    "    from = \"2022-10-17T08:00-07:00\"; until = \"2022-10-18T00:00Z\";\n"
+    "    text = { en = \"Lane 5 closed \xe2\x80\x94 use lane 6.\"; es = \"Carril 5 cerrado.\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-10-20T00:00Z\"; until = \"2022-10-21T00:00Z\";\n" /* 5 */
+    "    text = { fr = \"Plus tard.\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-13-01T00:00Z\"; until = \"2022-10-21T00:00Z\";\n"
+    "    text = { en = \"bad month\"; }; },\n"
+    "  { crossing = \"999999\"; from = \"2022-10-17T00:00Z\"; until = \"2022-10-21T00:00Z\";\n"
+    "    text = { en = \"unknown crossing\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-10-17T00:00Z\"; until = \"2022-10-16T00:00Z\";\n"
+    "    text = { en = \"backwards\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-10-17T00:00\"; until = \"2022-10-18T00:00Z\";\n"
+    "    text = { en = \"no zone\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-10-17T00:00Z\"; until = \"2022-10-18T00:00Z\";\n"
+    "    text = { de = \"Sprache\"; }; },\n"
+    "  { crossing = \"250401\"; from = \"2022-10-17T00:00Z\"; until = \"2022-10-18T00:00Z\";\n"
+    "    text = { en = \"x]]>y\"; }; },\n"
+    "  { crossing = \"250401\"; kind = \"party\"; from = \"2022-10-17T00:00Z\"; until = \"2022-10-18T00:00Z\";\n"
+    "    text = { en = \"kind\"; }; }\n"
+    ");\n";
+
+static notices_t *s_load_notices(const registry_t *reg, const char *text, int *nbad)
+{
+    char path[] = "/tmp/test_notices_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    notices_t *n = notices_load(path, reg, nbad);
+    unlink(path);
+    return n;
+}
+
+/* Port notices: bad entries refused one by one (file:line logged), the
+ * good ones shown only while valid: in the native feed with every
+ * language, and in CBP's views as construction_notice — XML: last in the
+ * port, CDATA, only on that port, as in CBP's real feed; JSON: the text,
+ * "" elsewhere. */
+static void test_notices(void **state)
+{
+    fix_t *f = *state;
+    int nbad = 0;
+    notices_t *n = s_load_notices(f->reg, s_notices_conf, &nbad);
+    assert_non_null(n);
+    assert_int_equal(notices_count(n), 2);
+    assert_int_equal(nbad, 7);
+    assert_null(s_load_notices(f->reg, "notices = ( { crossing = ; } );", &nbad));
+    assert_null(s_load_notices(f->reg, "crossings = ();", &nbad));
+    int64_t t;
+    assert_int_equal(notices_parse_time("2022-10-17T08:00-07:00", &t), 0);
+    assert_int_equal(t, 1666018800);
+    assert_int_equal(notices_parse_time("2024-02-29T00:00:30Z", &t), 0);
+    assert_int_equal(notices_parse_time("2023-02-29T00:00Z", &t), -1);
+    assert_int_equal(notices_parse_time("2022-10-17T25:00Z", &t), -1);
+    assert_int_equal(notices_parse_time("garbage", &t), -1);
+
+    state_set_notices(f->st, n);
+    char *xml = view_cbp_xml(f->st, T0_MS, STALE_MS, &(size_t){ 0 });
+    assert_non_null(xml);
+    /* CBP's shape: <construction_notice><![CDATA[...]]></construction_notice></port>,
+     * right after pedestrian_lanes; U+2014 is beyond ISO-8859-1: a character reference */
+    const char *want = "</pedestrian_lanes><construction_notice><![CDATA[Lane 5 closed ]]>&#8212;<![CDATA[ use lane 6.]]>"
+                       "</construction_notice></port>";
+    assert_non_null(strstr(xml, want));
+    char *p = strstr(xml, "<construction_notice>");
+    assert_null(strstr(p + 1, "<construction_notice>"));   /* only where a notice is valid */
+    char *port = strstr(xml, "<port_number>250401</port_number>");
+    assert_non_null(port);
+    assert_true(p > port);
+    free(xml);
+    char *js = view_cbp_json(f->st, T0_MS, STALE_MS, "250401");
+    json_t *o = json_loads(js, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "construction_notice")),
+                        "Lane 5 closed \xe2\x80\x94 use lane 6.");
+    json_decref(o);
+    free(js);
+    js = view_cbp_json(f->st, T0_MS, STALE_MS, "011502");
+    o = json_loads(js, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "construction_notice")), "");
+    json_decref(o);
+    free(js);
+    /* native feed: the notice with all its languages */
+    js = feed_crossings_json(f->st, T0_MS, STALE_MS, "250401");
+    o = json_loads(js, 0, NULL);
+    json_t *ns = json_object_get(json_array_get(json_object_get(o, "crossings"), 0), "notices");
+    assert_int_equal(json_array_size(ns), 1);
+    json_t *n0 = json_array_get(ns, 0);
+    assert_string_equal(json_string_value(json_object_get(n0, "kind")), "construction");
+    assert_string_equal(json_string_value(json_object_get(n0, "until")), "2022-10-18T00:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(n0, "text"), "es")), "Carril 5 cerrado.");
+    json_decref(o);
+    free(js);
+    /* after the window: gone everywhere */
+    int64_t later = T0_MS + 5 * 3600 * 1000LL;
+    xml = view_cbp_xml(f->st, later, STALE_MS, &(size_t){ 0 });
+    assert_null(strstr(xml, "construction_notice"));
+    free(xml);
+    js = feed_crossings_json(f->st, later, STALE_MS, "250401");
+    assert_null(strstr(js, "\"notices\""));
+    free(js);
+}
+
 static void test_hours_rules(void **state)
 {
     (void)state;
@@ -546,6 +711,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closures_in_registry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_closed_by_hours, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cbsa_formats, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cbsa_french, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_notices, s_setup, s_teardown),
         cmocka_unit_test(test_update_time_dst_and_arizona),
         cmocka_unit_test(test_hours_rules),
         cmocka_unit_test(test_hours_open_at),
