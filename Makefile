@@ -4,6 +4,8 @@
 #   make test-tsan    the threaded collector's hand-offs under ThreadSanitizer (build-tsan/)
 #   make demo         rrdcached + collector + simulated agents on loopback (DEMO_SECONDS=N to stop)
 #   make bench        ingest / latency / HTTP / memory figures
+#   make test-network the national network under chaos, with its end checks and figures (root)
+#   make network      national network in namespaces: 3 regions + national, every crossing (root; NETWORK_SECONDS=N)
 #   make deps         install the Debian packages the build and tests need
 
 CC       ?= cc
@@ -73,7 +75,7 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-check test test-unit test-integration test-fault test-tsan demo bench clean help
+.PHONY: all deps deps-check test test-unit test-integration test-fault test-tsan demo bench network test-network clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -176,6 +178,18 @@ test-tsan: deps-check
 # ---- demo and benchmarks ----------------------------------------------------
 demo: deps-check all
 	@POE_BIN=$(abspath $(BUILD)/bin) deploy/demo.sh
+
+# The national network on this machine (deploy/network.sh; root): three
+# regional collectors and a national one in network namespaces, a simulated
+# agent per crossing direction of the registry. NETWORK_SECONDS=N stops it.
+network: deps-check all
+	@POE_BIN=$(abspath $(BUILD)/bin) deploy/network.sh run
+
+# The chaos run over that network (bench/network.c; root; docs/operations.md
+# "The network bench"): faults one after another, then exactly-once and
+# national = regions checks, and the figures. NETWORK_CROSSINGS=12 by default.
+test-network: deps-check all $(BUILD)/bench/network
+	@POE_BIN=$(abspath $(BUILD)/bin) $(BUILD)/bench/network
 
 bench: deps-check all $(BENCH_BIN)
 	@POE_BIN=$(abspath $(BUILD)/bin) BENCH_BIN=$(abspath $(BUILD)/bench) bench/run.sh

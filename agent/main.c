@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "curve.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sender.h"
 #include "simulate.h"
 #include "source.h"
@@ -446,7 +447,10 @@ int main(int argc, char **argv)
     } else {
         log_info("agent %s %s (epoch %" PRIu64 ") -> %s", o->crossing, o->direction, a.epoch,
                  o->collector);
+        sdnotify_t *notify = sdnotify_new(a.base); /* systemd Type=notify, WatchdogSec */
+        sdnotify_ready(notify, "sending");
         event_base_dispatch(a.base);
+        sdnotify_destroy(&notify);
         if (o->replay && !(a.input_done && s_all_durable(&a)))
             exit_code = 1; /* stopped before everything was durable: the spool keeps it */
         else if (o->replay && sender_refused_max(a.sender) > 0)

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notices.h"
 #include "registry.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "stats.h"
 #include "timeutil.h"
@@ -493,7 +494,10 @@ int main(int argc, char **argv)
         exit_code = 1;
     } else {
         log_info("collector up: agents %s, feed http://%s/v1/crossings", o->listen, o->http);
+        sdnotify_t *notify = sdnotify_new(c.base); /* systemd Type=notify, WatchdogSec */
+        sdnotify_ready(notify, "serving");
         event_base_dispatch(c.base);
+        sdnotify_destroy(&notify);
     }
     s_teardown(&c);
     conf_free(opts, nopts);

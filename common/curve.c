@@ -110,7 +110,10 @@ int curve_load_pair(const char *path, curve_pair_t *out)
 
 int curve_load_public(const char *key_or_path, char out[CURVE_KEY_Z85])
 {
-    if (curve_key_valid(key_or_path)) {
+    /* A file first: a path of exactly 40 Z85 characters (letters, digits,
+     * '/', '.', '-' all are) would otherwise be taken for a key literal,
+     * and the handshakes with that key fail for no visible reason. */
+    if (curve_key_valid(key_or_path) && access(key_or_path, F_OK) != 0) {
         memcpy(out, key_or_path, CURVE_KEY_Z85);
         return 0;
     }

@@ -27,7 +27,8 @@ int curve_write_pair(const char *name);
  * secret file readable by others is refused. */
 int curve_load_pair(const char *path, curve_pair_t *out);
 
-/* A public key: inline Z85, or a .pub/.secret file holding public-key. */
+/* A public key: a .pub/.secret file holding public-key, or inline Z85 (when
+ * no file has that name). */
 int curve_load_public(const char *key_or_path, char out[CURVE_KEY_Z85]);
 
 #endif
