@@ -35,6 +35,7 @@
 #include "stack.h"
 #include "timeutil.h"
 #include "wire.h"
+#include "zclient.h"
 
 #define DAY_MS 86400000LL
 
@@ -90,6 +91,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
+    zclient_close_all();
     zmq_ctx_term(s_ctx);
     proc_rm_rf(s_keys);
     int rc = stack_stop(&s_curve);
@@ -99,17 +101,7 @@ static int s_teardown(void **state)
 
 static void *s_dealer(const teststack_t *st, const curve_pair_t *key)
 {
-    void *d = zmq_socket(s_ctx, ZMQ_DEALER);
-    int linger = 0, timeout = 2000;
-    zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(d, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (key) {
-        zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, s_server.public_key, 40);
-        zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, key->public_key, 40);
-        zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, key->secret_key, 40);
-    }
-    assert_int_equal(zmq_connect(d, st->endpoint), 0);
-    return d;
+    return zclient_dealer(s_ctx, st->endpoint, s_server.public_key, key, 2000);
 }
 
 static json_t *s_health(const teststack_t *st)
@@ -184,7 +176,7 @@ static void test_ack_names_refusals(void **state)
     int64_t now = tu_now_ms();
     assert_true(r.collector_ms > now - 10000 && r.collector_ms <= now + 1000);
     wire_free(&env);
-    zmq_close(d);
+    zclient_close(d);
 }
 
 /* A whole replay stamped tomorrow: refused, said, alarmed, exit 4. */
@@ -280,7 +272,7 @@ static void test_oversized_frame_counted(void **state)
     assert_int_equal(env->ack->acked_seq, 1);
     assert_int_equal(env->ack->n_refused, 0);
     wire_free(&env);
-    zmq_close(d);
+    zclient_close(d);
 }
 
 /* A client knocking for 3 s (libzmq retries by itself; `sockets` new
@@ -294,7 +286,7 @@ static void s_knock(const curve_pair_t *key, int sockets, long *denied, long *fa
         void *d = s_dealer(&s_curve, key);
         zmq_send(d, "hello", 5, ZMQ_DONTWAIT);
         usleep(3000 * 1000 / (useconds_t)sockets);
-        zmq_close(d);
+        zclient_close(d);
     }
     usleep(500 * 1000); /* the monitor's last events */
     *denied = s_count(&s_curve, "handshake_denied") - d0;
@@ -341,7 +333,7 @@ static void test_denied_key_counts_once(void **state)
     free(buf);
     uint8_t reply[4096];
     assert_true(zmq_recv(d, reply, sizeof reply, 0) > 0);
-    zmq_close(d);
+    zclient_close(d);
 }
 
 /* The forwarder is a sender too: its upstream's refusals are said. */
@@ -363,7 +355,7 @@ static void test_forwarder_learns_upstream_refusals(void **state)
     free(buf);
     uint8_t reply[4096];
     assert_true(zmq_recv(d, reply, sizeof reply, 0) > 0); /* the region takes them */
-    zmq_close(d);
+    zclient_close(d);
     const char *want = "poenet_upstream_refused_samples_total{reason=\"future\"} ";
     long n = 0;
     for (int i = 0; i < 100 && n < 4; i++) {
