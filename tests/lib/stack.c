@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -62,6 +67,11 @@ int stack_start_collector(teststack_t *s)
         fprintf(stderr, "stack: collector did not start (log %s)\n", log);
         return -1;
     }
+    if (proc_wait_exit(s->collector, 0, NULL) == 0) { /* the port answered, but not ours */
+        fprintf(stderr, "stack: collector exited at start (log %s)\n", log);
+        s->collector = -1;
+        return -1;
+    }
     return 0;
 }
 
@@ -87,6 +97,34 @@ int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint)
     return s_start(s, instance, agent_endpoint);
 }
 
+/* True when nothing listens on 127.0.0.1:port (a bind succeeds). */
+static bool s_port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* The pid-derived base, or the next one whose two ports are free: other
+ * test programs (or a developer's collector) may hold them, and a collector
+ * that cannot listen would leave the test talking to someone else's. */
+static int s_free_base(int base)
+{
+    for (int i = 0; i < 64; i++) {
+        int b = 20000 + (base - 20000 + i * 97) % 13000;
+        if (s_port_free(b) && s_port_free(b + 1))
+            return b;
+    }
+    return base;
+}
+
 static int s_start(teststack_t *s, int instance, const char *agent_endpoint)
 {
     s_dirs(s);
@@ -94,7 +132,7 @@ static int s_start(teststack_t *s, int instance, const char *agent_endpoint)
     s->dir = proc_tmpdir();
     if (!s->dir)
         return -1;
-    int base = 20000 + (int)(getpid() % 13000) + instance * 3;
+    int base = s_free_base(20000 + (int)(getpid() % 13000) + instance * 3);
     s->http_port = base + 1;
     if (agent_endpoint)
         snprintf(s->endpoint, sizeof s->endpoint, "%s", agent_endpoint);
