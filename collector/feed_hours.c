@@ -86,9 +86,9 @@ static json_t *s_observed_json(const hobs_result_t *r)
                                              "observed", e->observed));
     }
     bool known = r->status == HOBS_KNOWN;
-    json_t *data = json_pack("{s:i, s:i, s:i, s:i}", "days_usable", r->days_usable, "days_silent",
-                             r->days_silent, "days_flapping", r->days_flapping, "days_stuck",
-                             r->days_stuck);
+    json_t *data = json_pack("{s:i, s:i, s:i, s:i, s:i}", "days_usable", r->days_usable, "days_silent",
+                             r->days_silent, "days_silent_recent", r->days_silent_recent,
+                             "days_flapping", r->days_flapping, "days_stuck", r->days_stuck);
     json_t *window = r->last_day > 0 ? json_pack("{s:o, s:o}", "from", s_date(r->first_day), "to",
                                                  s_date(r->last_day))
                                      : json_null();

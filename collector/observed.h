@@ -10,8 +10,13 @@
  * stored when the minute is over. Every learn_every_s a timer relearns the
  * tracks that changed; a request never reads the archive. Results are
  * guarded by a mutex so HTTP threads may read them while the event loop
- * learns. Bad input is counted (observed_counters) and logged once per
- * track: a minute far ahead of the clock, stuck, flapping or silent days. */
+ * learns. Bad input is counted (observed_counters, in /health and
+ * /metrics) and logged once per track: a minute far ahead of the clock or
+ * an interval behind one already folded (clock jumps: refused), a lane
+ * type open a day without a departure (a stuck sensor: its open minutes
+ * unknown until it departs or closes), flapping and stuck days (unknown),
+ * a direction silent for a week (its hours at low confidence). Tracks are
+ * relearned when they change and at least once a day, so silence shows. */
 #ifndef POE_OBSERVED_H
 #define POE_OBSERVED_H
 
@@ -62,10 +67,14 @@ int64_t observed_changed_s(const observed_t *self);
 typedef struct {
     uint64_t minutes;          /* minutes stored */
     uint64_t clock_jumps;      /* minutes refused: ahead of the clock */
+    uint64_t clock_back;       /* intervals refused: ending before one already folded */
     uint64_t too_old;          /* minutes before a track's window */
+    uint64_t stuck_lanes;      /* lane types found open HOBS_STUCK_MIN without a departure */
     uint64_t relearns;         /* tracks learned */
     uint32_t tracks, known;    /* tracks, and those with a known schedule */
-    uint32_t stuck, flapping, silent;   /* tracks with such days in their window */
+    uint32_t stuck, flapping;  /* tracks with such days in their window */
+    uint32_t silent;           /* tracks without a usable day ("no data") */
+    uint32_t silent_week;      /* tracks with hours but no data for HOBS_SILENT_DAYS (low confidence) */
     double load_s, last_refresh_ms;     /* time of the start-up load and the last relearn */
 } observed_counters_t;
 
