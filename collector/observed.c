@@ -20,6 +20,12 @@ typedef struct {
 } s_track_t;
 
 /* The minute being folded, per queue. */
+/* Track slots per crossing and side: 1..TAX_NMODES the modes, then one per
+ * queue (mode and lane type), used only where a mode has several lane
+ * types: their hours may differ (NEXUS lanes closing earlier). */
+#define S_SLOTS (TAX_NMODES + 1 + TAX_NQUEUES)
+#define S_TYPE_SLOT(q) (TAX_NMODES + 1 + (q))
+
 typedef struct {
     int64_t minute;            /* start, UTC seconds; 0 none */
     uint32_t open_s, total_s;
@@ -38,7 +44,7 @@ typedef struct {
 struct observed {
     const registry_t *reg;
     size_t n;
-    s_track_t (*t)[2][TAX_NMODES + 1];          /* [crossing][side][mode] */
+    s_track_t (*t)[2][S_SLOTS];                 /* [crossing][side][mode, then lane type] */
     s_acc_t (*acc)[TAX_NDIRS][TAX_NQUEUES];     /* [crossing][dir-1][queue] */
     s_lane_t (*lane)[TAX_NDIRS][TAX_NQUEUES];   /* [crossing][dir-1][queue] */
     struct event *timer;
@@ -56,6 +62,7 @@ struct observed {
     int slice_n;
     double slice_ms;
     hobs_result_t *scratch;    /* the learner's output before it is copied under mu */
+    hours_demand_t *dem;       /* arrivals per 5 minutes of the week, under mu */
     pthread_mutex_t mu;        /* guards res, version, changed_s (HTTP threads read) */
     uint64_t version;
     int64_t changed_s;
@@ -65,7 +72,7 @@ struct observed {
 
 static size_t s_ntracks(const observed_t *self)
 {
-    return self->n * 2 * TAX_NMODES;
+    return self->n * 2 * (S_SLOTS - 1);
 }
 
 static size_t s_nfiles(const observed_t *self)
@@ -110,22 +117,35 @@ observed_t *observed_new(struct event_base *base, const registry_t *reg, int lea
     for (size_t i = 0; i < self->n; i++) {
         const reg_crossing_t *c = reg_at(reg, i);
         for (int side = 0; side < 2; side++)
-            for (int m = 1; m <= TAX_NMODES; m++) {
+            for (int slot = 1; slot < S_SLOTS; slot++) {
+                int m = slot;
+                if (slot > TAX_NMODES) {   /* a lane type: only beside others of its mode */
+                    enum tax_mode qm;
+                    enum tax_type qt;
+                    tax_queue_from_index(slot - S_TYPE_SLOT(0), &qm, &qt);
+                    int types = 0;
+                    for (int t = 1; t <= TAX_NTYPES; t++)
+                        types += c->type_lanes[qm][t] > 0;
+                    if (types < 2 || !c->type_lanes[qm][qt])
+                        continue;
+                    m = (int)qm;
+                }
                 if (!c->max_lanes[m])
                     continue;
-                s_track_t *tr = &self->t[i][side][m];
+                s_track_t *tr = &self->t[i][side][slot];
                 tr->h = hours_obs_new(reg_side_tz(c, (enum hours_side)side));
                 tr->res = calloc(1, sizeof *tr->res);
                 if (!tr->h || !tr->res)
                     goto fail;
                 tr->res->why = "no data";
-                self->c.tracks++;
+                self->c.tracks += slot <= TAX_NMODES;
             }
     }
     self->base = base;
     self->scratch = malloc(sizeof *self->scratch);
+    self->dem = hours_demand_new(reg);
     self->slice_next = s_ntracks(self);
-    if (!self->scratch)
+    if (!self->scratch || !self->dem)
         goto fail;
     if (base) {
         self->slice_ev = event_new(base, -1, 0, s_on_slice, self);
@@ -154,11 +174,12 @@ void observed_destroy(observed_t **self_p)
     if (self->slice_ev)
         event_free(self->slice_ev);
     free(self->scratch);
+    hours_demand_destroy(&self->dem);
     for (size_t i = 0; self->t && i < self->n; i++)
         for (int side = 0; side < 2; side++)
-            for (int m = 1; m <= TAX_NMODES; m++) {
-                hours_obs_destroy(&self->t[i][side][m].h);
-                free(self->t[i][side][m].res);
+            for (int slot = 1; slot < S_SLOTS; slot++) {
+                hours_obs_destroy(&self->t[i][side][slot].h);
+                free(self->t[i][side][slot].res);
             }
     free(self->t);
     free(self->acc);
@@ -184,7 +205,7 @@ static const char *s_qname(int k, char *buf, size_t len)
 }
 
 static double s_stuck_lane(observed_t *self, size_t ci, enum tax_dir d, int k, s_track_t *tr,
-                           int64_t minute, double lanes, double departures)
+                           s_track_t *tt, int64_t minute, double lanes, double departures)
 {
     s_lane_t *ln = &self->lane[ci][d - 1][k];
     char qn[48];
@@ -203,6 +224,8 @@ static double s_stuck_lane(observed_t *self, size_t ci, enum tax_dir d, int k, s
         ln->stuck = true;
         self->c.stuck_lanes++;
         int n = hours_obs_forget(tr->h, ln->quiet_from, minute);
+        if (tt->h)
+            hours_obs_forget(tt->h, ln->quiet_from, minute);
         log_warn("observed hours %s %s %s: open %d h without a departure, a stuck sensor: its open "
                  "minutes are unknown until it departs or closes (%d minutes forgotten; counted)",
                  reg_at(self->reg, ci)->id, tax_dir_name(d), s_qname(k, qn, sizeof qn), HOBS_STUCK_MIN / 60, n);
@@ -222,7 +245,10 @@ static void s_add(observed_t *self, size_t ci, enum tax_dir d, int k, int64_t mi
     s_track_t *tr = &self->t[ci][hours_side_of(c->border, d)][m];
     if (!tr->h)
         return;
-    lanes = s_stuck_lane(self, ci, d, k, tr, minute, lanes, departures);
+    s_track_t *tt = &self->t[ci][hours_side_of(c->border, d)][S_TYPE_SLOT(k)];
+    lanes = s_stuck_lane(self, ci, d, k, tr, tt, minute, lanes, departures);
+    if (tt->h)
+        (void)hours_obs_add(tt->h, minute, lanes, departures, now_s);   /* counted on the mode's */
     enum hobs_add rc = hours_obs_add(tr->h, minute, lanes, departures, now_s);
     if (rc == HOBS_ADDED) {
         self->c.minutes++;
@@ -250,7 +276,7 @@ static void s_flush(observed_t *self, size_t ci, int di, int k, int64_t now_s)
 
 void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
                        enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
-                       uint32_t departures, int64_t now_s)
+                       uint32_t arrivals, uint32_t departures, int64_t now_s)
 {
     if (!self || ci >= self->n || !tax_mode_valid(m) || d < 1 || d > TAX_NDIRS)
         return;
@@ -290,6 +316,9 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
         return;
     }
     ln->newest_end = t_end_s;
+    pthread_mutex_lock(&self->mu);
+    hours_demand_add(self->dem, ci, d, m, type, t_end_s, interval_s, (double)arrivals);
+    pthread_mutex_unlock(&self->mu);
     /* An interval ending on a minute boundary belongs to the minute before. */
     int64_t minute = (t_end_s - 1) / 60 * 60;
     s_acc_t *a = &self->acc[ci][d - 1][k];
@@ -342,15 +371,16 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
     for (; k < s_ntracks(self) && self->scratch; k++) {
         if (budget_ms && tu_mono_ms() - t0 >= budget_ms)
             break;
-        size_t i = k / (2 * TAX_NMODES);
-        int side = (int)(k / TAX_NMODES % 2), m = 1 + (int)(k % TAX_NMODES);
+        size_t i = k / (2 * (S_SLOTS - 1));
+        int side = (int)(k / (S_SLOTS - 1) % 2), m = 1 + (int)(k % (S_SLOTS - 1));
         s_track_t *tr = &self->t[i][side][m];
         if (!tr->h || (hours_obs_version(tr->h) == tr->learned_version && tr->learned_day == now_s / 86400))
             continue;
         hours_obs_learn(tr->h, now_s, self->scratch);
         tr->learned_version = hours_obs_version(tr->h);
         tr->learned_day = now_s / 86400;
-        s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
+        if (m <= TAX_NMODES)   /* a lane type's bad input shows in its mode's */
+            s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
         pthread_mutex_lock(&self->mu);
         memcpy(tr->res, self->scratch, sizeof *tr->res);
         self->version++;
@@ -441,6 +471,9 @@ static int s_load_range(observed_t *self, archive_t *arch, size_t ci, enum tax_d
     for (size_t r = 0; r < s.nrows; r++) {
         double lanes = s.values[r * ARCH_NCOLS + 3], dep = s.values[r * ARCH_NCOLS + 2];
         int64_t row_from = s.start + (int64_t)r * s.step;
+        pthread_mutex_lock(&self->mu);
+        hours_demand_add(self->dem, ci, d, m, t, row_from + s.step, (uint32_t)s.step, s.values[r * ARCH_NCOLS + 1]);
+        pthread_mutex_unlock(&self->mu);
         int per = (int)(s.step / 60 > 0 ? s.step / 60 : 1);
         for (int k = 0; k < per; k++)
             s_add(self, ci, d, q, row_from + k * 60, lanes, isnan(dep) ? NAN : dep / per, now_s);
@@ -533,6 +566,19 @@ int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
 
 /* ---- readers ------------------------------------------------------------------- */
 
+int observed_get_type(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
+                      enum tax_type t, hobs_result_t *out)
+{
+    int q = tax_mode_valid(m) ? tax_queue_index(m, t) : -1;
+    if (!self || ci >= self->n || q < 0 || !self->t[ci][side][S_TYPE_SLOT(q)].h)
+        return -1;
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    memcpy(out, self->t[ci][side][S_TYPE_SLOT(q)].res, sizeof *out);
+    pthread_mutex_unlock(&mut->mu);
+    return 0;
+}
+
 int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
                  hobs_result_t *out)
 {
@@ -543,6 +589,16 @@ int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum t
     memcpy(out, self->t[ci][side][m].res, sizeof *out);
     pthread_mutex_unlock(&mut->mu);
     return 0;
+}
+
+double observed_demand(const observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                       int64_t from_s, int64_t to_s, double *covered)
+{
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    double v = hours_demand_sum(self->dem, ci, d, m, from_s, to_s, covered);
+    pthread_mutex_unlock(&mut->mu);
+    return v;
 }
 
 uint64_t observed_version(const observed_t *self)

@@ -2,7 +2,8 @@
  * learned by hours_obs from the lanes of the direction that side inspects
  * (the one entering its country: hours_side_of).
  *
- * One track per crossing, side and mode the registry gives lanes. At start
+ * One track per crossing, side and mode the registry gives lanes, and one
+ * per lane type of a mode that has several (its hours may differ). At start
  * observed_load(_async) reads the last HOBS_DAYS days of every queue's
  * lanes_open and departures from the archive (its 5-minute rows: the
  * schedule is learned to 5 minutes); then every interval the collector
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "hours_demand.h"
 #include "hours_obs.h"
 #include "registry.h"
 
@@ -46,10 +48,15 @@ int observed_load(observed_t *self, archive_t *arch, int64_t now_s);
 int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s);
 
 /* One archived interval of a queue of crossing ci (registry order): lanes
- * open at its end, departures in it, ending at t_end_s. */
+ * open at its end, arrivals and departures in it, ending at t_end_s. */
 void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
-                       enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes, uint32_t departures,
-                       int64_t now_s);
+                       enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
+                       uint32_t arrivals, uint32_t departures, int64_t now_s);
+
+/* The archived demand of direction d, mode m in [from_s, to_s) of a typical
+ * week (hours_demand_sum), under the lock: HTTP threads may ask. */
+double observed_demand(const observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                       int64_t from_s, int64_t to_s, double *covered);
 
 /* Store finished minutes and relearn changed tracks now. Returns how many
  * were relearned. */
@@ -59,6 +66,12 @@ int observed_refresh(observed_t *self, int64_t now_s);
  * no such track (the mode has no lanes). */
 int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
                  hobs_result_t *out);
+
+/* The same for lane type t of mode m, tracked only where the mode has
+ * lanes of several types (their hours may differ from the mode's: a
+ * NEXUS/SENTRI lane closing earlier). -1 when there is no such track. */
+int observed_get_type(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
+                      enum tax_type t, hobs_result_t *out);
 
 /* Bumped whenever a result changed (views cache on it), and when. */
 uint64_t observed_version(const observed_t *self);

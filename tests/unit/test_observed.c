@@ -10,7 +10,10 @@
  *     back): refused, counted (clock_back), nothing rewritten;
  *   - a minute far ahead of the clock: refused, counted (clock_ahead);
  *   - the direction silent for 8 days: the hours learned before stay, at
- *     low confidence, counted (silent_week); after the window, no data.
+ *     low confidence, counted (silent_week); after the window, no data;
+ * the archived demand of a typical week (observed_demand), and lane types
+ * whose hours differ from their mode's (observed_get_type, /v1/hours
+ * lane_types).
  * No archive, no event loop (observed_refresh is called directly). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "feed_hours.h"
 #include "log.h"
 #include "metrics.h"
 #include "observed.h"
@@ -75,8 +79,8 @@ static void s_feed(observed_t *o, int64_t from, int64_t to)
         int m = lt.tm_hour * 60 + lt.tm_min;
         bool open = m >= 480 && m < 1320;
         observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, t + 60, 60, open ? 2 : 0,
-                          open ? 1 : 0, t + 60);
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, 0, t + 60);
+                          open ? 3 : 0, open ? 1 : 0, t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, 0, 0, t + 60);
     }
 }
 
@@ -113,6 +117,23 @@ static void test_bad_input(void **state)
      * stuck a day later, and are forgotten: that Monday is not usable */
     assert_int_equal(r->weeks, 2);
     assert_int_equal(r->days_usable, 20);
+    /* The archived demand of a typical week: 3 arrivals a minute from
+     * 08:00 to 22:00 on the standard lanes, none at night (data, not a
+     * gap: covered); none southbound (no data). */
+    int64_t mon = s_utc(2026, 11, 30);
+    double cov = 0;
+    assert_float_equal(observed_demand(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, mon + 8 * 3600, mon + 9 * 3600, &cov),
+                       180.0, 0.01);
+    assert_float_equal(cov, 1.0, 1e-9);
+    assert_float_equal(observed_demand(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, mon + 2 * 3600, mon + 3 * 3600, &cov),
+                       0.0, 1e-9);
+    assert_float_equal(cov, 1.0, 1e-9);
+    assert_float_equal(observed_demand(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, mon + 21 * 3600 + 1800,
+                                       mon + 22 * 3600 + 1800, &cov), 90.0, 0.01);
+    assert_true(observed_demand(o, 0, TAX_SOUTHBOUND, TAX_PASSENGER, mon, mon + 3600, &cov) < 0);
+    assert_float_equal(cov, 0.0, 1e-9);
+    assert_true(observed_demand(o, 0, TAX_NORTHBOUND, TAX_COMMERCIAL, mon, mon + 3600, NULL) < 0);
+
     observed_counters_t c;
     observed_counters(o, &c);
     assert_int_equal(c.stuck_lanes, 1);
@@ -121,11 +142,11 @@ static void test_bad_input(void **state)
 
     /* A clock that jumped back two hours: refused, counted, no change. */
     uint64_t v = observed_version(o);
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to - 7200, 60, 2, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to - 7200, 60, 2, 0, 1, to);
     /* Two intervals a day ahead of the clock: refused when they come (not
      * stored later, when the clock has caught up with their minute). */
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86400, 60, 2, 1, to);
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86460, 60, 2, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86400, 60, 2, 0, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86460, 60, 2, 0, 1, to);
     assert_int_equal(observed_refresh(o, to + 180), 0);
     assert_int_equal(observed_version(o), v);
     observed_counters(o, &c);
@@ -196,7 +217,7 @@ static void test_stuck_lane_recovers(void **state)
     /* ready alone: 30 h open without a departure, then an hour serving */
     for (int64_t t = t0; t < t0 + 31 * 3600; t += 60) {
         bool serving = t >= t0 + 30 * 3600;
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, serving, t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, 0, serving, t + 60);
     }
     observed_counters_t c;
     observed_refresh(o, t0 + 31 * 3600 + 180);
@@ -217,12 +238,60 @@ static void test_stuck_lane_recovers(void **state)
     rmdir(dir);
 }
 
+/* Lane types whose hours differ from their mode's: the ready lane keeps
+ * mon-fri 06:00-09:00, the standard lanes daily 08:00-22:00; the mode is
+ * open when either is, and /v1/hours lists both types beside it. */
+static void test_lane_types(void **state)
+{
+    (void)state;
+    char dir[64];
+    registry_t *reg = s_registry(dir, sizeof dir);
+    observed_t *o = observed_new(NULL, reg, 300);
+    assert_non_null(o);
+    int64_t from = s_utc(2026, 11, 2), to = s_utc(2026, 11, 23);
+    for (int64_t t = from; t < to; t += 60) {
+        struct tm lt;
+        assert_int_equal(zone_local(TZ, t, &lt, NULL, 0), 0);
+        int m = lt.tm_hour * 60 + lt.tm_min, wd = (lt.tm_wday + 6) % 7;
+        bool std = m >= 480 && m < 1320, rdy = wd < 5 && m >= 360 && m < 540;
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, t + 60, 60, std ? 2 : 0, std, std,
+                          t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, rdy, rdy, rdy, t + 60);
+    }
+    observed_refresh(o, to + 180);
+    hobs_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    assert_int_equal(observed_get(o, 0, HOURS_OTHER, TAX_PASSENGER, r), 0);
+    assert_string_equal(s_text(r), "mon-fri 06:00-22:00; sat,sun 08:00-22:00");
+    assert_int_equal(observed_get_type(o, 0, HOURS_OTHER, TAX_PASSENGER, TAX_READY, r), 0);
+    assert_string_equal(s_text(r), "mon-fri 06:00-09:00");
+    assert_int_equal(observed_get_type(o, 0, HOURS_OTHER, TAX_PASSENGER, TAX_FAST, r), -1);
+    free(r);
+    char *body = feed_hours_json(reg, o, to + 180, "090103");
+    assert_non_null(body);
+    json_t *root = json_loads(body, 0, NULL);
+    free(body);
+    assert_non_null(root);
+    json_t *lt = json_object_get(json_object_get(json_object_get(json_object_get(root, "other"), "modes"),
+                                                 "passenger"), "lane_types");
+    assert_int_equal(json_object_size(lt), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(lt, "ready"), "text")),
+                        "mon-fri 06:00-09:00");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(lt, "standard"), "text")),
+                        "daily 08:00-22:00");
+    json_decref(root);
+    observed_destroy(&o);
+    reg_destroy(&reg);
+    rmdir(dir);
+}
+
 int main(void)
 {
     log_init("test_observed", LOG_LVL_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_stuck_lane_recovers),
+        cmocka_unit_test(test_lane_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
