@@ -369,6 +369,10 @@
                                                     conf: T("hours.conf." + o.confidence_level) })
                           : T("hours.obs_unknown", { why: POE.whyText(o.why) });
         if (o.known && o.why) obs += " (" + POE.whyText(o.why) + ")";
+        /* lane types keeping other hours than their mode (a NEXUS lane closing earlier) */
+        Object.keys(md.lane_types || {}).forEach(function (lt) {
+          obs += "; " + T("hours.lane_type", { lane: POE.laneLabel(lt), rules: POE.rulesText(md.lane_types[lt]) });
+        });
         tr.appendChild(POE.el("td", "observed", obs));
         var notes = md.deviations.list.map(POE.devText);
         (o.exceptions || []).forEach(function (e) { notes.push(POE.excText(e)); });
