@@ -363,11 +363,24 @@ static json_t *s_agents_json(const sess_table_t *sessions, int64_t now_ms)
     return arr;
 }
 
+/* The observed hours' counters (collector/observed.c): tracks by state,
+ * and the bad input each treatment refused or set aside. */
+static json_t *s_hours_json(const observed_counters_t *h)
+{
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+                     "tracks", (int)h->tracks, "known", (int)h->known, "stuck", (int)h->stuck,
+                     "flapping", (int)h->flapping, "silent_week", (int)h->silent_week,
+                     "no_data", (int)h->silent, "minutes", (json_int_t)h->minutes,
+                     "clock_ahead", (json_int_t)h->clock_jumps, "clock_back", (json_int_t)h->clock_back,
+                     "too_old", (json_int_t)h->too_old, "stuck_lanes", (json_int_t)h->stuck_lanes,
+                     "relearns", (json_int_t)h->relearns, "load_s", h->load_s);
+}
+
 char *feed_health_json(const stats_t *stats, bool archive_connected,
-                       const sess_table_t *sessions, int64_t now_ms)
+                       const sess_table_t *sessions, const observed_counters_t *hours, int64_t now_ms)
 {
     int64_t up_ms = now_ms - stats->started_ms;
-    return feed_json_take(json_pack(
+    json_t *o = json_pack(
         "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
@@ -386,7 +399,10 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
         "lane_plans", (json_int_t)stats->lane_plans,
         "lane_plan_reload_failures", (json_int_t)stats->lane_plan_reload_failures,
         "rejected", s_rejected_json(stats),
-        "agents", s_agents_json(sessions, now_ms)));
+        "agents", s_agents_json(sessions, now_ms));
+    if (o && hours)
+        json_object_set_new(o, "observed_hours", s_hours_json(hours));
+    return feed_json_take(o);
 }
 
 /* Reasons may quote a client's bytes (a parameter name); keeping them to

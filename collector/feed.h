@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "observed.h"
 #include "state.h"
 #include "session.h"
 #include "stats.h"
@@ -39,10 +40,11 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
 char *feed_history_json(const arch_series_t *s);
 
 /* The collector's health and counters at wall time now_ms. "status" is
- * "degraded" while the archive is disconnected. Returns a malloc'ed JSON
+ * "degraded" while the archive is disconnected. hours (may be NULL): the
+ * observed hours' counters, as "observed_hours". Returns a malloc'ed JSON
  * string, NULL only when memory ran out. */
 char *feed_health_json(const stats_t *stats, bool archive_connected,
-                       const sess_table_t *sessions, int64_t now_ms);
+                       const sess_table_t *sessions, const observed_counters_t *hours, int64_t now_ms);
 
 /* A JSON error body {"error":reason,"status":status}; bytes of reason that
  * are not printable ASCII become '?' and it is cut at 255 bytes. Returns a

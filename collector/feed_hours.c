@@ -86,9 +86,9 @@ static json_t *s_observed_json(const hobs_result_t *r)
                                              "observed", e->observed));
     }
     bool known = r->status == HOBS_KNOWN;
-    json_t *data = json_pack("{s:i, s:i, s:i, s:i}", "days_usable", r->days_usable, "days_silent",
-                             r->days_silent, "days_flapping", r->days_flapping, "days_stuck",
-                             r->days_stuck);
+    json_t *data = json_pack("{s:i, s:i, s:i, s:i, s:i}", "days_usable", r->days_usable, "days_silent",
+                             r->days_silent, "days_silent_recent", r->days_silent_recent,
+                             "days_flapping", r->days_flapping, "days_stuck", r->days_stuck);
     json_t *window = r->last_day > 0 ? json_pack("{s:o, s:o}", "from", s_date(r->first_day), "to",
                                                  s_date(r->last_day))
                                      : json_null();
@@ -153,17 +153,52 @@ static int64_t s_today(const char *tz, int64_t now_s)
     return hours_obs_daynum(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
 }
 
+/* Equal rules, as written (the learned weeks may differ by minutes that
+ * the 5-minute rounding hides). */
+static bool s_same_rules(const hours_mode_t *a, const hours_mode_t *b)
+{
+    if (a->nrules != b->nrules || a->always != b->always)
+        return false;
+    for (int i = 0; i < a->nrules; i++) {
+        const hours_rule_t *x = &a->rules[i], *y = &b->rules[i];
+        if (x->days != y->days || x->from_min != y->from_min || x->to_min != y->to_min ||
+            x->season_from != y->season_from || x->season_to != y->season_to)
+            return false;
+    }
+    return true;
+}
+
+/* The lane types of mode m whose observed hours are known and differ from
+ * the mode's (r: the mode's result, or NULL): {"nexus_sentri": observed}. */
+static json_t *s_lane_types_json(const observed_t *obs, size_t ci, enum hours_side side,
+                                 enum tax_mode m, const hobs_result_t *r, hobs_result_t *tr)
+{
+    json_t *out = json_object();
+    for (int t = 1; t <= TAX_NTYPES && obs; t++) {
+        if (observed_get_type(obs, ci, side, m, (enum tax_type)t, tr) != 0 || tr->status != HOBS_KNOWN)
+            continue;
+        if (!r || r->status != HOBS_KNOWN || !s_same_rules(&r->sched, &tr->sched))
+            json_object_set_new(out, tax_type_name((enum tax_type)t), s_observed_json(tr));
+    }
+    return out;
+}
+
 static json_t *s_side_json(const reg_crossing_t *c, size_t ci, enum hours_side side,
                            const observed_t *obs, int64_t now_s, hobs_result_t *r)
 {
     const hours_side_t *h = &c->hours[side];
     json_t *modes = json_object();
     int64_t today = s_today(reg_side_tz(c, side), now_s);
+    hobs_result_t *tr = malloc(sizeof *tr);
     for (int m = 1; m <= TAX_NMODES; m++) {
         bool have = obs && observed_get(obs, ci, side, (enum tax_mode)m, r) == 0;
-        json_object_set_new(modes, tax_mode_name((enum tax_mode)m),
-                            s_mode_json(h, (enum tax_mode)m, have ? r : NULL, today));
+        json_t *mj = s_mode_json(h, (enum tax_mode)m, have ? r : NULL, today);
+        if (tr && mj)
+            json_object_set_new(mj, "lane_types",
+                                s_lane_types_json(obs, ci, side, (enum tax_mode)m, have ? r : NULL, tr));
+        json_object_set_new(modes, tax_mode_name((enum tax_mode)m), mj);
     }
+    free(tr);
     json_t *closed = json_array();
     for (int i = 0; i < h->nclosed; i++) {
         char d[16];
@@ -229,16 +264,33 @@ static json_t *s_local(const char *tz, int64_t t)
     return json_string(buf);
 }
 
-static json_t *s_window_json(const reg_crossing_t *c, const hours_window_t *w)
+/* Arrivals of one direction in the window in a typical week, to a tenth;
+ * null without data. */
+static json_t *s_demand(const observed_t *obs, size_t ci, enum tax_dir d, enum tax_mode m,
+                        const hours_window_t *w, double *covered)
+{
+    double cov = 0, v = obs ? observed_demand(obs, ci, d, m, w->from, w->to, &cov) : -1;
+    if (cov < *covered)
+        *covered = cov;
+    return v < 0 ? json_null() : json_real((double)(int64_t)(v * 10 + 0.5) / 10);
+}
+
+static json_t *s_window_json(const reg_crossing_t *c, size_t ci, enum tax_mode m, const observed_t *obs,
+                             const hours_window_t *w)
 {
     char a[32], b[32];
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I}",
+    double covered = 1;
+    json_t *demand = json_object();
+    for (int d = 1; d <= TAX_NDIRS; d++)
+        json_object_set_new(demand, tax_dir_name((enum tax_dir)d), s_demand(obs, ci, (enum tax_dir)d, m, w, &covered));
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:f}",
                      "open_side", w->open_side == HOURS_US ? "US" : "other",
                      "from", tu_iso8601(w->from, a, sizeof a), "to", tu_iso8601(w->to, b, sizeof b),
                      "us_local_from", s_local(c->us_tz, w->from), "us_local_to", s_local(c->us_tz, w->to),
                      "other_local_from", s_local(c->other_tz, w->from),
                      "other_local_to", s_local(c->other_tz, w->to),
-                     "minutes", (json_int_t)((w->to - w->from) / 60));
+                     "minutes", (json_int_t)((w->to - w->from) / 60), "demand", demand,
+                     "demand_covered", (double)(int)(covered * 100) / 100);
 }
 
 /* The hours of one side for mode m: posted where the registry knows them,
@@ -286,7 +338,7 @@ static int s_mode_mismatch(const reg_crossing_t *c, size_t ci, enum tax_mode m, 
         return 0;
     json_t *wins = json_array();
     for (int i = 0; i < nwin && i < FH_MAX_WINDOWS; i++)
-        json_array_append_new(wins, s_window_json(c, &win[i]));
+        json_array_append_new(wins, s_window_json(c, ci, m, obs, &win[i]));
     return json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:o}",
                                                  "id", c->id, "name", c->name,
                                                  "mode", tax_mode_name(m),

@@ -173,11 +173,47 @@ enum hobs_add hours_obs_add(hours_obs_t *self, int64_t t, double lanes, double d
     return HOBS_ADDED;
 }
 
-void hours_obs_learn(const hours_obs_t *self, hobs_result_t *out)
+/* The local day number of t in zone tz, -1 when the zone cannot be used. */
+static int64_t s_local_day(const char *tz, int64_t t)
+{
+    struct tm lt;
+    if (zone_local(tz, t, &lt, NULL, 0) != 0)
+        return -1;
+    return hours_obs_daynum(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
+}
+
+int hours_obs_forget(hours_obs_t *self, int64_t from_s, int64_t to_s)
+{
+    int n = 0;
+    for (int64_t t = from_s / 60 * 60; t < to_s; t += 60) {
+        long off;
+        if (s_offset(self, t, &off) != 0)
+            return n;
+        int64_t local = t + off;
+        int64_t dn = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        s_day_t *d = &self->day[s_slot(dn)];
+        if (d->daynum != dn)
+            continue;
+        int min = (int)((local - dn * 86400) / 60);
+        uint8_t v = s_get(d, min);
+        if ((v & 3) == S_OPEN && !(v & S_DEPARTED)) {
+            s_put(d, min, (uint8_t)(v & ~3u));
+            n++;
+        }
+    }
+    if (n)
+        self->version++;
+    return n;
+}
+
+void hours_obs_learn(const hours_obs_t *self, int64_t now_s, hobs_result_t *out)
 {
     uint8_t (*days)[1440] = calloc(HOBS_DAYS, sizeof *days);
     uint8_t (*dep)[1440] = calloc(HOBS_DAYS, sizeof *dep);
-    int64_t first = self->last_day - HOBS_DAYS + 1;
+    int64_t last = self->last_day, today = now_s > 0 ? s_local_day(self->tz, now_s) : -1;
+    if (last >= 0 && today > last)
+        last = today;   /* days since the track last heard anything are silent */
+    int64_t first = last - HOBS_DAYS + 1;
     if (!days || !dep || self->last_day < 0) {
         memset(out, 0, sizeof *out);
         out->status = HOBS_UNKNOWN;
@@ -548,6 +584,12 @@ static void s_score(const uint8_t *w, int ndays, int64_t first, const bool *usab
     }
     if (out->weeks < 3 && !bad)
         out->why = "fewer than 3 weeks observed";
+    if (out->days_silent_recent > HOBS_SILENT_DAYS) {   /* a week and the day so far */
+        if (c > HOBS_SILENT_CONF)
+            c = HOBS_SILENT_CONF;
+        _Static_assert(HOBS_SILENT_DAYS == 7, "the words name 7 days");
+        out->why = "silent for the last 7 days";
+    }
     out->confidence = c;
 }
 
@@ -574,6 +616,17 @@ void hours_obs_learn_days(const uint8_t (*days)[1440], const uint8_t (*departed)
     for (int i = 0; i < ndays; i++) {
         usable[i] = s_usable(w + (size_t)i * 1440);
         out->days_usable += usable[i];
+    }
+    /* Silent days at the end: counted on the raw minutes (a flapping or
+     * stuck day did report something). */
+    for (int i = ndays - 1; i >= 0; i--) {
+        const uint8_t *d = days[i];
+        int m = 0;
+        while (m < 1440 && d[m] == S_UNK)
+            m++;
+        if (m < 1440)
+            break;
+        out->days_silent_recent++;
     }
     int per_wday[7];
     s_majority(w, ndays, first_day, usable, exc, out->week, per_wday);

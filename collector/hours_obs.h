@@ -33,7 +33,10 @@
  * HOBS_DAY_KNOWN_PCT % of its minutes known) or the week needs more than
  * HOURS_MAX_RULES rules. weeks = the fewest usable days of any weekday;
  * confidence = agreement of the usable days with the schedule × min(1,
- * weeks / 3), lowered by flapping and stuck days.
+ * weeks / 3), lowered by flapping and stuck days, and at most
+ * HOBS_SILENT_CONF ("low") when more than the last HOBS_SILENT_DAYS days
+ * of the window have no data (7 whole days and today's so far) (a direction that went silent: its old hours may no
+ * longer hold).
  *
  * Pure: no I/O, no logging; counters tell the caller what to log. Not
  * thread-safe (the caller locks). */
@@ -54,6 +57,9 @@
 #define HOBS_DAY_KNOWN_PCT 80   /* a day is usable with this share of minutes known */
 #define HOBS_MAX_EXC 16
 #define HOBS_CLOCK_AHEAD_S 300  /* a minute further ahead of "now" is a clock jump */
+#define HOBS_SILENT_DAYS 7      /* more days than this without data at the end (a week and
+                                 * the day so far): low confidence */
+#define HOBS_SILENT_CONF 0.5    /* the confidence is at most this then ("low") */
 
 typedef struct hours_obs hours_obs_t;
 
@@ -103,6 +109,7 @@ typedef struct {
     int weeks;               /* fewest usable days of any weekday */
     double confidence;       /* 0..1 */
     int days_usable, days_silent, days_flapping, days_stuck;
+    int days_silent_recent;  /* days without data at the end of the window (up to today) */
     int64_t first_day, last_day;   /* local day numbers (days since 1970-01-01) of the window */
     int nexc;
     hobs_exception_t exc[HOBS_MAX_EXC];
@@ -110,8 +117,18 @@ typedef struct {
     uint8_t week[7][1440];   /* the learned week, mon..sun: 0 unknown, 1 closed, 2 open */
 } hobs_result_t;
 
-/* Learn the schedule from what the track holds. Always fills out. */
-void hours_obs_learn(const hours_obs_t *self, hobs_result_t *out);
+/* Learn the schedule from what the track holds. The window is the
+ * HOBS_DAYS local days up to the day of now_s in the track's zone (0: up to
+ * the latest day stored), so a direction that stopped reporting shows as
+ * silent days at the end. Always fills out. */
+void hours_obs_learn(const hours_obs_t *self, int64_t now_s, hobs_result_t *out);
+
+/* A lane of the track's mode was found stuck open (no departure for
+ * HOBS_STUCK_MIN minutes) over [from_s, to_s): the minutes of that range
+ * stored open without a departure become unknown again (the other lane
+ * types of the mode may have been open; those with departures stay).
+ * Returns how many minutes were forgotten. */
+int hours_obs_forget(hours_obs_t *self, int64_t from_s, int64_t to_s);
 
 /* Learn from a bare series of local days (tests, tools): days[i][1440] of
  * day number first_day + i, values as hobs_result_t.week, departed[i] (may

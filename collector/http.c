@@ -140,15 +140,23 @@ static void s_answer_error(http_job_t *job, int code, const char *reason)
 static void s_health(http_server_t *self, http_job_t *job)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
+    observed_counters_t oc;
+    if (self->ctx.observed)
+        observed_counters(self->ctx.observed, &oc);
     s_answer_json(job, 200, HTTP_CACHE_NONE,
-                  feed_health_json(self->ctx.stats, up, self->ctx.sessions, tu_now_ms()));
+                  feed_health_json(self->ctx.stats, up, self->ctx.sessions,
+                                   self->ctx.observed ? &oc : NULL, tu_now_ms()));
 }
 
 /* Counters for operators, in Prometheus text format (collector/metrics.c). */
 static void s_metrics(http_server_t *self, http_job_t *job)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
-    char *text = metrics_render(self->ctx.stats, self->ctx.sessions, up, tu_now_ms());
+    observed_counters_t oc;
+    if (self->ctx.observed)
+        observed_counters(self->ctx.observed, &oc);
+    char *text = metrics_render(self->ctx.stats, self->ctx.sessions, self->ctx.observed ? &oc : NULL,
+                                up, tu_now_ms());
     job->code = 200;
     job->ctype = "text/plain; version=0.0.4; charset=utf-8";
     job->cache = HTTP_CACHE_NONE;

@@ -81,7 +81,7 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
             observed_interval(c->observed, (size_t)(x - reg_at(c->registry, 0)),
                               (enum tax_dir)b->direction, (enum tax_mode)q->mode,
                               (enum tax_type)q->type, (int64_t)(q->t_end_ms / 1000),
-                              b->interval_ms / 1000, q->lanes_open, q->departures, now_s);
+                              b->interval_ms / 1000, q->lanes_open, q->arrivals, q->departures, now_s);
     }
 }
 

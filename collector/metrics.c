@@ -234,11 +234,47 @@ static void s_agents(textbuf_t *b, const sess_table_t *sess, int64_t now_ms)
     s_agent_refused(b, sess, n);
 }
 
-char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,
-                     int64_t now_ms)
+/* ---- observed hours (collector/observed.c) ----------------------------------- */
+
+static void s_hours(textbuf_t *b, const observed_counters_t *h)
+{
+    s_family(b, "poenet_hours_tracks", "gauge",
+             "Observed-hours tracks (crossing, side, mode with lanes), by what their learned schedule "
+             "says: known, unknown; and those with bad input in their 35-day window: stuck (stuck-sensor "
+             "days), flapping (flapping days), silent_week (hours kept at low confidence: no data for "
+             "7 days), no_data.");
+    textbuf_printf(b, "poenet_hours_tracks{state=\"known\"} %u\n", h->known);
+    textbuf_printf(b, "poenet_hours_tracks{state=\"unknown\"} %u\n", h->tracks - h->known);
+    textbuf_printf(b, "poenet_hours_tracks{state=\"stuck\"} %u\n", h->stuck);
+    textbuf_printf(b, "poenet_hours_tracks{state=\"flapping\"} %u\n", h->flapping);
+    textbuf_printf(b, "poenet_hours_tracks{state=\"silent_week\"} %u\n", h->silent_week);
+    textbuf_printf(b, "poenet_hours_tracks{state=\"no_data\"} %u\n", h->silent);
+    s_counter(b, "poenet_hours_minutes_total", "Minutes of lanes stored for the observed hours.",
+              h->minutes);
+    s_family(b, "poenet_hours_refused_total", "counter",
+             "Input the observed hours refused, by reason: clock_ahead (minutes more than 5 min "
+             "ahead of the clock), clock_back (intervals ending before one already folded), too_old "
+             "(minutes before a track's window).");
+    textbuf_printf(b, "poenet_hours_refused_total{reason=\"clock_ahead\"} %" PRIu64 "\n", h->clock_jumps);
+    textbuf_printf(b, "poenet_hours_refused_total{reason=\"clock_back\"} %" PRIu64 "\n", h->clock_back);
+    textbuf_printf(b, "poenet_hours_refused_total{reason=\"too_old\"} %" PRIu64 "\n", h->too_old);
+    s_counter(b, "poenet_hours_stuck_lanes_total",
+              "Lane types found open a day without a departure (a stuck sensor): their open minutes "
+              "are unknown until they depart or close.", h->stuck_lanes);
+    s_counter(b, "poenet_hours_relearns_total", "Observed-hours tracks learned.", h->relearns);
+    s_gauge_ms(b, "poenet_hours_load_seconds", "Time the start-up load from the archive took.",
+               (int64_t)(h->load_s * 1000));
+    s_gauge_ms(b, "poenet_hours_relearn_seconds", "Work time of the last relearn pass.",
+               (int64_t)h->last_refresh_ms);
+}
+
+char *metrics_render(const stats_t *st, const sess_table_t *sess, const observed_counters_t *hours,
+                     bool archive_connected, int64_t now_ms)
 {
     textbuf_t *b = textbuf_new();
     s_collector(b, st, archive_connected, now_ms);
+    if (hours)
+        s_hours(b, hours);
     s_agents(b, sess, now_ms);
     return textbuf_take(&b);
 }

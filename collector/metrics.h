@@ -12,15 +12,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "observed.h"
 #include "session.h"
 #include "stats.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Render every metric at wall-clock now_ms (for uptimes and ages). sess may
- * be NULL (no agent metrics). Returns a malloc'ed NUL-terminated text the
- * caller frees, or NULL when out of memory. */
-char *metrics_render(const stats_t *st, const sess_table_t *sess, bool archive_connected,
-                     int64_t now_ms);
+ * be NULL (no agent metrics), hours too (no observed-hours metrics).
+ * Returns a malloc'ed NUL-terminated text the caller frees, or NULL when
+ * out of memory. */
+char *metrics_render(const stats_t *st, const sess_table_t *sess, const observed_counters_t *hours,
+                     bool archive_connected, int64_t now_ms);
 
 #endif

@@ -14,22 +14,39 @@
 typedef struct {
     hours_obs_t *h;            /* NULL: the mode has no lanes */
     uint64_t learned_version;  /* of h, when last learned */
+    int64_t learned_day;       /* UTC day of the last learn: relearned daily, so silence shows */
     hobs_result_t *res;        /* guarded by the mutex */
-    bool warned_clock, warned_bad;
+    bool warned_clock, warned_back, warned_bad, warned_silent;
 } s_track_t;
 
 /* The minute being folded, per queue. */
+/* Track slots per crossing and side: 1..TAX_NMODES the modes, then one per
+ * queue (mode and lane type), used only where a mode has several lane
+ * types: their hours may differ (NEXUS lanes closing earlier). */
+#define S_SLOTS (TAX_NMODES + 1 + TAX_NQUEUES)
+#define S_TYPE_SLOT(q) (TAX_NMODES + 1 + (q))
+
 typedef struct {
     int64_t minute;            /* start, UTC seconds; 0 none */
     uint32_t open_s, total_s;
     uint64_t departures;
 } s_acc_t;
 
+/* Per queue (one lane type of a mode), across minutes: the newest interval
+ * end folded (an older one is a clock that jumped back), and the run of
+ * minutes open without a departure (a stuck lane sensor). */
+typedef struct {
+    int64_t newest_end;
+    int64_t quiet_from;        /* start of the open-without-departure run; 0 none */
+    bool stuck;                /* the run passed HOBS_STUCK_MIN: open counts as unknown */
+} s_lane_t;
+
 struct observed {
     const registry_t *reg;
     size_t n;
-    s_track_t (*t)[2][TAX_NMODES + 1];          /* [crossing][side][mode] */
+    s_track_t (*t)[2][S_SLOTS];                 /* [crossing][side][mode, then lane type] */
     s_acc_t (*acc)[TAX_NDIRS][TAX_NQUEUES];     /* [crossing][dir-1][queue] */
+    s_lane_t (*lane)[TAX_NDIRS][TAX_NQUEUES];   /* [crossing][dir-1][queue] */
     struct event *timer;
     int64_t every_s;
     struct event_base *base;
@@ -45,6 +62,7 @@ struct observed {
     int slice_n;
     double slice_ms;
     hobs_result_t *scratch;    /* the learner's output before it is copied under mu */
+    hours_demand_t *dem;       /* arrivals per 5 minutes of the week, under mu */
     pthread_mutex_t mu;        /* guards res, version, changed_s (HTTP threads read) */
     uint64_t version;
     int64_t changed_s;
@@ -54,7 +72,7 @@ struct observed {
 
 static size_t s_ntracks(const observed_t *self)
 {
-    return self->n * 2 * TAX_NMODES;
+    return self->n * 2 * (S_SLOTS - 1);
 }
 
 static size_t s_nfiles(const observed_t *self)
@@ -93,27 +111,41 @@ observed_t *observed_new(struct event_base *base, const registry_t *reg, int lea
     pthread_mutex_init(&self->mu, NULL);
     self->t = calloc(self->n + 1, sizeof *self->t);
     self->acc = calloc(self->n + 1, sizeof *self->acc);
-    if (!self->t || !self->acc)
+    self->lane = calloc(self->n + 1, sizeof *self->lane);
+    if (!self->t || !self->acc || !self->lane)
         goto fail;
     for (size_t i = 0; i < self->n; i++) {
         const reg_crossing_t *c = reg_at(reg, i);
         for (int side = 0; side < 2; side++)
-            for (int m = 1; m <= TAX_NMODES; m++) {
+            for (int slot = 1; slot < S_SLOTS; slot++) {
+                int m = slot;
+                if (slot > TAX_NMODES) {   /* a lane type: only beside others of its mode */
+                    enum tax_mode qm;
+                    enum tax_type qt;
+                    tax_queue_from_index(slot - S_TYPE_SLOT(0), &qm, &qt);
+                    int types = 0;
+                    for (int t = 1; t <= TAX_NTYPES; t++)
+                        types += c->type_lanes[qm][t] > 0;
+                    if (types < 2 || !c->type_lanes[qm][qt])
+                        continue;
+                    m = (int)qm;
+                }
                 if (!c->max_lanes[m])
                     continue;
-                s_track_t *tr = &self->t[i][side][m];
+                s_track_t *tr = &self->t[i][side][slot];
                 tr->h = hours_obs_new(reg_side_tz(c, (enum hours_side)side));
                 tr->res = calloc(1, sizeof *tr->res);
                 if (!tr->h || !tr->res)
                     goto fail;
                 tr->res->why = "no data";
-                self->c.tracks++;
+                self->c.tracks += slot <= TAX_NMODES;
             }
     }
     self->base = base;
     self->scratch = malloc(sizeof *self->scratch);
+    self->dem = hours_demand_new(reg);
     self->slice_next = s_ntracks(self);
-    if (!self->scratch)
+    if (!self->scratch || !self->dem)
         goto fail;
     if (base) {
         self->slice_ev = event_new(base, -1, 0, s_on_slice, self);
@@ -142,27 +174,81 @@ void observed_destroy(observed_t **self_p)
     if (self->slice_ev)
         event_free(self->slice_ev);
     free(self->scratch);
+    hours_demand_destroy(&self->dem);
     for (size_t i = 0; self->t && i < self->n; i++)
         for (int side = 0; side < 2; side++)
-            for (int m = 1; m <= TAX_NMODES; m++) {
-                hours_obs_destroy(&self->t[i][side][m].h);
-                free(self->t[i][side][m].res);
+            for (int slot = 1; slot < S_SLOTS; slot++) {
+                hours_obs_destroy(&self->t[i][side][slot].h);
+                free(self->t[i][side][slot].res);
             }
     free(self->t);
     free(self->acc);
+    free(self->lane);
     pthread_mutex_destroy(&self->mu);
     free(self);
     *self_p = NULL;
 }
 
-/* One minute into its track, counted; a clock jump is logged once a track. */
-static void s_add(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m, int64_t minute,
+/* A lane type open without a departure for HOBS_STUCK_MIN minutes is a
+ * stuck sensor: from then until it departs or closes its open minutes are
+ * unknown, and the run behind is forgotten (hours_obs_forget). Per queue,
+ * because another lane type of the mode serving traffic would hide it in
+ * the mode's track. Returns the lanes value to store. */
+/* "passenger-ready": queue k's name for the log. */
+static const char *s_qname(int k, char *buf, size_t len)
+{
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    snprintf(buf, len, "%s-%s", tax_mode_name(m), tax_type_name(t));
+    return buf;
+}
+
+static double s_stuck_lane(observed_t *self, size_t ci, enum tax_dir d, int k, s_track_t *tr,
+                           s_track_t *tt, int64_t minute, double lanes, double departures)
+{
+    s_lane_t *ln = &self->lane[ci][d - 1][k];
+    char qn[48];
+    bool quiet = !isnan(lanes) && lanes >= 0.5 && !isnan(departures) && departures <= 0;
+    if (!quiet) {
+        if (ln->stuck && !isnan(lanes))
+            log_info("observed hours %s %s %s: the stuck lane reports again", reg_at(self->reg, ci)->id,
+                     tax_dir_name(d), s_qname(k, qn, sizeof qn));
+        ln->quiet_from = 0;
+        ln->stuck = !isnan(lanes) ? false : ln->stuck;
+        return lanes;
+    }
+    if (!ln->quiet_from)
+        ln->quiet_from = minute;
+    if (!ln->stuck && minute + 60 - ln->quiet_from >= (int64_t)HOBS_STUCK_MIN * 60) {
+        ln->stuck = true;
+        self->c.stuck_lanes++;
+        int n = hours_obs_forget(tr->h, ln->quiet_from, minute);
+        if (tt->h)
+            hours_obs_forget(tt->h, ln->quiet_from, minute);
+        log_warn("observed hours %s %s %s: open %d h without a departure, a stuck sensor: its open "
+                 "minutes are unknown until it departs or closes (%d minutes forgotten; counted)",
+                 reg_at(self->reg, ci)->id, tax_dir_name(d), s_qname(k, qn, sizeof qn), HOBS_STUCK_MIN / 60, n);
+    }
+    return ln->stuck ? NAN : lanes;
+}
+
+/* One minute of queue k into its track, counted; a clock jump is logged
+ * once a track. */
+static void s_add(observed_t *self, size_t ci, enum tax_dir d, int k, int64_t minute,
                   double lanes, double departures, int64_t now_s)
 {
     const reg_crossing_t *c = reg_at(self->reg, ci);
+    enum tax_mode m;
+    enum tax_type type;
+    tax_queue_from_index(k, &m, &type);
     s_track_t *tr = &self->t[ci][hours_side_of(c->border, d)][m];
     if (!tr->h)
         return;
+    s_track_t *tt = &self->t[ci][hours_side_of(c->border, d)][S_TYPE_SLOT(k)];
+    lanes = s_stuck_lane(self, ci, d, k, tr, tt, minute, lanes, departures);
+    if (tt->h)
+        (void)hours_obs_add(tt->h, minute, lanes, departures, now_s);   /* counted on the mode's */
     enum hobs_add rc = hours_obs_add(tr->h, minute, lanes, departures, now_s);
     if (rc == HOBS_ADDED) {
         self->c.minutes++;
@@ -183,17 +269,14 @@ static void s_flush(observed_t *self, size_t ci, int di, int k, int64_t now_s)
     s_acc_t *a = &self->acc[ci][di][k];
     if (!a->minute || !a->total_s)
         return;
-    enum tax_mode m;
-    enum tax_type t;
-    tax_queue_from_index(k, &m, &t);
-    s_add(self, ci, (enum tax_dir)(di + 1), m, a->minute, (double)a->open_s / a->total_s,
+    s_add(self, ci, (enum tax_dir)(di + 1), k, a->minute, (double)a->open_s / a->total_s,
           (double)a->departures, now_s);
     memset(a, 0, sizeof *a);
 }
 
 void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
                        enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
-                       uint32_t departures, int64_t now_s)
+                       uint32_t arrivals, uint32_t departures, int64_t now_s)
 {
     if (!self || ci >= self->n || !tax_mode_valid(m) || d < 1 || d > TAX_NDIRS)
         return;
@@ -202,6 +285,40 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
         return;
     if (!interval_s)
         interval_s = 1;
+    /* The archive refuses what is at or before a file's last update, but
+     * such a sample still comes here (the agent is acknowledged either
+     * way): an end older than one folded is a clock that jumped back, or
+     * a resend, and would rewrite minutes already stored. Refused, counted;
+     * logged once a track when it is more than a minute back. */
+    s_lane_t *ln = &self->lane[ci][d - 1][k];
+    char qn[48];
+    if (t_end_s - (int64_t)interval_s > now_s + HOBS_CLOCK_AHEAD_S) {
+        /* ahead of the clock: refused here, not when its minute is stored
+         * (by then the clock may have caught up with it) */
+        s_track_t *tr = &self->t[ci][hours_side_of(reg_at(self->reg, ci)->border, d)][m];
+        self->c.clock_jumps++;
+        if (!tr->warned_clock)
+            log_warn("observed hours %s %s %s: an interval ending %lld s ahead of the clock, refused "
+                     "(clock jump; counted, logged once)", reg_at(self->reg, ci)->id, tax_dir_name(d),
+                     s_qname(k, qn, sizeof qn), (long long)(t_end_s - now_s));
+        tr->warned_clock = true;
+        return;
+    }
+    if (t_end_s <= ln->newest_end) {
+        self->c.clock_back++;
+        s_track_t *tr = &self->t[ci][hours_side_of(reg_at(self->reg, ci)->border, d)][m];
+        if (ln->newest_end - t_end_s > 60 && !tr->warned_back) {
+            log_warn("observed hours %s %s %s: an interval ending %lld s before one already folded, "
+                     "refused (a clock that jumped back; counted, logged once)", reg_at(self->reg, ci)->id,
+                     tax_dir_name(d), s_qname(k, qn, sizeof qn), (long long)(ln->newest_end - t_end_s));
+            tr->warned_back = true;
+        }
+        return;
+    }
+    ln->newest_end = t_end_s;
+    pthread_mutex_lock(&self->mu);
+    hours_demand_add(self->dem, ci, d, m, type, t_end_s, interval_s, (double)arrivals);
+    pthread_mutex_unlock(&self->mu);
     /* An interval ending on a minute boundary belongs to the minute before. */
     int64_t minute = (t_end_s - 1) / 60 * 60;
     s_acc_t *a = &self->acc[ci][d - 1][k];
@@ -220,11 +337,19 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
 static void s_note_bad(const reg_crossing_t *c, int side, int m, s_track_t *tr, const hobs_result_t *r)
 {
     bool bad = r->days_flapping || r->days_stuck;
+    const char *who = side == HOURS_US ? "US" : "other side";
     if (bad && !tr->warned_bad)
         log_warn("observed hours %s %s %s: %d flapping and %d stuck-sensor days in the window "
-                 "(treated as unknown)", c->id, side == HOURS_US ? "US" : "other side",
-                 tax_mode_name((enum tax_mode)m), r->days_flapping, r->days_stuck);
+                 "(treated as unknown)", c->id, who, tax_mode_name((enum tax_mode)m), r->days_flapping,
+                 r->days_stuck);
     tr->warned_bad = bad;
+    /* A direction silent for a week: its old hours stay, at low confidence. */
+    bool silent = r->days_silent_recent > HOBS_SILENT_DAYS && r->days_usable > 0;
+    if (silent && !tr->warned_silent)
+        log_warn("observed hours %s %s %s: no data for the last %d days; the hours learned before "
+                 "are kept at low confidence", c->id, who, tax_mode_name((enum tax_mode)m),
+                 r->days_silent_recent);
+    tr->warned_silent = silent;
 }
 
 /* Minutes over for two minutes will not grow any more: store them. */
@@ -246,14 +371,16 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
     for (; k < s_ntracks(self) && self->scratch; k++) {
         if (budget_ms && tu_mono_ms() - t0 >= budget_ms)
             break;
-        size_t i = k / (2 * TAX_NMODES);
-        int side = (int)(k / TAX_NMODES % 2), m = 1 + (int)(k % TAX_NMODES);
+        size_t i = k / (2 * (S_SLOTS - 1));
+        int side = (int)(k / (S_SLOTS - 1) % 2), m = 1 + (int)(k % (S_SLOTS - 1));
         s_track_t *tr = &self->t[i][side][m];
-        if (!tr->h || hours_obs_version(tr->h) == tr->learned_version)
+        if (!tr->h || (hours_obs_version(tr->h) == tr->learned_version && tr->learned_day == now_s / 86400))
             continue;
-        hours_obs_learn(tr->h, self->scratch);
+        hours_obs_learn(tr->h, now_s, self->scratch);
         tr->learned_version = hours_obs_version(tr->h);
-        s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
+        tr->learned_day = now_s / 86400;
+        if (m <= TAX_NMODES)   /* a lane type's bad input shows in its mode's */
+            s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
         pthread_mutex_lock(&self->mu);
         memcpy(tr->res, self->scratch, sizeof *tr->res);
         self->version++;
@@ -267,7 +394,7 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
 /* Counts over all tracks, published to readers. */
 static void s_tally(observed_t *self, int n, double ms)
 {
-    uint32_t known = 0, stuck = 0, flapping = 0, silent = 0;
+    uint32_t known = 0, stuck = 0, flapping = 0, silent = 0, silent_week = 0;
     for (size_t i = 0; i < self->n; i++)
         for (int side = 0; side < 2; side++)
             for (int m = 1; m <= TAX_NMODES; m++) {
@@ -278,12 +405,14 @@ static void s_tally(observed_t *self, int n, double ms)
                 stuck += tr->res->days_stuck > 0;
                 flapping += tr->res->days_flapping > 0;
                 silent += tr->res->days_usable == 0;
+                silent_week += tr->res->days_usable > 0 && tr->res->days_silent_recent > HOBS_SILENT_DAYS;
             }
     self->c.relearns += (uint64_t)n;
     self->c.known = known;
     self->c.stuck = stuck;
     self->c.flapping = flapping;
     self->c.silent = silent;
+    self->c.silent_week = silent_week;
     self->c.last_refresh_ms = ms;
     if (n)
         log_debug("observed hours: %d tracks relearned in %.1f ms of work, %u of %u known", n, ms,
@@ -338,12 +467,16 @@ static int s_load_range(observed_t *self, archive_t *arch, size_t ci, enum tax_d
                       tax_mode_name(m), tax_type_name(t), why);
         return rc;
     }
+    int q = tax_queue_index(m, t);
     for (size_t r = 0; r < s.nrows; r++) {
         double lanes = s.values[r * ARCH_NCOLS + 3], dep = s.values[r * ARCH_NCOLS + 2];
         int64_t row_from = s.start + (int64_t)r * s.step;
+        pthread_mutex_lock(&self->mu);
+        hours_demand_add(self->dem, ci, d, m, t, row_from + s.step, (uint32_t)s.step, s.values[r * ARCH_NCOLS + 1]);
+        pthread_mutex_unlock(&self->mu);
         int per = (int)(s.step / 60 > 0 ? s.step / 60 : 1);
         for (int k = 0; k < per; k++)
-            s_add(self, ci, d, m, row_from + k * 60, lanes, isnan(dep) ? NAN : dep / per, now_s);
+            s_add(self, ci, d, q, row_from + k * 60, lanes, isnan(dep) ? NAN : dep / per, now_s);
     }
     arch_series_free(&s);
     return 0;
@@ -433,6 +566,19 @@ int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
 
 /* ---- readers ------------------------------------------------------------------- */
 
+int observed_get_type(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
+                      enum tax_type t, hobs_result_t *out)
+{
+    int q = tax_mode_valid(m) ? tax_queue_index(m, t) : -1;
+    if (!self || ci >= self->n || q < 0 || !self->t[ci][side][S_TYPE_SLOT(q)].h)
+        return -1;
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    memcpy(out, self->t[ci][side][S_TYPE_SLOT(q)].res, sizeof *out);
+    pthread_mutex_unlock(&mut->mu);
+    return 0;
+}
+
 int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum tax_mode m,
                  hobs_result_t *out)
 {
@@ -443,6 +589,16 @@ int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum t
     memcpy(out, self->t[ci][side][m].res, sizeof *out);
     pthread_mutex_unlock(&mut->mu);
     return 0;
+}
+
+double observed_demand(const observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                       int64_t from_s, int64_t to_s, double *covered)
+{
+    observed_t *mut = (observed_t *)self;
+    pthread_mutex_lock(&mut->mu);
+    double v = hours_demand_sum(self->dem, ci, d, m, from_s, to_s, covered);
+    pthread_mutex_unlock(&mut->mu);
+    return v;
 }
 
 uint64_t observed_version(const observed_t *self)

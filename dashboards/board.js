@@ -85,16 +85,17 @@
     return m;
   }
 
-  /* Open by its hours, for the modes the direction lists. */
+  /* Open by its hours (posted, else observed: POE.sideHours), for the
+   * modes the direction lists. */
   function hoursState(c, d, nowMs) {
     var h = hours[c.id];
-    if (!h) return "unknown";
+    if (!h) return POE.sideHours(null, [], nowMs);
     var side = d.into === "US" ? h.us : h.other;
     var modes = {};
     d.queues.forEach(function (q) { modes[q.mode] = true; });
     var list = Object.keys(modes);
     if (!list.length) list = POE.MODES;
-    return POE.sideOpen(side, list, nowMs);
+    return POE.sideHours(side, list, nowMs);
   }
 
   /* ---- rendering ------------------------------------------------------------ */
@@ -168,8 +169,13 @@
     th.appendChild(name);
     th.appendChild(POE.el("span", "into", POE.intoText(d.into)));
     var hs = hoursState(c, d, nowMs);
-    var badge = POE.el("span", "hours h-" + hs, T("hours." + hs));
-    badge.title = T("hours.title");
+    var badge = POE.el("span", "hours h-" + hs.state + (hs.source === "observed" ? " h-obs" : "") +
+                       (hs.deviations.length ? " h-dev" : ""), POE.hoursLabel(hs));
+    badge.dataset.source = hs.source || "";
+    badge.title = hs.source === "observed" ? T("hours.title_observed", { rules: hs.rules, tz: hs.tz })
+                                           : T("hours.title");
+    if (hs.deviations.length)
+      badge.title += " " + T("hours.title_dev", { list: hs.deviations.map(POE.devText).join("; ") });
     th.appendChild(badge);
     return th;
   }

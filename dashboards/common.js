@@ -260,10 +260,158 @@ var POE = (function () {
     return "unknown";
   }
 
+  /* ---- hours: posted or observed, in the page's words ---------------------- */
+
+  var DAY_INDEX = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+  var hFmt = {};
+
+  /* An Intl formatter of the page's locale, cached per language and options. */
+  function fmtOf(name, opts) {
+    var k = POE_I18N.locale() + "|" + name;
+    if (!hFmt[k]) hFmt[k] = new Intl.DateTimeFormat(POE_I18N.locale(), Object.assign({ timeZone: "UTC" }, opts));
+    return hFmt[k];
+  }
+
+  /* Short weekday name, Monday 0 (2024-01-01 was a Monday). */
+  function dayName(i) { return fmtOf("wd", { weekday: "short" }).format(new Date(Date.UTC(2024, 0, 1 + i))); }
+
+  /* A wall-clock "HH:MM" of a side's rules (already the side's own zone)
+   * with the language's conventions ("8:00 a.m.", "08 h 00"); 24:00 is the
+   * midnight that ends the day. */
+  function clockText(hhmm) {
+    var m = hm(hhmm) % 1440;
+    return fmtOf("clock", { hour: "numeric", minute: "2-digit" })
+      .format(new Date(Date.UTC(2024, 0, 1, Math.floor(m / 60), m % 60)));
+  }
+
+  function spanText(from, to) { return T("hours.span", { from: clockText(from), to: clockText(to) }); }
+
+  /* "2026-11-11" → the language's short date with its weekday. */
+  function dateText(iso) {
+    var p = String(iso).split("-");
+    return fmtOf("date", { weekday: "short", month: "short", day: "numeric" })
+      .format(new Date(Date.UTC(+p[0], +p[1] - 1, +p[2])));
+  }
+
+  function seasonDay(md) {
+    var p = md.split("-");
+    return fmtOf("md", { month: "short", day: "numeric" }).format(new Date(Date.UTC(2024, +p[0] - 1, +p[1])));
+  }
+
+  /* ["mon", ..., "fri"] → "Mon–Fri"; every day → "daily"; else a list. */
+  function daysText(days) {
+    var idx = (days || []).map(function (d) { return DAY_INDEX[d]; }).sort(function (a, b) { return a - b; });
+    if (idx.length === 7) return T("hours.daily");
+    if (idx.length >= 3 && idx[idx.length - 1] - idx[0] === idx.length - 1)
+      return T("hours.day_range", { from: dayName(idx[0]), to: dayName(idx[idx.length - 1]) });
+    return idx.map(dayName).join(", ");
+  }
+
+  function ruleText(r) {
+    var s = daysText(r.days) + " " + (r.from === "00:00" && r.to === "24:00" ? T("hours.all_day") : spanText(r.from, r.to));
+    if (r.season) s += " " + T("hours.season", { from: seasonDay(r.season.from), to: seasonDay(r.season.to) });
+    return s;
+  }
+
+  /* The rules of one mode's hours {always_open, rules} in the page's words. */
+  function rulesText(h) {
+    if (h.always_open) return T("hours.24h");
+    if (!h.rules || !h.rules.length) return T("hours.never");
+    return h.rules.map(ruleText).join("; ");
+  }
+
+  /* The spans of local day lp of the rules: "8:00 a.m.–10:00 p.m.", ""
+   * when they do not open that day. */
+  function todayText(h, lp) {
+    if (h.always_open) return T("hours.24h");
+    var today = WEEKDAYS[lp.wd], out = [];
+    (h.rules || []).forEach(function (r) {
+      if (inSeason(r.season, lp.md) && r.days.indexOf(today) >= 0) out.push(spanText(r.from, r.to));
+    });
+    return out.join(", ");
+  }
+
+  /* Why observed hours are unknown or less sure (collector/hours_obs.c's
+   * words) in the page's language. */
+  var WHY = {
+    "no data": "no_data", "not every weekday observed": "partial_week", "flapping lanes": "flapping",
+    "stuck sensor": "stuck", "too little data": "too_little", "fewer than 3 weeks observed": "few_weeks",
+    "flapping lanes on some days": "flapping_some", "stuck sensor on some days": "stuck_some",
+    "irregular: more rules than the registry allows": "irregular", "silent for the last 7 days": "silent",
+    "clock jumps": "clock"
+  };
+  function whyText(w) { return w ? T("hours.why." + (WHY[w] || "other")) : ""; }
+
+  /* A deviation of the posted hours from the kept ones (/v1/hours). */
+  function devText(d) {
+    if (d.kind === "closed_on_posted_open_day") return T("hours.dev.closed_on_posted_open_day", { date: dateText(d.date) });
+    return T("hours.dev." + d.kind, { min: d.minutes, days: daysText(d.days) });
+  }
+
+  /* An exception of the observed hours: a date that broke the pattern. */
+  function excText(e) {
+    var seen = e.observed === "closed" ? T("hours.closed_word")
+      : String(e.observed).replace(/(\d\d:\d\d)-(\d\d:\d\d)/g, function (m, a, b) { return spanText(a, b); })
+                          .replace(/,\.\.\.$/, "…");
+    return T("hours.exc." + e.kind, { date: dateText(e.date), min: e.minutes, observed: seen });
+  }
+
+  /* A side's hours for the given modes at tMs as /v1/hours/mismatches
+   * picks them: the posted hours where the registry knows them, else the
+   * observed ones (learned from the side's lanes). {state: "open"|"closed"|
+   * "unknown", source: "posted"|"observed"|null, today: the observed spans
+   * of the local day, rules: the observed rules, deviations: [/v1/hours
+   * deviation]}, words in the page's language. */
+  function sideHours(side, modes, tMs) {
+    var out = { state: sideOpen(side, modes, tMs), source: null, today: "", rules: "", deviations: [],
+                tz: side ? side.tz : "" };
+    if (!side) return out;
+    var table = side.modes || {};
+    modes.forEach(function (m) {
+      var dv = table[m] && table[m].deviations;
+      ((dv && dv.list) || []).forEach(function (d) { out.deviations.push(d); });
+    });
+    if (out.state !== "unknown") {
+      out.source = "posted";
+      return out;
+    }
+    var obs = { known: true, tz: side.tz, closed_dates: [], modes: {} }, first = null;
+    modes.forEach(function (m) {
+      var o = table[m] && table[m].observed;
+      if (o && o.known) {
+        obs.modes[m] = o;
+        if (!first) first = o;
+      }
+    });
+    var st = first ? sideOpen(obs, modes, tMs) : "unknown";
+    if (st !== "unknown") {
+      out.state = st;
+      out.source = "observed";
+      out.today = todayText(first, localParts(tMs, side.tz));
+      out.rules = rulesText(first);
+    }
+    return out;
+  }
+
+  /* The badge's words: "open by hours (posted)", "open by hours (observed
+   * 8:00 a.m.–10:00 p.m.)", with a mark when the posted hours are not kept
+   * (a sign in words, not a colour alone). */
+  function hoursLabel(h) {
+    var s;
+    if (h.state === "unknown") s = T("hours.unknown");
+    else if (h.source === "observed" && !h.today && h.state === "closed") s = T("hours.closed_today_observed");
+    else if (h.source === "observed") s = T("hours." + h.state + "_observed", { hours: h.today || h.rules });
+    else s = T("hours." + h.state + "_posted");
+    if (h.deviations.length) s += " " + T("hours.dev_mark");
+    return s;
+  }
+
   return {
     MODES: MODES, LANES: LANES, laneLabel: laneLabel, modeLabel: modeLabel,
     region: region, severity: severity, waitText: waitText, ageText: ageText,
     statusText: statusText, severityText: severityText, dirText: dirText, intoText: intoText,
-    live: live, applyUpdate: applyUpdate, parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts
+    live: live, applyUpdate: applyUpdate, parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts,
+    sideHours: sideHours, hoursLabel: hoursLabel, rulesText: rulesText, devText: devText, excText: excText,
+    whyText: whyText
   };
 })();

@@ -327,6 +327,75 @@
     });
   }
 
+  /* ---- hours: posted beside observed, per side and mode ------------------- */
+
+  var hoursDoc = null;
+
+  /* Per side and mode with lanes: the posted hours, the observed ones
+   * (learned from the side's lanes: weeks, confidence, exceptions), where
+   * they differ, and what the board would say now. Times are the side's
+   * own wall clock (its zone is named), in the language's conventions. */
+  function renderHours() {
+    var h = hoursDoc, box = document.getElementById("hours");
+    if (!h) return;
+    box.textContent = "";
+    var t = POE.el("table", "hours-table"), head = POE.el("tr");
+    [T("hours.th_side"), T("hours.th_mode"), T("hours.th_posted"), T("hours.th_observed"),
+     T("hours.th_notes"), T("hours.th_now")].forEach(function (x) {
+      var th = POE.el("th", null, x);
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    t.appendChild(head);
+    var rows = 0;
+    var SIDE = { US: T("hours.side_US"), MX: T("hours.side_MX"), CA: T("hours.side_CA") };
+    [["us", "US"], ["other", h.other.country]].forEach(function (sd) {
+      var side = h[sd[0]];
+      POE.MODES.forEach(function (m) {
+        var md = side.modes[m];
+        if (!md || !md.observed) return;   /* no lanes of that mode */
+        var o = md.observed, tr = POE.el("tr");
+        tr.dataset.side = sd[0];
+        tr.dataset.mode = m;
+        var who = POE.el("th", "hside", SIDE[sd[1]] + " ");
+        who.scope = "row";
+        var zone = POE.el("span", "tz", "(" + side.tz + ")");
+        zone.dataset.name = "1";   /* an IANA zone name, not words */
+        who.appendChild(zone);
+        tr.appendChild(who);
+        tr.appendChild(POE.el("td", null, POE.modeLabel(m)));
+        tr.appendChild(POE.el("td", "posted", md.posted.known ? POE.rulesText(md.posted) : T("hours.unknown_word")));
+        var obs = o.known ? T("hours.obs_known", { rules: POE.rulesText(o), weeks: o.weeks,
+                                                    conf: T("hours.conf." + o.confidence_level) })
+                          : T("hours.obs_unknown", { why: POE.whyText(o.why) });
+        if (o.known && o.why) obs += " (" + POE.whyText(o.why) + ")";
+        /* lane types keeping other hours than their mode (a NEXUS lane closing earlier) */
+        Object.keys(md.lane_types || {}).forEach(function (lt) {
+          obs += "; " + T("hours.lane_type", { lane: POE.laneLabel(lt), rules: POE.rulesText(md.lane_types[lt]) });
+        });
+        tr.appendChild(POE.el("td", "observed", obs));
+        var notes = md.deviations.list.map(POE.devText);
+        (o.exceptions || []).forEach(function (e) { notes.push(POE.excText(e)); });
+        var td = POE.el("td", notes.length ? "dev" : null, notes.length ? "⚠ " + notes.join("; ") : "—");
+        tr.appendChild(td);
+        tr.appendChild(POE.el("td", "hnow", POE.hoursLabel(POE.sideHours(side, [m], Date.now()))));
+        t.appendChild(tr);
+        rows++;
+      });
+    });
+    if (rows) box.appendChild(t);
+    else box.appendChild(POE.el("p", "status", T("lanes.none")));
+  }
+
+  function loadHours() {
+    return POE.getJson("/v1/hours/" + encodeURIComponent(id)).then(function (h) {
+      hoursDoc = h;
+      renderHours();
+    }).catch(function (e) {
+      document.getElementById("hours").textContent = T("hours.unavailable", { error: e.message });
+    });
+  }
+
   function charts() {
     if (!queue) return Promise.resolve();
     return loadHistory().then(drawAll);
@@ -351,6 +420,7 @@
       fmt = {};
       if (lastFeed) show(lastFeed);
       if (histAt) drawAll();
+      renderHours();
       liveStatus();
     });
     ui.queue.addEventListener("change", function () {
@@ -369,7 +439,7 @@
       if (!lastFeed || lastFeed._offlineMs || !POE.applyUpdate(lastFeed, u) || pending) return;
       pending = setTimeout(function () { pending = null; show(lastFeed); }, 200);
     });
-    live().then(charts).then(function () {
+    live().then(loadHours).then(charts).then(function () {
       liveStatus();
       document.body.dataset.readyMs = Math.round(performance.now());
       document.body.dataset.ready = "1";

@@ -747,6 +747,103 @@ static void test_languages_phone(void **state)
     s_viewport(1200, 1000, false);
 }
 
+/* The hours in each language (common.js sideHours, hoursLabel, rulesText,
+ * devText, excText): a side without posted hours reads its observed ones
+ * and says so with today's span in the language's clock (Monday noon,
+ * Sunday 23:00 and Saturday noon in Toronto; a Sunday without hours in
+ * its rules); a posted side
+ * whose hours are not kept is marked in words; rules, deviations and
+ * exceptions read in the language (Chromium's Intl: narrow and no-break
+ * spaces are compared as spaces). Then the crossing page's hours table:
+ * San Ysidro's US side posts 24 h; a day of data is too little to learn a
+ * week from, so its observed hours are unknown, with the reason. */
+static const char s_hours_js[] =
+    "(function () { function sp(s) { return s.replace(/[\\u00a0\\u202f]/g, ' '); }"
+    " var wk = ['mon','tue','wed','thu','fri'];"
+    " var rules = [{days: wk, from: '08:00', to: '22:00', overnight: false, season: null},"
+    "  {days: ['sat','sun'], from: '09:00', to: '18:00', overnight: false, season: null}];"
+    " var side = {known: false, tz: 'America/Toronto', closed_dates: [], modes: {passenger: {known: false,"
+    "  rules: [], observed: {known: true, always_open: false, rules: rules}, deviations: {comparable: false, list: []}}}};"
+    " var dev = {kind: 'opens_late', days: wk, minutes: 25, date: null};"
+    " var posted = {known: true, tz: 'America/Toronto', closed_dates: [], modes: {passenger: {known: true,"
+    "  always_open: false, rules: rules, deviations: {comparable: true, list: [dev]}}}};"
+    " var wkonly = JSON.parse(JSON.stringify(side)); wkonly.modes.passenger.observed.rules = rules.slice(0, 1);"
+    " function at(s, y, mo, d, h) { return POE.hoursLabel(POE.sideHours(s, ['passenger'], Date.UTC(y, mo - 1, d, h))); }"
+    " return sp([at(side, 2026, 11, 30, 17), at(side, 2026, 11, 30, 4), at(side, 2026, 11, 28, 17),"
+    "  at(wkonly, 2026, 11, 29, 17),"
+    "  at(posted, 2026, 11, 30, 17), POE.rulesText({always_open: false, rules: rules}),"
+    "  POE.devText(dev), POE.excText({date: '2026-11-11', kind: 'opened_late', minutes: 40, observed: '08:40-22:00'}),"
+    "  POE.excText({date: '2026-11-11', kind: 'closed', minutes: 840, observed: 'closed'}),"
+    "  POE.whyText('not every weekday observed')].join(' | ')); })()";
+
+static void test_hours_languages(void **state)
+{
+    (void)state;
+    s_need_browser();
+    static const char *const want[][3] = {
+        { "en",
+          "open by hours (observed 8:00 AM" EN_DASH "10:00 PM) | closed by hours (observed 9:00 AM" EN_DASH "6:00 PM)"
+          " | open by hours (observed 9:00 AM" EN_DASH "6:00 PM) | closed all day today (observed)"
+          " | open by hours (posted) \xe2\x9a\xa0 not kept as posted"
+          " | Mon" EN_DASH "Fri 8:00 AM" EN_DASH "10:00 PM; Sat, Sun 9:00 AM" EN_DASH "6:00 PM"
+          " | opens 25 min late on Mon" EN_DASH "Fri | Wed, Nov 11: opened 40 min late (8:40 AM" EN_DASH "10:00 PM)"
+          " | Wed, Nov 11: closed all day | not every weekday observed yet",
+          "24 hours|unknown (" },
+        { "es",
+          "abierto según horario (observado 8:00 a.m." EN_DASH "10:00 p.m.) | cerrado según horario (observado 9:00 a.m." EN_DASH "6:00 p.m.)"
+          " | abierto según horario (observado 9:00 a.m." EN_DASH "6:00 p.m.) | cerrado todo el día hoy (observado)"
+          " | abierto según horario (publicado) \xe2\x9a\xa0 no se cumple"
+          " | lun a vie 8:00 a.m." EN_DASH "10:00 p.m.; sáb, dom 9:00 a.m." EN_DASH "6:00 p.m."
+          " | abre 25 min tarde (lun a vie) | mié 11 de nov: abrió 40 min tarde (8:40 a.m." EN_DASH "10:00 p.m.)"
+          " | mié 11 de nov: cerrado todo el día | aún no se ha observado cada día de la semana",
+          "24 horas|desconocido (" },
+        { "fr",
+          "ouvert selon l'horaire (observé 8 h 00 à 22 h 00) | fermé selon l'horaire (observé 9 h 00 à 18 h 00)"
+          " | ouvert selon l'horaire (observé 9 h 00 à 18 h 00) | fermé toute la journée aujourd'hui (observé)"
+          " | ouvert selon l'horaire (affiché) \xe2\x9a\xa0 non respecté"
+          " | lun. au ven. 8 h 00 à 22 h 00; sam., dim. 9 h 00 à 18 h 00"
+          " | ouvre 25 min en retard (lun. au ven.) | mer. 11 nov. : ouvert 40 min en retard (8 h 40 à 22 h 00)"
+          " | mer. 11 nov. : fermé toute la journée | pas encore observé chaque jour de la semaine",
+          "24 heures|inconnu (" },
+    };
+    s_viewport(1200, 1000, false);
+    for (size_t l = 0; l < 3; l++) {
+        char path[64], url[256];
+        snprintf(path, sizeof path, "/?lang=%s", want[l][0]);
+        s_url(url, sizeof url, path);
+        cdp_clear_errors(&s_cdp);
+        assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+        json_t *v = cdp_eval(&s_cdp, s_hours_js);
+        assert_non_null(v);
+        printf("hours [%s]: %s\n", want[l][0], json_string_value(v));
+        assert_string_equal(json_string_value(v), want[l][1]);
+        json_decref(v);
+        /* every badge of the board says which hours it uses */
+        v = cdp_eval(&s_cdp, "Array.from(document.querySelectorAll('th.dir .hours')).filter(function (b) {"
+                             " return !b.classList.contains('h-unknown') && b.dataset.source !== 'posted'"
+                             " && b.dataset.source !== 'observed'; }).length");
+        assert_int_equal(json_integer_value(v), 0);
+        json_decref(v);
+        s_no_console_errors(path);
+
+        snprintf(path, sizeof path, "/crossing/250401?lang=%s", want[l][0]);
+        s_url(url, sizeof url, path);
+        cdp_clear_errors(&s_cdp);
+        assert_int_equal(cdp_goto(&s_cdp, url, "document.body && document.body.dataset.ready === '1'", 30000), 0);
+        v = cdp_eval(&s_cdp,
+            "(function () { var r = document.querySelector('#hours tr[data-side=us][data-mode=passenger]');"
+            " return r ? r.querySelector('.posted').textContent + '|' + r.querySelector('.observed').textContent"
+            " + '|' + document.querySelectorAll('#hours tr[data-side]').length : 'none'; })()");
+        assert_non_null(v);
+        printf("hours table [%s]: %s\n", want[l][0], json_string_value(v));
+        if (strncmp(json_string_value(v), want[l][2], strlen(want[l][2])) != 0)
+            fail_msg("hours table [%s]: %s", want[l][0], json_string_value(v));
+        json_decref(v);
+        s_audit(path, want[l][0], true);
+        s_no_console_errors(path);
+    }
+}
+
 /* The language switch is remembered; a starred crossing comes first. */
 static void test_switch_and_stars(void **state)
 {
@@ -889,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_board),
         cmocka_unit_test(test_crossing),
         cmocka_unit_test(test_languages_phone),
+        cmocka_unit_test(test_hours_languages),
         cmocka_unit_test(test_switch_and_stars),
         cmocka_unit_test(test_offline),
     };

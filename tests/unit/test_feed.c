@@ -441,7 +441,7 @@ static void test_health(void **state)
     st.rejected[REJ_FUTURE] = 3;
     st.rejected[REJ_ARCHIVE] = 1;
 
-    json_t *root = s_parse(feed_health_json(&st, true, NULL, T0_MS + 90500));
+    json_t *root = s_parse(feed_health_json(&st, true, NULL, NULL, T0_MS + 90500));
     assert_string_equal(s_str(root, "status"), "ok");
     assert_string_equal(s_str(root, "archive"), "connected");
     assert_int_equal(s_int(root, "uptime_s"), 90);
@@ -459,7 +459,7 @@ static void test_health(void **state)
     assert_int_equal(s_int(rej, "decode"), 0);
     json_decref(root);
 
-    root = s_parse(feed_health_json(&st, false, NULL, T0_MS));
+    root = s_parse(feed_health_json(&st, false, NULL, NULL, T0_MS));
     assert_string_equal(s_str(root, "status"), "degraded");
     assert_string_equal(s_str(root, "archive"), "disconnected");
     assert_int_equal(s_int(root, "uptime_s"), 0);

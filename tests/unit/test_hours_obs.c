@@ -78,7 +78,7 @@ static hobs_result_t *s_learn(const char *tz, int64_t from, int64_t to, const s_
     s_feed(h, tz, from, to, f);
     hobs_result_t *r = malloc(sizeof *r);
     assert_non_null(r);
-    hours_obs_learn(h, r);
+    hours_obs_learn(h, 0, r);
     hours_obs_destroy(&h);
     return r;
 }
@@ -309,7 +309,7 @@ static void test_stuck_sensor(void **state)
     for (int64_t t = stuck; t < to; t += 60)
         assert_int_equal(hours_obs_add(h, t, 1.0, 0.0, to), HOBS_ADDED);
     hobs_result_t *r = malloc(sizeof *r);
-    hours_obs_learn(h, r);
+    hours_obs_learn(h, 0, r);
     assert_int_equal(r->status, HOBS_KNOWN);
     assert_string_equal(s_text(r), "daily 08:00-22:00");
     assert_true(r->days_stuck >= 7);
@@ -322,7 +322,7 @@ static void test_stuck_sensor(void **state)
     h = hours_obs_new(tz);
     for (int64_t t = from; t < to; t += 60)
         hours_obs_add(h, t, 1.0, 0.0, to);
-    hours_obs_learn(h, r);
+    hours_obs_learn(h, 0, r);
     assert_int_equal(r->status, HOBS_UNKNOWN);
     assert_string_equal(r->why, "stuck sensor");
     assert_int_equal(r->sched.nrules, 0);
@@ -349,10 +349,61 @@ static void test_flapping_and_silent(void **state)
     /* A track never fed. */
     hours_obs_t *h = hours_obs_new(tz);
     r = malloc(sizeof *r);
-    hours_obs_learn(h, r);
+    hours_obs_learn(h, 0, r);
     assert_int_equal(r->status, HOBS_UNKNOWN);
     assert_string_equal(r->why, "no data");
     free(r);
+    hours_obs_destroy(&h);
+}
+
+/* A direction that stops reporting: learned up to now, its last days are
+ * silent; after a week and a day the hours learned before are kept at low
+ * confidence, and once the window has passed they are unknown. */
+static void test_silent_week(void **state)
+{
+    (void)state;
+    const char *tz = "America/Toronto";
+    hours_obs_t *h = hours_obs_new(tz);
+    int64_t from = s_utc(tz, 2026, 11, 2), to = s_utc(tz, 2026, 11, 23);
+    s_feed_t f = { .truth = s_daily_8_22, .blip_at = -1, .gap_at = -1, .departures = true };
+    s_feed(h, tz, from, to, &f);
+    hobs_result_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    hours_obs_learn(h, to + 3 * 86400, r);   /* 3 quiet days: nothing said */
+    assert_int_equal(r->status, HOBS_KNOWN);
+    assert_int_equal(r->days_silent_recent, 4);   /* Nov 23-26, the 26th so far */
+    assert_string_equal(hours_obs_confidence_level(r->confidence), "high");
+    hours_obs_learn(h, to + 7 * 86400 + 3600, r);   /* Nov 23-30 silent: a week and the day so far */
+    assert_int_equal(r->status, HOBS_KNOWN);
+    assert_string_equal(s_text(r), "daily 08:00-22:00");
+    assert_int_equal(r->days_silent_recent, 8);
+    assert_true(r->confidence <= HOBS_SILENT_CONF);
+    assert_string_equal(hours_obs_confidence_level(r->confidence), "low");
+    assert_string_equal(r->why, "silent for the last 7 days");
+    hours_obs_learn(h, 0, r);   /* without a clock: the window ends at the last day heard */
+    assert_int_equal(r->days_silent_recent, 0);
+    assert_string_equal(hours_obs_confidence_level(r->confidence), "high");
+    hours_obs_learn(h, to + 40 * 86400, r);
+    assert_int_equal(r->status, HOBS_UNKNOWN);
+    assert_string_equal(r->why, "no data");
+    free(r);
+    hours_obs_destroy(&h);
+}
+
+/* hours_obs_forget: open minutes without a departure become unknown, open
+ * minutes with one stay. */
+static void test_forget(void **state)
+{
+    (void)state;
+    const char *tz = "America/Toronto";
+    hours_obs_t *h = hours_obs_new(tz);
+    int64_t t0 = s_utc(tz, 2026, 11, 2);
+    for (int i = 0; i < 60; i++)
+        assert_int_equal(hours_obs_add(h, t0 + i * 60, 1.0, i < 30 ? 0.0 : 1.0, t0 + 3600), HOBS_ADDED);
+    uint64_t v = hours_obs_version(h);
+    assert_int_equal(hours_obs_forget(h, t0, t0 + 3600), 30);
+    assert_true(hours_obs_version(h) > v);
+    assert_int_equal(hours_obs_forget(h, t0, t0 + 3600), 0);
     hours_obs_destroy(&h);
 }
 
@@ -467,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_stuck_sensor),      cmocka_unit_test(test_flapping_and_silent),
         cmocka_unit_test(test_partial_week),      cmocka_unit_test(test_clock_and_window),
         cmocka_unit_test(test_calendar),          cmocka_unit_test(test_deviations),
+        cmocka_unit_test(test_silent_week),       cmocka_unit_test(test_forget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

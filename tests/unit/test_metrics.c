@@ -177,7 +177,7 @@ static void test_empty_collector_is_valid_and_zero(void **state)
 {
     (void)state;
     stats_t st = { .started_ms = NOW - 90500 };
-    char *text = metrics_render(&st, NULL, false, NOW);
+    char *text = metrics_render(&st, NULL, NULL, false, NOW);
     assert_non_null(text);
     int samples = s_validate(text);
     assert_true(samples >= 10 + REJ_MAX);
@@ -230,7 +230,7 @@ static void test_counters_and_agents(void **state)
     sess_t *sb = sess_get(t, "250401", TAX_SOUTHBOUND); /* seen, nothing archived yet */
     sb->last_seen_ms = NOW - 1000;
 
-    char *text = metrics_render(&st, t, true, NOW);
+    char *text = metrics_render(&st, t, NULL, true, NOW);
     assert_non_null(text);
     s_validate(text);
     assert_true(s_must(text, "poenet_archive_connected") == 1);
@@ -296,7 +296,7 @@ static void test_label_values_are_escaped(void **state)
     sess_table_t *t = sess_table_new();
     sess_t *x = sess_get(t, "a\"b\\c\n", TAX_NORTHBOUND);
     x->acked_seq = 5;
-    char *text = metrics_render(&st, t, true, NOW);
+    char *text = metrics_render(&st, t, NULL, true, NOW);
     assert_non_null(text);
     s_validate(text);
     assert_true(s_must(text, "poenet_agent_acked_seq{crossing=\"a\\\"b\\\\c\\n\",direction=\"northbound\"}") == 5);

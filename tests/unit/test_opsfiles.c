@@ -75,7 +75,7 @@ static int s_setup(void **state)
     sess_table_t *t = sess_table_new();
     sess_t *s = sess_get(t, "250401", TAX_NORTHBOUND);
     s->newest_ms = s->last_seen_ms = s->oldest_unacked_ms = NOW - 5000;
-    char *text = metrics_render(&st, t, true, NOW);
+    char *text = metrics_render(&st, t, NULL, true, NOW);
     sess_table_destroy(&t);
     if (!text)
         return -1;

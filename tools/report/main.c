@@ -362,7 +362,7 @@ static int s_observed(const reg_crossing_t *c, enum tax_mode m, hours_obs_t *tra
     if (!res)
         return -1;
     for (int s = 0; s < 2; s++) {
-        hours_obs_learn(track[s], res);
+        hours_obs_learn(track[s], 0, res);   /* the window ends at the archive's last day */
         memset(&tmp[s], 0, sizeof tmp[s]);
         tmp[s].known = res->status == HOBS_KNOWN;
         tmp[s].mode[m] = res->sched;

@@ -1,0 +1,131 @@
+/* hours_demand — see hours_demand.h. */
+#include "hours_demand.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+typedef struct {
+    float sum[HDEM_BINS];        /* arrivals, all lane types */
+    uint32_t secs[HDEM_BINS];    /* seconds of data, from the counting lane type */
+} s_bins_t;
+
+struct hours_demand {
+    const registry_t *reg;
+    size_t n;
+    s_bins_t *(*b)[TAX_NDIRS][TAX_NMODES + 1];   /* NULL: no lanes of the mode */
+    enum tax_type (*counting)[TAX_NMODES + 1];   /* the lane type whose seconds count */
+};
+
+hours_demand_t *hours_demand_new(const registry_t *reg)
+{
+    hours_demand_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->reg = reg;
+    self->n = reg_count(reg);
+    self->b = calloc(self->n + 1, sizeof *self->b);
+    self->counting = calloc(self->n + 1, sizeof *self->counting);
+    if (!self->b || !self->counting)
+        goto fail;
+    for (size_t i = 0; i < self->n; i++) {
+        const reg_crossing_t *c = reg_at(reg, i);
+        for (int m = 1; m <= TAX_NMODES; m++) {
+            if (!c->max_lanes[m])
+                continue;
+            for (int t = TAX_NTYPES; t >= 1; t--)
+                if (c->type_lanes[m][t])
+                    self->counting[i][m] = (enum tax_type)t;
+            for (int d = 0; d < TAX_NDIRS; d++)
+                if (!(self->b[i][d][m] = calloc(1, sizeof(s_bins_t))))
+                    goto fail;
+        }
+    }
+    return self;
+fail:
+    hours_demand_destroy(&self);
+    return NULL;
+}
+
+void hours_demand_destroy(hours_demand_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hours_demand_t *self = *self_p;
+    for (size_t i = 0; self->b && i < self->n; i++)
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int m = 0; m <= TAX_NMODES; m++)
+                free(self->b[i][d][m]);
+    free(self->b);
+    free(self->counting);
+    free(self);
+    *self_p = NULL;
+}
+
+static int s_bin(int64_t t)
+{
+    int64_t b = (t / HDEM_BIN_S) % HDEM_BINS;
+    return (int)(b < 0 ? b + HDEM_BINS : b);
+}
+
+void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                      enum tax_type t, int64_t t_end_s, uint32_t interval_s, double arrivals)
+{
+    if (!self || ci >= self->n || d < 1 || d > TAX_NDIRS || !tax_mode_valid(m) || isnan(arrivals) ||
+        arrivals < 0 || !interval_s)
+        return;
+    s_bins_t *b = self->b[ci][d - 1][m];
+    if (!b)
+        return;
+    bool counting = t == self->counting[ci][m];
+    if (interval_s <= HDEM_BIN_S) {
+        /* A short interval across a bin boundary goes by its middle. */
+        int k = s_bin(t_end_s - (int64_t)interval_s / 2 - 1);
+        b->sum[k] += (float)arrivals;
+        if (counting)
+            b->secs[k] += interval_s;
+        return;
+    }
+    /* A long one (an archived row of 5 minutes or an hour) is spread over
+     * its bins in proportion to its seconds in each. */
+    for (int64_t from = t_end_s - interval_s; from < t_end_s;) {
+        int64_t next = (from / HDEM_BIN_S + 1) * HDEM_BIN_S;
+        if (next > t_end_s)
+            next = t_end_s;
+        int k = s_bin(from);
+        b->sum[k] += (float)(arrivals * (double)(next - from) / interval_s);
+        if (counting)
+            b->secs[k] += (uint32_t)(next - from);
+        from = next;
+    }
+}
+
+double hours_demand_sum(const hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                        int64_t from_s, int64_t to_s, double *covered)
+{
+    if (covered)
+        *covered = 0;
+    if (!self || ci >= self->n || d < 1 || d > TAX_NDIRS || !tax_mode_valid(m) || to_s <= from_s)
+        return -1;
+    const s_bins_t *b = self->b[ci][d - 1][m];
+    if (!b)
+        return -1;
+    if (to_s - from_s > 7 * 86400)
+        to_s = from_s + 7 * 86400;
+    double sum = 0;
+    int64_t with = 0;
+    for (int64_t t = from_s; t < to_s;) {
+        int64_t next = (t / HDEM_BIN_S + 1) * HDEM_BIN_S;
+        if (next > to_s)
+            next = to_s;
+        int k = s_bin(t);
+        if (b->secs[k]) {
+            sum += (double)b->sum[k] / b->secs[k] * (double)(next - t);
+            with += next - t;
+        }
+        t = next;
+    }
+    if (covered)
+        *covered = (double)with / (double)(to_s - from_s);
+    return with ? sum : -1;
+}
