@@ -297,11 +297,13 @@ static uint8_t *s_refuse_source(ingest_t *self, sess_t *s, const Poenet__Batch *
     self->ctx.stats->rejected[code]++;
     s->source_refused++;
     int64_t mono = tu_mono_ms();
-    if (!s->source_log_ms || mono - s->source_log_ms >= INGEST_REFUSED_LOG_MS) {
+    if (!s->source_log_ms || mono - s->source_log_ms >= INGEST_REFUSED_LOG_MS ||
+        s->source_log_code != (int)code) {
         log_warn("agent %s/%s: batch %" PRIu64 " refused (%s): %s (%" PRIu64 " such batch(es) "
                  "since the last line)", b->crossing, tax_dir_name((enum tax_dir)b->direction),
                  b->seq, stats_reject_name(code), why, s->source_refused);
         s->source_log_ms = mono;
+        s->source_log_code = (int)code;
         s->source_refused = 0;
     }
     wire_refusals_t r;

@@ -43,6 +43,7 @@ typedef struct {
     int64_t source_ms;
     int64_t source_log_ms;      /* ingest's last line about a refused sender (rate limit) */
     uint64_t source_refused;    /* batches of other senders refused since that line */
+    int source_log_code;        /* the reason of that line: another one is said at once */
     double tokens;          /* rate limit: samples it may still send now */
     int64_t tokens_ms;      /* when tokens were last refilled */
 } sess_t;
