@@ -315,6 +315,17 @@ static int s_on_request(void *arg)
     return s_handle(arg);
 }
 
+zap_t *zap_load(const char *allowlist)
+{
+    zap_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->path = strdup(allowlist);
+    if (!self->path || zap_reload(self) != 0)
+        zap_destroy(&self);
+    return self;
+}
+
 zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats_t *stats)
 {
     zap_t *self = calloc(1, sizeof *self);

@@ -53,6 +53,10 @@ void zap_destroy(zap_t **self_p);
  * number of keys, or -1 with the reason logged as zap_new would. */
 int zap_check_file(const char *allowlist);
 
+/* The allowlist alone, answering no handshakes: what ingest's checks see,
+ * for tests. NULL when the file is unusable (logged). */
+zap_t *zap_load(const char *allowlist);
+
 /* Read the allowlist again. On any error the old list stays in force. */
 int zap_reload(zap_t *self);
 
