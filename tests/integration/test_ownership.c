@@ -281,7 +281,7 @@ static void test_region_forwards_a_crossing_it_does_not_own(void **state)
     s_assert_ack(s_send(b, R2_OWNS, 12, 1, s_recent(8), 4), 1, NULL, 0);
     /* The national refuses the first, counts it, takes the second. */
     assert_true(s_wait_count(&s_nat, "not_owner", not_owner0 + 1) >= not_owner0 + 1);
-    for (int i = 0; i < 100 && !s_has_data(R2_OWNS); i++)
+    for (int i = 0; i < 300 && !s_has_data(R2_OWNS); i++)
         usleep(100 * 1000);
     assert_true(s_has_data(R2_OWNS));
     assert_false(s_has_data(R1_OWNS));
@@ -289,7 +289,7 @@ static void test_region_forwards_a_crossing_it_does_not_own(void **state)
     assert_true(s_log_has(&s_nat, "region r2 does not own crossing " R1_OWNS " (region r1 does)"));
     /* The refusal came back in the ack: r2's relay counts and logs it. */
     double up = -1;
-    for (int i = 0; i < 100 && up < 4; i++) {
+    for (int i = 0; i < 300 && up < 4; i++) {
         usleep(100 * 1000);
         up = s_metric(&s_r2, "poenet_upstream_refused_samples_total{reason=\"not_owner\"}");
     }
