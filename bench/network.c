@@ -26,10 +26,8 @@
  * Needs root. Settings: NETWORK_CROSSINGS (default 12 here), PARTITION_S
  * (60), HOLD_S (5: how long a killed daemon stays down), NETWORK_KEEP=1.
  * Exit 0 when every check passed. */
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "proc.h"
 
 #define HEAL_LAG_S 20.0
@@ -121,41 +120,42 @@ static void s_check(bool ok, const char *fmt, ...)
         s_failures++;
 }
 
-/* ---- HTTP inside a namespace ---------------------------------------------------- */
+/* ---- HTTP inside a namespace (tests/lib/netns.h) --------------------------------- */
 
-/* GET 127.0.0.1:port/path from inside namespace <prefix><ns>. */
+static const char *s_ns(const char *ns)
+{
+    static char full[2][64];
+    static int k;
+    k ^= 1;
+    snprintf(full[k], sizeof full[k], "%s%s", s_prefix, ns);
+    return full[k];
+}
+
 static char *s_get(const char *ns, int port, const char *path)
 {
-    char nspath[128];
-    snprintf(nspath, sizeof nspath, "/run/netns/%s%s", s_prefix, ns);
-    int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int fd = open(nspath, O_RDONLY | O_CLOEXEC);
-    char *body = NULL;
-    if (self >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0) {
-        int status = 0;
-        body = proc_http_get(port, path, &status);
-        if (status != 200) {
-            free(body);
-            body = NULL;
-        }
-        if (setns(self, CLONE_NEWNET) != 0) {
-            perror("setns back");
-            exit(2);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
-    if (self >= 0)
-        close(self);
-    return body;
+    return netns_get(s_ns(ns), port, path);
 }
 
 static json_t *s_get_json(const char *ns, int port, const char *path)
 {
-    char *body = s_get(ns, port, path);
-    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
-    free(body);
-    return j;
+    return netns_get_json(s_ns(ns), port, path);
+}
+
+/* A sample of the /metrics of collector ns ("nat", "r1"...); -1 when absent. */
+static double s_metric(const char *ns, const char *sample)
+{
+    return netns_metric(s_ns(ns), 8080, sample);
+}
+
+static char *s_queues(const char *ns, int port)
+{
+    return netns_queues(s_ns(ns), port);
+}
+
+static char *s_history(const char *ns, int port, const char *queue, long from, long to,
+                       double *events)
+{
+    return netns_history(s_ns(ns), port, queue, from, to, events);
 }
 
 /* ---- national freshness: lag per series from /metrics ------------------------------- */
@@ -369,21 +369,6 @@ static void s_partition(const char *region, const char *netem_region, double hol
         snprintf(args, sizeof args, "%s off", netem_region);
         s_net_cmd("netem", args);
     }
-}
-
-/* A counter or gauge of a collector's /metrics (namespace "nat", "r1"...),
- * by its full sample name (with labels); -1 when absent. */
-static double s_metric(const char *ns, const char *sample)
-{
-    char *text = s_get(ns, 8080, "/metrics");
-    double v = -1;
-    char want[160];
-    snprintf(want, sizeof want, "\n%s ", sample);
-    const char *p = text ? strstr(text, want) : NULL;
-    if (p)
-        v = atof(p + strlen(want));
-    free(text);
-    return v;
 }
 
 static double s_national_metric(const char *sample)
@@ -634,136 +619,6 @@ static void s_bad_clock(double hold_s)
 
 /* ---- end checks ------------------------------------------------------------------- */
 
-static int s_cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The queues with data of a collector's /v1/crossings, as sorted
- * "crossing/direction/mode/lane" lines in one string. */
-static char *s_queues(const char *ns, int port)
-{
-    json_t *j = s_get_json(ns, port, "/v1/crossings");
-    if (!j)
-        return NULL;
-    json_t *keys = json_array();
-    size_t i, k, q;
-    json_t *c, *d, *qu;
-    json_array_foreach(json_object_get(j, "crossings"), i, c) {
-        json_array_foreach(json_object_get(c, "directions"), k, d) {
-            json_array_foreach(json_object_get(d, "queues"), q, qu) {
-                json_t *upd = json_object_get(qu, "updated");
-                if (!upd || json_is_null(upd))
-                    continue;
-                char line[96];
-                snprintf(line, sizeof line, "%s/%s/%s/%s",
-                         json_string_value(json_object_get(c, "id")),
-                         json_string_value(json_object_get(d, "direction")),
-                         json_string_value(json_object_get(qu, "mode")),
-                         json_string_value(json_object_get(qu, "lane")));
-                json_array_append_new(keys, json_string(line));
-            }
-        }
-    }
-    json_decref(j);
-    size_t n = json_array_size(keys);
-    char **v = calloc(n + 1, sizeof *v);
-    for (i = 0; i < n; i++)
-        v[i] = (char *)json_string_value(json_array_get(keys, i));
-    qsort(v, n, sizeof *v, s_cmp_str);
-    size_t len = 1;
-    for (i = 0; i < n; i++)
-        len += strlen(v[i]) + 1;
-    char *out = calloc(1, len);
-    for (i = 0; i < n; i++) {
-        strcat(out, v[i]);
-        strcat(out, "\n");
-    }
-    free(v);
-    json_decref(keys);
-    return out;
-}
-
-/* Sorted union of the lines of several strings, without the queues of the
- * crossings the national refused by design (s_refused_crossings). */
-static char *s_union(char **parts, int n)
-{
-    char *all[MAX_SERIES * 4];
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (!parts[i])
-            continue;
-        char *copy = strdup(parts[i]);
-        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && m < MAX_SERIES * 4;
-             l = strtok_r(NULL, "\n", &save)) {
-            bool refused = false; /* by design: the bad-input stage's not_owner crossing */
-            for (int k = 0; k < s_nrefused; k++)
-                refused = refused || strncmp(l, s_refused_crossings[k], 6) == 0;
-            if (!refused)
-                all[m++] = strdup(l);
-        }
-        free(copy);
-    }
-    qsort(all, (size_t)m, sizeof all[0], s_cmp_str);
-    size_t len = 1;
-    for (int i = 0; i < m; i++)
-        len += strlen(all[i]) + 1;
-    char *out = calloc(1, len);
-    for (int i = 0; i < m; i++) {
-        strcat(out, all[i]);
-        strcat(out, "\n");
-        free(all[i]);
-    }
-    return out;
-}
-
-/* History rows of one queue: arrivals, departures, lanes open per minute
- * as a compact string; events (arrivals + departures) added to *events. */
-static char *s_history(const char *ns, int port, const char *queue, long from, long to,
-                       double *events)
-{
-    char c[8], d[16], m[16], l[24], path[256];
-    if (sscanf(queue, "%7[^/]/%15[^/]/%15[^/]/%23s", c, d, m, l) != 4)
-        return NULL;
-    snprintf(path, sizeof path,
-             "/v1/history?crossing=%s&direction=%s&mode=%s&lane=%s&from=%ld&to=%ld&step=60", c,
-             d, m, l, from, to);
-    json_t *j = s_get_json(ns, port, path);
-    if (!j)
-        return NULL;
-    size_t i, cap = 64, len = 0;
-    char *out = malloc(cap);
-    out[0] = '\0';
-    json_t *row;
-    json_array_foreach(json_object_get(j, "rows"), i, row) {
-        long t = (long)json_integer_value(json_array_get(row, 0));
-        if (t <= from || t > to)
-            continue;
-        char cell[128];
-        int n = snprintf(cell, sizeof cell, "%ld", t);
-        for (int col = 2; col <= 4; col++) {
-            json_t *v = json_array_get(row, (size_t)col);
-            if (json_is_number(v)) {
-                n += snprintf(cell + n, sizeof cell - (size_t)n, " %.6g", json_number_value(v));
-                if (col < 4 && events)
-                    *events += json_number_value(v);
-            } else {
-                n += snprintf(cell + n, sizeof cell - (size_t)n, " -");
-            }
-        }
-        if (len + (size_t)n + 2 > cap) {
-            cap = (len + (size_t)n + 2) * 2;
-            out = realloc(out, cap);
-        }
-        memcpy(out + len, cell, (size_t)n);
-        len += (size_t)n;
-        out[len++] = ';';
-        out[len] = '\0';
-    }
-    json_decref(j);
-    return out;
-}
-
 /* Every queue of every region: region == witness, national == region,
  * minute by minute over (from, to]. Polls until equal or 120 s. */
 static void s_check_archives(long from, long to, double *events_out)
@@ -820,7 +675,7 @@ static void s_check_union(void)
     double t0 = s_now();
     for (;;) {
         char *parts[REGIONS] = { s_queues("r1", 8080), s_queues("r2", 8080), s_queues("r3", 8080) };
-        char *uni = s_union(parts, REGIONS);
+        char *uni = netns_union(parts, REGIONS, s_refused_crossings, s_nrefused);
         char *nat = s_queues("nat", 8080);
         bool same = nat && strcmp(uni, nat) == 0;
         int lines = 0;
