@@ -131,11 +131,15 @@ char *netns_union(char **parts, int n, const char (*skip)[8], int nskip)
     for (int i = 0; i < m; i++)
         len += strlen(all[i]) + 1;
     char *out = calloc(1, len);
+    /* A queue two regions both have (a second source) is one line. */
     for (int i = 0; i < m; i++) {
-        strcat(out, all[i]);
-        strcat(out, "\n");
-        free(all[i]);
+        if (i == 0 || strcmp(all[i], all[i - 1]) != 0) {
+            strcat(out, all[i]);
+            strcat(out, "\n");
+        }
     }
+    for (int i = 0; i < m; i++)
+        free(all[i]);
     return out;
 }
 

@@ -20,8 +20,8 @@ double netns_metric(const char *ns, int port, const char *sample);
  * "crossing/direction/mode/lane" lines in one string; NULL when unreachable. */
 char *netns_queues(const char *ns, int port);
 
-/* Sorted union of the lines of parts (NULL parts skipped), without lines
- * starting with one of skip[0..nskip-1]. */
+/* Sorted union of the lines of parts (NULL parts skipped; a line in several
+ * parts once), without lines starting with one of skip[0..nskip-1]. */
 char *netns_union(char **parts, int n, const char (*skip)[8], int nskip);
 
 /* History rows of one queue (a netns_queues line) over (from, to]:
