@@ -286,10 +286,13 @@ static int s_authorize(ingest_t *self, const char *key, const char *crossing, ui
 
 /* A batch refused for its sender (owner.h): counted per batch, logged
  * once per series and INGEST_REFUSED_LOG_MS (a region forwarding what it
- * does not own refuses every batch of every such series), and
- * acknowledged as delivered — resending cannot make its sender the owner —
- * with every sample under that reason, so the sender's relay moves on and
- * says it in its log and metrics. */
+ * does not own refuses every batch of every such series). Against a
+ * declared owner it is acknowledged as delivered — resending cannot make
+ * its sender the owner — with every sample under that reason, so the
+ * sender's relay moves on and says it in its log and metrics. Against the
+ * first sender of an unowned series (a guess: it may be an unnamed
+ * region's old key being rotated) it is refused without delivery, so the
+ * sender keeps it and it comes through once that claim lapses. */
 static uint8_t *s_refuse_source(ingest_t *self, sess_t *s, const Poenet__Batch *b,
                                 enum stats_reject code, const char *why, int64_t now_ms,
                                 size_t *reply_len)
@@ -306,6 +309,8 @@ static uint8_t *s_refuse_source(ingest_t *self, sess_t *s, const Poenet__Batch *
         s->source_log_code = (int)code;
         s->source_refused = 0;
     }
+    if (code == REJ_SECOND_SOURCE && !zap_owner(self->ctx.zap, b->crossing))
+        return wire_pack_refusal(b->epoch, why, reply_len);
     wire_refusals_t r;
     memset(&r, 0, sizeof r);
     uint64_t first = 0;

@@ -10,7 +10,9 @@
  * (not_owner). Without an owner, the sender a series has (sess_t.source)
  * keeps it while still allowed and heard from in the last
  * OWNER_LAPSE_MS; keys of one named region, or keys bound to that very
- * crossing direction, count as one sender (a key being rotated).
+ * crossing direction, count as one sender (a key being rotated). What a
+ * refusal does to the batch (acknowledged, or held by its sender) is
+ * ingest's: docs/security.md.
  * Pure: works on the allowlist and a session, tested without sockets. */
 #ifndef POE_OWNER_H
 #define POE_OWNER_H
