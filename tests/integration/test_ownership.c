@@ -166,6 +166,24 @@ static double s_metric(const teststack_t *st, const char *sample)
     return v;
 }
 
+/* How many times needle is in the collector's log. */
+static int s_log_count(const teststack_t *st, const char *needle)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/collector.log", st->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    int k = 0;
+    for (const char *p = strstr(buf, needle); p; p = strstr(p + 1, needle))
+        k++;
+    return k;
+}
+
 static bool s_log_has(const teststack_t *st, const char *needle)
 {
     char path[600];
@@ -402,6 +420,14 @@ static void test_revoked_region_key(void **state)
     /* r1 carries on. */
     void *r1 = s_dealer(&s_nat, s_nat_key.public_key, &s_r1);
     s_assert_ack(s_send(r1, R1_OWNS, 21, 4, s_recent(1), 1), 4, NULL, 0);
+    /* r2's collector hears it on its relays' open connections (their
+     * heartbeats): said once per relay, not once per refused message. */
+    const char *said = "refuses this sender: key";
+    for (int i = 0; i < 100 && s_log_count(&s_r2, said) == 0; i++)
+        usleep(100 * 1000);
+    assert_true(s_log_count(&s_r2, said) >= 1);
+    sleep(4);
+    assert_true(s_log_count(&s_r2, said) <= 2); /* its two relays */
     zclient_close(r1);
     zclient_close(new_r2);
     zclient_close(open_r2);
