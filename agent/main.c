@@ -47,7 +47,7 @@ typedef struct {
     char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
     char *curve_secret, *collector_key;
     double speed, sim_load;
-    long interval_ms, window, batch_max, max_gap_s, sim_seed, spool_mb;
+    long interval_ms, window, batch_max, max_gap_s, sim_seed, spool_mb, clock_offset_s;
     bool simulate, spool_nosync;
 } agent_opts_t;
 
@@ -124,10 +124,18 @@ static void s_emit(void *arg, const wire_queue_sample_t *q, const wire_lane_samp
     a->samples++;
 }
 
+/* The clock live data is stamped and closed by: the host's, or as far off
+ * it as --clock-offset says (a skewed host, shown without changing the
+ * host's clock: the network bench and the tests). */
+static int64_t s_clock(const agent_t *a)
+{
+    return tu_now_ms() + (int64_t)a->o.clock_offset_s * 1000;
+}
+
 static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t whylen)
 {
     agent_t *a = arg;
-    int64_t now = tu_now_ms();
+    int64_t now = s_clock(a);
     /* Live data stamped far in the future would close intervals early and
      * make every later event "too old": refuse it here. */
     if (!a->o.replay && ev->t_ms > now + 60000) {
@@ -249,11 +257,11 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     agent_t *a = arg;
-    int64_t now = tu_now_ms();
+    int64_t now = tu_now_ms(), clock = s_clock(a);
     if (a->sim)
-        sim_run_until(a->sim, now, s_on_sim_event, a);
+        sim_run_until(a->sim, clock, s_on_sim_event, a);
     if (!a->o.replay)
-        aggregate_advance(a->aggr, now - AGENT_GRACE_MS);
+        aggregate_advance(a->aggr, clock - AGENT_GRACE_MS);
     s_pack(a);
     sender_pump(a->sender);
     s_status(a, now);
@@ -323,7 +331,7 @@ static int s_open_input(agent_t *a)
     }
     uint64_t seed = a->o.sim_seed ? (uint64_t)a->o.sim_seed
                                   : (uint64_t)atoi(a->o.crossing) * 2 + (uint64_t)a->dir;
-    a->sim = sim_new(seed, lanes, a->o.sim_load, tu_now_ms());
+    a->sim = sim_new(seed, lanes, a->o.sim_load, s_clock(a));
     return a->sim ? 0 : -1;
 }
 
@@ -421,6 +429,7 @@ int main(int argc, char **argv)
         { "sim-lanes", CONF_STR, &o->sim_lanes, "SPEC", "simulated lanes per mode [passenger=8,commercial=3]" },
         { "sim-load", CONF_DOUBLE, &o->sim_load, "X", "simulated demand relative to staffed capacity [1.0]" },
         { "sim-seed", CONF_INT, &o->sim_seed, "N", "simulator seed [from crossing and direction]" },
+        { "clock-offset", CONF_INT, &o->clock_offset_s, "S", "live data: this agent's clock runs S seconds ahead (negative: behind) of the host's, a skewed host for tests [0]" },
         { "interval", CONF_INT, &o->interval_ms, "MS", "aggregation interval in ms, whole seconds dividing a minute [5000]" },
         { "window", CONF_INT, &o->window, "N", "batches in flight before waiting for acknowledgements [32]" },
         { "batch-max", CONF_INT, &o->batch_max, "N", "samples per batch at most [512]" },

@@ -26,10 +26,8 @@
  * Needs root. Settings: NETWORK_CROSSINGS (default 12 here), PARTITION_S
  * (60), HOLD_S (5: how long a killed daemon stays down), NETWORK_KEEP=1.
  * Exit 0 when every check passed. */
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "proc.h"
 
 #define HEAL_LAG_S 20.0
@@ -121,41 +120,42 @@ static void s_check(bool ok, const char *fmt, ...)
         s_failures++;
 }
 
-/* ---- HTTP inside a namespace ---------------------------------------------------- */
+/* ---- HTTP inside a namespace (tests/lib/netns.h) --------------------------------- */
 
-/* GET 127.0.0.1:port/path from inside namespace <prefix><ns>. */
+static const char *s_ns(const char *ns)
+{
+    static char full[2][64];
+    static int k;
+    k ^= 1;
+    snprintf(full[k], sizeof full[k], "%s%s", s_prefix, ns);
+    return full[k];
+}
+
 static char *s_get(const char *ns, int port, const char *path)
 {
-    char nspath[128];
-    snprintf(nspath, sizeof nspath, "/run/netns/%s%s", s_prefix, ns);
-    int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int fd = open(nspath, O_RDONLY | O_CLOEXEC);
-    char *body = NULL;
-    if (self >= 0 && fd >= 0 && setns(fd, CLONE_NEWNET) == 0) {
-        int status = 0;
-        body = proc_http_get(port, path, &status);
-        if (status != 200) {
-            free(body);
-            body = NULL;
-        }
-        if (setns(self, CLONE_NEWNET) != 0) {
-            perror("setns back");
-            exit(2);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
-    if (self >= 0)
-        close(self);
-    return body;
+    return netns_get(s_ns(ns), port, path);
 }
 
 static json_t *s_get_json(const char *ns, int port, const char *path)
 {
-    char *body = s_get(ns, port, path);
-    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
-    free(body);
-    return j;
+    return netns_get_json(s_ns(ns), port, path);
+}
+
+/* A sample of the /metrics of collector ns ("nat", "r1"...); -1 when absent. */
+static double s_metric(const char *ns, const char *sample)
+{
+    return netns_metric(s_ns(ns), 8080, sample);
+}
+
+static char *s_queues(const char *ns, int port)
+{
+    return netns_queues(s_ns(ns), port);
+}
+
+static char *s_history(const char *ns, int port, const char *queue, long from, long to,
+                       double *events)
+{
+    return netns_history(s_ns(ns), port, queue, from, to, events);
 }
 
 /* ---- national freshness: lag per series from /metrics ------------------------------- */
@@ -371,19 +371,9 @@ static void s_partition(const char *region, const char *netem_region, double hol
     }
 }
 
-/* A counter or gauge of the national /metrics, by its full sample name
- * (with labels); -1 when absent. */
 static double s_national_metric(const char *sample)
 {
-    char *text = s_get("nat", 8080, "/metrics");
-    double v = -1;
-    char want[160];
-    snprintf(want, sizeof want, "\n%s ", sample);
-    const char *p = text ? strstr(text, want) : NULL;
-    if (p)
-        v = atof(p + strlen(want));
-    free(text);
-    return v;
+    return s_metric("nat", sample);
 }
 
 /* Bad input: the national collector stops allowing r2's key (its entry
@@ -430,131 +420,204 @@ static void s_revoke_region(double hold_s)
                  s_now());
 }
 
-/* ---- end checks ------------------------------------------------------------------- */
+/* ---- bad input ------------------------------------------------------------------ */
 
-static int s_cmp_str(const void *a, const void *b)
+/* Crossings whose series the national refuses by design in this stage: the
+ * union check leaves their queues out of the regions' side. */
+static char s_refused_crossings[4][8];
+static int s_nrefused;
+
+/* The region owning a crossing in the national allowlist (network.sh's
+ * $DIR/owner), "" when unknown. */
+static const char *s_owner_of(const char *crossing)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    static char region[8];
+    char path[700], id[8], r[8];
+    snprintf(path, sizeof path, "%s/owner", s_dir);
+    FILE *f = fopen(path, "r");
+    region[0] = '\0';
+    while (f && fscanf(f, "%7s %7s", id, r) == 2)
+        if (strcmp(id, crossing) == 0)
+            snprintf(region, sizeof region, "%s", r);
+    if (f)
+        fclose(f);
+    return region;
 }
 
-/* The queues with data of a collector's /v1/crossings, as sorted
- * "crossing/direction/mode/lane" lines in one string. */
-static char *s_queues(const char *ns, int port)
+static bool s_running(const char *crossing)
 {
-    json_t *j = s_get_json(ns, port, "/v1/crossings");
-    if (!j)
-        return NULL;
-    json_t *keys = json_array();
-    size_t i, k, q;
-    json_t *c, *d, *qu;
-    json_array_foreach(json_object_get(j, "crossings"), i, c) {
-        json_array_foreach(json_object_get(c, "directions"), k, d) {
-            json_array_foreach(json_object_get(d, "queues"), q, qu) {
-                json_t *upd = json_object_get(qu, "updated");
-                if (!upd || json_is_null(upd))
-                    continue;
-                char line[96];
-                snprintf(line, sizeof line, "%s/%s/%s/%s",
-                         json_string_value(json_object_get(c, "id")),
-                         json_string_value(json_object_get(d, "direction")),
-                         json_string_value(json_object_get(qu, "mode")),
-                         json_string_value(json_object_get(qu, "lane")));
-                json_array_append_new(keys, json_string(line));
-            }
+    for (int i = 0; i < s_nagents; i++)
+        if (strncmp(s_agents[i] + 6, crossing, 6) == 0)
+            return true;
+    return false;
+}
+
+/* A crossing of the registry owned by region, not run by the network, with
+ * passenger lanes; "" when none. */
+static const char *s_idle_crossing(const char *region, int skip)
+{
+    static char found[8];
+    char path[700], line[256], id[8];
+    snprintf(path, sizeof path, "%s/crossings", s_dir);
+    FILE *f = fopen(path, "r");
+    found[0] = '\0';
+    int p = 0;
+    while (f && !found[0] && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%7s %*s %*s %d", id, &p) == 2 && p > 0 &&
+            strcmp(s_owner_of(id), region) == 0 && !s_running(id) && skip-- <= 0)
+            snprintf(found, sizeof found, "%s", id);
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* The worst national lag of the baseline series outside region (NULL:
+ * all), sampled now: the rest of the network carrying on. */
+static double s_worst_lag_except(const char *region)
+{
+    static lag_t lags[MAX_SERIES];
+    int n = s_national_lags(lags, MAX_SERIES);
+    double worst = n > 0 ? 0 : 1e9;
+    for (int i = 0; i < n; i++)
+        if ((!region || strcmp(s_region_of(lags[i].key), region) != 0) && lags[i].lag > worst)
+            worst = lags[i].lag;
+    return worst;
+}
+
+/* Has the national collector any queue with data for crossing? */
+static bool s_national_has(const char *crossing)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/crossings/%s", crossing);
+    json_t *j = s_get_json("nat", 8080, path);
+    bool data = false;
+    size_t i, k;
+    json_t *d, *q;
+    json_array_foreach(json_object_get(json_array_get(json_object_get(j, "crossings"), 0),
+                                       "directions"), i, d)
+        json_array_foreach(json_object_get(d, "queues"), k, q) {
+            json_t *u = json_object_get(q, "updated");
+            data = data || (u && !json_is_null(u));
         }
-    }
     json_decref(j);
-    size_t n = json_array_size(keys);
-    char **v = calloc(n + 1, sizeof *v);
-    for (i = 0; i < n; i++)
-        v[i] = (char *)json_string_value(json_array_get(keys, i));
-    qsort(v, n, sizeof *v, s_cmp_str);
-    size_t len = 1;
-    for (i = 0; i < n; i++)
-        len += strlen(v[i]) + 1;
-    char *out = calloc(1, len);
-    for (i = 0; i < n; i++) {
-        strcat(out, v[i]);
-        strcat(out, "\n");
-    }
-    free(v);
-    json_decref(keys);
-    return out;
+    return data;
 }
 
-/* Sorted union of the lines of several strings. */
-static char *s_union(char **parts, int n)
+/* Wait (bounded) until metric `sample` of collector ns is above base. */
+static double s_wait_metric(const char *ns, const char *sample, double base, double max_s)
 {
-    char *all[MAX_SERIES * 4];
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (!parts[i])
-            continue;
-        char *copy = strdup(parts[i]);
-        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l && m < MAX_SERIES * 4;
-             l = strtok_r(NULL, "\n", &save))
-            all[m++] = strdup(l);
-        free(copy);
+    double t0 = s_now(), v = s_metric(ns, sample);
+    while (v <= base && s_now() - t0 < max_s) {
+        s_sleep(1);
+        v = s_metric(ns, sample);
     }
-    qsort(all, (size_t)m, sizeof all[0], s_cmp_str);
-    size_t len = 1;
+    return v;
+}
+
+/* r2 runs an agent of a crossing r1 owns (and the network does not run):
+ * r2 archives and forwards it, the national refuses every batch as
+ * not_owner and says so in its acks, r2's relay counts it. */
+static void s_bad_not_owner(double hold_s)
+{
+    const char *c = s_idle_crossing("r1", 0);
+    if (!c[0]) {
+        printf("  (no idle crossing of r1 in the registry: not_owner skipped)\n");
+        return;
+    }
+    char cross[8], args[128], stray[40];
+    snprintf(cross, sizeof cross, "%s", c);
+    snprintf(s_refused_crossings[s_nrefused++], sizeof s_refused_crossings[0], "%s", cross);
+    const char *nat = "poenet_rejected_total{reason=\"not_owner\"}";
+    const char *up = "poenet_upstream_refused_samples_total{reason=\"not_owner\"}";
+    double nat0 = s_metric("nat", nat), up0 = s_metric("r2", up);
+    snprintf(args, sizeof args, "r2 %s northbound", cross);
+    double t0 = s_now();
+    if (s_net_cmd("stray", args) != 0)
+        s_check(false, "start a stray agent of %s in r2", cross);
+    double n = s_wait_metric("nat", nat, nat0, 60) - nat0;
+    double u = s_wait_metric("r2", up, up0, 30) - up0;
+    s_sleep(hold_s);
+    n = s_metric("nat", nat) - nat0;
+    u = s_metric("r2", up) - up0;
+    double worst = s_worst_lag_except(NULL);
+    s_check(n > 0, "r2 forwarding %s (r1's): refused as not_owner at the national, %.0f "
+            "batches in %.0f s", cross, n, s_now() - t0);
+    s_check(u > 0, "  and r2's relay told in the acks: upstream_refused{not_owner} %.0f samples", u);
+    s_check(!s_national_has(cross), "  %s has no data at the national", cross);
+    s_check(worst < HEAL_LAG_S, "  the rest carries on: every series at most %.1f s behind", worst);
+    snprintf(stray, sizeof stray, "stray-%s-northbound", cross);
+    s_net_cmd("kill", stray);
+}
+
+/* r2 runs a second agent of a series r1 runs: the national takes r1's copy
+ * (the owner) and refuses r2's as second_source; r1's stays fresh. */
+static void s_bad_second_source(double hold_s)
+{
+    const char *agent = NULL;
+    for (int i = 0; i < s_nagents && !agent; i++)
+        if (strcmp(s_agent_region[i], "r1") == 0)
+            agent = s_agents[i];
+    if (!agent)
+        return;
+    char cross[8], dir[16], args[128], key[24], stray[48];
+    snprintf(cross, sizeof cross, "%.6s", agent + 6);
+    snprintf(dir, sizeof dir, "%s", agent + 13);
+    snprintf(key, sizeof key, "%s/%s", cross, dir);
+    const char *nat = "poenet_rejected_total{reason=\"second_source\"}";
+    double nat0 = s_metric("nat", nat);
+    snprintf(args, sizeof args, "r2 %s %s", cross, dir);
+    double t0 = s_now();
+    if (s_net_cmd("stray", args) != 0)
+        s_check(false, "start a second agent of %s in r2", key);
+    s_wait_metric("nat", nat, nat0, 60);
+    s_sleep(hold_s);
+    double n = s_metric("nat", nat) - nat0;
+    static lag_t lags[MAX_SERIES];
+    int m = s_national_lags(lags, MAX_SERIES);
+    double own = 1e9;
     for (int i = 0; i < m; i++)
-        len += strlen(all[i]) + 1;
-    char *out = calloc(1, len);
-    for (int i = 0; i < m; i++) {
-        strcat(out, all[i]);
-        strcat(out, "\n");
-        free(all[i]);
-    }
-    return out;
+        if (strcmp(lags[i].key, key) == 0)
+            own = lags[i].lag;
+    s_check(n > 0, "the same series %s from r2 and r1: r2's copy refused as second_source, %.0f "
+            "batches in %.0f s", key, n, s_now() - t0);
+    s_check(own < HEAL_LAG_S, "  the owner's (r1) copy stays fresh: %.1f s behind", own);
+    s_check(s_worst_lag_except(NULL) < HEAL_LAG_S, "  the rest carries on");
+    snprintf(stray, sizeof stray, "stray-%s-%s", cross, dir);
+    s_net_cmd("kill", stray);
 }
 
-/* History rows of one queue: arrivals, departures, lanes open per minute
- * as a compact string; events (arrivals + departures) added to *events. */
-static char *s_history(const char *ns, int port, const char *queue, long from, long to,
-                       double *events)
+/* An agent of r2 whose host clock runs 5 minutes ahead (--clock-offset:
+ * the host clock is not touched): r2's clock-from-the-future rule refuses
+ * its samples, counted, and the agent hears it in its acks. */
+static void s_bad_clock(double hold_s)
 {
-    char c[8], d[16], m[16], l[24], path[256];
-    if (sscanf(queue, "%7[^/]/%15[^/]/%15[^/]/%23s", c, d, m, l) != 4)
-        return NULL;
-    snprintf(path, sizeof path,
-             "/v1/history?crossing=%s&direction=%s&mode=%s&lane=%s&from=%ld&to=%ld&step=60", c,
-             d, m, l, from, to);
-    json_t *j = s_get_json(ns, port, path);
-    if (!j)
-        return NULL;
-    size_t i, cap = 64, len = 0;
-    char *out = malloc(cap);
-    out[0] = '\0';
-    json_t *row;
-    json_array_foreach(json_object_get(j, "rows"), i, row) {
-        long t = (long)json_integer_value(json_array_get(row, 0));
-        if (t <= from || t > to)
-            continue;
-        char cell[128];
-        int n = snprintf(cell, sizeof cell, "%ld", t);
-        for (int col = 2; col <= 4; col++) {
-            json_t *v = json_array_get(row, (size_t)col);
-            if (json_is_number(v)) {
-                n += snprintf(cell + n, sizeof cell - (size_t)n, " %.6g", json_number_value(v));
-                if (col < 4 && events)
-                    *events += json_number_value(v);
-            } else {
-                n += snprintf(cell + n, sizeof cell - (size_t)n, " -");
-            }
-        }
-        if (len + (size_t)n + 2 > cap) {
-            cap = (len + (size_t)n + 2) * 2;
-            out = realloc(out, cap);
-        }
-        memcpy(out + len, cell, (size_t)n);
-        len += (size_t)n;
-        out[len++] = ';';
-        out[len] = '\0';
-    }
-    json_decref(j);
-    return out;
+    const char *c = s_idle_crossing("r2", 0);
+    if (!c[0])
+        return;
+    char cross[8], args[160], stray[40], log[800];
+    snprintf(cross, sizeof cross, "%s", c);
+    const char *fut = "poenet_rejected_total{reason=\"future\"}";
+    double f0 = s_metric("r2", fut);
+    snprintf(args, sizeof args, "r2 %s southbound --clock-offset 300", cross);
+    double t0 = s_now();
+    if (s_net_cmd("stray", args) != 0)
+        s_check(false, "start a skewed agent of %s in r2", cross);
+    s_wait_metric("r2", fut, f0, 60);
+    s_sleep(hold_s);
+    double f = s_metric("r2", fut) - f0;
+    snprintf(log, sizeof log, "%s/logs/stray-%s-southbound.log", s_dir, cross);
+    bool alarm = s_sh("grep -q 'ALARM clock trouble' '%s'", log) == 0;
+    s_check(f > 0, "an agent of r2 with its clock 300 s ahead: %.0f samples refused as future at "
+            "r2 in %.0f s", f, s_now() - t0);
+    s_check(alarm, "  the agent raised its clock ALARM (log %s)", log);
+    s_check(!s_national_has(cross), "  nothing of %s reached the national", cross);
+    s_check(s_worst_lag_except(NULL) < HEAL_LAG_S, "  the rest carries on");
+    snprintf(stray, sizeof stray, "stray-%s-southbound", cross);
+    s_net_cmd("kill", stray);
 }
+
+/* ---- end checks ------------------------------------------------------------------- */
 
 /* Every queue of every region: region == witness, national == region,
  * minute by minute over (from, to]. Polls until equal or 120 s. */
@@ -612,15 +675,15 @@ static void s_check_union(void)
     double t0 = s_now();
     for (;;) {
         char *parts[REGIONS] = { s_queues("r1", 8080), s_queues("r2", 8080), s_queues("r3", 8080) };
-        char *uni = s_union(parts, REGIONS);
+        char *uni = netns_union(parts, REGIONS, s_refused_crossings, s_nrefused);
         char *nat = s_queues("nat", 8080);
         bool same = nat && strcmp(uni, nat) == 0;
         int lines = 0;
         for (char *p = uni; *p; p++)
             lines += *p == '\n';
         if (same || s_now() - t0 > 30) {
-            s_check(same, "national /v1/crossings = union of the regions' (%d queues with data)",
-                    lines);
+            s_check(same, "national /v1/crossings = union of the regions' (%d queues with data; "
+                    "%d crossing(s) refused by design left out)", lines, s_nrefused);
             if (!same)
                 printf("    union:\n%.600s\n    national:\n%.600s\n", uni, nat ? nat : "(none)");
         }
@@ -772,6 +835,14 @@ int main(void)
     s_kill_agents(3, 2);
     s_kill_restart("r3", "r3", hold_s);
     s_partition("r3", "r1", partition_s);
+
+    /* Bad input, each refused with its reason counted while the rest
+     * carries on (docs/operations.md, "The network bench"). */
+    printf("bad input:\n");
+    double bad_s = getenv("BAD_S") ? atof(getenv("BAD_S")) : 10;
+    s_bad_not_owner(bad_s);
+    s_bad_second_source(bad_s);
+    s_bad_clock(bad_s);
     s_revoke_region(getenv("REVOKE_S") ? atof(getenv("REVOKE_S")) : 20);
 
     /* Up to the end of the minute running now: wait for it to end and for

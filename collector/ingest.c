@@ -14,6 +14,7 @@
 
 #include "curvesock.h"
 #include "log.h"
+#include "owner.h"
 #include "peerwatch.h"
 #include "timeutil.h"
 #include "validate.h"
@@ -283,10 +284,53 @@ static int s_authorize(ingest_t *self, const char *key, const char *crossing, ui
     return 0;
 }
 
+/* A batch refused for its sender (owner.h): counted per batch, logged
+ * once per series and INGEST_REFUSED_LOG_MS (a region forwarding what it
+ * does not own refuses every batch of every such series). Against a
+ * declared owner it is acknowledged as delivered — resending cannot make
+ * its sender the owner — with every sample under that reason, so the
+ * sender's relay moves on and says it in its log and metrics. Against the
+ * first sender of an unowned series (a guess: it may be an unnamed
+ * region's old key being rotated) it is refused without delivery, so the
+ * sender keeps it and it comes through once that claim lapses. */
+static uint8_t *s_refuse_source(ingest_t *self, sess_t *s, const Poenet__Batch *b,
+                                enum stats_reject code, const char *why, int64_t now_ms,
+                                size_t *reply_len)
+{
+    self->ctx.stats->rejected[code]++;
+    s->source_refused++;
+    int64_t mono = tu_mono_ms();
+    if (!s->source_log_ms || mono - s->source_log_ms >= INGEST_REFUSED_LOG_MS ||
+        s->source_log_code != (int)code) {
+        log_warn("agent %s/%s: batch %" PRIu64 " refused (%s): %s (%" PRIu64 " such batch(es) "
+                 "since the last line)", b->crossing, tax_dir_name((enum tax_dir)b->direction),
+                 b->seq, stats_reject_name(code), why, s->source_refused);
+        s->source_log_ms = mono;
+        s->source_log_code = (int)code;
+        s->source_refused = 0;
+    }
+    if (code == REJ_SECOND_SOURCE && !zap_owner(self->ctx.zap, b->crossing))
+        return wire_pack_refusal(b->epoch, why, reply_len);
+    wire_refusals_t r;
+    memset(&r, 0, sizeof r);
+    uint64_t first = 0;
+    for (size_t i = 0; i < b->n_queues; i++)
+        if (!first || b->queues[i]->t_end_ms < first)
+            first = b->queues[i]->t_end_ms;
+    for (size_t i = 0; i < b->n_lanes; i++)
+        if (!first || b->lanes[i]->t_end_ms < first)
+            first = b->lanes[i]->t_end_ms;
+    wire_refusals_add(&r, stats_reject_name(code), (uint32_t)(b->n_queues + b->n_lanes), first);
+    r.seq = b->seq;
+    r.collector_ms = now_ms;
+    self->ctx.stats->batches_refused++;
+    return wire_pack_ack_refused(b->epoch, b->seq, b->seq, false, NULL, &r, reply_len);
+}
+
 static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const char *key,
                                int64_t now_ms, size_t *reply_len)
 {
-    char who[48], why[200];
+    char who[48], why[300];
     snprintf(who, sizeof who, "agent %s/%s", b->crossing,
              tax_dir_name((enum tax_dir)b->direction));
     xstate_t *x = state_find(self->ctx.state, b->crossing);
@@ -301,6 +345,11 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
     sess_t *s = sess_get(self->sessions, b->crossing, (enum tax_dir)b->direction);
     if (!s)
         return NULL;
+    if (self->ctx.zap && key) {
+        if (owner_check(self->ctx.zap, key, b->crossing, s, now_ms, why, sizeof why, &code) != 0)
+            return s_refuse_source(self, s, b, code, why, now_ms, reply_len);
+        owner_take(self->ctx.zap, s, key, now_ms);
+    }
     s->last_seen_ms = now_ms;
     s_check_archive(self);
     switch (sess_judge(s, b->epoch, b->seq, b->has_dropped_through ? b->dropped_through : 0)) {
@@ -383,7 +432,9 @@ static uint8_t *s_handle_heartbeat(ingest_t *self, const Poenet__Heartbeat *hb, 
     if (hb->crossing && hb->has_direction && tax_crossing_id_valid(hb->crossing) &&
         tax_dir_valid((int)hb->direction) && state_find(self->ctx.state, hb->crossing)) {
         sess_t *s = sess_get(self->sessions, hb->crossing, (enum tax_dir)hb->direction);
-        if (s && s->epoch == hb->epoch) {
+        /* A second sender's status is not the series' (its batches say why). */
+        bool other = s && key && s->source[0] && strcmp(s->source, key) != 0;
+        if (s && !other && s->epoch == hb->epoch) {
             s->last_seen_ms = now_ms;
             s->spool_batches = hb->has_spool_batches ? hb->spool_batches : 0;
             s->oldest_unacked_ms = hb->has_oldest_unacked_ms ? (int64_t)hb->oldest_unacked_ms : 0;

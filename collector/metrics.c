@@ -101,7 +101,7 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
     s_family(b, "poenet_upstream_refused_samples_total", "counter",
              "Forwarded samples the upstream collector refused, by the reason it gave.");
     for (int r = 0; r < REJ_MAX; r++)
-        if (stats_reject_is_sample((enum stats_reject)r))
+        if (stats_reject_in_ack((enum stats_reject)r))
             textbuf_printf(b, "poenet_upstream_refused_samples_total{reason=\"%s\"} %" PRIu64
                            "\n", stats_reject_name((enum stats_reject)r), st->upstream_refused[r]);
     textbuf_printf(b, "poenet_upstream_refused_samples_total{reason=\"other\"} %" PRIu64 "\n",

@@ -36,6 +36,14 @@ typedef struct {
     uint64_t refused_logged;   /* their total at that line */
     uint64_t spool_batches; /* agent status from its heartbeats */
     int64_t oldest_unacked_ms;
+    /* The CURVE key (Z85) whose batches feed this series, and when it was
+     * last heard: a second sender is refused while it lasts (ingest.c).
+     * Not persisted: after a restart the owner, or the first sender, has it. */
+    char source[41];
+    int64_t source_ms;
+    int64_t source_log_ms;      /* ingest's last line about a refused sender (rate limit) */
+    uint64_t source_refused;    /* batches of other senders refused since that line */
+    int source_log_code;        /* the reason of that line: another one is said at once */
     double tokens;          /* rate limit: samples it may still send now */
     int64_t tokens_ms;      /* when tokens were last refilled */
 } sess_t;

@@ -21,6 +21,8 @@ static const char *const s_reject_names[REJ_MAX] = {
     [REJ_TOO_OLD] = "too_old",
     [REJ_RATE] = "rate_limited",
     [REJ_OVERSIZED] = "oversized",
+    [REJ_NOT_OWNER] = "not_owner",
+    [REJ_SECOND_SOURCE] = "second_source",
 };
 
 /* The name of a rejection reason; "?" for a value outside the enum. */
@@ -43,4 +45,9 @@ bool stats_reject_is_sample(enum stats_reject r)
 {
     return r == REJ_FUTURE || r == REJ_TOO_OLD || r == REJ_MISALIGNED || r == REJ_IMPOSSIBLE ||
            r == REJ_LANES;
+}
+
+bool stats_reject_in_ack(enum stats_reject r)
+{
+    return stats_reject_is_sample(r) || r == REJ_NOT_OWNER || r == REJ_SECOND_SOURCE;
 }

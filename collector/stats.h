@@ -24,6 +24,8 @@ enum stats_reject {
     REJ_TOO_OLD,           /* sample older than the spool horizon, agent may not backfill */
     REJ_RATE,              /* agent above its rate limit: not acked, it sends again later */
     REJ_OVERSIZED,         /* a frame above WIRE_MAX_FRAME (received whole up to the hard limit) */
+    REJ_NOT_OWNER,         /* a region key sent a crossing its allowlist entry does not own */
+    REJ_SECOND_SOURCE,     /* a series already fed by another sender (its owner wins) */
     REJ_MAX
 };
 
@@ -63,5 +65,10 @@ int stats_reject_parse(const char *name);
 /* True for the reasons that refuse single samples of a batch that is still
  * acknowledged (they travel back in the Ack: proto/poenet.proto). */
 bool stats_reject_is_sample(enum stats_reject r);
+
+/* True for the reasons an Ack can carry back to the sender: the sample
+ * reasons, and the source reasons (not_owner, second_source) that refuse a
+ * whole batch of a forwarding region, acknowledged so its relay moves on. */
+bool stats_reject_in_ack(enum stats_reject r);
 
 #endif

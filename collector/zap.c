@@ -13,17 +13,31 @@
 #include "log.h"
 #include "peerwatch.h"
 #include "timeutil.h"
+#include "vec.h"
 #include "zwatch.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_FRAMES 7          /* version, id, domain, address, identity, mechanism, key */
 
+typedef struct {
+    char crossing[7];
+    char name[32];
+    int line;               /* where it was first listed */
+} zap_own_t;
+
+/* A parsed allowlist: its keys and who owns which crossing. */
+typedef struct {
+    zap_entry_t *v;
+    int n;
+    zap_own_t *own;
+    size_t n_own, cap_own;
+} zap_list_t;
+
 struct zap {
     void *sock;
     zwatch_t *watch;
     char *path;
-    zap_entry_t *v;
-    int n;
+    zap_list_t list;
     stats_t *stats;
     peerwatch_t *denied;        /* refused keys, counted once per episode of retries */
 };
@@ -31,20 +45,95 @@ struct zap {
 /* A key that keeps retrying within this counts (and is logged) once. */
 #define ZAP_DENIED_WINDOW_MS 60000
 
-static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *out)
+static void s_list_free(zap_list_t *l)
 {
-    const char *key = NULL, *crossing = NULL, *dir = NULL;
+    free(l->v);
+    free(l->own);
+    memset(l, 0, sizeof *l);
+}
+
+static const zap_own_t *s_own_find(const zap_own_t *own, size_t n, const char *crossing)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(own[i].crossing, crossing) == 0)
+            return &own[i];
+    return NULL;
+}
+
+static bool s_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 31)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* An entry's `crossings`: the region (its name) owns each. A crossing owned
+ * under another name rejects the file: two owners would refuse each other. */
+static int s_owns(config_setting_t *list, const char *path, int line, zap_entry_t *out,
+                  zap_list_t *l)
+{
+    int n = config_setting_is_aggregate(list) ? config_setting_length(list) : -1;
+    if (n <= 0 || !out->name[0] || strcmp(out->crossing, "*") != 0 || out->dir != 0) {
+        log_error("%s:%d: crossings = [ ... ] wants a non-empty list, a name = \"...\" for the "
+                  "region, and crossing and direction \"*\" (or left out)", path, line);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *c = config_setting_get_string_elem(list, i);
+        if (!c || !tax_crossing_id_valid(c)) {
+            log_error("%s:%d: crossings: entry %d is not a 6-digit port number", path, line, i + 1);
+            return -1;
+        }
+        const zap_own_t *o = s_own_find(l->own, l->n_own, c);
+        if (o && strcmp(o->name, out->name) != 0) {
+            log_error("%s:%d: crossing %s is owned by region %s (line %d) and region %s: one "
+                      "owner per crossing", path, line, c, o->name, o->line, out->name);
+            return -1;
+        }
+        if (!o) {
+            if (VEC_RESERVE(l->own, l->cap_own, l->n_own + 1) != 0)
+                return -1;
+            zap_own_t *w = &l->own[l->n_own++];
+            snprintf(w->crossing, sizeof w->crossing, "%s", c);
+            snprintf(w->name, sizeof w->name, "%s", out->name);
+            w->line = line;
+        }
+    }
+    out->owns = n;
+    return 0;
+}
+
+static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *out, zap_list_t *l)
+{
+    const char *key = NULL, *crossing = NULL, *dir = NULL, *name = NULL;
     int backfill = 0;
     int line = config_setting_source_line(e);
     config_setting_lookup_string(e, "key", &key);
     config_setting_lookup_string(e, "crossing", &crossing);
     config_setting_lookup_string(e, "direction", &dir);
+    config_setting_lookup_string(e, "name", &name);
     config_setting_lookup_bool(e, "backfill", &backfill);
+    config_setting_t *owns = config_setting_get_member(e, "crossings");
     memset(out, 0, sizeof *out);
     if (!key || curve_load_public(key, out->key) != 0) {
         log_error("%s:%d: agent %d: key missing or not a Z85 public key / key file", path, line, i + 1);
         return -1;
     }
+    if (name && !s_name_valid(name)) {
+        log_error("%s:%d: agent %d: name must be 1..31 letters, digits, '-', '_' or '.'", path,
+                  line, i + 1);
+        return -1;
+    }
+    /* A region's list of crossings implies it forwards for many. */
+    if (owns && !crossing)
+        crossing = "*";
+    if (owns && !dir)
+        dir = "*";
     /* "*" is a regional collector's key: it forwards for many crossings. */
     if (!crossing || (!tax_crossing_id_valid(crossing) && strcmp(crossing, "*") != 0)) {
         log_error("%s:%d: agent %d: crossing must be a 6-digit port number (or \"*\" for a "
@@ -59,16 +148,17 @@ static int s_entry(config_setting_t *e, const char *path, int i, zap_entry_t *ou
     if (strcmp(dir, "*") == 0)
         out->dir = (enum tax_dir)0;
     snprintf(out->crossing, sizeof out->crossing, "%s", crossing);
+    snprintf(out->name, sizeof out->name, "%s", name ? name : "");
     out->backfill = backfill != 0;
-    return 0;
+    return owns ? s_owns(owns, path, line, out, l) : 0;
 }
 
-/* Parse an allowlist file into entries: the count, or -1 (reason logged). */
-static int s_parse_file(const char *path, zap_entry_t **out)
+/* Parse an allowlist file: 0, or -1 (reason logged). */
+static int s_parse_file(const char *path, zap_list_t *out)
 {
     config_t cfg;
     config_init(&cfg);
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
             log_error("%s: cannot read the agent allowlist", path);
@@ -84,50 +174,67 @@ static int s_parse_file(const char *path, zap_entry_t **out)
         config_destroy(&cfg);
         return -1;
     }
-    zap_entry_t *v = calloc((size_t)(n ? n : 1), sizeof *v);
-    int rc = v ? n : -1;
-    for (int i = 0; v && i < n && rc >= 0; i++)
-        if (s_entry(config_setting_get_elem(list, (unsigned)i), path, i, &v[i]) != 0)
+    out->v = calloc((size_t)(n ? n : 1), sizeof *out->v);
+    int rc = out->v ? 0 : -1;
+    for (int i = 0; out->v && i < n && rc == 0; i++)
+        if (s_entry(config_setting_get_elem(list, (unsigned)i), path, i, &out->v[i], out) != 0)
             rc = -1; /* one bad line rejects the file: a half-loaded allowlist is a surprise */
     config_destroy(&cfg);
     if (rc < 0) {
-        free(v);
+        s_list_free(out);
         return -1;
     }
-    *out = v;
-    return rc;
+    out->n = n;
+    return 0;
 }
 
 int zap_check_file(const char *allowlist)
 {
-    zap_entry_t *v;
-    int n = s_parse_file(allowlist, &v);
-    if (n >= 0)
-        free(v);
+    zap_list_t l;
+    if (s_parse_file(allowlist, &l) != 0)
+        return -1;
+    int n = l.n;
+    s_list_free(&l);
     return n;
 }
 
 int zap_reload(zap_t *self)
 {
-    zap_entry_t *v;
-    int n = s_parse_file(self->path, &v);
-    if (n < 0) {
+    zap_list_t l;
+    if (s_parse_file(self->path, &l) != 0) {
         log_error("allowlist %s not reloaded: the previous one stays in force", self->path);
         return -1;
     }
-    free(self->v);
-    self->v = v;
-    self->n = n;
-    log_info("allowlist %s: %d agent key(s)", self->path, n);
+    s_list_free(&self->list);
+    self->list = l;
+    log_info("allowlist %s: %d agent key(s), %zu crossing(s) owned by regions", self->path, l.n,
+             l.n_own);
     return 0;
 }
 
 const zap_entry_t *zap_lookup(const zap_t *self, const char *key)
 {
-    for (int i = 0; key && i < self->n; i++)
-        if (strcmp(self->v[i].key, key) == 0)
-            return &self->v[i];
+    for (int i = 0; key && i < self->list.n; i++)
+        if (strcmp(self->list.v[i].key, key) == 0)
+            return &self->list.v[i];
     return NULL;
+}
+
+const char *zap_owner(const zap_t *self, const char *crossing)
+{
+    const zap_own_t *o = crossing ? s_own_find(self->list.own, self->list.n_own, crossing) : NULL;
+    return o ? o->name : NULL;
+}
+
+void zap_describe(const zap_entry_t *e, char *buf, size_t len)
+{
+    if (strcmp(e->crossing, "*") != 0)
+        snprintf(buf, len, "key of %s/%s%s%s%s", e->crossing, e->dir ? tax_dir_name(e->dir) : "*",
+                 e->name[0] ? " (" : "", e->name, e->name[0] ? ")" : "");
+    else if (e->name[0])
+        snprintf(buf, len, "region %s", e->name);
+    else
+        snprintf(buf, len, "region key %.12s...", e->key);
 }
 
 static void s_send(void *sock, const char *s, int more)
@@ -208,6 +315,17 @@ static int s_on_request(void *arg)
     return s_handle(arg);
 }
 
+zap_t *zap_load(const char *allowlist)
+{
+    zap_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->path = strdup(allowlist);
+    if (!self->path || zap_reload(self) != 0)
+        zap_destroy(&self);
+    return self;
+}
+
 zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats_t *stats)
 {
     zap_t *self = calloc(1, sizeof *self);
@@ -243,7 +361,7 @@ void zap_destroy(zap_t **self_p)
     zwatch_destroy(&self->watch);
     if (self->sock)
         zmq_close(self->sock);
-    free(self->v);
+    s_list_free(&self->list);
     free(self->path);
     peerwatch_destroy(&self->denied);
     free(self);

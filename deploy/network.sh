@@ -11,12 +11,13 @@
 # Every crossing direction of the registry (deploy/registry.conf) runs as a
 # simulated agent (--simulate) in its region's namespace, talking to the
 # region's collector on the namespace's loopback; each regional collector
-# forwards every series it archives to the national collector (--upstream).
+# forwards every series it archives to the national collector (--upstream),
+# whose allowlist says which region owns which crossing.
 # Regions: r1 = the Canadian border, r2 = the Mexican border west of Texas
 # (Pacific and Mountain-Standard time), r3 = Texas and New Mexico. CURVE
 # everywhere, with keys made for the run: one pair per agent (bound to its
 # crossing direction in its region's allowlist) and per collector (the
-# national allowlist binds each region's key to crossing "*").
+# national allowlist names each region and lists the crossings it owns).
 #
 # Needs root (ip netns, veth). Usage:
 #   deploy/network.sh run              up, print the URLs, wait for Ctrl-C or NETWORK_SECONDS, down
@@ -28,6 +29,12 @@
 #   deploy/network.sh partition DIR rN on|off    cut / restore the link region rN <-> national
 #   deploy/network.sh netem DIR rN SPEC|off      tc netem on that link (e.g. "loss 5% delay 50ms")
 #   deploy/network.sh list DIR         the process names and pids
+#   deploy/network.sh stray DIR rN CROSSING DIRECTION [AGENT ARGS]
+#                                      bad input: an agent the region was not built with
+#                                      (key made, added to rN's allowlist, rN reloaded;
+#                                      not sent to the witness), named stray-CROSSING-DIRECTION
+#                                      for kill; e.g. of a crossing another region owns,
+#                                      or with --clock-offset 300
 # Settings: NETWORK_SECONDS=N (run: stop after N s), NETWORK_CROSSINGS=N (the
 # first N crossings of the registry; default all), NETWORK_NET=10.77 (the
 # /16 the links use), NETWORK_WITNESS=1 (a second, never-disturbed collector
@@ -63,6 +70,7 @@ load_env() {
 ns_of() { # process name -> namespace
     case $1 in
     national*) echo "${P}nat" ;;
+    stray-*) echo "${P}$(cat "$DIR/stray/$1")" ;;
     agent-*) echo "${P}$(cat "$DIR/region/$1")" ;;
     r?|r?-rrd|w?|w?-rrd) echo "${P}$(echo "$1" | sed 's/^w/r/; s/-rrd$//')" ;;
     *) die "unknown process name $1" ;;
@@ -184,11 +192,20 @@ make_keys() {
     if [ "$WITNESS" = 1 ]; then
         for r in $REGIONS; do "$BIN/poe-keygen" "$DIR/keys/w${r#r}" >/dev/null; done
     fi
+    # The national collector knows which region owns which crossing (every
+    # crossing of the registry, running or not): a region forwarding
+    # another's crossing, or a second copy of a series, is refused.
+    while read -r id border tz p q c; do
+        echo "$id $(region_of "$border" "$tz")"
+    done <"$DIR/crossings" >"$DIR/owner"
     {
         echo "agents = ("
         sep=""
         for r in $REGIONS; do
-            printf '%s  { key = "%s"; crossing = "*"; direction = "*"; }' "$sep" "$DIR/keys/$r.pub"
+            list=$(awk -v r="$r" '$2 == r { printf "%s\"%s\"", n++ ? ", " : "", $1 }' "$DIR/owner")
+            # One line per region: an operator (or the bench) revokes it with one sed.
+            printf '%s  { key = "%s"; name = "%s"; crossings = [ %s ]; }' "$sep" \
+                "$DIR/keys/$r.pub" "$r" "$list"
             sep=",
 "
         done
@@ -289,8 +306,8 @@ EOF
 # still in a namespace afterwards is a leak: reported, killed, exit 1.
 in_group() { # group name
     case $1:$2 in
-    agents:agent-*|rrd:*-rrd) return 0 ;;
-    collectors:agent-*|collectors:*-rrd) return 1 ;;
+    agents:agent-*|agents:stray-*|rrd:*-rrd) return 0 ;;
+    collectors:agent-*|collectors:stray-*|collectors:*-rrd) return 1 ;;
     collectors:*) return 0 ;;
     esac
     return 1
@@ -364,6 +381,29 @@ cmd_netem() {
         in_ns "${P}nat" tc qdisc replace dev "${P}b$n" root netem "$@"
 }
 
+cmd_stray() { # DIR rN CROSSING DIRECTION [AGENT ARGS]
+    load_env "$1"
+    r=$2; id=$3; dir=$4; shift 4
+    name=stray-$id-$dir
+    [ -f "$DIR/pids/$name" ] && die "$name runs already"
+    lanes=$(awk -v id="$id" '$1 == id { printf "passenger=%s,pedestrian=%s,commercial=%s", $4, $5, $6 }' \
+        "$DIR/crossings")
+    [ -n "$lanes" ] || die "crossing $id is not in the registry"
+    mkdir -p "$DIR/stray"
+    echo "$r" >"$DIR/stray/$name"
+    "$BIN/poe-keygen" "$DIR/keys/$name" >/dev/null
+    # The region's allowlist ends with ");": the new entry goes before it.
+    sed -i '$d' "$DIR/keys/$r-allow.conf"
+    printf ',\n  { key = "%s"; crossing = "%s"; direction = "%s"; }\n);\n' \
+        "$DIR/keys/$name.pub" "$id" "$dir" >>"$DIR/keys/$r-allow.conf"
+    kill -HUP "$(cat "$DIR/pids/$r")"
+    sleep 0.5 # the reload happens before the handshake
+    bg "$name" "${P}$r" "$BIN/poe-agent" --crossing "$id" --direction "$dir" \
+        --collector tcp://127.0.0.1:5555 --curve-secret "$DIR/keys/$name.secret" \
+        --collector-key "$DIR/keys/$r.pub" --spool "$DIR/$r/spool/$name" --spool-nosync \
+        --simulate --sim-lanes "$lanes" --sim-load "$LOAD" "$@"
+}
+
 cmd_list() {
     load_env "$1"
     for f in "$DIR"/pids/*; do
@@ -414,5 +454,6 @@ start) [ $# -eq 3 ] || die "start DIR NAME"; load_env "$2"; start_one "$3" ;;
 partition) [ $# -eq 4 ] || die "partition DIR rN on|off"; cmd_partition "$2" "$3" "$4" ;;
 netem) [ $# -ge 4 ] || die "netem DIR rN SPEC|off"; d=$2; r=$3; shift 3; cmd_netem "$d" "$r" "$@" ;;
 list) [ $# -eq 2 ] || die "list DIR"; cmd_list "$2" ;;
+stray) [ $# -ge 5 ] || die "stray DIR rN CROSSING DIRECTION [AGENT ARGS]"; shift; cmd_stray "$@" ;;
 *) sed -n '2,40p' "$0" >&2; exit 2 ;;
 esac

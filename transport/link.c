@@ -19,6 +19,7 @@
 #define LINK_TICK_MS 250
 #define LINK_HEARTBEAT_MS 1000
 #define LINK_DEAD_MS 3000
+#define LINK_REFUSAL_LOG_MS 60000
 
 struct link {
     void *sock;
@@ -40,6 +41,12 @@ struct link {
     char who[300];           /* "collector <endpoint>" for log lines */
     link_refused_fn *on_refused;
     void *refused_arg;
+    /* Refusals of the sender itself (a revoked key, a crossing it may not
+     * send): every held batch is refused again on each resend, so the
+     * line is said when it changes and then once a minute with a count. */
+    char refusal[200];
+    int64_t refusal_log_ms;
+    uint64_t refusals_quiet;
 };
 
 static void s_set_int(void *sock, int opt, int v) { zmq_setsockopt(sock, opt, &v, sizeof v); }
@@ -49,9 +56,19 @@ static void s_handle_ack(link_t *self, const Poenet__Ack *ack)
     if (ack->epoch != self->epoch)
         return; /* an answer to an earlier run of this agent */
     if (!ack->has_durable_seq) {
-        /* A refusal: nothing about delivery changed. */
-        log_error("collector %s refuses this agent: %s", self->endpoint,
-                  ack->error ? ack->error : "(no reason given)");
+        /* A refusal: nothing about delivery changed; the spool keeps it. */
+        const char *why = ack->error ? ack->error : "(no reason given)";
+        int64_t now = tu_mono_ms();
+        if (strncmp(why, self->refusal, sizeof self->refusal - 1) != 0 ||
+            now - self->refusal_log_ms >= LINK_REFUSAL_LOG_MS) {
+            log_error("%s refuses this sender: %s (%" PRIu64 " more such refusals since the last "
+                      "line; the batches stay spooled)", self->who, why, self->refusals_quiet);
+            snprintf(self->refusal, sizeof self->refusal, "%s", why);
+            self->refusal_log_ms = now;
+            self->refusals_quiet = 0;
+        } else {
+            self->refusals_quiet++;
+        }
         return;
     }
     if (ack->error)

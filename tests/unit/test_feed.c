@@ -472,7 +472,8 @@ static void test_reject_names(void **state)
     const char *want[REJ_MAX] = { "decode", "not_batch", "unknown_crossing", "bad_interval",
                                   "future", "misaligned", "impossible", "lanes",
                                   "stale_epoch", "gap", "archive", "unauthorized",
-                                  "wrong_agent", "too_old", "rate_limited", "oversized" };
+                                  "wrong_agent", "too_old", "rate_limited", "oversized",
+                                  "not_owner", "second_source" };
     for (int r = 0; r < REJ_MAX; r++)
         assert_string_equal(stats_reject_name((enum stats_reject)r), want[r]);
     assert_string_equal(stats_reject_name(REJ_MAX), "?");

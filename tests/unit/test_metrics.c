@@ -208,6 +208,7 @@ static void test_counters_and_agents(void **state)
                    .lane_plan_reload_failures = 1, .batches_refused = 6,
                    .handshake_attempts_failed = 31, .upstream_refused_other = 2 };
     st.upstream_refused[REJ_TOO_OLD] = 17;
+    st.upstream_refused[REJ_NOT_OWNER] = 8;
     st.rejected[REJ_OVERSIZED] = 1;
     st.rejected[REJ_DECODE] = 4;
     st.rejected[REJ_GAP] = 1;
@@ -248,6 +249,7 @@ static void test_counters_and_agents(void **state)
     assert_true(s_must(text, "poenet_rejected_total{reason=\"oversized\"}") == 1);
     assert_true(s_must(text, "poenet_upstream_refused_samples_total{reason=\"too_old\"}") == 17);
     assert_true(s_must(text, "poenet_upstream_refused_samples_total{reason=\"other\"}") == 2);
+    assert_true(s_must(text, "poenet_upstream_refused_samples_total{reason=\"not_owner\"}") == 8);
     /* Refused samples per agent and reason: one series per sample reason. */
     assert_true(s_must(text, "poenet_agent_refused_samples_total{crossing=\"250401\","
                              "direction=\"northbound\",reason=\"future\"}") == 1440);
