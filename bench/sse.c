@@ -11,7 +11,7 @@
  * per stream. Then a sender thread plays an agent on a raw DEALER and
  * sends --updates intervals of 250401's passenger standard and ready
  * lanes at --rate a second (two queues change per interval: two updates,
- * arrivals = the interval's number), while this thread reads every
+ * the only agent: interval k makes updates base + 2k + 1 and + 2), while this thread reads every
  * stream and a ZeroMQ SUB on the live feed. For every update and stream
  * it takes the time from the feed's publication (the SUB's receipt) and
  * from the agent's send to the stream's receipt, and checks the ids came
@@ -50,9 +50,9 @@ typedef struct {
     uint64_t *next_id;          /* per stream: the id due next (0: snapshot not yet) */
     uint64_t base;              /* the feed's seq before the first interval */
     int64_t *t_pub;             /* per update (seq - base - 1): the SUB's receipt, us */
-    long *batch_of;             /* per update: the interval that made it */
     int64_t *t_send;            /* per interval: the agent's send, us (sender thread) */
     atomic_bool send_failed;
+    int64_t *t_recv;            /* per stream and update: the stream's receipt, us */
     double *lat_pub, *lat_send; /* per delivery, ms */
     size_t nlat;
     long gaps, out_of_order;
@@ -143,12 +143,9 @@ static void s_drain_sub(s_bench_t *b)
         body[n] = '\0';
         json_t *j = json_loads(body, 0, NULL);
         uint64_t seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
-        long k = (long)json_integer_value(json_object_get(json_object_get(j, "queue"), "arrivals"));
         json_decref(j);
-        if (seq > b->base && seq <= b->base + 2 * (uint64_t)b->updates) {
+        if (seq > b->base && seq <= b->base + 2 * (uint64_t)b->updates)
             b->t_pub[seq - b->base - 1] = t;
-            b->batch_of[seq - b->base - 1] = k;
-        }
     }
 }
 
@@ -168,16 +165,8 @@ static void s_read_stream(s_bench_t *b, long i, int64_t t)
             else if (ev.id < b->next_id[i])
                 b->out_of_order++;
             b->next_id[i] = ev.id + 1;
-            if (ev.id > b->base && ev.id <= b->base + 2 * (uint64_t)b->updates) {
-                s_drain_sub(b);   /* the SUB's stamp of it, if it has it by now */
-                size_t u = ev.id - b->base - 1;
-                if (b->t_pub[u])
-                    b->lat_pub[b->nlat] = (double)(t - b->t_pub[u]) / 1000.0;
-                else
-                    b->lat_pub[b->nlat] = -1;
-                b->lat_send[b->nlat] = (double)(t - b->t_send[b->batch_of[u] >= 0 ? b->batch_of[u] : 0]) / 1000.0;
-                b->nlat++;
-            }
+            if (ev.id > b->base && ev.id <= b->base + 2 * (uint64_t)b->updates)
+                b->t_recv[(size_t)i * 2 * (size_t)b->updates + (ev.id - b->base - 1)] = t;
         }
         sse_client_event_free(&ev);
     }
@@ -236,11 +225,11 @@ static int s_run(s_bench_t *b)
     b->next_id = calloc((size_t)b->clients, sizeof *b->next_id);
     size_t nupd = 2 * (size_t)b->updates;
     b->t_pub = calloc(nupd, sizeof *b->t_pub);
-    b->batch_of = calloc(nupd, sizeof *b->batch_of);
     b->t_send = calloc((size_t)b->updates, sizeof *b->t_send);
+    b->t_recv = calloc(nupd * (size_t)b->clients, sizeof *b->t_recv);
     b->lat_pub = calloc(nupd * (size_t)b->clients, sizeof *b->lat_pub);
     b->lat_send = calloc(nupd * (size_t)b->clients, sizeof *b->lat_send);
-    if (ep < 0 || !b->c || !b->next_id || !b->t_pub || !b->batch_of || !b->t_send ||
+    if (ep < 0 || !b->c || !b->next_id || !b->t_pub || !b->t_send || !b->t_recv ||
         !b->lat_pub || !b->lat_send) {
         fprintf(stderr, "sse: out of memory\n");
         return -1;
@@ -314,6 +303,16 @@ static int s_run(s_bench_t *b)
         }
     }
     pthread_join(th, NULL);
+    s_drain_sub(b);
+    for (size_t k = 0; k < nupd * (size_t)b->clients; k++) {
+        size_t u = k % nupd;
+        if (!b->t_recv[k])
+            continue;
+        b->lat_pub[b->nlat] = b->t_pub[u] ? (double)(b->t_recv[k] - b->t_pub[u]) / 1000.0 : -1;
+        /* only this agent sends: interval j made updates 2j + 1 and 2j + 2 */
+        b->lat_send[b->nlat] = (double)(b->t_recv[k] - b->t_send[u / 2]) / 1000.0;
+        b->nlat++;
+    }
     double secs = (double)(s_us() - t_send0) / 1e6;
     long long cpu1 = bstack_cpu_ticks(b->st.coll);
     long rss2 = bstack_status_kb(b->st.coll, "VmRSS:");
@@ -336,8 +335,14 @@ static int s_run(s_bench_t *b)
            s_pct(b->lat_send, ns, 0.50), s_pct(b->lat_send, ns, 0.99), s_pct(b->lat_send, ns, 1.0));
     printf("collector_vmrss_before_kb=%ld\ncollector_vmrss_streams_kb=%ld\n"
            "collector_vmrss_after_kb=%ld\n", rss0, rss1, rss2);
+    printf("collector_rssanon_after_kb=%ld\ncollector_rssshmem_after_kb=%ld\n",
+           bstack_status_kb(b->st.coll, "RssAnon:"), bstack_status_kb(b->st.coll, "RssShmem:"));
     printf("collector_kb_per_stream=%.1f\ncollector_kb_per_stream_after=%.1f\n",
            (double)(rss1 - rss0) / (double)b->clients, (double)(rss2 - rss0) / (double)b->clients);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("bench_cpu_s=%.2f\n", (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                                      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     printf("collector_cpu=%.2f\n",
            secs > 0 ? (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs : 0.0);
     close(ep);
@@ -357,8 +362,8 @@ static void s_free(s_bench_t *b)
     free(b->c);
     free(b->next_id);
     free(b->t_pub);
-    free(b->batch_of);
     free(b->t_send);
+    free(b->t_recv);
     free(b->lat_pub);
     free(b->lat_send);
     if (b->sub)

@@ -22,6 +22,8 @@
 typedef struct {
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
+    struct bufferevent *bev;    /* the connection's */
+    bool chunked;               /* HTTP/1.1: chunked (1.0: the body runs to the close) */
     char crossing[8];       /* "" = every crossing */
     uint64_t after;         /* sent (or skipped) everything up to this seq */
     bool need_snapshot;     /* its next frame must be a snapshot */
@@ -54,13 +56,6 @@ int sse_parse_id(const char *s, uint64_t *seq)
 
 /* ---- writing ---------------------------------------------------------------- */
 
-static void s_event_release_cb(const void *data, size_t len, void *arg)
-{
-    (void)data;
-    (void)len;
-    sse_event_unref(arg);
-}
-
 static void s_body_release_cb(const void *data, size_t len, void *arg)
 {
     (void)data;
@@ -68,27 +63,34 @@ static void s_body_release_cb(const void *data, size_t len, void *arg)
     http_cache_body_unref(arg);
 }
 
-/* Send b as one chunk (b is emptied). A client whose unread output passed
- * SSE_MAX_BACKLOG is marked to be dropped. */
+/* Send b as one chunk (b is emptied), straight into the connection's
+ * output: evhttp_send_reply_chunk would also reset the connection's
+ * callbacks and re-add its read and write events each time, which for a
+ * thousand streams is most of the cost of an update. A client whose
+ * unread output passed SSE_MAX_BACKLOG is marked to be dropped. */
 static void s_flush(s_client_t *c, struct evbuffer *b)
 {
-    if (evbuffer_get_length(b) > 0)
-        evhttp_send_reply_chunk(c->req, b);
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-    if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > SSE_MAX_BACKLOG)
+    size_t n = evbuffer_get_length(b);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (n > 0) {
+        char head[24];
+        int hn = snprintf(head, sizeof head, "%zx\r\n", n);
+        if (c->chunked && (evbuffer_prepend(b, head, (size_t)hn) != 0 || evbuffer_add(b, "\r\n", 2) != 0))
+            c->drop = true;
+        else if (evbuffer_add_buffer(out, b) != 0)
+            c->drop = true;
+    }
+    if (evbuffer_get_length(out) > SSE_MAX_BACKLOG)
         c->drop = true;   /* it stopped reading: it will reconnect and resume */
 }
 
-/* Add event e to b by reference (one reference taken); -1 when out of
- * memory. */
-static int s_add_event(struct evbuffer *b, sse_event_t *e)
+/* Add event e to b: a copy, as small frames (a few hundred bytes) cost
+ * less copied into the buffer's free space than as a chain of their own
+ * each (a reference, plus a new chain for what follows it). -1 when out
+ * of memory. */
+static int s_add_event(struct evbuffer *b, const sse_event_t *e)
 {
-    sse_event_ref(e);
-    if (evbuffer_add_reference(b, e->frame, e->len, s_event_release_cb, e) != 0) {
-        sse_event_unref(e);
-        return -1;
-    }
-    return 0;
+    return evbuffer_add(b, e->frame, e->len);
 }
 
 /* The snapshot frame of snap for c into b: its id is the feed sequence the
@@ -302,12 +304,17 @@ void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing, h
         evhttp_send_reply(req, 200, "OK", NULL);
         return;
     }
-    /* A stream is quiet between heartbeats; each write re-arms the
-     * connection's timeouts, so a live client is never timed out. */
-    evhttp_connection_set_timeout(evcon, 3 * SSE_HEARTBEAT_MS / 1000);
     evhttp_send_reply_start(req, 200, "OK");
+    const char *te = evhttp_find_header(h, "Transfer-Encoding");
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    /* A stream never reads and is quiet between heartbeats: no read
+     * timeout (a closed client is still seen: reading stays on); a write
+     * that makes no progress for three heartbeats ends it. */
+    struct timeval wt = { 3 * SSE_HEARTBEAT_MS / 1000, 0 };
+    bufferevent_set_timeouts(bev, NULL, &wt);
     s_client_t *c = &self->clients[self->nclients++];
-    *c = (s_client_t){ .req = req, .evcon = evcon, .after = last, .need_snapshot = !lei };
+    *c = (s_client_t){ .req = req, .evcon = evcon, .bev = bev, .after = last,
+                       .need_snapshot = !lei, .chunked = te && strcmp(te, "chunked") == 0 };
     snprintf(c->crossing, sizeof c->crossing, "%s", crossing ? crossing : "");
     struct evbuffer *b = evbuffer_new();
     if (!b || evbuffer_add(b, "retry: 3000\n\n", 13) != 0)

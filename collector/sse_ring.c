@@ -3,7 +3,8 @@
  * slots are guarded by one mutex, held only to swap a pointer or to take
  * references. Waking the readers is deferred to an active event on the
  * main loop so a batch that changes 40 queues costs each worker one
- * wake-up, not 40. */
+ * wake-up, not 40, and to a timer when the last wake-up was less than
+ * SSE_WAKE_MIN_MS ago. */
 #include "sse_ring.h"
 
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 typedef struct {
     void (*wake)(void *arg);
@@ -28,6 +30,8 @@ struct sse_ring {
     s_reader_t readers[SSE_MAX_READERS];
     int nreaders;
     struct event *ev_wake;              /* main loop: wake the readers */
+    int64_t woke_ms;                    /* monotonic: the last wake */
+    bool wake_due;                      /* ev_wake is pending or active */
     int max_clients;
     atomic_int clients;
     _Atomic uint64_t counted[SSE_WHY_MAX];
@@ -50,6 +54,8 @@ static void s_on_wake(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sse_ring_t *self = arg;
+    self->wake_due = false;
+    self->woke_ms = tu_mono_ms();
     for (int i = 0; i < self->nreaders; i++)
         self->readers[i].wake(self->readers[i].arg);
 }
@@ -136,8 +142,19 @@ void sse_ring_publish(sse_ring_t *self, uint64_t seq, const char *crossing, cons
     atomic_store_explicit(&self->newest, seq, memory_order_release);
     pthread_mutex_unlock(&self->mu);
     sse_event_unref(old);
-    if (self->nreaders)
-        event_active(self->ev_wake, EV_TIMEOUT, 0);   /* once per turn: not yet run */
+    if (!self->nreaders || self->wake_due)
+        return;
+    /* At the end of this turn, or SSE_WAKE_MIN_MS after the last wake: a
+     * flood of batches costs every stream one write per interval, not one
+     * per batch. */
+    self->wake_due = true;
+    int64_t wait = self->woke_ms + SSE_WAKE_MIN_MS - tu_mono_ms();
+    if (wait <= 0) {
+        event_active(self->ev_wake, EV_TIMEOUT, 0);
+    } else {
+        struct timeval tv = { 0, (suseconds_t)(wait * 1000) };
+        event_add(self->ev_wake, &tv);
+    }
 }
 
 uint64_t sse_ring_seq(const sse_ring_t *self)

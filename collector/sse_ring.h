@@ -8,7 +8,9 @@
  * {...}\n\n") in an immutable, reference-counted event. The ring keeps the
  * newest SSE_RING of them. At the end of the main loop's turn every
  * registered reader is woken once (its wake function, e.g. an eventfd
- * write: it must not block) however many updates the turn appended.
+ * write: it must not block) however many updates the turn appended, and
+ * at most once every SSE_WAKE_MIN_MS (a flood of batches is passed on in
+ * bunches: each stream gets one write per bunch).
  *
  * A reader asks for the events after the sequence number it has; it gets
  * new references (released with sse_event_unref from any thread, e.g. when
@@ -33,6 +35,7 @@ struct event_base;
 #define SSE_RING 4096                 /* recent events kept for resuming */
 #define SSE_DEFAULT_CLIENTS 256
 #define SSE_MAX_READERS 16
+#define SSE_WAKE_MIN_MS 50            /* readers are woken at most this often */
 
 typedef struct {
     atomic_uint refs;

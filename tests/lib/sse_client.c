@@ -110,26 +110,21 @@ static void s_parse(sse_client_t *c)
 
 long sse_client_read(sse_client_t *c)
 {
-    long total = 0;
-    for (;;) {
-        if (s_grow(&c->raw, &c->rcap, c->rlen + 65536 + 1) != 0)
-            return -1;
-        ssize_t n = read(c->fd, c->raw + c->rlen, c->rcap - c->rlen - 1);
-        if (n > 0) {
-            c->rlen += (size_t)n;
-            c->raw[c->rlen] = '\0';
-            total += n;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0 && errno == EINTR)
-            continue;
+    /* one read a call: a caller polling level-triggered is told again */
+    if (s_grow(&c->raw, &c->rcap, c->rlen + 65536 + 1) != 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(c->fd, c->raw + c->rlen, c->rcap - c->rlen - 1);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        c->rlen += (size_t)n;
+        c->raw[c->rlen] = '\0';
+    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
         c->closed = true;
-        break;
     }
     s_parse(c);
-    return total ? total : c->closed ? -1 : 0;
+    return n > 0 ? (long)n : c->closed ? -1 : 0;
 }
 
 long sse_client_wait(sse_client_t *c, int timeout_ms)

@@ -39,8 +39,9 @@ typedef struct {
  * 0, or -1 (connection refused...). */
 int sse_client_open(sse_client_t *c, int port, const char *path, const char *last_id);
 
-/* Read what arrived (never blocks). Returns bytes read, 0 when nothing
- * was waiting, -1 when the server closed or the connection failed. */
+/* Read what arrived, with one read(2) (never blocks): poll again for
+ * more. Returns bytes read, 0 when nothing was waiting, -1 when the
+ * server closed or the connection failed. */
 long sse_client_read(sse_client_t *c);
 
 /* Wait up to timeout_ms for something to read, then read it. As

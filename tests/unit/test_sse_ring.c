@@ -4,7 +4,7 @@
  * SSE_RING updates passed it learns it is too far behind (and must take a
  * snapshot) rather than silently skipping; an update that could not be
  * kept leaves a visible gap; readers are woken once per loop turn however
- * many updates the turn appended; the bound on streams refuses past it
+ * many updates the turn appended, and not twice within SSE_WAKE_MIN_MS; the bound on streams refuses past it
  * and counts the refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,8 +109,10 @@ static void test_one_wake_per_turn(void **state)
     event_base_loop(base, EVLOOP_NONBLOCK);
     assert_int_equal(s_wakes, 2);          /* each reader once */
     sse_ring_remove_reader(r, &a);
-    s_publish(r, 41);
+    s_publish(r, 41);   /* within SSE_WAKE_MIN_MS of the last: on a timer */
     event_base_loop(base, EVLOOP_NONBLOCK);
+    assert_int_equal(s_wakes, 2);
+    event_base_loop(base, EVLOOP_ONCE);  /* waits for the timer */
     assert_int_equal(s_wakes, 3);
     sse_ring_destroy(&r);
     event_base_free(base);
