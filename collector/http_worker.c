@@ -558,7 +558,7 @@ static void s_send_preflight(struct evhttp_request *req)
     evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
     evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD");
     evhttp_add_header(h, "Access-Control-Allow-Headers",
-                      "If-None-Match, If-Modified-Since, Cache-Control, Last-Event-ID");
+                      "If-None-Match, If-Modified-Since, Cache-Control");
     evhttp_add_header(h, "Access-Control-Max-Age", "86400");
     evhttp_add_header(h, "Content-Length", "0");
     evhttp_send_reply(req, 204, "No Content", NULL);
