@@ -335,7 +335,13 @@ void sse_conn_closed(sse_t *self, struct evhttp_connection *evcon)
         return;
     for (size_t i = 0; i < self->nclients; i++) {
         if (self->clients[i].evcon == evcon) {
+            struct evhttp_request *req = self->clients[i].req;
             s_remove(self, i);
+            /* The browser went away mid-reply: evhttp detached the request
+             * from the connection and leaves it to us (ending the reply
+             * frees it). Still attached, it goes with the connection. */
+            if (!evhttp_request_get_connection(req))
+                evhttp_send_reply_end(req);
             return;
         }
     }
