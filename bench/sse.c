@@ -6,13 +6,15 @@
  * the collector's, which inherits it) to what --clients streams need.
  *
  * Opens --clients streams on /v1/stream from this one process (epoll,
- * non-blocking reads, tests/lib/sse_client) and waits until every one has
+ * non-blocking reads, tests/lib/sse_client; read by --readers threads, 4 by
+ * default, like browsers that do not wait for each other) and waits until every one has
  * its snapshot, reading the collector's VmRSS before and after: memory
  * per stream. Then a sender thread plays an agent on a raw DEALER and
  * sends --updates intervals of 250401's passenger standard and ready
- * lanes at --rate a second (two queues change per interval: two updates,
- * the only agent: interval k makes updates base + 2k + 1 and + 2), while this thread reads every
- * stream and a ZeroMQ SUB on the live feed. For every update and stream
+ * lanes at --rate a second (two queues change per interval: two updates;
+ * the only agent: interval k makes updates base + 2k + 1 and + 2), while
+ * the readers read every stream and this thread a ZeroMQ SUB on the live
+ * feed. For every update and stream
  * it takes the time from the feed's publication (the SUB's receipt) and
  * from the agent's send to the stream's receipt, and checks the ids came
  * in order without a gap. Prints key=value lines (percentiles in ms,
@@ -56,7 +58,20 @@ typedef struct {
     double *lat_pub, *lat_send; /* per delivery, ms */
     size_t nlat;
     long gaps, out_of_order;
+    long readers;               /* threads reading the streams */
+    uint64_t last;              /* the last update's seq */
+    atomic_long done;           /* streams that have every update */
+    atomic_bool stop;
 } s_bench_t;
+
+/* One reading thread: the streams i with i % readers == index. */
+typedef struct {
+    s_bench_t *b;
+    long index;
+    int ep;
+    long gaps, out_of_order;
+    pthread_t th;
+} s_reader_t;
 
 static int64_t s_us(void)
 {
@@ -149,8 +164,9 @@ static void s_drain_sub(s_bench_t *b)
     }
 }
 
-/* Read stream i; account for every event it completed. */
-static void s_read_stream(s_bench_t *b, long i, int64_t t)
+/* Read stream i; account for every event it completed (gaps and
+ * disorder into *gaps and *ooo). */
+static void s_read_stream(s_bench_t *b, long i, int64_t t, long *gaps, long *ooo)
 {
     sse_client_t *c = &b->c[i];
     if (sse_client_read(c) < 0 && !c->closed)
@@ -161,15 +177,36 @@ static void s_read_stream(s_bench_t *b, long i, int64_t t)
             b->next_id[i] = ev.id + 1;
         } else if (!strcmp(ev.event, "wait") && ev.has_id) {
             if (ev.id > b->next_id[i])
-                b->gaps++;
+                (*gaps)++;
             else if (ev.id < b->next_id[i])
-                b->out_of_order++;
+                (*ooo)++;
             b->next_id[i] = ev.id + 1;
             if (ev.id > b->base && ev.id <= b->base + 2 * (uint64_t)b->updates)
                 b->t_recv[(size_t)i * 2 * (size_t)b->updates + (ev.id - b->base - 1)] = t;
         }
         sse_client_event_free(&ev);
     }
+}
+
+static void *s_reader(void *arg)
+{
+    s_reader_t *r = arg;
+    s_bench_t *b = r->b;
+    struct epoll_event evs[256];
+    while (!atomic_load(&b->stop)) {
+        int n = epoll_wait(r->ep, evs, 256, 50);
+        int64_t t = s_us();
+        for (int k = 0; k < n; k++) {
+            long i = (long)evs[k].data.u64;
+            bool was = b->next_id[i] > b->last;
+            s_read_stream(b, i, t, &r->gaps, &r->out_of_order);
+            if (!was && b->next_id[i] > b->last)
+                atomic_fetch_add(&b->done, 1);
+            if (b->c[i].closed)
+                epoll_ctl(r->ep, EPOLL_CTL_DEL, b->c[i].fd, NULL);
+        }
+    }
+    return NULL;
 }
 
 static int s_cmp(const void *a, const void *b)
@@ -252,7 +289,7 @@ static int s_run(s_bench_t *b)
         for (int k = 0; k < n; k++) {
             long i = (long)evs[k].data.u64;
             bool had = b->next_id[i] != 0;
-            s_read_stream(b, i, s_us());
+            s_read_stream(b, i, s_us(), &b->gaps, &b->out_of_order);
             if (!had && b->next_id[i])
                 ready++;
             else if (b->c[i].hdr_end && b->c[i].status != 200 && b->c[i].closed &&
@@ -277,32 +314,55 @@ static int s_run(s_bench_t *b)
                     (unsigned long long)b->base, (unsigned long long)(b->next_id[i] - 1));
             return -1;
         }
+    /* the streams to their reading threads */
+    close(ep);
+    s_reader_t *rd = calloc((size_t)b->readers, sizeof *rd);
+    if (!rd)
+        return -1;
+    b->last = b->base + nupd;
+    int rc = 0;
+    long started = 0;
+    for (long r = 0; r < b->readers; r++) {
+        rd[r] = (s_reader_t){ .b = b, .index = r, .ep = epoll_create1(EPOLL_CLOEXEC) };
+        for (long i = r; i < b->clients && rd[r].ep >= 0; i += b->readers) {
+            struct epoll_event e = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+            epoll_ctl(rd[r].ep, EPOLL_CTL_ADD, b->c[i].fd, &e);
+        }
+        if (rd[r].ep < 0 || pthread_create(&rd[r].th, NULL, s_reader, &rd[r]) != 0) {
+            rc = -1;
+            break;
+        }
+        started++;
+    }
     usleep(200 * 1000);   /* the SUB's subscription reaches the publisher */
     long long cpu0 = bstack_cpu_ticks(b->st.coll);
     int64_t t_send0 = s_us();
     pthread_t th;
-    if (pthread_create(&th, NULL, s_sender, b) != 0)
-        return -1;
-    /* until every stream has every update, or the sender failed, or the bound */
-    uint64_t last = b->base + nupd;
-    long done = 0;
-    deadline = tu_mono_ms() + S_WAIT_MS + 1000 * b->updates / b->rate;
-    while (done < b->clients && tu_mono_ms() < deadline && !bstack_interrupted() &&
-           !atomic_load(&b->send_failed)) {
-        s_drain_sub(b);
-        int n = epoll_wait(ep, evs, 256, 50);
-        int64_t t = s_us();
-        for (int k = 0; k < n; k++) {
-            long i = (long)evs[k].data.u64;
-            bool was = b->next_id[i] > last;
-            s_read_stream(b, i, t);
-            if (!was && b->next_id[i] > last)
-                done++;
-            if (b->c[i].closed)
-                epoll_ctl(ep, EPOLL_CTL_DEL, b->c[i].fd, NULL);
-        }
+    bool sending = rc == 0 && pthread_create(&th, NULL, s_sender, b) == 0;
+    /* until every stream has every update, or the sender failed, or the
+     * bound: this thread stamps the feed's updates as they come */
+    int64_t deadline2 = tu_mono_ms() + S_WAIT_MS + 1000 * b->updates / b->rate;
+    while (sending && atomic_load(&b->done) < b->clients && tu_mono_ms() < deadline2 &&
+           !bstack_interrupted() && !atomic_load(&b->send_failed)) {
+        zmq_pollitem_t it = { .socket = b->sub, .events = ZMQ_POLLIN };
+        if (zmq_poll(&it, 1, 20) > 0)
+            s_drain_sub(b);
     }
-    pthread_join(th, NULL);
+    atomic_store(&b->stop, true);
+    if (sending)
+        pthread_join(th, NULL);
+    for (long r = 0; r < started; r++) {
+        pthread_join(rd[r].th, NULL);
+        b->gaps += rd[r].gaps;
+        b->out_of_order += rd[r].out_of_order;
+    }
+    for (long r = 0; r < b->readers; r++)
+        if (rd[r].ep >= 0)
+            close(rd[r].ep);
+    free(rd);
+    long done = atomic_load(&b->done);
+    if (rc != 0 || !sending)
+        return -1;
     s_drain_sub(b);
     for (size_t k = 0; k < nupd * (size_t)b->clients; k++) {
         size_t u = k % nupd;
@@ -323,7 +383,8 @@ static int s_run(s_bench_t *b)
     long streams = (long)json_integer_value(json_object_get(json_object_get(hj, "stream"), "clients"));
     json_decref(hj);
     size_t np = s_sorted(b->lat_pub, b->nlat), ns = s_sorted(b->lat_send, b->nlat);
-    printf("sse_clients=%ld\nsse_updates=%zu\nsse_rate_per_s=%ld\n", b->clients, nupd, 2 * b->rate);
+    printf("sse_clients=%ld\nsse_updates=%zu\nsse_rate_per_s=%ld\nsse_readers=%ld\n", b->clients,
+           nupd, 2 * b->rate, b->readers);
     printf("sse_connect_all_ms=%.0f\n", (double)(t_ready - t_open) / 1000.0);
     printf("sse_deliveries=%zu\nsse_deliveries_expected=%zu\nsse_streams_complete=%ld\n", b->nlat,
            nupd * (size_t)b->clients, done);
@@ -345,7 +406,6 @@ static int s_run(s_bench_t *b)
                                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     printf("collector_cpu=%.2f\n",
            secs > 0 ? (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs : 0.0);
-    close(ep);
     bool ok = done == b->clients && b->gaps == 0 && b->out_of_order == 0 &&
               !atomic_load(&b->send_failed);
     if (!ok)
@@ -375,7 +435,7 @@ static void s_free(s_bench_t *b)
 int main(int argc, char **argv)
 {
     s_bench_t b = { .registry = "deploy/registry.conf", .clients = 1000, .updates = 100,
-                    .rate = 10 };
+                    .rate = 10, .readers = 4 };
     for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v && !strcmp(argv[i], "--clients"))
@@ -384,6 +444,8 @@ int main(int argc, char **argv)
             b.updates = atol(v);
         else if (v && !strcmp(argv[i], "--rate"))
             b.rate = atol(v);
+        else if (v && !strcmp(argv[i], "--readers"))
+            b.readers = atol(v);
         else if (v && !strcmp(argv[i], "--registry"))
             b.registry = v;
         else if (v && !strcmp(argv[i], "--http-threads"))
@@ -393,8 +455,9 @@ int main(int argc, char **argv)
         else
             b.clients = -1;
     }
-    if (b.clients < 1 || b.updates < 1 || b.rate < 1 || b.rate > 1000) {
-        fprintf(stderr, "usage: sse [--clients N] [--updates N] [--rate PER_S] [--http-threads N] "
+    if (b.clients < 1 || b.updates < 1 || b.rate < 1 || b.rate > 1000 || b.readers < 1 ||
+        b.readers > 64) {
+        fprintf(stderr, "usage: sse [--clients N] [--updates N] [--rate PER_S] [--readers N] [--http-threads N] "
                         "[--registry FILE] [--workdir DIR]  (env POE_BIN)\n");
         return 2;
     }
