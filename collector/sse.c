@@ -1,5 +1,7 @@
 /* sse — see sse.h. A client is an evhttp request held open with
- * evhttp_send_reply_start and fed with chunks. Each client has its own
+ * evhttp_send_reply_start and fed with chunks written straight into its
+ * connection's output (framed as evhttp would: chunked for HTTP/1.1,
+ * plain for 1.0, whose body runs to the close). Each client has its own
  * cursor (the last sequence number it was sent or skipped): bringing it up
  * to date is one read of the shared ring after its cursor, so a fresh
  * stream, a resumed one and a live one take the same path. */

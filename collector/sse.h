@@ -21,10 +21,11 @@
  * resumes. A stream that falls behind the ring (its worker starved) gets a
  * new snapshot inline.
  *
- * Frames are formatted once by the main loop and written to every client
- * by reference (no copy per client). Everything here runs on the worker's
- * own thread and event base; the only shared things are the ring and the
- * published snapshot. */
+ * Frames are formatted once by the main loop; a stream gets one chunk per
+ * wake-up with every update it is due (a few hundred bytes each, copied),
+ * the snapshot by reference (no copy per stream). Everything here runs on
+ * the worker's own thread and event base; the only shared things are the
+ * ring and the published snapshot. */
 #ifndef POE_SSE_H
 #define POE_SSE_H
 
