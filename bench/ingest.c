@@ -90,23 +90,6 @@ typedef struct {
     s_probe_t probe;
 } s_bench_t;
 
-/* ---- the daemons' memory -------------------------------------------------------- */
-
-/* A "Name:   123 kB" line of /proc/pid/status, in kB; -1 when missing. */
-static long s_status_kb(pid_t pid, const char *name)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && kb < 0 && fgets(line, sizeof line, f))
-        if (strncmp(line, name, strlen(name)) == 0)
-            kb = atol(line + strlen(name));
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
 
 /* GET /health every 250 ms (each bounded to 10 s by proc_http_get). */
@@ -490,8 +473,8 @@ static void s_lat_report(s_lat_t *l, const char *name)
 static int s_end_report(const bstack_t *st)
 {
     printf("collector_vmrss_kb=%ld\ncollector_vmhwm_kb=%ld\nrrdcached_vmrss_kb=%ld\n",
-           s_status_kb(st->coll, "VmRSS:"), s_status_kb(st->coll, "VmHWM:"),
-           s_status_kb(st->rrdc, "VmRSS:"));
+           bstack_status_kb(st->coll, "VmRSS:"), bstack_status_kb(st->coll, "VmHWM:"),
+           bstack_status_kb(st->rrdc, "VmRSS:"));
     int status = 0;
     char *body = proc_http_get(st->hport, "/health", &status);
     json_t *j = body ? json_loads(body, 0, NULL) : NULL, *v;

@@ -73,6 +73,7 @@ run latency 240 "$BENCH_BIN/latency" --samples 60 --registry "$SRC/deploy/regist
 run feed 120 "$BENCH_BIN/feed" --seconds 10 --registry "$SRC/deploy/registry.conf"
 run serve 300 "$BENCH_BIN/serve" --seconds 4 --rounds 2 --registry "$SRC/deploy/registry.conf" \
     --site "$SRC/deploy/nginx/poenet-feed.conf"
+run sse 240 "$BENCH_BIN/sse" --clients 1000 --updates 60 --rate 2 --registry "$SRC/deploy/registry.conf"
 elapsed=$(( $(date +%s) - started ))
 load1=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -128,6 +129,10 @@ for d in crossings:/v1/crossings bwtxml:/xml/bwt.xml bwtnew:/api/bwtnew; do
             "$(ratio "$(get serve serve_${k}_${e}_collector_rps)" "$(get serve serve_${k}_${e}_nginx_rps)")"
     done
 done
+row "/v1/stream, $(fmt "$(get sse sse_clients)") streams: update to stream p50 / p99" \
+    "$(get sse sse_pub_p50_ms) / $(get sse sse_pub_p99_ms) ms" "target p99 1,000 ms" ""
+row "/v1/stream: collector memory per stream" \
+    "$(get sse collector_kb_per_stream) kB" "" ""
 row "collector after the 10,000-series flood" \
     "VmRSS $(mb "$(get $i10 collector_vmrss_kb)")" "" ""
 row "" "VmHWM $(mb "$(get $i10 collector_vmhwm_kb)")" "" ""
@@ -155,6 +160,12 @@ echo "  serve: collector with $(get serve serve_threads) HTTP threads against ng
      "alternated, $(get serve serve_rounds) rounds of $(get serve serve_seconds) s each; non-2xx" \
      "(collector/nginx): $(for k in crossings bwtxml bwtnew; do for e in plain gzip; do
         printf '%s ' "$(get serve serve_${k}_${e}_non2xx)"; done; done)"
+echo "  sse: $(get sse sse_deliveries) of $(get sse sse_deliveries_expected) deliveries, gaps" \
+     "$(get sse sse_gaps), out of order $(get sse sse_out_of_order); from the agent's send p50 / p99" \
+     "$(get sse sse_send_p50_ms) / $(get sse sse_send_p99_ms) ms; all streams connected in" \
+     "$(get sse sse_connect_all_ms) ms; VmRSS before / streams / after $(mb "$(get sse collector_vmrss_before_kb)")" \
+     "/ $(mb "$(get sse collector_vmrss_streams_kb)") / $(mb "$(get sse collector_vmrss_after_kb)");" \
+     "collector $(get sse collector_cpu) cores"
 echo "  feed: $(get feed body_crossings) crossings, $(get feed body_open_queues) of" \
      "$(get feed body_queues) queues open; wrk p50 / p99 $(get feed wrk_p50_ms) /" \
      "$(get feed wrk_p99_ms) ms, non-2xx $(get feed wrk_non2xx), socket errors" \

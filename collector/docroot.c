@@ -32,6 +32,8 @@ char *docroot_file_for(enum route_kind kind, const char *id, char *buf, size_t l
     case ROUTE_CBP_PORT: fmt = "api/bwtpublicmod/%s.json"; break;
     case ROUTE_CBSA_CSV: fmt = "bwt-taf/bwt-eng.csv"; break;
     case ROUTE_CBSA_JSON: fmt = "bwt-taf/bwt-eng.json"; break;
+    case ROUTE_CBSA_CSV_FR: fmt = "bwt-taf/bwt-fra.csv"; break;
+    case ROUTE_CBSA_JSON_FR: fmt = "bwt-taf/bwt-fra.json"; break;
     case ROUTE_HOURS: fmt = "v1/hours.json"; break;
     case ROUTE_MISMATCHES: fmt = "v1/hours/mismatches.json"; break;
     default: return NULL;

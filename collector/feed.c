@@ -381,7 +381,8 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
 {
     int64_t up_ms = now_ms - stats->started_ms;
     json_t *o = json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
+        "s:{s:I, s:I, s:{s:I, s:I, s:I}, s:I}}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
         "uptime_s", (json_int_t)(up_ms > 0 ? up_ms / 1000 : 0),
@@ -399,7 +400,13 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
         "lane_plans", (json_int_t)stats->lane_plans,
         "lane_plan_reload_failures", (json_int_t)stats->lane_plan_reload_failures,
         "rejected", s_rejected_json(stats),
-        "agents", s_agents_json(sessions, now_ms));
+        "agents", s_agents_json(sessions, now_ms),
+        "stream", "clients", (json_int_t)stats->sse_clients,
+        "max_clients", (json_int_t)stats->sse_max_clients,
+        "refused", "full", (json_int_t)stats->sse_refused_full,
+        "bad_last_event_id", (json_int_t)stats->sse_refused_bad_id,
+        "future_last_event_id", (json_int_t)stats->sse_refused_future_id,
+        "dropped_slow", (json_int_t)stats->sse_dropped_slow);
     if (o && hours)
         json_object_set_new(o, "observed_hours", s_hours_json(hours));
     return feed_json_take(o);

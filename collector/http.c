@@ -33,7 +33,8 @@
 #include "route.h"
 #include "timeutil.h"
 
-/* Connections served at once; more get a JSON 503 and are closed. */
+/* Connections served at once besides the live streams (--sse-clients);
+ * more get a JSON 503 and are closed. */
 #define HTTP_MAX_CONNECTIONS 512
 /* How often the publisher looks for a new state version: a change reaches
  * the feed within this (plus a render), and a flood of changes costs at
@@ -72,7 +73,8 @@ static int s_publish(http_server_t *self, int64_t now_ms)
 {
     http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
                             .stale_after_ms = self->ctx.stale_after_ms,
-                            .started_s = self->started_s, .observed = self->ctx.observed };
+                            .started_s = self->started_s, .observed = self->ctx.observed,
+                            .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0 };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
     int64_t t0 = tu_mono_ms();
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
@@ -137,26 +139,44 @@ static void s_answer_error(http_job_t *job, int code, const char *reason)
     s_answer_json(job, code, HTTP_CACHE_NONE, feed_error_json(code, reason));
 }
 
+/* The counters, with the live stream's (kept by its ring, in atomics). */
+static stats_t s_stats(const http_server_t *self)
+{
+    stats_t st = *self->ctx.stats;
+    const sse_ring_t *r = self->ctx.sse;
+    if (r) {
+        st.sse_clients = (uint64_t)sse_ring_clients(r);
+        st.sse_max_clients = (uint64_t)sse_ring_max_clients(r);
+        st.sse_refused_full = sse_ring_counted(r, SSE_REFUSED_FULL);
+        st.sse_refused_bad_id = sse_ring_counted(r, SSE_REFUSED_BAD_ID);
+        st.sse_refused_future_id = sse_ring_counted(r, SSE_REFUSED_FUTURE_ID);
+        st.sse_dropped_slow = sse_ring_counted(r, SSE_DROPPED_SLOW);
+    }
+    return st;
+}
+
 static void s_health(http_server_t *self, http_job_t *job)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
+    stats_t st = s_stats(self);
     observed_counters_t oc;
     if (self->ctx.observed)
         observed_counters(self->ctx.observed, &oc);
     s_answer_json(job, 200, HTTP_CACHE_NONE,
-                  feed_health_json(self->ctx.stats, up, self->ctx.sessions,
-                                   self->ctx.observed ? &oc : NULL, tu_now_ms()));
+                  feed_health_json(&st, up, self->ctx.sessions, self->ctx.observed ? &oc : NULL,
+                                   tu_now_ms()));
 }
 
 /* Counters for operators, in Prometheus text format (collector/metrics.c). */
 static void s_metrics(http_server_t *self, http_job_t *job)
 {
     bool up = self->ctx.archive && arch_connected(self->ctx.archive);
+    stats_t st = s_stats(self);
     observed_counters_t oc;
     if (self->ctx.observed)
         observed_counters(self->ctx.observed, &oc);
-    char *text = metrics_render(self->ctx.stats, self->ctx.sessions, self->ctx.observed ? &oc : NULL,
-                                up, tu_now_ms());
+    char *text = metrics_render(&st, self->ctx.sessions, self->ctx.observed ? &oc : NULL, up,
+                                tu_now_ms());
     job->code = 200;
     job->ctype = "text/plain; version=0.0.4; charset=utf-8";
     job->cache = HTTP_CACHE_NONE;
@@ -335,8 +355,10 @@ static int s_start_workers(http_server_t *self, int n)
 {
     http_worker_cfg_t cfg = { .listen_fd = self->listen_fd, .dashboards = self->ctx.dashboards,
                               .has_registry = self->ctx.registry != NULL,
-                              .nconns = &self->nconns, .max_conns = HTTP_MAX_CONNECTIONS,
-                              .job_fn = s_post_job, .job_arg = self };
+                              .nconns = &self->nconns,
+                              .max_conns = HTTP_MAX_CONNECTIONS +
+                                           (self->ctx.sse ? sse_ring_max_clients(self->ctx.sse) : 0),
+                              .job_fn = s_post_job, .job_arg = self, .sse = self->ctx.sse };
     for (int i = 0; i < n; i++) {
         if (!(self->workers[i] = http_worker_new(&cfg, i)))
             return -1;

@@ -22,6 +22,7 @@
 #include "registry.h"
 #include "state.h"
 #include "session.h"
+#include "sse_ring.h"
 #include "stats.h"
 
 struct event_base;
@@ -37,6 +38,8 @@ typedef struct {
     const observed_t *observed; /* hours learned from the lanes (/v1/hours); may be NULL */
     int threads;              /* HTTP worker threads (1..16); 0 means 1 */
     const char *publish_dir;  /* docroot the public documents are written to; NULL: none */
+    sse_ring_t *sse;          /* the live feed's updates for /v1/stream (its bound on
+                                 streams adds to the connections served); NULL: none */
 } http_ctx_t;
 
 typedef struct http_server http_server_t;

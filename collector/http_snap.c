@@ -17,6 +17,7 @@ struct http_snap {
     atomic_uint refs;
     uint64_t version;
     int64_t second;
+    uint64_t feed_seq;
     size_t n, cap;
     http_snap_doc_t *docs;
 };
@@ -130,6 +131,7 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     atomic_init(&self->refs, 1);
     self->version = state_version(src->state);
     self->second = now_ms / 1000;
+    self->feed_seq = src->feed_seq;
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,
                                              ROUTE_CBSA_JSON_FR };
@@ -175,6 +177,7 @@ void http_snap_unref(http_snap_t *self)
 
 uint64_t http_snap_version(const http_snap_t *self) { return self->version; }
 int64_t http_snap_second(const http_snap_t *self) { return self->second; }
+uint64_t http_snap_feed_seq(const http_snap_t *self) { return self->feed_seq; }
 
 http_snap_doc_t *http_snap_find(const http_snap_t *self, enum route_kind kind, const char *id)
 {

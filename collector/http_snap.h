@@ -57,6 +57,7 @@ typedef struct {
     int64_t stale_after_ms;
     int64_t started_s;              /* Last-Modified of /v1/hours */
     const observed_t *observed;     /* hours learned from the lanes; may be NULL */
+    uint64_t feed_seq;              /* the live feed's newest sequence number now */
 } http_snap_src_t;
 
 /* Render every document of src at wall time now_ms (one reference). The
@@ -71,6 +72,9 @@ void http_snap_unref(http_snap_t *self);
 
 uint64_t http_snap_version(const http_snap_t *self);
 int64_t http_snap_second(const http_snap_t *self);
+/* The live feed's sequence number the snapshot was rendered at: it holds
+ * every update up to it and none after (collector/sse streams from it). */
+uint64_t http_snap_feed_seq(const http_snap_t *self);
 
 /* The document for (kind, id) (id ignored for kinds without one; WAITTIMES
  * is BWTNEW), NULL when the snapshot has none (an unknown crossing). */

@@ -28,6 +28,7 @@
 
 #include "feed.h"
 #include "log.h"
+#include "sse.h"
 #include "static.h"
 
 #define HTTP_ALLOW "GET, HEAD, OPTIONS"
@@ -43,8 +44,6 @@
 /* libevent writes at most 16 KB per loop turn by default: a 130 KB body
  * would take 9 turns (and 9 epoll_waits). One write per turn instead. */
 #define HTTP_MAX_SINGLE_WRITE (1u << 20)
-/* Connections one worker tracks for the limit (the limit is global). */
-#define HTTP_WORKER_MAX_CONNS 1024
 
 /* The dashboards' pages: no inline script or style, nothing from other
  * origins (the pages ship every script they run). */
@@ -67,7 +66,8 @@ struct http_worker {
     http_job_t *answered;
     static_dir_t *dash;
     catalog_t *catalog;                 /* the pages' catalogs (/v1/labels); NULL when unusable */
-    struct evhttp_connection *conns[HTTP_WORKER_MAX_CONNS];
+    sse_t *sse;                         /* this worker's /v1/stream clients; NULL: no stream */
+    struct evhttp_connection **conns;   /* cfg.max_conns: the limit is global */
     int nconns;
 };
 
@@ -357,6 +357,8 @@ static void s_on_wake(evutil_socket_t fd, short what, void *arg)
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_warn("http: worker %d: eventfd: %s", self->index, strerror(errno));
     s_send_answered(self);
+    if (self->sse)
+        sse_pump(self->sse, s_snap(self));
     if (atomic_load(&self->stopping))
         event_base_loopbreak(self->base);
 }
@@ -366,6 +368,12 @@ static void s_wake(http_worker_t *self)
     uint64_t one = 1;
     if (write(self->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
         log_warn("http: worker %d: eventfd: %s", self->index, strerror(errno));
+}
+
+/* The ring has new updates (called on the main loop's thread). */
+static void s_wake_sse(void *arg)
+{
+    s_wake(arg);
 }
 
 void http_worker_answer(http_worker_t *self, http_job_t *job)
@@ -411,6 +419,36 @@ static void s_labels(http_worker_t *self, struct evhttp_request *req)
     s_send_json(req, 200, "public, max-age=3600", catalog_labels_json(self->catalog, lang));
 }
 
+/* /v1/stream[?crossing=ID]: the browsers' live stream (collector/sse). */
+static void s_stream(http_worker_t *self, struct evhttp_request *req)
+{
+    if (!self->sse) {
+        s_send_error(req, 503, "live stream off: this collector runs without --feed; poll /v1/crossings");
+        return;
+    }
+    http_snap_t *snap = s_snap(self);
+    if (!snap) {
+        s_send_error(req, 503, "starting");
+        return;
+    }
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    char id[ROUTE_ID_MAX] = "";
+    if (q && *q) {
+        if (strncmp(q, "crossing=", 9) != 0 || strlen(q + 9) >= sizeof id || strchr(q + 9, '&')) {
+            s_send_error(req, 400, "the stream takes only crossing=ID");
+            return;
+        }
+        snprintf(id, sizeof id, "%s", q + 9);
+        if (!tax_crossing_id_valid(id) || !http_snap_find(snap, ROUTE_CROSSING, id)) {
+            char why[64];
+            snprintf(why, sizeof why, "unknown crossing '%s'", id);
+            s_send_error(req, 404, why);
+            return;
+        }
+    }
+    sse_attach(self->sse, req, id, snap);
+}
+
 static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
@@ -432,9 +470,7 @@ static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_
         return;
     }
     if (kind == ROUTE_STREAM) {
-        /* collector/sse is written for one event loop; with the worker
-         * threads it is not wired yet (docs/feed.md): the pages poll */
-        s_send_error(req, 503, "live stream not available on this collector; poll /v1/crossings");
+        s_stream(self, req);
         return;
     }
     if (kind == ROUTE_DASH_ASSET) {
@@ -476,6 +512,7 @@ static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_
 static void s_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
     http_worker_t *self = arg;
+    sse_conn_closed(self->sse, evcon);
     for (int i = 0; i < self->nconns; i++) {
         if (self->conns[i] == evcon) {
             self->conns[i] = self->conns[--self->nconns];
@@ -498,7 +535,7 @@ static bool s_conn_admit(http_worker_t *self, struct evhttp_request *req)
         if (self->conns[i] == evcon)
             return true;
     if (atomic_fetch_add(self->cfg.nconns, 1) >= self->cfg.max_conns ||
-        self->nconns == HTTP_WORKER_MAX_CONNS) {
+        self->nconns == self->cfg.max_conns) {
         atomic_fetch_sub(self->cfg.nconns, 1);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
@@ -621,7 +658,8 @@ http_worker_t *http_worker_new(const http_worker_cfg_t *cfg, int index)
     atomic_init(&self->inbox, NULL);
     atomic_init(&self->stopping, false);
     int fd = -1;
-    if (!(self->base = event_base_new()) || !(self->http = evhttp_new(self->base)) ||
+    if (!(self->conns = calloc((size_t)(cfg->max_conns > 0 ? cfg->max_conns : 1), sizeof *self->conns)) ||
+        !(self->base = event_base_new()) || !(self->http = evhttp_new(self->base)) ||
         (self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(self->ev_wake = event_new(self->base, self->wake_fd, EV_READ | EV_PERSIST, s_on_wake,
                                     self)) ||
@@ -634,6 +672,10 @@ http_worker_t *http_worker_new(const http_worker_cfg_t *cfg, int index)
         return NULL;
     }
     s_configure(self);
+    if (cfg->sse && !(self->sse = sse_new(self->base, cfg->sse, s_wake_sse, self))) {
+        http_worker_destroy(&self);
+        return NULL;
+    }
     if (cfg->dashboards && (self->dash = static_new(cfg->dashboards)) && index == 0)
         log_info("http: dashboards from %s", static_root(self->dash));
     if (self->dash) {
@@ -697,6 +739,7 @@ void http_worker_destroy(http_worker_t **self_p)
     s_send_answered(self);
     if (self->http)
         evhttp_free(self->http);
+    sse_destroy(&self->sse);   /* after evhttp_free: its close callbacks reach it */
     if (self->ev_wake)
         event_free(self->ev_wake);
     if (self->wake_fd >= 0)
@@ -708,6 +751,7 @@ void http_worker_destroy(http_worker_t **self_p)
     static_destroy(&self->dash);
     catalog_destroy(&self->catalog);
     pthread_mutex_destroy(&self->mu);
+    free(self->conns);
     free(self);
     *self_p = NULL;
 }

@@ -9,7 +9,10 @@
  * what only the collector's main loop may touch — goes to the server as a
  * job (the job_fn, called on the worker's thread, must only queue it);
  * the main loop fills in the answer and hands it back with
- * http_worker_answer, and the worker sends it. Nothing else is shared:
+ * http_worker_answer, and the worker sends it. /v1/stream is served from
+ * the worker's own streams (collector/sse), fed from the main loop's ring
+ * of the live feed's updates (collector/sse_ring), which wakes the worker
+ * through the same eventfd. Nothing else is shared:
  * the HTTP behaviour (limits, 304/ETag, HEAD, CORS, gzip, JSON errors) is
  * all on the worker's thread. */
 #ifndef POE_HTTP_WORKER_H
@@ -21,6 +24,7 @@
 #include "http_cache.h"
 #include "http_snap.h"
 #include "route.h"
+#include "sse_ring.h"
 
 typedef struct http_worker http_worker_t;
 
@@ -52,6 +56,7 @@ typedef struct {
     int max_conns;              /* beyond it: a JSON 503 and close */
     http_worker_job_fn job_fn;  /* called on the worker's thread */
     void *job_arg;
+    sse_ring_t *sse;            /* the live feed's updates for /v1/stream; NULL: no stream */
 } http_worker_cfg_t;
 
 /* Set up (not yet running). NULL on failure (logged). */

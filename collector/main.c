@@ -30,6 +30,7 @@
 #include "fcstore.h"
 #include "forward.h"
 #include "pubfeed.h"
+#include "sse_ring.h"
 #include "observed.h"
 #include "zap.h"
 
@@ -39,7 +40,7 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
-    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s;
+    long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s, sse_clients;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
@@ -58,6 +59,7 @@ typedef struct {
     curve_pair_t server_key;
     zap_t *zap;
     pubfeed_t *pub;
+    sse_ring_t *sse;                /* the live feed's updates for /v1/stream */
     forward_t *fwd;
     plan_t *(*plans)[TAX_NDIRS];    /* per registry crossing and direction */
     fcstore_t *fc;                  /* the 24-hour forecasts */
@@ -83,6 +85,11 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
                               (enum tax_type)q->type, (int64_t)(q->t_end_ms / 1000),
                               b->interval_ms / 1000, q->lanes_open, q->arrivals, q->departures, now_s);
     }
+}
+
+static void s_on_tap(void *arg, uint64_t seq, const char *crossing, const char *body)
+{
+    sse_ring_publish(arg, seq, crossing, body);
 }
 
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
@@ -366,6 +373,14 @@ static int s_setup(collector_t *c)
                          c->o.stale_after_s * 1000, c->o.feed_curve ? &c->server_key : NULL);
         if (!c->pub)
             return -1;
+        if (c->o.sse_clients < 1 || c->o.sse_clients > 100000) {
+            log_error("--sse-clients wants 1 to 100000");
+            return -1;
+        }
+        c->sse = sse_ring_new(c->base, (int)c->o.sse_clients);
+        if (!c->sse)
+            return -1;
+        pubfeed_set_tap(c->pub, s_on_tap, c->sse);
     }
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
     if (!c->ingest)
@@ -376,7 +391,7 @@ static int s_setup(collector_t *c)
                         .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
                         .observed = c->observed,
                         .threads = (int)c->o.http_threads,
-                        .publish_dir = c->o.publish_dir };
+                        .publish_dir = c->o.publish_dir, .sse = c->sse };
     if (c->o.http_threads < 1 || c->o.http_threads > 16) {
         log_error("--http-threads wants 1 to 16");
         return -1;
@@ -411,6 +426,7 @@ static void s_teardown(collector_t *c)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
     ingest_destroy(&c->ingest);
     pubfeed_destroy(&c->pub);
+    sse_ring_destroy(&c->sse);   /* after the HTTP workers and the feed that fed it */
     forward_destroy(&c->fwd);
     zap_destroy(&c->zap);
     if (c->zctx)
@@ -438,12 +454,14 @@ int main(int argc, char **argv)
                         .log_level = "info", .stale_after_s = 120, .max_skew_s = 30,
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
                         .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
+                        .sse_clients = SSE_DEFAULT_CLIENTS,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
                         .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
         { "http-threads", CONF_INT, &o->http_threads, "N", "threads serving HTTP requests, 1 to 16 [2]" },
+        { "sse-clients", CONF_INT, &o->sse_clients, "N", "browsers on the live stream /v1/stream at once, across the HTTP threads (needs --feed; each takes a file descriptor) [256]" },
         { "publish-dir", CONF_STR, &o->publish_dir, "DIR", "also write the public documents (with .gz) to DIR for nginx or a CDN (deploy/nginx) [off]" },
         { "rrdcached", CONF_STR, &o->rrdcached, "unix:PATH", "rrdcached socket [unix:/run/poenet/rrdcached.sock]" },
         { "archive", CONF_STR, &o->archive, "DIR", "RRD archive directory [/var/lib/poenet/archive]" },

@@ -106,6 +106,22 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
                            "\n", stats_reject_name((enum stats_reject)r), st->upstream_refused[r]);
     textbuf_printf(b, "poenet_upstream_refused_samples_total{reason=\"other\"} %" PRIu64 "\n",
                    st->upstream_refused_other);
+    s_family(b, "poenet_sse_clients", "gauge",
+             "Browsers on the live stream /v1/stream now (0 without --feed).");
+    textbuf_printf(b, "poenet_sse_clients %" PRIu64 "\n", st->sse_clients);
+    s_family(b, "poenet_sse_max_clients", "gauge", "The bound on live streams (--sse-clients).");
+    textbuf_printf(b, "poenet_sse_max_clients %" PRIu64 "\n", st->sse_max_clients);
+    s_family(b, "poenet_sse_refused_total", "counter",
+             "Live streams refused, by reason: at the bound, a Last-Event-ID that is not a "
+             "sequence number, one ahead of the feed.");
+    textbuf_printf(b, "poenet_sse_refused_total{reason=\"full\"} %" PRIu64 "\n", st->sse_refused_full);
+    textbuf_printf(b, "poenet_sse_refused_total{reason=\"bad_last_event_id\"} %" PRIu64 "\n",
+                   st->sse_refused_bad_id);
+    textbuf_printf(b, "poenet_sse_refused_total{reason=\"future_last_event_id\"} %" PRIu64 "\n",
+                   st->sse_refused_future_id);
+    s_counter(b, "poenet_sse_dropped_total",
+              "Live streams dropped because the browser stopped reading (it resumes on reconnect).",
+              st->sse_dropped_slow);
     s_family(b, "poenet_lane_plans", "gauge",
              "Crossing directions whose lane plan (--lane-plans) the estimator uses.");
     textbuf_printf(b, "poenet_lane_plans %" PRIu64 "\n", st->lane_plans);

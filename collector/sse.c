@@ -1,6 +1,10 @@
-/* sse — see sse.h. Frames are formatted once when published and kept in a
- * ring (seq → frame) shared by every client; a client is an evhttp
- * request held open with evhttp_send_reply_start and fed with chunks. */
+/* sse — see sse.h. A client is an evhttp request held open with
+ * evhttp_send_reply_start and fed with chunks written straight into its
+ * connection's output (framed as evhttp would: chunked for HTTP/1.1,
+ * plain for 1.0, whose body runs to the close). Each client has its own
+ * cursor (the last sequence number it was sent or skipped): bringing it up
+ * to date is one read of the shared ring after its cursor, so a fresh
+ * stream, a resumed one and a live one take the same path. */
 #include "sse.h"
 
 #include <event2/buffer.h>
@@ -15,31 +19,26 @@
 
 #include "feed.h"
 #include "log.h"
-#include "timeutil.h"
-
-typedef struct {
-    uint64_t seq;
-    char crossing[7];
-    char *frame;            /* "id: N\nevent: wait\ndata: {...}\n\n" */
-} s_event_t;
+#include "vec.h"
 
 typedef struct {
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
-    char crossing[7];       /* "" = every crossing */
+    struct bufferevent *bev;    /* the connection's */
+    bool chunked;               /* HTTP/1.1: chunked (1.0: the body runs to the close) */
+    char crossing[8];       /* "" = every crossing */
+    uint64_t after;         /* sent (or skipped) everything up to this seq */
+    bool need_snapshot;     /* its next frame must be a snapshot */
     bool drop;
 } s_client_t;
 
 struct sse {
     struct event_base *base;
-    state_t *state;
-    int64_t stale_after_ms;
-    s_event_t ring[SSE_RING];
-    uint64_t seq;           /* the newest published */
-    uint64_t first;         /* the first seq published since start (0: none yet) */
+    sse_ring_t *ring;
+    void *reader;           /* the wake argument it registered with */
     s_client_t *clients;
-    int nclients, max_clients;
-    uint64_t refused;
+    size_t nclients, cap;
+    sse_event_t **buf;      /* SSE_RING: references read from the ring */
     struct event *hb;
 };
 
@@ -57,30 +56,122 @@ int sse_parse_id(const char *s, uint64_t *seq)
     return 0;
 }
 
-static void s_send(s_client_t *c, const char *data, size_t len)
+/* ---- writing ---------------------------------------------------------------- */
+
+static void s_body_release_cb(const void *data, size_t len, void *arg)
 {
-    struct evbuffer *b = evbuffer_new();
-    if (!b || evbuffer_add(b, data, len) != 0) {
-        c->drop = true;
-    } else {
-        evhttp_send_reply_chunk(c->req, b);
+    (void)data;
+    (void)len;
+    http_cache_body_unref(arg);
+}
+
+/* Send b as one chunk (b is emptied), straight into the connection's
+ * output: evhttp_send_reply_chunk would also reset the connection's
+ * callbacks and re-add its read and write events each time, which for a
+ * thousand streams is most of the cost of an update. A client whose
+ * unread output passed SSE_MAX_BACKLOG is marked to be dropped. */
+static void s_flush(s_client_t *c, struct evbuffer *b)
+{
+    size_t n = evbuffer_get_length(b);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (n > 0) {
+        char head[24];
+        int hn = snprintf(head, sizeof head, "%zx\r\n", n);
+        if (c->chunked && (evbuffer_prepend(b, head, (size_t)hn) != 0 || evbuffer_add(b, "\r\n", 2) != 0))
+            c->drop = true;
+        else if (evbuffer_add_buffer(out, b) != 0)
+            c->drop = true;
     }
-    if (b)
-        evbuffer_free(b);
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-    if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > SSE_MAX_BACKLOG)
+    if (evbuffer_get_length(out) > SSE_MAX_BACKLOG)
         c->drop = true;   /* it stopped reading: it will reconnect and resume */
 }
 
-/* Free the connections of clients marked drop (their close callback comes
- * back through sse_conn_closed and removes them). */
+/* Add event e to b: a copy, as small frames (a few hundred bytes) cost
+ * less copied into the buffer's free space than as a chain of their own
+ * each (a reference, plus a new chain for what follows it). -1 when out
+ * of memory. */
+static int s_add_event(struct evbuffer *b, const sse_event_t *e)
+{
+    return evbuffer_add(b, e->frame, e->len);
+}
+
+/* The snapshot frame of snap for c into b: its id is the feed sequence the
+ * snapshot was rendered at; the body goes by reference. -1 when snap has
+ * no body for it or memory ran out. */
+static int s_add_snapshot(struct evbuffer *b, const s_client_t *c, http_snap_t *snap)
+{
+    http_snap_doc_t *doc = c->crossing[0] ? http_snap_find(snap, ROUTE_CROSSING, c->crossing)
+                                          : http_snap_find(snap, ROUTE_CROSSINGS, NULL);
+    if (!doc || !doc->plain)
+        return -1;
+    http_cache_body_ref(doc->plain);
+    if (evbuffer_add_printf(b, "id: %" PRIu64 "\nevent: snapshot\ndata: ",
+                            http_snap_feed_seq(snap)) < 0 ||
+        evbuffer_add_reference(b, doc->plain->data, doc->plain->len, s_body_release_cb,
+                               doc->plain) != 0) {
+        http_cache_body_unref(doc->plain);
+        return -1;
+    }
+    return evbuffer_add(b, "\n\n", 2);
+}
+
+/* Bring c up to date: the ring's events after its cursor (those of its
+ * crossing), or — when it needs one or fell behind the ring — a snapshot
+ * and the events after it. A client whose snapshot cannot be had yet (none
+ * published, or older than the ring reaches) waits for the next pump. */
+static void s_sync(sse_t *self, s_client_t *c, http_snap_t *snap)
+{
+    uint64_t newest = 0;
+    int n = -1;
+    if (!c->need_snapshot && (n = sse_ring_read(self->ring, c->after, self->buf, &newest)) < 0)
+        c->need_snapshot = true;
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        c->drop = true;
+        goto out;
+    }
+    if (c->need_snapshot) {
+        if (!snap || (n = sse_ring_read(self->ring, http_snap_feed_seq(snap), self->buf,
+                                        &newest)) < 0)
+            goto out;   /* the next snapshot will do */
+        if (s_add_snapshot(b, c, snap) != 0) {
+            c->drop = true;
+            goto out;
+        }
+        c->need_snapshot = false;
+    }
+    for (int i = 0; i < n; i++)
+        if ((!c->crossing[0] || strcmp(c->crossing, self->buf[i]->crossing) == 0) &&
+            s_add_event(b, self->buf[i]) != 0)
+            c->drop = true;
+    if (!c->drop) {
+        c->after = newest;
+        s_flush(c, b);
+    }
+out:
+    for (int i = 0; i < n; i++)
+        sse_event_unref(self->buf[i]);
+    if (b)
+        evbuffer_free(b);
+}
+
+/* Forget client i (the ring's count with it). */
+static void s_remove(sse_t *self, size_t i)
+{
+    self->clients[i] = self->clients[--self->nclients];
+    sse_ring_leave(self->ring);
+}
+
+/* Close the connections of clients marked drop; their close callbacks
+ * find them already forgotten. */
 static void s_reap(sse_t *self)
 {
-    for (int i = 0; i < self->nclients;) {
+    for (size_t i = 0; i < self->nclients;) {
         if (self->clients[i].drop) {
             struct evhttp_connection *evcon = self->clients[i].evcon;
-            self->clients[i] = self->clients[--self->nclients];
-            log_warn("sse: dropping a stream that stopped reading");
+            s_remove(self, i);
+            sse_ring_count(self->ring, SSE_DROPPED_SLOW);
+            log_warn("sse: dropping a stream that stopped reading (or out of memory)");
             evhttp_connection_free(evcon);
         } else {
             i++;
@@ -88,36 +179,54 @@ static void s_reap(sse_t *self)
     }
 }
 
+void sse_pump(sse_t *self, http_snap_t *snap)
+{
+    for (size_t i = 0; i < self->nclients; i++)
+        s_sync(self, &self->clients[i], snap);
+    s_reap(self);
+}
+
 static void s_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     sse_t *self = arg;
-    char line[64];
-    int n = snprintf(line, sizeof line, ": hb %" PRIu64 "\n\n", self->seq);
-    for (int i = 0; i < self->nclients; i++)
-        s_send(&self->clients[i], line, (size_t)n);
+    for (size_t i = 0; i < self->nclients; i++) {
+        s_client_t *c = &self->clients[i];
+        struct evbuffer *b = evbuffer_new();
+        if (!b || evbuffer_add_printf(b, ": hb %" PRIu64 "\n\n", c->after) < 0)
+            c->drop = true;
+        else
+            s_flush(c, b);
+        if (b)
+            evbuffer_free(b);
+    }
     s_reap(self);
 }
 
-sse_t *sse_new(struct event_base *base, state_t *state, int64_t stale_after_ms, int max_clients)
+/* ---- streams ------------------------------------------------------------------ */
+
+sse_t *sse_new(struct event_base *base, sse_ring_t *ring, void (*wake)(void *arg), void *arg)
 {
     sse_t *self = calloc(1, sizeof *self);
     if (self) {
         self->base = base;
-        self->state = state;
-        self->stale_after_ms = stale_after_ms;
-        self->max_clients = max_clients > 0 ? max_clients : SSE_DEFAULT_CLIENTS;
-        self->clients = calloc((size_t)self->max_clients, sizeof *self->clients);
+        self->ring = ring;
+        self->buf = calloc(SSE_RING, sizeof *self->buf);
         self->hb = event_new(base, -1, EV_PERSIST, s_on_heartbeat, self);
     }
-    if (!self || !self->clients || !self->hb) {
+    struct timeval tv = { SSE_HEARTBEAT_MS / 1000, (SSE_HEARTBEAT_MS % 1000) * 1000 };
+    if (!self || !self->buf || !self->hb || event_add(self->hb, &tv) != 0) {
         log_error("sse: out of memory");
         sse_destroy(&self);
         return NULL;
     }
-    struct timeval tv = { SSE_HEARTBEAT_MS / 1000, (SSE_HEARTBEAT_MS % 1000) * 1000 };
-    event_add(self->hb, &tv);
+    if (sse_ring_add_reader(ring, wake, arg) != 0) {
+        log_error("sse: more than %d workers", SSE_MAX_READERS);
+        sse_destroy(&self);
+        return NULL;
+    }
+    self->reader = arg;
     return self;
 }
 
@@ -126,153 +235,116 @@ void sse_destroy(sse_t **self_p)
     sse_t *self = *self_p;
     if (!self)
         return;
+    if (self->reader)
+        sse_ring_remove_reader(self->ring, self->reader);
     if (self->hb)
         event_free(self->hb);
-    for (int i = 0; i < SSE_RING; i++)
-        free(self->ring[i].frame);
-    /* the HTTP server frees the connections (and their requests) */
+    /* the HTTP server freed the connections (and their requests) */
+    while (self->nclients)
+        s_remove(self, 0);
     free(self->clients);
+    free(self->buf);
     free(self);
     *self_p = NULL;
 }
 
-void sse_publish(sse_t *self, uint64_t seq, const char *crossing, const char *body)
+static void s_refuse(sse_t *self, struct evhttp_request *req, int code, enum sse_why why,
+                     const char *reason)
 {
-    if (!self)
-        return;
-    size_t len = strlen(body) + 64;
-    char *frame = malloc(len);
-    if (!frame) {
-        log_error("sse: out of memory: update %" PRIu64 " not streamed", seq);
-        return;   /* the gap shows in the ids; a reconnect takes a snapshot */
-    }
-    int n = snprintf(frame, len, "id: %" PRIu64 "\nevent: wait\ndata: %s\n\n", seq, body);
-    s_event_t *e = &self->ring[seq % SSE_RING];
-    free(e->frame);
-    e->seq = seq;
-    snprintf(e->crossing, sizeof e->crossing, "%s", crossing);
-    e->frame = frame;
-    self->seq = seq;
-    if (!self->first)
-        self->first = seq;
-    for (int i = 0; i < self->nclients; i++) {
-        s_client_t *c = &self->clients[i];
-        if (!c->crossing[0] || strcmp(c->crossing, crossing) == 0)
-            s_send(c, frame, (size_t)n);
-    }
-    s_reap(self);
-}
-
-static void s_refuse(sse_t *self, struct evhttp_request *req, int code, const char *why)
-{
-    self->refused++;
+    if (why < SSE_WHY_MAX)   /* SSE_WHY_MAX: counted already, or not a refusal of input */
+        sse_ring_count(self->ring, why);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     if (code == 503) {
         evhttp_add_header(h, "Retry-After", "30");
         evhttp_add_header(h, "Connection", "close");
     }
-    char *body = feed_error_json(code, why);
-    struct evbuffer *b = evhttp_request_get_output_buffer(req);
+    char *body = feed_error_json(code, reason);
     if (body)
-        evbuffer_add(b, body, strlen(body));
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     free(body);
     evhttp_send_reply(req, code, code == 503 ? "Service Unavailable" : "Bad Request", NULL);
 }
 
-/* The first frames of a stream: the replay after last (resuming), or a
- * snapshot. Returns 0, -1 when out of memory. */
-static int s_start(sse_t *self, s_client_t *c, bool resume, uint64_t last)
-{
-    s_send(c, "retry: 3000\n\n", 13);
-    /* the oldest event still in the ring */
-    uint64_t oldest = self->seq >= SSE_RING ? self->seq - SSE_RING + 1 : 1;
-    if (self->first > oldest)
-        oldest = self->first;
-    if (resume && (self->seq == last || (self->first && last + 1 >= oldest))) {
-        for (uint64_t s = last + 1; s <= self->seq; s++) {
-            const s_event_t *e = &self->ring[s % SSE_RING];
-            if (e->seq == s && e->frame && (!c->crossing[0] || strcmp(c->crossing, e->crossing) == 0))
-                s_send(c, e->frame, strlen(e->frame));
-        }
-        return 0;
-    }
-    char *body = feed_crossings_json(self->state, tu_now_ms(), self->stale_after_ms,
-                                     c->crossing[0] ? c->crossing : NULL);
-    if (!body)
-        return -1;
-    size_t len = strlen(body) + 64;
-    char *frame = malloc(len);
-    if (!frame) {
-        free(body);
-        return -1;
-    }
-    int n = snprintf(frame, len, "id: %" PRIu64 "\nevent: snapshot\ndata: %s\n\n", self->seq, body);
-    s_send(c, frame, (size_t)n);
-    free(frame);
-    free(body);
-    return 0;
-}
-
-void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing)
+void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing, http_snap_t *snap)
 {
     const char *lei = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
-    uint64_t last = 0;
-    char why[128];
+    uint64_t last = 0, at = sse_ring_seq(self->ring);
+    char why[160];
     if (lei && sse_parse_id(lei, &last) != 0) {
-        s_refuse(self, req, 400, "Last-Event-ID must be a decimal sequence number of the feed");
+        s_refuse(self, req, 400, SSE_REFUSED_BAD_ID,
+                 "Last-Event-ID must be a decimal sequence number of the feed");
         return;
     }
-    if (lei && last > self->seq) {
+    if (lei && last > at) {
         snprintf(why, sizeof why, "Last-Event-ID %" PRIu64 " is ahead of the feed (at %" PRIu64
-                 "); reconnect without it", last, self->seq);
-        s_refuse(self, req, 400, why);
-        return;
-    }
-    if (self->nclients >= self->max_clients) {
-        snprintf(why, sizeof why, "live stream full (%d clients); poll /v1/crossings instead",
-                 self->max_clients);
-        s_refuse(self, req, 503, why);
+                 "; the collector restarted?): reconnect without it", last, at);
+        s_refuse(self, req, 400, SSE_REFUSED_FUTURE_ID, why);
         return;
     }
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (!evcon) {
-        s_refuse(self, req, 400, "no connection");
+    if (!evcon || VEC_RESERVE(self->clients, self->cap, self->nclients + 1) != 0) {
+        s_refuse(self, req, 503, SSE_WHY_MAX, "out of memory");
+        return;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && !sse_ring_admit(self->ring)) {
+        snprintf(why, sizeof why, "live stream full (%d clients); poll /v1/crossings instead",
+                 sse_ring_max_clients(self->ring));
+        s_refuse(self, req, 503, SSE_WHY_MAX, why);
         return;
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "X-Accel-Buffering", "no");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "X-Accel-Buffering", "no");   /* nginx: pass each event at once */
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         evhttp_send_reply(req, 200, "OK", NULL);
         return;
     }
-    /* a stream is quiet between heartbeats: no idle timeout for it */
-    evhttp_connection_set_timeout(evcon, 3 * SSE_HEARTBEAT_MS / 1000);
     evhttp_send_reply_start(req, 200, "OK");
+    const char *te = evhttp_find_header(h, "Transfer-Encoding");
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    /* A stream never reads and is quiet between heartbeats: no read
+     * timeout (a closed client is still seen: reading stays on); a write
+     * that makes no progress for three heartbeats ends it. */
+    struct timeval wt = { 3 * SSE_HEARTBEAT_MS / 1000, 0 };
+    bufferevent_set_timeouts(bev, NULL, &wt);
     s_client_t *c = &self->clients[self->nclients++];
-    *c = (s_client_t){ .req = req, .evcon = evcon };
+    *c = (s_client_t){ .req = req, .evcon = evcon, .bev = bev, .after = last,
+                       .need_snapshot = !lei, .chunked = te && strcmp(te, "chunked") == 0 };
     snprintf(c->crossing, sizeof c->crossing, "%s", crossing ? crossing : "");
-    if (s_start(self, c, lei != NULL, last) != 0)
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add(b, "retry: 3000\n\n", 13) != 0)
         c->drop = true;
-    s_reap(self);
+    else
+        s_flush(c, b);
+    if (b)
+        evbuffer_free(b);
+    if (!c->drop)
+        s_sync(self, c, snap);
+    /* a client marked drop here goes at the next pump or heartbeat: its
+     * connection is not freed inside evhttp's own request callback */
 }
 
 void sse_conn_closed(sse_t *self, struct evhttp_connection *evcon)
 {
     if (!self)
         return;
-    for (int i = 0; i < self->nclients; i++) {
+    for (size_t i = 0; i < self->nclients; i++) {
         if (self->clients[i].evcon == evcon) {
-            self->clients[i] = self->clients[--self->nclients];
+            struct evhttp_request *req = self->clients[i].req;
+            s_remove(self, i);
+            /* The browser went away mid-reply: evhttp detached the request
+             * from the connection and leaves it to us (ending the reply
+             * frees it). Still attached, it goes with the connection. */
+            if (!evhttp_request_get_connection(req))
+                evhttp_send_reply_end(req);
             return;
         }
     }
 }
-
-int sse_clients(const sse_t *self) { return self ? self->nclients : 0; }
-uint64_t sse_refused(const sse_t *self) { return self ? self->refused : 0; }

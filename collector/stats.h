@@ -55,6 +55,11 @@ typedef struct {
     uint64_t notices;               /* port notices loaded (valid or not yet) */
     uint64_t notices_rejected;      /* notice entries refused, every load counted */
     uint64_t notice_reload_failures;/* SIGHUPs whose notices file was unreadable (old ones kept) */
+    /* The browsers' live stream (/v1/stream): collector/sse_ring's atomic
+     * counters, copied in when /health or /metrics is rendered (0: no
+     * stream, the collector runs without --feed). */
+    uint64_t sse_clients, sse_max_clients;
+    uint64_t sse_refused_full, sse_refused_bad_id, sse_refused_future_id, sse_dropped_slow;
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);

@@ -85,9 +85,7 @@ var POE = (function () {
    * cannot resume from) or the browser has no EventSource, the page polls;
    * the stream is tried again fresh after RETRY_MS. */
   var live = (function () {
-    /* Off until the collector serves /v1/stream on its HTTP worker threads
-     * (docs/feed.md): a refused stream costs every page a failed request. */
-    var ENABLED = false;
+    var ENABLED = true;   /* false: the pages only poll */
     var RETRY_MS = 30000, es = null, on = false, args = null;
     function start(path, onSnapshot, onWait) {
       args = [path, onSnapshot, onWait];

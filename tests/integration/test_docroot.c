@@ -44,8 +44,8 @@ static ngx_t s_ngx;
 static const char *const s_files[] = {
     "v1/crossings.json",        "v1/crossings/250401.json", "xml/bwt.xml",
     "api/bwtnew.json",          "api/waittimes.json",       "api/bwtpublicmod/250401.json",
-    "bwt-taf/bwt-eng.csv",      "bwt-taf/bwt-eng.json",     "v1/hours.json",
-    "v1/hours/mismatches.json",
+    "bwt-taf/bwt-eng.csv",      "bwt-taf/bwt-eng.json",     "bwt-taf/bwt-fra.csv",
+    "bwt-taf/bwt-fra.json",     "v1/hours.json",            "v1/hours/mismatches.json",
 };
 #define NFILES (sizeof s_files / sizeof s_files[0])
 

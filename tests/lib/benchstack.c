@@ -153,3 +153,17 @@ long long bstack_cpu_ticks(pid_t pid)
         return 0;
     return (long long)(ut + st);
 }
+
+long bstack_status_kb(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && kb < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, name, strlen(name)) == 0)
+            kb = atol(line + strlen(name));
+    if (f)
+        fclose(f);
+    return kb;
+}

@@ -60,4 +60,8 @@ bool bstack_interrupted(void);
 /* CPU time (utime + stime) pid has used, in clock ticks; 0 when unknown. */
 long long bstack_cpu_ticks(pid_t pid);
 
+/* A "Name:  N kB" line of /proc/<pid>/status (name with its colon, e.g.
+ * "VmRSS:"), in kB; -1 when unknown. */
+long bstack_status_kb(pid_t pid, const char *name);
+
 #endif
