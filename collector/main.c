@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <sys/stat.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "archive.h"
 #include "conf.h"
 #include "http.h"
+#include "importer.h"
 #include "ingest.h"
 #include "log.h"
 #include "notices.h"
@@ -39,6 +41,8 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
+    char *official_cbp, *official_cbsa;
+    long official_interval_s, official_stale_after_s, official_connect_timeout_s, official_timeout_s;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
@@ -53,7 +57,8 @@ typedef struct {
     ingest_t *ingest;
     http_server_t *http;
     stats_t stats;
-    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup;
+    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup, *ev_sigusr1;
+    importer_t *importer;
     char sessions_path[1024];
     curve_pair_t server_key;
     zap_t *zap;
@@ -92,6 +97,83 @@ static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
         fcstore_queue_changed(c->fc, (xstate_t *)x, d, k);
     if (c->pub)
         pubfeed_queue_changed(c->pub, x, d, k);
+}
+
+/* Every official value of a source as known at fetched_s (a new document
+ * or a 304), one row per queue into its official RRD file: the series
+ * keeps the value and its age at every poll. */
+static void s_archive_official(collector_t *c, enum off_source src, int64_t fetched_s)
+{
+    stats_official_t *st = &c->stats.official[src];
+    uint64_t staged = 0;
+    for (size_t i = 0; i < state_count(c->state); i++) {
+        const xstate_t *x = state_at(c->state, i);
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++) {
+                const qofficial_t *o = &x->off[d][k];
+                if (o->status == OFF_ST_NONE || o->source != src)
+                    continue;
+                enum tax_mode m;
+                enum tax_type t;
+                tax_queue_from_index(k, &m, &t);
+                arch_official_row_t row = {
+                    .t_s = fetched_s, .wait_s = o->has_wait ? o->wait_s : NAN,
+                    .lanes_open = o->has_lanes ? o->lanes_open : NAN,
+                    .updated_s = o->updated_s > 0 ? (double)o->updated_s : NAN,
+                    .age_s = o->updated_s > 0 ? (double)(fetched_s - o->updated_s) : NAN,
+                    .status = (double)o->status
+                };
+                if (arch_add_official(c->archive, x->reg->id, (enum tax_dir)(d + 1), m, t, &row) > 0)
+                    staged++;
+            }
+    }
+    char why[256];
+    if (arch_commit(c->archive, why, sizeof why) != 0) {
+        st->archive_failures++;
+        log_warn("official %s: archive refused the official rows: %s", off_source_name(src), why);
+        return;
+    }
+    st->archived_rows += staged;
+}
+
+/* Official documents land in the state beside the measured values (never
+ * over them); the feeds render from there. */
+static void s_on_official(void *arg, enum off_source src, const off_doc_t *doc, int64_t fetched_s)
+{
+    collector_t *c = arg;
+    if (doc) {
+        size_t n = state_apply_official(c->state, doc, fetched_s, c->o.official_stale_after_s);
+        log_info("official %s: %zu of %zu ports in the registry, %zu queues applied",
+                 off_source_name(src), doc->ports_imported, doc->ports, n);
+    }
+    s_archive_official(c, src, fetched_s);
+}
+
+static void s_on_sigusr1(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    collector_t *c = arg;
+    log_info("SIGUSR1: polling the official feeds now");
+    importer_poll_now(c->importer);
+}
+
+/* The official importer (docs/architecture.md: why in the collector). */
+static int s_setup_importer(collector_t *c)
+{
+    importer_opts_t io = { .url = { c->o.official_cbp, c->o.official_cbsa },
+                           .interval_s = c->o.official_interval_s,
+                           .connect_timeout_s = c->o.official_connect_timeout_s,
+                           .total_timeout_s = c->o.official_timeout_s, .retries = 3,
+                           .backoff_s = 15, .registry = c->registry, .stats = &c->stats };
+    if ((!io.url[0] || !io.url[0][0]) && (!io.url[1] || !io.url[1][0]))
+        return 0;
+    if (c->o.official_stale_after_s < 60) {
+        log_error("--official-stale-after wants at least 60 s");
+        return -1;
+    }
+    c->importer = importer_new(c->base, &io, s_on_official, c);
+    return c->importer ? 0 : -1;
 }
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
@@ -384,7 +466,11 @@ static int s_setup(collector_t *c)
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
+    if (s_setup_importer(c) != 0)
+        return -1;
     c->ev_status = event_new(c->base, -1, EV_PERSIST, s_on_status, c);
+    c->ev_sigusr1 = evsignal_new(c->base, SIGUSR1, s_on_sigusr1, c);
+    event_add(c->ev_sigusr1, NULL);
     c->ev_sigint = evsignal_new(c->base, SIGINT, s_on_signal, c);
     c->ev_sigterm = evsignal_new(c->base, SIGTERM, s_on_signal, c);
     c->ev_sighup = evsignal_new(c->base, SIGHUP, s_on_sighup, c);
@@ -406,6 +492,9 @@ static void s_teardown(collector_t *c)
         event_free(c->ev_sigterm);
     if (c->ev_sighup)
         event_free(c->ev_sighup);
+    if (c->ev_sigusr1)
+        event_free(c->ev_sigusr1);
+    importer_destroy(&c->importer);
     http_destroy(&c->http);
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
@@ -439,7 +528,9 @@ int main(int argc, char **argv)
                         .state_dir = "/var/lib/poenet/collector", .sync_ms = 1000,
                         .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
-                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300 };
+                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300,
+                        .official_interval_s = 300, .official_stale_after_s = 7200,
+                        .official_connect_timeout_s = 10, .official_timeout_s = 30 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -465,6 +556,12 @@ int main(int argc, char **argv)
         { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the forecast harness, docs/forecast.md) [none]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
+        { "official-cbp", CONF_STR, &o->official_cbp, "URL", "import CBP's official waits (its /api/bwtnew JSON) from URL, e.g. https://bwt.cbp.gov/api/bwtnew [off]" },
+        { "official-cbsa", CONF_STR, &o->official_cbsa, "URL", "import CBSA's official waits (its bwt-eng.csv) from URL, e.g. https://www.cbsa-asfc.gc.ca/bwt-taf/bwt-eng.csv [off]" },
+        { "official-interval", CONF_INT, &o->official_interval_s, "S", "poll the official feeds every S seconds, at least 60 (SIGUSR1 polls at once) [300]" },
+        { "official-stale-after", CONF_INT, &o->official_stale_after_s, "S", "an official value whose update time is older than this is stale [7200]" },
+        { "official-connect-timeout", CONF_INT, &o->official_connect_timeout_s, "S", "connect timeout of an official poll [10]" },
+        { "official-timeout", CONF_INT, &o->official_timeout_s, "S", "total time an official poll may take [30]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "hours-learn", CONF_INT, &o->hours_learn_s, "S", "relearn the observed hours of changed tracks this often [300]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },

@@ -118,6 +118,7 @@
       wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
     }
     if (q.wait_min !== null) wait.dataset.min = q.wait_min;
+    if (q.method === "official" && q.official) POE.markOfficial(wait, q);
     td.appendChild(wait);
 
     var meta = POE.el("span", "meta");
@@ -156,6 +157,8 @@
       meta.appendChild(conf);
     }
     td.appendChild(meta);
+    var off = POE.officialSpan(q.official, genS, d.tz);
+    if (off !== null) td.appendChild(off);
     td.classList.add("st-" + q.status);
     return td;
   }
