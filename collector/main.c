@@ -145,6 +145,14 @@ static void s_on_official(void *arg, enum off_source src, const off_doc_t *doc, 
         size_t n = state_apply_official(c->state, doc, fetched_s, c->o.official_stale_after_s);
         log_info("official %s: %zu of %zu ports in the registry, %zu queues applied",
                  off_source_name(src), doc->ports_imported, doc->ports, n);
+        /* The live feed's subscribers see an official change as any other
+         * change of the queue (its update carries the official value). */
+        for (size_t i = 0; c->pub && i < doc->n; i++) {
+            const off_rec_t *r = &doc->recs[i];
+            const xstate_t *x = state_find(c->state, r->reg->id);
+            if (x && tax_dir_valid(r->dir))
+                pubfeed_queue_changed(c->pub, x, r->dir, tax_queue_index(r->mode, r->type));
+        }
     }
     s_archive_official(c, src, fetched_s);
 }
