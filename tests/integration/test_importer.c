@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "importer.h"
@@ -322,32 +323,94 @@ static json_int_t s_cbp(json_t *h, const char *key, const char *reason)
     return json_integer_value(json_object_get(o, reason ? reason : key));
 }
 
-/* The official value of 070801 southbound passenger standard, as served. */
-static char *s_official_of_070801(int port)
+/* Queue passenger/standard of a crossing direction, as served (a new
+ * reference, NULL when not found). */
+static json_t *s_served_queue(int port, const char *id, const char *dir)
 {
     int status = 0;
-    char *body = proc_http_get(port, "/v1/crossings/070801", &status);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/crossings/%s", id);
+    char *body = proc_http_get(port, path, &status);
     json_t *j = body ? json_loads(body, 0, NULL) : NULL;
     free(body);
-    char *out = NULL;
+    json_t *out = NULL;
     json_t *dirs = json_object_get(json_array_get(json_object_get(j, "crossings"), 0), "directions");
     size_t i, k;
     json_t *d, *q;
     json_array_foreach(dirs, i, d) {
-        if (strcmp(json_string_value(json_object_get(d, "direction")), "southbound") != 0)
+        if (strcmp(json_string_value(json_object_get(d, "direction")), dir) != 0)
             continue;
         json_array_foreach(json_object_get(d, "queues"), k, q) {
             if (strcmp(json_string_value(json_object_get(q, "mode")), "passenger") == 0 &&
                 strcmp(json_string_value(json_object_get(q, "lane")), "standard") == 0)
-            {
-                json_t *o = json_object_get(q, "official");
-                json_object_del(o, "age_s"); /* grows with the clock */
-                out = json_dumps(o, JSON_SORT_KEYS);
-            }
+                out = json_incref(q);
         }
     }
     json_decref(j);
     return out;
+}
+
+/* The official value of 070801 southbound passenger standard, as served. */
+static char *s_official_of_070801(int port)
+{
+    json_t *q = s_served_queue(port, "070801", "southbound");
+    json_t *o = json_object_get(q, "official");
+    char *out = NULL;
+    if (json_is_object(o)) {
+        json_object_del(o, "age_s"); /* grows with the clock */
+        out = json_dumps(o, JSON_SORT_KEYS);
+    }
+    json_decref(q);
+    return out;
+}
+
+/* The measured part of 250401 northbound passenger standard (an agent
+ * replayed it): everything but the official value and the ages. */
+static char *s_measured_of_250401(int port)
+{
+    json_t *q = s_served_queue(port, "250401", "northbound");
+    char *out = NULL;
+    if (q) {
+        assert_true(json_is_object(json_object_get(q, "official"))); /* CBP covers it too */
+        json_object_del(q, "official");
+        out = json_dumps(q, JSON_SORT_KEYS);
+    }
+    json_decref(q);
+    return out;
+}
+
+/* poenet_official_rejected_total{source="CBP",reason=...} from /metrics. */
+static long long s_metric_rejected(int port, const char *reason)
+{
+    int status = 0;
+    char *body = proc_http_get(port, "/metrics", &status);
+    assert_non_null(body);
+    char key[128];
+    snprintf(key, sizeof key, "poenet_official_rejected_total{source=\"CBP\",reason=\"%s\"} ", reason);
+    const char *at = strstr(body, key);
+    long long v = at ? strtoll(at + strlen(key), NULL, 10) : -1;
+    free(body);
+    return v;
+}
+
+static void s_replay_agent(teststack_t *st)
+{
+    char log[600], fixture[1024], agent[1024], spool[600];
+    snprintf(log, sizeof log, "%s/agent.log", st->dir);
+    snprintf(spool, sizeof spool, "%s/spool", st->dir);
+    snprintf(fixture, sizeof fixture, "%s", stack_src_path(st, "tests/fixtures/replay-250401-northbound.txt"));
+    snprintf(agent, sizeof agent, "%s", stack_bin_path(st, "poe-agent"));
+    const char *argv[] = { agent, "--crossing", "250401", "--direction", "northbound",
+                           "--collector", st->endpoint, "--replay", fixture,
+                           "--speed", "0", "--spool", spool, NULL };
+    pid_t pid = proc_spawn(argv, log);
+    assert_true(pid > 0);
+    int status = -1;
+    if (proc_wait_exit(pid, 60000, &status) != 0) {
+        proc_stop(pid, 2000);
+        fail_msg("agent did not finish the replay within 60 s (log %s)", log);
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static void test_collector_keeps_serving(void **state)
@@ -385,6 +448,20 @@ static void test_collector_keeps_serving(void **state)
     }
     assert_non_null(good);
     assert_non_null(strstr(good, "\"reported\": \"no_delay\""));
+    /* a measured queue: the agent's data is what the queue shows (stale by
+     * now, the fixture is old), never the official value beside it */
+    s_replay_agent(&st);
+    char *measured = NULL;
+    for (int i = 0; i < 50; i++) {
+        free(measured);
+        measured = s_measured_of_250401(st.http_port);
+        if (measured && strstr(measured, "\"updated\": \"2026-01-15T"))
+            break; /* the snapshot with the agent's data */
+        usleep(100000);
+    }
+    assert_non_null(measured);
+    assert_non_null(strstr(measured, "\"method\": null")); /* not "official" */
+    assert_non_null(strstr(measured, "\"updated\": \"2026-01-15T"));
 
     static const struct {
         enum s_mode mode;
@@ -423,8 +500,16 @@ static void test_collector_keeps_serving(void **state)
          * 070801 with a bad queue only: skipped, the value stays too) */
         assert_string_equal(after, good);
         free(after);
+        /* /metrics counts it as /health does */
+        assert_int_equal(s_metric_rejected(st.http_port, bad[b].reason), now);
+        /* the measured queue is as it was */
+        char *m = s_measured_of_250401(st.http_port);
+        assert_non_null(m);
+        assert_string_equal(m, measured);
+        free(m);
     }
     free(good);
+    free(measured);
     assert_int_equal(stack_stop(&st), 0);
     c->stop = 1;
     pthread_join(th, NULL);
