@@ -323,18 +323,12 @@ static json_int_t s_cbp(json_t *h, const char *key, const char *reason)
     return json_integer_value(json_object_get(o, reason ? reason : key));
 }
 
-/* Queue passenger/standard of a crossing direction, as served (a new
- * reference, NULL when not found). */
-static json_t *s_served_queue(int port, const char *id, const char *dir)
+/* Queue passenger/standard of direction dir of the first crossing of a
+ * /v1/crossings document (a new reference, NULL when not found). */
+static json_t *s_queue_in(json_t *root, const char *dir)
 {
-    int status = 0;
-    char path[64];
-    snprintf(path, sizeof path, "/v1/crossings/%s", id);
-    char *body = proc_http_get(port, path, &status);
-    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
-    free(body);
     json_t *out = NULL;
-    json_t *dirs = json_object_get(json_array_get(json_object_get(j, "crossings"), 0), "directions");
+    json_t *dirs = json_object_get(json_array_get(json_object_get(root, "crossings"), 0), "directions");
     size_t i, k;
     json_t *d, *q;
     json_array_foreach(dirs, i, d) {
@@ -346,22 +340,50 @@ static json_t *s_served_queue(int port, const char *id, const char *dir)
                 out = json_incref(q);
         }
     }
-    json_decref(j);
     return out;
+}
+
+/* The same queue of crossing id, as served. */
+static json_t *s_served_queue(int port, const char *id, const char *dir)
+{
+    int status = 0;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/crossings/%s", id);
+    char *body = proc_http_get(port, path, &status);
+    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+    free(body);
+    json_t *q = s_queue_in(j, dir);
+    json_decref(j);
+    return q;
+}
+
+/* The official value of queue q without its age (grows with the clock),
+ * as a string; NULL when none. Takes q. */
+static char *s_official_text(json_t *q)
+{
+    json_t *o = json_object_get(q, "official");
+    char *out = NULL;
+    if (json_is_object(o)) {
+        json_object_del(o, "age_s");
+        out = json_dumps(o, JSON_SORT_KEYS);
+    }
+    json_decref(q);
+    return out;
+}
+
+/* The same from the --publish-dir copy of /v1/crossings/070801. */
+static char *s_published_official(const char *file)
+{
+    json_t *j = json_load_file(file, 0, NULL);
+    json_t *q = s_queue_in(j, "southbound");
+    json_decref(j);
+    return q ? s_official_text(q) : NULL;
 }
 
 /* The official value of 070801 southbound passenger standard, as served. */
 static char *s_official_of_070801(int port)
 {
-    json_t *q = s_served_queue(port, "070801", "southbound");
-    json_t *o = json_object_get(q, "official");
-    char *out = NULL;
-    if (json_is_object(o)) {
-        json_object_del(o, "age_s"); /* grows with the clock */
-        out = json_dumps(o, JSON_SORT_KEYS);
-    }
-    json_decref(q);
-    return out;
+    return s_official_text(s_served_queue(port, "070801", "southbound"));
 }
 
 /* The measured part of 250401 northbound passenger standard (an agent
@@ -422,8 +444,10 @@ static void test_collector_keeps_serving(void **state)
     char u0[128], u1[128];
     snprintf(u0, sizeof u0, "http://127.0.0.1:%d/api/bwtnew", c->port);
     snprintf(u1, sizeof u1, "http://127.0.0.1:%d/bwt-taf/bwt-eng.csv", c->port);
+    char *pub = proc_tmpdir(); /* --publish-dir: the documents nginx would serve */
+    assert_non_null(pub);
     const char *extra[] = { "--official-cbp", u0, "--official-cbsa", u1, "--official-timeout", "2",
-                            "--official-connect-timeout", "1", NULL };
+                            "--official-connect-timeout", "1", "--publish-dir", pub, NULL };
     teststack_t st = { 0 };
     assert_int_equal(stack_start_args(&st, 0, extra), 0);
 
@@ -448,6 +472,19 @@ static void test_collector_keeps_serving(void **state)
     }
     assert_non_null(good);
     assert_non_null(strstr(good, "\"reported\": \"no_delay\""));
+    /* the published copy carries the same official value (written from the
+     * same snapshot, at most once a second) */
+    char file[600];
+    snprintf(file, sizeof file, "%s/v1/crossings/070801.json", pub);
+    bool published = false;
+    for (int i = 0; i < 50 && !published; i++) {
+        char *doc = s_published_official(file);
+        published = doc && strcmp(doc, good) == 0;
+        free(doc);
+        if (!published)
+            usleep(100000);
+    }
+    assert_true(published);
     /* a measured queue: the agent's data is what the queue shows (stale by
      * now, the fixture is old), never the official value beside it */
     s_replay_agent(&st);
@@ -511,6 +548,8 @@ static void test_collector_keeps_serving(void **state)
     free(good);
     free(measured);
     assert_int_equal(stack_stop(&st), 0);
+    assert_int_equal(proc_rm_rf(pub), 0);
+    free(pub);
     c->stop = 1;
     pthread_join(th, NULL);
 }

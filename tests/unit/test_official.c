@@ -19,6 +19,8 @@
 #include "feed.h"
 #include "state.h"
 #include "view.h"
+#include "view_cbp.h"
+#include "view_cbsa.h"
 
 #define DATA "deploy/data/"
 #define CBP_SAMPLE DATA "cbp_api_bwtnew_2022-06-29.json"
@@ -323,6 +325,16 @@ static void test_feed_official(void **state)
     assert_int_equal(json_integer_value(json_object_get(o, "age_s")), 600);
     json_decref(root);
     free(j);
+    /* CBSA's own format, drop-in, carries it too (the same per-queue view) */
+    char *csv = view_cbsa_csv(st, upd_ms + 600000, 120000);
+    assert_non_null(csv);
+    const char *row = strstr(csv, "Peace Bridge");
+    assert_non_null(row);
+    const char *eol = strchr(row, '\n');
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol ? eol - row : (long)strlen(row)), row);
+    assert_non_null(strstr(line, "14 minutes"));
+    free(csv);
 
     /* three hours later: stale, no wait */
     view_queue(x, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, upd_ms + 3 * 3600000, 120000, &v);
