@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,11 @@ int main(int argc, char **argv)
         fclose(f);
     printf("poe-report official over the year: %.2f s for %d queues audited (exit %d)\n", took,
            audited, rc);
+    /* only the report's processes were waited for so far (rrdcached runs on) */
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+        printf("peak RSS of the report: %ld KB (the largest of poe-report and the rrdtool it runs)\n",
+               ru.ru_maxrss);
     proc_stop(rp, 5000);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 && rc == 0 ? 0 : 1;
