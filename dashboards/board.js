@@ -99,9 +99,11 @@
 
   /* ---- rendering ------------------------------------------------------------ */
 
-  function queueCell(c, d, q, genS) {
+  /* r: the row's mode and lane; q: the queue, null when this direction
+   * does not have it (the cell stays empty, keyed by the row). */
+  function queueCell(c, d, r, q, genS) {
     var td = POE.el("td", "q");
-    td.dataset.key = c.id + "/" + d.direction + "/" + (q ? q.mode + "/" + q.lane : "-");
+    td.dataset.key = c.id + "/" + d.direction + "/" + r.mode + "/" + r.lane + (q ? "" : "/-");
     if (!q) {
       td.classList.add("absent");
       td.appendChild(POE.el("span", "qdir", POE.dirText(d.direction)));
@@ -223,7 +225,7 @@
       var tr = POE.el("tr", "qrow");
       tr.appendChild(POE.el("td", "mode", POE.modeLabel(r.mode)));
       tr.appendChild(POE.el("td", "lane", POE.laneLabel(r.lane)));
-      c.directions.forEach(function (d) { tr.appendChild(queueCell(c, d, findQueue(d, r.mode, r.lane), genS)); });
+      c.directions.forEach(function (d) { tr.appendChild(queueCell(c, d, r, findQueue(d, r.mode, r.lane), genS)); });
       tb.appendChild(tr);
     });
     return tb;
