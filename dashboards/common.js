@@ -92,7 +92,8 @@ var POE = (function () {
    * words, not only by its outline. */
   function markOfficial(wait, q) {
     wait.classList.add("from-official");
-    wait.title = T("off.from_title", { src: officialSource(q.official) });
+    /* keeps the severity in words when there is one */
+    wait.title = (wait.title ? wait.title + " · " : "") + T("off.from_title", { src: officialSource(q.official) });
     wait.appendChild(el("span", "offtag", " " + T("off.tag")));
     wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
   }

@@ -66,6 +66,8 @@
   }
 
   /* rows → {t: [...], col: [...]} per column name */
+  var OFFICIAL_STALE_S = 7200;
+
   function columns(h) {
     var out = { step: h.step };
     h.columns.forEach(function (c, i) { out[c] = h.rows.map(function (r) { return r[i]; }); });
@@ -208,9 +210,15 @@
     var se = DIRS.map(function (dir) {
       return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: pick(dir, "wait_s") };
     });
-    /* the official series (CBP into the US, CBSA into Canada), dashed beside ours */
+    /* the official series (CBP into the US, CBSA into Canada), dashed beside
+     * ours; a value older than the collector's default --official-stale-after
+     * (2 h) when it was read is not plotted, as the feed does not show it */
     DIRS.forEach(function (dir) {
-      var pts = pick(dir, "official_wait_s");
+      var pts = pick(dir, "official_wait_s"), ages = pick(dir, "official_age_s");
+      pts = pts.map(function (p, i) {
+        var a = ages[i] ? ages[i][1] : null; /* minutes: pick scales by 1/60 */
+        return a !== null && a > OFFICIAL_STALE_S / 60 ? [p[0], null] : p;
+      });
       if (hasValues(pts))
         se.push({ label: T("chart.official", { dir: T("dir." + dir + "_short") }), color: COLOR[dir],
                   dash: [5, 4], points: pts });
