@@ -54,7 +54,9 @@ typedef struct {
     int applied;
     int slow_in_flight;
     int slow_fd, slow_port;    /* the server that never answers */        /* set by the server thread when a slow reply started */
-    volatile int stop;
+    _Atomic int stop;         /* set by the main thread, read by the server thread */
+    pthread_t server;          /* the server thread of test_collector_keeps_serving */
+    bool server_running;       /* joined by s_teardown, also after a failed assertion */
 } s_ctx_t;
 
 static char *s_slurp(const char *path, size_t *len)
@@ -209,6 +211,10 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_ctx_t *c = *state;
+    if (c->server_running) {
+        c->stop = 1;
+        pthread_join(c->server, NULL);
+    }
     evhttp_free(c->http);
     event_base_free(c->base);
     close(c->slow_fd);
@@ -439,8 +445,8 @@ static void test_collector_keeps_serving(void **state)
 {
     s_ctx_t *c = *state;
     c->mode = M_SAMPLE;
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, s_server_thread, c), 0);
+    assert_int_equal(pthread_create(&c->server, NULL, s_server_thread, c), 0);
+    c->server_running = true;
     char u0[128], u1[128];
     snprintf(u0, sizeof u0, "http://127.0.0.1:%d/api/bwtnew", c->port);
     snprintf(u1, sizeof u1, "http://127.0.0.1:%d/bwt-taf/bwt-eng.csv", c->port);
@@ -465,7 +471,7 @@ static void test_collector_keeps_serving(void **state)
     /* the public documents are re-rendered for the HTTP workers at most
      * every 100 ms (http_snap): wait for the one with the official values */
     char *good = NULL;
-    for (int i = 0; i < 50 && !good; i++) {
+    for (int i = 0; i < 300 && !good; i++) {
         good = s_official_of_070801(st.http_port);
         if (!good)
             usleep(100000);
@@ -477,7 +483,7 @@ static void test_collector_keeps_serving(void **state)
     char file[600];
     snprintf(file, sizeof file, "%s/v1/crossings/070801.json", pub);
     bool published = false;
-    for (int i = 0; i < 50 && !published; i++) {
+    for (int i = 0; i < 300 && !published; i++) {
         char *doc = s_published_official(file);
         published = doc && strcmp(doc, good) == 0;
         free(doc);
@@ -489,7 +495,7 @@ static void test_collector_keeps_serving(void **state)
      * now, the fixture is old), never the official value beside it */
     s_replay_agent(&st);
     char *measured = NULL;
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 300; i++) { /* 30 s at most: slow under sanitizers */
         free(measured);
         measured = s_measured_of_250401(st.http_port);
         if (measured && strstr(measured, "\"updated\": \"2026-01-15T"))
@@ -551,7 +557,8 @@ static void test_collector_keeps_serving(void **state)
     assert_int_equal(proc_rm_rf(pub), 0);
     free(pub);
     c->stop = 1;
-    pthread_join(th, NULL);
+    pthread_join(c->server, NULL);
+    c->server_running = false;
 }
 
 int main(void)
