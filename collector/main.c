@@ -47,7 +47,17 @@ typedef struct {
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
+struct collector;
+/* One source's pass over the state writing its official rows (below). */
 typedef struct {
+    struct collector *c;
+    enum off_source src;
+    int64_t fetched_s;
+    size_t next;                    /* the next crossing to archive */
+    struct event *ev;               /* activated for each slice */
+} off_archive_job_t;
+
+typedef struct collector {
     coll_opts_t o;
     struct event_base *base;
     void *zctx;
@@ -59,6 +69,7 @@ typedef struct {
     stats_t stats;
     struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup, *ev_sigusr1;
     importer_t *importer;
+    off_archive_job_t off_archive[OFF_NSOURCES]; /* the official rows being archived */
     char sessions_path[1024];
     curve_pair_t server_key;
     zap_t *zap;
@@ -99,15 +110,31 @@ static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
         pubfeed_queue_changed(c->pub, x, d, k);
 }
 
+/* Crossings whose official rows are archived per turn of the loop: the
+ * first poll of a fresh archive creates a file per queue (525 for CBP's
+ * document, one rrdcached round trip each, 0.8-2 s in all; two crossings
+ * are at most ~14 files, tens of milliseconds), and ingest
+ * and the HTTP publisher must not wait that long behind it. */
+#define OFF_ARCHIVE_SLICE 2
+
 /* Every official value of a source as known at fetched_s (a new document
  * or a 304), one row per queue into its official RRD file: the series
- * keeps the value and its age at every poll. */
-static void s_archive_official(collector_t *c, enum off_source src, int64_t fetched_s)
+ * keeps the value and its age at every poll. Runs in slices of
+ * OFF_ARCHIVE_SLICE crossings, one per loop turn; a poll that lands while
+ * a pass is under way restarts it at its own time (rows already written
+ * at the earlier time stay). */
+static void s_archive_official_slice(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
+    off_archive_job_t *job = arg;
+    collector_t *c = job->c;
+    enum off_source src = job->src;
     stats_official_t *st = &c->stats.official[src];
     uint64_t staged = 0;
-    for (size_t i = 0; i < state_count(c->state); i++) {
-        const xstate_t *x = state_at(c->state, i);
+    size_t end = job->next + OFF_ARCHIVE_SLICE;
+    for (; job->next < state_count(c->state) && job->next < end; job->next++) {
+        const xstate_t *x = state_at(c->state, job->next);
         for (int d = 0; d < TAX_NDIRS; d++)
             for (int k = 0; k < TAX_NQUEUES; k++) {
                 const qofficial_t *o = &x->off[d][k];
@@ -117,10 +144,10 @@ static void s_archive_official(collector_t *c, enum off_source src, int64_t fetc
                 enum tax_type t;
                 tax_queue_from_index(k, &m, &t);
                 arch_official_row_t row = {
-                    .t_s = fetched_s, .wait_s = o->has_wait ? o->wait_s : NAN,
+                    .t_s = job->fetched_s, .wait_s = o->has_wait ? o->wait_s : NAN,
                     .lanes_open = o->has_lanes ? o->lanes_open : NAN,
                     .updated_s = o->updated_s > 0 ? (double)o->updated_s : NAN,
-                    .age_s = o->updated_s > 0 ? (double)(fetched_s - o->updated_s) : NAN,
+                    .age_s = o->updated_s > 0 ? (double)(job->fetched_s - o->updated_s) : NAN,
                     .status = (double)o->status
                 };
                 if (arch_add_official(c->archive, x->reg->id, (enum tax_dir)(d + 1), m, t, &row) > 0)
@@ -131,9 +158,20 @@ static void s_archive_official(collector_t *c, enum off_source src, int64_t fetc
     if (arch_commit(c->archive, why, sizeof why) != 0) {
         st->archive_failures++;
         log_warn("official %s: archive refused the official rows: %s", off_source_name(src), why);
-        return;
+        return; /* this pass ends; the next poll writes every queue again */
     }
     st->archived_rows += staged;
+    if (job->next < state_count(c->state))
+        event_active(job->ev, EV_TIMEOUT, 0);
+}
+
+static void s_archive_official(collector_t *c, enum off_source src, int64_t fetched_s)
+{
+    off_archive_job_t *job = &c->off_archive[src];
+    job->fetched_s = fetched_s;
+    job->next = 0;
+    if (job->ev)
+        event_active(job->ev, EV_TIMEOUT, 0);
 }
 
 /* Official documents land in the state beside the measured values (never
@@ -179,6 +217,13 @@ static int s_setup_importer(collector_t *c)
     if (c->o.official_stale_after_s < 60) {
         log_error("--official-stale-after wants at least 60 s");
         return -1;
+    }
+    for (int i = 0; i < OFF_NSOURCES; i++) {
+        off_archive_job_t *job = &c->off_archive[i];
+        *job = (off_archive_job_t){ .c = c, .src = (enum off_source)i };
+        job->ev = event_new(c->base, -1, 0, s_archive_official_slice, job);
+        if (!job->ev)
+            return -1;
     }
     c->importer = importer_new(c->base, &io, s_on_official, c);
     return c->importer ? 0 : -1;
@@ -503,6 +548,9 @@ static void s_teardown(collector_t *c)
     if (c->ev_sigusr1)
         event_free(c->ev_sigusr1);
     importer_destroy(&c->importer);
+    for (int i = 0; i < OFF_NSOURCES; i++)
+        if (c->off_archive[i].ev)
+            event_free(c->off_archive[i].ev);
     http_destroy(&c->http);
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */

@@ -467,6 +467,17 @@ static void test_collector_keeps_serving(void **state)
     }
     assert_int_equal(s_cbp(h, "taken", NULL), 1);
     assert_int_equal(s_cbp(h, "ports_imported", NULL), 75);
+    /* every queue of the document gets its official row, in slices of the
+     * loop (the first poll creates the files) */
+    json_int_t queues = s_cbp(h, "queues", NULL);
+    assert_true(queues > 500);
+    for (int i = 0; i < 300 && s_cbp(h, "archived_rows", NULL) < queues; i++) {
+        usleep(100000);
+        json_decref(h);
+        h = s_health(st.http_port);
+    }
+    assert_int_equal(s_cbp(h, "archived_rows", NULL), queues);
+    assert_int_equal(s_cbp(h, "archive_failures", NULL), 0);
     json_decref(h);
     /* the public documents are re-rendered for the HTTP workers at most
      * every 100 ms (http_snap): wait for the one with the official values */
