@@ -9,7 +9,7 @@
 #   make deps         install the Debian packages the build and tests need
 
 CC       ?= cc
-PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig zlib
+PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig zlib libcurl
 SANITIZE ?=
 # ThreadSanitizer cannot share objects with ASan: its own tree.
 BUILD    ?= $(if $(filter thread,$(SANITIZE)),build-tsan,$(if $(SANITIZE),build-san,build))
@@ -28,7 +28,7 @@ INC_transport := $(INC_common) -Itransport
 INC_agent     := $(INC_transport) -Iagent
 INC_collector := $(INC_transport) -Icollector
 INC_tools     := $(INC_collector)
-INC_tests     := $(INC_transport) -Iagent -Icollector -Itests/lib
+INC_tests     := $(INC_transport) -Iagent -Icollector -Itools/report -Itests/lib
 INC_bench     := $(INC_tests)
 ROOM_INC       = $(INC_$(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$<))))
 CPPFLAGS += $(ROOM_INC) -I$(dir $<)
@@ -137,6 +137,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
+# The audit's analysis is pure and tested on its own (tools/report/offaudit.c).
+$(BUILD)/tests/test_offaudit: $(BUILD)/tools/report/offaudit.o
+
 $(BUILD)/tests/%: $(BUILD)/tests/fault/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
@@ -169,7 +172,7 @@ test-fault: deps-check all $(FAULT_BIN)
 
 # Every test that drives the HTTP worker threads, the publisher and the
 # main loop's jobs (the thread hand-offs), under ThreadSanitizer; CI runs it.
-TSAN_TESTS := test_http test_serve_consistency test_docroot test_reload test_pipeline test_security test_sse
+TSAN_TESTS := test_http test_serve_consistency test_docroot test_reload test_pipeline test_security test_sse test_importer
 test-tsan: deps-check
 	@$(MAKE) --no-print-directory SANITIZE=thread all $(patsubst %,build-tsan/tests/%,$(TSAN_TESTS))
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66" POE_BIN=$(abspath build-tsan/bin) \
@@ -215,12 +218,13 @@ FUZZ_BIN     := $(patsubst %,$(FUZZ_DIR)/bin/%,$(FUZZ_TARGETS))
 FUZZ_SRC     := common/log.c common/taxonomy.c common/timeutil.c common/conf.c proto/wire.c \
                 proto/sensor.c agent/aggregate.c agent/reident.c \
                 collector/registry.c collector/validate.c collector/stats.c collector/route.c \
-                $(wildcard collector/hours.c collector/zone.c)
+                $(wildcard collector/hours.c collector/zone.c) \
+                collector/official_text.c collector/official_cbp.c collector/official_cbsa.c
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/poenet.pb-c.o
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -Icommon -Iproto -I$(dir $(PROTO_C)) -Itransport -Iagent -Icollector
-FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig 2>/dev/null)
+FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig jansson 2>/dev/null)
 # libFuzzer options of every run: a unit slower than 10 s is a finding too
 # (make the run longer than that, or a stuck unit ends with the run, unseen).
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1

@@ -76,12 +76,24 @@ static void s_why(char *why, size_t whylen, const char *fmt, ...)
 /* ---- RRD definitions --------------------------------------------------------- */
 
 /* Column order of arch_series_t, which is also the order rows are sent in. */
+enum { S_QUEUE, S_LANE, S_OFFICIAL };   /* kinds of RRD file */
+
 static const char *const s_queue_ds[] = {
     "DS:arrivals:ABSOLUTE:180:0:U",
     "DS:departures:ABSOLUTE:180:0:U",
     "DS:lanes_open:GAUGE:180:0:U",
     "DS:queue:GAUGE:180:0:U",
     "DS:wait_s:GAUGE:180:0:U",
+};
+/* Official values arrive every few minutes (the importer's interval): a
+ * heartbeat of 15 min keeps a series continuous across a missed poll or
+ * two and leaves a gap when the feed is really away. */
+static const char *const s_official_ds[] = {
+    "DS:wait_s:GAUGE:900:0:U",
+    "DS:lanes_open:GAUGE:900:0:U",
+    "DS:updated:GAUGE:900:0:U",
+    "DS:age_s:GAUGE:900:U:U",
+    "DS:status:GAUGE:900:0:U",   /* enum off_status: the audit counts "Update Pending" */
 };
 static const char *const s_lane_ds[] = {
     "DS:departures:ABSOLUTE:180:0:U",
@@ -312,7 +324,7 @@ static void s_create_failed(archive_t *self, const char *dir)
     snprintf(self->last_error, sizeof self->last_error, "%s", why);
 }
 
-static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
+static int s_create(archive_t *self, const char *path, int kind, int64_t start)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -323,8 +335,10 @@ static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
     }
     const char *defs[NELEM(s_queue_ds) + NELEM(s_full_rra)];
     size_t n = 0;
-    const char *const *ds = lane ? s_lane_ds : s_queue_ds;
-    size_t nds = lane ? NELEM(s_lane_ds) : NELEM(s_queue_ds);
+    const char *const *ds = kind == S_LANE ? s_lane_ds : kind == S_OFFICIAL ? s_official_ds : s_queue_ds;
+    size_t nds = kind == S_LANE       ? NELEM(s_lane_ds)
+                 : kind == S_OFFICIAL ? NELEM(s_official_ds)
+                                      : NELEM(s_queue_ds);
     const char *const *rra = self->profile == ARCH_FULL ? s_full_rra : s_compact_rra;
     size_t nrra = self->profile == ARCH_FULL ? NELEM(s_full_rra) : NELEM(s_compact_rra);
     for (size_t i = 0; i < nds; i++)
@@ -364,7 +378,7 @@ fail:
 
 /* Make g known for a row at t_s: from rrdcached for an existing file, by
  * creating the file (starting at start) otherwise. */
-static int s_guard_ready(archive_t *self, guard_t *g, bool lane, int64_t t_s, int64_t start)
+static int s_guard_ready(archive_t *self, guard_t *g, int kind, int64_t t_s, int64_t start)
 {
     if (g->known)
         return 0;
@@ -373,7 +387,7 @@ static int s_guard_ready(archive_t *self, guard_t *g, bool lane, int64_t t_s, in
         if (s_learn(self, g->path, t_s, &g->last) != 0)
             return -1;
     } else if (errno == ENOENT) {
-        if (s_create(self, g->path, lane, start) != 0)
+        if (s_create(self, g->path, kind, start) != 0)
             return -1;
         g->last = start;
     } else {
@@ -416,7 +430,7 @@ static void s_fmt_gauge(char *buf, size_t len, double v)
 
 /* One data set per UPDATE: rrdcached stops a command at its first stale
  * value but keeps the values before it, which a retry could not undo. */
-static int s_stage(archive_t *self, const char *path, bool lane, int64_t t_s,
+static int s_stage(archive_t *self, const char *path, int kind, int64_t t_s,
                    uint32_t interval_s, const char *values)
 {
     guard_t *g = s_guard(self, path);
@@ -425,7 +439,7 @@ static int s_stage(archive_t *self, const char *path, bool lane, int64_t t_s,
         return -1;
     }
     int64_t start = t_s - (interval_s > 0 ? (int64_t)interval_s : 1);
-    if (s_guard_ready(self, g, lane, t_s, start) != 0)
+    if (s_guard_ready(self, g, kind, t_s, start) != 0)
         return -1;
     if (t_s <= g->last)
         return 0;
@@ -452,7 +466,7 @@ int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
     s_fmt_gauge(wait, sizeof wait, row->wait_s);
     snprintf(values, sizeof values, "%u:%u:%u:%s:%s", row->arrivals, row->departures,
              row->lanes_open, queue, wait);
-    return s_stage(self, path, false, row->t_s, row->interval_s, values);
+    return s_stage(self, path, S_QUEUE, row->t_s, row->interval_s, values);
 }
 
 int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
@@ -463,7 +477,38 @@ int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
         return -1;
     char values[64];
     snprintf(values, sizeof values, "%u:%d", row->departures, row->open ? 1 : 0);
-    return s_stage(self, path, true, row->t_s, row->interval_s, values);
+    return s_stage(self, path, S_LANE, row->t_s, row->interval_s, values);
+}
+
+/* Beside the measured file: official-<mode>-<type>.rrd */
+static int s_official_path(const archive_t *self, const char *crossing, enum tax_dir dir,
+                           enum tax_mode mode, enum tax_type type, char *out, size_t len)
+{
+    if (s_queue_path(self, crossing, dir, mode, type, out, len) != 0)
+        return -1;
+    char *base = strrchr(out, '/') + 1;
+    char name[64];
+    snprintf(name, sizeof name, "official-%s", base);
+    if ((size_t)(base - out) + strlen(name) >= len)
+        return -1;
+    memcpy(base, name, strlen(name) + 1);
+    return 0;
+}
+
+int arch_add_official(archive_t *self, const char *crossing, enum tax_dir dir,
+                      enum tax_mode mode, enum tax_type type, const arch_official_row_t *row)
+{
+    char path[PATH_MAX];
+    if (s_official_path(self, crossing, dir, mode, type, path, sizeof path) != 0)
+        return -1;
+    char w[32], l[32], u[32], a[32], st[32], values[200];
+    s_fmt_gauge(w, sizeof w, row->wait_s);
+    s_fmt_gauge(l, sizeof l, row->lanes_open);
+    s_fmt_gauge(u, sizeof u, row->updated_s);
+    s_fmt_gauge(a, sizeof a, row->age_s);
+    s_fmt_gauge(st, sizeof st, row->status);
+    snprintf(values, sizeof values, "%s:%s:%s:%s:%s", w, l, u, a, st);
+    return s_stage(self, path, S_OFFICIAL, row->t_s, 60, values);
 }
 
 /* ---- commit ---------------------------------------------------------------------------- */
@@ -599,14 +644,15 @@ void arch_series_free(arch_series_t *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Copy rrdcached's rows into out, columns by name. */
-static int s_series_from_fetch(const rrdcc_fetch_t *f, arch_series_t *out)
+/* Copy rrdcached's rows into out, columns by name (cols, ncols of them). */
+static int s_series_from_fetch(const rrdcc_fetch_t *f, const char *const *cols, int ncols,
+                               arch_series_t *out)
 {
     int col_of[ARCH_NCOLS];
-    for (int c = 0; c < ARCH_NCOLS; c++) {
+    for (int c = 0; c < ncols; c++) {
         col_of[c] = -1;
         for (size_t k = 0; k < f->nds; k++)
-            if (strcmp(f->names[k], s_fetch_cols[c]) == 0)
+            if (strcmp(f->names[k], cols[c]) == 0)
                 col_of[c] = (int)k;
         if (col_of[c] < 0)
             return -1;
@@ -615,19 +661,19 @@ static int s_series_from_fetch(const rrdcc_fetch_t *f, arch_series_t *out)
     out->end = f->end;
     out->step = f->step;
     out->nrows = f->nrows;
-    out->values = malloc((f->nrows ? f->nrows : 1) * ARCH_NCOLS * sizeof *out->values);
+    out->values = malloc((f->nrows ? f->nrows : 1) * (size_t)ncols * sizeof *out->values);
     if (!out->values)
         return -1;
     for (size_t r = 0; r < f->nrows; r++)
-        for (int c = 0; c < ARCH_NCOLS; c++)
-            out->values[r * ARCH_NCOLS + c] = f->values[r * f->nds + (size_t)col_of[c]];
+        for (int c = 0; c < ncols; c++)
+            out->values[r * (size_t)ncols + (size_t)c] = f->values[r * f->nds + (size_t)col_of[c]];
     return 0;
 }
 
 /* rrdcached returns the finest RRA that covers the start; a coarser step
  * asked for is consolidated here the way RRD would (average of the known
  * rows, unknown when more than half are unknown), on multiples of step. */
-static int s_consolidate(arch_series_t *s, int64_t step)
+static int s_consolidate(arch_series_t *s, int64_t step, int ncols)
 {
     if (step <= s->step || step % s->step != 0 || s->nrows == 0)
         return 0;
@@ -635,25 +681,25 @@ static int s_consolidate(arch_series_t *s, int64_t step)
     int64_t start = s->start - ((s->start % step) + step) % step;
     int64_t end = s->end + ((step - s->end % step) % step);
     size_t nrows = (size_t)((end - start) / step);
-    double *v = malloc(nrows * ARCH_NCOLS * sizeof *v);
+    double *v = malloc(nrows * (size_t)ncols * sizeof *v);
     if (!v)
         return -1;
     for (size_t o = 0; o < nrows; o++) {
         int64_t lo = start + (int64_t)o * step;   /* rows ending in (lo, lo + step] */
-        for (int c = 0; c < ARCH_NCOLS; c++) {
+        for (int c = 0; c < ncols; c++) {
             double sum = 0;
             int64_t known = 0;
             for (int64_t k = 1; k <= per; k++) {
                 int64_t i = (lo + k * s->step - s->start) / s->step - 1;
                 if (i < 0 || (size_t)i >= s->nrows)
                     continue;
-                double x = s->values[(size_t)i * ARCH_NCOLS + c];
+                double x = s->values[(size_t)i * (size_t)ncols + (size_t)c];
                 if (!isnan(x)) {
                     sum += x;
                     known++;
                 }
             }
-            v[o * ARCH_NCOLS + c] = known * 2 >= per ? sum / (double)known : NAN;
+            v[o * (size_t)ncols + (size_t)c] = known * 2 >= per ? sum / (double)known : NAN;
         }
     }
     free(s->values);
@@ -662,6 +708,42 @@ static int s_consolidate(arch_series_t *s, int64_t step)
     s->end = end;
     s->step = step;
     s->nrows = nrows;
+    return 0;
+}
+
+static int s_fetch(archive_t *self, const char *path, const char *const *cols, int ncols,
+                   int64_t from, int64_t to, int64_t step, arch_series_t *out, char *why,
+                   size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 1;
+        s_why(why, whylen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (from <= 0 || to <= from) {
+        s_why(why, whylen, "need 0 < from < to");
+        return -1;
+    }
+    rrdcc_fetch_t f;
+    if (rrdcc_fetch(self->rc, path, "AVERAGE", from, to, cols, (size_t)ncols, &f) != 0) {
+        s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+        return -1;
+    }
+    int rc = s_series_from_fetch(&f, cols, ncols, out);
+    rrdcc_fetch_free(&f);
+    if (rc == 0 && step > 0)
+        rc = s_consolidate(out, step, ncols);
+    if (rc != 0) {
+        arch_series_free(out);
+        s_why(why, whylen, "out of memory or unexpected columns");
+        return -1;
+    }
+    /* FETCH includes the step that holds `to`; rows cover (from, to]. */
+    while (out->nrows > 0 && out->start + (int64_t)out->nrows * out->step > to)
+        out->nrows--;
+    out->end = out->start + (int64_t)out->nrows * out->step;
     return 0;
 }
 
@@ -675,39 +757,28 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
         s_why(why, whylen, "bad series name");
         return -1;
     }
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return 1;
-        s_why(why, whylen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (from <= 0 || to <= from) {
-        s_why(why, whylen, "need 0 < from < to");
-        return -1;
-    }
-    rrdcc_fetch_t f;
-    if (rrdcc_fetch(self->rc, path, "AVERAGE", from, to, s_fetch_cols, ARCH_NCOLS, &f) != 0) {
-        s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
-        return -1;
-    }
-    int rc = s_series_from_fetch(&f, out);
-    rrdcc_fetch_free(&f);
-    if (rc == 0 && step > 0)
-        rc = s_consolidate(out, step);
-    if (rc != 0) {
-        arch_series_free(out);
-        s_why(why, whylen, "out of memory or unexpected columns");
-        return -1;
-    }
-    /* FETCH includes the step that holds `to`; rows cover (from, to]. */
-    while (out->nrows > 0 && out->start + (int64_t)out->nrows * out->step > to)
-        out->nrows--;
-    out->end = out->start + (int64_t)out->nrows * out->step;
+    int rc = s_fetch(self, path, s_fetch_cols, ARCH_NCOLS, from, to, step, out, why, whylen);
+    if (rc != 0)
+        return rc;
     /* ABSOLUTE stores a rate; rate x step is the count in each row. */
     for (size_t r = 0; r < out->nrows; r++) {
         out->values[r * ARCH_NCOLS + 1] *= (double)out->step;
         out->values[r * ARCH_NCOLS + 2] *= (double)out->step;
     }
     return 0;
+}
+
+int arch_fetch_official(archive_t *self, const char *crossing, enum tax_dir dir,
+                        enum tax_mode mode, enum tax_type type, int64_t from, int64_t to,
+                        int64_t step, arch_series_t *out, char *why, size_t whylen)
+{
+    static const char *const cols[ARCH_OFF_NCOLS] = { "wait_s", "lanes_open", "updated", "age_s",
+                                                      "status" };
+    memset(out, 0, sizeof *out);
+    char path[PATH_MAX];
+    if (s_official_path(self, crossing, dir, mode, type, path, sizeof path) != 0) {
+        s_why(why, whylen, "bad series name");
+        return -1;
+    }
+    return s_fetch(self, path, cols, ARCH_OFF_NCOLS, from, to, step, out, why, whylen);
 }

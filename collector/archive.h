@@ -61,6 +61,21 @@ int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
 int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
                   const char *lane_id, const arch_lane_row_t *row);
 
+/* An official value (CBP/CBSA, collector/importer.c) as fetched at t_s:
+ * <dir>/<crossing>/<direction>/official-<mode>-<type>.rrd beside the
+ * measured file, data sources wait_s, lanes_open, updated (the document's
+ * update time, Unix seconds), age_s (t_s - updated) and status (enum
+ * off_status: 3 = "Update Pending"), all GAUGE with a
+ * 15-minute heartbeat; NAN = unknown. Same guard and BATCH as the others. */
+typedef struct {
+    int64_t t_s;
+    double wait_s, lanes_open, updated_s, age_s;
+    double status;        /* enum off_status as a number (official.h) */
+} arch_official_row_t;
+
+int arch_add_official(archive_t *self, const char *crossing, enum tax_dir dir,
+                      enum tax_mode mode, enum tax_type type, const arch_official_row_t *row);
+
 /* Send everything staged in one BATCH. 0 when every command was accepted;
  * -1 otherwise with a reason in why. Staged rows are cleared either way;
  * after a failure the per-file guard is re-read from rrdcached on next use,
@@ -88,6 +103,13 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
                      enum tax_mode mode, enum tax_type type, int64_t from, int64_t to,
                      int64_t step, arch_series_t *out, char *why, size_t whylen);
 void arch_series_free(arch_series_t *s);
+
+/* The official series of a queue, the same way: ARCH_OFF_NCOLS columns
+ * wait_s, lanes_open, updated, age_s, status per row. 1 when it has no file. */
+#define ARCH_OFF_NCOLS 5
+int arch_fetch_official(archive_t *self, const char *crossing, enum tax_dir dir,
+                        enum tax_mode mode, enum tax_type type, int64_t from, int64_t to,
+                        int64_t step, arch_series_t *out, char *why, size_t whylen);
 
 /* Make every row committed since the last successful sync durable: FLUSH
  * each file touched (rrdcached answers once the file is written, so the

@@ -113,47 +113,83 @@ static json_t *s_quality_json(const est_output_t *o, bool has_wait)
     return json_pack("{s:o, s:f}", "inputs", inputs, "confidence", c);
 }
 
+/* The official value of a queue beside the measured one: null when none
+ * was ever imported; "status" is "stale" once its update time is older
+ * than the official stale limit (and then no wait or lanes are shown),
+ * "reported" is what the document said. */
+static json_t *s_official_json(const xstate_t *x, const qofficial_t *o, int64_t now_ms)
+{
+    if (o->status == OFF_ST_NONE)
+        return json_null();
+    int64_t now_s = s_ms_to_s(now_ms);
+    bool fresh = qofficial_fresh(x, o, now_s);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+                     "source", off_source_name(o->source),
+                     "status", fresh ? off_status_name(o->status) : "stale",
+                     "reported", off_status_name(o->status),
+                     "wait_s", s_opt_int(fresh && o->has_wait, o->wait_s),
+                     "lanes_open", s_opt_int(fresh && o->has_lanes, o->lanes_open),
+                     "updated", o->updated_s > 0 ? s_iso_time(o->updated_s) : json_null(),
+                     "age_s", s_opt_int(o->updated_s > 0, now_s - o->updated_s));
+}
+
 /* Fields that describe the current interval are shown only while the data
- * is fresh; "updated" always says how old the last data is. */
-static json_t *s_queue_json(const qstate_t *q, const fc_result_t *fc, enum tax_mode m,
-                            enum tax_type t, int max_lanes, const char *status,
-                            enum view_closed_by closed_by)
+ * is fresh; "updated" always says how old the last data is. A queue shown
+ * from its official value (v->official) says method "official" and has no
+ * measured fields. */
+static json_t *s_queue_json(const xstate_t *x, enum tax_dir d, int k, const view_queue_t *v,
+                            int64_t now_ms)
 {
     static const char *const closed_names[] = { NULL, "lanes", "hours" };
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    const qstate_t *q = &x->q[d - 1][k];
+    const char *status = v->status;
     bool open = strcmp(status, "open") == 0;
     /* closed by hours without fresh data shows no interval fields */
-    bool fresh = open || closed_by == VIEW_CLOSED_BY_LANES;
-    bool has_wait = open && q->out.has_wait && s_plausible(q->out.wait_s);
+    bool fresh = !v->official && (open || v->closed_by == VIEW_CLOSED_BY_LANES);
+    bool has_wait = v->official ? v->has_wait : open && q->out.has_wait && s_plausible(q->out.wait_s);
     bool has_queue = fresh && s_plausible(q->out.queue);
-    double wait = has_wait ? q->out.wait_s : 0.0;
+    double wait = !has_wait ? 0.0 : v->official ? (double)v->wait_s : q->out.wait_s;
+    bool lanes = fresh || (v->official && v->fresh && x->off[d - 1][k].has_lanes);
+    json_t *updated = v->official ? (v->updated_s > 0 ? s_iso_time(v->updated_s) : json_null())
+                      : q->seen   ? s_iso_time(s_ms_to_s(q->updated_ms))
+                                  : json_null();
 
-    /* The best time rests on fresh data as the wait does. */
-    json_t *best = fresh ? view_best_time_json(fc) : json_null();
-    return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+    /* The best time rests on fresh measured data as the wait does (the
+     * forecast is learned from measured waits, never from official ones). */
+    json_t *best = fresh ? view_best_time_json(x->forecast[d - 1][k]) : json_null();
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "mode", tax_mode_name(m),
                      "lane", tax_type_name(t),
                      "status", status,
-                     "closed_by", closed_names[closed_by],
+                     "closed_by", closed_names[v->closed_by],
+                     "method", v->official ? "official" : NULL,
                      "wait_s", s_opt_int(has_wait, llround(wait)),
                      "wait_min", s_opt_int(has_wait, llround(wait / 60.0)),
-                     "quality", s_quality_json(&q->out, has_wait),
-                     "lanes_open", s_opt_int(fresh, q->lanes_open),
-                     "max_lanes", max_lanes,
+                     "quality", v->official ? json_null() : s_quality_json(&q->out, has_wait),
+                     "lanes_open", s_opt_int(lanes, v->official ? v->lanes_open : q->lanes_open),
+                     "max_lanes", x->reg->max_lanes[m],
                      "queue", s_opt_int(has_queue, has_queue ? llround(q->out.queue) : 0),
                      "arrivals", s_opt_int(fresh, q->arrivals),
                      "departures", s_opt_int(fresh, q->departures),
                      "interval_s", s_opt_int(fresh, q->interval_ms / 1000),
-                     "updated", q->seen ? s_iso_time(s_ms_to_s(q->updated_ms)) : json_null(),
-                     "best_time", best);
+                     "updated", updated,
+                     "best_time", best,
+                     "official", s_official_json(x, &x->off[d - 1][k], now_ms));
 }
 
 /* A queue is listed when it has ever had data, and the standard lane of
  * every mode the crossing has lanes for is listed always, so a crossing
- * with no data still shows what it serves. */
-static bool s_queue_listed(const xstate_t *x, const qstate_t *q, enum tax_mode m,
-                           enum tax_type t)
+ * with no data still shows what it serves; so is a queue an official
+ * document reports on (other than "not applicable"). */
+static bool s_queue_listed(const xstate_t *x, enum tax_dir d, const qstate_t *q,
+                           enum tax_mode m, enum tax_type t)
 {
-    return q->seen || (t == TAX_STANDARD && x->reg->max_lanes[m] > 0);
+    const qofficial_t *o = &x->off[d - 1][tax_queue_index(m, t)];
+    return q->seen || (t == TAX_STANDARD && x->reg->max_lanes[m] > 0) ||
+           (o->status != OFF_ST_NONE && o->status != OFF_ST_NOT_APPLICABLE);
 }
 
 static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_ms,
@@ -168,16 +204,14 @@ static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_m
         enum tax_type t;
         tax_queue_from_index(k, &m, &t);
         const qstate_t *q = &x->q[d - 1][k];
-        if (!s_queue_listed(x, q, m, t))
+        if (!s_queue_listed(x, d, q, m, t))
             continue;
         view_queue_t v;
         view_queue(x, d, m, t, now_ms, stale_after_ms, &v);
         int rank = s_status_rank(v.status);
         if (rank > best)
             best = rank;
-        if (json_array_append_new(queues, s_queue_json(q, x->forecast[d - 1][k], m, t,
-                                                       x->reg->max_lanes[m], v.status,
-                                                       v.closed_by))) {
+        if (json_array_append_new(queues, s_queue_json(x, d, k, &v, now_ms))) {
             json_decref(queues);
             return NULL;
         }
@@ -282,7 +316,13 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
 
 /* ---- /v1/history -------------------------------------------------------- */
 
-static json_t *s_history_row(const arch_series_t *s, size_t i)
+/* The official columns appended to a history row (feed.h). */
+static const char *const s_history_official_columns[] = {
+    "official_wait_s", "official_lanes_open", "official_age_s"
+};
+static const int s_history_official_src[] = { 0, 1, 3 }; /* columns of arch_fetch_official */
+
+static json_t *s_history_row(const arch_series_t *s, size_t i, const arch_series_t *off)
 {
     json_t *row = json_array();
     if (!row)
@@ -291,6 +331,14 @@ static json_t *s_history_row(const arch_series_t *s, size_t i)
     int bad = json_array_append_new(row, json_integer(t));
     for (int c = 0; c < ARCH_NCOLS && !bad; c++)
         bad = json_array_append_new(row, s_history_value(s->values[i * ARCH_NCOLS + c]));
+    if (off) {
+        /* the official row ending at the same time, when the grids agree */
+        int64_t k = off->step == s->step && t > off->start ? (t - off->start) / off->step - 1 : -1;
+        bool have = k >= 0 && (size_t)k < off->nrows && off->start + (k + 1) * off->step == t;
+        for (int c = 0; c < 3 && !bad; c++)
+            bad = json_array_append_new(row, have ? s_history_value(off->values[(size_t)k * ARCH_OFF_NCOLS + (size_t)s_history_official_src[c]])
+                                                  : json_null());
+    }
     if (bad) {
         json_decref(row);
         return NULL;
@@ -300,13 +348,20 @@ static json_t *s_history_row(const arch_series_t *s, size_t i)
 
 char *feed_history_json(const arch_series_t *s)
 {
+    return feed_history_official_json(s, NULL);
+}
+
+char *feed_history_official_json(const arch_series_t *s, const arch_series_t *off)
+{
     json_t *cols = json_array();
     json_t *rows = json_array();
     int bad = !cols || !rows;
     for (int c = 0; c < FEED_HISTORY_NCOLS && !bad; c++)
         bad = json_array_append_new(cols, json_string(s_history_columns[c]));
+    for (int c = 0; off && c < 3 && !bad; c++)
+        bad = json_array_append_new(cols, json_string(s_history_official_columns[c]));
     for (size_t i = 0; i < s->nrows && !bad; i++)
-        bad = json_array_append_new(rows, s_history_row(s, i));
+        bad = json_array_append_new(rows, s_history_row(s, i, off));
     if (bad) {
         json_decref(cols);
         json_decref(rows);
@@ -376,13 +431,42 @@ static json_t *s_hours_json(const observed_counters_t *h)
                      "relearns", (json_int_t)h->relearns, "load_s", h->load_s);
 }
 
+/* {"CBP": {...}, "CBSA": {...}} of the configured importers: polls, what
+ * came of them, every reason counted, and how old the last good answer is. */
+static json_t *s_official_health(const stats_t *stats, int64_t now_ms)
+{
+    json_t *all = json_object();
+    for (int i = 0; all && i < OFF_NSOURCES; i++) {
+        const stats_official_t *o = &stats->official[i];
+        if (!o->configured)
+            continue;
+        json_t *reasons = json_object();
+        for (int r = 0; reasons && r < OFF_R_MAX; r++)
+            json_object_set_new(reasons, off_reason_name((enum off_reason)r),
+                                json_integer((json_int_t)o->reasons[r]));
+        json_object_set_new(all, off_source_name((enum off_source)i), json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+            "polls", (json_int_t)o->polls, "taken", (json_int_t)o->taken,
+            "not_modified", (json_int_t)o->not_modified, "refused", (json_int_t)o->refused,
+            "retries", (json_int_t)o->retries,
+            "last_ok_age_s", o->last_ok_ms ? json_integer((now_ms - o->last_ok_ms) / 1000) : json_null(),
+            "last_duration_ms", (json_int_t)o->last_duration_ms,
+            "last_http_status", o->last_http_status,
+            "last_parse_us", (json_int_t)o->last_parse_us,
+            "ports", (json_int_t)o->ports, "ports_imported", (json_int_t)o->ports_imported,
+            "queues", (json_int_t)o->queues, "archived_rows", (json_int_t)o->archived_rows,
+            "archive_failures", (json_int_t)o->archive_failures, "rejected", reasons));
+    }
+    return all;
+}
+
 char *feed_health_json(const stats_t *stats, bool archive_connected,
                        const sess_table_t *sessions, const observed_counters_t *hours, int64_t now_ms)
 {
     int64_t up_ms = now_ms - stats->started_ms;
     json_t *o = json_pack(
         "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, "
-        "s:{s:I, s:I, s:{s:I, s:I, s:I}, s:I}}",
+        "s:{s:I, s:I, s:{s:I, s:I, s:I}, s:I}, s:o}",
         "status", archive_connected ? "ok" : "degraded",
         "archive", archive_connected ? "connected" : "disconnected",
         "uptime_s", (json_int_t)(up_ms > 0 ? up_ms / 1000 : 0),
@@ -406,7 +490,8 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
         "refused", "full", (json_int_t)stats->sse_refused_full,
         "bad_last_event_id", (json_int_t)stats->sse_refused_bad_id,
         "future_last_event_id", (json_int_t)stats->sse_refused_future_id,
-        "dropped_slow", (json_int_t)stats->sse_dropped_slow);
+        "dropped_slow", (json_int_t)stats->sse_dropped_slow,
+        "official", s_official_health(stats, now_ms));
     if (o && hours)
         json_object_set_new(o, "observed_hours", s_hours_json(hours));
     return feed_json_take(o);
@@ -437,11 +522,9 @@ json_t *feed_queue_update_json(const xstate_t *x, enum tax_dir d, int k, int64_t
     enum tax_mode m;
     enum tax_type t;
     tax_queue_from_index(k, &m, &t);
-    const qstate_t *q = &x->q[d - 1][k];
     view_queue_t v;
     view_queue(x, d, m, t, now_ms, stale_after_ms, &v);
-    json_t *queue = s_queue_json(q, x->forecast[d - 1][k], m, t, x->reg->max_lanes[m], v.status,
-                                 v.closed_by);
+    json_t *queue = s_queue_json(x, d, k, &v, now_ms);
     return json_pack("{s:s, s:s, s:s, s:o}", "crossing", x->reg->id, "direction", tax_dir_name(d),
                      "into", tax_dir_into(x->reg->border, d), "queue", queue);
 }

@@ -39,6 +39,13 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
  * out. s->values may be NULL when s->nrows is 0. */
 char *feed_history_json(const arch_series_t *s);
 
+/* The same with the official series beside it (off, from
+ * arch_fetch_official; an empty series when none): three more columns
+ * "official_wait_s", "official_lanes_open", "official_age_s", each row's
+ * values taken from the official row ending at the same time (null when
+ * there is none). */
+char *feed_history_official_json(const arch_series_t *s, const arch_series_t *off);
+
 /* The collector's health and counters at wall time now_ms. "status" is
  * "degraded" while the archive is disconnected. hours (may be NULL): the
  * observed hours' counters, as "observed_hours". Returns a malloc'ed JSON

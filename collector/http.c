@@ -250,7 +250,14 @@ static void s_history(http_server_t *self, http_job_t *job)
     }
     if (rc == 1) /* nothing archived for this queue yet: an empty series */
         s = (arch_series_t){ .start = q.from, .end = q.to, .step = q.step };
-    char *json = feed_history_json(&s);
+    /* The official series beside it (docs/archive.md); missing or unreadable
+     * leaves its columns null rather than failing the measured history. */
+    arch_series_t off = { 0 };
+    int orc = arch_fetch_official(self->ctx.archive, q.crossing, q.dir, q.mode, q.type, q.from,
+                                  q.to, s.step > 0 ? s.step : q.step, &off, why, sizeof why);
+    char *json = feed_history_official_json(&s, &off);
+    if (orc == 0)
+        arch_series_free(&off);
     if (rc == 0)
         arch_series_free(&s);
     s_answer_history(job, json);

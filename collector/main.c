@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <sys/stat.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "archive.h"
 #include "conf.h"
 #include "http.h"
+#include "importer.h"
 #include "ingest.h"
 #include "log.h"
 #include "notices.h"
@@ -40,11 +42,23 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
+    char *official_cbp, *official_cbsa;
+    long official_interval_s, official_stale_after_s, official_connect_timeout_s, official_timeout_s;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s, sse_clients;
     bool allow_backfill, feed_curve, check;
 } coll_opts_t;
 
+struct collector;
+/* One source's pass over the state writing its official rows (below). */
 typedef struct {
+    struct collector *c;
+    enum off_source src;
+    int64_t fetched_s;
+    size_t next;                    /* the next crossing to archive */
+    struct event *ev;               /* activated for each slice */
+} off_archive_job_t;
+
+typedef struct collector {
     coll_opts_t o;
     struct event_base *base;
     void *zctx;
@@ -54,7 +68,9 @@ typedef struct {
     ingest_t *ingest;
     http_server_t *http;
     stats_t stats;
-    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup;
+    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup, *ev_sigusr1;
+    importer_t *importer;
+    off_archive_job_t off_archive[OFF_NSOURCES]; /* the official rows being archived */
     char sessions_path[1024];
     curve_pair_t server_key;
     zap_t *zap;
@@ -99,6 +115,125 @@ static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
         fcstore_queue_changed(c->fc, (xstate_t *)x, d, k);
     if (c->pub)
         pubfeed_queue_changed(c->pub, x, d, k);
+}
+
+/* Crossings whose official rows are archived per turn of the loop: the
+ * first poll of a fresh archive creates a file per queue (525 for CBP's
+ * document, one rrdcached round trip each, 0.8-2 s in all; two crossings
+ * are at most ~14 files, tens of milliseconds), and ingest
+ * and the HTTP publisher must not wait that long behind it. */
+#define OFF_ARCHIVE_SLICE 2
+
+/* Every official value of a source as known at fetched_s (a new document
+ * or a 304), one row per queue into its official RRD file: the series
+ * keeps the value and its age at every poll. Runs in slices of
+ * OFF_ARCHIVE_SLICE crossings, one per loop turn; a poll that lands while
+ * a pass is under way restarts it at its own time (rows already written
+ * at the earlier time stay). */
+static void s_archive_official_slice(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    off_archive_job_t *job = arg;
+    collector_t *c = job->c;
+    enum off_source src = job->src;
+    stats_official_t *st = &c->stats.official[src];
+    uint64_t staged = 0;
+    size_t end = job->next + OFF_ARCHIVE_SLICE;
+    for (; job->next < state_count(c->state) && job->next < end; job->next++) {
+        const xstate_t *x = state_at(c->state, job->next);
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++) {
+                const qofficial_t *o = &x->off[d][k];
+                if (o->status == OFF_ST_NONE || o->source != src)
+                    continue;
+                enum tax_mode m;
+                enum tax_type t;
+                tax_queue_from_index(k, &m, &t);
+                arch_official_row_t row = {
+                    .t_s = job->fetched_s, .wait_s = o->has_wait ? o->wait_s : NAN,
+                    .lanes_open = o->has_lanes ? o->lanes_open : NAN,
+                    .updated_s = o->updated_s > 0 ? (double)o->updated_s : NAN,
+                    .age_s = o->updated_s > 0 ? (double)(job->fetched_s - o->updated_s) : NAN,
+                    .status = (double)o->status
+                };
+                if (arch_add_official(c->archive, x->reg->id, (enum tax_dir)(d + 1), m, t, &row) > 0)
+                    staged++;
+            }
+    }
+    char why[256];
+    if (arch_commit(c->archive, why, sizeof why) != 0) {
+        st->archive_failures++;
+        log_warn("official %s: archive refused the official rows: %s", off_source_name(src), why);
+        return; /* this pass ends; the next poll writes every queue again */
+    }
+    st->archived_rows += staged;
+    if (job->next < state_count(c->state))
+        event_active(job->ev, EV_TIMEOUT, 0);
+}
+
+static void s_archive_official(collector_t *c, enum off_source src, int64_t fetched_s)
+{
+    off_archive_job_t *job = &c->off_archive[src];
+    job->fetched_s = fetched_s;
+    job->next = 0;
+    if (job->ev)
+        event_active(job->ev, EV_TIMEOUT, 0);
+}
+
+/* Official documents land in the state beside the measured values (never
+ * over them); the feeds render from there. */
+static void s_on_official(void *arg, enum off_source src, const off_doc_t *doc, int64_t fetched_s)
+{
+    collector_t *c = arg;
+    if (doc) {
+        size_t n = state_apply_official(c->state, doc, fetched_s, c->o.official_stale_after_s);
+        log_info("official %s: %zu of %zu ports in the registry, %zu queues applied",
+                 off_source_name(src), doc->ports_imported, doc->ports, n);
+        /* The live feed's subscribers see an official change as any other
+         * change of the queue (its update carries the official value). */
+        for (size_t i = 0; c->pub && i < doc->n; i++) {
+            const off_rec_t *r = &doc->recs[i];
+            const xstate_t *x = state_find(c->state, r->reg->id);
+            if (x && tax_dir_valid(r->dir))
+                pubfeed_queue_changed(c->pub, x, r->dir, tax_queue_index(r->mode, r->type));
+        }
+    }
+    s_archive_official(c, src, fetched_s);
+}
+
+static void s_on_sigusr1(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    collector_t *c = arg;
+    log_info("SIGUSR1: polling the official feeds now");
+    importer_poll_now(c->importer);
+}
+
+/* The official importer (docs/architecture.md: why in the collector). */
+static int s_setup_importer(collector_t *c)
+{
+    importer_opts_t io = { .url = { c->o.official_cbp, c->o.official_cbsa },
+                           .interval_s = c->o.official_interval_s,
+                           .connect_timeout_s = c->o.official_connect_timeout_s,
+                           .total_timeout_s = c->o.official_timeout_s, .retries = 3,
+                           .backoff_s = 15, .registry = c->registry, .stats = &c->stats };
+    if ((!io.url[0] || !io.url[0][0]) && (!io.url[1] || !io.url[1][0]))
+        return 0;
+    if (c->o.official_stale_after_s < 60) {
+        log_error("--official-stale-after wants at least 60 s");
+        return -1;
+    }
+    for (int i = 0; i < OFF_NSOURCES; i++) {
+        off_archive_job_t *job = &c->off_archive[i];
+        *job = (off_archive_job_t){ .c = c, .src = (enum off_source)i };
+        job->ev = event_new(c->base, -1, 0, s_archive_official_slice, job);
+        if (!job->ev)
+            return -1;
+    }
+    c->importer = importer_new(c->base, &io, s_on_official, c);
+    return c->importer ? 0 : -1;
 }
 
 static void s_on_status(evutil_socket_t fd, short what, void *arg)
@@ -399,7 +534,11 @@ static int s_setup(collector_t *c)
     c->http = http_new(c->base, c->o.http, &hctx);
     if (!c->http)
         return -1;
+    if (s_setup_importer(c) != 0)
+        return -1;
     c->ev_status = event_new(c->base, -1, EV_PERSIST, s_on_status, c);
+    c->ev_sigusr1 = evsignal_new(c->base, SIGUSR1, s_on_sigusr1, c);
+    event_add(c->ev_sigusr1, NULL);
     c->ev_sigint = evsignal_new(c->base, SIGINT, s_on_signal, c);
     c->ev_sigterm = evsignal_new(c->base, SIGTERM, s_on_signal, c);
     c->ev_sighup = evsignal_new(c->base, SIGHUP, s_on_sighup, c);
@@ -421,6 +560,12 @@ static void s_teardown(collector_t *c)
         event_free(c->ev_sigterm);
     if (c->ev_sighup)
         event_free(c->ev_sighup);
+    if (c->ev_sigusr1)
+        event_free(c->ev_sigusr1);
+    importer_destroy(&c->importer);
+    for (int i = 0; i < OFF_NSOURCES; i++)
+        if (c->off_archive[i].ev)
+            event_free(c->off_archive[i].ev);
     http_destroy(&c->http);
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
@@ -456,7 +601,9 @@ int main(int argc, char **argv)
                         .max_age_s = -1, .max_samples_per_s = 20000, .http_threads = 2,
                         .sse_clients = SSE_DEFAULT_CLIENTS,
                         .feed_snapshot = "tcp://127.0.0.1:5557",
-                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300 };
+                        .dashboards = "/usr/local/share/poenet/dashboards", .hours_learn_s = 300,
+                        .official_interval_s = 300, .official_stale_after_s = 7200,
+                        .official_connect_timeout_s = 10, .official_timeout_s = 30 };
     const conf_opt_t opts[] = {
         { "listen", CONF_STR, &o->listen, "ENDPOINT", "ZeroMQ endpoint for agents [tcp://127.0.0.1:5555]" },
         { "http", CONF_STR, &o->http, "ADDR:PORT", "HTTP feed address [127.0.0.1:8080]" },
@@ -483,6 +630,12 @@ int main(int argc, char **argv)
         { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the forecast harness, docs/forecast.md) [none]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
+        { "official-cbp", CONF_STR, &o->official_cbp, "URL", "import CBP's official waits (its /api/bwtnew JSON) from URL, e.g. https://bwt.cbp.gov/api/bwtnew [off]" },
+        { "official-cbsa", CONF_STR, &o->official_cbsa, "URL", "import CBSA's official waits (its bwt-eng.csv) from URL, e.g. https://www.cbsa-asfc.gc.ca/bwt-taf/bwt-eng.csv [off]" },
+        { "official-interval", CONF_INT, &o->official_interval_s, "S", "poll the official feeds every S seconds, at least 60 (SIGUSR1 polls at once) [300]" },
+        { "official-stale-after", CONF_INT, &o->official_stale_after_s, "S", "an official value whose update time is older than this is stale [7200]" },
+        { "official-connect-timeout", CONF_INT, &o->official_connect_timeout_s, "S", "connect timeout of an official poll [10]" },
+        { "official-timeout", CONF_INT, &o->official_timeout_s, "S", "total time an official poll may take [30]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "hours-learn", CONF_INT, &o->hours_learn_s, "S", "relearn the observed hours of changed tracks this often [300]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },

@@ -9,6 +9,7 @@
 #include "metrics.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -284,6 +285,46 @@ static void s_hours(textbuf_t *b, const observed_counters_t *h)
                (int64_t)h->last_refresh_ms);
 }
 
+/* The official importers (collector/importer.c), labelled by source. */
+static void s_official(textbuf_t *b, const stats_t *st, int64_t now_ms)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } fam[] = {
+        { "poenet_official_polls_total", "Requests to an official feed, retries included.",
+          offsetof(stats_official_t, polls) },
+        { "poenet_official_taken_total", "Official documents parsed and applied.",
+          offsetof(stats_official_t, taken) },
+        { "poenet_official_not_modified_total", "304 answers to a conditional GET.",
+          offsetof(stats_official_t, not_modified) },
+        { "poenet_official_refused_total", "Polls that ended without a usable document.",
+          offsetof(stats_official_t, refused) },
+    };
+    for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+        s_family(b, fam[f].name, "counter", fam[f].help);
+        for (int i = 0; i < OFF_NSOURCES; i++)
+            if (st->official[i].configured)
+                textbuf_printf(b, "%s{source=\"%s\"} %" PRIu64 "\n", fam[f].name,
+                         off_source_name((enum off_source)i),
+                         *(const uint64_t *)((const char *)&st->official[i] + fam[f].off));
+    }
+    s_family(b, "poenet_official_rejected_total", "counter",
+             "Official documents, ports and queues refused, by source and reason (as in /health).");
+    for (int i = 0; i < OFF_NSOURCES; i++)
+        for (int r = 0; st->official[i].configured && r < OFF_R_MAX; r++)
+            textbuf_printf(b, "poenet_official_rejected_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+                     off_source_name((enum off_source)i), off_reason_name((enum off_reason)r),
+                     st->official[i].reasons[r]);
+    s_family(b, "poenet_official_last_ok_age_seconds", "gauge",
+             "Seconds since an official feed last answered with a usable document or 304.");
+    for (int i = 0; i < OFF_NSOURCES; i++)
+        if (st->official[i].configured && st->official[i].last_ok_ms > 0)
+            textbuf_printf(b, "poenet_official_last_ok_age_seconds{source=\"%s\"} %.3f\n",
+                     off_source_name((enum off_source)i),
+                     (now_ms - st->official[i].last_ok_ms) / 1000.0);
+}
+
 char *metrics_render(const stats_t *st, const sess_table_t *sess, const observed_counters_t *hours,
                      bool archive_connected, int64_t now_ms)
 {
@@ -292,5 +333,6 @@ char *metrics_render(const stats_t *st, const sess_table_t *sess, const observed
     if (hours)
         s_hours(b, hours);
     s_agents(b, sess, now_ms);
+    s_official(b, st, now_ms);
     return textbuf_take(&b);
 }

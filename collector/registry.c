@@ -42,7 +42,7 @@ typedef struct {
 
 static const char *s_entry_keys[] = {
     "id", "bwt_id", "border", "name", "port_name", "crossing_name",
-    "other_name", "us_tz", "other_tz", "max_lanes", "lanes", "hours", "directions", NULL
+    "other_name", "cbsa_office", "us_tz", "other_tz", "max_lanes", "lanes", "hours", "directions", NULL
 };
 
 const char *const reg_methods[] = { "sensors", "manual", "rfid", "bluetooth", "unknown", NULL };
@@ -186,6 +186,13 @@ static int s_parse_names(const s_where_t *w, reg_crossing_t *c)
         return -1;
     if (s_get_str(w, "crossing_name", false, c->crossing_name, sizeof c->crossing_name) < 0)
         return -1;
+    if (s_get_str(w, "cbsa_office", false, c->cbsa_office, sizeof c->cbsa_office) < 0)
+        return -1;
+    if (c->cbsa_office[0] && c->border != TAX_BORDER_CA) {
+        s_reject(w, s_member(w, "cbsa_office"), "cbsa_office '%s' on a crossing of the Mexican border",
+                 c->cbsa_office);
+        return -1;
+    }
     return s_get_str(w, "other_name", false, c->other_name, sizeof c->other_name);
 }
 
@@ -711,6 +718,24 @@ const reg_crossing_t *reg_find(const registry_t *self, const char *id)
     const reg_crossing_t *const *hit =
         bsearch(id, self->by_id, self->n, sizeof *self->by_id, s_cmp_key_by_id);
     return hit ? *hit : NULL;
+}
+
+const reg_crossing_t *reg_find_cbsa(const registry_t *self, const char *name)
+{
+    if (!self || !name || !*name)
+        return NULL;
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp(self->v[i].cbsa_office, name) == 0)
+            return &self->v[i];
+    return NULL;
+}
+
+enum tax_dir reg_dir_into(const reg_crossing_t *c, const char *country)
+{
+    for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++)
+        if (strcmp(tax_dir_into(c->border, (enum tax_dir)d), country) == 0)
+            return (enum tax_dir)d;
+    return (enum tax_dir)0;
 }
 
 const char *reg_side_tz(const reg_crossing_t *c, enum hours_side side)

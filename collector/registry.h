@@ -35,6 +35,7 @@ typedef struct reg_crossing {
     char port_name[64];         /* CBP portName */
     char crossing_name[64];     /* CBP crossingName, may be "" */
     char other_name[96];        /* the port across the line, may be "" */
+    char cbsa_office[64];       /* the CBSA office name of its into-Canada side, "" none */
     char us_tz[48];             /* IANA zone of the US side */
     char other_tz[48];          /* IANA zone of the other side */
     int max_lanes[TAX_NMODES + 1]; /* by enum tax_mode; index 0 unused */
@@ -58,6 +59,13 @@ size_t reg_count(const registry_t *self);
 const reg_crossing_t *reg_at(const registry_t *self, size_t i);
 /* NULL when id is unknown. */
 const reg_crossing_t *reg_find(const registry_t *self, const char *id);
+
+/* The crossing whose cbsa_office is name (exact, case-sensitive), or NULL. */
+const reg_crossing_t *reg_find_cbsa(const registry_t *self, const char *name);
+
+/* The direction of crossing c that enters country ("US", "CA", "MX"):
+ * TAX_NORTHBOUND or TAX_SOUTHBOUND, 0 when neither does. */
+enum tax_dir reg_dir_into(const reg_crossing_t *c, const char *country);
 
 /* Whether mode m of direction d is open by its hours at Unix second t,
  * judged by the side that inspects d (the country it enters) in that

@@ -139,3 +139,31 @@ const char *qstate_status(const qstate_t *q, int64_t now_ms, int64_t stale_after
         return "stale";
     return q->lanes_open > 0 ? "open" : "closed";
 }
+
+size_t state_apply_official(state_t *self, const off_doc_t *doc, int64_t fetched_s,
+                            int64_t stale_after_s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < doc->n; i++) {
+        const off_rec_t *r = &doc->recs[i];
+        xstate_t *x = state_find(self, r->reg->id);
+        if (!x || !tax_dir_valid(r->dir))
+            continue;
+        x->off_stale_after_s = stale_after_s;
+        x->off[r->dir - 1][tax_queue_index(r->mode, r->type)] = (qofficial_t){
+            .source = doc->source, .status = r->status, .has_wait = r->has_wait,
+            .has_lanes = r->has_lanes, .wait_s = r->wait_s, .lanes_open = r->lanes_open,
+            .updated_s = r->updated_s, .fetched_s = fetched_s
+        };
+        n++;
+    }
+    if (n)
+        self->version++;
+    return n;
+}
+
+bool qofficial_fresh(const xstate_t *x, const qofficial_t *o, int64_t now_s)
+{
+    return o->status != OFF_ST_NONE && o->updated_s > 0 &&
+           now_s - o->updated_s <= x->off_stale_after_s;
+}

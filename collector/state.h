@@ -13,6 +13,7 @@
 
 #include "estimator.h"
 #include "forecast.h"
+#include "official.h"
 #include "plan.h"
 #include "registry.h"
 #include "taxonomy.h"
@@ -29,6 +30,18 @@ typedef struct {
     est_output_t out;            /* last estimate */
 } qstate_t;
 
+/* The official value of a queue (CBP for into-US, CBSA for into-Canada),
+ * kept beside the measured one and never mixed into it. status
+ * OFF_ST_NONE = never imported. */
+typedef struct {
+    enum off_source source;
+    enum off_status status;
+    bool has_wait, has_lanes;
+    int32_t wait_s, lanes_open;
+    int64_t updated_s;           /* the document's update time, 0 unknown */
+    int64_t fetched_s;           /* wall clock of the fetch that brought it */
+} qofficial_t;
+
 typedef struct {
     const reg_crossing_t *reg;
     const plan_t *plan[TAX_NDIRS];        /* the port's lane plan per direction, or NULL */
@@ -36,6 +49,8 @@ typedef struct {
     /* The latest forecast of each queue (collector/fcstore.c), NULL until
      * the queue has data and a forecast store runs. */
     const fc_result_t *forecast[TAX_NDIRS][TAX_NQUEUES];
+    qofficial_t off[TAX_NDIRS][TAX_NQUEUES]; /* official values, same index */
+    int64_t off_stale_after_s;            /* official older than this is stale */
 } xstate_t;
 
 typedef struct state state_t;
@@ -59,6 +74,19 @@ int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t n
 
 /* Replace a queue's state with an updated copy and bump the version. */
 void state_commit(state_t *self, qstate_t *dst, const qstate_t *src);
+
+/* Apply a parsed official document: each record replaces its queue's
+ * official value; queues the document does not mention keep theirs (they
+ * age into stale). Measured values are never touched. Official values
+ * whose update time is older than stale_after_s at a view's time are
+ * stale. Returns the number of queues applied. */
+size_t state_apply_official(state_t *self, const off_doc_t *doc, int64_t fetched_s,
+                            int64_t stale_after_s);
+
+/* Whether an official value may be shown as current at Unix second now_s:
+ * imported, with an update time, and younger than the crossing's
+ * off_stale_after_s. */
+bool qofficial_fresh(const xstate_t *x, const qofficial_t *o, int64_t now_s);
 
 /* Bumped on every applied sample: views cache rendered bodies per version. */
 uint64_t state_version(const state_t *self);

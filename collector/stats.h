@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "official.h"
+
 /* Why a frame or a sample was refused. Names in stats_reject_name(). */
 enum stats_reject {
     REJ_DECODE = 0,        /* not a poenet message / structurally bad */
@@ -28,6 +30,24 @@ enum stats_reject {
     REJ_SECOND_SOURCE,     /* a series already fed by another sender (its owner wins) */
     REJ_MAX
 };
+
+/* One official feed's importer (collector/importer.c). */
+typedef struct {
+    bool configured;
+    uint64_t polls;                 /* requests sent, retries included */
+    uint64_t taken;                 /* 200 documents parsed and applied */
+    uint64_t not_modified;          /* 304 answers to a conditional GET */
+    uint64_t refused;               /* polls that ended without a usable document */
+    uint64_t retries;
+    uint64_t reasons[OFF_R_MAX];    /* whole-document and per-port/queue reasons */
+    int64_t last_attempt_ms, last_ok_ms;    /* wall clock; last_ok = taken or 304 */
+    int64_t last_duration_ms;       /* of the last request */
+    int64_t last_parse_us;          /* parsing and applying the last document */
+    uint64_t ports, ports_imported, queues; /* of the last document taken */
+    uint64_t archived_rows;         /* official rows accepted by rrdcached */
+    uint64_t archive_failures;      /* polls whose rows rrdcached did not take */
+    int last_http_status;
+} stats_official_t;
 
 typedef struct {
     int64_t started_ms;
@@ -60,6 +80,7 @@ typedef struct {
      * stream, the collector runs without --feed). */
     uint64_t sse_clients, sse_max_clients;
     uint64_t sse_refused_full, sse_refused_bad_id, sse_refused_future_id, sse_dropped_slow;
+    stats_official_t official[OFF_NSOURCES];
 } stats_t;
 
 const char *stats_reject_name(enum stats_reject r);

@@ -14,6 +14,31 @@ int64_t view_ms_to_s(int64_t ms)
     return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 }
 
+static void s_official(const xstate_t *x, const qofficial_t *o, int64_t now_s, view_queue_t *out)
+{
+    if (o->status == OFF_ST_NONE || o->status == OFF_ST_NOT_APPLICABLE)
+        return;
+    out->official = true;
+    out->seen = o->updated_s > 0;
+    out->updated_s = o->updated_s;
+    if (!qofficial_fresh(x, o, now_s)) {
+        out->status = "stale";
+        return;
+    }
+    if ((o->status == OFF_ST_DELAY || o->status == OFF_ST_NO_DELAY) && o->has_wait) {
+        out->status = "open";
+        out->fresh = true;
+        out->has_wait = true;
+        out->wait_s = o->wait_s;
+        out->wait_min = (o->wait_s + 30) / 60;
+        out->lanes_open = o->has_lanes ? (uint32_t)o->lanes_open : 0;
+    } else if (o->status == OFF_ST_LANES_CLOSED) {
+        out->status = "closed";
+        out->closed_by = VIEW_CLOSED_BY_LANES;
+        out->fresh = true;
+    }
+}
+
 void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
                 int64_t now_ms, int64_t stale_after_ms, view_queue_t *out)
 {
@@ -37,5 +62,7 @@ void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_typ
         out->wait_s = llround(w);
         out->wait_min = llround(w / 60.0);
     }
+    if (!q->seen && out->closed_by != VIEW_CLOSED_BY_HOURS)
+        s_official(x, &x->off[d - 1][tax_queue_index(m, t)], view_ms_to_s(now_ms), out);
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     uint32_t lanes_open;
     bool seen;
     int64_t updated_s;         /* event time of the last interval, when seen */
+    bool official;             /* no measured data: what is shown is the official value */
 } view_queue_t;
 
 /* The view of queue (m, t) of direction d of crossing x at wall time
@@ -36,6 +37,13 @@ typedef struct {
 void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
                 int64_t now_ms, int64_t stale_after_ms, view_queue_t *out);
 
+
+/* A queue that has never had measured data shows its official value, if
+ * any (view_queue): a fresh official wait reads "open" with that wait, an
+ * official "Lanes Closed" reads "closed" (by lanes), a stale official
+ * value reads "stale"; out->official says so, and the feeds label it
+ * (method "official"). Measured data, even stale, always wins: the two are
+ * never mixed. */
 
 /* Milliseconds to whole seconds, rounding down also before 1970. */
 int64_t view_ms_to_s(int64_t ms);

@@ -100,9 +100,11 @@
 
   /* ---- rendering ------------------------------------------------------------ */
 
-  function queueCell(c, d, q, genS) {
+  /* r: the row's mode and lane; q: the queue, null when this direction
+   * does not have it (the cell stays empty, keyed by the row). */
+  function queueCell(c, d, r, q, genS) {
     var td = POE.el("td", "q");
-    td.dataset.key = c.id + "/" + d.direction + "/" + (q ? q.mode + "/" + q.lane : "-");
+    td.dataset.key = c.id + "/" + d.direction + "/" + r.mode + "/" + r.lane + (q ? "" : "/-");
     if (!q) {
       td.classList.add("absent");
       td.appendChild(POE.el("span", "qdir", POE.dirText(d.direction)));
@@ -119,6 +121,7 @@
       wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
     }
     if (q.wait_min !== null) wait.dataset.min = q.wait_min;
+    if (q.method === "official" && q.official) POE.markOfficial(wait, q);
     td.appendChild(wait);
 
     var meta = POE.el("span", "meta");
@@ -157,6 +160,8 @@
       meta.appendChild(conf);
     }
     td.appendChild(meta);
+    var off = POE.officialSpan(q.official, genS, d.tz);
+    if (off !== null) td.appendChild(off);
     td.classList.add("st-" + q.status);
     return td;
   }
@@ -226,7 +231,7 @@
       var tr = POE.el("tr", "qrow");
       tr.appendChild(POE.el("td", "mode", POE.modeLabel(r.mode)));
       tr.appendChild(POE.el("td", "lane", POE.laneLabel(r.lane)));
-      c.directions.forEach(function (d) { tr.appendChild(queueCell(c, d, findQueue(d, r.mode, r.lane), genS)); });
+      c.directions.forEach(function (d) { tr.appendChild(queueCell(c, d, r, findQueue(d, r.mode, r.lane), genS)); });
       tb.appendChild(tr);
     });
     return tb;

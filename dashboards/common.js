@@ -59,6 +59,45 @@ var POE = (function () {
 
   function parseIso(s) { return s ? Date.parse(s) / 1000 : null; }
 
+  /* The official value of a queue (CBP or CBSA), labelled with its source
+   * and age: "CBP 15 min · 2 h ago", "CBSA stale · 512 d ago". null when
+   * none. Statuses are the feed's (docs/feed.md), words from the catalog. */
+  function officialSource(o) { return T("off.src." + String(o.source).toLowerCase()); }
+  function officialText(o, nowS) {
+    if (!o) return null;
+    var what;
+    if (o.wait_s !== null && o.status !== "stale" && o.status !== "no_delay")
+      what = waitText(Math.round(o.wait_s / 60));
+    else if (o.status === "no_delay" && o.wait_s)
+      what = T("off.st.no_delay_min", { n: Math.round(o.wait_s / 60) });
+    else
+      what = POE_I18N.has("off.st." + o.status) ? T("off.st." + o.status) : o.status;
+    var upd = parseIso(o.updated);
+    return T("off.item", { src: officialSource(o), what: what,
+                           age: upd === null ? T("off.time_unknown") : ageText(nowS - upd) });
+  }
+
+  /* The official line under a queue's measured one, and its tooltip. */
+  function officialSpan(o, nowS, tz) {
+    var text = officialText(o, nowS);
+    if (text === null) return null;
+    var span = el("span", "official" + (o.status === "stale" ? " old" : ""), T("off.label", { text: text }));
+    var upd = parseIso(o.updated);
+    span.title = T("off.title", { src: officialSource(o),
+                                  time: upd === null ? T("off.time_unknown") : POE_I18N.time(upd, tz) });
+    return span;
+  }
+
+  /* A wait shown from the official value (no measurement yet): tagged in
+   * words, not only by its outline. */
+  function markOfficial(wait, q) {
+    wait.classList.add("from-official");
+    /* keeps the severity in words when there is one */
+    wait.title = (wait.title ? wait.title + " · " : "") + T("off.from_title", { src: officialSource(q.official) });
+    wait.appendChild(el("span", "offtag", " " + T("off.tag")));
+    wait.setAttribute("aria-label", wait.textContent + ", " + wait.title);
+  }
+
   /* fetch JSON; the browser's HTTP cache revalidates with the ETag. When
    * the network is down the service worker (sw.js) answers from its copy
    * and says so in X-Poe-Offline (the copy's time, Unix ms): the body then
@@ -407,6 +446,7 @@ var POE = (function () {
   return {
     MODES: MODES, LANES: LANES, laneLabel: laneLabel, modeLabel: modeLabel,
     region: region, severity: severity, waitText: waitText, ageText: ageText,
+    officialText: officialText, officialSpan: officialSpan, markOfficial: markOfficial,
     statusText: statusText, severityText: severityText, dirText: dirText, intoText: intoText,
     live: live, applyUpdate: applyUpdate, parseIso: parseIso, getJson: getJson, notices: notices, renderNotices: renderNotices, el: el, sideOpen: sideOpen, localParts: localParts,
     sideHours: sideHours, hoursLabel: hoursLabel, rulesText: rulesText, devText: devText, excText: excText,

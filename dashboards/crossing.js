@@ -66,6 +66,8 @@
   }
 
   /* rows → {t: [...], col: [...]} per column name */
+  var OFFICIAL_STALE_S = 7200;
+
   function columns(h) {
     var out = { step: h.step };
     h.columns.forEach(function (c, i) { out[c] = h.rows.map(function (r) { return r[i]; }); });
@@ -125,6 +127,9 @@
     if (q.arrivals !== null)
       meta.appendChild(POE.el("span", "flow", T("x.flow", { a: q.arrivals, d: q.departures, s: q.interval_s })));
     td.appendChild(meta);
+    if (q.method === "official" && q.official) POE.markOfficial(wait, q);
+    var off = POE.officialSpan(q.official, genS, d.tz);
+    if (off !== null) td.appendChild(off);
     return td;
   }
 
@@ -195,12 +200,28 @@
   /* ahead: seconds of forecast drawn after now (P10-P90 band, P50 dashed). */
   function drawWait(key, span, kind, histKey, fallbackKey, ahead) {
     var now = histAt;
-    var se = DIRS.map(function (dir) {
+    function pick(dir, col) {
       var c = hist[dir + "/" + histKey];
-      var pts = c ? series(c, "wait_s", 1 / 60) : [];
-      if (!hasValues(pts) && fallbackKey && hist[dir + "/" + fallbackKey])
-        pts = series(hist[dir + "/" + fallbackKey], "wait_s", 1 / 60);
-      return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: pts };
+      var pts = c && c[col] ? series(c, col, 1 / 60) : [];
+      if (!hasValues(pts) && fallbackKey && hist[dir + "/" + fallbackKey] && hist[dir + "/" + fallbackKey][col])
+        pts = series(hist[dir + "/" + fallbackKey], col, 1 / 60);
+      return pts;
+    }
+    var se = DIRS.map(function (dir) {
+      return { label: T("dir." + dir + "_short"), color: COLOR[dir], points: pick(dir, "wait_s") };
+    });
+    /* the official series (CBP into the US, CBSA into Canada), dashed beside
+     * ours; a value older than the collector's default --official-stale-after
+     * (2 h) when it was read is not plotted, as the feed does not show it */
+    DIRS.forEach(function (dir) {
+      var pts = pick(dir, "official_wait_s"), ages = pick(dir, "official_age_s");
+      pts = pts.map(function (p, i) {
+        var a = ages[i] ? ages[i][1] : null; /* minutes: pick scales by 1/60 */
+        return a !== null && a > OFFICIAL_STALE_S / 60 ? [p[0], null] : p;
+      });
+      if (hasValues(pts))
+        se.push({ label: T("chart.official", { dir: T("dir." + dir + "_short") }), color: COLOR[dir],
+                  dash: [5, 4], points: pts });
     });
     var bands = [];
     DIRS.forEach(function (dir) {

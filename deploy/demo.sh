@@ -4,6 +4,10 @@
 # directory. Prints the board and feed URLs; runs until Ctrl-C, or for DEMO_SECONDS.
 #   DEMO_HTTP=127.0.0.1:8080  DEMO_AGENTS=tcp://127.0.0.1:5555  DEMO_KEEP=1 (keep logs)
 #   DEMO_RRA=full (years of RRAs, ~3 MB per queue file; default compact, 1 day of minutes)
+#   DEMO_OFFICIAL=127.0.0.1:8090 where the real CBP and CBSA sample documents
+#   (deploy/data) are served, as bwt.cbp.gov and CBSA would, for the collector's
+#   official importer: every registry crossing then shows the official value
+#   (stale: the samples are from 2022, and the board says so).
 set -eu
 
 BIN=${POE_BIN:-$(pwd)/build/bin}
@@ -47,6 +51,17 @@ if curl -s -o /dev/null "http://$HTTP/health"; then
     exit 1
 fi
 
+# The official documents, served on loopback (python3's http.server answers
+# If-Modified-Since with 304, so the importer's conditional GET is exercised).
+OFFICIAL=${DEMO_OFFICIAL:-127.0.0.1:8090}
+mkdir -p "$DIR/official/api" "$DIR/official/bwt-taf"
+cp "$SRC/deploy/data/cbp_api_bwtnew_2022-06-29.json" "$DIR/official/api/bwtnew"
+cp "$SRC/deploy/data/cbsa_bwt-eng_2022-07-07.csv" "$DIR/official/bwt-taf/bwt-eng.csv"
+python3 -m http.server --bind "${OFFICIAL%:*}" --directory "$DIR/official" "${OFFICIAL##*:}" \
+    >"$DIR/official.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for curl -sf "http://$OFFICIAL/api/bwtnew"
+
 mkdir -p "$DIR/journal" "$DIR/archive"
 rrdcached -g -l "unix:$DIR/rrdcached.sock" -j "$DIR/journal" -p "$DIR/rrdcached.pid" \
     -b "$DIR/archive" -w 60 -z 30 -f 120 -F >"$DIR/rrdcached.log" 2>&1 &
@@ -77,6 +92,8 @@ mkdir -p "$DIR/keys"
     --archive "$DIR/archive" --registry "$REGISTRY" --rra-profile "${DEMO_RRA:-compact}" \
     --state "$DIR/collector-state" --feed "$LIVE" --feed-snapshot "$SNAP" \
     --dashboards "$SRC/dashboards" \
+    --official-cbp "http://$OFFICIAL/api/bwtnew" --official-cbsa "http://$OFFICIAL/bwt-taf/bwt-eng.csv" \
+    --official-interval 60 \
     >"$DIR/collector.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for curl -sf "http://$HTTP/health"
@@ -106,7 +123,7 @@ poenet demo running: rrdcached, 1 collector, $(echo $CROSSINGS | wc -w) crossing
   live:    $BIN/poe-sub --feed $LIVE --snapshot $SNAP
   one:     http://$HTTP/v1/crossings/250401
   history: http://$HTTP/v1/history?crossing=250401&direction=northbound&mode=passenger&lane=standard
-  health:  http://$HTTP/health
+  health:  http://$HTTP/health   (official importer: "official"; the samples on http://$OFFICIAL)
   logs:    $DIR
 MSG
 if [ -n "${DEMO_SECONDS:-}" ]; then

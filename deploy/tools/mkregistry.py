@@ -30,6 +30,7 @@ DEFAULT_CROSSINGS = os.path.join(DEPLOY, "data", "cbp_api_bwtmodern_crossingslis
 DEFAULT_COUNTERPARTS = os.path.join(DEPLOY, "data", "counterparts.csv")
 DEFAULT_FEED_XML = os.path.join(DEPLOY, "data", "cbp_bwt_2022-10-17.xml")
 DEFAULT_FEED_JSON = os.path.join(DEPLOY, "data", "cbp_api_bwtnew_2022-06-29.json")
+DEFAULT_CBSA = os.path.join(DEPLOY, "data", "cbsa_offices.csv")
 DEFAULT_OUT = os.path.join(DEPLOY, "registry.conf")
 
 # CBP lane elements per mode -> poenet lane type.
@@ -44,7 +45,7 @@ SEGMENT_TO = {"US": "US CBP primary inspection booth",
 
 # Byte limits of the char arrays in reg_crossing_t (collector/registry.h),
 # minus the terminating NUL.
-LIMITS = {"name": 95, "port_name": 63, "crossing_name": 63, "other_name": 95,
+LIMITS = {"name": 95, "port_name": 63, "crossing_name": 63, "other_name": 95, "cbsa_office": 63,
           "us_tz": 47, "other_tz": 47}
 MAX_LANES = 64          # the collector rejects more (collector/registry.c)
 BORDERS = {"C": "CA", "M": "MX"}
@@ -66,6 +67,21 @@ def load_counterparts(path):
         if port in by_port:
             raise DataError(f"{path}: port {port} listed twice")
         by_port[port] = r
+    return by_port
+
+
+def load_cbsa_offices(path):
+    """CBSA office name (the key of CBSA's feed, which has no numeric id) by
+    port number; an office or a port listed twice is an error."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    by_port, offices = {}, set()
+    for r in rows:
+        port, office = r["port_number"].strip(), r["office"].strip()
+        if port in by_port or office in offices:
+            raise DataError(f"{path}: office {office!r} or port {port} listed twice")
+        by_port[port] = office
+        offices.add(office)
     return by_port
 
 
@@ -176,6 +192,7 @@ def make_entry(x, bwt, cp, notes):
         "port_name": x["portName"].strip(),
         "crossing_name": x["crossingName"].strip(),
         "other_name": cp["other_name"].strip(),
+        "cbsa_office": "",
         "us_tz": cp["us_tz"].strip(), "other_tz": cp["other_tz"].strip(),
         "lanes": (x["povMaximumLanes"], x["pedMaximumLanes"], x["covMaximumLanes"]),
     }
@@ -229,7 +246,9 @@ def render_entry(e):
     return (f'  {{ id = {q(e["id"])}; bwt_id = {q(e["bwt_id"])}; border = {q(e["border"])}; '
             f'name = {q(e["name"])}; port_name = {q(e["port_name"])}; '
             f'crossing_name = {q(e["crossing_name"])};\n'
-            f'    other_name = {q(e["other_name"])}; us_tz = {q(e["us_tz"])}; '
+            f'    other_name = {q(e["other_name"])}; '
+            + (f'cbsa_office = {q(e["cbsa_office"])}; ' if e["cbsa_office"] else "") +
+            f'us_tz = {q(e["us_tz"])}; '
             f'other_tz = {q(e["other_tz"])};\n'
             f"    max_lanes = {{ passenger = {p}; pedestrian = {ped}; commercial = {com}; }};"
             f"{render_extra(e)} }}")
@@ -252,10 +271,12 @@ def add_feed_data(e, feed, notes):
         e["us_hours"] = (rules, f"CBP {src}: {text}")
 
 
-def build(crossings_path, counterparts_path, feed_xml=DEFAULT_FEED_XML, feed_json=DEFAULT_FEED_JSON):
+def build(crossings_path, counterparts_path, feed_xml=DEFAULT_FEED_XML, feed_json=DEFAULT_FEED_JSON,
+          cbsa_path=DEFAULT_CBSA):
     """Returns the file text and the notes worth telling the maintainer."""
     counterparts = load_counterparts(counterparts_path)
     feed = load_feeds(feed_xml, feed_json)
+    cbsa = load_cbsa_offices(cbsa_path)
     items = []          # ("entry", dict) or ("note", text), in CBP order
     notes = []
     seen = set()
@@ -269,12 +290,17 @@ def build(crossings_path, counterparts_path, feed_xml=DEFAULT_FEED_XML, feed_jso
         entry = make_entry(x, bwt, counterparts[bwt[2:]], notes) if bwt else None
         if entry:
             add_feed_data(entry, feed, notes)
+            entry["cbsa_office"] = cbsa.pop(entry["id"], "")
+            if entry["cbsa_office"] and entry["border"] != "CA":
+                raise DataError(f"{entry['id']}: CBSA office on the Mexican border")
         items += [("note", n) for n in notes[before:]]
         if entry:
             if entry["id"] in seen:
                 raise DataError(f"{entry['id']}: listed twice by CBP")
             seen.add(entry["id"])
             items.append(("entry", entry))
+    for port in sorted(cbsa):
+        notes.append(f"cbsa_offices.csv row {port} matches no crossing; unused")
     for port in sorted(set(counterparts) - seen):
         notes.append(f"counterparts.csv row {port} matches no CBP crossing; unused")
     return render(items, crossings_path, counterparts_path, len(seen)), notes
@@ -295,6 +321,8 @@ def render(items, crossings_path, counterparts_path, count):
         "#         lane types in service and the most lanes seen open per type.",
         "# The other side's hours are unknown (no source in the shared data): \"unknown\",",
         "#         which the collector never reads as \"same as the US side\".",
+        "# source: cbsa_offices.csv — poenet: the CBSA office name (the key of CBSA's feed",
+        "#         bwt-eng.csv) of each crossing's into-Canada side.",
         "# All sources are kept in deploy/data/ (see deploy/data/README.md).",
         f"# {count} crossings.",
         "",

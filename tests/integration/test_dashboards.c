@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "cdp.h"
+#include "docsrv.h"
 #include "http_client.h"
 #include "proc.h"
 #include "stack.h"
@@ -63,6 +64,7 @@ static cdp_t s_cdp;
 static bool s_browser;          /* chromium is installed and started */
 static char s_notices[64];      /* the notices file given to the collector */
 static char s_feed[64], s_snap[64]; /* the live feed (Unix sockets in /tmp) */
+static docsrv_t *s_official;    /* CBP's and CBSA's sample documents, for the importer */
 
 static const struct {
     const char *id, *lanes;     /* simulated lanes: the registry's maximum per mode */
@@ -101,12 +103,59 @@ static bool s_history_has_wait(const char *id, const char *dir)
 }
 
 /* The live feed without its "generated" stamp. */
+/* /v1/crossings without what changes with the clock alone: its time and
+ * the age of every official value. */
 static json_t *s_feed_body(void)
 {
     json_t *f = s_get_json("/v1/crossings");
-    if (f)
-        json_object_del(f, "generated");
+    if (!f)
+        return NULL;
+    json_object_del(f, "generated");
+    size_t i, j, k;
+    json_t *c, *d, *q;
+    json_array_foreach(json_object_get(f, "crossings"), i, c)
+        json_array_foreach(json_object_get(c, "directions"), j, d)
+            json_array_foreach(json_object_get(d, "queues"), k, q)
+                json_object_del(json_object_get(q, "official"), "age_s");
     return f;
+}
+
+/* The official samples (deploy/data) served on loopback and imported by
+ * the collector, as in `make demo`: every other crossing of the board
+ * shows its official value. Returns 0 or -1. */
+static int s_serve_official(const char *src, char *cbp, char *cbsa, size_t len)
+{
+    char file[1100];
+    s_official = docsrv_new();
+    if (!s_official)
+        return -1;
+    snprintf(file, sizeof file, "%s/deploy/data/cbp_api_bwtnew_2022-06-29.json", src);
+    if (docsrv_add_file(s_official, "/api/bwtnew", file, "application/json") != 0)
+        return -1;
+    snprintf(file, sizeof file, "%s/deploy/data/cbsa_bwt-eng_2022-07-07.csv", src);
+    if (docsrv_add_file(s_official, "/bwt-taf/bwt-eng.csv", file, "text/csv; charset=utf-8") != 0 ||
+        docsrv_start(s_official) != 0)
+        return -1;
+    snprintf(cbp, len, "http://127.0.0.1:%d/api/bwtnew", docsrv_port(s_official));
+    snprintf(cbsa, len, "http://127.0.0.1:%d/bwt-taf/bwt-eng.csv", docsrv_port(s_official));
+    return 0;
+}
+
+/* Until both documents were imported (10 s at most). */
+static int s_official_imported(void)
+{
+    for (int i = 0; i < 100; i++) {
+        json_t *h = s_get_json("/health");
+        json_t *o = json_object_get(h, "official");
+        bool both = json_integer_value(json_object_get(json_object_get(o, "CBP"), "taken")) >= 1 &&
+                    json_integer_value(json_object_get(json_object_get(o, "CBSA"), "taken")) >= 1;
+        json_decref(h);
+        if (both)
+            return 0;
+        usleep(100 * 1000);
+    }
+    fprintf(stderr, "test_dashboards: the official samples were not imported within 10 s\n");
+    return -1;
 }
 
 /* A day of history before the live data, so the graphs have lines: a
@@ -239,9 +288,15 @@ static int s_setup(void **state)
     fclose(nf);
     snprintf(s_feed, sizeof s_feed, "ipc:///tmp/poe-dash-feed-%d", (int)getpid());
     snprintf(s_snap, sizeof s_snap, "ipc:///tmp/poe-dash-snap-%d", (int)getpid());
+    static char cbp[128], cbsa[128];
+    char root[1000];
+    snprintf(root, sizeof root, "%s", src ? src : getcwd(cwd, sizeof cwd) ? cwd : ".");
+    if (s_serve_official(root, cbp, cbsa, sizeof cbp) != 0)
+        return -1;
     const char *extra[] = { "--dashboards", dash, "--stale-after", "3600", "--notices", s_notices,
-                            "--feed", s_feed, "--feed-snapshot", s_snap, NULL };
-    if (stack_start_args(&s_stack, 0, extra) != 0)
+                            "--feed", s_feed, "--feed-snapshot", s_snap, "--official-cbp", cbp,
+                            "--official-cbsa", cbsa, NULL };
+    if (stack_start_args(&s_stack, 0, extra) != 0 || s_official_imported() != 0)
         return -1;
     if (!cdp_chromium()) {
         fprintf(stderr, "test_dashboards: chromium not installed (Debian package `chromium`; "
@@ -274,7 +329,9 @@ static int s_teardown(void **state)
         unlink(s_feed + 6);
         unlink(s_snap + 6);
     }
-    return stack_stop(&s_stack);
+    int rc = stack_stop(&s_stack);
+    docsrv_destroy(&s_official);
+    return rc;
 }
 
 static void s_need_browser(void)
@@ -364,8 +421,11 @@ static json_t *s_page_cells(void)
     json_t *list = cdp_eval(&s_cdp,
         "Array.from(document.querySelectorAll('td.q')).map(function (td) {"
         "  var w = td.querySelector('.wait'), l = td.querySelector('.lanes');"
-        "  return {key: td.dataset.key, status: td.dataset.status || null,"
-        "          wait: w ? w.textContent : null, lanes: l ? l.textContent : null}; })");
+        "  var wt = null; if (w) { var wc = w.cloneNode(true);"
+        "    wc.querySelectorAll('.offtag').forEach(function (e) { e.remove(); }); wt = wc.textContent; }"
+        "  return {key: td.dataset.key, status: td.dataset.status || null, wait: wt,"
+        "          lanes: l ? l.textContent : null, official: !!td.querySelector('.official'),"
+        "          fromOfficial: !!(w && w.classList.contains('from-official') && w.querySelector('.offtag'))}; })");
     assert_non_null(list);
     json_t *cells = json_object();
     size_t i;
@@ -384,6 +444,9 @@ static json_t *s_page_cells(void)
 /* Every queue of the feed is on the page with the feed's status, wait and
  * lanes; counts the open queues with a wait per direction (0 north, 1
  * south) of crossing want (NULL: any). Returns the queues compared. */
+/* queues compared with an official value beside ours, and shown from it */
+static int s_official_seen[2];
+
 static int s_compare(json_t *feed, json_t *cells, const char *want, int open_waits[2])
 {
     int compared = 0;
@@ -411,6 +474,18 @@ static int s_compare(json_t *feed, json_t *cells, const char *want, int open_wai
                     strcmp(pl, lanes) != 0)
                     fail_msg("%s: page shows %s '%s' lanes '%s', feed says %s '%s' lanes '%s'", key,
                              pst ? pst : "?", pw ? pw : "?", pl ? pl : "?", st, wait, lanes);
+                /* the official value is shown beside ours when the feed has one,
+                 * and a wait shown from it says so in words */
+                bool off = json_is_object(json_object_get(q, "official"));
+                const char *meth = json_string_value(json_object_get(q, "method"));
+                bool from_off = meth && strcmp(meth, "official") == 0;
+                if (off != json_is_true(json_object_get(cell, "official")) ||
+                    from_off != json_is_true(json_object_get(cell, "fromOfficial")))
+                    fail_msg("%s: page shows official %d (from it %d), feed says %d (method %s)", key,
+                             json_is_true(json_object_get(cell, "official")),
+                             json_is_true(json_object_get(cell, "fromOfficial")), off, meth ? meth : "null");
+                s_official_seen[0] += off;
+                s_official_seen[1] += from_off;
                 compared++;
                 if ((!want || strcmp(want, id) == 0) && strcmp(st, "open") == 0 &&
                     json_is_integer(json_object_get(q, "wait_min")))
@@ -443,8 +518,16 @@ static void test_board(void **state)
                      open[0], open[1]);
     }
     int open[2] = { 0, 0 };
+    s_official_seen[0] = s_official_seen[1] = 0;
     int n = s_compare(feed, cells, NULL, open);
-    printf("board: %d queues match the feed, %d+%d open waits shown\n", n, open[0], open[1]);
+    printf("board: %d queues match the feed, %d+%d open waits shown, %d official values beside "
+           "(%d shown from them)\n", n, open[0], open[1], s_official_seen[0], s_official_seen[1]);
+    /* the samples cover every crossing: official values beside ours, and
+     * shown alone where no agent ever sent (stale: the samples are old) */
+    assert_true(s_official_seen[0] > 0 && s_official_seen[1] > 0);
+    json_t *sy = json_object_get(cells, "250401/northbound/passenger/standard");
+    assert_true(json_is_true(json_object_get(sy, "official")));      /* CBP's, beside */
+    assert_false(json_is_true(json_object_get(sy, "fromOfficial"))); /* measured wins */
     /* every crossing of the feed has a group, with both direction headers */
     json_t *v = cdp_eval(&s_cdp, "[document.querySelectorAll('tbody.crossing').length,"
                                  " document.querySelectorAll('tbody.crossing th.dir').length]");

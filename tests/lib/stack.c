@@ -1,6 +1,7 @@
 /* stack — see stack.h. */
 #include "stack.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,14 @@ int stack_start_collector(teststack_t *s)
     snprintf(log, sizeof log, "%s/collector.log", s->dir);
     snprintf(registry, sizeof registry, "%s", stack_src_path(s, "deploy/registry.conf"));
     snprintf(coll, sizeof coll, "%s", stack_bin_path(s, "poe-collector"));
-    const char *argv[40] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
+    const char *argv[20 + STACK_MAX_EXTRA] = { coll, "--listen", s->endpoint, "--http", http, "--rrdcached", rrd,
                              "--archive", archive, "--registry", registry, "--rra-profile",
                              "compact", "--state", state, "--allow-backfill", "--log-level",
                              "debug", NULL };
     int n = 0;
     while (argv[n])
         n++;
-    for (int i = 0; i < 12 && s->extra[i] && n < 39; i++)
+    for (int i = 0; i < STACK_MAX_EXTRA && s->extra[i]; i++)
         argv[n++] = s->extra[i];
     argv[n] = NULL;
     s->collector = proc_spawn(argv, log);
@@ -83,9 +84,11 @@ int stack_start_rrdcached(teststack_t *s)
 
 int stack_start_args(teststack_t *s, int instance, const char *const *extra)
 {
-    const char *keep[12] = { 0 };
-    for (int i = 0; i < 11 && extra && extra[i]; i++)
+    const char *keep[STACK_MAX_EXTRA] = { 0 };
+    int i = 0;
+    for (; i < STACK_MAX_EXTRA - 1 && extra && extra[i]; i++)
         keep[i] = extra[i];
+    assert(!extra || !extra[i]); /* all of them, never some */
     memset(s, 0, sizeof *s);
     memcpy(s->extra, keep, sizeof keep);
     return s_start(s, instance, NULL);

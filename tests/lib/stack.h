@@ -14,7 +14,8 @@ typedef struct {
     int http_port;
     pid_t rrdcached, collector;
     char bin[512];             /* where poe-agent and poe-collector are */
-    const char *extra[12];     /* more collector arguments, NULL-terminated (set before start) */
+#define STACK_MAX_EXTRA 24
+    const char *extra[STACK_MAX_EXTRA]; /* more collector arguments, NULL-terminated (set before start) */
     char src[512];             /* the repository root */
 } teststack_t;
 
@@ -27,7 +28,8 @@ int stack_start(teststack_t *s);
  * agents (e.g. on a veth address the test created). */
 int stack_start_n(teststack_t *s, int instance, const char *agent_endpoint);
 
-/* Like stack_start_n, with more collector arguments (NULL-terminated). */
+/* Like stack_start_n, with more collector arguments (NULL-terminated, at
+ * most STACK_MAX_EXTRA - 1; more is a programmer error). */
 int stack_start_args(teststack_t *s, int instance, const char *const *extra);
 
 /* (Re)start one daemon of the stack in its directory (same socket, ports,

@@ -461,6 +461,44 @@ static void test_rrdcached_killed_and_restarted(void **state)
     arch_destroy(&a);
 }
 
+/* Official rows go to official-<mode>-<type>.rrd beside the measured file,
+ * come back through arch_fetch_official, and /v1/history puts them beside
+ * the measured columns row by row. */
+static void test_official_series(void **state)
+{
+    (void)state;
+    archive_t *a = s_archive();
+    int64_t t = g.t0 + 300;
+    for (int i = 0; i < 5; i++) {
+        arch_official_row_t r = { .t_s = t + 60 * i, .wait_s = 600, .lanes_open = 3,
+                                  .updated_s = (double)(t - 120), .age_s = 120 + 60 * i };
+        assert_int_equal(arch_add_official(a, "070801", TAX_SOUTHBOUND, TAX_PASSENGER,
+                                           TAX_STANDARD, &r), 1);
+        /* the time guard holds as for every file */
+        assert_int_equal(arch_add_official(a, "070801", TAX_SOUTHBOUND, TAX_PASSENGER,
+                                           TAX_STANDARD, &r), 0);
+    }
+    s_commit_ok(a);
+    char p[600];
+    snprintf(p, sizeof p, "%s/070801/southbound/official-passenger-standard.rrd", g.root);
+    assert_int_equal(s_last_update(p), t + 240);
+    arch_series_t s;
+    char why[256];
+    assert_int_equal(arch_fetch_official(a, "070801", TAX_SOUTHBOUND, TAX_PASSENGER,
+                                         TAX_STANDARD, t - 60, t + 240, 60, &s, why,
+                                         sizeof why), 0);
+    int64_t end = t + 240 - (t + 240) % 60;
+    int64_t k = (end - s.start) / s.step - 1;
+    assert_true(k >= 0 && (size_t)k < s.nrows);
+    assert_true(fabs(s.values[(size_t)k * ARCH_OFF_NCOLS + 0] - 600.0) < 1e-6);
+    assert_true(fabs(s.values[(size_t)k * ARCH_OFF_NCOLS + 1] - 3.0) < 1e-6);
+    arch_series_free(&s);
+    assert_int_equal(arch_fetch_official(a, "070801", TAX_NORTHBOUND, TAX_PASSENGER,
+                                         TAX_STANDARD, t - 60, t + 240, 60, &s, why,
+                                         sizeof why), 1);
+    arch_destroy(&a);
+}
+
 static void test_hung_rrdcached_times_out(void **state)
 {
     (void)state;
@@ -499,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_fetch_exact_counts),
         cmocka_unit_test(test_commit_refused_then_resync),
         cmocka_unit_test(test_rrdcached_killed_and_restarted),
+        cmocka_unit_test(test_official_series),
         cmocka_unit_test(test_hung_rrdcached_times_out),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);

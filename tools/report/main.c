@@ -6,6 +6,8 @@
  *              [--from T --to T] [--target-wait MIN] [--out DIR]
  *   poe-report hours --crossing ID --archive DIR --rrdcached unix:SOCK --registry FILE
  *              [--from T --to T] [--share P] [--out DIR]
+ *   poe-report official --archive DIR --rrdcached unix:SOCK [--crossing ID]
+ *              [--from T --to T] [--out DIR]     (official.md, official.csv, official.png)
  *
  * T is Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC); the default
  * period is the 7 days before now. bottlenecks writes bottlenecks.md,
@@ -31,6 +33,7 @@
 #include "hours_obs.h"
 #include "hourswin.h"
 #include "log.h"
+#include "offreport.h"
 #include "output.h"
 #include "registry.h"
 #include "scan.h"
@@ -469,11 +472,28 @@ static int s_hours(rep_t *r)
     return rc;
 }
 
+/* ---- official ----------------------------------------------------------- */
+
+static int s_official(rep_t *r)
+{
+    scan_queue_t *qs = NULL;
+    size_t nq = 0;
+    if (scan_list(r->archive, r->crossing, &qs, &nq) != 0 || s_open(r, false) != 0) {
+        free(qs);
+        return -1;
+    }
+    or_opts_t o = { .archive_dir = r->archive, .rrdcached = r->rrdcached,
+                    .out_dir = r->out ? r->out : ".", .from = r->from, .to = r->to };
+    int rc = or_run(r->arch, qs, nq, &o);
+    free(qs);
+    return rc;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static void s_usage(void)
 {
-    fprintf(stderr, "usage: poe-report bottlenecks|hours [options]   (poe-report SUBCOMMAND --help)\n");
+    fprintf(stderr, "usage: poe-report bottlenecks|hours|official [options]   (poe-report SUBCOMMAND --help)\n");
 }
 
 int main(int argc, char **argv)
@@ -486,27 +506,30 @@ int main(int argc, char **argv)
         { "from", CONF_STR, &r.from_s, "T", "start: Unix s, YYYY-MM-DD or YYYY-MM-DDTHH:MM UTC [to - 7 days]" },
         { "to", CONF_STR, &r.to_s, "T", "end [now]" },
         { "target-wait", CONF_DOUBLE, &r.target_min, "MIN", "bottlenecks: target wait in minutes [15]" },
-        { "crossing", CONF_STR, &r.crossing, "ID", "hours: the crossing (bottlenecks: only this one)" },
+        { "crossing", CONF_STR, &r.crossing, "ID", "hours: the crossing (bottlenecks, official: only this one)" },
         { "share", CONF_DOUBLE, &r.share, "P", "hours: share of demand the schedule covers [0.98]" },
         { "out", CONF_STR, &r.out, "DIR", "where the files go [.]" },
         { "log-level", CONF_STR, &r.log_level, "LEVEL", "error|warn|info|debug [warn]" },
     };
     int n = (int)(sizeof opts / sizeof opts[0]);
     log_init("poe-report", LOG_LVL_WARN);
-    if (argc < 2 || (strcmp(argv[1], "bottlenecks") != 0 && strcmp(argv[1], "hours") != 0)) {
+    if (argc < 2 || (strcmp(argv[1], "bottlenecks") != 0 && strcmp(argv[1], "hours") != 0 &&
+                     strcmp(argv[1], "official") != 0)) {
         s_usage();
         return 2;
     }
     const char *cmd = argv[1];
     int prc = conf_parse(opts, n, argc - 1, argv + 1, "poe-report",
-                         "Reports from the archive: bottlenecks | hours.");
+                         "Reports from the archive: bottlenecks | hours | official.");
     int rc = 2;
     if (prc == 0 && r.log_level)
         log_init_named("poe-report", r.log_level);
     if (prc > 0) {
         rc = 0;
     } else if (prc == 0 && r.target_min > 0 && s_period(&r) == 0) {
-        int k = strcmp(cmd, "hours") == 0 ? s_hours(&r) : s_bottlenecks(&r);
+        int k = strcmp(cmd, "hours") == 0      ? s_hours(&r)
+                : strcmp(cmd, "official") == 0 ? s_official(&r)
+                                               : s_bottlenecks(&r);
         rc = k == 0 ? 0 : 1;
     }
     arch_destroy(&r.arch);
