@@ -168,7 +168,10 @@ static void s_run_daemons(s_run_t *r, const char *log_path)
         if (system(cmd) != 0)
             s_die("cannot copy the plan ", r->plan);
     }
+    char in_path[1000];
+    snprintf(in_path, sizeof in_path, "%s.in", log_path);
     unlink(log_path);
+    unlink(in_path);
     const char *extra[] = { "--forecast-log", log_path, "--max-samples-per-s", "0",
                             plans[0] ? "--lane-plans" : NULL, plans, NULL };
     if (bstack_start(&st, r->registry, extra) != 0) {

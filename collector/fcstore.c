@@ -20,6 +20,8 @@ typedef struct {
     int64_t last_run_s;
     int64_t logged_hour;     /* last hour whose forecast went to the log */
     int64_t tapped_step;     /* last step whose first run's inputs went to the tap */
+    int64_t obs_s;           /* end of the last observation; 0 none */
+    double obs_arr;          /* the estimator's counted arrivals then */
     bool said_short;
 } s_queue_t;
 
@@ -308,20 +310,30 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
     const qstate_t *q = &x->q[d][k];
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
     uint64_t ignored = fc_ignored(fq->fc);
+    /* One call may follow many intervals (a batch of a backlog or a fast
+     * replay carries dozens; only the last is in q): the observation spans
+     * everything since the last one, arrivals from the estimator's counter,
+     * the wait and lanes as they are now. */
+    int64_t now = q->updated_ms / 1000;
+    const est_t *e = &q->est;
+    double scale = q->out.count_scale > 0 ? q->out.count_scale : 1.0;
+    uint32_t dur = q->interval_ms / 1000;
+    double arr = q->arrivals * scale;
+    if (fq->obs_s && now > fq->obs_s && now - fq->obs_s <= FCSTORE_GAP_MAX_S &&
+        now - fq->obs_s > dur && e->arrivals >= fq->obs_arr) {
+        dur = (uint32_t)(now - fq->obs_s);
+        arr = (e->arrivals - fq->obs_arr) * scale;
+    }
+    fq->obs_s = now;
+    fq->obs_arr = e->arrivals;
+    double wait = q->out.has_wait ? q->out.wait_s : NAN;
     if (self->tap)
-        fprintf(self->tap, "O,%s,%d,%d,%" PRId64 ",%u,%.3f,%.3f,%.3f\n", x->reg->id, d, k,
-                (int64_t)(q->updated_ms / 1000), (unsigned)(q->interval_ms / 1000),
-                q->out.has_wait ? q->out.wait_s : NAN,
-                q->arrivals * (q->out.count_scale > 0 ? q->out.count_scale : 1.0),
-                (double)q->lanes_open);
-    fc_observe(fq->fc, &cal, q->updated_ms / 1000, q->interval_ms / 1000,
-               q->out.has_wait ? q->out.wait_s : NAN,
-               q->arrivals * (q->out.count_scale > 0 ? q->out.count_scale : 1.0),
-               q->lanes_open);
+        fprintf(self->tap, "O,%s,%d,%d,%" PRId64 ",%u,%.3f,%.3f,%.3f\n", x->reg->id, d, k, now,
+                (unsigned)dur, wait, arr, (double)q->lanes_open);
+    fc_observe(fq->fc, &cal, now, dur, wait, arr, q->lanes_open);
     if (fc_ignored(fq->fc) != ignored && ignored == 0)
         log_warn("forecast %s %s: data went back in time (clock jump?); ignored by the forecast",
                  x->reg->id, tax_dir_name(dir));
-    int64_t now = q->updated_ms / 1000;
     if (!x->forecast[d][k] || now - fq->last_run_s >= FCSTORE_REFRESH_S ||
         now < fq->last_run_s)
         s_run(self, i, d, k, fq);

@@ -20,6 +20,7 @@
 
 #define FCSTORE_REFRESH_S 60
 #define FCSTORE_LEARN_DAYS 35
+#define FCSTORE_GAP_MAX_S 3600       /* an observation spans at most this since the last */
 #define FCSTORE_TAP_MIN 120          /* the present is run forward 2 h at most */
 
 typedef struct fcstore fcstore_t;
