@@ -9,6 +9,10 @@
 #define PROFILE_MIN_W 0.5f           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
+#define MIX_GRID 10                  /* mixes: weights in tenths */
+#define REACT_NB 10                  /* wait buckets of the learned staffing response */
+#define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
+#define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
 #define BAND_SCALE_S 60.0            /* relative errors are of (P50 + this) */
 #define BAND_R_MIN (-1.0)
@@ -54,16 +58,70 @@ struct fc {
     bool acc_score;
     int64_t first_s, last_s;         /* span of the data seen; 0 none */
     s_pending_t pend[RING];
-    double se[FC_NH][FC_NCOMP], se_n[FC_NH][FC_NCOMP];
+    double loss[FC_NH][FC_NCAND];    /* decayed absolute errors of each mix (prior included) */
+    double scored[FC_NH];            /* decayed count of the errors scored */
+    int best[FC_NH];                 /* the mix with the least of them */
+    /* Staffing as the port reacts: the mean change of lanes over a step
+     * after a step whose wait was in each bucket; the most lanes seen. */
+    float react[REACT_NB], react_w[REACT_NB];
+    int64_t prev_step;
+    float prev_wait, prev_lanes, lanes_max;
     double band[FC_NH][FC_NBINS], band_n[FC_NH];
     uint64_t ignored;
 };
+
+/* Mix i of the grid: weights in tenths summing to 1 (i = 0: all present,
+ * ..., the last: all anomaly). */
+static void s_mix_weights(int i, double w[FC_NCOMP])
+{
+    for (int a = 0; a <= MIX_GRID; a++)
+        for (int b = 0; b <= MIX_GRID - a; b++, i--)
+            if (i == 0) {
+                w[0] = (double)a / MIX_GRID;
+                w[1] = (double)b / MIX_GRID;
+                w[2] = (double)(MIX_GRID - a - b) / MIX_GRID;
+                return;
+            }
+    w[0] = w[1] = w[2] = 1.0 / FC_NCOMP;
+}
+
+/* A mix of the predictors that have a value (weights renormalised; equal
+ * weights when the mix has none of them); NAN when none has. */
+static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
+{
+    double sum = 0, wsum = 0, esum = 0;
+    int n = 0;
+    for (int c = 0; c < FC_NCOMP; c++) {
+        if (isnan(comp[c]))
+            continue;
+        sum += w[c] * comp[c];
+        wsum += w[c];
+        esum += comp[c];
+        n++;
+    }
+    return n == 0 ? NAN : wsum > 0 ? sum / wsum : esum / n;
+}
+
+static double s_prior_rms(int c, int j);
+static void s_choose(fc_t *self, int h);
 
 fc_t *fc_new(void)
 {
     fc_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    /* The prior: each mix's error as the mix of its predictors' prior
+     * errors, worth PRIOR_N scored errors. */
+    for (int h = 0; h < FC_NH; h++) {
+        for (int i = 0; i < FC_NCAND; i++) {
+            double w[FC_NCOMP], e = 0;
+            s_mix_weights(i, w);
+            for (int c = 0; c < FC_NCOMP; c++)
+                e += w[c] * s_prior_rms(c, s_h_steps[h]);
+            self->loss[h][i] = PRIOR_N * e;
+        }
+        s_choose(self, h);
+    }
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
@@ -170,12 +228,17 @@ static void s_score(fc_t *self, int64_t step, double truth)
         const s_pending_t *p = &self->pend[((step - s_h_steps[h]) % RING + RING) % RING];
         if (p->step != step - s_h_steps[h])
             continue;
-        for (int c = 0; c < FC_NCOMP; c++) {
-            if (isnan(p->comp[h][c]))
-                continue;
-            double e = truth - p->comp[h][c];
-            self->se[h][c] = SCORE_DECAY * self->se[h][c] + e * e;
-            self->se_n[h][c] = SCORE_DECAY * self->se_n[h][c] + 1.0;
+        double comp[FC_NCOMP];
+        for (int c = 0; c < FC_NCOMP; c++)
+            comp[c] = p->comp[h][c];
+        if (!isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1 }, comp))) {
+            for (int i = 0; i < FC_NCAND; i++) {
+                double w[FC_NCOMP];
+                s_mix_weights(i, w);
+                self->loss[h][i] = SCORE_DECAY * self->loss[h][i] + fabs(truth - s_mix(w, comp));
+            }
+            self->scored[h] = SCORE_DECAY * self->scored[h] + 1.0;
+            s_choose(self, h);
         }
         if (isnan(p->p50[h]))
             continue;
@@ -188,6 +251,12 @@ static void s_score(fc_t *self, int64_t step, double truth)
 
 /* ---- accumulation ------------------------------------------------------- */
 
+static int s_react_bucket(double wait)
+{
+    int b = (int)(wait / REACT_BUCKET_S);
+    return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
+}
+
 static void s_close_step(fc_t *self, const fc_calendar_t *cal)
 {
     if (self->acc_step == INT64_MIN || self->acc_dur <= 0)
@@ -196,8 +265,18 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     int slot = s_slot(cal, self->acc_step * FC_STEP_S, &hol);
     double cover = self->acc_dur < WAIT_MIN_COVER_S ? self->acc_dur : WAIT_MIN_COVER_S;
     double wait = self->acc_wait_dur >= cover ? self->acc_wait / self->acc_wait_dur : NAN;
-    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur,
-                     self->acc_lanes / self->acc_dur);
+    double lanes = self->acc_lanes / self->acc_dur;
+    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
+    /* The port's reaction: lanes now against lanes and wait a step ago. */
+    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
+        int b = s_react_bucket(self->prev_wait);
+        self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
+        self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
+    }
+    self->prev_step = self->acc_step;
+    self->prev_wait = (float)wait;
+    self->prev_lanes = (float)lanes;
+    self->lanes_max = self->lanes_max > lanes ? self->lanes_max : (float)lanes;
     if (self->acc_score && isfinite(wait))
         s_score(self, self->acc_step, wait);
 }
@@ -267,24 +346,28 @@ static double s_prior_rms(int c, int j)
     }
 }
 
+/* The mix with the least decayed absolute error at horizon h (the first
+ * of equals): whatever the predictors, the blend's own past error is never
+ * above that of the profile alone (one of the mixes). */
+static void s_choose(fc_t *self, int h)
+{
+    int best = 0;
+    for (int i = 1; i < FC_NCAND; i++)
+        if (self->loss[h][i] < self->loss[h][best])
+            best = i;
+    self->best[h] = best;
+}
+
 static void s_weights_at(const fc_t *self, int h, double w[FC_NCOMP])
 {
-    double sum = 0;
-    for (int c = 0; c < FC_NCOMP; c++) {
-        double pr = s_prior_rms(c, s_h_steps[h]);
-        double mse = (self->se[h][c] + PRIOR_N * pr * pr) / (self->se_n[h][c] + PRIOR_N);
-        w[c] = 1.0 / (mse + 1.0);
-        sum += w[c];
-    }
-    for (int c = 0; c < FC_NCOMP; c++)
-        w[c] /= sum;
+    s_mix_weights(self->best[h], w);
 }
 
 void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n)
 {
     h = h < 0 ? 0 : h >= FC_NH ? FC_NH - 1 : h;
     s_weights_at(self, h, w);
-    *n = self->se_n[h][C_PROFILE];
+    *n = self->scored[h];
 }
 
 /* Bracketing horizons of step j and the fraction between them. */
@@ -391,15 +474,34 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
                       int64_t s0, const double prof_arr[FC_NSTEPS],
                       const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
 {
-    s_fluid_t f;
+    s_fluid_t f = { 0 };
     s_fluid_init(self, cal, p, &f);
+    /* Run as far as the present is used. */
     int64_t t = p->now_s, end = (s0 + FC_NSTEPS) * FC_STEP_S;
-    double sum = 0;
+    if (end > p->now_s + (int64_t)PRESENT_MAX_S + FC_STEP_S)
+        end = (s_floor_div(p->now_s + (int64_t)PRESENT_MAX_S, FC_STEP_S) + 1) * FC_STEP_S;
+    for (int i = 0; i < FC_NSTEPS; i++)
+        out[i] = NAN;
+    double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
     int n = 0, j = 0;
+    bool react = !p->lanes_planned;
     while (t < end) {
         int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
         double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
+        if (react) {
+            /* The port reacts to the queue as it has been seen to. */
+            int b = s_react_bucket(wprev);
+            if (self->react_w[b] >= 1.0f)
+                extra += self->react[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
+            double hi = self->lanes_max > l ? self->lanes_max : l;
+            if (l + extra > hi)
+                extra = hi - l;
+            if (l + extra < 1.0)
+                extra = 1.0 - l;
+            l += extra;
+        }
         double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
+        wprev = w;
         sum += w;
         n++;
         int64_t next = (t / 60 + 1) * 60;
@@ -441,15 +543,11 @@ static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double
     int h1 = h + 1 < FC_NH ? h + 1 : h;
     s_weights_at(self, h, w0);
     s_weights_at(self, h1, w1);
-    double sum = 0, wsum = 0;
-    for (int c = 0; c < FC_NCOMP; c++) {
-        if (isnan(comp[c]))
-            continue;
-        double w = (1 - f) * w0[c] + f * w1[c];
-        sum += w * comp[c];
-        wsum += w;
-    }
-    double p50 = s_clamp(wsum > 0 ? sum / wsum : fallback);
+    double w[FC_NCOMP];
+    for (int c = 0; c < FC_NCOMP; c++)
+        w[c] = (1 - f) * w0[c] + f * w1[c];
+    double mix = s_mix(w, comp);
+    double p50 = s_clamp(isnan(mix) ? fallback : mix);
     s_band(self, h, &q10a, &q90a);
     s_band(self, h1, &q10b, &q90b);
     double q10 = (1 - f) * q10a + f * q10b, q90 = (1 - f) * q90a + f * q90b;

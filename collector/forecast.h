@@ -44,6 +44,7 @@
 #define FC_DAY_SLOTS 96
 #define FC_NH 8                      /* horizons the blend and bands are learned at */
 #define FC_NCOMP 3
+#define FC_NCAND 66                  /* mixes of the predictors tried per horizon */
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
