@@ -9,6 +9,7 @@
 #define PROFILE_MIN_W 0.5f           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
+#define REGIME_QUEUE_S 600.0         /* a wait now this long is "a queue" */
 #define MIX_GRID 10                  /* mixes: weights in tenths */
 #define REACT_NB 10                  /* wait buckets of the learned staffing response */
 #define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
@@ -24,12 +25,16 @@
 #define RATIO_TAU_S 3600.0
 #define OFFSET_TAU_S 1800.0
 #define ANOMALY_TAU_S 7200.0
+#define LEVEL_TAU_S (3 * 3600.0)     /* the level is of the last few hours */
+#define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
+#define LEVEL_MIN_W 0.5              /* an hour and a half of it */
+#define LEVEL_MAX 1.5                /* a level beyond e^±1.5 is not believed */
 #define RING (FC_NSTEPS + 1)
 #define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
 #define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
 
-enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2 };
+enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2, C_LEVEL = 3 };
 
 static const int s_h_steps[FC_NH] = { 0, 1, 3, 7, 15, 31, 63, 95 };
 
@@ -37,6 +42,7 @@ typedef struct {
     int64_t step;                    /* issue step; INT64_MIN none */
     float comp[FC_NH][FC_NCOMP];     /* NAN: predictor had nothing */
     float p50[FC_NH];
+    int regime;                      /* at issue */
 } s_pending_t;
 
 typedef struct {
@@ -58,15 +64,18 @@ struct fc {
     bool acc_score;
     int64_t first_s, last_s;         /* span of the data seen; 0 none */
     s_pending_t pend[RING];
-    double loss[FC_NH][FC_NCAND];    /* decayed absolute errors of each mix (prior included) */
-    double scored[FC_NH];            /* decayed count of the errors scored */
-    int best[FC_NH];                 /* the mix with the least of them */
+    /* Per regime (a queue at issue or not) and horizon: */
+    double loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
+    double scored[FC_NREG][FC_NH];   /* decayed count of the errors scored */
+    double best[FC_NREG][FC_NH][FC_NCOMP]; /* the weights of the mix with the least */
     /* Staffing as the port reacts: the mean change of lanes over a step
      * after a step whose wait was in each bucket; the most lanes seen. */
     float react[REACT_NB], react_w[REACT_NB];
     int64_t prev_step;
     float prev_wait, prev_lanes, lanes_max;
-    double band[FC_NH][FC_NBINS], band_n[FC_NH];
+    /* Today's level: the decayed mean log ratio of the wait to the profile. */
+    double level, level_w;
+    double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
     uint64_t ignored;
 };
 
@@ -75,14 +84,17 @@ struct fc {
 static void s_mix_weights(int i, double w[FC_NCOMP])
 {
     for (int a = 0; a <= MIX_GRID; a++)
-        for (int b = 0; b <= MIX_GRID - a; b++, i--)
-            if (i == 0) {
-                w[0] = (double)a / MIX_GRID;
-                w[1] = (double)b / MIX_GRID;
-                w[2] = (double)(MIX_GRID - a - b) / MIX_GRID;
-                return;
-            }
-    w[0] = w[1] = w[2] = 1.0 / FC_NCOMP;
+        for (int b = 0; b <= MIX_GRID - a; b++)
+            for (int c = 0; c <= MIX_GRID - a - b; c++, i--)
+                if (i == 0) {
+                    w[0] = (double)a / MIX_GRID;
+                    w[1] = (double)b / MIX_GRID;
+                    w[2] = (double)c / MIX_GRID;
+                    w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
+                    return;
+                }
+    for (int c = 0; c < FC_NCOMP; c++)
+        w[c] = 1.0 / FC_NCOMP;
 }
 
 /* A mix of the predictors that have a value (weights renormalised; equal
@@ -103,7 +115,7 @@ static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
 }
 
 static double s_prior_rms(int c, int j);
-static void s_choose(fc_t *self, int h);
+static void s_choose(fc_t *self, int r, int h);
 
 fc_t *fc_new(void)
 {
@@ -112,16 +124,17 @@ fc_t *fc_new(void)
         return NULL;
     /* The prior: each mix's error as the mix of its predictors' prior
      * errors, worth PRIOR_N scored errors. */
-    for (int h = 0; h < FC_NH; h++) {
-        for (int i = 0; i < FC_NCAND; i++) {
-            double w[FC_NCOMP], e = 0;
-            s_mix_weights(i, w);
-            for (int c = 0; c < FC_NCOMP; c++)
-                e += w[c] * s_prior_rms(c, s_h_steps[h]);
-            self->loss[h][i] = PRIOR_N * e;
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++) {
+            for (int i = 0; i < FC_NCAND; i++) {
+                double w[FC_NCOMP], e = 0;
+                s_mix_weights(i, w);
+                for (int c = 0; c < FC_NCOMP; c++)
+                    e += w[c] * s_prior_rms(c, s_h_steps[h]);
+                self->loss[r][h][i] = PRIOR_N * e;
+            }
+            s_choose(self, r, h);
         }
-        s_choose(self, h);
-    }
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
@@ -186,11 +199,9 @@ static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, do
 
 /* Profile values at t: the holiday's day where it has been seen, else the
  * week's slot (a holiday first counts as a Sunday). */
-static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
-                         double *arr, double *lanes)
+static void s_profile_slot(const fc_t *self, int slot, bool hol, double *wait, double *arr,
+                           double *lanes)
 {
-    bool hol;
-    int slot = s_slot(cal, t_s, &hol);
     int d = slot % FC_DAY_SLOTS;
     double l = NAN;
     *wait = *arr = NAN;
@@ -213,6 +224,14 @@ static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s
         *lanes = l;
 }
 
+static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
+                         double *arr, double *lanes)
+{
+    bool hol;
+    int slot = s_slot(cal, t_s, &hol);
+    s_profile_slot(self, slot, hol, wait, arr, lanes);
+}
+
 /* ---- scoring ------------------------------------------------------------ */
 
 static int s_bin(double r)
@@ -228,24 +247,33 @@ static void s_score(fc_t *self, int64_t step, double truth)
         const s_pending_t *p = &self->pend[((step - s_h_steps[h]) % RING + RING) % RING];
         if (p->step != step - s_h_steps[h])
             continue;
+        int r = p->regime;
         double comp[FC_NCOMP];
         for (int c = 0; c < FC_NCOMP; c++)
             comp[c] = p->comp[h][c];
-        if (!isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1 }, comp))) {
-            for (int i = 0; i < FC_NCAND; i++) {
-                double w[FC_NCOMP];
-                s_mix_weights(i, w);
-                self->loss[h][i] = SCORE_DECAY * self->loss[h][i] + fabs(truth - s_mix(w, comp));
-            }
-            self->scored[h] = SCORE_DECAY * self->scored[h] + 1.0;
-            s_choose(self, h);
+        if (!isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp))) {
+            int i = 0;
+            double w[FC_NCOMP];
+            /* every mix of the grid, in the order of s_mix_weights */
+            for (int a = 0; a <= MIX_GRID; a++)
+                for (int b = 0; b <= MIX_GRID - a; b++)
+                    for (int c = 0; c <= MIX_GRID - a - b; c++, i++) {
+                        w[0] = (double)a / MIX_GRID;
+                        w[1] = (double)b / MIX_GRID;
+                        w[2] = (double)c / MIX_GRID;
+                        w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
+                        self->loss[r][h][i] =
+                            SCORE_DECAY * self->loss[r][h][i] + fabs(truth - s_mix(w, comp));
+                    }
+            self->scored[r][h] = SCORE_DECAY * self->scored[r][h] + 1.0;
+            s_choose(self, r, h);
         }
         if (isnan(p->p50[h]))
             continue;
         for (int b = 0; b < FC_NBINS; b++)
-            self->band[h][b] *= SCORE_DECAY;
-        self->band[h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
-        self->band_n[h] = SCORE_DECAY * self->band_n[h] + 1.0;
+            self->band[r][h][b] *= SCORE_DECAY;
+        self->band[r][h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
+        self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
     }
 }
 
@@ -266,6 +294,15 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     double cover = self->acc_dur < WAIT_MIN_COVER_S ? self->acc_dur : WAIT_MIN_COVER_S;
     double wait = self->acc_wait_dur >= cover ? self->acc_wait / self->acc_wait_dur : NAN;
     double lanes = self->acc_lanes / self->acc_dur;
+    /* Today's level against the profile (before this step enters it). */
+    double pw, pa;
+    s_profile_slot(self, slot, hol, &pw, &pa, NULL);
+    if (isfinite(wait) && !isnan(pw)) {
+        double lr = log((wait + BAND_SCALE_S) / (pw + BAND_SCALE_S));
+        double a = exp(-FC_STEP_S / LEVEL_TAU_S);
+        self->level = a * self->level + (1 - a) * lr;
+        self->level_w = a * self->level_w + (1 - a);
+    }
     s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
     /* The port's reaction: lanes now against lanes and wait a step ago. */
     if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
@@ -342,6 +379,7 @@ static double s_prior_rms(int c, int j)
     switch (c) {
     case C_PRESENT: return 60.0 + 0.25 * h;
     case C_PROFILE: return 600.0;
+    case C_LEVEL: return 650.0;
     default: return 120.0 + 0.05 * h;
     }
 }
@@ -349,25 +387,26 @@ static double s_prior_rms(int c, int j)
 /* The mix with the least decayed absolute error at horizon h (the first
  * of equals): whatever the predictors, the blend's own past error is never
  * above that of the profile alone (one of the mixes). */
-static void s_choose(fc_t *self, int h)
+static void s_choose(fc_t *self, int r, int h)
 {
     int best = 0;
     for (int i = 1; i < FC_NCAND; i++)
-        if (self->loss[h][i] < self->loss[h][best])
+        if (self->loss[r][h][i] < self->loss[r][h][best])
             best = i;
-    self->best[h] = best;
+    s_mix_weights(best, self->best[r][h]);
 }
 
-static void s_weights_at(const fc_t *self, int h, double w[FC_NCOMP])
+static void s_weights_at(const fc_t *self, int r, int h, double w[FC_NCOMP])
 {
-    s_mix_weights(self->best[h], w);
+    memcpy(w, self->best[r][h], sizeof self->best[r][h]);
 }
 
-void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n)
+void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double *n)
 {
     h = h < 0 ? 0 : h >= FC_NH ? FC_NH - 1 : h;
-    s_weights_at(self, h, w);
-    *n = self->scored[h];
+    regime = regime < 0 ? 0 : regime >= FC_NREG ? FC_NREG - 1 : regime;
+    s_weights_at(self, regime, h, w);
+    *n = self->scored[regime][h];
 }
 
 /* Bracketing horizons of step j and the fraction between them. */
@@ -380,12 +419,14 @@ static void s_bracket(int j, int *h0, double *f)
     *f = h + 1 < FC_NH ? (double)(j - s_h_steps[h]) / (s_h_steps[h + 1] - s_h_steps[h]) : 0.0;
 }
 
-static double s_quantile(const fc_t *self, int h, double q)
+/* Quantile q of the past errors at horizon h, of regime r (r < 0: both). */
+static double s_quantile(const fc_t *self, int r, int h, double q)
 {
-    double need = q * self->band_n[h], acc = 0;
+    double n = r >= 0 ? self->band_n[r][h] : self->band_n[0][h] + self->band_n[1][h];
+    double need = q * n, acc = 0;
     double width = (BAND_R_MAX - BAND_R_MIN) / FC_NBINS;
     for (int b = 0; b < FC_NBINS; b++) {
-        double c = self->band[h][b];
+        double c = r >= 0 ? self->band[r][h][b] : self->band[0][h][b] + self->band[1][h][b];
         if (acc + c >= need && c > 0)
             return BAND_R_MIN + (b + (need - acc) / c) * width;
         acc += c;
@@ -393,15 +434,19 @@ static double s_quantile(const fc_t *self, int h, double q)
     return BAND_R_MAX;
 }
 
-static void s_band(const fc_t *self, int h, double *q10, double *q90)
+/* The band of regime r at horizon h: its own errors once there are
+ * enough, else those of both regimes, else the prior. */
+static void s_band(const fc_t *self, int r, int h, double *q10, double *q90)
 {
-    if (self->band_n[h] < BAND_MIN_N) {
+    if (self->band_n[r][h] < BAND_MIN_N)
+        r = -1;
+    if (r < 0 && self->band_n[0][h] + self->band_n[1][h] < BAND_MIN_N) {
         *q10 = PRIOR_Q10;
         *q90 = PRIOR_Q90;
         return;
     }
-    *q10 = s_quantile(self, h, 0.10);
-    *q90 = s_quantile(self, h, 0.90);
+    *q10 = s_quantile(self, r, h, 0.10);
+    *q90 = s_quantile(self, r, h, 0.90);
 }
 
 static double s_clamp(double v)
@@ -520,13 +565,14 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
 
 /* ---- the run ------------------------------------------------------------ */
 
-static void s_record(fc_t *self, int64_t s0, double comp[FC_NSTEPS][FC_NCOMP],
+static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][FC_NCOMP],
                      const fc_result_t *out)
 {
     s_pending_t *p = &self->pend[((s0 % RING) + RING) % RING];
     if (p->step == s0)
         return;
     p->step = s0;
+    p->regime = regime;
     for (int h = 0; h < FC_NH; h++) {
         for (int c = 0; c < FC_NCOMP; c++)
             p->comp[h][c] = (float)comp[s_h_steps[h]][c];
@@ -534,22 +580,22 @@ static void s_record(fc_t *self, int64_t s0, double comp[FC_NSTEPS][FC_NCOMP],
     }
 }
 
-static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double fallback,
-                    bool widen, fc_step_t *st)
+static void s_blend(const fc_t *self, int r, int j, const double comp[FC_NCOMP],
+                    double fallback, bool widen, fc_step_t *st)
 {
     int h;
     double f, w0[FC_NCOMP], w1[FC_NCOMP], q10a, q90a, q10b, q90b;
     s_bracket(j, &h, &f);
     int h1 = h + 1 < FC_NH ? h + 1 : h;
-    s_weights_at(self, h, w0);
-    s_weights_at(self, h1, w1);
+    s_weights_at(self, r, h, w0);
+    s_weights_at(self, r, h1, w1);
     double w[FC_NCOMP];
     for (int c = 0; c < FC_NCOMP; c++)
         w[c] = (1 - f) * w0[c] + f * w1[c];
     double mix = s_mix(w, comp);
     double p50 = s_clamp(isnan(mix) ? fallback : mix);
-    s_band(self, h, &q10a, &q90a);
-    s_band(self, h1, &q10b, &q90b);
+    s_band(self, r, h, &q10a, &q90a);
+    s_band(self, r, h1, &q10b, &q90b);
     double q10 = (1 - f) * q10a + f * q10b, q90 = (1 - f) * q90a + f * q90b;
     if (widen) {
         q10 *= SHORT_WIDEN;
@@ -581,6 +627,10 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
         out->why_short = "less than a week of history";
     }
     double fallback = now_known ? p->wait_s : 0.0;
+    /* A queue now or not: the predictors are not right in the same way. */
+    int regime = now_known && p->wait_s >= REGIME_QUEUE_S;
+    double lvl = self->level_w > 0 ? self->level / self->level_w : 0.0;
+    lvl = lvl < -LEVEL_MAX ? -LEVEL_MAX : lvl > LEVEL_MAX ? LEVEL_MAX : lvl;
     for (int j = 0; j < FC_NSTEPS; j++) {
         int64_t t = (s0 + j) * FC_STEP_S;
         double mid = (double)(j == 0 ? p->now_s : t) + FC_STEP_S / 2.0;
@@ -590,10 +640,14 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
         comp[j][C_PRESENT] = now_known && dt <= PRESENT_MAX_S ? s_clamp(present[j]) : NAN;
         comp[j][C_PROFILE] = pw;
         comp[j][C_ANOMALY] = isnan(pw) ? NAN : pw + dev * exp(-dt / ANOMALY_TAU_S);
+        comp[j][C_LEVEL] = isnan(pw) || self->level_w < LEVEL_MIN_W
+                               ? NAN
+                               : (pw + BAND_SCALE_S) * exp(lvl * exp(-dt / LEVEL_FADE_S)) -
+                                     BAND_SCALE_S;
         out->step[j].t_s = j == 0 ? p->now_s : t;
-        s_blend(self, j, comp[j], fallback, out->short_basis, &out->step[j]);
+        s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
     }
-    s_record(self, s0, comp, out);
+    s_record(self, s0, regime, comp, out);
 }
 
 int fc_best(const fc_result_t *r, int nsteps)

@@ -43,8 +43,9 @@
 #define FC_SLOTS 672                 /* 15-minute slots of a week */
 #define FC_DAY_SLOTS 96
 #define FC_NH 8                      /* horizons the blend and bands are learned at */
-#define FC_NCOMP 3
-#define FC_NCAND 66                  /* mixes of the predictors tried per horizon */
+#define FC_NCOMP 4
+#define FC_NCAND 286                 /* mixes of the predictors tried per horizon */
+#define FC_NREG 2                    /* regimes the blend and band are learned in: no queue / a queue */
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
@@ -123,6 +124,6 @@ uint64_t fc_ignored(const fc_t *self);
 
 /* Learned blend weights (present, profile, anomaly) at horizon index h
  * (0..FC_NH-1, steps 0 1 3 7 15 31 63 95) and how many errors back them. */
-void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n);
+void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double *n);
 
 #endif

@@ -139,7 +139,7 @@ static void test_blend_is_learned(void **state)
     (void)state;
     fc_t *fc = fc_new();
     double w0[FC_NCOMP], w1[FC_NCOMP], n;
-    fc_weights(fc, 2, w0, &n);
+    fc_weights(fc, 1, 2, w0, &n);
     assert_true(n == 0.0);
     int64_t t0 = MON0;
     for (int64_t t = t0 + 60; t <= t0 + 3 * WEEK; t += 60) {
@@ -156,7 +156,7 @@ static void test_blend_is_learned(void **state)
             fc_run(fc, NULL, &p, &r);
         }
     }
-    fc_weights(fc, 2, w1, &n);
+    fc_weights(fc, 1, 2, w1, &n);
     assert_true(n > 100.0);
     assert_true(w0[0] < 0.5);           /* the prior did not favour the present at 1 h */
     assert_true(w1[0] > 0.6);           /* the errors did */
