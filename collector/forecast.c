@@ -6,7 +6,8 @@
 #include <string.h>
 
 #define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
-#define PROFILE_MIN_W 0.5f           /* a slot this weakly seen is not known */
+#define PROFILE_MIN_W 0.5f
+#define PROFILE_CLIP 3.0             /* usual deviations a new value may move a slot by */           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
 #define REGIME_QUEUE_S 600.0         /* a wait now this long is "a queue" */
@@ -46,12 +47,12 @@ typedef struct {
 } s_pending_t;
 
 typedef struct {
-    float wait[FC_SLOTS], wait_w[FC_SLOTS];
+    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
     float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
 } s_week_t;
 
 typedef struct {
-    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS];
+    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS], wait_dev[FC_DAY_SLOTS];
     float arr[FC_DAY_SLOTS], lanes[FC_DAY_SLOTS], arr_w[FC_DAY_SLOTS];
 } s_day_t;
 
@@ -186,8 +187,21 @@ static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, do
     int d = slot % FC_DAY_SLOTS;
     float *wm = holiday ? &self->holiday.wait[d] : &self->week.wait[slot];
     float *ww = holiday ? &self->holiday.wait_w[d] : &self->week.wait_w[slot];
-    if (isfinite(wait))
-        s_update(wm, ww, wait);
+    float *wd = holiday ? &self->holiday.wait_dev[d] : &self->week.wait_dev[slot];
+    if (isfinite(wait)) {
+        /* Robust: once the slot is known, a value is kept within
+         * PROFILE_CLIP of its usual deviation (an incident, a feed gone
+         * wrong, must not become next week's profile). */
+        double dev = wait - *wm;
+        if (*ww >= 1.0f) {
+            double cap = PROFILE_CLIP * *wd + BAND_SCALE_S;
+            dev = dev > cap ? cap : dev < -cap ? -cap : dev;
+        }
+        float w0 = *ww;
+        s_update(wm, ww, *wm + dev);
+        *ww = w0;
+        s_update(wd, ww, fabs(dev));
+    }
     float *am = holiday ? &self->holiday.arr[d] : &self->week.arr[slot];
     float *lm = holiday ? &self->holiday.lanes[d] : &self->week.lanes[slot];
     float *aw = holiday ? &self->holiday.arr_w[d] : &self->week.arr_w[slot];
