@@ -317,6 +317,11 @@ static void s_replay(s_run_t *r, const char *log_path)
     fprintf(stderr, "forecast: replayed %ld runs, %.1f us per run\n", runs,
             runs ? 1000.0 * run_ms / runs : 0.0);
     for (int k = 0; k < TAX_NQUEUES; k++)
+        if (fc[k])
+            fprintf(stderr, "forecast: queue %d: %" PRIu64 " clock jumps, %" PRIu64
+                    " gaps, %" PRIu64 " odd days\n", k, fc_ignored(fc[k]), fc_gaps(fc[k]),
+                    fc_odd_days(fc[k]));
+    for (int k = 0; k < TAX_NQUEUES; k++)
         fc_destroy(&fc[k]);
     reg_destroy(&reg);
     fclose(in);

@@ -309,7 +309,7 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
         return;
     const qstate_t *q = &x->q[d][k];
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
-    uint64_t ignored = fc_ignored(fq->fc);
+    uint64_t ignored = fc_ignored(fq->fc), gaps = fc_gaps(fq->fc), odd = fc_odd_days(fq->fc);
     /* One call may follow many intervals (a batch of a backlog or a fast
      * replay carries dozens; only the last is in q): the observation spans
      * everything since the last one, arrivals from the estimator's counter,
@@ -334,6 +334,17 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
     if (fc_ignored(fq->fc) != ignored && ignored == 0)
         log_warn("forecast %s %s: data went back in time (clock jump?); ignored by the forecast",
                  x->reg->id, tax_dir_name(dir));
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    if (fc_gaps(fq->fc) != gaps)
+        log_warn("forecast %s %s %s-%s: no data for a day or more before %" PRId64
+                 "; basis short for a day", x->reg->id, tax_dir_name(dir), tax_mode_name(m),
+                 tax_type_name(t), now);
+    if (fc_odd_days(fq->fc) != odd)
+        log_warn("forecast %s %s %s-%s: the day before %" PRId64 " was unlike its weekday all "
+                 "day (a holiday not in the registry?)", x->reg->id, tax_dir_name(dir),
+                 tax_mode_name(m), tax_type_name(t), now);
     if (!x->forecast[d][k] || now - fq->last_run_s >= FCSTORE_REFRESH_S ||
         now < fq->last_run_s)
         s_run(self, i, d, k, fq);

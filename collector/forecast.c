@@ -7,6 +7,8 @@
 
 #define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
 #define PROFILE_MIN_W 0.5f
+#define ODD_DAY_RATIO 1.5            /* a day's waits this far from the profile are odd */
+#define ODD_DAY_MIN_STEPS 64         /* over 16 h of the day at least */
 #define PROFILE_CLIP 3.0             /* usual deviations a new value may move a slot by */           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
@@ -64,6 +66,11 @@ struct fc {
     double acc_dur, acc_arr, acc_lanes, acc_wait, acc_wait_dur;
     bool acc_score;
     int64_t first_s, last_s;         /* span of the data seen; 0 none */
+    int64_t resumed_s;               /* data came back after a gap here; 0 none */
+    uint64_t gaps, odd_days;
+    /* The local day being closed: its mean log ratio to the profile. */
+    int day;
+    double day_lr, day_n;
     s_pending_t pend[RING];
     /* Per regime (a queue at issue or not) and horizon: */
     double loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
@@ -149,6 +156,10 @@ void fc_destroy(fc_t **self_p)
 }
 
 uint64_t fc_ignored(const fc_t *self) { return self->ignored; }
+
+uint64_t fc_gaps(const fc_t *self) { return self->gaps; }
+
+uint64_t fc_odd_days(const fc_t *self) { return self->odd_days; }
 
 static int64_t s_floor_div(int64_t a, int64_t b)
 {
@@ -293,6 +304,24 @@ static void s_score(fc_t *self, int64_t step, double truth)
 
 /* ---- accumulation ------------------------------------------------------- */
 
+/* A whole day unlike its kind of day (waits ODD_DAY_RATIO times the
+ * profile or 1/ODD_DAY_RATIO, over most of the day) that the calendar
+ * does not call a holiday: probably one the registry does not know. */
+static void s_day_check(fc_t *self, int day, bool hol, double lr)
+{
+    if (day != self->day) {
+        if (self->day_n >= ODD_DAY_MIN_STEPS &&
+            fabs(self->day_lr / self->day_n) >= log(ODD_DAY_RATIO))
+            self->odd_days++;
+        self->day = day;
+        self->day_lr = self->day_n = 0;
+    }
+    if (!hol) {
+        self->day_lr += lr;
+        self->day_n += 1;
+    }
+}
+
 static int s_react_bucket(double wait)
 {
     int b = (int)(wait / REACT_BUCKET_S);
@@ -313,6 +342,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     s_profile_slot(self, slot, hol, &pw, &pa, NULL);
     if (isfinite(wait) && !isnan(pw)) {
         double lr = log((wait + BAND_SCALE_S) / (pw + BAND_SCALE_S));
+        s_day_check(self, slot / FC_DAY_SLOTS, hol, lr);
         double a = exp(-FC_STEP_S / LEVEL_TAU_S);
         self->level = a * self->level + (1 - a) * lr;
         self->level_w = a * self->level_w + (1 - a);
@@ -346,6 +376,11 @@ static void s_feed(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t du
     int64_t a = t_s - dur_s;
     if (self->last_s && a < self->last_s)
         a = self->last_s;
+    if (self->last_s && a - self->last_s >= FC_GAP_S) {
+        /* Nothing for a day or more: the profile is older than it looks. */
+        self->gaps++;
+        self->resumed_s = a;
+    }
     if (!self->first_s)
         self->first_s = a;
     self->last_s = t_s;
@@ -639,6 +674,9 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
     if (!self->last_s || self->last_s - self->first_s < FC_SHORT_SPAN_S) {
         out->short_basis = true;
         out->why_short = "less than a week of history";
+    } else if (self->resumed_s && self->last_s - self->resumed_s < FC_GAP_S) {
+        out->short_basis = true;
+        out->why_short = "data resumed after a gap of a day or more";
     }
     double fallback = now_known ? p->wait_s : 0.0;
     /* A queue now or not: the predictors are not right in the same way. */

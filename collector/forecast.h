@@ -49,6 +49,7 @@
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
+#define FC_GAP_S 86400               /* no data this long: basis short for as long again */
 
 /* Local slot of the week (0 = Monday 00:00-00:15) of Unix second t, and
  * whether that local day is a holiday; -1 when unknown (the slot of UTC is
@@ -121,6 +122,14 @@ int fc_best(const fc_result_t *r, int nsteps);
 
 /* Observations ignored as going back in time. */
 uint64_t fc_ignored(const fc_t *self);
+
+/* Gaps of FC_GAP_S or more in the data (the basis is short for FC_GAP_S
+ * after each). */
+uint64_t fc_gaps(const fc_t *self);
+
+/* Days whose waits were far from their weekday's profile all day that the
+ * calendar did not call holidays (a holiday the registry lacks?). */
+uint64_t fc_odd_days(const fc_t *self);
 
 /* Learned blend weights (present, profile, anomaly) at horizon index h
  * (0..FC_NH-1, steps 0 1 3 7 15 31 63 95) and how many errors back them. */
