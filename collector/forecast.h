@@ -24,7 +24,7 @@
  *     last few hours, holding for the rest of the day.
  * The blend is learned, per regime (a queue of 10 minutes or more at
  * issue, or not) and horizon: every mix of the predictors with weights in
- * tenths (286) is scored on every closed step against what the estimator
+ * fifths (56) is scored on every closed step against what the estimator
  * then measured, and the mix with the least decayed absolute error is used
  * (so its past error is never above that of the profile alone, one of the
  * mixes). P10 / P90 are the 10th / 90th percentiles of the blended
@@ -48,7 +48,7 @@
 #define FC_DAY_SLOTS 96
 #define FC_NH 8                      /* horizons the blend and bands are learned at */
 #define FC_NCOMP 4
-#define FC_NCAND 286                 /* mixes of the predictors tried per horizon */
+#define FC_NCAND 56                  /* mixes of the predictors tried per horizon */
 #define FC_NREG 2                    /* regimes the blend and band are learned in: no queue / a queue */
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
