@@ -2,7 +2,7 @@
  * really had (docs/forecast.md).
  *
  *   build/bench/forecast --events FILE --truth FILE --crossing ID --direction D
- *                        --from UNIX_S --out DIR [--plan FILE]
+ *                        --from UNIX_S --out DIR [--plan FILE] [--replay-inputs]
  *   build/bench/forecast --cost [--registry FILE]
  *
  * Runs the event stream through a real poe-agent (replay, event time, as
@@ -23,6 +23,10 @@
  *   hour-of-week  the mean truth of the same 15 minutes of the week in the
  *                 weeks before the issue (what apps and CBP offer)
  *
+ * --replay-inputs runs no daemons: the inputs the collector's forecasts
+ * had in an earlier run (DIR/forecast.log.in) go through forecast.c here,
+ * to score a change of method on the same inputs in seconds.
+ *
  * Steps with fewer than 3 vehicles have no truth. --cost times one refresh
  * of every queue of every crossing of the registry (fcstore_refresh_all)
  * after a week of synthetic data per queue. */
@@ -39,11 +43,14 @@
 
 #include "benchstack.h"
 #include "fcstore.h"
+#include "forecast.h"
+#include "hours.h"
 #include "log.h"
 #include "proc.h"
 #include "registry.h"
 #include "state.h"
 #include "taxonomy.h"
+#include "zone.h"
 
 #define STEP 900
 #define WEEK (7 * 86400LL)
@@ -70,6 +77,7 @@ typedef struct {
 typedef struct {
     const char *events, *truth, *crossing, *direction, *out, *plan, *bin, *registry;
     int64_t from;
+    bool replay;                 /* the method offline on the inputs of an earlier run */
     s_truth_t t[TAX_NQUEUES];
     s_acc_t acc[TAX_NQUEUES][NH];
 } s_run_t;
@@ -160,7 +168,10 @@ static void s_run_daemons(s_run_t *r, const char *log_path)
         if (system(cmd) != 0)
             s_die("cannot copy the plan ", r->plan);
     }
+    char in_path[1000];
+    snprintf(in_path, sizeof in_path, "%s.in", log_path);
     unlink(log_path);
+    unlink(in_path);
     const char *extra[] = { "--forecast-log", log_path, "--max-samples-per-s", "0",
                             plans[0] ? "--lane-plans" : NULL, plans, NULL };
     if (bstack_start(&st, r->registry, extra) != 0) {
@@ -177,6 +188,144 @@ static void s_run_daemons(s_run_t *r, const char *log_path)
         s_die("the agent did not finish the replay", NULL);
     }
     bstack_stop(&st, false);
+}
+
+/* ---- the method offline ------------------------------------------------- */
+
+/* Replaying DIR/forecast.log.in (the inputs the collector's forecasts had,
+ * fcstore_log_to) through forecast.c writes the log the daemons would have:
+ * a change of method is scored in seconds, on exactly the same inputs. */
+typedef struct {
+    const char *tz;
+    const hours_side_t *side;
+    int64_t at;                  /* the zone's offset is looked up once per run */
+    long gmtoff;
+} s_rcal_t;
+
+static int s_rslot(const void *arg, int64_t t_s, bool *holiday)
+{
+    const s_rcal_t *c = arg;
+    *holiday = false;
+    time_t local = (time_t)(t_s + c->gmtoff);
+    struct tm lt;
+    if (!gmtime_r(&local, &lt))
+        return -1;
+    for (int i = 0; c->side && i < c->side->nclosed; i++)
+        if (hours_closure_on(&c->side->closed[i], &lt))
+            *holiday = true;
+    return ((lt.tm_wday + 6) % 7) * FC_DAY_SLOTS + lt.tm_hour * 4 + lt.tm_min / 15;
+}
+
+typedef struct {
+    int lanes[FCSTORE_TAP_MIN + 1];
+    int64_t now_s;
+} s_rlanes_t;
+
+static int s_rlanes_at(const void *arg, int64_t t_s)
+{
+    const s_rlanes_t *l = arg;
+    int64_t i = t_s <= l->now_s ? 0 : t_s / 60 - l->now_s / 60;
+    return l->lanes[i > FCSTORE_TAP_MIN ? FCSTORE_TAP_MIN : i];
+}
+
+static void s_replay(s_run_t *r, const char *log_path)
+{
+    char in_path[1000];
+    snprintf(in_path, sizeof in_path, "%s.in", log_path);
+    FILE *in = fopen(in_path, "r"), *out = fopen(log_path, "w");
+    if (!in || !out)
+        s_die("cannot replay ", in_path);
+    int nbad = 0;
+    registry_t *reg = reg_load(r->registry, &nbad);
+    const reg_crossing_t *x = reg ? reg_find(reg, r->crossing) : NULL;
+    enum tax_dir dir;
+    if (!x || tax_dir_parse(r->direction, &dir))
+        s_die("unknown crossing or direction: ", r->crossing);
+    enum hours_side side = hours_side_of(x->border, dir);
+    s_rcal_t rc = { reg_side_tz(x, side), x->hours[side].known ? &x->hours[side] : NULL, 0, 0 };
+    fc_calendar_t cal = { s_rslot, &rc };
+    fc_t *fc[TAX_NQUEUES] = { 0 };
+    fc_result_t res;
+    static char line[4096];
+    struct timespec a, b;
+    double run_ms = 0;
+    long runs = 0;
+    while (fgets(line, sizeof line, in)) {
+        char kind, id[32];
+        int d, k, n;
+        if (sscanf(line, "%c,%31[^,],%d,%d,%n", &kind, id, &d, &k, &n) < 4 || k < 0 ||
+            k >= TAX_NQUEUES)
+            s_die("bad input line: ", line);
+        if (strcmp(id, r->crossing) || d != (int)dir - 1)
+            continue;
+        if (!fc[k] && !(fc[k] = fc_new()))
+            s_die("out of memory", NULL);
+        const char *p = line + n;
+        if (kind == 'O') {
+            long long t;
+            unsigned iv;
+            double w, arr, lanes;
+            if (sscanf(p, "%lld,%u,%lf,%lf,%lf", &t, &iv, &w, &arr, &lanes) != 5)
+                s_die("bad observation: ", line);
+            fc_observe(fc[k], &cal, t, iv, w, arr, lanes);
+            continue;
+        }
+        fc_present_t pr = { 0 };
+        s_rlanes_t la;
+        long long now;
+        int has, planned;
+        if (sscanf(p, "%lld,%d,%lf,%lf,%lf,%lf,%lf,%lf,%d%n", &now, &has, &pr.wait_s, &pr.units,
+                   &pr.lanes, &pr.lane_rate, &pr.arr_rate, &pr.arr_rate_prev, &planned, &n) < 9)
+            s_die("bad run: ", line);
+        p += n;
+        for (int i = 0; i <= FCSTORE_TAP_MIN; i++) {
+            if (sscanf(p, ",%d%n", &la.lanes[i], &n) < 1)
+                s_die("bad lanes: ", line);
+            p += n;
+        }
+        pr.now_s = la.now_s = now;
+        pr.has_wait = has;
+        pr.lanes_planned = planned;
+        pr.lanes_at = s_rlanes_at;
+        pr.lanes_arg = &la;
+        if (now < rc.at || now >= rc.at + 86400) {
+            struct tm lt;
+            char abbr[16];
+            if (zone_local(rc.tz, now, &lt, abbr, sizeof abbr) == 0)
+                rc.gmtoff = lt.tm_gmtoff;
+            rc.at = now;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        fc_run(fc[k], &cal, &pr, &res);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        run_ms += (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+        runs++;
+        if (now % 3600 >= FC_STEP_S)
+            continue;
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(k, &m, &t);
+        char wnow[32] = "";
+        if (has && isfinite(pr.wait_s))
+            snprintf(wnow, sizeof wnow, "%.0f", pr.wait_s);
+        for (int j = 0; j < FC_NSTEPS; j++)
+            fprintf(out, "%s,%s,%s,%s,%lld,%lld,%.0f,%.0f,%.0f,%s\n", r->crossing,
+                    r->direction, tax_mode_name(m), tax_type_name(t), now,
+                    now / FC_STEP_S * FC_STEP_S + j * (long long)FC_STEP_S, res.step[j].p10_s,
+                    res.step[j].p50_s, res.step[j].p90_s, wnow);
+    }
+    fprintf(stderr, "forecast: replayed %ld runs, %.1f us per run\n", runs,
+            runs ? 1000.0 * run_ms / runs : 0.0);
+    for (int k = 0; k < TAX_NQUEUES; k++)
+        if (fc[k])
+            fprintf(stderr, "forecast: queue %d: %" PRIu64 " clock jumps, %" PRIu64
+                    " gaps, %" PRIu64 " odd days\n", k, fc_ignored(fc[k]), fc_gaps(fc[k]),
+                    fc_odd_days(fc[k]));
+    for (int k = 0; k < TAX_NQUEUES; k++)
+        fc_destroy(&fc[k]);
+    reg_destroy(&reg);
+    fclose(in);
+    fclose(out);
 }
 
 /* ---- scoring ------------------------------------------------------------ */
@@ -375,7 +524,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "events", 1, 0, 'e' }, { "truth", 1, 0, 't' }, { "crossing", 1, 0, 'c' },
         { "direction", 1, 0, 'd' }, { "from", 1, 0, 'f' }, { "out", 1, 0, 'o' },
-        { "plan", 1, 0, 'p' }, { "registry", 1, 0, 'r' }, { "cost", 0, 0, 'C' }, { 0, 0, 0, 0 }
+        { "plan", 1, 0, 'p' }, { "registry", 1, 0, 'r' }, { "cost", 0, 0, 'C' },
+        { "replay-inputs", 0, 0, 'R' }, { 0, 0, 0, 0 }
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -389,6 +539,7 @@ int main(int argc, char **argv)
         case 'p': r.plan = optarg; break;
         case 'r': r.registry = optarg; break;
         case 'C': cost = true; break;
+        case 'R': r.replay = true; break;
         default: return 2;
         }
     }
@@ -405,7 +556,9 @@ int main(int argc, char **argv)
     s_load_truth(&r);
     char log_path[900];
     snprintf(log_path, sizeof log_path, "%s/forecast.log", r.out);
-    if (!getenv("FORECAST_REUSE_LOG"))
+    if (r.replay)
+        s_replay(&r, log_path);
+    else if (!getenv("FORECAST_REUSE_LOG"))
         s_run_daemons(&r, log_path);
     s_score(&r, log_path);
     s_report(&r);

@@ -6,8 +6,10 @@
 # graph): the band the forecast gave 1 hour ahead against the truth, over
 # the third week. Then the refresh cost of every queue of the registry.
 #
-#   POE_BIN=build/bin BENCH_BIN=build/bench bench/forecast.sh [OUT_DIR] [SEED]
+#   POE_BIN=build/bin BENCH_BIN=build/bench bench/forecast.sh [OUT_DIR] [SEEDS]
 #
+# SEEDS: one or more seeds ("1 2"); each is simulated and scored in
+# OUT_DIR/seed-N, the table has one block per seed, the plot is the first's.
 # FORECAST_REUSE_LOG=1 scores the forecast log of an earlier run in OUT_DIR
 # again (no daemons); COST="..." reuses a refresh-cost line.
 #
@@ -18,7 +20,7 @@ POE_BIN=${POE_BIN:-$SRC/build/bin}
 BENCH_BIN=${BENCH_BIN:-$SRC/build/bench}
 export POE_BIN
 OUT=${1:-${TMPDIR:-/tmp}/poenet-forecast}
-SEED=${2:-1}
+SEEDS=${2:-1 2}
 DOC=$SRC/docs/forecast.md
 IMG=$SRC/docs/img
 WEEK0=1772409600            # poe-sim's default Monday, 2026-03-02 00:00 UTC
@@ -26,10 +28,17 @@ FROM=$((WEEK0 + 14 * 86400))
 mkdir -p "$OUT" "$IMG"
 cd "$SRC"
 
-"$POE_BIN/poe-sim" --scenario weeks --seed "$SEED" --events "$OUT/weeks.ev" \
-    --truth "$OUT/weeks.truth" --plan-out "$OUT/plan.csv" --log-level warn
-"$BENCH_BIN/forecast" --events "$OUT/weeks.ev" --truth "$OUT/weeks.truth" --crossing 260401 \
-    --direction northbound --from "$FROM" --out "$OUT" --plan "$OUT/plan.csv" | tee "$OUT/table.txt"
+TOP=$OUT
+for SEED in $SEEDS; do
+    OUT=$TOP/seed-$SEED
+    mkdir -p "$OUT"
+    "$POE_BIN/poe-sim" --scenario weeks --seed "$SEED" --events "$OUT/weeks.ev" \
+        --truth "$OUT/weeks.truth" --plan-out "$OUT/plan.csv" --log-level warn
+    "$BENCH_BIN/forecast" --events "$OUT/weeks.ev" --truth "$OUT/weeks.truth" --crossing 260401 \
+        --direction northbound --from "$FROM" --out "$OUT" --plan "$OUT/plan.csv" | tee "$OUT/table.txt"
+done
+FIRST=$(echo $SEEDS | cut -d' ' -f1)
+OUT=$TOP/seed-$FIRST
 
 # The plot: forecast made 1 h ahead (P10-P90 band, P50) and the truth, in
 # minutes, over the third week of the standard lanes.
@@ -60,14 +69,16 @@ COST=${COST:-$("$BENCH_BIN/forecast" --cost)}   # COST=... skips the 2-minute me
 echo "$COST"
 
 # The table in the doc, between the markers.
-TABLE=$OUT/table.md
+TABLE=$TOP/table.md
 {
-    echo "| queue | horizon | n | MAE / P85 (min) | P10–P90 coverage | persistence MAE / P85 | hour-of-week MAE / P85 |"
-    echo "|---|---|---|---|---|---|---|"
-    awk -F'\t' 'NR>1 { printf "| %s | %s | %d | %.1f / %.1f | %.0f%% | %.1f / %.1f | %.1f / %.1f |\n",
-                        $1, $2, $3, $4/60, $5/60, 100*$6, $7/60, $8/60, $9/60, $10/60 }' "$OUT/metrics.tsv"
+    echo "| seed | queue | horizon | n | MAE / P85 (min) | P10–P90 coverage | persistence MAE / P85 | hour-of-week MAE / P85 |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for SEED in $SEEDS; do
+        awk -F'\t' -v s="$SEED" 'NR>1 { printf "| %s | %s | %s | %d | %.1f / %.1f | %.0f%% | %.1f / %.1f | %.1f / %.1f |\n",
+                        s, $1, $2, $3, $4/60, $5/60, 100*$6, $7/60, $8/60, $9/60, $10/60 }' "$TOP/seed-$SEED/metrics.tsv"
+    done
     echo
-    echo "Seed $SEED; $COST."
+    echo "Seeds $SEEDS (the plot: seed $FIRST); $COST."
 } >"$TABLE"
 awk -v table="$TABLE" '
     /<!-- figures:begin -->/ { print; while ((getline l < table) > 0) print l; skip = 1; next }

@@ -19,6 +19,9 @@ typedef struct {
     fc_result_t res;
     int64_t last_run_s;
     int64_t logged_hour;     /* last hour whose forecast went to the log */
+    int64_t tapped_step;     /* last step whose first run's inputs went to the tap */
+    int64_t obs_s;           /* end of the last observation; 0 none */
+    double obs_arr;          /* the estimator's counted arrivals then */
     bool said_short;
 } s_queue_t;
 
@@ -39,6 +42,7 @@ struct fcstore {
     s_queue_t *(*q)[TAX_NDIRS][TAX_NQUEUES];
     s_cal_arg_t (*cal)[TAX_NDIRS];
     FILE *log;
+    FILE *tap;               /* the forecast's inputs (the harness's offline replay) */
 };
 
 /* The local week of the port that inspects a direction; its holiday
@@ -124,6 +128,8 @@ void fcstore_destroy(fcstore_t **self_p)
     free(self->cal);
     if (self->log)
         fclose(self->log);
+    if (self->tap)
+        fclose(self->tap);
     free(self);
     *self_p = NULL;
 }
@@ -154,7 +160,35 @@ int fcstore_log_to(fcstore_t *self, const char *path)
         log_error("--forecast-log %s: %s", path, strerror(errno));
         return -1;
     }
+    char in[4096];
+    snprintf(in, sizeof in, "%s.in", path);
+    self->tap = fopen(in, "a");
+    if (!self->tap) {
+        log_error("--forecast-log %s: %s", in, strerror(errno));
+        fclose(self->log);
+        self->log = NULL;
+        return -1;
+    }
     return 0;
+}
+
+/* The inputs of the first run in each step (every run that changes the
+ * forecast's state or is logged): the present and the lanes it expects
+ * at now and at each of the next FCSTORE_TAP_MIN minute boundaries. */
+static void s_tap_run(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *fq,
+                      const fc_present_t *p)
+{
+    int64_t step = p->now_s / FC_STEP_S;
+    if (!self->tap || step == fq->tapped_step)
+        return;
+    fq->tapped_step = step;
+    fprintf(self->tap, "R,%s,%d,%d,%" PRId64 ",%d,%.3f,%.3f,%.3f,%.6g,%.6g,%.6g,%d", x->reg->id,
+            d, k, p->now_s, p->has_wait, p->wait_s, p->units, p->lanes, p->lane_rate,
+            p->arr_rate, p->arr_rate_prev, p->lanes_planned);
+    for (int i = 0; i <= FCSTORE_TAP_MIN; i++)
+        fprintf(self->tap, ",%d",
+                p->lanes_at(p->lanes_arg, i == 0 ? p->now_s : (p->now_s / 60 + i) * 60));
+    fputc('\n', self->tap);
 }
 
 static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *fq)
@@ -244,6 +278,7 @@ static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
                        .lanes_at = s_lanes_at, .lanes_arg = &la,
                        .lanes_planned = la.p0 >= 0 };
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
+    s_tap_run(self, x, d, k, fq, &p);
     fc_run(fq->fc, &cal, &p, &fq->res);
     fq->last_run_s = p.now_s;
     x->forecast[d][k] = &fq->res;
@@ -274,15 +309,42 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
         return;
     const qstate_t *q = &x->q[d][k];
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
-    uint64_t ignored = fc_ignored(fq->fc);
-    fc_observe(fq->fc, &cal, q->updated_ms / 1000, q->interval_ms / 1000,
-               q->out.has_wait ? q->out.wait_s : NAN,
-               q->arrivals * (q->out.count_scale > 0 ? q->out.count_scale : 1.0),
-               q->lanes_open);
+    uint64_t ignored = fc_ignored(fq->fc), gaps = fc_gaps(fq->fc), odd = fc_odd_days(fq->fc);
+    /* One call may follow many intervals (a batch of a backlog or a fast
+     * replay carries dozens; only the last is in q): the observation spans
+     * everything since the last one, arrivals from the estimator's counter,
+     * the wait and lanes as they are now. */
+    int64_t now = q->updated_ms / 1000;
+    const est_t *e = &q->est;
+    double scale = q->out.count_scale > 0 ? q->out.count_scale : 1.0;
+    uint32_t dur = q->interval_ms / 1000;
+    double arr = q->arrivals * scale;
+    if (fq->obs_s && now > fq->obs_s && now - fq->obs_s <= FCSTORE_GAP_MAX_S &&
+        now - fq->obs_s > dur && e->arrivals >= fq->obs_arr) {
+        dur = (uint32_t)(now - fq->obs_s);
+        arr = (e->arrivals - fq->obs_arr) * scale;
+    }
+    fq->obs_s = now;
+    fq->obs_arr = e->arrivals;
+    double wait = q->out.has_wait ? q->out.wait_s : NAN;
+    if (self->tap)
+        fprintf(self->tap, "O,%s,%d,%d,%" PRId64 ",%u,%.3f,%.3f,%.3f\n", x->reg->id, d, k, now,
+                (unsigned)dur, wait, arr, (double)q->lanes_open);
+    fc_observe(fq->fc, &cal, now, dur, wait, arr, q->lanes_open);
     if (fc_ignored(fq->fc) != ignored && ignored == 0)
         log_warn("forecast %s %s: data went back in time (clock jump?); ignored by the forecast",
                  x->reg->id, tax_dir_name(dir));
-    int64_t now = q->updated_ms / 1000;
+    enum tax_mode m;
+    enum tax_type t;
+    tax_queue_from_index(k, &m, &t);
+    if (fc_gaps(fq->fc) != gaps)
+        log_warn("forecast %s %s %s-%s: no data for a day or more before %" PRId64
+                 "; basis short for a day", x->reg->id, tax_dir_name(dir), tax_mode_name(m),
+                 tax_type_name(t), now);
+    if (fc_odd_days(fq->fc) != odd)
+        log_warn("forecast %s %s %s-%s: the day before %" PRId64 " was unlike its weekday all "
+                 "day (a holiday not in the registry?)", x->reg->id, tax_dir_name(dir),
+                 tax_mode_name(m), tax_type_name(t), now);
     if (!x->forecast[d][k] || now - fq->last_run_s >= FCSTORE_REFRESH_S ||
         now < fq->last_run_s)
         s_run(self, i, d, k, fq);

@@ -20,6 +20,8 @@
 
 #define FCSTORE_REFRESH_S 60
 #define FCSTORE_LEARN_DAYS 35
+#define FCSTORE_GAP_MAX_S 3600       /* an observation spans at most this since the last */
+#define FCSTORE_TAP_MIN 120          /* the present is run forward 2 h at most */
 
 typedef struct fcstore fcstore_t;
 
@@ -34,7 +36,10 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir d, int k);
  * run in each whole hour of event time, one line per step:
  * crossing,direction,mode,lane,issued_unix_s,target_unix_s,p10_s,p50_s,
  * p90_s,wait_now_s (target: the step's start; wait_now_s the estimator's
- * wait at issue, empty when none). 0, or -1 with a logged error. */
+ * wait at issue, empty when none). The forecast's inputs go to path.in
+ * (every observation; the present and expected lanes of the first run in
+ * each step), so that bench/forecast can score a changed method offline
+ * (--replay-inputs). 0, or -1 with a logged error. */
 int fcstore_log_to(fcstore_t *self, const char *path);
 
 /* Learn the profiles of every archived queue from (now_s - 35 d, now_s].

@@ -6,9 +6,19 @@
 #include <string.h>
 
 #define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
-#define PROFILE_MIN_W 0.5f           /* a slot this weakly seen is not known */
+#define PROFILE_MIN_W 0.5f
+#define ODD_DAY_RATIO 1.5            /* a day's waits this far from the profile are odd */
+#define ODD_DAY_MIN_STEPS 64         /* over 16 h of the day at least */
+#define PROFILE_CLIP 3.0             /* usual deviations a new value may move a slot by */           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
+#define REGIME_QUEUE_S 600.0         /* a wait now this long is "a queue" */
+#define MIX_GRID 5                   /* mixes: weights in fifths (tenths did no better) */
+_Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
+               "FC_NCAND: the mixes of FC_NCOMP = 4 predictors at MIX_GRID");
+#define REACT_NB 10                  /* wait buckets of the learned staffing response */
+#define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
+#define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
 #define BAND_SCALE_S 60.0            /* relative errors are of (P50 + this) */
 #define BAND_R_MIN (-1.0)
@@ -20,12 +30,16 @@
 #define RATIO_TAU_S 3600.0
 #define OFFSET_TAU_S 1800.0
 #define ANOMALY_TAU_S 7200.0
+#define LEVEL_TAU_S (3 * 3600.0)     /* the level is of the last few hours */
+#define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
+#define LEVEL_MIN_W 0.5              /* an hour and a half of it */
+#define LEVEL_MAX 1.5                /* a level beyond e^±1.5 is not believed */
 #define RING (FC_NSTEPS + 1)
 #define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
 #define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
 
-enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2 };
+enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2, C_LEVEL = 3 };
 
 static const int s_h_steps[FC_NH] = { 0, 1, 3, 7, 15, 31, 63, 95 };
 
@@ -33,15 +47,16 @@ typedef struct {
     int64_t step;                    /* issue step; INT64_MIN none */
     float comp[FC_NH][FC_NCOMP];     /* NAN: predictor had nothing */
     float p50[FC_NH];
+    int regime;                      /* at issue */
 } s_pending_t;
 
 typedef struct {
-    float wait[FC_SLOTS], wait_w[FC_SLOTS];
+    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
     float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
 } s_week_t;
 
 typedef struct {
-    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS];
+    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS], wait_dev[FC_DAY_SLOTS];
     float arr[FC_DAY_SLOTS], lanes[FC_DAY_SLOTS], arr_w[FC_DAY_SLOTS];
 } s_day_t;
 
@@ -53,17 +68,83 @@ struct fc {
     double acc_dur, acc_arr, acc_lanes, acc_wait, acc_wait_dur;
     bool acc_score;
     int64_t first_s, last_s;         /* span of the data seen; 0 none */
+    int64_t resumed_s;               /* data came back after a gap here; 0 none */
+    uint64_t gaps, odd_days;
+    /* The local day being closed: its mean log ratio to the profile. */
+    int day;
+    double day_lr, day_n;
     s_pending_t pend[RING];
-    double se[FC_NH][FC_NCOMP], se_n[FC_NH][FC_NCOMP];
-    double band[FC_NH][FC_NBINS], band_n[FC_NH];
+    /* Per regime (a queue at issue or not) and horizon: */
+    double loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
+    double scored[FC_NREG][FC_NH];   /* decayed count of the errors scored */
+    double best[FC_NREG][FC_NH][FC_NCOMP]; /* the weights of the mix with the least */
+    /* Staffing as the port reacts: the mean change of lanes over a step
+     * after a step whose wait was in each bucket; the most lanes seen. */
+    float react[REACT_NB], react_w[REACT_NB];
+    int64_t prev_step;
+    float prev_wait, prev_lanes, lanes_max;
+    /* Today's level: the decayed mean log ratio of the wait to the profile. */
+    double level, level_w;
+    double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
     uint64_t ignored;
 };
+
+/* Mix i of the grid: weights in fifths summing to 1 (i = 0: all present,
+ * ..., the last: all anomaly). */
+static void s_mix_weights(int i, double w[FC_NCOMP])
+{
+    for (int a = 0; a <= MIX_GRID; a++)
+        for (int b = 0; b <= MIX_GRID - a; b++)
+            for (int c = 0; c <= MIX_GRID - a - b; c++, i--)
+                if (i == 0) {
+                    w[0] = (double)a / MIX_GRID;
+                    w[1] = (double)b / MIX_GRID;
+                    w[2] = (double)c / MIX_GRID;
+                    w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
+                    return;
+                }
+    for (int c = 0; c < FC_NCOMP; c++)
+        w[c] = 1.0 / FC_NCOMP;
+}
+
+/* A mix of the predictors that have a value (weights renormalised; equal
+ * weights when the mix has none of them); NAN when none has. */
+static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
+{
+    double sum = 0, wsum = 0, esum = 0;
+    int n = 0;
+    for (int c = 0; c < FC_NCOMP; c++) {
+        if (isnan(comp[c]))
+            continue;
+        sum += w[c] * comp[c];
+        wsum += w[c];
+        esum += comp[c];
+        n++;
+    }
+    return n == 0 ? NAN : wsum > 0 ? sum / wsum : esum / n;
+}
+
+static double s_prior_rms(int c, int j);
+static void s_choose(fc_t *self, int r, int h);
 
 fc_t *fc_new(void)
 {
     fc_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    /* The prior: each mix's error as the mix of its predictors' prior
+     * errors, worth PRIOR_N scored errors. */
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++) {
+            for (int i = 0; i < FC_NCAND; i++) {
+                double w[FC_NCOMP], e = 0;
+                s_mix_weights(i, w);
+                for (int c = 0; c < FC_NCOMP; c++)
+                    e += w[c] * s_prior_rms(c, s_h_steps[h]);
+                self->loss[r][h][i] = PRIOR_N * e;
+            }
+            s_choose(self, r, h);
+        }
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
@@ -77,6 +158,10 @@ void fc_destroy(fc_t **self_p)
 }
 
 uint64_t fc_ignored(const fc_t *self) { return self->ignored; }
+
+uint64_t fc_gaps(const fc_t *self) { return self->gaps; }
+
+uint64_t fc_odd_days(const fc_t *self) { return self->odd_days; }
 
 static int64_t s_floor_div(int64_t a, int64_t b)
 {
@@ -115,8 +200,21 @@ static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, do
     int d = slot % FC_DAY_SLOTS;
     float *wm = holiday ? &self->holiday.wait[d] : &self->week.wait[slot];
     float *ww = holiday ? &self->holiday.wait_w[d] : &self->week.wait_w[slot];
-    if (isfinite(wait))
-        s_update(wm, ww, wait);
+    float *wd = holiday ? &self->holiday.wait_dev[d] : &self->week.wait_dev[slot];
+    if (isfinite(wait)) {
+        /* Robust: once the slot is known, a value is kept within
+         * PROFILE_CLIP of its usual deviation (an incident, a feed gone
+         * wrong, must not become next week's profile). */
+        double dev = wait - *wm;
+        if (*ww >= 1.0f) {
+            double cap = PROFILE_CLIP * *wd + BAND_SCALE_S;
+            dev = dev > cap ? cap : dev < -cap ? -cap : dev;
+        }
+        float w0 = *ww;
+        s_update(wm, ww, *wm + dev);
+        *ww = w0;
+        s_update(wd, ww, fabs(dev));
+    }
     float *am = holiday ? &self->holiday.arr[d] : &self->week.arr[slot];
     float *lm = holiday ? &self->holiday.lanes[d] : &self->week.lanes[slot];
     float *aw = holiday ? &self->holiday.arr_w[d] : &self->week.arr_w[slot];
@@ -128,11 +226,9 @@ static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, do
 
 /* Profile values at t: the holiday's day where it has been seen, else the
  * week's slot (a holiday first counts as a Sunday). */
-static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
-                         double *arr, double *lanes)
+static void s_profile_slot(const fc_t *self, int slot, bool hol, double *wait, double *arr,
+                           double *lanes)
 {
-    bool hol;
-    int slot = s_slot(cal, t_s, &hol);
     int d = slot % FC_DAY_SLOTS;
     double l = NAN;
     *wait = *arr = NAN;
@@ -155,6 +251,14 @@ static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s
         *lanes = l;
 }
 
+static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
+                         double *arr, double *lanes)
+{
+    bool hol;
+    int slot = s_slot(cal, t_s, &hol);
+    s_profile_slot(self, slot, hol, wait, arr, lanes);
+}
+
 /* ---- scoring ------------------------------------------------------------ */
 
 static int s_bin(double r)
@@ -170,23 +274,61 @@ static void s_score(fc_t *self, int64_t step, double truth)
         const s_pending_t *p = &self->pend[((step - s_h_steps[h]) % RING + RING) % RING];
         if (p->step != step - s_h_steps[h])
             continue;
-        for (int c = 0; c < FC_NCOMP; c++) {
-            if (isnan(p->comp[h][c]))
-                continue;
-            double e = truth - p->comp[h][c];
-            self->se[h][c] = SCORE_DECAY * self->se[h][c] + e * e;
-            self->se_n[h][c] = SCORE_DECAY * self->se_n[h][c] + 1.0;
+        int r = p->regime;
+        double comp[FC_NCOMP];
+        for (int c = 0; c < FC_NCOMP; c++)
+            comp[c] = p->comp[h][c];
+        if (!isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp))) {
+            int i = 0;
+            double w[FC_NCOMP];
+            /* every mix of the grid, in the order of s_mix_weights */
+            for (int a = 0; a <= MIX_GRID; a++)
+                for (int b = 0; b <= MIX_GRID - a; b++)
+                    for (int c = 0; c <= MIX_GRID - a - b; c++, i++) {
+                        w[0] = (double)a / MIX_GRID;
+                        w[1] = (double)b / MIX_GRID;
+                        w[2] = (double)c / MIX_GRID;
+                        w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
+                        self->loss[r][h][i] =
+                            SCORE_DECAY * self->loss[r][h][i] + fabs(truth - s_mix(w, comp));
+                    }
+            self->scored[r][h] = SCORE_DECAY * self->scored[r][h] + 1.0;
+            s_choose(self, r, h);
         }
         if (isnan(p->p50[h]))
             continue;
         for (int b = 0; b < FC_NBINS; b++)
-            self->band[h][b] *= SCORE_DECAY;
-        self->band[h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
-        self->band_n[h] = SCORE_DECAY * self->band_n[h] + 1.0;
+            self->band[r][h][b] *= SCORE_DECAY;
+        self->band[r][h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
+        self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
     }
 }
 
 /* ---- accumulation ------------------------------------------------------- */
+
+/* A whole day unlike its kind of day (waits ODD_DAY_RATIO times the
+ * profile or 1/ODD_DAY_RATIO, over most of the day) that the calendar
+ * does not call a holiday: probably one the registry does not know. */
+static void s_day_check(fc_t *self, int day, bool hol, double lr)
+{
+    if (day != self->day) {
+        if (self->day_n >= ODD_DAY_MIN_STEPS &&
+            fabs(self->day_lr / self->day_n) >= log(ODD_DAY_RATIO))
+            self->odd_days++;
+        self->day = day;
+        self->day_lr = self->day_n = 0;
+    }
+    if (!hol) {
+        self->day_lr += lr;
+        self->day_n += 1;
+    }
+}
+
+static int s_react_bucket(double wait)
+{
+    int b = (int)(wait / REACT_BUCKET_S);
+    return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
+}
 
 static void s_close_step(fc_t *self, const fc_calendar_t *cal)
 {
@@ -196,8 +338,28 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     int slot = s_slot(cal, self->acc_step * FC_STEP_S, &hol);
     double cover = self->acc_dur < WAIT_MIN_COVER_S ? self->acc_dur : WAIT_MIN_COVER_S;
     double wait = self->acc_wait_dur >= cover ? self->acc_wait / self->acc_wait_dur : NAN;
-    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur,
-                     self->acc_lanes / self->acc_dur);
+    double lanes = self->acc_lanes / self->acc_dur;
+    /* Today's level against the profile (before this step enters it). */
+    double pw, pa;
+    s_profile_slot(self, slot, hol, &pw, &pa, NULL);
+    if (isfinite(wait) && !isnan(pw)) {
+        double lr = log((wait + BAND_SCALE_S) / (pw + BAND_SCALE_S));
+        s_day_check(self, slot / FC_DAY_SLOTS, hol, lr);
+        double a = exp(-FC_STEP_S / LEVEL_TAU_S);
+        self->level = a * self->level + (1 - a) * lr;
+        self->level_w = a * self->level_w + (1 - a);
+    }
+    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
+    /* The port's reaction: lanes now against lanes and wait a step ago. */
+    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
+        int b = s_react_bucket(self->prev_wait);
+        self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
+        self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
+    }
+    self->prev_step = self->acc_step;
+    self->prev_wait = (float)wait;
+    self->prev_lanes = (float)lanes;
+    self->lanes_max = self->lanes_max > lanes ? self->lanes_max : (float)lanes;
     if (self->acc_score && isfinite(wait))
         s_score(self, self->acc_step, wait);
 }
@@ -216,6 +378,11 @@ static void s_feed(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t du
     int64_t a = t_s - dur_s;
     if (self->last_s && a < self->last_s)
         a = self->last_s;
+    if (self->last_s && a - self->last_s >= FC_GAP_S) {
+        /* Nothing for a day or more: the profile is older than it looks. */
+        self->gaps++;
+        self->resumed_s = a;
+    }
     if (!self->first_s)
         self->first_s = a;
     self->last_s = t_s;
@@ -263,28 +430,34 @@ static double s_prior_rms(int c, int j)
     switch (c) {
     case C_PRESENT: return 60.0 + 0.25 * h;
     case C_PROFILE: return 600.0;
+    case C_LEVEL: return 650.0;
     default: return 120.0 + 0.05 * h;
     }
 }
 
-static void s_weights_at(const fc_t *self, int h, double w[FC_NCOMP])
+/* The mix with the least decayed absolute error at horizon h (the first
+ * of equals): whatever the predictors, the blend's own past error is never
+ * above that of the profile alone (one of the mixes). */
+static void s_choose(fc_t *self, int r, int h)
 {
-    double sum = 0;
-    for (int c = 0; c < FC_NCOMP; c++) {
-        double pr = s_prior_rms(c, s_h_steps[h]);
-        double mse = (self->se[h][c] + PRIOR_N * pr * pr) / (self->se_n[h][c] + PRIOR_N);
-        w[c] = 1.0 / (mse + 1.0);
-        sum += w[c];
-    }
-    for (int c = 0; c < FC_NCOMP; c++)
-        w[c] /= sum;
+    int best = 0;
+    for (int i = 1; i < FC_NCAND; i++)
+        if (self->loss[r][h][i] < self->loss[r][h][best])
+            best = i;
+    s_mix_weights(best, self->best[r][h]);
 }
 
-void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n)
+static void s_weights_at(const fc_t *self, int r, int h, double w[FC_NCOMP])
+{
+    memcpy(w, self->best[r][h], sizeof self->best[r][h]);
+}
+
+void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double *n)
 {
     h = h < 0 ? 0 : h >= FC_NH ? FC_NH - 1 : h;
-    s_weights_at(self, h, w);
-    *n = self->se_n[h][C_PROFILE];
+    regime = regime < 0 ? 0 : regime >= FC_NREG ? FC_NREG - 1 : regime;
+    s_weights_at(self, regime, h, w);
+    *n = self->scored[regime][h];
 }
 
 /* Bracketing horizons of step j and the fraction between them. */
@@ -297,12 +470,14 @@ static void s_bracket(int j, int *h0, double *f)
     *f = h + 1 < FC_NH ? (double)(j - s_h_steps[h]) / (s_h_steps[h + 1] - s_h_steps[h]) : 0.0;
 }
 
-static double s_quantile(const fc_t *self, int h, double q)
+/* Quantile q of the past errors at horizon h, of regime r (r < 0: both). */
+static double s_quantile(const fc_t *self, int r, int h, double q)
 {
-    double need = q * self->band_n[h], acc = 0;
+    double n = r >= 0 ? self->band_n[r][h] : self->band_n[0][h] + self->band_n[1][h];
+    double need = q * n, acc = 0;
     double width = (BAND_R_MAX - BAND_R_MIN) / FC_NBINS;
     for (int b = 0; b < FC_NBINS; b++) {
-        double c = self->band[h][b];
+        double c = r >= 0 ? self->band[r][h][b] : self->band[0][h][b] + self->band[1][h][b];
         if (acc + c >= need && c > 0)
             return BAND_R_MIN + (b + (need - acc) / c) * width;
         acc += c;
@@ -310,15 +485,19 @@ static double s_quantile(const fc_t *self, int h, double q)
     return BAND_R_MAX;
 }
 
-static void s_band(const fc_t *self, int h, double *q10, double *q90)
+/* The band of regime r at horizon h: its own errors once there are
+ * enough, else those of both regimes, else the prior. */
+static void s_band(const fc_t *self, int r, int h, double *q10, double *q90)
 {
-    if (self->band_n[h] < BAND_MIN_N) {
+    if (self->band_n[r][h] < BAND_MIN_N)
+        r = -1;
+    if (r < 0 && self->band_n[0][h] + self->band_n[1][h] < BAND_MIN_N) {
         *q10 = PRIOR_Q10;
         *q90 = PRIOR_Q90;
         return;
     }
-    *q10 = s_quantile(self, h, 0.10);
-    *q90 = s_quantile(self, h, 0.90);
+    *q10 = s_quantile(self, r, h, 0.10);
+    *q90 = s_quantile(self, r, h, 0.90);
 }
 
 static double s_clamp(double v)
@@ -391,15 +570,34 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
                       int64_t s0, const double prof_arr[FC_NSTEPS],
                       const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
 {
-    s_fluid_t f;
+    s_fluid_t f = { 0 };
     s_fluid_init(self, cal, p, &f);
+    /* Run as far as the present is used. */
     int64_t t = p->now_s, end = (s0 + FC_NSTEPS) * FC_STEP_S;
-    double sum = 0;
+    if (end > p->now_s + (int64_t)PRESENT_MAX_S + FC_STEP_S)
+        end = (s_floor_div(p->now_s + (int64_t)PRESENT_MAX_S, FC_STEP_S) + 1) * FC_STEP_S;
+    for (int i = 0; i < FC_NSTEPS; i++)
+        out[i] = NAN;
+    double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
     int n = 0, j = 0;
+    bool react = !p->lanes_planned;
     while (t < end) {
         int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
         double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
+        if (react) {
+            /* The port reacts to the queue as it has been seen to. */
+            int b = s_react_bucket(wprev);
+            if (self->react_w[b] >= 1.0f)
+                extra += self->react[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
+            double hi = self->lanes_max > l ? self->lanes_max : l;
+            if (l + extra > hi)
+                extra = hi - l;
+            if (l + extra < 1.0)
+                extra = 1.0 - l;
+            l += extra;
+        }
         double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
+        wprev = w;
         sum += w;
         n++;
         int64_t next = (t / 60 + 1) * 60;
@@ -418,13 +616,14 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
 
 /* ---- the run ------------------------------------------------------------ */
 
-static void s_record(fc_t *self, int64_t s0, double comp[FC_NSTEPS][FC_NCOMP],
+static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][FC_NCOMP],
                      const fc_result_t *out)
 {
     s_pending_t *p = &self->pend[((s0 % RING) + RING) % RING];
     if (p->step == s0)
         return;
     p->step = s0;
+    p->regime = regime;
     for (int h = 0; h < FC_NH; h++) {
         for (int c = 0; c < FC_NCOMP; c++)
             p->comp[h][c] = (float)comp[s_h_steps[h]][c];
@@ -432,26 +631,22 @@ static void s_record(fc_t *self, int64_t s0, double comp[FC_NSTEPS][FC_NCOMP],
     }
 }
 
-static void s_blend(const fc_t *self, int j, const double comp[FC_NCOMP], double fallback,
-                    bool widen, fc_step_t *st)
+static void s_blend(const fc_t *self, int r, int j, const double comp[FC_NCOMP],
+                    double fallback, bool widen, fc_step_t *st)
 {
     int h;
     double f, w0[FC_NCOMP], w1[FC_NCOMP], q10a, q90a, q10b, q90b;
     s_bracket(j, &h, &f);
     int h1 = h + 1 < FC_NH ? h + 1 : h;
-    s_weights_at(self, h, w0);
-    s_weights_at(self, h1, w1);
-    double sum = 0, wsum = 0;
-    for (int c = 0; c < FC_NCOMP; c++) {
-        if (isnan(comp[c]))
-            continue;
-        double w = (1 - f) * w0[c] + f * w1[c];
-        sum += w * comp[c];
-        wsum += w;
-    }
-    double p50 = s_clamp(wsum > 0 ? sum / wsum : fallback);
-    s_band(self, h, &q10a, &q90a);
-    s_band(self, h1, &q10b, &q90b);
+    s_weights_at(self, r, h, w0);
+    s_weights_at(self, r, h1, w1);
+    double w[FC_NCOMP];
+    for (int c = 0; c < FC_NCOMP; c++)
+        w[c] = (1 - f) * w0[c] + f * w1[c];
+    double mix = s_mix(w, comp);
+    double p50 = s_clamp(isnan(mix) ? fallback : mix);
+    s_band(self, r, h, &q10a, &q90a);
+    s_band(self, r, h1, &q10b, &q90b);
     double q10 = (1 - f) * q10a + f * q10b, q90 = (1 - f) * q90a + f * q90b;
     if (widen) {
         q10 *= SHORT_WIDEN;
@@ -481,8 +676,15 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
     if (!self->last_s || self->last_s - self->first_s < FC_SHORT_SPAN_S) {
         out->short_basis = true;
         out->why_short = "less than a week of history";
+    } else if (self->resumed_s && self->last_s - self->resumed_s < FC_GAP_S) {
+        out->short_basis = true;
+        out->why_short = "data resumed after a gap of a day or more";
     }
     double fallback = now_known ? p->wait_s : 0.0;
+    /* A queue now or not: the predictors are not right in the same way. */
+    int regime = now_known && p->wait_s >= REGIME_QUEUE_S;
+    double lvl = self->level_w > 0 ? self->level / self->level_w : 0.0;
+    lvl = lvl < -LEVEL_MAX ? -LEVEL_MAX : lvl > LEVEL_MAX ? LEVEL_MAX : lvl;
     for (int j = 0; j < FC_NSTEPS; j++) {
         int64_t t = (s0 + j) * FC_STEP_S;
         double mid = (double)(j == 0 ? p->now_s : t) + FC_STEP_S / 2.0;
@@ -492,10 +694,14 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
         comp[j][C_PRESENT] = now_known && dt <= PRESENT_MAX_S ? s_clamp(present[j]) : NAN;
         comp[j][C_PROFILE] = pw;
         comp[j][C_ANOMALY] = isnan(pw) ? NAN : pw + dev * exp(-dt / ANOMALY_TAU_S);
+        comp[j][C_LEVEL] = isnan(pw) || self->level_w < LEVEL_MIN_W
+                               ? NAN
+                               : (pw + BAND_SCALE_S) * exp(lvl * exp(-dt / LEVEL_FADE_S)) -
+                                     BAND_SCALE_S;
         out->step[j].t_s = j == 0 ? p->now_s : t;
-        s_blend(self, j, comp[j], fallback, out->short_basis, &out->step[j]);
+        s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
     }
-    s_record(self, s0, comp, out);
+    s_record(self, s0, regime, comp, out);
 }
 
 int fc_best(const fc_result_t *r, int nsteps)

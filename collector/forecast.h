@@ -3,31 +3,35 @@
  * no I/O: tests/unit/test_forecast.c; docs/forecast.md has the method and
  * its measured accuracy.
  *
- * Three predictors per step, blended:
+ * Four predictors per step, blended:
  *   - present: the estimator's present run forward as a fluid queue, one
- *     minute at a time: the units in the system now, arrivals at the rate
- *     of the last 15 minutes (its trend damped over 30 minutes, or the
- *     weekly arrival profile scaled by today's ratio to it, the ratio
- *     fading over an hour), the lanes the caller expects (lanes now, the
- *     port's lane plan, learned surge staffing; without a plan, after 30
- *     minutes fading into the lanes usually open then), the per-lane rate
- *     learned; used up to 2 hours ahead;
+ *     minute at a time, for the next 2 hours: the units in the system now,
+ *     arrivals at the rate of the last 15 minutes (its trend damped over 30
+ *     minutes, or the weekly arrival profile scaled by today's ratio to it,
+ *     the ratio fading over an hour), the lanes the caller expects (lanes
+ *     now, the port's lane plan, learned surge staffing; without a plan,
+ *     after 30 minutes fading into the lanes usually open then) and,
+ *     without a plan, the port's learned reaction to the queue (the mean
+ *     change of lanes a step after a wait in each 5-minute bucket);
  *   - profile: the hour-of-week profile of the wait, per 15-minute slot of
  *     the port's local week, recency-weighted (each week's value counts
- *     PROFILE_DECAY of the one after it); the registry's holidays are a
- *     kind of day of their own (a 96-slot day profile; Sunday until it
- *     has been seen);
+ *     PROFILE_DECAY of the one after it) and robust (once known, a slot
+ *     moves by at most 3 usual deviations); the registry's holidays are a
+ *     kind of day of their own (a 96-slot day profile; Sunday until seen);
  *   - anomaly: the profile plus today's departure from it, fading with a
- *     2-hour time constant.
- * The blend is learned per horizon: at every step boundary the predictors
- * are recorded for 8 horizons, and when the target step is over, each
- * one's squared error against what the estimator then measured is added
- * to a decayed mean; weights are inverse mean squared errors (a weak prior
- * favouring the present near and the profile far). P10 / P90 are the
- * 10th / 90th percentiles of the blended forecast's past relative errors
- * at that horizon ((truth − P50) / (P50 + 60 s), a decayed histogram),
- * interpolated between horizons. With less than a week of data (or fewer
- * than 50 learned errors) the basis is "short" and the band is wider.
+ *     2-hour time constant;
+ *   - level: the profile scaled by the ratio of the wait to it over the
+ *     last few hours, holding for the rest of the day.
+ * The blend is learned, per regime (a queue of 10 minutes or more at
+ * issue, or not) and horizon: every mix of the predictors with weights in
+ * fifths (56) is scored on every closed step against what the estimator
+ * then measured, and the mix with the least decayed absolute error is used
+ * (so its past error is never above that of the profile alone, one of the
+ * mixes). P10 / P90 are the 10th / 90th percentiles of the blended
+ * forecast's own past relative errors ((truth − P50) / (P50 + 60 s), a
+ * decayed histogram per regime and horizon), interpolated between
+ * horizons. With less than a week of data, or for a day after a gap of a
+ * day or more, the basis is "short" and the band is wider.
  *
  * Time comes from the caller's calendar (local slot of the week and
  * whether the day is a holiday), so tests run in UTC. Outputs are clamped
@@ -43,10 +47,13 @@
 #define FC_SLOTS 672                 /* 15-minute slots of a week */
 #define FC_DAY_SLOTS 96
 #define FC_NH 8                      /* horizons the blend and bands are learned at */
-#define FC_NCOMP 3
+#define FC_NCOMP 4
+#define FC_NCAND 56                  /* mixes of the predictors tried per horizon */
+#define FC_NREG 2                    /* regimes the blend and band are learned in: no queue / a queue */
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
+#define FC_GAP_S 86400               /* no data this long: basis short for as long again */
 
 /* Local slot of the week (0 = Monday 00:00-00:15) of Unix second t, and
  * whether that local day is a holiday; -1 when unknown (the slot of UTC is
@@ -120,8 +127,16 @@ int fc_best(const fc_result_t *r, int nsteps);
 /* Observations ignored as going back in time. */
 uint64_t fc_ignored(const fc_t *self);
 
+/* Gaps of FC_GAP_S or more in the data (the basis is short for FC_GAP_S
+ * after each). */
+uint64_t fc_gaps(const fc_t *self);
+
+/* Days whose waits were far from their weekday's profile all day that the
+ * calendar did not call holidays (a holiday the registry lacks?). */
+uint64_t fc_odd_days(const fc_t *self);
+
 /* Learned blend weights (present, profile, anomaly) at horizon index h
  * (0..FC_NH-1, steps 0 1 3 7 15 31 63 95) and how many errors back them. */
-void fc_weights(const fc_t *self, int h, double w[FC_NCOMP], double *n);
+void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double *n);
 
 #endif

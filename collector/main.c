@@ -627,7 +627,7 @@ int main(int argc, char **argv)
         { "upstream-key", CONF_STR, &o->upstream_key, "KEYS", "the upstream collectors' public keys (with --curve-secret): one for all, or one per --upstream in order" },
         { "forward-spool", CONF_STR, &o->forward_spool, "DIR", "spools for forwarding [<state>/forward]" },
         { "dashboards", CONF_STR, &o->dashboards, "DIR", "web pages served at / and /crossing/{id}; \"\" = none [/usr/local/share/poenet/dashboards]" },
-        { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the forecast harness, docs/forecast.md) [none]" },
+        { "forecast-log", CONF_STR, &o->forecast_log, "FILE", "append every queue's forecast issued at each whole hour of event time (CSV; the inputs of the forecasts to FILE.in; the forecast harness, docs/forecast.md) [none]" },
         { "lane-plans", CONF_STR, &o->lane_plans, "DIR", "the ports' lane plans, DIR/<crossing>-<direction>.csv (docs/accuracy.md; SIGHUP reloads) [none]" },
         { "notices", CONF_STR, &o->notices, "FILE", "the ports' notices, beside the registry (docs/registry.md; SIGHUP reloads) [none]" },
         { "official-cbp", CONF_STR, &o->official_cbp, "URL", "import CBP's official waits (its /api/bwtnew JSON) from URL, e.g. https://bwt.cbp.gov/api/bwtnew [off]" },

@@ -1,8 +1,9 @@
 /* test_forecast — the 24-hour forecast on hand-computed cases: flat demand
  * gives a flat forecast; a known weekly profile (and a holiday's own day)
  * is recovered; the near part follows a growing queue; the blend learns
- * which predictor is right; bad input never gives a negative or absurd
- * wait. Time is UTC weeks (no calendar) unless a test gives one. */
+ * which predictor is right and is never worse than the profile where the
+ * profile is right; the band is calibrated on its own errors; a gap and an
+ * odd day are noticed; bad input never gives a negative or absurd wait. Time is UTC weeks (no calendar) unless a test gives one. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,7 +140,7 @@ static void test_blend_is_learned(void **state)
     (void)state;
     fc_t *fc = fc_new();
     double w0[FC_NCOMP], w1[FC_NCOMP], n;
-    fc_weights(fc, 2, w0, &n);
+    fc_weights(fc, 1, 2, w0, &n);
     assert_true(n == 0.0);
     int64_t t0 = MON0;
     for (int64_t t = t0 + 60; t <= t0 + 3 * WEEK; t += 60) {
@@ -156,10 +157,11 @@ static void test_blend_is_learned(void **state)
             fc_run(fc, NULL, &p, &r);
         }
     }
-    fc_weights(fc, 2, w1, &n);
+    fc_weights(fc, 1, 2, w1, &n);
     assert_true(n > 100.0);
-    assert_true(w1[0] > 0.6);           /* the present */
-    assert_true(w1[1] < w0[1]);         /* the profile lost weight */
+    assert_true(w0[0] < 0.5);           /* the prior did not favour the present at 1 h */
+    assert_true(w1[0] > 0.6);           /* the errors did */
+    assert_true(w1[1] <= 0.2);          /* the profile has (almost) no weight */
     fc_destroy(&fc);
 }
 
@@ -195,6 +197,130 @@ static void test_bad_input_stays_sane(void **state)
     fc_destroy(&fc);
 }
 
+/* The present is wrong (a queue model 20 minutes too high, always) and
+ * the profile exact: the learned blend at 4 h and 24 h is no worse than
+ * the profile (its past error is the least of the mixes), and 1 h ahead
+ * it is not the present. */
+static void test_blend_never_worse_than_profile(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    for (int64_t t = MON0 + 60; t <= MON0 + 4 * WEEK; t += 60) {
+        int64_t s = (t - 60 - MON0) % WEEK / 900;
+        double wait = s_profile((int)(s / 96), (int)(s % 96));
+        fc_observe(fc, NULL, t, 60, wait, 6.0, 3.0);
+        if (t % 900 == 60 && t > MON0 + WEEK) {
+            fc_present_t p = { .now_s = t, .has_wait = true, .wait_s = wait + 1200.0,
+                               .units = (wait + 1200.0) * 0.15 - 1.0, .lanes = 3.0,
+                               .lane_rate = 0.05, .arr_rate = 0.15, .arr_rate_prev = 0.15 };
+            fc_result_t r;
+            fc_run(fc, NULL, &p, &r);
+        }
+    }
+    double w[FC_NCOMP], n;
+    for (int reg = 0; reg < FC_NREG; reg++) {
+        fc_weights(fc, reg, 6, w, &n); /* 63 steps ahead */
+        if (n > 50.0)
+            assert_true(w[1] + w[3] >= 0.9); /* profile, level */
+    }
+    fc_weights(fc, 1, 3, w, &n); /* 7 steps ahead, a queue now */
+    assert_true(n > 50.0);
+    assert_true(w[0] <= 0.2);
+    /* A forecast from a present 20 min too high: 4 h on, the profile. */
+    int64_t now = MON0 + 4 * WEEK + 86400 + 3 * 3600;
+    fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = s_profile(1, 12) + 1200.0,
+                       .units = 200, .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.15,
+                       .arr_rate_prev = 0.15 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    for (int j = 16; j < FC_NSTEPS; j++) {
+        int64_t s = (now + j * FC_STEP_S - MON0) % WEEK / 900;
+        double want = s_profile((int)(s / 96), (int)(s % 96));
+        assert_true(fabs(r.step[j].p50_s - want) <= 0.1 * want + 30.0);
+    }
+    fc_destroy(&fc);
+}
+
+/* Deterministic N(0, 1) (Box-Muller on an LCG). */
+static double s_gauss(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    double u1 = ((*x >> 11) + 1.0) / 9007199254740993.0;
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    double u2 = (*x >> 11) / 9007199254740992.0;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Waits of 600 s ± 30 % (normal, each step its own): the band, learned
+ * from the forecast's own errors, holds about 80 % of what comes next. */
+static void test_band_is_calibrated(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    uint64_t x = 42;
+    double wait = 600.0;
+    float lo[FC_NSTEPS * 8], hi[FC_NSTEPS * 8];
+    int in = 0, n = 0;
+    for (int64_t t = MON0 + 60; t <= MON0 + 5 * WEEK; t += 60) {
+        if ((t - 60) % 900 == 0)
+            wait = fmax(0.0, 600.0 * (1.0 + 0.3 * s_gauss(&x)));
+        fc_observe(fc, NULL, t, 60, wait, 6.0, 3.0);
+        int64_t step = (t - 60) / 900;
+        if (t % 900 == 60) {
+            /* The truth of this step against the band issued 1 h before. */
+            if (t > MON0 + 4 * WEEK + 3600) {
+                n++;
+                in += wait >= lo[step % (FC_NSTEPS * 8)] && wait <= hi[step % (FC_NSTEPS * 8)];
+            }
+            fc_present_t p = { .now_s = t, .has_wait = true, .wait_s = wait,
+                               .units = wait * 0.1 - 1.0, .lanes = 2.0, .lane_rate = 0.05,
+                               .arr_rate = 0.1, .arr_rate_prev = 0.1 };
+            fc_result_t r;
+            fc_run(fc, NULL, &p, &r);
+            lo[(step + 4) % (FC_NSTEPS * 8)] = r.step[4].p10_s;
+            hi[(step + 4) % (FC_NSTEPS * 8)] = r.step[4].p90_s;
+        }
+    }
+    double cover = (double)in / n;
+    assert_true(n > 600);
+    assert_true(cover >= 0.72 && cover <= 0.88);
+    fc_destroy(&fc);
+}
+
+/* A day without data makes the basis short for a day, once; a day at three
+ * times its weekday's waits is counted as odd (a holiday the registry
+ * lacks?). */
+static void test_gap_and_odd_day(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    s_feed_profile(fc, NULL, MON0, 2);
+    assert_int_equal(fc_odd_days(fc), 0);
+    /* Wednesday of week 3 at 3 times the profile, then nothing Thursday. */
+    for (int64_t t = MON0 + 2 * WEEK + 60; t <= MON0 + 2 * WEEK + 3 * 86400; t += 60) {
+        int64_t s = (t - 60 - MON0) % WEEK / 900;
+        double f = s / 96 == 2 ? 3.0 : 1.0;
+        fc_observe(fc, NULL, t, 60, f * s_profile((int)(s / 96), (int)(s % 96)), 6.0, 3.0);
+    }
+    int64_t back = MON0 + 2 * WEEK + 4 * 86400 + 60;
+    fc_observe(fc, NULL, back, 60, 100.0, 6.0, 3.0);
+    assert_int_equal(fc_gaps(fc), 1);
+    fc_present_t p = { .now_s = back, .has_wait = true, .wait_s = 100.0, .units = 5,
+                       .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.1, .arr_rate_prev = 0.1 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    assert_true(r.short_basis);
+    assert_non_null(r.why_short);
+    for (int64_t t = back + 60; t <= back + 86400 + 60; t += 60)
+        fc_observe(fc, NULL, t, 60, 100.0, 6.0, 3.0);
+    p.now_s = back + 86400 + 60;
+    fc_run(fc, NULL, &p, &r);
+    assert_false(r.short_basis);
+    assert_int_equal(fc_gaps(fc), 1);
+    assert_int_equal(fc_odd_days(fc), 1); /* Wednesday, said when Friday began */
+    fc_destroy(&fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +330,9 @@ int main(void)
         cmocka_unit_test(test_near_follows_a_growing_queue),
         cmocka_unit_test(test_blend_is_learned),
         cmocka_unit_test(test_bad_input_stays_sane),
+        cmocka_unit_test(test_blend_never_worse_than_profile),
+        cmocka_unit_test(test_band_is_calibrated),
+        cmocka_unit_test(test_gap_and_odd_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

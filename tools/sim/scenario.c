@@ -37,12 +37,14 @@
  * differ (Friday and Sunday busiest), every day varies, Wednesday of the
  * third week is a holiday (a flat day at 80% of a weekday's peak; not in
  * the registry), Saturday of the third week loses 3 lanes 15:00-17:00; standard lanes are
- * staffed reactively, Ready lanes follow the port's published plan. */
+ * staffed reactively, Ready lanes follow the port's published plan. The
+ * standard lanes stay within the registry's 8 passenger lanes (the
+ * collector refuses more), demand scaled to them. */
 #define WEEKS_QUEUES                                                                     \
     .nq = 2,                                                                             \
     .q = {                                                                               \
-        { TAX_PASSENGER, TAX_STANDARD, 12, 75.0, 0.3, 480.0, "commute", STAFF24,         \
-          { .min_lanes = 3, .max_lanes = 10, .open_above_s = 900, .close_below_s = 240,  \
+        { TAX_PASSENGER, TAX_STANDARD, 8, 75.0, 0.3, 384.0, "commute", STAFF24,          \
+          { .min_lanes = 3, .max_lanes = 8, .open_above_s = 900, .close_below_s = 240,   \
             .delay_s = 600 } },                                                          \
         { TAX_PASSENGER, TAX_READY, 4, 55.0, 0.3, 200.0, "commute",                      \
           { 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2 }, { 0 } }, \
