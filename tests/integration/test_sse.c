@@ -40,7 +40,7 @@
 static teststack_t s_st;
 static void *s_ctx, *s_agent, *s_sub;
 static char s_feed[96], s_snap[96];
-static uint64_t s_seq_out;
+static uint64_t s_seq_250401, s_seq_other; /* sequences are per crossing direction */
 static int64_t s_t;        /* the next interval's end */
 
 static int s_setup(void **state)
@@ -97,7 +97,8 @@ static void s_send_interval(const char *crossing, uint32_t arrivals)
         wire_batch_add_queue(b, &q);
     }
     size_t len;
-    uint8_t *buf = wire_batch_pack(b, ++s_seq_out, 0, &len);
+    uint8_t *buf = wire_batch_pack(b, strcmp(crossing, "250401") == 0 ? ++s_seq_250401 : ++s_seq_other, 0,
+                                   &len);
     wire_batch_destroy(&b);
     zmq_send(s_agent, buf, len, 0);
     free(buf);
