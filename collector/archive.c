@@ -33,6 +33,7 @@ typedef struct {
     char *path;
     uint64_t hash;
     int64_t last;       /* last update sent or staged; valid when known */
+    int64_t accepted;   /* last update rrdcached accepted on this connection */
     bool known;
     bool dirty;         /* committed rows not yet synced (in the dirty list) */
     uint64_t gen;       /* batch that last touched it (never wraps) */
@@ -56,8 +57,11 @@ struct archive {
     size_t ndirty, dcap;
     uint64_t seen_connects;     /* rrdcc_connects() when guards were last valid */
     uint64_t generation;
+    bool stage_void;            /* the staged batch predates a new connection */
     char last_error[400];       /* the last reason a row could not be staged */
 };
+
+static int s_link(archive_t *self);
 
 /* A reason for the caller; why may be NULL. */
 static void s_why(char *why, size_t whylen, const char *fmt, ...)
@@ -224,9 +228,11 @@ archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile pr
     self->rc = rrdcc_new(rrdcached, ARCH_TIMEOUT_MS);
     if (!self->rc || s_table_grow(self) != 0)
         goto fail;
+    rrdcc_set_autoconnect(self->rc, false);
     /* Not fatal: the collector may start before rrdcached; every later
      * call reconnects. rrdcc has logged the failure. */
-    (void)rrdcc_ping(self->rc);
+    if (s_link(self) >= 0)
+        (void)rrdcc_ping(self->rc);
     return self;
 fail:
     arch_destroy(&self);
@@ -291,6 +297,44 @@ static int s_lane_path(const archive_t *self, const char *crossing, enum tax_dir
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+/* ---- the connection the guards belong to --------------------------------------------- */
+
+/* After rrdcached came back, no guard or pending sync can be trusted: what
+ * it had cached may be gone. A batch being staged was judged by those
+ * guards, so it may not go out either. */
+static void s_check_connection(archive_t *self)
+{
+    uint64_t c = rrdcc_connects(self->rc);
+    if (c == self->seen_connects)
+        return;
+    if (self->seen_connects != 0) {
+        for (size_t i = 0; i < self->cap; i++)
+            if (self->slots[i])
+                self->slots[i]->known = self->slots[i]->dirty = false;
+        self->ndirty = 0;
+        self->generation++;
+        self->stage_void = self->ntouched > 0;
+        log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
+                 "re-reading every file's last update");
+    }
+    self->seen_connects = c;
+}
+
+/* Connect when needed. rrdcc never reconnects by itself (autoconnect is
+ * off): a new connection is seen here before anything is sent on it, so no
+ * row is ever judged by a guard of a previous rrdcached process. 0 on the
+ * same connection, 1 on a new one (guards forgotten), -1 when down. */
+static int s_link(archive_t *self)
+{
+    s_check_connection(self);
+    if (rrdcc_connected(self->rc))
+        return 0;
+    if (rrdcc_connect(self->rc) != 0)
+        return -1;
+    s_check_connection(self);
+    return 1;
+}
+
 /* ---- learning a file's last update -------------------------------------------------- */
 
 /* rrdcached's CREATE error text is often empty ("RRD Error: "): say what
@@ -332,7 +376,7 @@ static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
     for (size_t i = 0; i < nrra; i++)
         defs[n++] = rra[i];
     /* -O: never clobber a file someone else created meanwhile. */
-    if (rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
+    if (s_link(self) < 0 || rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
         if (rrdcc_connected(self->rc))
             s_create_failed(self, dir);
         return -1;
@@ -347,7 +391,7 @@ static int s_create(archive_t *self, const char *path, bool lane, int64_t start)
 static int s_learn(archive_t *self, const char *path, int64_t t_s, int64_t *last)
 {
     int64_t floor_last;
-    if (rrdcc_last(self->rc, path, &floor_last) != 0)
+    if (s_link(self) < 0 || rrdcc_last(self->rc, path, &floor_last) != 0)
         goto fail;
     if (t_s >= floor_last + ARCH_STEP) {
         *last = floor_last;   /* t_s is newer; staging it makes the guard exact */
@@ -427,6 +471,11 @@ static int s_stage(archive_t *self, const char *path, bool lane, int64_t t_s,
     int64_t start = t_s - (interval_s > 0 ? (int64_t)interval_s : 1);
     if (s_guard_ready(self, g, lane, t_s, start) != 0)
         return -1;
+    if (self->stage_void) {
+        snprintf(self->last_error, sizeof self->last_error,
+                 "rrdcached restarted while the batch was prepared: send it again");
+        return -1;
+    }
     if (t_s <= g->last)
         return 0;
     char line[PATH_MAX + 256];
@@ -477,12 +526,14 @@ static void s_end_batch(archive_t *self, bool forget)
     self->ntouched = 0;
     self->slen = 0;
     self->gen++;
+    self->stage_void = false;
 }
 
 static int s_mark_dirty(archive_t *self)
 {
     for (size_t i = 0; i < self->ntouched; i++) {
         guard_t *g = self->touched[i];
+        g->accepted = g->last;
         if (g->dirty)
             continue;
         if (VEC_RESERVE(self->dirty, self->dcap, self->ndirty + 1) != 0)
@@ -491,25 +542,6 @@ static int s_mark_dirty(archive_t *self)
         g->dirty = true;
     }
     return 0;
-}
-
-/* After rrdcached came back, no guard or pending sync can be trusted: what
- * it had cached may be gone. */
-static void s_check_connection(archive_t *self)
-{
-    uint64_t c = rrdcc_connects(self->rc);
-    if (c == self->seen_connects)
-        return;
-    if (self->seen_connects != 0) {
-        for (size_t i = 0; i < self->cap; i++)
-            if (self->slots[i])
-                self->slots[i]->known = self->slots[i]->dirty = false;
-        self->ndirty = 0;
-        self->generation++;
-        log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
-                 "re-reading every file's last update");
-    }
-    self->seen_connects = c;
 }
 
 uint64_t arch_generation(archive_t *self)
@@ -529,6 +561,15 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
 {
     if (why && whylen)
         why[0] = '\0';
+    if (self->ndirty == 0)
+        return 0;
+    /* Only the connection the rows were accepted on can vouch for them. */
+    int link = s_link(self);
+    if (link != 0) {
+        s_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
+              "accepted since the last sync may be lost", rrdcc_error(self->rc));
+        return -1;
+    }
     size_t done = 0;
     int rc = 0;
     for (; done < self->ndirty; done++) {
@@ -539,11 +580,12 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
             rc = -1;
             break;
         }
-        if (g->known && on_disk < g->last) {
+        if (on_disk < g->accepted) {
             /* rrdcached took the rows but could not write them (it drops
              * them): they must come again. */
             s_why(why, whylen, "%s: written through %lld, rows through %lld were accepted: "
-                  "rrdcached could not write them", g->path, (long long)on_disk, (long long)g->last);
+                  "rrdcached could not write them", g->path, (long long)on_disk,
+                  (long long)g->accepted);
             log_error("archive: %s", why ? why : "rows lost in rrdcached");
             g->known = false;
             self->generation++;
@@ -566,6 +608,12 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
         why[0] = '\0';
     if (self->slen == 0)
         return 0;
+    if (s_link(self) < 0 || self->stage_void) {
+        s_why(why, whylen, self->stage_void ? "rrdcached restarted while the batch was "
+              "prepared: send it again" : "rrdcached: %s", rrdcc_error(self->rc));
+        s_end_batch(self, true);
+        return -1;
+    }
     if (rrdcc_batch(self->rc, self->stage, self->slen, NULL) == 0) {
         if (s_mark_dirty(self) != 0) {
             s_end_batch(self, true);
@@ -687,7 +735,7 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
         return -1;
     }
     rrdcc_fetch_t f;
-    if (rrdcc_fetch(self->rc, path, "AVERAGE", from, to, s_fetch_cols, ARCH_NCOLS, &f) != 0) {
+    if (s_link(self) < 0 || rrdcc_fetch(self->rc, path, "AVERAGE", from, to, s_fetch_cols, ARCH_NCOLS, &f) != 0) {
         s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
         return -1;
     }

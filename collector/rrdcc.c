@@ -27,6 +27,7 @@ struct rrdcc {
     uint64_t connects;
     int timeout_ms;
     bool outage_logged;     /* a failure was logged and no success since */
+    bool manual;            /* no automatic reconnection (rrdcc_set_autoconnect) */
     char err[512];
 
     char *rbuf;             /* unread input is rbuf[roff, rlen) */
@@ -113,6 +114,7 @@ void rrdcc_disconnect(rrdcc_t *self)
 }
 
 bool rrdcc_connected(const rrdcc_t *self) { return self->fd >= 0; }
+void rrdcc_set_autoconnect(rrdcc_t *self, bool on) { self->manual = !on; }
 uint64_t rrdcc_connects(const rrdcc_t *self) { return self->connects; }
 
 const char *rrdcc_error(const rrdcc_t *self) { return self->err; }
@@ -154,7 +156,13 @@ int rrdcc_connect(rrdcc_t *self)
 
 static int s_ensure_connected(rrdcc_t *self)
 {
-    return self->fd >= 0 ? 0 : rrdcc_connect(self);
+    if (self->fd >= 0)
+        return 0;
+    if (self->manual) {
+        s_set_err(self, "not connected");
+        return -1;
+    }
+    return rrdcc_connect(self);
 }
 
 /* ---- bounded I/O ------------------------------------------------------------- */

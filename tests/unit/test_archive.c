@@ -6,6 +6,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -489,6 +490,106 @@ static void test_hung_rrdcached_times_out(void **state)
     arch_destroy(&a);
 }
 
+/* What the collector does when the archive's generation changes: every
+ * session rolls back to its durable point and its agent resends from
+ * there. Here: rows (t0, t0 + to] of each crossing, nothing durable yet. */
+static void s_resend_since_durable(archive_t *a, const char *const *xs, size_t n, int to)
+{
+    for (size_t k = 0; k < n; k++)
+        for (int t = 5; t <= to; t += 5)
+            assert_in_range(s_add(a, xs[k], g.t0 + t, 1, 2), 0, 1);
+    s_commit_ok(a);
+}
+
+static void s_assert_minutes(archive_t *a, const char *x, int minutes)
+{
+    arch_series_t s;
+    s_fetch(a, x, g.t0, g.t0 + 60 * minutes, 60, &s);
+    for (int m = 1; m <= minutes; m++) {
+        s_near(s_at(&s, g.t0 + 60 * m, C_ARR), 12, x, g.t0 + 60 * m);
+        s_near(s_at(&s, g.t0 + 60 * m, C_DEP), 24, x, g.t0 + 60 * m);
+    }
+    arch_series_free(&s);
+}
+
+/* rrdcached killed after accepting rows and before a sync, then restarted:
+ * the killed process had them only in memory and in a stdio buffer, so they
+ * are gone. A sync on the new rrdcached must not report them durable (the
+ * collector would release the agents' spools), even when the file's guard
+ * was forgotten by a commit that failed on the dead connection. */
+static void test_sync_after_restart_not_durable(void **state)
+{
+    (void)state;
+    const char *xs[] = { "700001" };
+    archive_t *a = s_archive();
+    for (int t = 5; t <= 60; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    uint64_t gen = arch_generation(a);
+
+    s_kill_rrdcached();
+    for (int t = 65; t <= 120; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    char why[256] = "";
+    assert_int_equal(arch_commit(a, why, sizeof why), -1);
+    s_restart_rrdcached();
+
+    char p[600];
+    s_path(p, sizeof p, xs[0], "passenger-standard.rrd");
+    int rc = arch_sync(a, why, sizeof why);
+    int64_t on_disk = s_last_update(p);
+    if (rc == 0 && on_disk < g.t0 + 60)
+        fail_msg("arch_sync reported rows through %lld durable, the file has %lld",
+                 (long long)(g.t0 + 60), (long long)on_disk);
+    assert_true(arch_generation(a) != gen);
+
+    s_resend_since_durable(a, xs, 1, 120);
+    assert_int_equal(arch_sync(a, why, sizeof why), 0);
+    s_assert_minutes(a, xs[0], 2);
+    arch_destroy(&a);
+}
+
+/* The same kill with two files: the commit that fails on the dead
+ * connection forgets only its own file's guard. The next commit, for the
+ * other file, reconnects; it must not go out under that file's stale guard
+ * (the time of rows the new rrdcached never had), or the rows newer than
+ * the loss get in first and the resent lost rows are then skipped as
+ * "already archived". */
+static void test_no_stale_guard_after_restart(void **state)
+{
+    (void)state;
+    const char *xs[] = { "700002", "700003" };
+    archive_t *a = s_archive();
+    for (size_t k = 0; k < 2; k++)
+        for (int t = 5; t <= 60; t += 5)
+            assert_int_equal(s_add(a, xs[k], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    uint64_t gen = arch_generation(a);
+
+    s_kill_rrdcached();
+    for (int t = 65; t <= 120; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    char why[256] = "";
+    assert_int_equal(arch_commit(a, why, sizeof why), -1);
+    s_restart_rrdcached();
+
+    /* The other agent's next batch, then whatever the collector does when
+     * the generation moved (the commit's result decides the ack only). */
+    bool staged = true;
+    for (int t = 65; t <= 120 && staged; t += 5)
+        staged = s_add(a, xs[1], g.t0 + t, 1, 2) >= 0;
+    if (staged)
+        (void)arch_commit(a, why, sizeof why);
+    else
+        arch_abort(a);
+    assert_true(arch_generation(a) != gen);
+    s_resend_since_durable(a, xs, 2, 120);
+    assert_int_equal(arch_sync(a, why, sizeof why), 0);
+    s_assert_minutes(a, xs[0], 2);
+    s_assert_minutes(a, xs[1], 2);
+    arch_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +601,8 @@ int main(void)
         cmocka_unit_test(test_commit_refused_then_resync),
         cmocka_unit_test(test_rrdcached_killed_and_restarted),
         cmocka_unit_test(test_hung_rrdcached_times_out),
+        cmocka_unit_test(test_sync_after_restart_not_durable),
+        cmocka_unit_test(test_no_stale_guard_after_restart),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
