@@ -18,11 +18,17 @@
 
 #include "log.h"
 #include "rrdcc.h"
+#include "rrdpipe.h"
 #include "vec.h"
 
 #define ARCH_STEP 60            /* base step of every file, seconds */
 #define ARCH_TIMEOUT_MS 5000    /* per wait on rrdcached */
 #define ARCH_NAME_MAX 32        /* crossing and lane ids: one path component */
+/* Connections of a pipelined sync: rrdcached answers a FLUSH once the file
+ * is written and handles one command of a connection at a time, so files
+ * are written in parallel only across connections (it has 4 writer
+ * threads by default). */
+#define ARCH_SYNC_PIPES 4
 /* Below this, a failed CREATE is blamed on the disk: a full-profile queue
  * file is about 3 MB. */
 #define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
@@ -58,6 +64,18 @@ struct archive {
     uint64_t seen_connects;     /* rrdcc_connects() when guards were last valid */
     uint64_t generation;
     bool stage_void;            /* the staged batch predates a new connection */
+    uint64_t wipes;             /* times every guard was forgotten (new connections) */
+
+    /* The pipelined sync (arch_sync_start). Its items live until every
+     * reply came, even when it was cancelled. */
+    rrdpipe_t *pipes[ARCH_SYNC_PIPES];
+    struct sync_item *items;
+    size_t nitems, owed;
+    bool sync_starting, sync_detached, sync_failed;
+    uint64_t sync_gen, sync_wipes;
+    char sync_why[400];
+    arch_synced_fn *sync_done;
+    void *sync_arg;
     char last_error[400];       /* the last reason a row could not be staged */
 };
 
@@ -244,6 +262,9 @@ void arch_destroy(archive_t **self_p)
     if (!self_p || !*self_p)
         return;
     archive_t *self = *self_p;
+    arch_sync_cancel(self);
+    for (int i = 0; i < ARCH_SYNC_PIPES; i++)
+        rrdpipe_destroy(&self->pipes[i]);   /* the last replies free the items */
     rrdcc_destroy(&self->rc);
     s_table_free(self);
     free(self->dirty);
@@ -313,6 +334,7 @@ static void s_check_connection(archive_t *self)
                 self->slots[i]->known = self->slots[i]->dirty = false;
         self->ndirty = 0;
         self->generation++;
+        self->wipes++;
         self->stage_void = self->ntouched > 0;
         log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
                  "re-reading every file's last update");
@@ -600,6 +622,199 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
     }
     s_check_connection(self);
     return rc;
+}
+
+/* ---- pipelined sync ------------------------------------------------------------------------ */
+
+typedef struct sync_item {
+    archive_t *self;
+    guard_t *g;
+    int64_t need;       /* what rrdcached had accepted when the sync started */
+} sync_item_t;
+
+static void s_sync_fail(archive_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The first reason is the one reported. */
+static void s_sync_fail(archive_t *self, const char *fmt, ...)
+{
+    if (self->sync_failed)
+        return;
+    self->sync_failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->sync_why, sizeof self->sync_why, fmt, ap);
+    va_end(ap);
+}
+
+/* The items' files are pending again — unless a new connection made every
+ * pending sync moot meanwhile. */
+static void s_sync_requeue(archive_t *self)
+{
+    if (self->wipes != self->sync_wipes)
+        return;
+    for (size_t i = 0; i < self->nitems; i++) {
+        guard_t *g = self->items[i].g;
+        if (g->dirty)
+            continue;
+        if (VEC_RESERVE(self->dirty, self->dcap, self->ndirty + 1) != 0) {
+            /* Cannot remember it: pretend rrdcached restarted. */
+            log_error("archive: out of memory keeping unsynced files");
+            self->generation++;
+            return;
+        }
+        self->dirty[self->ndirty++] = g;
+        g->dirty = true;
+    }
+}
+
+static void s_sync_settle(archive_t *self)
+{
+    if (self->owed > 0 || self->sync_starting)
+        return;
+    if (!self->sync_detached) {
+        if (!self->sync_failed && self->generation != self->sync_gen)
+            s_sync_fail(self, "rrdcached may have lost accepted rows during the sync");
+        if (self->sync_failed)
+            s_sync_requeue(self);
+    }
+    arch_synced_fn *done = self->sync_detached ? NULL : self->sync_done;
+    void *arg = self->sync_arg;
+    int rc = self->sync_failed ? -1 : 0;
+    char why[sizeof self->sync_why];
+    snprintf(why, sizeof why, "%s", self->sync_failed ? self->sync_why : "");
+    free(self->items);
+    self->items = NULL;
+    self->nitems = 0;
+    self->sync_done = NULL;
+    if (done)
+        done(arg, rc, why);
+}
+
+static void s_on_flush(void *arg, const rrdcc_reply_t *r)
+{
+    sync_item_t *it = arg;
+    archive_t *self = it->self;
+    if (!r)
+        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path,
+                    rrdpipe_error(self->pipes[(size_t)(it - self->items) % ARCH_SYNC_PIPES]));
+    else if (r->status < 0)
+        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, r->message);
+    self->owed--;
+    s_sync_settle(self);
+}
+
+static void s_on_info(void *arg, const rrdcc_reply_t *r)
+{
+    sync_item_t *it = arg;
+    archive_t *self = it->self;
+    int64_t on_disk = INT64_MIN;
+    for (size_t i = 0; r && r->status >= 0 && i < r->nlines; i++) {
+        /* "last_update 1 1700000180" */
+        if (strncmp(r->lines[i], "last_update ", 12) != 0)
+            continue;
+        const char *v = strchr(r->lines[i] + 12, ' ');
+        if (v)
+            on_disk = strtoll(v + 1, NULL, 10);
+        break;
+    }
+    if (!r || on_disk == INT64_MIN) {
+        s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path,
+                    r ? r->message : "connection lost");
+    } else if (on_disk < it->need && !self->sync_detached &&
+               self->wipes == self->sync_wipes) {
+        /* rrdcached took the rows but could not write them: they must come
+         * again, as in arch_sync. */
+        s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
+                    "rrdcached could not write them", it->g->path, (long long)on_disk,
+                    (long long)it->need);
+        log_error("archive: %s", self->sync_why);
+        it->g->known = false;
+        self->generation++;
+    }
+    self->owed--;
+    s_sync_settle(self);
+}
+
+bool arch_sync_running(const archive_t *self) { return self->items != NULL; }
+
+void arch_sync_cancel(archive_t *self)
+{
+    if (!self->items || self->sync_detached)
+        return;
+    s_sync_requeue(self);
+    self->sync_detached = true;
+    self->sync_done = NULL;
+}
+
+int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *done, void *arg,
+                    char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (self->items) {
+        s_why(why, whylen, "a sync is still running");
+        return -1;
+    }
+    if (self->ndirty == 0)
+        return 1;
+    int link = s_link(self);
+    if (link != 0) {
+        s_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
+              "accepted since the last sync may be lost", rrdcc_error(self->rc));
+        return -1;
+    }
+    for (int i = 0; i < ARCH_SYNC_PIPES; i++)
+        if (!self->pipes[i] && !(self->pipes[i] = rrdpipe_new(base, rrdcc_address(self->rc),
+                                                              ARCH_TIMEOUT_MS))) {
+            s_why(why, whylen, "cannot make a pipelined rrdcached client");
+            return -1;
+        }
+    self->items = calloc(self->ndirty, sizeof *self->items);
+    if (!self->items) {
+        s_why(why, whylen, "out of memory");
+        return -1;
+    }
+    self->nitems = self->ndirty;
+    self->owed = 0;
+    self->sync_failed = self->sync_detached = false;
+    self->sync_gen = self->generation;
+    self->sync_wipes = self->wipes;
+    self->sync_done = done;
+    self->sync_arg = arg;
+    self->sync_starting = true;
+    /* The dirty list becomes the sync's: files committed from now on are
+     * dirty again and wait for the next sync. */
+    for (size_t i = 0; i < self->nitems; i++) {
+        guard_t *g = self->dirty[i];
+        self->items[i] = (sync_item_t){ self, g, g->accepted };
+        g->dirty = false;
+    }
+    self->ndirty = 0;
+    char line[PATH_MAX + 16];
+    for (size_t i = 0; i < self->nitems && !self->sync_failed; i++) {
+        rrdpipe_t *p = self->pipes[i % ARCH_SYNC_PIPES];
+        sync_item_t *it = &self->items[i];
+        snprintf(line, sizeof line, "FLUSH %s", it->g->path);
+        if (rrdpipe_send(p, line, s_on_flush, it) != 0) {
+            s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, rrdpipe_error(p));
+            break;
+        }
+        self->owed++;
+        snprintf(line, sizeof line, "INFO %s", it->g->path);
+        if (rrdpipe_send(p, line, s_on_info, it) != 0) {
+            s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path, rrdpipe_error(p));
+            break;
+        }
+        self->owed++;
+    }
+    self->sync_starting = false;
+    if (self->sync_failed && self->owed == 0) {
+        s_why(why, whylen, "%s", self->sync_why);
+        self->sync_done = NULL;   /* not called: the caller has the answer */
+        s_sync_settle(self);
+        return -1;
+    }
+    return 0;
 }
 
 int arch_commit(archive_t *self, char *why, size_t whylen)

@@ -114,6 +114,7 @@ void rrdcc_disconnect(rrdcc_t *self)
 }
 
 bool rrdcc_connected(const rrdcc_t *self) { return self->fd >= 0; }
+const char *rrdcc_address(const rrdcc_t *self) { return self->sock_path; }
 void rrdcc_set_autoconnect(rrdcc_t *self, bool on) { self->manual = !on; }
 uint64_t rrdcc_connects(const rrdcc_t *self) { return self->connects; }
 

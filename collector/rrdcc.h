@@ -59,6 +59,9 @@ void rrdcc_set_autoconnect(rrdcc_t *self, bool on);
 
 bool rrdcc_connected(const rrdcc_t *self);
 
+/* The address given to rrdcc_new. */
+const char *rrdcc_address(const rrdcc_t *self);
+
 /* How many times a connection was established (the first one included). A
  * change means rrdcached may have restarted and lost what it had cached. */
 uint64_t rrdcc_connects(const rrdcc_t *self);
