@@ -323,19 +323,24 @@ static int s_lane_path(const archive_t *self, const char *crossing, enum tax_dir
 /* After rrdcached came back, no guard or pending sync can be trusted: what
  * it had cached may be gone. A batch being staged was judged by those
  * guards, so it may not go out either. */
+static void s_forget_all(archive_t *self)
+{
+    for (size_t i = 0; i < self->cap; i++)
+        if (self->slots[i])
+            self->slots[i]->known = self->slots[i]->dirty = false;
+    self->ndirty = 0;
+    self->generation++;
+    self->wipes++;
+    self->stage_void = self->ntouched > 0;
+}
+
 static void s_check_connection(archive_t *self)
 {
     uint64_t c = rrdcc_connects(self->rc);
     if (c == self->seen_connects)
         return;
     if (self->seen_connects != 0) {
-        for (size_t i = 0; i < self->cap; i++)
-            if (self->slots[i])
-                self->slots[i]->known = self->slots[i]->dirty = false;
-        self->ndirty = 0;
-        self->generation++;
-        self->wipes++;
-        self->stage_void = self->ntouched > 0;
+        s_forget_all(self);
         log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
                  "re-reading every file's last update");
     }
@@ -728,14 +733,49 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
                     "rrdcached could not write them", it->g->path, (long long)on_disk,
                     (long long)it->need);
         log_error("archive: %s", self->sync_why);
-        it->g->known = false;
-        self->generation++;
+        /* Lost rows: every guard may be ahead of what rrdcached has. */
+        s_forget_all(self);
     }
     self->owed--;
     s_sync_settle(self);
 }
 
 bool arch_sync_running(const archive_t *self) { return self->items != NULL; }
+
+/* The sync's connections, connected. One that was connected before and
+ * is not any more may have lost its rrdcached: the new one may be another
+ * process, and the archive's own connection, still open, may not have
+ * noticed yet — its guards would then let resent rows be skipped as
+ * "already archived". So a new sync connection is a new connection for
+ * the whole archive (guards forgotten, generation moved). */
+static int s_sync_pipes(archive_t *self, struct event_base *base, char *why, size_t whylen)
+{
+    bool again = false;
+    for (int i = 0; i < ARCH_SYNC_PIPES; i++) {
+        if (!self->pipes[i] && !(self->pipes[i] = rrdpipe_new(base, rrdcc_address(self->rc),
+                                                              ARCH_TIMEOUT_MS))) {
+            s_why(why, whylen, "cannot make a pipelined rrdcached client");
+            return -1;
+        }
+        if (rrdpipe_connected(self->pipes[i]))
+            continue;
+        again = again || rrdpipe_connects(self->pipes[i]) > 0;
+        if (rrdpipe_connect(self->pipes[i]) != 0) {
+            s_why(why, whylen, "rrdcached: %s", rrdpipe_error(self->pipes[i]));
+            return -1;
+        }
+    }
+    if (again) {
+        rrdcc_disconnect(self->rc);
+        if (s_link(self) < 0)
+            s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+        else
+            s_why(why, whylen, "rrdcached reconnected: rows accepted since the last sync "
+                  "may be lost");
+        return -1;
+    }
+    return 0;
+}
 
 void arch_sync_cancel(archive_t *self)
 {
@@ -763,12 +803,8 @@ int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *do
               "accepted since the last sync may be lost", rrdcc_error(self->rc));
         return -1;
     }
-    for (int i = 0; i < ARCH_SYNC_PIPES; i++)
-        if (!self->pipes[i] && !(self->pipes[i] = rrdpipe_new(base, rrdcc_address(self->rc),
-                                                              ARCH_TIMEOUT_MS))) {
-            s_why(why, whylen, "cannot make a pipelined rrdcached client");
-            return -1;
-        }
+    if (s_sync_pipes(self, base, why, whylen) != 0)
+        return -1;
     self->items = calloc(self->ndirty, sizeof *self->items);
     if (!self->items) {
         s_why(why, whylen, "out of memory");

@@ -273,6 +273,13 @@ static int s_connect(rrdpipe_t *self)
     return 0;
 }
 
+int rrdpipe_connect(rrdpipe_t *self)
+{
+    return self->bev ? 0 : s_connect(self);
+}
+
+bool rrdpipe_connected(const rrdpipe_t *self) { return self->bev != NULL; }
+
 int rrdpipe_send(rrdpipe_t *self, const char *line, rrdpipe_fn *fn, void *arg)
 {
     if (strchr(line, '\n')) {

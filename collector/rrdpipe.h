@@ -20,6 +20,7 @@
 #ifndef POE_RRDPIPE_H
 #define POE_RRDPIPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,10 @@ void rrdpipe_destroy(rrdpipe_t **self_p);
  * needed. 0 queued; -1 when it cannot be (not connected and the connect
  * failed, a newline in line, out of memory): fn is not called then. */
 int rrdpipe_send(rrdpipe_t *self, const char *line, rrdpipe_fn *fn, void *arg);
+
+/* Connect now if not connected. 0 connected (already or now), -1 not. */
+int rrdpipe_connect(rrdpipe_t *self);
+bool rrdpipe_connected(const rrdpipe_t *self);
 
 /* Commands sent and not yet answered. */
 size_t rrdpipe_pending(const rrdpipe_t *self);
