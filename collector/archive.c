@@ -29,6 +29,11 @@
  * are written in parallel only across connections (it has 4 writer
  * threads by default). */
 #define ARCH_SYNC_PIPES 4
+/* A sync connection with replies owed and none coming for this long is
+ * given up. Under a flood rrdcached's writers fall far behind its readers
+ * and a FLUSH can wait seconds; the sync runs beside the loop, so waiting
+ * costs only durability latency. */
+#define ARCH_SYNC_TIMEOUT_MS 30000
 /* Below this, a failed CREATE is blamed on the disk: a full-profile queue
  * file is about 3 MB. */
 #define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
@@ -742,37 +747,22 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
 
 bool arch_sync_running(const archive_t *self) { return self->items != NULL; }
 
-/* The sync's connections, connected. One that was connected before and
- * is not any more may have lost its rrdcached: the new one may be another
- * process, and the archive's own connection, still open, may not have
- * noticed yet — its guards would then let resent rows be skipped as
- * "already archived". So a new sync connection is a new connection for
- * the whole archive (guards forgotten, generation moved). */
+/* The sync's connections. One may reach a restarted rrdcached before the
+ * archive's own connection noticed the restart; that is safe: rows the old
+ * process lost show in INFO (then every guard is forgotten, below), and
+ * rows it did not lose are on disk. */
 static int s_sync_pipes(archive_t *self, struct event_base *base, char *why, size_t whylen)
 {
-    bool again = false;
     for (int i = 0; i < ARCH_SYNC_PIPES; i++) {
         if (!self->pipes[i] && !(self->pipes[i] = rrdpipe_new(base, rrdcc_address(self->rc),
-                                                              ARCH_TIMEOUT_MS))) {
+                                                              ARCH_SYNC_TIMEOUT_MS))) {
             s_why(why, whylen, "cannot make a pipelined rrdcached client");
             return -1;
         }
-        if (rrdpipe_connected(self->pipes[i]))
-            continue;
-        again = again || rrdpipe_connects(self->pipes[i]) > 0;
         if (rrdpipe_connect(self->pipes[i]) != 0) {
             s_why(why, whylen, "rrdcached: %s", rrdpipe_error(self->pipes[i]));
             return -1;
         }
-    }
-    if (again) {
-        rrdcc_disconnect(self->rc);
-        if (s_link(self) < 0)
-            s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
-        else
-            s_why(why, whylen, "rrdcached reconnected: rows accepted since the last sync "
-                  "may be lost");
-        return -1;
     }
     return 0;
 }
