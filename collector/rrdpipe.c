@@ -20,6 +20,7 @@
 /* A reply bigger than this is not rrdcached talking to us (INFO of a full
  * profile file is about 6 KB). */
 #define RRDPIPE_MAX_REPLY (4u << 20)
+#define RRDPIPE_MAX_READ (1 << 20)
 
 typedef struct {
     rrdpipe_fn *fn;
@@ -265,6 +266,9 @@ static int s_connect(rrdpipe_t *self)
         self->outage_logged = true;
         return -1;
     }
+    /* libevent reads 16 KB per wake-up by default: INFO replies are ~4 KB
+     * each, and the loop has agents to serve between wake-ups. */
+    bufferevent_set_max_single_read(self->bev, RRDPIPE_MAX_READ);
     bufferevent_enable(self->bev, EV_READ | EV_WRITE);
     self->connects++;
     if (self->outage_logged)
