@@ -39,6 +39,11 @@
  * and a FLUSH can wait seconds; the sync runs beside the loop, so waiting
  * costs only durability latency. */
 #define ARCH_SYNC_TIMEOUT_MS 30000
+/* Rounds of a sync (the first FLUSHALL, then FLUSH per file not yet
+ * written) and the pause between them; after the last, a file still
+ * behind lost rows. */
+#define ARCH_SYNC_ROUNDS 5
+#define ARCH_SYNC_PAUSE_MS 200
 /* Below this, a failed CREATE is blamed on the disk: a full-profile queue
  * file is about 3 MB. */
 #define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
@@ -669,6 +674,7 @@ typedef struct sync_item {
 } sync_item_t;
 
 static int s_sync_send(archive_t *self, bool flush_each);
+static void s_next_round(evutil_socket_t fd, short what, void *arg);
 
 static void s_sync_fail(archive_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -744,12 +750,26 @@ static void s_sync_settle(archive_t *self)
 {
     if (self->owed > 0 || self->sync_starting)
         return;
-    if (self->sync_round == 1 && !self->sync_failed) {
-        self->sync_round = 2;
-        if (s_sync_send(self, true) == 0 && self->owed > 0)
+    bool stragglers = false;
+    for (size_t i = 0; i < self->nitems && !stragglers; i++)
+        stragglers = self->items[i].retry;
+    if (stragglers && !self->sync_failed && self->sync_round < ARCH_SYNC_ROUNDS) {
+        self->sync_round++;
+        struct timeval pause = { 0, ARCH_SYNC_PAUSE_MS * 1000 };
+        if (event_base_once(self->wbase, -1, EV_TIMEOUT, s_next_round, self, &pause) == 0)
             return;
+        s_sync_fail(self, "cannot schedule the next round of a sync");
     }
     self->job_end = true;
+}
+
+static void s_next_round(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    archive_t *self = arg;
+    s_sync_send(self, true);
+    s_sync_settle(self);
 }
 
 static void s_on_flush(void *arg, const rrdcc_reply_t *r)
@@ -782,9 +802,13 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
     if (!r || on_disk == INT64_MIN) {
         s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path,
                     r ? r->message : "connection lost");
-    } else if (on_disk < it->need && self->sync_round == 1) {
-        it->retry = true;   /* rrdcached's writers have not reached it yet */
-    } else if (on_disk < it->need) {
+    } else if (on_disk >= it->need) {
+        it->retry = false;
+    } else if (self->sync_round < ARCH_SYNC_ROUNDS) {
+        /* Not written yet, or being written: rrdcached answers FLUSH at
+         * once for a file its writer has taken but not finished. */
+        it->retry = true;
+    } else {
         /* rrdcached took the rows but could not write them (or lost them):
          * they must come again, as in arch_sync. */
         s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
