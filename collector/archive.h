@@ -96,10 +96,12 @@ void arch_series_free(arch_series_t *s);
  * reason otherwise (the files stay pending for the next sync). */
 int arch_sync(archive_t *self, char *why, size_t whylen);
 
-/* The same without waiting, for a daemon's loop: FLUSH + INFO of every
- * file committed since the last sync, pipelined on connections of its own
- * (rrdpipe, ARCH_SYNC_PIPES of them so rrdcached writes files in
- * parallel) and driven by base, while batches go on being committed.
+/* The same without waiting, for a daemon's loop: FLUSHALL, then INFO of
+ * every file committed since the last sync (FLUSH + INFO again for files
+ * not written yet, in a few rounds), pipelined on connections of its own
+ * (rrdpipe) driven by a thread of the archive with its own event base,
+ * while batches go on being committed; the end is reported on base (an
+ * eventfd), where done runs. The thread touches only the sync's own job.
  * done(arg, 0, "") once every one of those files is on disk through what
  * rrdcached had accepted when the sync started; done(arg, -1, why)
  * otherwise (those files stay pending). Returns 0 when started (done runs
