@@ -21,11 +21,12 @@
 #include "wire.h"
 #include "zwatch.h"
 
-/* Frames handled per wake-up before yielding to HTTP jobs (/health), the
- * sync's replies and timers. Each frame costs a BATCH round trip, ~1-2 ms
- * for a 480-sample catch-up batch: 16 keep a turn of the loop near 20 ms
- * during a flood (256 made /health wait seconds). */
-#define INGEST_BURST 16
+/* Frames handled per wake-up before yielding to HTTP and timers. Measured
+ * (docs/performance.md 1b): 16 per turn cut /health's worst wait in a
+ * catch-up flood from ~3 s to ~1.3 s but halved the rate and doubled the
+ * time to durable; the loop's other work keeps /health far from 20 ms
+ * either way, so the rate wins. */
+#define INGEST_BURST 256
 /* ZMQ_MAXMSGSIZE of the agent socket. Frames above WIRE_MAX_FRAME up to
  * this are received whole, so they can be counted and logged with their
  * peer (`oversized`); beyond it libzmq drops the connection and the 4.3
