@@ -118,6 +118,28 @@ int arch_fetch_official(archive_t *self, const char *crossing, enum tax_dir dir,
  * reason otherwise (the files stay pending for the next sync). */
 int arch_sync(archive_t *self, char *why, size_t whylen);
 
+/* The same without waiting, for a daemon's loop: FLUSHALL, then INFO of
+ * every file committed since the last sync (FLUSH + INFO again for files
+ * not written yet, in a few rounds), pipelined on connections of its own
+ * (rrdpipe) driven by a thread of the archive with its own event base,
+ * while batches go on being committed; the end is reported on base (an
+ * eventfd), where done runs. The thread touches only the sync's own job.
+ * done(arg, 0, "") once every one of those files is on disk through what
+ * rrdcached had accepted when the sync started; done(arg, -1, why)
+ * otherwise (those files stay pending). Returns 0 when started (done runs
+ * later, from the loop), 1 when there was nothing to sync, -1 when it could
+ * not start (why; done is not called). One sync at a time: -1 while one
+ * runs. Durable means what was accepted before this call, not after. */
+struct event_base;
+typedef void (arch_synced_fn)(void *arg, int rc, const char *why);
+int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *done, void *arg,
+                    char *why, size_t whylen);
+bool arch_sync_running(const archive_t *self);
+
+/* Give up a running sync: its files are pending again and done is never
+ * called (e.g. before a blocking arch_sync at exit). */
+void arch_sync_cancel(archive_t *self);
+
 /* Changes whenever rrdcached may have lost rows it had accepted (the
  * connection was re-established). Every file's guard is then re-learned,
  * and callers must resend what was accepted but not yet synced. */

@@ -18,10 +18,15 @@
 #include "peerwatch.h"
 #include "timeutil.h"
 #include "validate.h"
+#include "vec.h"
 #include "wire.h"
 #include "zwatch.h"
 
-/* Frames handled per wake-up before yielding to HTTP and timers. */
+/* Frames handled per wake-up before yielding to HTTP and timers. Measured
+ * (docs/performance.md 1b): 16 per turn cut /health's worst wait in a
+ * catch-up flood from ~3 s to ~1.3 s but halved the rate and doubled the
+ * time to durable; the loop's other work keeps /health far from 20 ms
+ * either way, so the rate wins. */
 #define INGEST_BURST 256
 /* ZMQ_MAXMSGSIZE of the agent socket. Frames above WIRE_MAX_FRAME up to
  * this are received whole, so they can be counted and logged with their
@@ -33,7 +38,16 @@
 /* At most one line per agent about refused samples this often. */
 #define INGEST_REFUSED_LOG_MS 30000
 
+/* A session's accepted point when a sync started: what that sync makes
+ * durable once rrdcached has written it. */
+typedef struct {
+    char crossing[7];
+    enum tax_dir dir;
+    uint64_t epoch, acked;
+} acked_snap_t;
+
 struct ingest {
+    struct event_base *base;
     void *sock;
     void *monitor;              /* PAIR receiving the ROUTER's handshake events */
     peerwatch_t *peers;         /* handshake outcomes per peer (counted once per episode) */
@@ -44,7 +58,8 @@ struct ingest {
     sess_table_t *sessions;
     uint64_t arch_gen;          /* archive generation the sessions agree with */
     bool sync_failing;          /* for logging the start and end of an outage once */
-    int64_t last_sync_ms, sync_cost_ms; /* pacing of syncs by what they cost */
+    acked_snap_t *snap;         /* per session, at the start of the running sync */
+    size_t nsnap, snapcap;
     char last_reject[400];      /* rate limit of repeated rejection lines */
     int64_t last_reject_ms;
     uint64_t repeats;
@@ -538,12 +553,48 @@ static int s_recv_one(void *arg)
     return 0;
 }
 
-int ingest_sync(ingest_t *self)
+/* Sessions' accepted points now, for the sync about to start. */
+static int s_snapshot(ingest_t *self)
 {
-    s_check_archive(self);
-    char why[300];
-    bool pending = arch_pending_sync(self->ctx.archive) > 0;
-    if (pending && arch_sync(self->ctx.archive, why, sizeof why) != 0) {
+    size_t n = sess_count(self->sessions);
+    if (VEC_RESERVE(self->snap, self->snapcap, n) != 0) {
+        log_error("archive sync: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sess_t *s = sess_at(self->sessions, i);
+        acked_snap_t *a = &self->snap[i];
+        memcpy(a->crossing, s->crossing, sizeof a->crossing);
+        a->dir = s->dir;
+        a->epoch = s->epoch;
+        a->acked = s->acked_seq;
+    }
+    self->nsnap = n;
+    return 0;
+}
+
+/* What the sync covered is durable: the batches accepted before it started
+ * (a session rolled back or restarted meanwhile keeps what it has). */
+static size_t s_mark_durable(ingest_t *self)
+{
+    size_t moved = 0;
+    for (size_t i = 0; i < self->nsnap; i++) {
+        const acked_snap_t *a = &self->snap[i];
+        sess_t *s = sess_get(self->sessions, a->crossing, a->dir);
+        if (!s || s->epoch != a->epoch)
+            continue;
+        uint64_t to = a->acked < s->acked_seq ? a->acked : s->acked_seq;
+        if (to > s->durable_seq) {
+            s->durable_seq = to;
+            moved++;
+        }
+    }
+    return moved;
+}
+
+static int s_sync_result(ingest_t *self, int rc, const char *why)
+{
+    if (rc != 0) {
         if (!self->sync_failing)
             log_error("archive sync failed, acknowledgements held back: %s", why);
         self->sync_failing = true;
@@ -553,28 +604,47 @@ int ingest_sync(ingest_t *self)
     if (self->sync_failing)
         log_info("archive sync works again");
     self->sync_failing = false;
-    if (sess_mark_durable(self->sessions) > 0 && self->ctx.sessions_path)
+    if (s_mark_durable(self) > 0 && self->ctx.sessions_path)
         return sess_save(self->sessions, self->ctx.sessions_path);
     return 0;
 }
 
-/* A sync FLUSHes every file written since the last one, and rrdcached
- * writes each: with thousands of files it takes a while, and nothing else
- * runs meanwhile. Leaving twice its duration (at most 5 s) between syncs
- * keeps them to about a third of the loop, so ingest and HTTP go on; the
- * cost is a longer wait for durability (agents keep those batches spooled). */
+static void s_synced(void *arg, int rc, const char *why)
+{
+    s_sync_result(arg, rc, why);
+}
+
+int ingest_sync(ingest_t *self)
+{
+    /* Blocking (at exit): a pipelined sync still running is redone here. */
+    arch_sync_cancel(self->ctx.archive);
+    s_check_archive(self);
+    if (s_snapshot(self) != 0)
+        return -1;
+    char why[400] = "";
+    bool pending = arch_pending_sync(self->ctx.archive) > 0;
+    int rc = pending ? arch_sync(self->ctx.archive, why, sizeof why) : 0;
+    return s_sync_result(self, rc, why);
+}
+
+/* Every sync_ms, unless one is running: a pipelined sync (FLUSH + INFO of
+ * every file written since the last one, many in flight on connections of
+ * its own) that never blocks the loop; ingest and HTTP go on meanwhile,
+ * and rows committed meanwhile wait for the next one. */
 static void s_on_sync(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     ingest_t *self = arg;
-    int64_t start = tu_mono_ms();
-    int64_t gap = 2 * self->sync_cost_ms < 5000 ? 2 * self->sync_cost_ms : 5000;
-    if (start - self->last_sync_ms < gap)
+    if (arch_sync_running(self->ctx.archive))
         return;
-    ingest_sync(self);
-    self->last_sync_ms = tu_mono_ms();
-    self->sync_cost_ms = self->last_sync_ms - start;
+    s_check_archive(self);
+    if (s_snapshot(self) != 0)
+        return;
+    char why[400] = "";
+    int rc = arch_sync_start(self->ctx.archive, self->base, s_synced, self, why, sizeof why);
+    if (rc != 0)   /* 1: nothing was pending, everything accepted is on disk */
+        s_sync_result(self, rc > 0 ? 0 : -1, why);
 }
 
 /* The peer's address of a just-accepted connection ("" when the socket is
@@ -691,6 +761,7 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     if (!self)
         return NULL;
     self->ctx = *ctx;
+    self->base = base;
     self->sessions = sess_table_new();
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
     if (!self->sessions || !self->sock)
@@ -750,8 +821,11 @@ void ingest_destroy(ingest_t **self_p)
         zmq_close(self->monitor);
     if (self->sock)
         zmq_close(self->sock);
+    if (self->ctx.archive)
+        arch_sync_cancel(self->ctx.archive);   /* its callback would find us gone */
     sess_table_destroy(&self->sessions);
     peerwatch_destroy(&self->peers);
+    free(self->snap);
     free(self);
     *self_p = NULL;
 }

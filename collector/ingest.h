@@ -10,8 +10,10 @@
  * twice. Acknowledgements have two levels: accepted (acked_seq) and on disk
  * (durable_seq, after a periodic sync); agents delete spooled batches only
  * once durable. If rrdcached restarts and loses what it had accepted, every
- * session rolls back to its durable point and agents resend the rest. Runs on the collector's one event loop; the socket is never
- * touched from another thread. */
+ * session rolls back to its durable point and agents resend the rest. Runs
+ * on the collector's main event loop (the archive's sync does its I/O on a
+ * thread of its own and reports back there); the socket is never touched
+ * from another thread. */
 #ifndef POE_INGEST_H
 #define POE_INGEST_H
 

@@ -27,6 +27,7 @@ struct rrdcc {
     uint64_t connects;
     int timeout_ms;
     bool outage_logged;     /* a failure was logged and no success since */
+    bool manual;            /* no automatic reconnection (rrdcc_set_autoconnect) */
     char err[512];
 
     char *rbuf;             /* unread input is rbuf[roff, rlen) */
@@ -113,6 +114,8 @@ void rrdcc_disconnect(rrdcc_t *self)
 }
 
 bool rrdcc_connected(const rrdcc_t *self) { return self->fd >= 0; }
+const char *rrdcc_address(const rrdcc_t *self) { return self->sock_path; }
+void rrdcc_set_autoconnect(rrdcc_t *self, bool on) { self->manual = !on; }
 uint64_t rrdcc_connects(const rrdcc_t *self) { return self->connects; }
 
 const char *rrdcc_error(const rrdcc_t *self) { return self->err; }
@@ -154,7 +157,13 @@ int rrdcc_connect(rrdcc_t *self)
 
 static int s_ensure_connected(rrdcc_t *self)
 {
-    return self->fd >= 0 ? 0 : rrdcc_connect(self);
+    if (self->fd >= 0)
+        return 0;
+    if (self->manual) {
+        s_set_err(self, "not connected");
+        return -1;
+    }
+    return rrdcc_connect(self);
 }
 
 /* ---- bounded I/O ------------------------------------------------------------- */
@@ -285,7 +294,20 @@ static int s_reserve_lines(rrdcc_t *self, size_t n)
 
 /* Read "<status> message" and, when status > 0, that many lines. Fills
  * reply with pointers into the arena. -1 only on I/O or protocol errors. */
+static int s_read_reply_tail(rrdcc_t *self, rrdcc_reply_t *reply, bool more_expected);
+
 static int s_read_reply(rrdcc_t *self, rrdcc_reply_t *reply)
+{
+    return s_read_reply_tail(self, reply, false);
+}
+
+/* The first of two replies to one write: more input may follow it. */
+static int s_read_line_reply(rrdcc_t *self, rrdcc_reply_t *reply)
+{
+    return s_read_reply_tail(self, reply, true);
+}
+
+static int s_read_reply_tail(rrdcc_t *self, rrdcc_reply_t *reply, bool more_expected)
 {
     char *line;
     if (s_read_line(self, &line) != 0)
@@ -319,7 +341,7 @@ static int s_read_reply(rrdcc_t *self, rrdcc_reply_t *reply)
     /* Input beyond a complete reply means a reply had more lines than it
      * announced (rrdcached has a few multi-line error messages): every later
      * reply would be misread, so start over on a fresh connection. */
-    if (self->rlen > self->roff) {
+    if (!more_expected && self->rlen > self->roff) {
         s_set_err(self, "unexpected data after a reply to \"%.60s\"", self->arena + msg_off);
         return -1;
     }
@@ -366,12 +388,24 @@ int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply
         s_set_err(self, "batch does not end with a newline");
         return -1;
     }
-    if (rrdcc_command(self, "BATCH", reply) != 0)
+    if (s_ensure_connected(self) != 0)
         return -1;
-    /* Accepted commands are silent and errors are held back until '.', so
-     * rrdcached never blocks writing to us while we write the batch. */
-    if (s_write_all(self, buf, len) != 0 || s_write_all(self, ".\n", 2) != 0 ||
-        s_read_reply(self, reply) != 0)
+    /* One round trip, not two: rrdcached reads "BATCH", answers "Go ahead"
+     * and takes the following lines as the batch whether or not we waited
+     * for that answer. Accepted commands are silent and errors are held back
+     * until '.', so it never blocks writing to us while we write. */
+    if (s_write_all(self, "BATCH\n", 6) != 0 || s_write_all(self, buf, len) != 0 ||
+        s_write_all(self, ".\n", 2) != 0)
+        return s_fail_io(self);
+    if (s_read_line_reply(self, reply) != 0)
+        return s_fail_io(self);
+    if (reply->status < 0) {
+        /* The lines were then read as commands, each answered: the stream
+         * is lost (and some may have been applied, as after any failure). */
+        s_set_err(self, "rrdcached refused BATCH: %s", reply->message);
+        return s_fail_io(self);
+    }
+    if (s_read_reply(self, reply) != 0)
         return s_fail_io(self);
     if (reply->status < 0) {
         s_set_err(self, "rrdcached refused the batch: %s", reply->message);

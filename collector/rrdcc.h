@@ -11,7 +11,8 @@
  * bounded by the timeout given to rrdcc_new (poll), so a hung rrdcached
  * cannot hang the caller. Any I/O error or timeout closes the connection,
  * because the position in the reply stream is then unknown; the next
- * command reconnects.
+ * command reconnects (or, with rrdcc_set_autoconnect off, fails until the
+ * caller reconnects).
  *
  * Every call returns 0 or -1. After -1, rrdcc_error() says why and
  * rrdcc_connected() tells a refused command (still connected: rrdcached
@@ -46,10 +47,20 @@ void rrdcc_destroy(rrdcc_t **self_p);
  * per outage, not once per attempt, so a caller may retry every second. */
 int rrdcc_connect(rrdcc_t *self);
 
-/* Close the connection; the next command reconnects. */
+/* Close the connection; the next command reconnects (unless automatic
+ * reconnection is off). */
 void rrdcc_disconnect(rrdcc_t *self);
 
+/* On by default. Off: a command while disconnected fails ("not connected")
+ * and only rrdcc_connect connects, so a caller whose state belongs to one
+ * rrdcached process (the archive's time guards) sees every new connection
+ * before anything is sent on it. */
+void rrdcc_set_autoconnect(rrdcc_t *self, bool on);
+
 bool rrdcc_connected(const rrdcc_t *self);
+
+/* The address given to rrdcc_new. */
+const char *rrdcc_address(const rrdcc_t *self);
 
 /* How many times a connection was established (the first one included). A
  * change means rrdcached may have restarted and lost what it had cached. */

@@ -11,6 +11,9 @@
  *      namespaces joined by a veth pair; skipped when they cannot be made)
  *   5. the archive's disk full (a small tmpfs; skipped when not root)
  *   6. two collectors, one killed for a while: both archives complete
+ *   7. kill -9 rrdcached three times, each restart 3 s later: batches in
+ *      flight, syncs failing meanwhile, the first exchange after a restart
+ *      a sync or a batch, whichever comes first
  *
  * FAULT_PARTITION_S shortens the partition for a quick run; FAULT_ONLY
  * runs the tests whose names match a pattern. */
@@ -186,6 +189,23 @@ static void test_rrdcached_killed(void **state)
     s_assert_archive(st);
 }
 
+static void test_rrdcached_killed_three_times(void **state)
+{
+    (void)state;
+    teststack_t *st = &s_a;
+    assert_int_equal(stack_start(st), 0);
+    s_fresh_spool("spool7");
+    pid_t agent = s_agent(st, st->endpoint, "spool7", SPEED, NULL);
+    for (int i = 0; i < 3; i++) {
+        s_sleep_ms(3000 + 700 * i);
+        stack_kill9(&st->rrdcached);
+        s_sleep_ms(3000);
+        assert_int_equal(stack_start_rrdcached(st), 0);
+    }
+    s_wait_agent(agent, "spool7");
+    s_assert_archive(st);
+}
+
 static void test_agent_killed(void **state)
 {
     (void)state;
@@ -309,6 +329,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_collector_killed_five_times, s_teardown),
         cmocka_unit_test_teardown(test_rrdcached_killed, s_teardown),
+        cmocka_unit_test_teardown(test_rrdcached_killed_three_times, s_teardown),
         cmocka_unit_test_teardown(test_agent_killed, s_teardown),
         cmocka_unit_test_teardown(test_network_partition, s_teardown),
         cmocka_unit_test_teardown(test_archive_disk_full, s_teardown),

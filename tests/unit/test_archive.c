@@ -6,6 +6,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "archive.h"
 #include "log.h"
@@ -39,6 +41,7 @@ static int s_group_setup(void **state)
 {
     (void)state;
     log_init("test_archive", LOG_LVL_WARN);
+    signal(SIGPIPE, SIG_IGN);   /* as the collector: rrdpipe's writes to a dead rrdcached */
     g.dir = proc_tmpdir();
     if (!g.dir)
         return -1;
@@ -527,6 +530,235 @@ static void test_hung_rrdcached_times_out(void **state)
     arch_destroy(&a);
 }
 
+/* What the collector does when the archive's generation changes: every
+ * session rolls back to its durable point and its agent resends from
+ * there. Here: rows (t0, t0 + to] of each crossing, nothing durable yet. */
+static void s_resend_since_durable(archive_t *a, const char *const *xs, size_t n, int to)
+{
+    /* An agent sends again until acknowledged: the first exchange on a
+     * connection to a dead rrdcached fails, the next one reconnects. */
+    char why[256] = "";
+    for (int attempt = 0; attempt < 3; attempt++) {
+        bool staged = true;
+        for (size_t k = 0; k < n && staged; k++)
+            for (int t = 5; t <= to && staged; t += 5)
+                staged = s_add(a, xs[k], g.t0 + t, 1, 2) >= 0;
+        if (!staged) {
+            arch_abort(a);
+            continue;
+        }
+        if (arch_commit(a, why, sizeof why) == 0)
+            return;
+    }
+    fail_msg("resend not accepted: %s / %s", why, arch_last_error(a));
+}
+
+static void s_assert_minutes(archive_t *a, const char *x, int minutes)
+{
+    arch_series_t s;
+    s_fetch(a, x, g.t0, g.t0 + 60 * minutes, 60, &s);
+    for (int m = 1; m <= minutes; m++) {
+        s_near(s_at(&s, g.t0 + 60 * m, C_ARR), 12, x, g.t0 + 60 * m);
+        s_near(s_at(&s, g.t0 + 60 * m, C_DEP), 24, x, g.t0 + 60 * m);
+    }
+    arch_series_free(&s);
+}
+
+/* rrdcached killed after accepting rows and before a sync, then restarted:
+ * the killed process had them only in memory and in a stdio buffer, so they
+ * are gone. A sync on the new rrdcached must not report them durable (the
+ * collector would release the agents' spools), even when the file's guard
+ * was forgotten by a commit that failed on the dead connection. */
+static void test_sync_after_restart_not_durable(void **state)
+{
+    (void)state;
+    const char *xs[] = { "700001" };
+    archive_t *a = s_archive();
+    for (int t = 5; t <= 60; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    uint64_t gen = arch_generation(a);
+
+    s_kill_rrdcached();
+    for (int t = 65; t <= 120; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    char why[256] = "";
+    assert_int_equal(arch_commit(a, why, sizeof why), -1);
+    s_restart_rrdcached();
+
+    char p[600];
+    s_path(p, sizeof p, xs[0], "passenger-standard.rrd");
+    int rc = arch_sync(a, why, sizeof why);
+    int64_t on_disk = s_last_update(p);
+    if (rc == 0 && on_disk < g.t0 + 60)
+        fail_msg("arch_sync reported rows through %lld durable, the file has %lld",
+                 (long long)(g.t0 + 60), (long long)on_disk);
+    assert_true(arch_generation(a) != gen);
+
+    s_resend_since_durable(a, xs, 1, 120);
+    assert_int_equal(arch_sync(a, why, sizeof why), 0);
+    s_assert_minutes(a, xs[0], 2);
+    arch_destroy(&a);
+}
+
+/* The same kill with two files: the commit that fails on the dead
+ * connection forgets only its own file's guard. The next commit, for the
+ * other file, reconnects; it must not go out under that file's stale guard
+ * (the time of rows the new rrdcached never had), or the rows newer than
+ * the loss get in first and the resent lost rows are then skipped as
+ * "already archived". */
+static void test_no_stale_guard_after_restart(void **state)
+{
+    (void)state;
+    const char *xs[] = { "700002", "700003" };
+    archive_t *a = s_archive();
+    for (size_t k = 0; k < 2; k++)
+        for (int t = 5; t <= 60; t += 5)
+            assert_int_equal(s_add(a, xs[k], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    uint64_t gen = arch_generation(a);
+
+    s_kill_rrdcached();
+    for (int t = 65; t <= 120; t += 5)
+        assert_int_equal(s_add(a, xs[0], g.t0 + t, 1, 2), 1);
+    char why[256] = "";
+    assert_int_equal(arch_commit(a, why, sizeof why), -1);
+    s_restart_rrdcached();
+
+    /* The other agent's next batch, then whatever the collector does when
+     * the generation moved (the commit's result decides the ack only). */
+    bool staged = true;
+    for (int t = 65; t <= 120 && staged; t += 5)
+        staged = s_add(a, xs[1], g.t0 + t, 1, 2) >= 0;
+    if (staged)
+        (void)arch_commit(a, why, sizeof why);
+    else
+        arch_abort(a);
+    assert_true(arch_generation(a) != gen);
+    s_resend_since_durable(a, xs, 2, 120);
+    assert_int_equal(arch_sync(a, why, sizeof why), 0);
+    s_assert_minutes(a, xs[0], 2);
+    s_assert_minutes(a, xs[1], 2);
+    arch_destroy(&a);
+}
+
+/* ---- the pipelined sync ----------------------------------------------------------- */
+
+typedef struct {
+    bool done;
+    int rc;
+    char why[400];
+} synced_t;
+
+static void s_synced(void *arg, int rc, const char *why)
+{
+    synced_t *r = arg;
+    assert_false(r->done);   /* once per sync */
+    r->done = true;
+    r->rc = rc;
+    snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+/* Start a pipelined sync; with more, commit one row of `more` while it runs.
+ * The result as arch_sync's: 0 all durable, -1 not. */
+static int s_pipelined_sync(archive_t *a, struct event_base *base, const char *more, int64_t t)
+{
+    synced_t r = { 0 };
+    char why[400] = "";
+    int rc = arch_sync_start(a, base, s_synced, &r, why, sizeof why);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    assert_true(arch_sync_running(a));
+    assert_int_equal(arch_sync_start(a, base, s_synced, &r, why, sizeof why), -1);
+    if (more) {
+        assert_int_equal(s_add(a, more, t, 1, 2), 1);
+        s_commit_ok(a);
+    }
+    int64_t deadline = tu_mono_ms() + 30000;
+    while (!r.done && tu_mono_ms() < deadline)
+        event_base_loop(base, EVLOOP_ONCE);
+    assert_true(r.done);
+    assert_false(arch_sync_running(a));
+    return r.rc;
+}
+
+static void test_pipelined_sync(void **state)
+{
+    (void)state;
+    const char *xs[] = { "710001", "710002", "710003", "710004", "710005" };
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    archive_t *a = s_archive();
+    for (size_t k = 0; k < 5; k++)
+        for (int t = 5; t <= 60; t += 5)
+            assert_int_equal(s_add(a, xs[k], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    assert_int_equal(arch_pending_sync(a), 5);
+    /* A row committed while the sync runs waits for the next one. */
+    assert_int_equal(s_pipelined_sync(a, base, xs[0], g.t0 + 65), 0);
+    assert_int_equal(arch_pending_sync(a), 1);
+    char p[600];
+    s_path(p, sizeof p, xs[3], "passenger-standard.rrd");
+    /* On disk without a flush of ours: rrdtool reads the file itself. */
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "rrdtool lastupdate %s | tail -1 | cut -d: -f1 > %s/last.txt", p,
+             g.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/last.txt", g.dir);
+    FILE *f = fopen(cmd, "r");
+    assert_non_null(f);
+    long long last = 0;
+    assert_int_equal(fscanf(f, "%lld", &last), 1);
+    fclose(f);
+    assert_int_equal(last, g.t0 + 60);
+    assert_int_equal(s_pipelined_sync(a, base, NULL, 0), 0);
+    assert_int_equal(arch_pending_sync(a), 0);
+    assert_int_equal(s_pipelined_sync(a, base, NULL, 0), 0);   /* nothing to do */
+    arch_destroy(&a);
+    event_base_free(base);
+}
+
+/* rrdcached killed and restarted between the commit and the sync, its
+ * connections (the archive's and the sync's) still open to the dead
+ * process: no pipelined sync reports the lost rows durable, the generation
+ * moves, and after the resend everything is there once. */
+static void test_pipelined_sync_after_restart(void **state)
+{
+    (void)state;
+    const char *xs[] = { "720001", "720002" };
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    archive_t *a = s_archive();
+    for (size_t k = 0; k < 2; k++)
+        assert_int_equal(s_add(a, xs[k], g.t0 + 5, 1, 2), 1);
+    s_commit_ok(a);
+    assert_int_equal(s_pipelined_sync(a, base, NULL, 0), 0);   /* the pipes are connected */
+    for (size_t k = 0; k < 2; k++)
+        for (int t = 10; t <= 60; t += 5)
+            assert_int_equal(s_add(a, xs[k], g.t0 + t, 1, 2), 1);
+    s_commit_ok(a);
+    uint64_t gen = arch_generation(a);
+
+    s_kill_rrdcached();
+    s_restart_rrdcached();
+    char p[600];
+    for (int i = 0; i < 4 && arch_generation(a) == gen; i++) {
+        int rc = s_pipelined_sync(a, base, NULL, 0);
+        s_path(p, sizeof p, xs[0], "passenger-standard.rrd");
+        int64_t on_disk = s_last_update(p);
+        if (rc == 0 && on_disk < g.t0 + 60)
+            fail_msg("a pipelined sync reported rows through %lld durable, the file has %lld",
+                     (long long)(g.t0 + 60), (long long)on_disk);
+    }
+    assert_true(arch_generation(a) != gen);
+    s_resend_since_durable(a, xs, 2, 120);
+    assert_int_equal(s_pipelined_sync(a, base, NULL, 0), 0);
+    s_assert_minutes(a, xs[0], 1);
+    s_assert_minutes(a, xs[1], 1);
+    arch_destroy(&a);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +771,10 @@ int main(void)
         cmocka_unit_test(test_rrdcached_killed_and_restarted),
         cmocka_unit_test(test_official_series),
         cmocka_unit_test(test_hung_rrdcached_times_out),
+        cmocka_unit_test(test_sync_after_restart_not_durable),
+        cmocka_unit_test(test_no_stale_guard_after_restart),
+        cmocka_unit_test(test_pipelined_sync),
+        cmocka_unit_test(test_pipelined_sync_after_restart),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
