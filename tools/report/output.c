@@ -255,6 +255,8 @@ static void s_hours_runs(FILE *f, const out_hours_t *h, const out_hours_mode_t *
 static const char *s_observed_md(const rtext_t *tx, const out_hours_mode_t *m, int s, char *buf,
                                  size_t len)
 {
+    if (!m->obs_known[s] && !m->obs_why[s][0])
+        return rtext_get(tx, "report.hours.unknown");
     if (!m->obs_known[s])
         return rtext_fmt(tx, buf, len, "report.hours.unknown_why", "why", m->obs_why[s], NULL);
     char weeks[16], conf[16], exc[16], detail[300];
