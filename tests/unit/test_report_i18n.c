@@ -346,7 +346,7 @@ static void test_bottlenecks_markdown(void **state)
 {
     (void)state;
     static const char *const want[3][3] = {
-        { "# Bottlenecks, March 2, 2026, 00:00 UTC to March 9, 2026", "| 1 | 250401  | northbound | passenger standard | 22.5 |", "75 s (lower bound)" },
+        { "# Bottlenecks, March 2, 2026, 00:00 UTC to March 9, 2026", "| 1 | 250401  | northbound | passenger-standard | 22.5 |", "75 s (lower bound)" },
         { "# Cuellos de botella, del 2 de marzo de 2026, 00:00 UTC al 9 de marzo de 2026", "| 1 | 250401  | hacia el norte | vehículos, carril general | 22,5 |", "75 s (cota inferior)" },
         { "# Goulets d'étranglement, du 2 mars 2026, 00:00 UTC au 9 mars 2026", "| 1 | 250401  | vers le nord | véhicules, voie ordinaire | 22,5 |", "75 s (borne inférieure)" },
     };
