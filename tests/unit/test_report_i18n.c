@@ -268,7 +268,8 @@ static void s_hours_fixture(out_hours_t *h, const rtext_t *tx)
     m->obs_exc[0] = 1;
     m->obs_conf[0] = 0.75;
     m->obs_level[0] = "medium";
-    snprintf(m->observed[1], sizeof m->observed[1], "unknown");
+    snprintf(m->observed[1], sizeof m->observed[1], "unknown (no data)");
+    snprintf(m->obs_why[1], sizeof m->obs_why[1], "no data");   /* the learner's words */
     m->source[0] = "posted";
     m->source[1] = "unknown";
     m->open_min[0] = 16 * 60 * 7;
@@ -294,10 +295,10 @@ static int s_w_hours_csv(FILE *f, const void *a) { return out_hours_csv(f, a); }
 static void test_hours_markdown(void **state)
 {
     (void)state;
-    static const char *const want[3][4] = {
-        { "# Hours of operation: 250401 San Ysidro / Tijuana", "March 2, 2026", "87.5 %", "| Mon 06:00 |" },
-        { "# Horarios de servicio: 250401 San Ysidro / Tijuana", "2 de marzo de 2026", "87,5 %", "| lun 06:00 |" },
-        { "# Heures d'ouverture : 250401 San Ysidro / Tijuana", "2 mars 2026", "87,5 %", "| lun. 06:00 |" },
+    static const char *const want[3][5] = {
+        { "# Hours of operation: 250401 San Ysidro / Tijuana", "March 2, 2026", "87.5 %", "| Mon 06:00 |", "| unknown (no data) |" },
+        { "# Horarios de servicio: 250401 San Ysidro / Tijuana", "2 de marzo de 2026", "87,5 %", "| lun 06:00 |", "| desconocido (sin datos) |" },
+        { "# Heures d'ouverture : 250401 San Ysidro / Tijuana", "2 mars 2026", "87,5 %", "| lun. 06:00 |", "| inconnu (aucune donnée) |" },
     };
     char *csv[3];
     out_hours_t *h = calloc(1, sizeof *h);
@@ -306,7 +307,7 @@ static void test_hours_markdown(void **state)
         rtext_t *tx = s_load(s_langs[l]);
         s_hours_fixture(h, tx);
         char *md = s_render(s_w_hours, h);
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (!strstr(md, want[l][k]))
                 fail_msg("hours (%s) lacks '%s':\n%s", s_langs[l], want[l][k], md);
         s_check(md, s_langs[l], "hours");
