@@ -116,7 +116,35 @@ static void test_committed(void **state)
     closedir(d);
     printf("report catalogs: %d key uses in tools/report found\n", checked);
     assert_true(checked > 60);
+    /* every note of the hours learner (out->why = "..." in
+     * collector/hours_obs.c) has its words in the report's languages */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/collector/hours_obs.c", s_src());
+    char *text = s_slurp(path);
+    assert_non_null(text);
+    int notes = 0;
+    for (char *p = text; (p = strstr(p, "out->why =")); p++) {
+        char *end = strchr(p, ';');
+        assert_non_null(end);
+        for (char *q = strchr(p, '"'); q && q < end; q = strchr(q + 1, '"')) {
+            char *e = strchr(q + 1, '"');
+            char phrase[120], slug[160];
+            snprintf(phrase, sizeof phrase, "%.*s", (int)(e - q - 1), q + 1);
+            q = e;
+            if (!phrase[0])
+                continue;
+            const char *t = rtext_phrase(es, "why", phrase, slug, sizeof slug);
+            if (t == phrase)
+                fail_msg("the hours learner's \"%s\" has no report.why.%s", phrase, slug);
+            assert_true(rtext_phrase(fr, "why", phrase, slug, sizeof slug) != phrase);
+            notes++;
+        }
+    }
+    free(text);
+    printf("hours learner notes translated: %d\n", notes);
+    assert_true(notes >= 10);
     char buf[64];
+    assert_string_equal(rtext_phrase(fr, "why", "not a note", buf, sizeof buf), "not a note");
     assert_string_equal(rtext_num(en, 12.345, 1, buf, sizeof buf), "12.3");
     assert_string_equal(rtext_num(es, 12.345, 1, buf, sizeof buf), "12,3");
     assert_string_equal(rtext_num(fr, NAN, 1, buf, sizeof buf), "–");

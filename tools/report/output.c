@@ -251,24 +251,6 @@ static void s_hours_runs(FILE *f, const out_hours_t *h, const out_hours_mode_t *
     }
 }
 
-/* The hours learner's note (collector/hours_obs.c: a fixed set of English
- * phrases) in the report's language: key report.why.<phrase with '_' for
- * every run of other characters>; a phrase without a key stays as it is. */
-static const char *s_why(const rtext_t *tx, const char *why, char *buf, size_t len)
-{
-    size_t o = 0;
-    for (const char *p = why; *p && o + 1 < len; p++) {
-        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
-        if (alnum)
-            buf[o++] = *p;
-        else if (o > 0 && buf[o - 1] != '_')
-            buf[o++] = '_';
-    }
-    buf[o] = '\0';
-    const char *t = rtext_word(tx, "why", buf);
-    return t == buf ? why : t;
-}
-
 /* The observed-hours cell: the learned rules with their evidence, or why not. */
 static const char *s_observed_md(const rtext_t *tx, const out_hours_mode_t *m, int s, char *buf,
                                  size_t len)
@@ -276,7 +258,7 @@ static const char *s_observed_md(const rtext_t *tx, const out_hours_mode_t *m, i
     if (!m->obs_known[s] && !m->obs_why[s][0])
         return rtext_get(tx, "report.hours.unknown");
     char why[160], slug[160];
-    snprintf(why, sizeof why, "%s", s_why(tx, m->obs_why[s], slug, sizeof slug));
+    snprintf(why, sizeof why, "%s", rtext_phrase(tx, "why", m->obs_why[s], slug, sizeof slug));
     if (!m->obs_known[s])
         return rtext_fmt(tx, buf, len, "report.hours.unknown_why", "why", why, NULL);
     char weeks[16], conf[16], exc[16], detail[300];

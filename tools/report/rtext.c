@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,20 @@ const char *rtext_word(const rtext_t *self, const char *group, const char *name)
     snprintf(key, sizeof key, "report.%s.%s", group, name);
     const char *s = catalog_get(self->cat, self->lang, key);
     return s ? s : name;   /* "?" of an invalid enum stays "?" */
+}
+
+const char *rtext_phrase(const rtext_t *self, const char *group, const char *phrase, char *buf,
+                         size_t len)
+{
+    size_t o = 0;
+    for (const char *p = phrase; *p && o + 1 < len; p++) {
+        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+        if (alnum)
+            buf[o++] = *p;
+        else if (o > 0 && buf[o - 1] != '_')
+            buf[o++] = '_';
+    }
+    buf[o] = '\0';
+    const char *t = rtext_word(self, group, buf);
+    return t == buf ? phrase : t;
 }

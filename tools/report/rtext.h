@@ -52,4 +52,11 @@ const char *rtext_day(const rtext_t *self, int d);
 /* The names of the taxonomy's machine values, e.g. rtext_word(t, "dir", "northbound"). */
 const char *rtext_word(const rtext_t *self, const char *group, const char *name);
 
+/* An English phrase another module writes (e.g. the hours learner's
+ * "fewer than 3 weeks observed") in the language: key report.<group>.<the
+ * phrase with '_' for each run of other characters than letters and
+ * digits>, built in buf; the phrase itself when there is no such key. */
+const char *rtext_phrase(const rtext_t *self, const char *group, const char *phrase, char *buf,
+                         size_t len);
+
 #endif
