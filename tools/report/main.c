@@ -12,8 +12,8 @@
  *
  * Every command takes --lang en|es|fr (default: the language of LC_ALL /
  * LC_MESSAGES / LANG when it is one of those, else English) and --i18n DIR
- * (the report catalogs, rtext.h; default the installed ones, else the
- * source tree's next to the binary): the Markdown is written in that
+ * (the report catalogs, rtext.h; default the source tree's next to the
+ * binary, else the installed ones): the Markdown is written in that
  * language, the CSV stays English.
  *
  * T is Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC); the default
@@ -549,7 +549,7 @@ int main(int argc, char **argv)
         { "share", CONF_DOUBLE, &r.share, "P", "hours: share of demand the schedule covers [0.98]" },
         { "out", CONF_STR, &r.out, "DIR", "where the files go [.]" },
         { "lang", CONF_STR, &r.lang, "en|es|fr", "language of the Markdown [LC_ALL/LC_MESSAGES/LANG if es or fr, else en]" },
-        { "i18n", CONF_STR, &r.i18n, "DIR", "report catalogs <lang>.json [" RTEXT_INSTALLED ", else the source tree's]" },
+        { "i18n", CONF_STR, &r.i18n, "DIR", "report catalogs <lang>.json [the source tree's next to the binary, else " RTEXT_INSTALLED "]" },
         { "log-level", CONF_STR, &r.log_level, "LEVEL", "error|warn|info|debug [warn]" },
     };
     int n = (int)(sizeof opts / sizeof opts[0]);

@@ -96,22 +96,22 @@ static int s_has_en(const char *dir)
 
 const char *rtext_default_dir(char *buf, size_t len)
 {
-    if (s_has_en(RTEXT_INSTALLED)) {
-        snprintf(buf, len, "%s", RTEXT_INSTALLED);
-        return buf;
-    }
+    /* A binary built in a source tree reads that tree's catalogs, so a
+     * build never runs with an older installed copy; an installed binary
+     * has no tree around it and reads the installed ones. */
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        snprintf(buf, len, "%s", RTEXT_INSTALLED);
-        return buf;
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        /* <tree>/build/bin/poe-report -> <tree>/tools/report/i18n */
+        snprintf(buf, len, "%s/../../tools/report/i18n", exe);
+        if (s_has_en(buf))
+            return buf;
     }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    /* <tree>/build/bin/poe-report -> <tree>/tools/report/i18n */
-    snprintf(buf, len, "%s/../../tools/report/i18n", exe);
+    snprintf(buf, len, "%s", RTEXT_INSTALLED);
     return buf;
 }
 

@@ -22,9 +22,9 @@ typedef struct rtext rtext_t;
  * none names one of ours. NULL when --lang names a language we lack. */
 const char *rtext_pick_lang(const char *opt);
 
-/* The catalogs directory when --i18n is not given: the installed one
- * (RTEXT_INSTALLED) when it holds en.json, else the source tree's as seen
- * from the running binary (build/bin/poe-report -> tools/report/i18n). */
+/* The catalogs directory when --i18n is not given: the source tree's as
+ * seen from the running binary (build/bin/poe-report -> tools/report/i18n)
+ * when it holds en.json, else the installed one (RTEXT_INSTALLED). */
 #define RTEXT_INSTALLED "/usr/local/share/poenet/report/i18n"
 const char *rtext_default_dir(char *buf, size_t len);
 
