@@ -78,7 +78,14 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 .PHONY: all deps deps-check test test-unit test-integration test-fault test-tsan demo bench network test-network clean help
 .DEFAULT_GOAL := all
 
-all: $(BINS)
+all: $(BINS) $(BUILD)/report-i18n.ok
+
+# The report's catalogs (tools/report/i18n) are checked as the dashboards'
+# are: every language has every key with the same placeholders, and every
+# key poe-report needs is there (poe-report check-i18n).
+$(BUILD)/report-i18n.ok: $(wildcard tools/report/i18n/*.json) $(BUILD)/bin/poe-report
+	@$(BUILD)/bin/poe-report check-i18n --i18n tools/report/i18n --lang en >/dev/null
+	@touch $@
 
 help:
 	@sed -n '2,8p' Makefile
@@ -139,6 +146,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LI
 
 # The audit's analysis is pure and tested on its own (tools/report/offaudit.c).
 $(BUILD)/tests/test_offaudit: $(BUILD)/tools/report/offaudit.o
+# The report's Markdown writers in each language, from fixed figures: the
+# report's objects go before the libraries they call into.
+REPORT_I18N_OBJ := $(call obj,tools/report/output.c tools/report/rtext.c tools/report/scan.c)
+$(BUILD)/tests/test_report_i18n: $(BUILD)/tests/unit/test_report_i18n.o $(REPORT_I18N_OBJ) \
+    $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/fault/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)

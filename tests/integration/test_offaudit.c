@@ -20,6 +20,7 @@
 
 #include "archive.h"
 #include "log.h"
+#include "mdlang.h"
 #include "proc.h"
 #include "offaudit.h"
 
@@ -202,6 +203,33 @@ static void test_report_official_end_to_end(void **state)
     assert_true(st.st_size > 1000);
     snprintf(path, sizeof path, "%s/official.md", out);
     assert_int_equal(stat(path, &st), 0);
+    /* The same in French: the Markdown's words change (tests/lib/mdlang), the CSV does not. */
+    char csv_en[4096] = "", csv_fr[4096] = "", md[8192] = "", why2[300];
+    snprintf(path, sizeof path, "%s/official.csv", out);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_true(fread(csv_en, 1, sizeof csv_en - 1, fp) > 0);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd,
+             "%s/poe-report official --lang fr --archive %s --rrdcached %s --from %lld --to %lld "
+             "--out %s >%s/report-fr.log 2>&1",
+             getenv("POE_BIN"), archive, rrd, (long long)t0, (long long)(t0 + (int64_t)fd.n * STEP),
+             out, dir);
+    assert_int_equal(system(cmd), 0);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_true(fread(csv_fr, 1, sizeof csv_fr - 1, fp) > 0);
+    fclose(fp);
+    assert_string_equal(csv_fr, csv_en);
+    snprintf(path, sizeof path, "%s/official.md", out);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_true(fread(md, 1, sizeof md - 1, fp) > 0);
+    fclose(fp);
+    if (mdlang_check(md, "fr", why2, sizeof why2) != 0)
+        fail_msg("official.md (fr): %s", why2);
+    assert_non_null(strstr(md, "# Attentes officielles et attentes mesurées"));
+    assert_non_null(strstr(md, "| 250401 | vers le nord | véhicules, voie ordinaire |"));
     proc_stop(rp, 5000);
     free(fd.meas), free(fd.off), free(fd.age);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

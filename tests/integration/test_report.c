@@ -12,7 +12,12 @@
  *     06:00-22:00 and the other side 07:00-23:00, finds the 14 mismatch
  *     windows of the week (7 US-only, 7 other-only, 60 min each) and the
  *     arrivals archived in Monday's 06:00-07:00 window match the truth's
- *     count within 5 % (detector misses and double counts). */
+ *     count within 5 % (detector misses and double counts);
+ *   - both reports again with --lang es and --lang fr (catalogs found from
+ *     the binary's place, as installed or in the source tree): the Markdown
+ *     shows no raw catalog key and none of the English template words
+ *     (tests/lib/mdlang.c), numbers with a decimal comma, and the CSV is
+ *     byte for byte the English run's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,12 +25,14 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "mdlang.h"
 #include "proc.h"
 #include "stack.h"
 #include "taxonomy.h"
@@ -151,7 +158,7 @@ static int s_teardown(void **state)
     return stack_stop(&s_ctx.st);
 }
 
-static int s_report(t_ctx_t *c, const char *cmd)
+static int s_report_lang(t_ctx_t *c, const char *cmd, const char *lang)
 {
     char rep[1024], rrd[700], archive[1024], from[32], to[32], log[1024];
     snprintf(rep, sizeof rep, "%s", stack_bin_path(&c->st, "poe-report"));
@@ -163,8 +170,67 @@ static int s_report(t_ctx_t *c, const char *cmd)
     mkdir(c->out, 0755);
     const char *argv[] = { rep, cmd, "--archive", archive, "--rrdcached", rrd, "--registry",
                            c->registry, "--from", from, "--to", to, "--target-wait", "15",
-                           "--crossing", "250401", "--out", c->out, NULL };
+                           "--crossing", "250401", "--out", c->out, lang ? "--lang" : NULL, lang, NULL };
     return s_run(argv, log, 60000);
+}
+
+static int s_report(t_ctx_t *c, const char *cmd) { return s_report_lang(c, cmd, "en"); }
+
+static char *s_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* cmd's Markdown (md) in each language passes mdlang; its CSV (csv) is the
+ * same as in English. heading: the Spanish and French first words. */
+static void s_langs(t_ctx_t *c, const char *cmd, const char *md, const char *csv,
+                    const char *const heading[2])
+{
+    char mdp[1200], csvp[1200];
+    snprintf(mdp, sizeof mdp, "%s/%s", c->out, md);
+    snprintf(csvp, sizeof csvp, "%s/%s", c->out, csv);
+    assert_int_equal(s_report_lang(c, cmd, "en"), 0);
+    char *en_csv = s_slurp(csvp), *en_md = s_slurp(mdp), why[300];
+    assert_non_null(en_csv);
+    assert_non_null(en_md);
+    if (mdlang_check(en_md, "en", why, sizeof why) != 0)
+        fail_msg("%s (en): %s", md, why);
+    const char *langs[2] = { "es", "fr" };
+    for (int l = 0; l < 2; l++) {
+        assert_int_equal(s_report_lang(c, cmd, langs[l]), 0);
+        char *m = s_slurp(mdp), *v = s_slurp(csvp);
+        assert_non_null(m);
+        assert_non_null(v);
+        if (mdlang_check(m, langs[l], why, sizeof why) != 0)
+            fail_msg("%s (%s): %s", md, langs[l], why);
+        if (strncmp(m, heading[l], strlen(heading[l])) != 0)
+            fail_msg("%s (%s) starts '%.60s', not '%s'", md, langs[l], m, heading[l]);
+        /* a decimal comma somewhere: digit, comma, digit */
+        bool comma = false;
+        for (const char *p = m; *p && !comma; p++)
+            comma = p > m && p[-1] >= '0' && p[-1] <= '9' && *p == ',' && p[1] >= '0' && p[1] <= '9';
+        assert_true(comma);
+        assert_string_equal(v, en_csv);
+        printf("  %s in %s: %zu bytes of Markdown, CSV unchanged\n", md, langs[l], strlen(m));
+        free(m);
+        free(v);
+    }
+    free(en_csv);
+    free(en_md);
 }
 
 static int s_cmp_d(const void *a, const void *b)
@@ -316,11 +382,21 @@ static void test_hours(void **state)
     assert_true(fabs(mon - (double)c->mon_6_7) <= 0.05 * (double)c->mon_6_7);
 }
 
+static void test_languages(void **state)
+{
+    t_ctx_t *c = *state;
+    const char *const bn[2] = { "# Cuellos de botella, del ", "# Goulets d'étranglement, du " };
+    s_langs(c, "bottlenecks", "bottlenecks.md", "bottlenecks.csv", bn);
+    const char *const hours[2] = { "# Horarios de servicio: 250401", "# Heures d'ouverture : 250401" };
+    s_langs(c, "hours", "hours-250401.md", "hours-250401.csv", hours);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bottlenecks),
         cmocka_unit_test(test_hours),
+        cmocka_unit_test(test_languages),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -8,6 +8,13 @@
  *              [--from T --to T] [--share P] [--out DIR]
  *   poe-report official --archive DIR --rrdcached unix:SOCK [--crossing ID]
  *              [--from T --to T] [--out DIR]     (official.md, official.csv, official.png)
+ *   poe-report check-i18n [--i18n DIR]          (the report catalogs load and agree)
+ *
+ * Every command takes --lang en|es|fr (default: the language of LC_ALL /
+ * LC_MESSAGES / LANG when it is one of those, else English) and --i18n DIR
+ * (the report catalogs, rtext.h; default the source tree's next to the
+ * binary, else the installed ones): the Markdown is written in that
+ * language, the CSV stays English.
  *
  * T is Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC); the default
  * period is the 7 days before now. bottlenecks writes bottlenecks.md,
@@ -36,6 +43,7 @@
 #include "offreport.h"
 #include "output.h"
 #include "registry.h"
+#include "rtext.h"
 #include "scan.h"
 #include "zone.h"
 
@@ -43,10 +51,12 @@
 
 typedef struct {
     char *archive, *rrdcached, *registry, *from_s, *to_s, *out, *crossing, *log_level;
+    char *lang, *i18n;
     double target_min, share;
     int64_t from, to;
     registry_t *reg;
     archive_t *arch;
+    rtext_t *tx;                 /* the Markdown's words */
 } rep_t;
 
 /* ---- common ---------------------------------------------------------------- */
@@ -246,7 +256,8 @@ static int s_bottlenecks(rep_t *r)
     if (rc == 0)
         rc = s_heatmaps(r, res, n);   /* archive order: one picture per crossing */
     bn_rank(res, n);
-    out_bn_ctx_t ctx = { .from = r->from, .to = r->to, .target_s = r->target_min * 60, .reg = r->reg };
+    out_bn_ctx_t ctx = { .from = r->from, .to = r->to, .target_s = r->target_min * 60, .reg = r->reg,
+                         .tx = r->tx };
     s_bn_args_t a = { &ctx, res, n };
     if (rc == 0)
         rc = s_emit(r, "bottlenecks.md", s_w_bn_md, &a, true);
@@ -340,12 +351,13 @@ static int s_demand(const rep_t *r, const reg_crossing_t *c, enum tax_mode m, in
     return 0;
 }
 
-static void s_rules_text(const hours_side_t *h, enum tax_mode m, char *buf, size_t len)
+/* The rules as the registry writes them; false (and "unknown") when none. */
+static bool s_rules_text(const hours_side_t *h, enum tax_mode m, char *buf, size_t len)
 {
     const hours_mode_t *hm = h->known ? &h->mode[m] : NULL;
     if (!hm || hm->nrules == 0) {
         snprintf(buf, len, "unknown");
-        return;
+        return false;
     }
     size_t used = 0;
     buf[0] = '\0';
@@ -354,6 +366,7 @@ static void s_rules_text(const hours_side_t *h, enum tax_mode m, char *buf, size
         hours_rule_text(&hm->rules[i], rule, sizeof rule);
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "; " : "", hm->always ? "24h" : rule);
     }
+    return true;
 }
 
 /* Learns each side's observed hours from its tracks; used[s] is the posted
@@ -369,6 +382,12 @@ static int s_observed(const reg_crossing_t *c, enum tax_mode m, hours_obs_t *tra
         memset(&tmp[s], 0, sizeof tmp[s]);
         tmp[s].known = res->status == HOBS_KNOWN;
         tmp[s].mode[m] = res->sched;
+        o->obs_known[s] = tmp[s].known;
+        o->obs_weeks[s] = res->weeks;
+        o->obs_exc[s] = res->nexc_total;
+        o->obs_conf[s] = res->confidence;
+        o->obs_level[s] = hours_obs_confidence_level(res->confidence);
+        snprintf(o->obs_why[s], sizeof o->obs_why[s], "%s", res->why);
         if (tmp[s].known) {
             s_rules_text(&tmp[s], m, o->observed[s], sizeof o->observed[s]);
             snprintf(o->obs_detail[s], sizeof o->obs_detail[s], "%d weeks, confidence %.2f (%s), %d exceptions%s%s",
@@ -407,7 +426,7 @@ static int s_hours_mode(const rep_t *r, const reg_crossing_t *c, enum tax_mode m
     s_states(c, used, m, week, st);
     double both = 0, total = 0;
     for (int s = 0; s < 2; s++) {
-        s_rules_text(&c->hours[s], m, o->rules[s], sizeof o->rules[s]);
+        o->rules_known[s] = s_rules_text(&c->hours[s], m, o->rules[s], sizeof o->rules[s]);
         o->open_min[s] = st[s][0] == HOURS_UNKNOWN ? -1 : 0;
         hw_open_runs(st[s], d, o->runs[s], 32, &o->nruns[s]);
     }
@@ -455,7 +474,7 @@ static int s_hours(rep_t *r)
     int rc = h && d ? 0 : -1;
     if (rc == 0) {
         *h = (out_hours_t){ .c = c, .from = r->from, .to = r->to,
-                            .week_start = s_week_start(r->from), .share = r->share };
+                            .week_start = s_week_start(r->from), .share = r->share, .tx = r->tx };
         for (int m = 1; m <= TAX_NMODES && rc == 0; m++)
             if (c->max_lanes[m] > 0)
                 rc = s_hours_mode(r, c, (enum tax_mode)m, h->week_start, &h->modes[h->nmodes++], d);
@@ -482,7 +501,7 @@ static int s_official(rep_t *r)
         free(qs);
         return -1;
     }
-    or_opts_t o = { .archive_dir = r->archive, .rrdcached = r->rrdcached,
+    or_opts_t o = { .archive_dir = r->archive, .rrdcached = r->rrdcached, .tx = r->tx,
                     .out_dir = r->out ? r->out : ".", .from = r->from, .to = r->to };
     int rc = or_run(r->arch, qs, nq, &o);
     free(qs);
@@ -493,7 +512,27 @@ static int s_official(rep_t *r)
 
 static void s_usage(void)
 {
-    fprintf(stderr, "usage: poe-report bottlenecks|hours|official [options]   (poe-report SUBCOMMAND --help)\n");
+    fprintf(stderr, "usage: poe-report bottlenecks|hours|official|check-i18n [options]   (poe-report SUBCOMMAND --help)\n");
+}
+
+/* The language and its catalogs: 0, 2 (a language we lack) or 3 (the
+ * catalogs are missing or invalid); logged. */
+static int s_text(rep_t *r)
+{
+    const char *lang = rtext_pick_lang(r->lang);
+    if (!lang) {
+        log_error("--lang '%s': one of en, es, fr", r->lang);
+        return 2;
+    }
+    char dflt[4096], why[600];
+    const char *dir = r->i18n ? r->i18n : rtext_default_dir(dflt, sizeof dflt);
+    r->tx = rtext_load(dir, lang, why, sizeof why);
+    if (!r->tx) {
+        log_error("%s%s", why, r->i18n ? "" : " (give the catalogs' directory with --i18n DIR)");
+        return 3;
+    }
+    log_info("report language %s, catalogs %s", lang, dir);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -509,22 +548,29 @@ int main(int argc, char **argv)
         { "crossing", CONF_STR, &r.crossing, "ID", "hours: the crossing (bottlenecks, official: only this one)" },
         { "share", CONF_DOUBLE, &r.share, "P", "hours: share of demand the schedule covers [0.98]" },
         { "out", CONF_STR, &r.out, "DIR", "where the files go [.]" },
+        { "lang", CONF_STR, &r.lang, "en|es|fr", "language of the Markdown [LC_ALL/LC_MESSAGES/LANG if es or fr, else en]" },
+        { "i18n", CONF_STR, &r.i18n, "DIR", "report catalogs <lang>.json [the source tree's next to the binary, else " RTEXT_INSTALLED "]" },
         { "log-level", CONF_STR, &r.log_level, "LEVEL", "error|warn|info|debug [warn]" },
     };
     int n = (int)(sizeof opts / sizeof opts[0]);
     log_init("poe-report", LOG_LVL_WARN);
     if (argc < 2 || (strcmp(argv[1], "bottlenecks") != 0 && strcmp(argv[1], "hours") != 0 &&
-                     strcmp(argv[1], "official") != 0)) {
+                     strcmp(argv[1], "official") != 0 && strcmp(argv[1], "check-i18n") != 0)) {
         s_usage();
         return 2;
     }
     const char *cmd = argv[1];
     int prc = conf_parse(opts, n, argc - 1, argv + 1, "poe-report",
-                         "Reports from the archive: bottlenecks | hours | official.");
-    int rc = 2;
+                         "Reports from the archive: bottlenecks | hours | official | check-i18n.");
+    int rc = 2, trc = 2;
     if (prc == 0 && r.log_level)
         log_init_named("poe-report", r.log_level);
     if (prc > 0) {
+        rc = 0;
+    } else if (prc == 0 && (trc = s_text(&r)) != 0) {
+        rc = trc;   /* 2 bad --lang, 3 bad catalogs */
+    } else if (prc == 0 && strcmp(cmd, "check-i18n") == 0) {
+        printf("report catalogs: en, es, fr agree; Markdown in %s\n", rtext_lang(r.tx));
         rc = 0;
     } else if (prc == 0 && r.target_min > 0 && s_period(&r) == 0) {
         int k = strcmp(cmd, "hours") == 0      ? s_hours(&r)
@@ -534,6 +580,7 @@ int main(int argc, char **argv)
     }
     arch_destroy(&r.arch);
     reg_destroy(&r.reg);
+    rtext_destroy(&r.tx);
     conf_free(opts, n);
     return rc;
 }

@@ -84,46 +84,62 @@ static void s_num(FILE *f, double v, const char *fmt)
 {
     if (isfinite(v))
         fprintf(f, fmt, v);
-    else
-        fputs("", f);
 }
 
-static void s_markdown(FILE *f, const s_row_t *rows, size_t n, int64_t from, int64_t to)
+/* v in the language's decimal mark, nothing when unknown. */
+static void s_md_num(FILE *f, const rtext_t *tx, double v, int decimals, bool sign)
 {
-    fprintf(f, "# Official waits against measured ones\n\nPeriod: %lld .. %lld (Unix s). "
-               "Ranked by mean absolute error, worst first. Lag: the delay at which the official "
-               "series matches ours best, counted from its update time (and as a traveller reads "
-               "it). See docs/guide-planners.md.\n\n",
-            (long long)from, (long long)to);
-    fprintf(f, "| # | crossing | direction | queue | pairs | MAE min | bias min | lag min (r) | "
-               "lag as read min | x5 %% | x15 %% | age p50 min | age p90 min | Update Pending h |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    char buf[32];
+    if (isfinite(v))
+        fprintf(f, "%s%s", sign && v >= 0 ? "+" : "", rtext_num(tx, v, decimals, buf, sizeof buf));
+}
+
+static void s_markdown(FILE *f, const rtext_t *tx, const s_row_t *rows, size_t n, int64_t from, int64_t to)
+{
+    char a[80], b[80], intro[1000], q[96], r2[24];
+    rtext_fmt(tx, intro, sizeof intro, "report.off.intro", "from", rtext_date(tx, from, a, sizeof a),
+              "to", rtext_date(tx, to, b, sizeof b), NULL);
+    fprintf(f, "# %s\n\n%s\n\n", rtext_get(tx, "report.off.title"), intro);
+    fprintf(f, "| # | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            rtext_get(tx, "report.bn.col.crossing"), rtext_get(tx, "report.bn.col.direction"),
+            rtext_get(tx, "report.bn.col.queue"), rtext_get(tx, "report.off.col.pairs"),
+            rtext_get(tx, "report.off.col.mae"), rtext_get(tx, "report.off.col.bias"),
+            rtext_get(tx, "report.off.col.lag"), rtext_get(tx, "report.off.col.lag_read"),
+            rtext_get(tx, "report.off.col.x5"), rtext_get(tx, "report.off.col.x15"),
+            rtext_get(tx, "report.off.col.age50"), rtext_get(tx, "report.off.col.age90"),
+            rtext_get(tx, "report.off.col.pending"));
     for (size_t i = 0; i < n; i++) {
         const oa_result_t *r = &rows[i].r;
-        fprintf(f, "| %zu | %s | %s | %s %s | %zu | ", i + 1, rows[i].q.crossing,
-                tax_dir_name(rows[i].q.dir), tax_mode_name(rows[i].q.mode),
-                tax_type_name(rows[i].q.type), r->pairs);
-        s_num(f, r->mae_min, "%.1f");
+        fprintf(f, "| %zu | %s | %s | %s | %zu | ", i + 1, rows[i].q.crossing,
+                rtext_word(tx, "dir", tax_dir_name(rows[i].q.dir)),
+                rtext_fmt(tx, q, sizeof q, "report.queue", "mode",
+                          rtext_word(tx, "mode", tax_mode_name(rows[i].q.mode)), "lane",
+                          rtext_word(tx, "lane", tax_type_name(rows[i].q.type)), NULL),
+                r->pairs);
+        s_md_num(f, tx, r->mae_min, 1, false);
         fputs(" | ", f);
-        s_num(f, r->bias_min, "%+.1f");
+        s_md_num(f, tx, r->bias_min, 1, true);
         fputs(" | ", f);
         if (r->best_lag_s >= 0)
-            fprintf(f, "%lld (%.2f)", (long long)r->best_lag_s / 60, r->best_r);
+            fprintf(f, "%lld (%s)", (long long)r->best_lag_s / 60, rtext_num(tx, r->best_r, 2, r2, sizeof r2));
         fputs(" | ", f);
         if (r->seen_lag_s >= 0)
             fprintf(f, "%lld", (long long)r->seen_lag_s / 60);
         fputs(" | ", f);
-        s_num(f, r->share_mult5 * 100, "%.0f");
+        s_md_num(f, tx, r->share_mult5 * 100, 0, false);
         fputs(" | ", f);
-        s_num(f, r->share_mult15 * 100, "%.0f");
+        s_md_num(f, tx, r->share_mult15 * 100, 0, false);
         fputs(" | ", f);
-        s_num(f, r->age_p50_s / 60, "%.0f");
+        s_md_num(f, tx, r->age_p50_s / 60, 0, false);
         fputs(" | ", f);
-        s_num(f, r->age_p90_s / 60, "%.0f");
-        fprintf(f, " | %.1f |\n", r->pending_hours);
+        s_md_num(f, tx, r->age_p90_s / 60, 0, false);
+        fputs(" | ", f);
+        s_md_num(f, tx, r->pending_hours, 1, false);
+        fputs(" |\n", f);
     }
     if (n == 0)
-        fprintf(f, "No queue has both a measured and an official series in this period.\n");
+        fprintf(f, "%s\n", rtext_get(tx, "report.off.none"));
 }
 
 static void s_csv(FILE *f, const s_row_t *rows, size_t n)
@@ -213,9 +229,9 @@ int or_run(archive_t *a, const scan_queue_t *qs, size_t nq, const or_opts_t *o)
         log_error("cannot write %s", path);
         rc = -1;
     } else {
-        s_markdown(f, rows, n, o->from, o->to);
+        s_markdown(f, o->tx, rows, n, o->from, o->to);
         rc |= fclose(f);
-        s_markdown(stdout, rows, n, o->from, o->to);
+        s_markdown(stdout, o->tx, rows, n, o->from, o->to);
     }
     snprintf(path, sizeof path, "%s/official.csv", o->out_dir);
     if (rc == 0 && (f = fopen(path, "w"))) {

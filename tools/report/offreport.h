@@ -1,7 +1,7 @@
 /* offreport — `poe-report official` (docs/guide-planners.md): the audit
  * of official waits (offaudit.c) for every queue that has an official
  * series beside its measured one, ranked, written as official.md (and
- * stdout), official.csv and official.png. */
+ * stdout, in o->tx's language), official.csv (English) and official.png. */
 #ifndef POE_REPORT_OFFREPORT_H
 #define POE_REPORT_OFFREPORT_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "rtext.h"
 #include "scan.h"
 
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
     const char *rrdcached;     /* "unix:PATH": rrdtool graph flushes through it */
     const char *out_dir;
     int64_t from, to;
+    const rtext_t *tx;         /* the Markdown's language */
 } or_opts_t;
 
 /* 0, or -1 (logged). */

@@ -1,8 +1,10 @@
 /* output — the reports as Markdown (for people) and CSV (for
  * spreadsheets): the ranked bottleneck table with lanes needed per hour of
  * the week, and the hours comparison of one crossing. Formatting only; the
- * figures come from bottleneck.c and hourswin.c. Every writer returns 0 or
- * -1 (write error, logged once). */
+ * figures come from bottleneck.c and hourswin.c. The Markdown's words,
+ * numbers and dates come from the language of ctx->tx / h->tx (rtext.h);
+ * the CSV is always English column names and plain numbers. Every writer
+ * returns 0 or -1 (write error, logged once). */
 #ifndef POE_REPORT_OUTPUT_H
 #define POE_REPORT_OUTPUT_H
 
@@ -12,11 +14,13 @@
 #include "bottleneck.h"
 #include "hourswin.h"
 #include "registry.h"
+#include "rtext.h"
 
 typedef struct {
     int64_t from, to;
     double target_s;
     const registry_t *reg;       /* names; may be NULL */
+    const rtext_t *tx;           /* the Markdown's language */
 } out_bn_ctx_t;
 
 int out_bn_markdown(FILE *f, const out_bn_ctx_t *ctx, const bn_result_t *r, size_t n);
@@ -32,6 +36,13 @@ typedef struct {
     char observed[2][400];       /* each side's observed hours (learned from its lanes), "unknown (why)" */
     char obs_detail[2][160];     /* weeks, confidence, exceptions; "" when unknown */
     const char *source[2];       /* the hours compared: "posted", "observed" (posted unknown), "unknown" */
+    /* The same facts as fields, for the Markdown's words (rules and
+     * observed above are the CSV's English text). */
+    bool rules_known[2], obs_known[2];
+    int obs_weeks[2], obs_exc[2];
+    double obs_conf[2];
+    const char *obs_level[2];    /* "high", "medium", "low" */
+    char obs_why[2][160];        /* the learner's own note (English), "" none */
     int open_min[2];             /* minutes per week each side is open (-1 unknown) */
     hw_span_t windows[64];
     int nwin, win_minutes;
@@ -51,6 +62,7 @@ typedef struct {
     double share;
     out_hours_mode_t modes[TAX_NMODES];
     int nmodes;
+    const rtext_t *tx;           /* the Markdown's language */
 } out_hours_t;
 
 int out_hours_markdown(FILE *f, const out_hours_t *h);
