@@ -59,18 +59,11 @@ typedef struct {
     bool server_running;       /* joined by s_teardown, also after a failed assertion */
 } s_ctx_t;
 
-static char *s_slurp(const char *path, size_t *len)
+/* A sample the test cannot do without. */
+static char *s_must_slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = 0;
-    fclose(fp);
-    *len = (size_t)n;
+    char *buf = proc_slurp(path, len);
+    assert_non_null(buf);
     return buf;
 }
 
@@ -184,8 +177,8 @@ static int s_setup(void **state)
     int nbad;
     c->reg = reg_load("deploy/registry.conf", &nbad);
     c->state = state_new(c->reg);
-    c->cbp = s_slurp(DATA "cbp_api_bwtnew_2022-06-29.json", &c->cbp_len);
-    c->cbsa = s_slurp(DATA "cbsa_bwt-eng_2022-07-07.csv", &c->cbsa_len);
+    c->cbp = s_must_slurp(DATA "cbp_api_bwtnew_2022-06-29.json", &c->cbp_len);
+    c->cbsa = s_must_slurp(DATA "cbsa_bwt-eng_2022-07-07.csv", &c->cbsa_len);
     c->base = event_base_new();
     c->http = evhttp_new(c->base);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(c->http, "127.0.0.1", 0);

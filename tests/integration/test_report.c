@@ -176,25 +176,6 @@ static int s_report_lang(t_ctx_t *c, const char *cmd, const char *lang)
 
 static int s_report(t_ctx_t *c, const char *cmd) { return s_report_lang(c, cmd, "en"); }
 
-static char *s_slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* cmd's Markdown (md) in each language passes mdlang; its CSV (csv) is the
  * same as in English. heading: the Spanish and French first words. */
 static void s_langs(t_ctx_t *c, const char *cmd, const char *md, const char *csv,
@@ -204,7 +185,7 @@ static void s_langs(t_ctx_t *c, const char *cmd, const char *md, const char *csv
     snprintf(mdp, sizeof mdp, "%s/%s", c->out, md);
     snprintf(csvp, sizeof csvp, "%s/%s", c->out, csv);
     assert_int_equal(s_report_lang(c, cmd, "en"), 0);
-    char *en_csv = s_slurp(csvp), *en_md = s_slurp(mdp), why[300];
+    char *en_csv = proc_slurp(csvp, NULL), *en_md = proc_slurp(mdp, NULL), why[300];
     assert_non_null(en_csv);
     assert_non_null(en_md);
     if (mdlang_check(en_md, "en", why, sizeof why) != 0)
@@ -212,7 +193,7 @@ static void s_langs(t_ctx_t *c, const char *cmd, const char *md, const char *csv
     const char *langs[2] = { "es", "fr" };
     for (int l = 0; l < 2; l++) {
         assert_int_equal(s_report_lang(c, cmd, langs[l]), 0);
-        char *m = s_slurp(mdp), *v = s_slurp(csvp);
+        char *m = proc_slurp(mdp, NULL), *v = proc_slurp(csvp, NULL);
         assert_non_null(m);
         assert_non_null(v);
         if (mdlang_check(m, langs[l], why, sizeof why) != 0)

@@ -58,4 +58,8 @@ pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len);
  * *status_out (may be NULL); NULL on a connection or parse error. */
 char *proc_http_get(int port, const char *path_and_query, int *status_out);
 
+/* The whole file, NUL-terminated, malloc'ed; its length in *len (may be
+ * NULL). NULL when it cannot be read. */
+char *proc_slurp(const char *path, size_t *len);
+
 #endif

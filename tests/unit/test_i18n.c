@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "proc.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,25 +30,6 @@ static const char *s_dash(void)
     char cwd[900];
     snprintf(dir, sizeof dir, "%s/dashboards", src ? src : getcwd(cwd, sizeof cwd) ? cwd : ".");
     return dir;
-}
-
-static char *s_slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static void test_committed(void **state)
@@ -74,7 +57,7 @@ static void test_committed(void **state)
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", s_dash(), files[f]);
-        char *text = s_slurp(path);
+        char *text = proc_slurp(path, NULL);
         assert_non_null(text);
         for (size_t m = 0; m < sizeof marks / sizeof *marks; m++) {
             for (char *p = text; (p = strstr(p, marks[m])); ) {

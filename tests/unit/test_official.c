@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "proc.h"
 #include <jansson.h>
 
 #include "log.h"
@@ -27,22 +29,15 @@
 #define CBSA_SAMPLE DATA "cbsa_bwt-eng_2022-07-07.csv"
 #define NOW_2022 1657300000 /* 2022-07-08: after both samples */
 
-static registry_t *s_reg;
-
-static char *s_slurp(const char *path, size_t *len)
+/* A sample the test cannot do without. */
+static char *s_must_slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = 0;
-    fclose(fp);
-    *len = (size_t)n;
+    char *buf = proc_slurp(path, len);
+    assert_non_null(buf);
     return buf;
 }
+
+static registry_t *s_reg;
 
 static const off_rec_t *s_find(const off_doc_t *doc, const char *id, enum tax_mode m,
                                enum tax_type t)
@@ -74,7 +69,7 @@ static void test_cbp_sample(void **state)
 {
     (void)state;
     size_t len;
-    char *body = s_slurp(CBP_SAMPLE, &len);
+    char *body = s_must_slurp(CBP_SAMPLE, &len);
     off_doc_t doc;
     assert_int_equal(off_parse_cbp(body, len, s_reg, NOW_2022, &doc), 0);
     assert_int_equal(doc.ports, 76);
@@ -140,7 +135,7 @@ static void test_cbsa_sample(void **state)
 {
     (void)state;
     size_t len;
-    char *body = s_slurp(CBSA_SAMPLE, &len);
+    char *body = s_must_slurp(CBSA_SAMPLE, &len);
     off_doc_t doc;
     assert_int_equal(off_parse_cbsa(body, len, s_reg, NOW_2022, &doc), 0);
     assert_int_equal(doc.ports, 25);
@@ -250,7 +245,7 @@ static void test_bad_documents(void **state)
 {
     (void)state;
     size_t len;
-    char *body = s_slurp(CBP_SAMPLE, &len);
+    char *body = s_must_slurp(CBP_SAMPLE, &len);
     s_expect_doc(0, body, len / 2, OFF_R_SYNTAX); /* truncated */
     free(body);
     const char *html = "<!DOCTYPE html><html><body>Service Unavailable</body></html>";
@@ -300,7 +295,7 @@ static void test_feed_official(void **state)
 {
     (void)state;
     size_t len;
-    char *body = s_slurp(CBSA_SAMPLE, &len);
+    char *body = s_must_slurp(CBSA_SAMPLE, &len);
     off_doc_t doc;
     assert_int_equal(off_parse_cbsa(body, len, s_reg, NOW_2022, &doc), 0);
     state_t *st = state_new(s_reg);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "proc.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,25 +48,6 @@ static const char *s_i18n(void)
     static char dir[1100];
     snprintf(dir, sizeof dir, "%s/tools/report/i18n", s_src());
     return dir;
-}
-
-static char *s_slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static rtext_t *s_load(const char *lang)
@@ -97,7 +80,7 @@ static void test_committed(void **state)
             continue;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *text = s_slurp(path);
+        char *text = proc_slurp(path, NULL);
         assert_non_null(text);
         for (char *p = text; (p = strstr(p, "\"report.")); p++) {
             char key[80];
@@ -120,7 +103,7 @@ static void test_committed(void **state)
      * collector/hours_obs.c) has its words in the report's languages */
     char path[1200];
     snprintf(path, sizeof path, "%s/collector/hours_obs.c", s_src());
-    char *text = s_slurp(path);
+    char *text = proc_slurp(path, NULL);
     assert_non_null(text);
     int notes = 0;
     for (char *p = text; (p = strstr(p, "out->why =")); p++) {
@@ -183,7 +166,7 @@ static void s_copy(const char *to)
         char a[1200], b[1200];
         snprintf(a, sizeof a, "%s/%s.json", s_i18n(), s_langs[i]);
         snprintf(b, sizeof b, "%s/%s.json", to, s_langs[i]);
-        char *t = s_slurp(a);
+        char *t = proc_slurp(a, NULL);
         assert_non_null(t);
         FILE *f = fopen(b, "w");
         assert_non_null(f);
@@ -218,10 +201,10 @@ static void test_bad_catalogs(void **state)
     s_refused(dir, "fr.json:");
     s_copy(dir);
     /* a key gone from Spanish only: the catalogs disagree */
-    char *t = s_slurp(path);
+    char *t = proc_slurp(path, NULL);
     snprintf(path, sizeof path, "%s/es.json", dir);
     free(t);
-    t = s_slurp(path);
+    t = proc_slurp(path, NULL);
     char *k = strstr(t, "  \"report.hours.run.opens\"");
     assert_non_null(k);
     char *nl = strchr(k, '\n');
@@ -234,7 +217,7 @@ static void test_bad_catalogs(void **state)
     /* the same key gone from all three: the report's own list catches it */
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s.json", dir, s_langs[i]);
-        t = s_slurp(path);
+        t = proc_slurp(path, NULL);
         k = strstr(t, "  \"report.hours.run.opens\"");
         if (k) {
             nl = strchr(k, '\n');
