@@ -124,4 +124,10 @@ int off_refuse(off_doc_t *doc, enum off_reason r);
 /* Append a record; -1 when out of memory. */
 int off_push(off_doc_t *doc, const off_rec_t *rec);
 
+/* Take port r of the document unless an earlier row already named it (a
+ * duplicated port is counted and skipped: the first one stands). seen holds
+ * the ports taken so far, doc->ports_imported of them, and has room for one
+ * more. True when r was taken. */
+bool off_take_port(off_doc_t *doc, const reg_crossing_t **seen, const reg_crossing_t *r);
+
 #endif

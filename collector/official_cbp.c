@@ -178,12 +178,8 @@ static void s_port(off_doc_t *doc, const json_t *port, const registry_t *reg, in
         doc->reasons[OFF_R_UNKNOWN_PORT]++;
         return;
     }
-    for (size_t i = 0; i < doc->ports_imported; i++)
-        if (seen[i] == r) {
-            doc->reasons[OFF_R_DUPLICATE_PORT]++;
-            return;
-        }
-    seen[doc->ports_imported++] = r;
+    if (!off_take_port(doc, seen, r))
+        return;
     s_port_t p = { .reg = r, .doc_min = -1, .now_s = now_s, .memo_min = -1 };
     if (sscanf(s_str(port, "date"), "%d/%d/%d", &p.m, &p.d, &p.y) != 3 || p.m < 1 || p.m > 12 ||
         p.d < 1 || p.d > 31 || p.y < 2000 || p.y > 9999)

@@ -121,12 +121,8 @@ static void s_row(off_doc_t *doc, char f[][CBSA_FIELD_MAX], int nf, const regist
         doc->reasons[OFF_R_UNKNOWN_PORT]++;
         return;
     }
-    for (size_t i = 0; i < doc->ports_imported; i++)
-        if (seen[i] == r) {
-            doc->reasons[OFF_R_DUPLICATE_PORT]++;
-            return;
-        }
-    seen[doc->ports_imported++] = r;
+    if (!off_take_port(doc, seen, r))
+        return;
     int y, mo, d, h, mi;
     char abbr[8];
     int64_t updated = 0;

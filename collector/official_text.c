@@ -140,3 +140,14 @@ void off_doc_free(off_doc_t *doc)
     doc->recs = NULL;
     doc->n = doc->cap = 0;
 }
+
+bool off_take_port(off_doc_t *doc, const reg_crossing_t **seen, const reg_crossing_t *r)
+{
+    for (size_t i = 0; i < doc->ports_imported; i++)
+        if (seen[i] == r) {
+            doc->reasons[OFF_R_DUPLICATE_PORT]++;
+            return false;
+        }
+    seen[doc->ports_imported++] = r;
+    return true;
+}

@@ -52,11 +52,7 @@ static curve_pair_t s_nat_key, s_r1, s_r2_key, s_r3, s_r4, s_agent_a, s_agent_b;
 
 static void s_key(const char *name, curve_pair_t *out)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", s_keys, name);
-    assert_int_equal(curve_write_pair(path), 0);
-    snprintf(path, sizeof path, "%s/%s.secret", s_keys, name);
-    assert_int_equal(curve_load_pair(path, out), 0);
+    assert_int_equal(zclient_keypair(s_keys, name, out), 0);
 }
 
 /* The national allowlist: r1 and r2 own a crossing each; r3 and r4 are

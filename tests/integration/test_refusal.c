@@ -47,11 +47,7 @@ static rp_expect_t s_expect;
 
 static void s_key(const char *name, curve_pair_t *out)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", s_keys, name);
-    assert_int_equal(curve_write_pair(path), 0);
-    snprintf(path, sizeof path, "%s/%s.secret", s_keys, name);
-    assert_int_equal(curve_load_pair(path, out), 0);
+    assert_int_equal(zclient_keypair(s_keys, name, out), 0);
 }
 
 static int s_setup(void **state)

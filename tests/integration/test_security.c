@@ -33,11 +33,7 @@ static curve_pair_t s_server, s_good, s_other, s_stranger;
 
 static void s_key(const char *name, curve_pair_t *out)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", s_keys, name);
-    assert_int_equal(curve_write_pair(path), 0);
-    snprintf(path, sizeof path, "%s/%s.secret", s_keys, name);
-    assert_int_equal(curve_load_pair(path, out), 0);
+    assert_int_equal(zclient_keypair(s_keys, name, out), 0);
 }
 
 static void s_write_allowlist(bool with_other)

@@ -2,6 +2,7 @@
 #include "zclient.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <zmq.h>
 
@@ -55,4 +56,14 @@ void zclient_close_all(void)
             zmq_close(s_open[i]);
             s_open[i] = NULL;
         }
+}
+
+int zclient_keypair(const char *dir, const char *name, curve_pair_t *out)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (curve_write_pair(path) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s.secret", dir, name);
+    return curve_load_pair(path, out);
 }

@@ -16,6 +16,10 @@
 void *zclient_dealer(void *ctx, const char *endpoint, const char *server_public,
                      const curve_pair_t *key, int timeout_ms);
 
+/* Make a key pair dir/name.pub + dir/name.secret and read it into *out:
+ * 0, or -1 (reason logged). */
+int zclient_keypair(const char *dir, const char *name, curve_pair_t *out);
+
 /* Close a socket from zclient_dealer. */
 void zclient_close(void *sock);
 
