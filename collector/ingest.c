@@ -126,13 +126,17 @@ static int s_stage_queue(ingest_t *self, xstate_t *x, const Poenet__Batch *b,
                        .has_queue_len = q->has_queue_len, .queue_len = q->queue_len,
                        .tt_count = q->has_tt_count ? q->tt_count : 0,
                        .tt_sum_s = q->tt_sum_s, .tt_max_s = q->tt_max_s };
-    if (qstate_apply(sh, &in, (int64_t)q->t_end_ms, now_ms) == 0)
-        return 0;
+    /* A sample the state has already counted may still be missing from
+     * the archive: rrdcached can lose rows it had accepted, and the
+     * rollback that follows brings them again. The archive's time guard
+     * decides; the estimate of that moment is gone, so the row says
+     * queue and wait unknown rather than today's. */
+    bool fresh = qstate_apply(sh, &in, (int64_t)q->t_end_ms, now_ms) == 1;
     arch_queue_row_t row = { .t_s = (int64_t)(q->t_end_ms / 1000),
                              .interval_s = b->interval_ms / 1000, .arrivals = q->arrivals,
                              .departures = q->departures, .lanes_open = q->lanes_open,
-                             .queue = sh->out.queue,
-                             .wait_s = sh->out.has_wait ? sh->out.wait_s : NAN };
+                             .queue = fresh ? sh->out.queue : NAN,
+                             .wait_s = fresh && sh->out.has_wait ? sh->out.wait_s : NAN };
     return arch_add_queue(self->ctx.archive, b->crossing, (enum tax_dir)b->direction, m, t, &row);
 }
 
@@ -390,6 +394,18 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
     }
     int64_t min_t = backfill || self->ctx.max_age_ms <= 0 ? 0 : now_ms - self->ctx.max_age_ms;
     long staged = s_stage_batch(self, x, b, min_t, now_ms);
+    if (staged >= 0 && arch_generation(self->ctx.archive) != self->arch_gen) {
+        /* rrdcached came back while the batch was staged: the batch was
+         * judged against sessions the restart rolls back, and committing
+         * it would put its rows in before the lost ones it follows (they
+         * would then be skipped as old). Roll back and ask for those. */
+        arch_abort(self->ctx.archive);
+        s_check_archive(self);
+        snprintf(why, sizeof why, "rrdcached restarted while the batch was staged: send "
+                 "again from batch %" PRIu64, s->acked_seq + 1);
+        s_reject(self, REJ_ARCHIVE, who, why);
+        return s_ack(s, true, why, reply_len);
+    }
     if (staged < 0 || arch_commit(self->ctx.archive, why, sizeof why) != 0) {
         if (staged < 0) {
             arch_abort(self->ctx.archive);
