@@ -225,7 +225,7 @@ pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len)
     char listen[520];
     snprintf(listen, sizeof listen, "unix:%s", sock);
     const char *argv[] = { "rrdcached", "-g", "-l", listen, "-j", journal, "-p", pidf,
-                           "-w", "3600", "-z", "60", "-F", NULL };
+                           "-w", "3600", "-z", "60", "-t", "1", "-F", NULL };
     pid_t pid = proc_spawn(argv, logf);
     if (pid < 0)
         return -1;
