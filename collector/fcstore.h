@@ -9,7 +9,12 @@
  * week of the port that inspects its direction, and the registry's holiday
  * closures of that side are its holidays. At start, fcstore_learn reads the
  * last 5 weeks of every archived queue (15-minute rows) into the profiles.
- * Runs on the collector's event loop (zone lookups are single-threaded). */
+ * Runs on the collector's event loop (zone lookups are single-threaded).
+ * With a loop (fcstore_start), runs take at most FCSTORE_BUDGET_MS of each
+ * second: a queue due beyond that waits (once, however often it is due
+ * meanwhile) for a timer that runs the waiting ones as the budget allows,
+ * so a catch-up flood, where every batch makes its queues due, does not
+ * hold up the loop. */
 #ifndef POE_FCSTORE_H
 #define POE_FCSTORE_H
 
@@ -22,11 +27,24 @@
 #define FCSTORE_LEARN_DAYS 35
 #define FCSTORE_GAP_MAX_S 3600       /* an observation spans at most this since the last */
 #define FCSTORE_TAP_MIN 120          /* the present is run forward 2 h at most */
+#define FCSTORE_BUDGET_MS 100        /* forecast runs per second of the loop, at most */
+#define FCSTORE_PENDING_EVERY_MS 100 /* how often queues waiting for the budget are run */
+
+struct event_base;
 
 typedef struct fcstore fcstore_t;
 
 fcstore_t *fcstore_new(state_t *state);
 void fcstore_destroy(fcstore_t **self_p);
+
+/* Keep runs within budget_ms per second (FCSTORE_BUDGET_MS in the
+ * collector) on base from now on; without it every run is immediate.
+ * 0, or -1 logged. The budget can be changed later (0: every run waits). */
+int fcstore_start(fcstore_t *self, struct event_base *base, int budget_ms);
+void fcstore_set_budget(fcstore_t *self, int budget_ms);
+/* Queues waiting for the budget now, and runs put off since the start. */
+size_t fcstore_pending(const fcstore_t *self);
+uint64_t fcstore_deferred(const fcstore_t *self);
 
 /* The queue (x, d, k) has just applied an interval: observe it and run
  * its forecast again when due. */

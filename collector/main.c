@@ -455,6 +455,8 @@ static int s_setup(collector_t *c)
         return -1;
     if (c->o.forecast_log && fcstore_log_to(c->fc, c->o.forecast_log) != 0)
         return -1;
+    if (fcstore_start(c->fc, c->base, FCSTORE_BUDGET_MS) != 0)
+        return -1;
     int64_t t0 = tu_mono_ms();
     int learned = fcstore_learn(c->fc, c->archive, c->stats.started_ms / 1000);
     if (learned >= 0)
