@@ -415,9 +415,10 @@ static uint8_t *s_handle_batch(ingest_t *self, const Poenet__Batch *b, const cha
         return s_ack(s, false, why, reply_len);
     }
     s_commit_state(self, x, (enum tax_dir)b->direction);
+    bool resent = sess_is_resend(s, b->seq);
     sess_commit(s, b->seq);
     if (self->ctx.on_batch)
-        self->ctx.on_batch(self->ctx.on_batch_arg, b, self->valid_q, self->valid_l);
+        self->ctx.on_batch(self->ctx.on_batch_arg, b, self->valid_q, self->valid_l, resent);
     if (b->has_bad_lines && b->bad_lines > s->bad_lines) {
         self->ctx.stats->agent_bad_lines += b->bad_lines - s->bad_lines;
         s->bad_lines = b->bad_lines;

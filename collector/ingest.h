@@ -49,8 +49,10 @@ typedef struct {
     void (*on_change)(void *arg, const xstate_t *x, enum tax_dir d, int k);
     void *on_change_arg;
     /* Called once a batch is archived, with which of its samples were valid
-     * (federation forwards those); may be NULL. */
-    void (*on_batch)(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l);
+     * (federation forwards those) and whether it is a resend after a
+     * rollback (sess_is_resend: seen before); may be NULL. */
+    void (*on_batch)(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l,
+                     bool resent);
     void *on_batch_arg;
 } ingest_ctx_t;
 

@@ -82,9 +82,15 @@ typedef struct collector {
     observed_t *observed;           /* hours learned from the lanes */
 } collector_t;
 
-static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
+static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l,
+                       bool resent)
 {
     collector_t *c = arg;
+    /* Resent after rrdcached lost it: the relay spool and the hours learned
+     * have it already (the hours would count it as a clock that jumped
+     * back). */
+    if (resent)
+        return;
     if (c->fwd)
         forward_batch(c->fwd, b, valid_q, valid_l);
     /* Every valid interval of the batch, not just the last per queue: a

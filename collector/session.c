@@ -53,6 +53,7 @@ enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t d
     if (epoch > s->epoch) {
         s->epoch = epoch;
         s->acked_seq = s->durable_seq = seq - 1;
+        s->high_seq = 0;
         s->bad_lines = 0; /* a new agent run counts from zero */
         return SESS_ACCEPT;
     }
@@ -95,8 +96,12 @@ void sess_commit(sess_t *s, uint64_t seq)
 {
     if (seq > s->acked_seq)
         s->acked_seq = seq;
+    if (seq > s->high_seq)
+        s->high_seq = seq;
     s->batches++;
 }
+
+bool sess_is_resend(const sess_t *s, uint64_t seq) { return seq <= s->high_seq; }
 
 size_t sess_mark_durable(sess_table_t *self)
 {

@@ -8,6 +8,7 @@
 #ifndef POE_SESSION_H
 #define POE_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ typedef struct {
     uint64_t epoch;
     uint64_t acked_seq;     /* every seq <= this of epoch was accepted by rrdcached */
     uint64_t durable_seq;   /* every seq <= this of epoch is on the archive's disk */
+    uint64_t high_seq;      /* highest seq of epoch ever accepted: a rollback leaves it, so
+                             * what is accepted again at or below it is a resend */
     int64_t last_seen_ms;   /* wall clock of the last frame */
     int64_t newest_ms;      /* newest sample time archived */
     uint64_t batches, duplicates, gaps, dropped;
@@ -55,6 +58,11 @@ void sess_table_destroy(sess_table_t **self_p);
 
 /* The session of an agent, created on first sight. NULL on OOM. */
 sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir);
+
+/* Whether seq, about to be accepted, was accepted before in this epoch
+ * (rrdcached lost it and the session rolled back): what it fed besides the
+ * archive — hours learned, the upstream — has it already. */
+bool sess_is_resend(const sess_t *s, uint64_t seq);
 
 size_t sess_count(const sess_table_t *self);
 const sess_t *sess_at(const sess_table_t *self, size_t i);

@@ -10,9 +10,9 @@
  * rows, and the time guard would skip them as old: a hole, for ever. Here
  * rrdcached's journal is removed before the restart so the loss is certain,
  * and an agent is emulated exactly (send acked + 1 until acknowledged).
- * Two things must hold: the batch staged across the restart is not
- * committed, and the resent rows the state had already counted still reach
- * the archive. TEST_DEBUG=1 logs the collector's side; POE_KEEP_TMP=1 keeps
+ * Three things must hold: the batch staged across the restart is not
+ * committed, the resent rows the state had already counted still reach the
+ * archive, and the resent batch is handed on marked as a resend. TEST_DEBUG=1 logs the collector's side; POE_KEEP_TMP=1 keeps
  * the archive. */
 #include <math.h>
 #include <setjmp.h>
@@ -57,6 +57,23 @@ static struct {
     ingest_t *ingest;
 } g;
 
+/* What the collector's other consumers (hours learned, the upstream) were
+ * handed: batches fresh and batches resent. */
+static int s_fresh, s_resent;
+
+static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q,
+                       const bool *valid_l, bool resent)
+{
+    (void)arg;
+    (void)b;
+    (void)valid_q;
+    (void)valid_l;
+    if (resent)
+        s_resent++;
+    else
+        s_fresh++;
+}
+
 static int s_setup(void **state)
 {
     (void)state;
@@ -79,7 +96,8 @@ static int s_setup(void **state)
         return -1;
     /* The periodic sync is made rare: the test syncs when it means to. */
     ingest_ctx_t ctx = { .state = g.state, .archive = g.archive, .registry = g.reg,
-                         .stats = &g.stats, .max_skew_ms = 60000, .sync_ms = 3600000 };
+                         .stats = &g.stats, .max_skew_ms = 60000, .sync_ms = 3600000,
+                         .on_batch = s_on_batch };
     g.ingest = ingest_new(g.base, g.zctx, "inproc://test-ingest", &ctx);
     int64_t now = tu_now_ms() / 1000;
     g.t0 = now - now % 3600 - 7200;
@@ -175,6 +193,10 @@ static void test_batch_staged_across_restart_is_not_committed(void **state)
     assert_true(g.pid > 0);
     s_deliver(&acked, 4);
     assert_int_equal(ingest_sync(g.ingest), 0);
+    /* Batch 3 came twice; the second time it is known as a resend, so what
+     * learns from batches beside the archive sees it once. */
+    assert_int_equal(s_fresh, 4);
+    assert_int_equal(s_resent, 1);
 
     arch_series_t s;
     char why[256];

@@ -220,9 +220,18 @@ static void test_durable_and_rollback(void **state)
     assert_int_equal(a->acked_seq, 3);
     assert_int_equal(b->acked_seq, 1);
     assert_int_equal(sess_rollback(T), 0);
-    /* The lost batches are taken again. */
+    /* The lost batches are taken again, known as resends; what follows
+     * them is not. */
     assert_int_equal(sess_judge(a, E1, 4, 0), SESS_ACCEPT);
+    assert_true(sess_is_resend(a, 4));
+    sess_commit(a, 4);
     assert_int_equal(sess_judge(a, E1, 3, 0), SESS_DUPLICATE);
+    assert_true(sess_is_resend(a, 6));
+    assert_false(sess_is_resend(a, 7));
+    assert_false(sess_is_resend(b, 2));
+    /* A new agent run starts afresh. */
+    assert_int_equal(sess_judge(a, E1 + 1, 1, 0), SESS_ACCEPT);
+    assert_false(sess_is_resend(a, 1));
 }
 
 static void test_save_load(void **state)
