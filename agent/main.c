@@ -165,7 +165,9 @@ static void s_alarm_one(const agent_t *a, const char *endpoint, const refusals_t
     const refusals_reason_t *t = refusals_time(r);
     if (!t)
         return;
-    int64_t off = t->offset_ms / 1000, host = r->clock_offset_ms / 1000;
+    /* The transport compares the host's clock; samples are stamped by the
+     * agent's, which --clock-offset moves. */
+    int64_t off = t->offset_ms / 1000, host = r->clock_offset_ms / 1000 + a->o.clock_offset_s;
     if (strcmp(t->reason, "future") == 0)
         log_error("ALARM clock trouble: samples are stamped %" PRId64 " s ahead of the "
                   "collector's clock; this host's clock differs from the collector's by "
