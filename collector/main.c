@@ -422,7 +422,7 @@ static int s_check(const coll_opts_t *o)
         bad = 1;
     else if (o->curve_secret)
         printf("key pair %s: public key %s\n", o->curve_secret, pair.public_key);
-    int nkeys = o->agent_keys ? zap_check_file(o->agent_keys) : 0;
+    int nkeys = o->agent_keys ? zap_check_file(o->agent_keys, reg) : 0;
     if (nkeys < 0)
         bad = 1;
     else if (o->agent_keys)

@@ -188,12 +188,33 @@ static int s_parse_file(const char *path, zap_list_t *out)
     return 0;
 }
 
-int zap_check_file(const char *allowlist)
+/* Crossings of l the registry does not have, each logged. */
+static int s_unknown_crossings(const zap_list_t *l, const char *path, const registry_t *reg)
+{
+    int bad = 0;
+    for (size_t i = 0; i < l->n_own; i++)
+        if (!reg_find(reg, l->own[i].crossing)) {
+            log_error("%s:%d: region %s owns crossing %s, which is not in the registry: its "
+                      "samples would all be refused", path, l->own[i].line, l->own[i].name,
+                      l->own[i].crossing);
+            bad++;
+        }
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].crossing, "*") != 0 && !reg_find(reg, l->v[i].crossing)) {
+            log_error("%s: agent %d%s%s is bound to crossing %s, which is not in the registry: "
+                      "its samples would all be refused", path, i + 1, l->v[i].name[0] ? " " : "",
+                      l->v[i].name, l->v[i].crossing);
+            bad++;
+        }
+    return bad;
+}
+
+int zap_check_file(const char *allowlist, const registry_t *reg)
 {
     zap_list_t l;
     if (s_parse_file(allowlist, &l) != 0)
         return -1;
-    int n = l.n;
+    int n = reg && s_unknown_crossings(&l, allowlist, reg) > 0 ? -1 : l.n;
     s_list_free(&l);
     return n;
 }

@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "curve.h"
+#include "registry.h"
 #include "stats.h"
 #include "taxonomy.h"
 
@@ -50,8 +51,11 @@ zap_t *zap_new(struct event_base *base, void *zctx, const char *allowlist, stats
 void zap_destroy(zap_t **self_p);
 
 /* Read an allowlist file without using it (poe-collector --check): the
- * number of keys, or -1 with the reason logged as zap_new would. */
-int zap_check_file(const char *allowlist);
+ * number of keys, or -1 with the reason logged as zap_new would. With a
+ * registry (may be NULL), a crossing that a key is bound to or a region
+ * owns and the registry lacks is an error too: every sample of it would be
+ * refused as an unknown crossing. */
+int zap_check_file(const char *allowlist, const registry_t *reg);
 
 /* The allowlist alone, answering no handshakes: what ingest's checks see,
  * for tests. NULL when the file is unusable (logged). */

@@ -100,27 +100,53 @@ static void test_allowlist_errors(void **state)
              "agents = ( { key = \"%s\"; name = \"r1\"; crossings = [ \"070801\" ]; },\n"
              "           { key = \"%s\"; name = \"r2\"; crossings = [ \"070801\" ]; } );\n",
              s_k[0], s_k[2]);
-    assert_int_equal(zap_check_file(s_write(text)), -1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), -1);
     /* A list needs a name to be said in refusals. */
     snprintf(text, sizeof text, "agents = ( { key = \"%s\"; crossings = [ \"070801\" ]; } );\n",
              s_k[0]);
-    assert_int_equal(zap_check_file(s_write(text)), -1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), -1);
     /* Not a port number; a list with a single crossing binding. */
     snprintf(text, sizeof text,
              "agents = ( { key = \"%s\"; name = \"r1\"; crossings = [ \"7080\" ]; } );\n", s_k[0]);
-    assert_int_equal(zap_check_file(s_write(text)), -1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), -1);
     snprintf(text, sizeof text,
              "agents = ( { key = \"%s\"; name = \"r1\"; crossing = \"070801\"; "
              "direction = \"northbound\"; crossings = [ \"070801\" ]; } );\n", s_k[0]);
-    assert_int_equal(zap_check_file(s_write(text)), -1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), -1);
     snprintf(text, sizeof text,
              "agents = ( { key = \"%s\"; name = \"r 1\"; crossings = [ \"070801\" ]; } );\n",
              s_k[0]);
-    assert_int_equal(zap_check_file(s_write(text)), -1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), -1);
     /* The old form still loads. */
     snprintf(text, sizeof text,
              "agents = ( { key = \"%s\"; crossing = \"*\"; direction = \"*\"; } );\n", s_k[0]);
-    assert_int_equal(zap_check_file(s_write(text)), 1);
+    assert_int_equal(zap_check_file(s_write(text), NULL), 1);
+}
+
+/* --check with the registry: a crossing it lacks, owned or bound, fails
+ * the check (every sample of it would be refused); the registry's pass. */
+static void test_allowlist_against_registry(void **state)
+{
+    (void)state;
+    int nbad = 0;
+    registry_t *reg = reg_load("deploy/registry.conf", &nbad);
+    assert_non_null(reg);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "agents = ( { key = \"%s\"; name = \"r1\"; crossings = [ \"250401\", \"070801\" ]; },\n"
+             "           { key = \"%s\"; crossing = \"250401\"; direction = \"northbound\"; } );\n",
+             s_k[0], s_k[2]);
+    assert_int_equal(zap_check_file(s_write(text), reg), 2);
+    snprintf(text, sizeof text,
+             "agents = ( { key = \"%s\"; name = \"r1\"; crossings = [ \"250401\", \"999999\" ]; } );\n",
+             s_k[0]);
+    assert_int_equal(zap_check_file(s_write(text), NULL), 1);   /* well formed */
+    assert_int_equal(zap_check_file(s_write(text), reg), -1);   /* but not ours */
+    snprintf(text, sizeof text,
+             "agents = ( { key = \"%s\"; crossing = \"999998\"; direction = \"northbound\"; } );\n",
+             s_k[0]);
+    assert_int_equal(zap_check_file(s_write(text), reg), -1);
+    reg_destroy(&reg);
 }
 
 static int s_check(zap_t *z, int k, const char *crossing, sess_t *s, int64_t now,
@@ -195,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allowlist_ownership),
         cmocka_unit_test(test_allowlist_errors),
+        cmocka_unit_test(test_allowlist_against_registry),
         cmocka_unit_test(test_owner_wins),
         cmocka_unit_test(test_unowned_first_sender_keeps),
     };
