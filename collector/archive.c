@@ -1,17 +1,17 @@
 /* archive — see archive.h and docs/archive.md.
  *
  * Owns the file layout, the RRD definitions of both profiles, the per-file
- * time guard (a hash table keyed by absolute path) and the staged BATCH.
- * All rrdcached traffic goes through rrdcc. */
-#include "archive.h"
+ * time guard (a hash table keyed by absolute path), the staged BATCH and
+ * fetches. All rrdcached traffic goes through rrdcc; making accepted rows
+ * durable is collector/archive_sync.c (the struct both share is in
+ * archive_int.h). */
+#include "archive_int.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,96 +26,9 @@
 #include "timeutil.h"
 #include "vec.h"
 
-#define ARCH_STEP 60            /* base step of every file, seconds */
-#define ARCH_TIMEOUT_MS 5000    /* per wait on rrdcached */
-#define ARCH_NAME_MAX 32        /* crossing and lane ids: one path component */
-/* Connections of a pipelined sync: rrdcached answers a FLUSH once the file
- * is written and handles one command of a connection at a time, so files
- * are written in parallel only across connections (it has 4 writer
- * threads by default). */
-#define ARCH_SYNC_PIPES 4
-/* A sync connection with replies owed and none coming for this long is
- * given up. Under a flood rrdcached's writers fall far behind its readers
- * and a FLUSH can wait seconds; the sync runs beside the loop, so waiting
- * costs only durability latency. */
-#define ARCH_SYNC_TIMEOUT_MS 30000
-/* Rounds of a sync (the first FLUSHALL, then FLUSH per file not yet
- * written) and the pause between them; after the last, a file still
- * behind lost rows. */
-#define ARCH_SYNC_ROUNDS 5
-#define ARCH_SYNC_PAUSE_MS 200
-/* Below this, a failed CREATE is blamed on the disk: a full-profile queue
- * file is about 3 MB. */
-#define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
 
-/* One file's time guard. Entries are allocated one by one so pointers to
- * them stay valid while the table grows. */
-typedef struct {
-    char *path;
-    uint64_t hash;
-    int64_t last;       /* last update sent or staged; valid when known */
-    int64_t accepted;   /* last update rrdcached accepted on this connection */
-    bool known;
-    bool dirty;         /* committed rows not yet synced (in the dirty list) */
-    uint64_t gen;       /* batch that last touched it (never wraps) */
-} guard_t;
 
-struct archive {
-    rrdcc_t *rc;
-    char *root;                 /* absolute, no trailing '/' */
-    enum arch_profile profile;
-
-    guard_t **slots;            /* open addressing, linear probing */
-    size_t cap, used;
-
-    char *stage;                /* staged UPDATE lines */
-    size_t slen, scap;
-    guard_t **touched;          /* guards touched by the staged batch */
-    size_t ntouched, tcap;
-    uint64_t gen;               /* current batch, from 1 */
-
-    guard_t **dirty;            /* committed since the last sync */
-    size_t ndirty, dcap;
-    uint64_t seen_connects;     /* rrdcc_connects() when guards were last valid */
-    uint64_t generation;
-    bool stage_void;            /* the staged batch predates a new connection */
-    uint64_t wipes;             /* times every guard was forgotten (new connections) */
-
-    /* The pipelined sync (arch_sync_start). Its items live until every
-     * reply came, even when it was cancelled. */
-    rrdpipe_t *pipes[ARCH_SYNC_PIPES];
-    struct sync_item *items;
-    size_t nitems, owed;
-    bool sync_starting, sync_detached, sync_failed;
-    uint64_t sync_gen, sync_wipes;
-    int sync_round;             /* 1: FLUSHALL + INFO; 2: FLUSH + INFO of the rest */
-    /* The sync's I/O runs on a thread of its own with its own event base,
-     * so the collector's busy loop does not pace rrdcached's replies.
-     * Handoff: the loop prepares a job while the thread waits, the thread
-     * runs it to the end and says so through done_fd; the job's state is
-     * touched by one side at a time, in turn, under mu. */
-    struct event_base *wbase;
-    struct event *wtick, *ev_done;
-    pthread_t worker;
-    bool worker_up, job, job_end, stop;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done_fd;
-    int64_t sync_started_ms;
-    char sync_why[400];
-    arch_synced_fn *sync_done;
-    void *sync_arg;
-    char last_error[400];       /* the last reason a row could not be staged */
-};
-
-static int s_link(archive_t *self);
-static void s_worker_stop(archive_t *self);
-
-/* A reason for the caller; why may be NULL. */
-static void s_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_why(char *why, size_t whylen, const char *fmt, ...)
+void arch_why(char *why, size_t whylen, const char *fmt, ...)
 {
     if (!why || whylen == 0)
         return;
@@ -294,7 +207,7 @@ archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile pr
     rrdcc_set_autoconnect(self->rc, false);
     /* Not fatal: the collector may start before rrdcached; every later
      * call reconnects. rrdcc has logged the failure. */
-    if (s_link(self) >= 0)
+    if (arch_link(self) >= 0)
         (void)rrdcc_ping(self->rc);
     return self;
 fail:
@@ -308,7 +221,7 @@ void arch_destroy(archive_t **self_p)
         return;
     archive_t *self = *self_p;
     arch_sync_cancel(self);
-    s_worker_stop(self);
+    arch_sync_stop(self);
     pthread_mutex_destroy(&self->mu);
     pthread_cond_destroy(&self->cv);
     rrdcc_destroy(&self->rc);
@@ -369,7 +282,7 @@ static int s_lane_path(const archive_t *self, const char *crossing, enum tax_dir
 /* After rrdcached came back, no guard or pending sync can be trusted: what
  * it had cached may be gone. A batch being staged was judged by those
  * guards, so it may not go out either. */
-static void s_forget_all(archive_t *self)
+void arch_forget_all(archive_t *self)
 {
     for (size_t i = 0; i < self->cap; i++)
         if (self->slots[i])
@@ -386,18 +299,14 @@ static void s_check_connection(archive_t *self)
     if (c == self->seen_connects)
         return;
     if (self->seen_connects != 0) {
-        s_forget_all(self);
+        arch_forget_all(self);
         log_warn("archive: rrdcached connection re-established: unsynced rows may be lost, "
                  "re-reading every file's last update");
     }
     self->seen_connects = c;
 }
 
-/* Connect when needed. rrdcc never reconnects by itself (autoconnect is
- * off): a new connection is seen here before anything is sent on it, so no
- * row is ever judged by a guard of a previous rrdcached process. 0 on the
- * same connection, 1 on a new one (guards forgotten), -1 when down. */
-static int s_link(archive_t *self)
+int arch_link(archive_t *self)
 {
     s_check_connection(self);
     if (rrdcc_connected(self->rc))
@@ -451,7 +360,7 @@ static int s_create(archive_t *self, const char *path, int kind, int64_t start)
     for (size_t i = 0; i < nrra; i++)
         defs[n++] = rra[i];
     /* -O: never clobber a file someone else created meanwhile. */
-    if (s_link(self) < 0 || rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
+    if (arch_link(self) < 0 || rrdcc_create(self->rc, path, start, ARCH_STEP, true, defs, n) != 0) {
         if (rrdcc_connected(self->rc))
             s_create_failed(self, dir);
         return -1;
@@ -466,7 +375,7 @@ static int s_create(archive_t *self, const char *path, int kind, int64_t start)
 static int s_learn(archive_t *self, const char *path, int64_t t_s, int64_t *last)
 {
     int64_t floor_last;
-    if (s_link(self) < 0 || rrdcc_last(self->rc, path, &floor_last) != 0)
+    if (arch_link(self) < 0 || rrdcc_last(self->rc, path, &floor_last) != 0)
         goto fail;
     if (t_s >= floor_last + ARCH_STEP) {
         *last = floor_last;   /* t_s is newer; staging it makes the guard exact */
@@ -670,9 +579,9 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
     if (self->ndirty == 0)
         return 0;
     /* Only the connection the rows were accepted on can vouch for them. */
-    int link = s_link(self);
+    int link = arch_link(self);
     if (link != 0) {
-        s_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
+        arch_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
               "accepted since the last sync may be lost", rrdcc_error(self->rc));
         return -1;
     }
@@ -682,14 +591,14 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
         guard_t *g = self->dirty[done];
         int64_t on_disk = 0;
         if (rrdcc_flush(self->rc, g->path) != 0 || rrdcc_last_update(self->rc, g->path, &on_disk) != 0) {
-            s_why(why, whylen, "rrdcached FLUSH %s: %s", g->path, rrdcc_error(self->rc));
+            arch_why(why, whylen, "rrdcached FLUSH %s: %s", g->path, rrdcc_error(self->rc));
             rc = -1;
             break;
         }
         if (on_disk < g->accepted) {
             /* rrdcached took the rows but could not write them (it drops
              * them): they must come again. */
-            s_why(why, whylen, "%s: written through %lld, rows through %lld were accepted: "
+            arch_why(why, whylen, "%s: written through %lld, rows through %lld were accepted: "
                   "rrdcached could not write them", g->path, (long long)on_disk,
                   (long long)g->accepted);
             log_error("archive: %s", why ? why : "rows lost in rrdcached");
@@ -708,401 +617,14 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
     return rc;
 }
 
-/* ---- pipelined sync ------------------------------------------------------------------------ */
-
-typedef struct sync_item {
-    archive_t *self;
-    guard_t *g;
-    int64_t need;       /* what rrdcached had accepted when the sync started */
-    bool retry;         /* not on disk after the first round */
-    bool lost;          /* not on disk after its own FLUSH */
-} sync_item_t;
-
-static int s_sync_send(archive_t *self, bool flush_each);
-static void s_next_round(evutil_socket_t fd, short what, void *arg);
-
-static void s_sync_fail(archive_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The first reason is the one reported. */
-static void s_sync_fail(archive_t *self, const char *fmt, ...)
-{
-    if (self->sync_failed)
-        return;
-    self->sync_failed = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(self->sync_why, sizeof self->sync_why, fmt, ap);
-    va_end(ap);
-}
-
-/* The items' files are pending again — unless a new connection made every
- * pending sync moot meanwhile. */
-static void s_sync_requeue(archive_t *self)
-{
-    if (self->wipes != self->sync_wipes)
-        return;
-    for (size_t i = 0; i < self->nitems; i++) {
-        guard_t *g = self->items[i].g;
-        if (g->dirty)
-            continue;
-        if (VEC_RESERVE(self->dirty, self->dcap, self->ndirty + 1) != 0) {
-            /* Cannot remember it: pretend rrdcached restarted. */
-            log_error("archive: out of memory keeping unsynced files");
-            self->generation++;
-            return;
-        }
-        self->dirty[self->ndirty++] = g;
-        g->dirty = true;
-    }
-}
-
-/* The loop's side of the end of a sync: what the thread found. */
-static void s_sync_finish(archive_t *self)
-{
-    bool lost = false;
-    for (size_t i = 0; i < self->nitems; i++)
-        lost = lost || self->items[i].lost;
-    if (!self->sync_detached) {
-        if (lost) {
-            log_error("archive: %s", self->sync_why);
-            /* Lost rows: every guard may be ahead of what rrdcached has. */
-            s_forget_all(self);
-        }
-        if (!self->sync_failed && self->generation != self->sync_gen)
-            s_sync_fail(self, "rrdcached may have lost accepted rows during the sync");
-        if (self->sync_failed)
-            s_sync_requeue(self);
-    }
-    arch_synced_fn *done = self->sync_detached ? NULL : self->sync_done;
-    void *arg = self->sync_arg;
-    int rc = self->sync_failed ? -1 : 0;
-    log_debug("archive: sync of %zu file(s) %s in %lld ms", self->nitems,
-              rc ? "failed" : "done", (long long)(tu_mono_ms() - self->sync_started_ms));
-    char why[sizeof self->sync_why];
-    snprintf(why, sizeof why, "%s", self->sync_failed ? self->sync_why : "");
-    free(self->items);
-    self->items = NULL;
-    self->nitems = 0;
-    self->sync_done = NULL;
-    if (done)
-        done(arg, rc, why);
-}
-
-/* Every reply answered (on the sync thread, or on the loop before the
- * handoff when nothing could be sent). A second round FLUSHes each file the
- * first did not find written, then INFO: the exact check. */
-static void s_sync_settle(archive_t *self)
-{
-    if (self->owed > 0 || self->sync_starting)
-        return;
-    bool stragglers = false;
-    for (size_t i = 0; i < self->nitems && !stragglers; i++)
-        stragglers = self->items[i].retry;
-    if (stragglers && !self->sync_failed && self->sync_round < ARCH_SYNC_ROUNDS) {
-        self->sync_round++;
-        struct timeval pause = { 0, ARCH_SYNC_PAUSE_MS * 1000 };
-        if (event_base_once(self->wbase, -1, EV_TIMEOUT, s_next_round, self, &pause) == 0)
-            return;
-        s_sync_fail(self, "cannot schedule the next round of a sync");
-    }
-    self->job_end = true;
-}
-
-static void s_next_round(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    archive_t *self = arg;
-    s_sync_send(self, true);
-    s_sync_settle(self);
-}
-
-static void s_on_flush(void *arg, const rrdcc_reply_t *r)
-{
-    sync_item_t *it = arg;
-    archive_t *self = it->self;
-    if (!r)
-        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path,
-                    rrdpipe_error(self->pipes[(size_t)(it - self->items) % ARCH_SYNC_PIPES]));
-    else if (r->status < 0)
-        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, r->message);
-    self->owed--;
-    s_sync_settle(self);
-}
-
-static void s_on_info(void *arg, const rrdcc_reply_t *r)
-{
-    sync_item_t *it = arg;
-    archive_t *self = it->self;
-    int64_t on_disk = INT64_MIN;
-    for (size_t i = 0; r && r->status >= 0 && i < r->nlines; i++) {
-        /* "last_update 1 1700000180" */
-        if (strncmp(r->lines[i], "last_update ", 12) != 0)
-            continue;
-        const char *v = strchr(r->lines[i] + 12, ' ');
-        if (v)
-            on_disk = strtoll(v + 1, NULL, 10);
-        break;
-    }
-    if (!r || on_disk == INT64_MIN) {
-        s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path,
-                    r ? r->message : "connection lost");
-    } else if (on_disk >= it->need) {
-        it->retry = false;
-    } else if (self->sync_round < ARCH_SYNC_ROUNDS) {
-        /* Not written yet, or being written: rrdcached answers FLUSH at
-         * once for a file its writer has taken but not finished. */
-        it->retry = true;
-    } else {
-        /* rrdcached took the rows but could not write them (or lost them):
-         * they must come again, as in arch_sync. */
-        s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
-                    "rrdcached could not write them", it->g->path, (long long)on_disk,
-                    (long long)it->need);
-        it->lost = true;
-    }
-    self->owed--;
-    s_sync_settle(self);
-}
-
-bool arch_sync_running(const archive_t *self) { return self->items != NULL; }
-
-/* Wakes the thread's loop now and then so it sees stop. */
-static void s_wtick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-}
-
-static void *s_worker(void *arg)
-{
-    archive_t *self = arg;
-    pthread_mutex_lock(&self->mu);
-    for (;;) {
-        while (!self->job && !self->stop)
-            pthread_cond_wait(&self->cv, &self->mu);
-        if (self->stop)
-            break;
-        pthread_mutex_unlock(&self->mu);
-        /* The job is ours until job_end: only this thread touches it. */
-        bool stop = false;
-        while (!self->job_end && !stop) {
-            event_base_loop(self->wbase, EVLOOP_ONCE);
-            pthread_mutex_lock(&self->mu);
-            stop = self->stop;
-            pthread_mutex_unlock(&self->mu);
-        }
-        pthread_mutex_lock(&self->mu);
-        self->job = false;
-        uint64_t one = 1;
-        if (write(self->done_fd, &one, sizeof one) < 0)
-            log_error("archive: cannot signal the end of a sync: %s", strerror(errno));
-    }
-    pthread_mutex_unlock(&self->mu);
-    return NULL;
-}
-
-/* On the loop: the thread is done with the job. */
-static void s_on_done(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    archive_t *self = arg;
-    uint64_t n;
-    if (read(fd, &n, sizeof n) < 0)
-        return;
-    pthread_mutex_lock(&self->mu);
-    bool mine = !self->job && self->items;
-    pthread_mutex_unlock(&self->mu);
-    if (mine)
-        s_sync_finish(self);
-}
-
-static int s_worker_start(archive_t *self, struct event_base *base)
-{
-    if (self->worker_up)
-        return 0;
-    self->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    self->wbase = event_base_new();
-    if (self->done_fd < 0 || !self->wbase)
-        return -1;
-    struct timeval tick = { 0, 100000 };
-    self->wtick = event_new(self->wbase, -1, EV_PERSIST, s_wtick, self);
-    self->ev_done = event_new(base, self->done_fd, EV_READ | EV_PERSIST, s_on_done, self);
-    if (!self->wtick || !self->ev_done || event_add(self->wtick, &tick) != 0 ||
-        event_add(self->ev_done, NULL) != 0)
-        return -1;
-    if (pthread_create(&self->worker, NULL, s_worker, self) != 0)
-        return -1;
-    self->worker_up = true;
-    return 0;
-}
-
-static void s_worker_stop(archive_t *self)
-{
-    if (self->worker_up) {
-        pthread_mutex_lock(&self->mu);
-        self->stop = true;
-        pthread_cond_signal(&self->cv);
-        pthread_mutex_unlock(&self->mu);
-        pthread_join(self->worker, NULL);
-        self->worker_up = false;
-    }
-    for (int i = 0; i < ARCH_SYNC_PIPES; i++)
-        rrdpipe_destroy(&self->pipes[i]);   /* the last replies end the job */
-    if (self->items)
-        s_sync_finish(self);                /* detached: only frees it */
-    if (self->wtick)
-        event_free(self->wtick);
-    if (self->ev_done)
-        event_free(self->ev_done);
-    if (self->wbase)
-        event_base_free(self->wbase);
-    if (self->done_fd >= 0)
-        close(self->done_fd);
-}
-
-/* A round of the sync. The first asks rrdcached to write everything it
- * holds (FLUSHALL returns at once; its writer threads write the files in
- * parallel) and reads each file's last update (INFO reads the file and
- * takes no lock rrdcached's readers hold): a FLUSH per file instead waits
- * for the writer under rrdcached's cache lock, which a flood of updates
- * holds most of the time — measured at 20 files/s. The second round
- * (flush_each) FLUSHes only the files the first did not find written. */
-static int s_sync_send(archive_t *self, bool flush_each)
-{
-    char line[PATH_MAX + 16];
-    self->sync_starting = true;
-    if (!flush_each && rrdpipe_send(self->pipes[0], "FLUSHALL", s_on_flush, &self->items[0]) == 0)
-        self->owed++;
-    else if (!flush_each)
-        s_sync_fail(self, "rrdcached FLUSHALL: %s", rrdpipe_error(self->pipes[0]));
-    size_t k = 0;
-    for (size_t i = 0; i < self->nitems && !self->sync_failed; i++) {
-        sync_item_t *it = &self->items[i];
-        if (flush_each && !it->retry)
-            continue;
-        /* After FLUSHALL, INFO on the same connection would be answered
-         * before the writers got far: start on the others. */
-        rrdpipe_t *p = self->pipes[flush_each ? k++ % ARCH_SYNC_PIPES
-                                              : 1 + k++ % (ARCH_SYNC_PIPES - 1)];
-        if (flush_each) {
-            snprintf(line, sizeof line, "FLUSH %s", it->g->path);
-            if (rrdpipe_send(p, line, s_on_flush, it) != 0) {
-                s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, rrdpipe_error(p));
-                break;
-            }
-            self->owed++;
-        }
-        snprintf(line, sizeof line, "INFO %s", it->g->path);
-        if (rrdpipe_send(p, line, s_on_info, it) != 0) {
-            s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path, rrdpipe_error(p));
-            break;
-        }
-        self->owed++;
-    }
-    self->sync_starting = false;
-    return self->sync_failed ? -1 : 0;
-}
-
-/* The sync's connections. One may reach a restarted rrdcached before the
- * archive's own connection noticed the restart; that is safe: rows the old
- * process lost show in INFO (then every guard is forgotten, below), and
- * rows it did not lose are on disk. */
-static int s_sync_pipes(archive_t *self, struct event_base *base, char *why, size_t whylen)
-{
-    if (s_worker_start(self, base) != 0) {
-        s_why(why, whylen, "cannot start the sync thread");
-        return -1;
-    }
-    for (int i = 0; i < ARCH_SYNC_PIPES; i++) {
-        if (!self->pipes[i] && !(self->pipes[i] = rrdpipe_new(self->wbase, rrdcc_address(self->rc),
-                                                              ARCH_SYNC_TIMEOUT_MS))) {
-            s_why(why, whylen, "cannot make a pipelined rrdcached client");
-            return -1;
-        }
-        if (rrdpipe_connect(self->pipes[i]) != 0) {
-            s_why(why, whylen, "rrdcached: %s", rrdpipe_error(self->pipes[i]));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-void arch_sync_cancel(archive_t *self)
-{
-    if (!self->items || self->sync_detached)
-        return;
-    s_sync_requeue(self);
-    self->sync_detached = true;
-    self->sync_done = NULL;
-}
-
-int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *done, void *arg,
-                    char *why, size_t whylen)
-{
-    if (why && whylen)
-        why[0] = '\0';
-    if (self->items) {
-        s_why(why, whylen, "a sync is still running");
-        return -1;
-    }
-    if (self->ndirty == 0)
-        return 1;
-    int link = s_link(self);
-    if (link != 0) {
-        s_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
-              "accepted since the last sync may be lost", rrdcc_error(self->rc));
-        return -1;
-    }
-    if (s_sync_pipes(self, base, why, whylen) != 0)
-        return -1;
-    self->items = calloc(self->ndirty, sizeof *self->items);
-    if (!self->items) {
-        s_why(why, whylen, "out of memory");
-        return -1;
-    }
-    self->nitems = self->ndirty;
-    self->owed = 0;
-    self->sync_failed = self->sync_detached = false;
-    self->sync_gen = self->generation;
-    self->sync_wipes = self->wipes;
-    self->sync_done = done;
-    self->sync_arg = arg;
-    self->sync_starting = true;
-    self->sync_started_ms = tu_mono_ms();
-    /* The dirty list becomes the sync's: files committed from now on are
-     * dirty again and wait for the next sync. */
-    for (size_t i = 0; i < self->nitems; i++) {
-        guard_t *g = self->dirty[i];
-        self->items[i] = (sync_item_t){ self, g, g->accepted, false, false };
-        g->dirty = false;
-    }
-    self->ndirty = 0;
-    self->sync_round = 1;
-    self->job_end = false;
-    s_sync_send(self, false);
-    if (self->sync_failed && self->owed == 0) {
-        s_why(why, whylen, "%s", self->sync_why);
-        self->sync_done = NULL;   /* not called: the caller has the answer */
-        s_sync_finish(self);
-        return -1;
-    }
-    pthread_mutex_lock(&self->mu);
-    self->job = true;
-    pthread_cond_signal(&self->cv);
-    pthread_mutex_unlock(&self->mu);
-    return 0;
-}
-
 int arch_commit(archive_t *self, char *why, size_t whylen)
 {
     if (why && whylen)
         why[0] = '\0';
     if (self->slen == 0)
         return 0;
-    if (s_link(self) < 0 || self->stage_void) {
-        s_why(why, whylen, self->stage_void ? "rrdcached restarted while the batch was "
+    if (arch_link(self) < 0 || self->stage_void) {
+        arch_why(why, whylen, self->stage_void ? "rrdcached restarted while the batch was "
               "prepared: send it again" : "rrdcached: %s", rrdcc_error(self->rc));
         s_end_batch(self, true);
         return -1;
@@ -1110,13 +632,13 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
     if (rrdcc_batch(self->rc, self->stage, self->slen, NULL) == 0) {
         if (s_mark_dirty(self) != 0) {
             s_end_batch(self, true);
-            s_why(why, whylen, "out of memory");
+            arch_why(why, whylen, "out of memory");
             return -1;
         }
         s_end_batch(self, false);
         return 0;
     }
-    s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+    arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
     /* A lost connection was logged by rrdcc; a refusal is logged here. */
     if (rrdcc_connected(self->rc))
         log_warn("archive: commit refused: %s", rrdcc_error(self->rc));
@@ -1215,17 +737,17 @@ static int s_fetch(archive_t *self, const char *path, const char *const *cols, i
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)
             return 1;
-        s_why(why, whylen, "%s: %s", path, strerror(errno));
+        arch_why(why, whylen, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (from <= 0 || to <= from) {
-        s_why(why, whylen, "need 0 < from < to");
+        arch_why(why, whylen, "need 0 < from < to");
         return -1;
     }
     rrdcc_fetch_t f;
-    if (s_link(self) < 0 ||
+    if (arch_link(self) < 0 ||
         rrdcc_fetch(self->rc, path, "AVERAGE", from, to, cols, (size_t)ncols, &f) != 0) {
-        s_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+        arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
         return -1;
     }
     int rc = s_series_from_fetch(&f, cols, ncols, out);
@@ -1234,7 +756,7 @@ static int s_fetch(archive_t *self, const char *path, const char *const *cols, i
         rc = s_consolidate(out, step, ncols);
     if (rc != 0) {
         arch_series_free(out);
-        s_why(why, whylen, "out of memory or unexpected columns");
+        arch_why(why, whylen, "out of memory or unexpected columns");
         return -1;
     }
     /* FETCH includes the step that holds `to`; rows cover (from, to]. */
@@ -1251,7 +773,7 @@ int arch_fetch_queue(archive_t *self, const char *crossing, enum tax_dir dir,
     memset(out, 0, sizeof *out);
     char path[PATH_MAX];
     if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0) {
-        s_why(why, whylen, "bad series name");
+        arch_why(why, whylen, "bad series name");
         return -1;
     }
     int rc = s_fetch(self, path, s_fetch_cols, ARCH_NCOLS, from, to, step, out, why, whylen);
@@ -1274,7 +796,7 @@ int arch_fetch_official(archive_t *self, const char *crossing, enum tax_dir dir,
     memset(out, 0, sizeof *out);
     char path[PATH_MAX];
     if (s_official_path(self, crossing, dir, mode, type, path, sizeof path) != 0) {
-        s_why(why, whylen, "bad series name");
+        arch_why(why, whylen, "bad series name");
         return -1;
     }
     return s_fetch(self, path, cols, ARCH_OFF_NCOLS, from, to, step, out, why, whylen);
