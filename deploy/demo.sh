@@ -63,7 +63,7 @@ PIDS="$PIDS $!"
 wait_for curl -sf "http://$OFFICIAL/api/bwtnew"
 
 mkdir -p "$DIR/journal" "$DIR/archive"
-rrdcached -g -l "unix:$DIR/rrdcached.sock" -j "$DIR/journal" -p "$DIR/rrdcached.pid" \
+rrdcached -g -l "unix:$DIR/rrdcached.sock" -p "$DIR/rrdcached.pid" \
     -b "$DIR/archive" -w 60 -z 30 -f 120 -t 1 -F >"$DIR/rrdcached.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for test -S "$DIR/rrdcached.sock"

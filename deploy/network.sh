@@ -100,7 +100,7 @@ start_rrd() {
     name=$1; d=$2
     mkdir -p "$d/journal" "$d/archive"
     rm -f "$d/rrdcached.pid" "$d/rrdcached.sock"
-    bg "$name" "$(ns_of "$name")" rrdcached -g -l "unix:$d/rrdcached.sock" -j "$d/journal" \
+    bg "$name" "$(ns_of "$name")" rrdcached -g -l "unix:$d/rrdcached.sock" \
         -p "$d/rrdcached.pid" -b "$d/archive" -w 60 -z 30 -f 120 -t 1 -F
     wait_for 100 test -S "$d/rrdcached.sock" || die "$name did not start (log $DIR/logs/$name.log)"
 }
