@@ -130,8 +130,6 @@ void bstack_stop(bstack_t *st, bool failed)
         char sub[600];
         snprintf(sub, sizeof sub, "%s/archive", st->dir);
         proc_rm_rf(sub);
-        snprintf(sub, sizeof sub, "%s/journal", st->dir);
-        proc_rm_rf(sub);
         fprintf(stderr, "logs kept in %s\n", st->dir);
     }
     st->dir[0] = '\0';

@@ -212,16 +212,12 @@ int proc_wait_tcp(int port, int timeout_ms)
 
 pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len)
 {
-    char sock[512], journal[512], pidf[512], logf[512];
+    char sock[512], pidf[512], logf[512];
     size_t n = (size_t)snprintf(sock, sizeof sock, "%s/rrdcached.sock", dir);
     if (n >= sizeof sock || n >= len)
         return -1;
-    snprintf(journal, sizeof journal, "%s/journal", dir);
     snprintf(pidf, sizeof pidf, "%s/rrdcached.pid", dir);
     snprintf(logf, sizeof logf, "%s/rrdcached.log", dir);
-    /* rrdcached refuses a journal directory that does not exist. */
-    if (mkdir(journal, 0755) != 0 && errno != EEXIST)
-        return -1;
     char listen[520];
     snprintf(listen, sizeof listen, "unix:%s", sock);
     /* No -j: replaying a journal after a kill -9 can leave a hole (values
@@ -229,8 +225,7 @@ pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len)
      * that follows them), and the rows after the hole then hide it from the
      * collector's time guard. Without it, what a kill loses is exactly what
      * was not yet durable, which the collector's rollback has sent again
-     * (docs/archive.md). The directory stays for the tests that empty it. */
-    (void)journal;
+     * (docs/archive.md). */
     const char *argv[] = { "rrdcached", "-g", "-l", listen, "-p", pidf,
                            "-w", "3600", "-z", "60", "-t", "1", "-F", NULL };
     pid_t pid = proc_spawn(argv, logf);

@@ -45,12 +45,12 @@ int proc_wait_exit(pid_t pid, int timeout_ms, int *status);
 int proc_stop(pid_t pid, int timeout_ms);
 
 /* Run rrdcached in the foreground in dir:
- *   rrdcached -g -l unix:<dir>/rrdcached.sock -j <dir>/journal
- *             -p <dir>/rrdcached.pid -w 3600 -z 60 -F
- * (creating <dir>/journal, logging to <dir>/rrdcached.log) and wait up to
- * 10 s for its socket. The socket path goes to sock_out. Returns the pid,
- * or -1 (the process is stopped) on failure. Run again on the same dir it
- * replays the journal left by a killed one. */
+ *   rrdcached -g -l unix:<dir>/rrdcached.sock
+ *             -p <dir>/rrdcached.pid -w 3600 -z 60 -t 1 -F
+ * (no journal: a kill loses what was not yet written; logging to
+ * <dir>/rrdcached.log) and wait up to 10 s for its socket. The socket path
+ * goes to sock_out. Returns the pid, or -1 (the process is stopped) on
+ * failure. */
 pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len);
 
 /* GET path_and_query from 127.0.0.1:port over HTTP/1.0 (10 s bound).

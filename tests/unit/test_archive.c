@@ -28,7 +28,7 @@
 #include "timeutil.h"
 
 static struct {
-    char *dir;          /* temp dir: rrdcached's socket, journal, log */
+    char *dir;          /* temp dir: rrdcached's socket, log */
     char root[512];     /* archive root inside it */
     char sock[512];
     pid_t pid;          /* current rrdcached */
@@ -427,9 +427,9 @@ static void test_rrdcached_killed_and_restarted(void **state)
     for (int t = 5; t <= 60; t += 5)
         assert_int_equal(s_add(a, x, g.t0 + t, 1, 2), 1);
     s_commit_ok(a);
-    /* rrdcached writes its journal through a stdio buffer it does not flush
-     * per command, so a SIGKILL loses the last few KB of accepted updates
-     * (docs/archive.md). Put these on disk so the counts below are exact. */
+    /* rrdcached runs without a journal, so a SIGKILL loses what it had not
+     * written (docs/archive.md). Put these on disk so the counts below are
+     * exact. */
     char p[600];
     s_path(p, sizeof p, x, "passenger-standard.rrd");
     assert_int_equal(s_last_update(p), g.t0 + 60);
@@ -446,7 +446,7 @@ static void test_rrdcached_killed_and_restarted(void **state)
     assert_int_equal(s_add(a, "500002", g.t0 + 5, 1, 1), -1);
     assert_int_equal(arch_commit(a, why, sizeof why), 0);   /* nothing staged */
 
-    /* rrdcached comes back with its journal; the same rows go through once. */
+    /* rrdcached comes back; the same rows go through once. */
     s_restart_rrdcached();
     for (int t = 65; t <= 120; t += 5)
         assert_int_equal(s_add(a, x, g.t0 + t, 1, 2), 1);
