@@ -86,6 +86,7 @@ typedef struct {
     int64_t t0_ms;
     bool counting, live, heartbeats;
     uint64_t counted[2], resends, errors;   /* samples accepted, made durable */
+    double cpu_s[3];                        /* of the last timed phase: collector, rrdcached, us */
     s_lat_t lat[2];                         /* live: ms to accepted, to durable */
     s_probe_t probe;
 } s_bench_t;
@@ -379,10 +380,11 @@ static int s_timed(s_bench_t *b, const char *prefix, long ms, enum s_until until
     int rc = s_drive(b, t + ms, until);
     double hz = (double)sysconf(_SC_CLK_TCK);
     *secs = (double)(tu_mono_ms() - t) / 1000.0;
+    for (int i = 0; i < 3; i++)
+        b->cpu_s[i] = (double)(bstack_cpu_ticks(who[i]) - c0[i]) / hz;
     printf("%sseconds=%.2f\n%scollector_cpu=%.2f\n%srrdcached_cpu=%.2f\n%sclient_cpu=%.2f\n",
-           prefix, *secs, prefix, (double)(bstack_cpu_ticks(who[0]) - c0[0]) / hz / *secs, prefix,
-           (double)(bstack_cpu_ticks(who[1]) - c0[1]) / hz / *secs, prefix,
-           (double)(bstack_cpu_ticks(who[2]) - c0[2]) / hz / *secs);
+           prefix, *secs, prefix, b->cpu_s[0] / *secs, prefix, b->cpu_s[1] / *secs, prefix,
+           b->cpu_s[2] / *secs);
     return rc;
 }
 
@@ -418,6 +420,10 @@ static int s_flood(s_bench_t *b)
         exhausted |= b->agents[i].sent >= b->max_seq;
     printf("samples_per_s=%.0f\ndurable_samples_per_s=%.0f\nevent_time_exhausted=%d\n",
            (double)b->counted[0] / flood_s, (double)b->counted[1] / flood_s, exhausted);
+    /* CPU per sample: steadier than the rate on a shared machine. */
+    if (b->counted[0] > 0)
+        printf("flood_collector_us_per_sample=%.2f\nflood_rrdcached_us_per_sample=%.2f\n",
+               b->cpu_s[0] * 1e6 / (double)b->counted[0], b->cpu_s[1] * 1e6 / (double)b->counted[0]);
     /* From the end of the flood until everything sent is on disk: how long
      * agents keep a burst in their spools. Slow is a figure, not a failure. */
     b->limit = 0;

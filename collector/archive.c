@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "numfmt.h"
 #include "rrdcc.h"
 #include "rrdpipe.h"
 #include "timeutil.h"
@@ -87,72 +88,6 @@ static const char *const s_fetch_cols[ARCH_NCOLS] = {
     "wait_s", "arrivals", "departures", "lanes_open", "queue"
 };
 
-/* ---- time guard table ------------------------------------------------------------ */
-
-static uint64_t s_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static int s_table_grow(archive_t *self)
-{
-    size_t ncap = self->cap ? self->cap * 2 : 1024;
-    guard_t **ns = calloc(ncap, sizeof *ns);
-    if (!ns)
-        return -1;
-    for (size_t i = 0; i < self->cap; i++) {
-        guard_t *g = self->slots[i];
-        if (!g)
-            continue;
-        size_t j = g->hash & (ncap - 1);
-        while (ns[j])
-            j = (j + 1) & (ncap - 1);
-        ns[j] = g;
-    }
-    free(self->slots);
-    self->slots = ns;
-    self->cap = ncap;
-    return 0;
-}
-
-/* The guard of path, added (unknown) when missing. Entries are never
- * removed: a forgotten guard is marked unknown instead, which keeps the
- * probing simple. */
-static guard_t *s_guard(archive_t *self, const char *path)
-{
-    if ((self->used + 1) * 10 > self->cap * 7 && s_table_grow(self) != 0)
-        return NULL;
-    uint64_t h = s_hash(path);
-    size_t i = h & (self->cap - 1);
-    for (guard_t *g; (g = self->slots[i]); i = (i + 1) & (self->cap - 1))
-        if (g->hash == h && strcmp(g->path, path) == 0)
-            return g;
-    guard_t *g = calloc(1, sizeof *g);
-    if (!g || !(g->path = strdup(path))) {
-        free(g);
-        return NULL;
-    }
-    g->hash = h;
-    self->slots[i] = g;
-    self->used++;
-    return g;
-}
-
-static void s_table_free(archive_t *self)
-{
-    for (size_t i = 0; i < self->cap; i++) {
-        if (self->slots[i])
-            free(self->slots[i]->path);
-        free(self->slots[i]);
-    }
-    free(self->slots);
-}
-
 /* ---- lifecycle --------------------------------------------------------------------- */
 
 static int s_mkdir_p(const char *path)
@@ -202,7 +137,8 @@ archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile pr
         goto fail;
     }
     self->rc = rrdcc_new(rrdcached, ARCH_TIMEOUT_MS);
-    if (!self->rc || s_table_grow(self) != 0)
+    self->qcache = calloc(ARCH_QCACHE, sizeof *self->qcache);
+    if (!self->rc || !self->qcache || arch_guards_init(self) != 0)
         goto fail;
     rrdcc_set_autoconnect(self->rc, false);
     /* Not fatal: the collector may start before rrdcached; every later
@@ -225,7 +161,8 @@ void arch_destroy(archive_t **self_p)
     pthread_mutex_destroy(&self->mu);
     pthread_cond_destroy(&self->cv);
     rrdcc_destroy(&self->rc);
-    s_table_free(self);
+    arch_guards_free(self);
+    free(self->qcache);
     free(self->dirty);
     free(self->root);
     free(self->stage);
@@ -425,15 +362,6 @@ static int s_touch(archive_t *self, guard_t *g)
     return 0;
 }
 
-static int s_append(archive_t *self, const char *line, size_t n)
-{
-    if (VEC_RESERVE(self->stage, self->scap, self->slen + n) != 0)   /* n < PATH_MAX + 256 */
-        return -1;
-    memcpy(self->stage + self->slen, line, n);
-    self->slen += n;
-    return 0;
-}
-
 static void s_fmt_gauge(char *buf, size_t len, double v)
 {
     if (isfinite(v))
@@ -443,15 +371,11 @@ static void s_fmt_gauge(char *buf, size_t len, double v)
 }
 
 /* One data set per UPDATE: rrdcached stops a command at its first stale
- * value but keeps the values before it, which a retry could not undo. */
-static int s_stage(archive_t *self, const char *path, int kind, int64_t t_s,
-                   uint32_t interval_s, const char *values)
+ * value but keeps the values before it, which a retry could not undo. The
+ * line is put together by hand: this runs for every sample. */
+static int s_stage_guard(archive_t *self, guard_t *g, int kind, int64_t t_s, uint32_t interval_s,
+                         const char *values, size_t vn)
 {
-    guard_t *g = s_guard(self, path);
-    if (!g) {
-        log_error("archive: out of memory");
-        return -1;
-    }
     int64_t start = t_s - (interval_s > 0 ? (int64_t)interval_s : 1);
     if (s_guard_ready(self, g, kind, t_s, start) != 0)
         return -1;
@@ -462,30 +386,87 @@ static int s_stage(archive_t *self, const char *path, int kind, int64_t t_s,
     }
     if (t_s <= g->last)
         return 0;
-    char line[PATH_MAX + 256];
-    int n = snprintf(line, sizeof line, "UPDATE %s %lld:%s\n", path, (long long)t_s, values);
-    if (n <= 0 || (size_t)n >= sizeof line || s_touch(self, g) != 0 ||
-        s_append(self, line, (size_t)n) != 0) {
+    size_t plen = strlen(g->path);
+    if (s_touch(self, g) != 0 ||
+        VEC_RESERVE(self->stage, self->scap, self->slen + plen + vn + NUMFMT_MAX + 10) != 0) {
         g->known = false;   /* learned from LAST it may be a lower bound only */
-        log_error("archive: cannot stage a row for %s", path);
+        log_error("archive: cannot stage a row for %s", g->path);
         return -1;
     }
+    char *p = self->stage + self->slen;
+    memcpy(p, "UPDATE ", 7);
+    p += 7;
+    memcpy(p, g->path, plen);
+    p += plen;
+    *p++ = ' ';
+    p += numfmt_i64(p, t_s);
+    *p++ = ':';
+    memcpy(p, values, vn);
+    p += vn;
+    *p++ = '\n';
+    self->slen = (size_t)(p - self->stage);
     g->last = t_s;
     return 1;
+}
+
+static int s_stage(archive_t *self, const char *path, int kind, int64_t t_s,
+                   uint32_t interval_s, const char *values)
+{
+    guard_t *g = arch_guard(self, path);
+    if (!g) {
+        log_error("archive: out of memory");
+        return -1;
+    }
+    return s_stage_guard(self, g, kind, t_s, interval_s, values, strlen(values));
+}
+
+/* The guard of a queue's file, from the cache of queues staged before (a
+ * path formatted and hashed per sample was a tenth of the ingest's time). */
+static guard_t *s_queue_guard(archive_t *self, const char *crossing, enum tax_dir dir,
+                              enum tax_mode mode, enum tax_type type)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a of the crossing and the queue */
+    for (const char *c = crossing; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ (uint64_t)((int)dir << 16 | (int)mode << 8 | (int)type)) * 1099511628211ULL;
+    arch_qcache_t *e = &self->qcache[h & (ARCH_QCACHE - 1)];
+    if (e->g && e->dir == (int)dir && e->mode == (int)mode && e->type == (int)type &&
+        strcmp(e->crossing, crossing) == 0)
+        return e->g;
+    char path[PATH_MAX];
+    if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0)
+        return NULL;
+    guard_t *g = arch_guard(self, path);
+    if (!g) {
+        log_error("archive: out of memory");
+        return NULL;
+    }
+    /* s_queue_path checked the name: it fits. */
+    snprintf(e->crossing, sizeof e->crossing, "%s", crossing);
+    e->dir = (int)dir;
+    e->mode = (int)mode;
+    e->type = (int)type;
+    e->g = g;
+    return g;
 }
 
 int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
                    enum tax_mode mode, enum tax_type type, const arch_queue_row_t *row)
 {
-    char path[PATH_MAX];
-    if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0)
+    guard_t *g = s_queue_guard(self, crossing, dir, mode, type);
+    if (!g)
         return -1;
-    char queue[32], wait[32], values[160];
-    s_fmt_gauge(queue, sizeof queue, row->queue);
-    s_fmt_gauge(wait, sizeof wait, row->wait_s);
-    snprintf(values, sizeof values, "%u:%u:%u:%s:%s", row->arrivals, row->departures,
-             row->lanes_open, queue, wait);
-    return s_stage(self, path, S_QUEUE, row->t_s, row->interval_s, values);
+    char values[5 * NUMFMT_MAX];
+    size_t n = numfmt_i64(values, row->arrivals);
+    values[n++] = ':';
+    n += numfmt_i64(values + n, row->departures);
+    values[n++] = ':';
+    n += numfmt_i64(values + n, row->lanes_open);
+    values[n++] = ':';
+    n += numfmt_fixed9(values + n, row->queue);
+    values[n++] = ':';
+    n += numfmt_fixed9(values + n, row->wait_s);
+    return s_stage_guard(self, g, S_QUEUE, row->t_s, row->interval_s, values, n);
 }
 
 int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,

@@ -35,9 +35,13 @@ struct event;
 #define ARCH_SYNC_TIMEOUT_MS 30000
 /* Rounds of a sync (the first FLUSHALL, then FLUSH per file not yet
  * written) and the pause between them; after the last, a file still
- * behind lost rows. */
+ * behind lost rows. In the first, the files are read every POLL_MS while
+ * the writer gets through them, and given their own FLUSH once none was
+ * written for STALL_MS. */
 #define ARCH_SYNC_ROUNDS 5
 #define ARCH_SYNC_PAUSE_MS 200
+#define ARCH_SYNC_POLL_MS 50
+#define ARCH_SYNC_STALL_MS 500
 /* Below this, a failed CREATE is blamed on the disk: a full-profile queue
  * file is about 3 MB. */
 #define ARCH_MIN_FREE_BYTES (4LL * 1024 * 1024)
@@ -54,12 +58,21 @@ typedef struct {
     uint64_t gen;       /* batch that last touched it (never wraps) */
 } guard_t;
 
+/* A queue's guard by its names (archive.c s_queue_guard), direct-mapped. */
+#define ARCH_QCACHE 4096
+typedef struct {
+    char crossing[ARCH_NAME_MAX + 1];
+    int dir, mode, type;
+    guard_t *g;         /* NULL: empty */
+} arch_qcache_t;
+
 struct archive {
     rrdcc_t *rc;
     char *root;                 /* absolute, no trailing '/' */
     enum arch_profile profile;
 
     guard_t **slots;            /* open addressing, linear probing */
+    arch_qcache_t *qcache;      /* ARCH_QCACHE entries */
     size_t cap, used;
 
     char *stage;                /* staged UPDATE lines */
@@ -82,7 +95,11 @@ struct archive {
     size_t nitems, owed;
     bool sync_starting, sync_detached, sync_failed;
     uint64_t sync_gen, sync_wipes;
-    int sync_round;             /* 1: FLUSHALL + INFO; 2: FLUSH + INFO of the rest */
+    int sync_round;             /* 1: FLUSHALL + reads; 2..: FLUSH + read of the rest */
+    bool sync_polling;          /* round 1 reads the files on a timer */
+    bool sync_asking;           /* a file could not be read here (logged once) */
+    size_t poll_pending;        /* files not yet written at the last read; SIZE_MAX none */
+    int64_t poll_stalled_ms;    /* the last read that found a file newly written */
     /* The sync's I/O runs on a thread of its own with its own event base,
      * so the collector's busy loop does not pace rrdcached's replies.
      * Handoff: the loop prepares a job while the thread waits, the thread
@@ -113,6 +130,12 @@ int arch_link(archive_t *self);
 
 /* Every guard unknown and nothing pending: what a new connection means. */
 void arch_forget_all(archive_t *self);
+
+/* The guard table (archive_guard.c): the first slots; the guard of path,
+ * added unknown when missing (NULL: out of memory); everything freed. */
+int arch_guards_init(archive_t *self);
+guard_t *arch_guard(archive_t *self, const char *path);
+void arch_guards_free(archive_t *self);
 
 /* Stop the sync thread and free its connections (archive_sync.c). */
 void arch_sync_stop(archive_t *self);

@@ -1,10 +1,12 @@
 /* archive_sync — the archive's durable half (see archive.h, arch_sync_*,
  * and docs/archive.md): every second what rrdcached accepted is made
- * durable by FLUSHALL and then INFO of each file written since the last
- * sync (a FLUSH per file for the ones not yet on disk, a few rounds), many
- * commands in flight on connections of its own (collector/rrdpipe) run by
- * a thread with its own event base, so the collector's busy loop does not
- * pace rrdcached's replies. The result comes back to the loop through an
+ * durable by FLUSHALL, then each file written since the last sync is read
+ * until its header shows the rows (collector/rrdhead; INFO where the file
+ * cannot be read here), and while the writer stops making progress on them
+ * a FLUSH per file for the rest (a few rounds), many commands in flight on
+ * connections of its own (collector/rrdpipe) run by a thread with its own
+ * event base, so the collector's busy loop does not pace rrdcached's
+ * replies. The result comes back to the loop through an
  * eventfd; the thread touches nothing of the loop's but the job it is
  * handed. The blocking arch_sync (at exit) stays in archive.c. */
 #include "archive_int.h"
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rrdhead.h"
 #include "timeutil.h"
 #include "vec.h"
 
@@ -27,12 +30,14 @@ typedef struct sync_item {
     archive_t *self;
     guard_t *g;
     int64_t need;       /* what rrdcached had accepted when the sync started */
-    bool retry;         /* not on disk after the first round */
+    bool retry;         /* not seen on disk yet */
     bool lost;          /* not on disk after its own FLUSH */
+    bool ask;           /* the file cannot be read here: INFO tells */
 } sync_item_t;
 
 static int s_sync_send(archive_t *self, bool flush_each);
 static void s_next_round(evutil_socket_t fd, short what, void *arg);
+static void s_poll(evutil_socket_t fd, short what, void *arg);
 
 static void s_sync_fail(archive_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -101,12 +106,13 @@ static void s_sync_finish(archive_t *self)
         done(arg, rc, why);
 }
 
-/* Every reply answered (on the sync thread, or on the loop before the
- * handoff when nothing could be sent). A second round FLUSHes each file the
- * first did not find written, then INFO: the exact check. */
+/* Every reply answered and the polling over (on the sync thread, or on the
+ * loop before the handoff when nothing could be sent). A second round
+ * FLUSHes each file the first did not find written, then reads it (or asks
+ * INFO): the exact check. */
 static void s_sync_settle(archive_t *self)
 {
-    if (self->owed > 0 || self->sync_starting)
+    if (self->owed > 0 || self->sync_starting || self->sync_polling)
         return;
     bool stragglers = false;
     for (size_t i = 0; i < self->nitems && !stragglers; i++)
@@ -130,15 +136,125 @@ static void s_next_round(evutil_socket_t fd, short what, void *arg)
     s_sync_settle(self);
 }
 
+/* What a file's last update on disk says of an item: written, not yet
+ * (another round), or lost after the last. */
+static void s_judge(archive_t *self, sync_item_t *it, int64_t on_disk)
+{
+    if (on_disk >= it->need) {
+        it->retry = false;
+    } else if (self->sync_round < ARCH_SYNC_ROUNDS) {
+        /* Not written yet, or being written: rrdcached answers FLUSH at
+         * once for a file its writer has taken but not finished. */
+        it->retry = true;
+    } else {
+        /* rrdcached took the rows but could not write them (or lost them):
+         * they must come again, as in arch_sync. */
+        s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
+                    "rrdcached could not write them", it->g->path, (long long)on_disk,
+                    (long long)it->need);
+        it->lost = true;
+    }
+}
+
+/* Read the item's file here; 0 when judged, -1 when rrdcached must be
+ * asked instead (then it always is for this item). */
+static int s_check_file(archive_t *self, sync_item_t *it)
+{
+    int64_t last;
+    char why[120];
+    int rc = rrdhead_last_update(it->g->path, &last, why, sizeof why);
+    if (rc == 0) {
+        s_judge(self, it, last);
+        return 0;
+    }
+    if (!self->sync_asking)
+        log_warn("archive: %s: %s: the sync asks rrdcached (INFO) instead", it->g->path,
+                 rc == -2 ? why : strerror(errno));
+    self->sync_asking = true;
+    it->ask = true;
+    return -1;
+}
+
+static void s_on_info(void *arg, const rrdcc_reply_t *r);
+
+static int s_send_info(archive_t *self, rrdpipe_t *p, sync_item_t *it)
+{
+    char line[PATH_MAX + 16];
+    snprintf(line, sizeof line, "INFO %s", it->g->path);
+    if (rrdpipe_send(p, line, s_on_info, it) != 0) {
+        s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path, rrdpipe_error(p));
+        return -1;
+    }
+    self->owed++;
+    return 0;
+}
+
+static rrdpipe_t *s_pipe_of(archive_t *self, const sync_item_t *it)
+{
+    return self->pipes[(size_t)(it - self->items) % ARCH_SYNC_PIPES];
+}
+
+static void s_on_flushall(void *arg, const rrdcc_reply_t *r)
+{
+    archive_t *self = arg;
+    if (!r)
+        s_sync_fail(self, "rrdcached FLUSHALL: %s", rrdpipe_error(self->pipes[0]));
+    else if (r->status < 0)
+        s_sync_fail(self, "rrdcached FLUSHALL: %s", r->message);
+    self->owed--;
+    if (!self->sync_failed) {
+        self->sync_polling = true;
+        self->poll_pending = SIZE_MAX;
+        self->poll_stalled_ms = 0;
+        s_poll(-1, 0, self);
+    }
+    s_sync_settle(self);
+}
+
+/* The first round: the writer works through what FLUSHALL queued; read the
+ * files again every ARCH_SYNC_POLL_MS while it makes progress on them. A
+ * FLUSH per file instead would wait for the writer under rrdcached's cache
+ * lock, which a flood of updates holds most of the time (measured at 20
+ * files/s). When no file was written for ARCH_SYNC_STALL_MS, the rest get
+ * their own FLUSH (the next round). */
+static void s_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    archive_t *self = arg;
+    size_t pending = 0;
+    for (size_t i = 0; i < self->nitems && !self->sync_failed; i++) {
+        sync_item_t *it = &self->items[i];
+        if (it->ask || (self->poll_pending != SIZE_MAX && !it->retry))
+            continue;
+        if (s_check_file(self, it) != 0)
+            (void)s_send_info(self, s_pipe_of(self, it), it);
+        else
+            pending += it->retry;
+    }
+    int64_t now = tu_mono_ms();
+    if (pending < self->poll_pending)
+        self->poll_stalled_ms = now;
+    self->poll_pending = pending;
+    struct timeval pause = { 0, ARCH_SYNC_POLL_MS * 1000 };
+    if (pending > 0 && !self->sync_failed && now - self->poll_stalled_ms < ARCH_SYNC_STALL_MS &&
+        event_base_once(self->wbase, -1, EV_TIMEOUT, s_poll, self, &pause) == 0)
+        return;
+    self->sync_polling = false;
+    s_sync_settle(self);
+}
+
+/* A straggler's own FLUSH came back: rrdcached wrote it (or says why not). */
 static void s_on_flush(void *arg, const rrdcc_reply_t *r)
 {
     sync_item_t *it = arg;
     archive_t *self = it->self;
     if (!r)
-        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path,
-                    rrdpipe_error(self->pipes[(size_t)(it - self->items) % ARCH_SYNC_PIPES]));
+        s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, rrdpipe_error(s_pipe_of(self, it)));
     else if (r->status < 0)
         s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, r->message);
+    else if (!it->ask && s_check_file(self, it) != 0)
+        (void)s_send_info(self, s_pipe_of(self, it), it);
     self->owed--;
     s_sync_settle(self);
 }
@@ -157,23 +273,11 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
             on_disk = strtoll(v + 1, NULL, 10);
         break;
     }
-    if (!r || on_disk == INT64_MIN) {
+    if (!r || on_disk == INT64_MIN)
         s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path,
                     r ? r->message : "connection lost");
-    } else if (on_disk >= it->need) {
-        it->retry = false;
-    } else if (self->sync_round < ARCH_SYNC_ROUNDS) {
-        /* Not written yet, or being written: rrdcached answers FLUSH at
-         * once for a file its writer has taken but not finished. */
-        it->retry = true;
-    } else {
-        /* rrdcached took the rows but could not write them (or lost them):
-         * they must come again, as in arch_sync. */
-        s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
-                    "rrdcached could not write them", it->g->path, (long long)on_disk,
-                    (long long)it->need);
-        it->lost = true;
-    }
+    else
+        s_judge(self, it, on_disk);
     self->owed--;
     s_sync_settle(self);
 }
@@ -276,43 +380,34 @@ void arch_sync_stop(archive_t *self)
 }
 
 /* A round of the sync. The first asks rrdcached to write everything it
- * holds (FLUSHALL returns at once; its writer threads write the files in
- * parallel) and reads each file's last update (INFO reads the file and
- * takes no lock rrdcached's readers hold): a FLUSH per file instead waits
- * for the writer under rrdcached's cache lock, which a flood of updates
- * holds most of the time — measured at 20 files/s. The second round
- * (flush_each) FLUSHes only the files the first did not find written. */
+ * holds (FLUSHALL returns at once; its writer writes the files one after
+ * the other) and then reads the files (s_poll). Later ones (flush_each)
+ * FLUSH each file not yet found written, then read it — or, for a file
+ * that cannot be read here, ask INFO on the same connection, answered
+ * after the FLUSH. */
 static int s_sync_send(archive_t *self, bool flush_each)
 {
     char line[PATH_MAX + 16];
     self->sync_starting = true;
-    if (!flush_each && rrdpipe_send(self->pipes[0], "FLUSHALL", s_on_flush, &self->items[0]) == 0)
-        self->owed++;
-    else if (!flush_each)
-        s_sync_fail(self, "rrdcached FLUSHALL: %s", rrdpipe_error(self->pipes[0]));
-    size_t k = 0;
-    for (size_t i = 0; i < self->nitems && !self->sync_failed; i++) {
-        sync_item_t *it = &self->items[i];
-        if (flush_each && !it->retry)
-            continue;
-        /* After FLUSHALL, INFO on the same connection would be answered
-         * before the writers got far: start on the others. */
-        rrdpipe_t *p = self->pipes[flush_each ? k++ % ARCH_SYNC_PIPES
-                                              : 1 + k++ % (ARCH_SYNC_PIPES - 1)];
-        if (flush_each) {
-            snprintf(line, sizeof line, "FLUSH %s", it->g->path);
-            if (rrdpipe_send(p, line, s_on_flush, it) != 0) {
-                s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, rrdpipe_error(p));
-                break;
-            }
+    if (!flush_each) {
+        if (rrdpipe_send(self->pipes[0], "FLUSHALL", s_on_flushall, self) == 0)
             self->owed++;
-        }
-        snprintf(line, sizeof line, "INFO %s", it->g->path);
-        if (rrdpipe_send(p, line, s_on_info, it) != 0) {
-            s_sync_fail(self, "rrdcached INFO %s: %s", it->g->path, rrdpipe_error(p));
+        else
+            s_sync_fail(self, "rrdcached FLUSHALL: %s", rrdpipe_error(self->pipes[0]));
+    }
+    for (size_t i = 0; flush_each && i < self->nitems && !self->sync_failed; i++) {
+        sync_item_t *it = &self->items[i];
+        if (!it->retry)
+            continue;
+        rrdpipe_t *p = s_pipe_of(self, it);
+        snprintf(line, sizeof line, "FLUSH %s", it->g->path);
+        if (rrdpipe_send(p, line, s_on_flush, it) != 0) {
+            s_sync_fail(self, "rrdcached FLUSH %s: %s", it->g->path, rrdpipe_error(p));
             break;
         }
         self->owed++;
+        if (it->ask && s_send_info(self, p, it) != 0)
+            break;
     }
     self->sync_starting = false;
     return self->sync_failed ? -1 : 0;
@@ -377,7 +472,7 @@ int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *do
     }
     self->nitems = self->ndirty;
     self->owed = 0;
-    self->sync_failed = self->sync_detached = false;
+    self->sync_failed = self->sync_detached = self->sync_polling = false;
     self->sync_gen = self->generation;
     self->sync_wipes = self->wipes;
     self->sync_done = done;
@@ -388,7 +483,7 @@ int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *do
      * dirty again and wait for the next sync. */
     for (size_t i = 0; i < self->nitems; i++) {
         guard_t *g = self->dirty[i];
-        self->items[i] = (sync_item_t){ self, g, g->accepted, false, false };
+        self->items[i] = (sync_item_t){ self, g, g->accepted, true, false, false };
         g->dirty = false;
     }
     self->ndirty = 0;

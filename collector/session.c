@@ -29,11 +29,19 @@ void sess_table_destroy(sess_table_t **self_p)
 
 /* Agents per collector are few (two per crossing of a region): a linear
  * scan beats a hash table here. */
-sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
+const sess_t *sess_find(const sess_table_t *self, const char *crossing, enum tax_dir dir)
 {
     for (size_t i = 0; i < self->n; i++)
         if (self->v[i].dir == dir && strcmp(self->v[i].crossing, crossing) == 0)
             return &self->v[i];
+    return NULL;
+}
+
+sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
+{
+    const sess_t *found = sess_find(self, crossing, dir);
+    if (found)
+        return (sess_t *)found;
     if (VEC_RESERVE(self->v, self->cap, self->n + 1) != 0)
         return NULL;
     sess_t *s = &self->v[self->n++];

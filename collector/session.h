@@ -31,6 +31,8 @@ typedef struct {
     uint64_t high_seq;      /* highest seq of epoch ever accepted: a rollback leaves it, so
                              * what is accepted again at or below it is a resend */
     int64_t last_seen_ms;   /* wall clock of the last frame */
+    bool solo;              /* ingest commits its next batch alone: the last group it was
+                             * in was refused, maybe for its rows (not persisted) */
     int64_t newest_ms;      /* newest sample time archived */
     uint64_t batches, duplicates, gaps, dropped;
     uint64_t bad_lines;     /* sensor lines the agent reported rejecting */
@@ -58,6 +60,8 @@ void sess_table_destroy(sess_table_t **self_p);
 
 /* The session of an agent, created on first sight. NULL on OOM. */
 sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir);
+/* The session of crossing/dir, NULL when there is none (never adds one). */
+const sess_t *sess_find(const sess_table_t *self, const char *crossing, enum tax_dir dir);
 
 /* Whether seq, about to be accepted, was accepted before in this epoch
  * (rrdcached lost it and the session rolled back): what it fed besides the

@@ -82,9 +82,11 @@ int bstack_start(bstack_t *st, const char *registry, const char *const *extra)
     snprintf(rrdc, sizeof rrdc, "unix:%s", st->sock);
     snprintf(archive, sizeof archive, "%s/archive", st->dir);
     snprintf(state, sizeof state, "%s/state", st->dir);
+    /* BENCH_LOG_LEVEL=debug (with BENCH_KEEP=1) shows e.g. each sync's time. */
+    const char *level = getenv("BENCH_LOG_LEVEL");
     const char *argv[40] = { coll, "--listen", listen, "--http", http, "--rrdcached", rrdc,
                              "--archive", archive, "--state", state, "--registry", registry,
-                             "--rra-profile", "compact", "--log-level", "warn" };
+                             "--rra-profile", "compact", "--log-level", level ? level : "warn" };
     if (s_append(st, argv, sizeof argv / sizeof *argv, extra) != 0)
         return -1;
     st->coll = bstack_spawn(st, argv, "collector");
@@ -124,7 +126,7 @@ void bstack_stop(bstack_t *st, bool failed)
     st->coll = st->rrdc = 0;
     if (st->dir[0] != '/')
         return;
-    if (!failed) {
+    if (!failed && !getenv("BENCH_KEEP")) {
         proc_rm_rf(st->dir);
     } else {
         char sub[600];

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "proc.h"
 #include "rrdcc.h"
+#include "rrdhead.h"
 #include "timeutil.h"
 
 static struct {
@@ -718,6 +719,41 @@ static void test_pipelined_sync(void **state)
     event_base_free(base);
 }
 
+/* The sync reads files' last update itself (rrdhead): it must agree with
+ * rrdcached's own reading on both profiles' layouts, and say which files
+ * it cannot read rather than invent a time. */
+static void test_rrdhead_reads_last_update(void **state)
+{
+    (void)state;
+    const enum arch_profile profiles[] = { ARCH_COMPACT, ARCH_FULL };
+    const char *xs[] = { "730001", "730002" };
+    char p[600], why[120];
+    int64_t t;
+    for (int k = 0; k < 2; k++) {
+        archive_t *a = arch_new(g.sock, g.root, profiles[k]);
+        assert_non_null(a);
+        assert_int_equal(s_add(a, xs[k], g.t0 + 60, 1, 1), 1);
+        assert_int_equal(s_add(a, xs[k], g.t0 + 125, 1, 1), 1);
+        s_commit_ok(a);
+        s_path(p, sizeof p, xs[k], "passenger-standard.rrd");
+        int64_t want = s_last_update(p);   /* flushed, read by rrdcached */
+        assert_int_equal(want, g.t0 + 125);
+        assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), 0);
+        assert_int_equal(t, want);
+        arch_destroy(&a);
+    }
+    snprintf(p, sizeof p, "%s/not-an-rrd", g.dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 64; i++)
+        fputs("0123456789abcdef", f);
+    fclose(f);
+    assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), -2);
+    assert_string_equal(why, "no RRD cookie");
+    snprintf(p, sizeof p, "%s/missing.rrd", g.dir);
+    assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), -1);
+}
+
 /* rrdcached killed and restarted between the commit and the sync, its
  * connections (the archive's and the sync's) still open to the dead
  * process: no pipelined sync reports the lost rows durable, the generation
@@ -774,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_sync_after_restart_not_durable),
         cmocka_unit_test(test_no_stale_guard_after_restart),
         cmocka_unit_test(test_pipelined_sync),
+        cmocka_unit_test(test_rrdhead_reads_last_update),
         cmocka_unit_test(test_pipelined_sync_after_restart),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);

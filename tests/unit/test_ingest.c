@@ -34,6 +34,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "proc.h"
+#include "rrdcc.h"
 #include "registry.h"
 #include "state.h"
 #include "stats.h"
@@ -125,11 +126,11 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* Batch seq carries minute seq of data: twelve 5-s samples of 1 arrival
- * and 2 departures each. */
-static uint8_t *s_batch(uint64_t seq, size_t *len)
+/* Batch seq of a crossing carries minute seq of data: twelve 5-s samples
+ * of 1 arrival and 2 departures each. */
+static uint8_t *s_batch_of(const char *crossing, uint64_t seq, size_t *len)
 {
-    wire_batch_t *b = wire_batch_new(CROSSING, TAX_NORTHBOUND, EPOCH, 5000);
+    wire_batch_t *b = wire_batch_new(crossing, TAX_NORTHBOUND, EPOCH, 5000);
     assert_non_null(b);
     for (int k = 1; k <= 12; k++) {
         wire_queue_sample_t q = {
@@ -144,6 +145,8 @@ static uint8_t *s_batch(uint64_t seq, size_t *len)
     assert_non_null(buf);
     return buf;
 }
+
+static uint8_t *s_batch(uint64_t seq, size_t *len) { return s_batch_of(CROSSING, seq, len); }
 
 /* Send batch seq; the acknowledged seq in the answer. */
 static uint64_t s_send(uint64_t seq)
@@ -211,10 +214,139 @@ static void test_batch_staged_across_restart_is_not_committed(void **state)
     arch_series_free(&s);
 }
 
+/* ---- batches of several agents committed in one rrdcached BATCH ---------------- */
+
+#define NAGENTS 3
+static const char *const s_agent_x[NAGENTS] = { "300401", "300402", "090101" };
+
+typedef struct {
+    uint64_t acked;
+    bool error;
+} s_ack_t;
+
+/* Each agent (a DEALER on the collector's socket) sends its batch seq[i]
+ * (0: none), and then[i] after it when set, before the collector's loop
+ * runs, so they arrive in one burst; then the loop runs until every
+ * sender has its answers (ack: the last of each). */
+static void s_send_burst(void *dealer[NAGENTS], const uint64_t seq[NAGENTS],
+                         const uint64_t *then, s_ack_t ack[NAGENTS])
+{
+    int want = 0;
+    for (int i = 0; i < NAGENTS; i++) {
+        for (int k = 0; k < 2; k++) {
+            uint64_t n = k == 0 ? seq[i] : then ? then[i] : 0;
+            if (!n)
+                continue;
+            size_t len = 0;
+            uint8_t *buf = s_batch_of(s_agent_x[i], n, &len);
+            assert_int_equal(zmq_send(dealer[i], buf, len, 0), (int)len);
+            free(buf);
+            want++;
+        }
+    }
+    int64_t deadline = tu_mono_ms() + 10000;
+    for (int got = 0; got < want && tu_mono_ms() < deadline;) {
+        event_base_loop(g.base, EVLOOP_NONBLOCK);
+        for (int i = 0; i < NAGENTS; i++) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, dealer[i], ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                continue;
+            }
+            Poenet__Envelope *env = NULL;
+            char why[200];
+            assert_int_equal(wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), &env, why,
+                                         sizeof why), 0);
+            assert_non_null(env->ack);
+            ack[i].acked = env->ack->acked_seq;
+            ack[i].error = env->ack->error && env->ack->error[0];
+            wire_free(&env);
+            zmq_msg_close(&m);
+            got++;
+        }
+        usleep(1000);
+    }
+}
+
+static double s_minute_arrivals(const char *crossing, int64_t minute)
+{
+    arch_series_t s;
+    char why[256];
+    assert_int_equal(arch_fetch_queue(g.archive, crossing, TAX_NORTHBOUND, TAX_PASSENGER,
+                                      TAX_STANDARD, g.t0, g.t0 + 600, 60, &s, why, sizeof why),
+                     0);
+    int64_t i = (g.t0 + 60 * minute - s.start) / s.step - 1;
+    double v = i >= 0 && (size_t)i < s.nrows ? s.values[(size_t)i * ARCH_NCOLS + 1] : NAN;
+    arch_series_free(&s);
+    return v;
+}
+
+/* Agents' batches that arrive together go to rrdcached together, and count
+ * together: one refused row refuses the whole group (no agent's batch is
+ * half-committed behind another's failure), the resend brings every one of
+ * them once, and two batches of one agent in a burst both count, in order. */
+static void test_group_of_agents(void **state)
+{
+    (void)state;
+    void *dealer[NAGENTS];
+    for (int i = 0; i < NAGENTS; i++) {
+        dealer[i] = zmq_socket(g.zctx, ZMQ_DEALER);
+        assert_non_null(dealer[i]);
+        int linger = 0;
+        zmq_setsockopt(dealer[i], ZMQ_LINGER, &linger, sizeof linger);
+        assert_int_equal(zmq_connect(dealer[i], "inproc://test-ingest"), 0);
+    }
+    s_ack_t ack[NAGENTS];
+    uint64_t one[NAGENTS] = { 1, 1, 1 };
+    s_send_burst(dealer, one, NULL, ack);
+    for (int i = 0; i < NAGENTS; i++)
+        assert_true(ack[i].acked == 1 && !ack[i].error);
+    int fresh = s_fresh;
+
+    /* The second agent's file disappears, and rrdcached forgets it: its
+     * next row is refused ("No such file"). */
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s/northbound/passenger-standard.rrd", g.root, s_agent_x[1]);
+    rrdcc_t *c = rrdcc_new(g.sock, 5000);
+    assert_non_null(c);
+    rrdcc_reply_t r;
+    char line[800];
+    snprintf(line, sizeof line, "FORGET %s", path);
+    assert_int_equal(rrdcc_command(c, line, &r), 0);
+    rrdcc_destroy(&c);
+    assert_int_equal(unlink(path), 0);
+
+    uint64_t two[NAGENTS] = { 2, 2, 0 };
+    s_send_burst(dealer, two, NULL, ack);
+    assert_true(ack[0].acked == 1 && ack[0].error);     /* refused with its group */
+    assert_true(ack[1].acked == 1 && ack[1].error);
+    assert_int_equal(s_fresh, fresh);                  /* nothing handed on */
+
+    s_send_burst(dealer, two, NULL, ack);              /* the agents send again */
+    assert_true(ack[0].acked == 2 && !ack[0].error);
+    assert_true(ack[1].acked == 2 && !ack[1].error);
+    /* The first agent's 3 and 4 in one burst: the 4 ends the group that
+     * holds the 3 and starts the next. */
+    uint64_t again[NAGENTS] = { 3, 3, 2 }, then[NAGENTS] = { 4, 0, 0 };
+    s_send_burst(dealer, again, then, ack);
+    assert_true(ack[0].acked == 4 && !ack[0].error);
+    assert_true(ack[1].acked == 3 && ack[2].acked == 2);
+    assert_int_equal(ingest_sync(g.ingest), 0);
+    assert_int_equal(s_fresh, fresh + 6);
+    for (int64_t m = 1; m <= 4; m++)
+        assert_true(fabs(s_minute_arrivals(s_agent_x[0], m) - 12) < 1e-6);
+    for (int64_t m = 2; m <= 3; m++)       /* its new file starts at minute 2 */
+        assert_true(fabs(s_minute_arrivals(s_agent_x[1], m) - 12) < 1e-6);
+    for (int i = 0; i < NAGENTS; i++)
+        zmq_close(dealer[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_staged_across_restart_is_not_committed),
+        cmocka_unit_test(test_group_of_agents),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
