@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,30 @@ done:
     free(req);
     free(resp);
     close(fd);
+    return body;
+}
+
+/* Wall-clock ms, as the collector stamps as_of_ms. */
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *proc_health(int port, int *status_out)
+{
+    int64_t t0 = s_wall_ms();
+    char *body = NULL;
+    for (int i = 0; i < 250; i++) {
+        free(body);
+        body = proc_http_get(port, "/health", status_out);
+        const char *p = body ? strstr(body, "\"as_of_ms\":") : NULL;
+        if (p && strtoll(p + strlen("\"as_of_ms\":"), NULL, 10) >= t0)
+            break;
+        struct timespec pause = { 0, 20 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
     return body;
 }
 
