@@ -66,24 +66,26 @@ struct http_server {
     struct event *ev_jobs;
     bool archive_failing;           /* so a dead rrdcached is logged once, not per request */
     uint64_t published_obs;         /* observed hours version of the published snapshot */
-    stats_t published_stats;        /* the counters /health and /metrics were rendered from */
+    stats_t published_stats;        /* the counters /health and /metrics were rendered
+                                       from (s_stats: the live stream's included) */
     bool published_up;              /* and the archive's connection then */
 };
 
-/* The counters, with the live stream's (kept by its ring, in atomics). */
-static stats_t s_stats(const http_server_t *self)
+/* The counters into *st, with the live stream's (kept by its ring, in
+ * atomics). Copied bytewise, padding included, so two fills compare with
+ * memcmp (s_on_publish). */
+static void s_stats(const http_server_t *self, stats_t *st)
 {
-    stats_t st = *self->ctx.stats;
+    memcpy(st, self->ctx.stats, sizeof *st);
     const sse_ring_t *r = self->ctx.sse;
     if (r) {
-        st.sse_clients = (uint64_t)sse_ring_clients(r);
-        st.sse_max_clients = (uint64_t)sse_ring_max_clients(r);
-        st.sse_refused_full = sse_ring_counted(r, SSE_REFUSED_FULL);
-        st.sse_refused_bad_id = sse_ring_counted(r, SSE_REFUSED_BAD_ID);
-        st.sse_refused_future_id = sse_ring_counted(r, SSE_REFUSED_FUTURE_ID);
-        st.sse_dropped_slow = sse_ring_counted(r, SSE_DROPPED_SLOW);
+        st->sse_clients = (uint64_t)sse_ring_clients(r);
+        st->sse_max_clients = (uint64_t)sse_ring_max_clients(r);
+        st->sse_refused_full = sse_ring_counted(r, SSE_REFUSED_FULL);
+        st->sse_refused_bad_id = sse_ring_counted(r, SSE_REFUSED_BAD_ID);
+        st->sse_refused_future_id = sse_ring_counted(r, SSE_REFUSED_FUTURE_ID);
+        st->sse_dropped_slow = sse_ring_counted(r, SSE_DROPPED_SLOW);
     }
-    return st;
 }
 
 static bool s_archive_up(const http_server_t *self)
@@ -94,17 +96,19 @@ static bool s_archive_up(const http_server_t *self)
 /* /health's body and /metrics' text, read here on the main loop where the
  * counters, sessions and archive live, at now_ms. NULL: out of memory
  * (logged; the worker answers 503 until the next publish). */
-static void s_render_ops(const http_server_t *self, int64_t now_ms, http_cache_body_t **health,
+static void s_render_ops(http_server_t *self, int64_t now_ms, http_cache_body_t **health,
                          http_cache_body_t **metrics)
 {
     bool up = s_archive_up(self);
-    stats_t st = s_stats(self);
+    stats_t *st = &self->published_stats;   /* what s_on_publish compares with */
+    s_stats(self, st);
+    self->published_up = up;
     observed_counters_t oc;
     if (self->ctx.observed)
         observed_counters(self->ctx.observed, &oc);
     const observed_counters_t *ocp = self->ctx.observed ? &oc : NULL;
-    char *h = feed_health_json(&st, up, self->ctx.sessions, ocp, now_ms);
-    char *m = metrics_render(&st, self->ctx.sessions, ocp, up, now_ms);
+    char *h = feed_health_json(st, up, self->ctx.sessions, ocp, now_ms);
+    char *m = metrics_render(st, self->ctx.sessions, ocp, up, now_ms);
     *health = h ? http_cache_body_new(h, strlen(h)) : NULL;
     *metrics = m ? http_cache_body_new(m, strlen(m)) : NULL;
     if (!*health || !*metrics)
@@ -122,8 +126,6 @@ static int s_publish(http_server_t *self, int64_t now_ms)
                             .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
                             .mono_ms = t0 };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
-    memcpy(&self->published_stats, self->ctx.stats, sizeof self->published_stats);
-    self->published_up = s_archive_up(self);
     s_render_ops(self, now_ms, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
     http_cache_body_unref(src.health);   /* the snapshot holds its own */
@@ -159,21 +161,31 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     return 0;
 }
 
+/* Whether the newest snapshot still says everything: same state version,
+ * wall second, observed hours, archive connection and counters. A new
+ * second republishes even when nothing changed: /health's Age and the
+ * workers' stuck-loop check (HTTP_SNAP_STUCK_MS) rest on it. Changed
+ * counters (a refused batch, a heartbeat, a stream refused) reach /health
+ * and /metrics at the next tick rather than the next second. */
+static bool s_published_current(const http_server_t *self, int64_t now_ms)
+{
+    if (!self->snap || http_snap_version(self->snap) != state_version(self->ctx.state) ||
+        http_snap_second(self->snap) != now_ms / 1000 ||
+        (self->ctx.observed && observed_version(self->ctx.observed) != self->published_obs) ||
+        self->published_up != s_archive_up(self))
+        return false;
+    stats_t st;
+    s_stats(self, &st);
+    return memcmp(&self->published_stats, &st, sizeof st) == 0;
+}
+
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     http_server_t *self = arg;
     int64_t now_ms = tu_now_ms();
-    /* A new second republishes even when nothing changed: /health's Age
-     * and the workers' stuck-loop check (HTTP_SNAP_STUCK_MS) rest on it.
-     * Changed counters (a refused batch, a heartbeat) reach /health and
-     * /metrics within a tick, as they did when those were answered here. */
-    if (self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
-        http_snap_second(self->snap) == now_ms / 1000 &&
-        (!self->ctx.observed || observed_version(self->ctx.observed) == self->published_obs) &&
-        memcmp(&self->published_stats, self->ctx.stats, sizeof self->published_stats) == 0 &&
-        self->published_up == s_archive_up(self))
+    if (s_published_current(self, now_ms))
         return;
     if (tu_mono_ms() < self->next_publish_ms)
         return;

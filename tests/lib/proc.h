@@ -67,6 +67,10 @@ char *proc_http_get(int port, const char *path_and_query, int *status_out);
  * proc_http_get does (even a stale one when 5 s ran out; NULL when none). */
 char *proc_health(int port, int *status_out);
 
+/* The same for /metrics: until its poenet_published_timestamp_seconds is at
+ * or after the call's wall time. */
+char *proc_metrics(int port, int *status_out);
+
 /* The whole file, NUL-terminated, malloc'ed; its length in *len (may be
  * NULL). NULL when it cannot be read. */
 char *proc_slurp(const char *path, size_t *len);
