@@ -201,10 +201,7 @@ void http_snap_ops_answer(const http_snap_t *self, enum route_kind kind, int64_t
     if (age_ms < 0) /* rendered after this worker read the clock */
         age_ms = 0;
     *out = (http_snap_answer_t){ .code = 200, .cache = HTTP_CACHE_NONE, .age_s = age_ms / 1000 };
-    if (kind == ROUTE_METRICS) {
-        out->ctype = METRICS_CONTENT_TYPE;
-        out->body = self->metrics;
-    } else if (http_snap_stuck(self->mono_ms, now_mono_ms, HTTP_SNAP_STUCK_MS)) {
+    if (http_snap_stuck(self->mono_ms, now_mono_ms, HTTP_SNAP_STUCK_MS)) {
         char why[96];
         snprintf(why, sizeof why, "main loop has not published for %.1f s", age_ms / 1000.0);
         char *json = feed_error_json(503, why);
@@ -212,6 +209,10 @@ void http_snap_ops_answer(const http_snap_t *self, enum route_kind kind, int64_t
                                      .cache = HTTP_CACHE_NONE, .age_s = -1,
                                      .body = json ? http_cache_body_new(json, strlen(json)) : NULL };
         return;
+    }
+    if (kind == ROUTE_METRICS) {
+        out->ctype = METRICS_CONTENT_TYPE;
+        out->body = self->metrics;
     } else {
         out->ctype = HTTP_CT_JSON;
         out->body = self->health;

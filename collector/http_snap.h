@@ -110,11 +110,11 @@ bool http_snap_stuck(int64_t published_mono_ms, int64_t now_mono_ms, int64_t lim
 
 /* The answer to kind (ROUTE_HEALTH or ROUTE_METRICS) from self at
  * monotonic now_mono_ms, for any thread: 200 with the published body and
- * its age in seconds; for /health a JSON 503 naming how long the main loop
- * has not published when http_snap_stuck(..., HTTP_SNAP_STUCK_MS) (no Age:
- * the error is made now). /metrics stays 200 when stuck: its values are
- * true as of poenet_published_timestamp_seconds, which an alert compares
- * with time(). Never blocks. */
+ * its age in seconds; a JSON 503 naming how long the main loop has not
+ * published when http_snap_stuck(..., HTTP_SNAP_STUCK_MS) (no Age: the
+ * error is made now). /metrics fails too then, so Prometheus' up == 0
+ * (PoenetCollectorDown) still fires for a stuck loop, as it did when the
+ * scrape waited on that loop and timed out. Never blocks. */
 void http_snap_ops_answer(const http_snap_t *self, enum route_kind kind, int64_t now_mono_ms,
                           http_snap_answer_t *out);
 
