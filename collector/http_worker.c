@@ -60,6 +60,7 @@ struct http_worker {
     int wake_fd;                        /* eventfd */
     pthread_t thread;
     bool running;
+    bool stall_logged;                  /* /health said the main loop is stuck */
     atomic_bool stopping;
     _Atomic(http_snap_t *) inbox;       /* the newest published, not yet taken */
     http_snap_t *cur;                   /* the one this thread serves */
@@ -251,8 +252,8 @@ static void s_serve_doc(struct evhttp_request *req, http_snap_doc_t *doc)
 
 /* /health and /metrics: what the main loop rendered into the snapshot, so
  * a busy (or stuck) main loop never delays them; http_snap_ops_answer
- * turns a snapshot too old into /health's 503. Age says how old the
- * counters are (RFC 9111 5.1). */
+ * turns a snapshot too old into a 503 (logged once per stall and worker).
+ * Age says how old the counters are (RFC 9111 5.1). */
 static void s_ops(http_worker_t *self, struct evhttp_request *req, enum route_kind kind)
 {
     http_snap_t *snap = s_snap(self);
@@ -266,6 +267,12 @@ static void s_ops(http_worker_t *self, struct evhttp_request *req, enum route_ki
         log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
         s_send_error(req, 503, "out of memory");
         return;
+    }
+    if ((a.code == 503) != self->stall_logged) {
+        self->stall_logged = a.code == 503;
+        log_warn("http: worker %d: %s", self->index,
+                 a.code == 503 ? "main loop stopped publishing: /health and /metrics answer 503"
+                               : "main loop publishing again");
     }
     if (a.age_s >= 0) {
         char age[24];
