@@ -44,6 +44,10 @@
 #define HTTP_MAX_THREADS 16
 /* A render may take at most 1 / HTTP_PUBLISH_SHARE of the main loop. */
 #define HTTP_PUBLISH_SHARE 5
+/* /health and /metrics are republished at least this often while the loop
+ * turns, alone when the documents' render waits for its share (a render of
+ * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS). */
+#define HTTP_OPS_EVERY_MS 1000
 /* Bodies at least this large go by sendfile (below, a copy is cheaper
  * than the extra system call). */
 #define HTTP_SENDFILE_MIN (16 * 1024)
@@ -179,6 +183,24 @@ static bool s_published_current(const http_server_t *self, int64_t now_ms)
     return memcmp(&self->published_stats, &st, sizeof st) == 0;
 }
 
+/* Only /health and /metrics anew, the documents shared with the newest
+ * snapshot: cheap (their render, a reference per document), so it does
+ * not wait for the documents' share of the loop. */
+static void s_publish_ops(http_server_t *self, int64_t now_ms)
+{
+    http_snap_src_t src = { .mono_ms = tu_mono_ms() };
+    s_render_ops(self, now_ms, &src.health, &src.metrics);
+    http_snap_t *snap = http_snap_with_ops(self->snap, &src);
+    http_cache_body_unref(src.health);
+    http_cache_body_unref(src.metrics);
+    if (!snap)
+        return; /* logged; the old one stays */
+    for (int i = 0; i < self->nworkers; i++)
+        http_worker_publish(self->workers[i], snap);
+    http_snap_unref(self->snap);
+    self->snap = snap;
+}
+
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -187,9 +209,11 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     int64_t now_ms = tu_now_ms();
     if (s_published_current(self, now_ms))
         return;
-    if (tu_mono_ms() < self->next_publish_ms)
-        return;
-    (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
+    int64_t mono = tu_mono_ms();
+    if (mono >= self->next_publish_ms)
+        (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
+    else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS)
+        s_publish_ops(self, now_ms);
 }
 
 /* ---- jobs: /v1/history, /v1/forecast, CBP's graph ----------------------------- */

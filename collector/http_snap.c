@@ -166,6 +166,45 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     return self;
 }
 
+http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *src)
+{
+    http_snap_t *self = calloc(1, sizeof *self);
+    http_snap_doc_t *docs = prev->n ? malloc(prev->n * sizeof *docs) : NULL;
+    if (!self || (prev->n && !docs)) {
+        log_error("http: out of memory publishing /health");
+        free(self);
+        free(docs);
+        return NULL;
+    }
+    atomic_init(&self->refs, 1);
+    self->version = prev->version;
+    self->second = prev->second;
+    self->feed_seq = prev->feed_seq;
+    self->mono_ms = src->mono_ms;
+    if ((self->health = src->health))
+        http_cache_body_ref(self->health);
+    if ((self->metrics = src->metrics))
+        http_cache_body_ref(self->metrics);
+    for (size_t i = 0; i < prev->n; i++) {
+        const http_snap_doc_t *o = &prev->docs[i];
+        http_snap_doc_t *d = &docs[i];
+        memcpy(d, o, offsetof(http_snap_doc_t, gz)); /* every field before the atomic one */
+        if (d->plain)
+            http_cache_body_ref(d->plain);
+        /* A worker may install prev's gzip form meanwhile: either we see
+         * it here, or a worker asking this snapshot makes its own. */
+        http_cache_body_t *gz = atomic_load_explicit(&o->gz, memory_order_acquire);
+        if (gz)
+            http_cache_body_ref(gz);
+        atomic_init(&d->gz, gz);
+    }
+    self->docs = docs;
+    self->n = self->cap = prev->n;
+    return self;
+}
+
+int64_t http_snap_mono_ms(const http_snap_t *self) { return self->mono_ms; }
+
 void http_snap_ref(http_snap_t *self)
 {
     atomic_fetch_add_explicit(&self->refs, 1, memory_order_relaxed);

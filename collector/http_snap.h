@@ -95,6 +95,17 @@ typedef struct {
 http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
                               int64_t now_ms);
 
+/* A snapshot of prev's documents (shared: their bodies gain a reference)
+ * with new /health and /metrics bodies from src (health, metrics, mono_ms;
+ * the rest of src is unused): how the main loop keeps those two fresh
+ * while a full render waits for its share of the loop. Same version,
+ * second and feed sequence as prev. One reference; NULL when out of
+ * memory (logged). */
+http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *src);
+
+/* The monotonic time its /health and /metrics were rendered (src->mono_ms). */
+int64_t http_snap_mono_ms(const http_snap_t *self);
+
 void http_snap_ref(http_snap_t *self);
 void http_snap_unref(http_snap_t *self);
 

@@ -3,8 +3,9 @@
  * the body the main loop rendered and its Age while the snapshot is young,
  * the JSON 503 naming how long the loop has not published once it is older
  * than HTTP_SNAP_STUCK_MS (the stuck-loop check a worker must still make
- * now that it never asks that loop), /metrics failing then too, and the
- * snapshot's references (a body outlives its snapshot: checked under
+ * now that it never asks that loop), /metrics failing then too, the
+ * republish of those two alone (http_snap_with_ops), and the snapshot's
+ * references (a body outlives its snapshot: checked under
  * SANITIZE=address). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,53 @@ static void test_unrendered_bodies_give_no_body(void **state)
     http_snap_unref(snap);
 }
 
+/* While the documents' render waits for its share of the main loop, the
+ * loop republishes /health and /metrics alone: the documents are the same
+ * bodies (no render), the two bodies and their time are new. */
+static void test_with_ops_shares_the_documents(void **state)
+{
+    fixture_t *f = *state;
+    http_snap_t *prev = s_snap(f, "{\"frames_in\":1}", "m 1\n");
+    http_cache_body_t *gz = http_snap_doc_gz(http_snap_find(prev, ROUTE_CROSSINGS, NULL));
+    assert_non_null(gz);
+    http_snap_src_t src = { .mono_ms = MONO0 + 1000, .health = s_body("{\"frames_in\":2}"),
+                            .metrics = s_body("m 2\n") };
+    http_snap_t *next = http_snap_with_ops(prev, &src);
+    assert_non_null(next);
+    http_cache_body_unref(src.health);
+    http_cache_body_unref(src.metrics);
+    assert_int_equal(http_snap_version(next), http_snap_version(prev));
+    assert_int_equal(http_snap_second(next), http_snap_second(prev));
+    assert_int_equal(http_snap_feed_seq(next), http_snap_feed_seq(prev));
+    assert_int_equal(http_snap_mono_ms(next), MONO0 + 1000);
+    assert_int_equal(http_snap_count(next), http_snap_count(prev));
+    for (size_t i = 0; i < http_snap_count(prev); i++) {
+        http_snap_doc_t *a = http_snap_at(prev, i), *b = http_snap_at(next, i);
+        assert_int_equal(a->kind, b->kind);
+        assert_string_equal(a->id, b->id);
+        assert_ptr_equal(a->plain, b->plain);
+    }
+    /* the gzip form made for prev comes along */
+    http_snap_doc_t *doc = http_snap_find(next, ROUTE_CROSSINGS, NULL);
+    assert_ptr_equal(atomic_load(&doc->gz), gz);
+    http_cache_body_unref(gz);
+    /* prev gone: next's documents and bodies live on (ASan: no use after free) */
+    http_snap_unref(prev);
+    assert_non_null(http_snap_find(next, ROUTE_CROSSING, "250401"));
+    assert_true(doc->plain->len > 0 && doc->plain->data[0] == '{');
+    http_snap_answer_t a;
+    http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + 1500, &a);
+    assert_int_equal(a.code, 200);
+    assert_int_equal(a.age_s, 0); /* from the new time, not prev's */
+    s_expect_body(&a, "{\"frames_in\":2}");
+    http_cache_body_unref(a.body);
+    /* the age that makes a 503 counts from the new time too */
+    http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + 1000 + HTTP_SNAP_STUCK_MS, &a);
+    assert_int_equal(a.code, 200);
+    http_cache_body_unref(a.body);
+    http_snap_unref(next);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_young_snapshot_serves_the_published_bodies_with_age),
         cmocka_unit_test(test_old_snapshot_makes_health_503_naming_the_time),
         cmocka_unit_test(test_unrendered_bodies_give_no_body),
+        cmocka_unit_test(test_with_ops_shares_the_documents),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
