@@ -7,7 +7,7 @@
  * reference, never copied) and the dashboards' files from its own file
  * cache (static.h). /health and /metrics come from the same snapshot (the
  * main loop renders them into it; a snapshot older than HTTP_SNAP_STUCK_MS
- * makes /health a 503). The rest — /v1/history, /v1/forecast and CBP's
+ * makes both a 503). The rest — /v1/history, /v1/forecast and CBP's
  * graph, which read on demand what only the collector's main loop may
  * touch — goes to the server as a job (the job_fn, called on the worker's
  * thread, must only queue it);
