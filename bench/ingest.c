@@ -60,18 +60,22 @@ typedef struct {
 } s_agent_t;
 
 typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} s_lat_t;
+
+typedef struct {
     int port;
     atomic_bool stop;
     long n, failed;
     int64_t worst_ms;
+    s_lat_t ms;                 /* every probe's time, failed ones included */
     pthread_t thread;
     bool running;
 } s_probe_t;
 
-typedef struct {
-    int64_t *v;
-    size_t n, cap;
-} s_lat_t;
+static void s_lat_add(s_lat_t *l, int64_t ms);
+static int s_cmp_i64(const void *x, const void *y);
 
 enum s_until { UNTIL_DEADLINE, UNTIL_FIRST_ACKED, UNTIL_DURABLE };
 
@@ -93,7 +97,9 @@ typedef struct {
 
 /* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
 
-/* GET /health every 250 ms (each bounded to 10 s by proc_http_get). */
+/* GET /health every 250 ms (each bounded to 10 s by proc_http_get); every
+ * probe's time is kept, a failed one's too (its time is how long it took
+ * to fail). */
 static void *s_probe_run(void *arg)
 {
     s_probe_t *p = arg;
@@ -105,6 +111,7 @@ static void *s_probe_run(void *arg)
         free(body);
         p->n++;
         p->worst_ms = d > p->worst_ms ? d : p->worst_ms;
+        s_lat_add(&p->ms, d);
         nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
     }
     return NULL;
@@ -124,6 +131,15 @@ static void s_probe_report(s_probe_t *p, const char *prefix)
         pthread_join(p->thread, NULL);
     printf("%shttp_probes=%ld\n%shttp_probe_failed=%ld\n%shttp_probe_worst_ms=%lld\n", prefix,
            p->n, prefix, p->failed, prefix, (long long)p->worst_ms);
+    long long p50 = -1, p99 = -1;
+    if (p->ms.n > 0) {
+        qsort(p->ms.v, p->ms.n, sizeof *p->ms.v, s_cmp_i64);
+        p50 = p->ms.v[(p->ms.n - 1) / 2];
+        p99 = p->ms.v[(p->ms.n * 99 + 99) / 100 - 1];
+    }
+    printf("%shttp_probe_p50_ms=%lld\n%shttp_probe_p99_ms=%lld\n", prefix, p50, prefix, p99);
+    free(p->ms.v);
+    p->ms = (s_lat_t){ 0 };
 }
 
 /* ---- agents ------------------------------------------------------------------------ */

@@ -108,6 +108,8 @@ row "10,000 series live: to durable, p50 / p99" \
     "$(get $i10 live_durable_p50_ms) / $(get $i10 live_durable_p99_ms) ms" "" ""
 row "GET /health worst wait, flood / live (10,000)" \
     "$(get $i10 flood_http_probe_worst_ms) / $(get $i10 live_http_probe_worst_ms) ms" "" ""
+row "GET /health p99, flood / live (10,000)" \
+    "$(get $i10 flood_http_probe_p99_ms) / $(get $i10 live_http_probe_p99_ms) ms" "" ""
 for k in quiet busy; do
     row "sensor line -> feed, $k stream, p50 / p99" \
         "$(get latency ${k}_p50_ms) / $(get latency ${k}_p99_ms) ms" "" ""

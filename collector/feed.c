@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -494,6 +495,19 @@ char *feed_health_json(const stats_t *stats, bool archive_connected,
         "official", s_official_health(stats, now_ms));
     if (o && hours)
         json_object_set_new(o, "observed_hours", s_hours_json(hours));
+    if (o) {
+        /* When these counters were read: the workers serve this body from
+         * the published snapshot (collector/http_snap.c), so a consumer can
+         * tell how old it is without trusting its own clock against Age. */
+        char iso[32], as_of[40];
+        tu_iso8601(now_ms / 1000, iso, sizeof iso);
+        size_t n = strlen(iso);
+        if (n > 0)
+            iso[n - 1] = '\0'; /* the 'Z', put back after the milliseconds */
+        snprintf(as_of, sizeof as_of, "%s.%03dZ", iso, (int)(now_ms % 1000));
+        json_object_set_new(o, "as_of", json_string(as_of));
+        json_object_set_new(o, "as_of_ms", json_integer((json_int_t)now_ms));
+    }
     return feed_json_take(o);
 }
 

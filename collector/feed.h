@@ -48,8 +48,10 @@ char *feed_history_official_json(const arch_series_t *s, const arch_series_t *of
 
 /* The collector's health and counters at wall time now_ms. "status" is
  * "degraded" while the archive is disconnected. hours (may be NULL): the
- * observed hours' counters, as "observed_hours". Returns a malloc'ed JSON
- * string, NULL only when memory ran out. */
+ * observed hours' counters, as "observed_hours". "as_of" (ISO-8601 UTC with
+ * milliseconds) and "as_of_ms" (epoch ms) are now_ms: the time the counters
+ * were read. Returns a malloc'ed JSON string, NULL only when memory ran
+ * out. */
 char *feed_health_json(const stats_t *stats, bool archive_connected,
                        const sess_table_t *sessions, const observed_counters_t *hours, int64_t now_ms);
 

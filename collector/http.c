@@ -1,9 +1,10 @@
 /* http — see http.h. The server's main-loop half: the listening socket,
- * the publisher (renders a snapshot of every public document when the
- * state or the second changed, at most every HTTP_PUBLISH_MS, and hands it
- * to every worker), and the jobs the workers pass back for what reads the
- * main loop's own data (/health, /metrics, /v1/history). The HTTP
- * protocol itself is in http_worker.c.
+ * the publisher (renders a snapshot of every public document, /health's
+ * body and /metrics' text when the state, the counters or the second
+ * changed, at most every HTTP_PUBLISH_MS, and hands it to every worker),
+ * and the jobs the workers pass back for what must be read on demand on
+ * this loop (/v1/history from rrdcached, /v1/forecast, CBP's graph). The
+ * HTTP protocol itself is in http_worker.c.
  *
  * Jobs arrive on a mutex-protected list and an eventfd wakes this loop;
  * their answers go back with http_worker_answer. */
@@ -43,6 +44,10 @@
 #define HTTP_MAX_THREADS 16
 /* A render may take at most 1 / HTTP_PUBLISH_SHARE of the main loop. */
 #define HTTP_PUBLISH_SHARE 5
+/* /health and /metrics are republished at least this often while the loop
+ * turns, alone when the documents' render waits for its share (a render of
+ * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS). */
+#define HTTP_OPS_EVERY_MS 1000
 /* Bodies at least this large go by sendfile (below, a copy is cheaper
  * than the extra system call). */
 #define HTTP_SENDFILE_MIN (16 * 1024)
@@ -65,19 +70,70 @@ struct http_server {
     struct event *ev_jobs;
     bool archive_failing;           /* so a dead rrdcached is logged once, not per request */
     uint64_t published_obs;         /* observed hours version of the published snapshot */
+    stats_t published_stats;        /* the counters /health and /metrics were rendered
+                                       from (s_stats: the live stream's included) */
+    bool published_up;              /* and the archive's connection then */
 };
+
+/* The counters into *st, with the live stream's (kept by its ring, in
+ * atomics). Copied bytewise, padding included, so two fills compare with
+ * memcmp (s_on_publish). */
+static void s_stats(const http_server_t *self, stats_t *st)
+{
+    memcpy(st, self->ctx.stats, sizeof *st);
+    const sse_ring_t *r = self->ctx.sse;
+    if (r) {
+        st->sse_clients = (uint64_t)sse_ring_clients(r);
+        st->sse_max_clients = (uint64_t)sse_ring_max_clients(r);
+        st->sse_refused_full = sse_ring_counted(r, SSE_REFUSED_FULL);
+        st->sse_refused_bad_id = sse_ring_counted(r, SSE_REFUSED_BAD_ID);
+        st->sse_refused_future_id = sse_ring_counted(r, SSE_REFUSED_FUTURE_ID);
+        st->sse_dropped_slow = sse_ring_counted(r, SSE_DROPPED_SLOW);
+    }
+}
+
+static bool s_archive_up(const http_server_t *self)
+{
+    return self->ctx.archive && arch_connected(self->ctx.archive);
+}
+
+/* /health's body and /metrics' text, read here on the main loop where the
+ * counters, sessions and archive live, at now_ms. NULL: out of memory
+ * (logged; the worker answers 503 until the next publish). */
+static void s_render_ops(http_server_t *self, int64_t now_ms, http_cache_body_t **health,
+                         http_cache_body_t **metrics)
+{
+    bool up = s_archive_up(self);
+    stats_t *st = &self->published_stats;   /* what s_on_publish compares with */
+    s_stats(self, st);
+    self->published_up = up;
+    observed_counters_t oc;
+    if (self->ctx.observed)
+        observed_counters(self->ctx.observed, &oc);
+    const observed_counters_t *ocp = self->ctx.observed ? &oc : NULL;
+    char *h = feed_health_json(st, up, self->ctx.sessions, ocp, now_ms);
+    char *m = metrics_render(st, self->ctx.sessions, ocp, up, now_ms);
+    *health = h ? http_cache_body_new(h, strlen(h)) : NULL;
+    *metrics = m ? http_cache_body_new(m, strlen(m)) : NULL;
+    if (!*health || !*metrics)
+        log_error("http: out of memory rendering /health or /metrics");
+}
 
 /* ---- publishing ------------------------------------------------------------ */
 
 static int s_publish(http_server_t *self, int64_t now_ms)
 {
+    int64_t t0 = tu_mono_ms();
     http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
                             .stale_after_ms = self->ctx.stale_after_ms,
                             .started_s = self->started_s, .observed = self->ctx.observed,
-                            .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0 };
+                            .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
+                            .mono_ms = t0 };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
-    int64_t t0 = tu_mono_ms();
+    s_render_ops(self, now_ms, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
+    http_cache_body_unref(src.health);   /* the snapshot holds its own */
+    http_cache_body_unref(src.metrics);
     if (!snap)
         return -1;
     /* The big documents are sent by sendfile, as nginx sends a file (no
@@ -109,22 +165,58 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     return 0;
 }
 
+/* Whether the newest snapshot still says everything: same state version,
+ * wall second, observed hours, archive connection and counters. A new
+ * second republishes even when nothing changed: /health's Age and the
+ * workers' stuck-loop check (HTTP_SNAP_STUCK_MS) rest on it. Changed
+ * counters (a refused batch, a heartbeat, a stream refused) reach /health
+ * and /metrics at the next tick rather than the next second. */
+static bool s_published_current(const http_server_t *self, int64_t now_ms)
+{
+    if (!self->snap || http_snap_version(self->snap) != state_version(self->ctx.state) ||
+        http_snap_second(self->snap) != now_ms / 1000 ||
+        (self->ctx.observed && observed_version(self->ctx.observed) != self->published_obs) ||
+        self->published_up != s_archive_up(self))
+        return false;
+    stats_t st;
+    s_stats(self, &st);
+    return memcmp(&self->published_stats, &st, sizeof st) == 0;
+}
+
+/* Only /health and /metrics anew, the documents shared with the newest
+ * snapshot: cheap (their render, a reference per document), so it does
+ * not wait for the documents' share of the loop. */
+static void s_publish_ops(http_server_t *self, int64_t now_ms)
+{
+    http_snap_src_t src = { .mono_ms = tu_mono_ms() };
+    s_render_ops(self, now_ms, &src.health, &src.metrics);
+    http_snap_t *snap = http_snap_with_ops(self->snap, &src);
+    http_cache_body_unref(src.health);
+    http_cache_body_unref(src.metrics);
+    if (!snap)
+        return; /* logged; the old one stays */
+    for (int i = 0; i < self->nworkers; i++)
+        http_worker_publish(self->workers[i], snap);
+    http_snap_unref(self->snap);
+    self->snap = snap;
+}
+
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     http_server_t *self = arg;
     int64_t now_ms = tu_now_ms();
-    if (self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
-        http_snap_second(self->snap) == now_ms / 1000 &&
-        (!self->ctx.observed || observed_version(self->ctx.observed) == self->published_obs))
+    if (s_published_current(self, now_ms))
         return;
-    if (tu_mono_ms() < self->next_publish_ms)
-        return;
-    (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
+    int64_t mono = tu_mono_ms();
+    if (mono >= self->next_publish_ms)
+        (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
+    else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS)
+        s_publish_ops(self, now_ms);
 }
 
-/* ---- jobs: /health, /metrics, /v1/history ----------------------------------- */
+/* ---- jobs: /v1/history, /v1/forecast, CBP's graph ----------------------------- */
 
 static void s_answer_json(http_job_t *job, int code, const char *cache, char *json)
 {
@@ -137,50 +229,6 @@ static void s_answer_json(http_job_t *job, int code, const char *cache, char *js
 static void s_answer_error(http_job_t *job, int code, const char *reason)
 {
     s_answer_json(job, code, HTTP_CACHE_NONE, feed_error_json(code, reason));
-}
-
-/* The counters, with the live stream's (kept by its ring, in atomics). */
-static stats_t s_stats(const http_server_t *self)
-{
-    stats_t st = *self->ctx.stats;
-    const sse_ring_t *r = self->ctx.sse;
-    if (r) {
-        st.sse_clients = (uint64_t)sse_ring_clients(r);
-        st.sse_max_clients = (uint64_t)sse_ring_max_clients(r);
-        st.sse_refused_full = sse_ring_counted(r, SSE_REFUSED_FULL);
-        st.sse_refused_bad_id = sse_ring_counted(r, SSE_REFUSED_BAD_ID);
-        st.sse_refused_future_id = sse_ring_counted(r, SSE_REFUSED_FUTURE_ID);
-        st.sse_dropped_slow = sse_ring_counted(r, SSE_DROPPED_SLOW);
-    }
-    return st;
-}
-
-static void s_health(http_server_t *self, http_job_t *job)
-{
-    bool up = self->ctx.archive && arch_connected(self->ctx.archive);
-    stats_t st = s_stats(self);
-    observed_counters_t oc;
-    if (self->ctx.observed)
-        observed_counters(self->ctx.observed, &oc);
-    s_answer_json(job, 200, HTTP_CACHE_NONE,
-                  feed_health_json(&st, up, self->ctx.sessions, self->ctx.observed ? &oc : NULL,
-                                   tu_now_ms()));
-}
-
-/* Counters for operators, in Prometheus text format (collector/metrics.c). */
-static void s_metrics(http_server_t *self, http_job_t *job)
-{
-    bool up = self->ctx.archive && arch_connected(self->ctx.archive);
-    stats_t st = s_stats(self);
-    observed_counters_t oc;
-    if (self->ctx.observed)
-        observed_counters(self->ctx.observed, &oc);
-    char *text = metrics_render(&st, self->ctx.sessions, self->ctx.observed ? &oc : NULL, up,
-                                tu_now_ms());
-    job->code = 200;
-    job->ctype = "text/plain; version=0.0.4; charset=utf-8";
-    job->cache = HTTP_CACHE_NONE;
-    job->body = text ? http_cache_body_new(text, strlen(text)) : NULL;
 }
 
 /* Log the archive going away and coming back, not every failed request. */
@@ -315,11 +363,7 @@ static void s_on_jobs(evutil_socket_t fd, short what, void *arg)
         log_warn("http: eventfd: %s", strerror(errno));
     for (http_job_t *job = s_take_jobs(self), *next; job; job = next) {
         next = job->next;
-        if (job->kind == ROUTE_HEALTH)
-            s_health(self, job);
-        else if (job->kind == ROUTE_METRICS)
-            s_metrics(self, job);
-        else if (job->kind == ROUTE_FORECAST || job->kind == ROUTE_CBP_GRAPH)
+        if (job->kind == ROUTE_FORECAST || job->kind == ROUTE_CBP_GRAPH)
             s_lookahead(self, job);
         else
             s_history(self, job);

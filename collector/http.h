@@ -7,8 +7,11 @@
  * The public documents are rendered by the collector's main loop once per
  * state version and second (at most every 100 ms), plain and gzip, and
  * published to the workers as one reference-counted snapshot
- * (http_snap.h); /health, /metrics and /v1/history read what only the main
- * loop may touch and are answered there. With ctx->publish_dir the same
+ * (http_snap.h), with /health's body and /metrics' text, which the main
+ * loop renders into every snapshot (republished at least every second), so
+ * neither waits for a busy main loop; /v1/history, /v1/forecast and CBP's
+ * graph read on demand what only the main loop may touch and are answered
+ * there. With ctx->publish_dir the same
  * documents are also written to a docroot (docroot.h) for nginx or a CDN.
  * http_new and http_destroy run on the main loop's thread. Only GET and
  * HEAD (and OPTIONS for CORS preflights). */

@@ -10,6 +10,7 @@
 #include "feed.h"
 #include "feed_hours.h"
 #include "log.h"
+#include "metrics.h"
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
@@ -18,6 +19,8 @@ struct http_snap {
     uint64_t version;
     int64_t second;
     uint64_t feed_seq;
+    int64_t mono_ms;                /* the render's monotonic time */
+    http_cache_body_t *health, *metrics;
     size_t n, cap;
     http_snap_doc_t *docs;
 };
@@ -132,6 +135,11 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     self->version = state_version(src->state);
     self->second = now_ms / 1000;
     self->feed_seq = src->feed_seq;
+    self->mono_ms = src->mono_ms;
+    if ((self->health = src->health))
+        http_cache_body_ref(self->health);
+    if ((self->metrics = src->metrics))
+        http_cache_body_ref(self->metrics);
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,
                                              ROUTE_CBSA_JSON_FR };
@@ -158,6 +166,45 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     return self;
 }
 
+http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *src)
+{
+    http_snap_t *self = calloc(1, sizeof *self);
+    http_snap_doc_t *docs = prev->n ? malloc(prev->n * sizeof *docs) : NULL;
+    if (!self || (prev->n && !docs)) {
+        log_error("http: out of memory publishing /health");
+        free(self);
+        free(docs);
+        return NULL;
+    }
+    atomic_init(&self->refs, 1);
+    self->version = prev->version;
+    self->second = prev->second;
+    self->feed_seq = prev->feed_seq;
+    self->mono_ms = src->mono_ms;
+    if ((self->health = src->health))
+        http_cache_body_ref(self->health);
+    if ((self->metrics = src->metrics))
+        http_cache_body_ref(self->metrics);
+    for (size_t i = 0; i < prev->n; i++) {
+        const http_snap_doc_t *o = &prev->docs[i];
+        http_snap_doc_t *d = &docs[i];
+        memcpy(d, o, offsetof(http_snap_doc_t, gz)); /* every field before the atomic one */
+        if (d->plain)
+            http_cache_body_ref(d->plain);
+        /* A worker may install prev's gzip form meanwhile: either we see
+         * it here, or a worker asking this snapshot makes its own. */
+        http_cache_body_t *gz = atomic_load_explicit(&o->gz, memory_order_acquire);
+        if (gz)
+            http_cache_body_ref(gz);
+        atomic_init(&d->gz, gz);
+    }
+    self->docs = docs;
+    self->n = self->cap = prev->n;
+    return self;
+}
+
+int64_t http_snap_mono_ms(const http_snap_t *self) { return self->mono_ms; }
+
 void http_snap_ref(http_snap_t *self)
 {
     atomic_fetch_add_explicit(&self->refs, 1, memory_order_relaxed);
@@ -171,6 +218,8 @@ void http_snap_unref(http_snap_t *self)
         http_cache_body_unref(self->docs[i].plain);
         http_cache_body_unref(atomic_load_explicit(&self->docs[i].gz, memory_order_acquire));
     }
+    http_cache_body_unref(self->health);
+    http_cache_body_unref(self->metrics);
     free(self->docs);
     free(self);
 }
@@ -178,6 +227,38 @@ void http_snap_unref(http_snap_t *self)
 uint64_t http_snap_version(const http_snap_t *self) { return self->version; }
 int64_t http_snap_second(const http_snap_t *self) { return self->second; }
 uint64_t http_snap_feed_seq(const http_snap_t *self) { return self->feed_seq; }
+
+bool http_snap_stuck(int64_t published_mono_ms, int64_t now_mono_ms, int64_t limit_ms)
+{
+    return now_mono_ms - published_mono_ms > limit_ms;
+}
+
+void http_snap_ops_answer(const http_snap_t *self, enum route_kind kind, int64_t now_mono_ms,
+                          http_snap_answer_t *out)
+{
+    int64_t age_ms = now_mono_ms - self->mono_ms;
+    if (age_ms < 0) /* rendered after this worker read the clock */
+        age_ms = 0;
+    *out = (http_snap_answer_t){ .code = 200, .cache = HTTP_CACHE_NONE, .age_s = age_ms / 1000 };
+    if (http_snap_stuck(self->mono_ms, now_mono_ms, HTTP_SNAP_STUCK_MS)) {
+        char why[96];
+        snprintf(why, sizeof why, "main loop has not published for %.1f s", age_ms / 1000.0);
+        char *json = feed_error_json(503, why);
+        *out = (http_snap_answer_t){ .code = 503, .ctype = HTTP_CT_JSON,
+                                     .cache = HTTP_CACHE_NONE, .age_s = -1,
+                                     .body = json ? http_cache_body_new(json, strlen(json)) : NULL };
+        return;
+    }
+    if (kind == ROUTE_METRICS) {
+        out->ctype = METRICS_CONTENT_TYPE;
+        out->body = self->metrics;
+    } else {
+        out->ctype = HTTP_CT_JSON;
+        out->body = self->health;
+    }
+    if (out->body)
+        http_cache_body_ref(out->body);
+}
 
 http_snap_doc_t *http_snap_find(const http_snap_t *self, enum route_kind kind, const char *id)
 {

@@ -13,7 +13,13 @@
  * except for the gzip forms, which are made at most once per document
  * (eagerly by http_snap_gzip_all, or by the first thread that asks, then
  * installed with a compare-and-swap). Snapshots and bodies are reference
- * counted with C11 atomics: any thread may drop the last reference. */
+ * counted with C11 atomics: any thread may drop the last reference.
+ *
+ * It also carries /health's body and /metrics' text, which the main loop
+ * renders from its own counters (they are not documents: no tag, no gzip),
+ * and the monotonic time of the render, so a worker answers both without
+ * waiting for that loop and can still tell when the loop stopped
+ * publishing (http_snap_ops_answer). */
 #ifndef POE_HTTP_SNAP_H
 #define POE_HTTP_SNAP_H
 
@@ -58,7 +64,29 @@ typedef struct {
     int64_t started_s;              /* Last-Modified of /v1/hours */
     const observed_t *observed;     /* hours learned from the lanes; may be NULL */
     uint64_t feed_seq;              /* the live feed's newest sequence number now */
+    /* /health's JSON and /metrics' text, rendered by the caller on the main
+     * loop at now_ms (the snapshot takes a reference of each; NULL: could
+     * not be rendered, the worker answers 503) */
+    http_cache_body_t *health, *metrics;
+    int64_t mono_ms;                /* tu_mono_ms() at the render: staleness is
+                                       judged on it, immune to wall-clock steps */
 } http_snap_src_t;
+
+/* A snapshot older than this makes /health answer 503: the main loop has
+ * stopped publishing. It republishes at least every second while it turns
+ * (http.c); its longest legitimate stall is one rrdcached wait, bounded at
+ * 5 s (rrdcc's timeout), plus a render; systemd's watchdog (WatchdogSec=30s,
+ * deploy/systemd) kills a loop stuck for 30 s. 10 s is past the first and
+ * well before the second, so a balancer or monitor sees the 503 first. */
+#define HTTP_SNAP_STUCK_MS 10000
+
+/* What a worker sends for /health or /metrics. */
+typedef struct {
+    int code;
+    const char *ctype, *cache;
+    http_cache_body_t *body;        /* one reference, the caller's; NULL: out of memory */
+    int64_t age_s;                  /* the Age header's value; -1: none */
+} http_snap_answer_t;
 
 /* Render every document of src at wall time now_ms (one reference). The
  * documents whose tag has not changed since prev (NULL: none) — /v1/hours
@@ -66,6 +94,17 @@ typedef struct {
  * it, not rendered again. NULL when out of memory (logged). */
 http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
                               int64_t now_ms);
+
+/* A snapshot of prev's documents (shared: their bodies gain a reference)
+ * with new /health and /metrics bodies from src (health, metrics, mono_ms;
+ * the rest of src is unused): how the main loop keeps those two fresh
+ * while a full render waits for its share of the loop. Same version,
+ * second and feed sequence as prev. One reference; NULL when out of
+ * memory (logged). */
+http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *src);
+
+/* The monotonic time its /health and /metrics were rendered (src->mono_ms). */
+int64_t http_snap_mono_ms(const http_snap_t *self);
 
 void http_snap_ref(http_snap_t *self);
 void http_snap_unref(http_snap_t *self);
@@ -75,6 +114,20 @@ int64_t http_snap_second(const http_snap_t *self);
 /* The live feed's sequence number the snapshot was rendered at: it holds
  * every update up to it and none after (collector/sse streams from it). */
 uint64_t http_snap_feed_seq(const http_snap_t *self);
+
+/* Whether a snapshot rendered at monotonic published_mono_ms is too old at
+ * now_mono_ms (older than limit_ms): the main loop stopped publishing. Pure. */
+bool http_snap_stuck(int64_t published_mono_ms, int64_t now_mono_ms, int64_t limit_ms);
+
+/* The answer to kind (ROUTE_HEALTH or ROUTE_METRICS) from self at
+ * monotonic now_mono_ms, for any thread: 200 with the published body and
+ * its age in seconds; a JSON 503 naming how long the main loop has not
+ * published when http_snap_stuck(..., HTTP_SNAP_STUCK_MS) (no Age: the
+ * error is made now). /metrics fails too then, so Prometheus' up == 0
+ * (PoenetCollectorDown) still fires for a stuck loop, as it did when the
+ * scrape waited on that loop and timed out. Never blocks. */
+void http_snap_ops_answer(const http_snap_t *self, enum route_kind kind, int64_t now_mono_ms,
+                          http_snap_answer_t *out);
 
 /* The document for (kind, id) (id ignored for kinds without one; WAITTIMES
  * is BWTNEW), NULL when the snapshot has none (an unknown crossing). */

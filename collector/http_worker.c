@@ -30,6 +30,7 @@
 #include "log.h"
 #include "sse.h"
 #include "static.h"
+#include "timeutil.h"
 
 #define HTTP_ALLOW "GET, HEAD, OPTIONS"
 #define HTTP_MAX_HEADERS_SIZE 8192
@@ -59,6 +60,7 @@ struct http_worker {
     int wake_fd;                        /* eventfd */
     pthread_t thread;
     bool running;
+    bool stall_logged;                  /* /health said the main loop is stuck */
     atomic_bool stopping;
     _Atomic(http_snap_t *) inbox;       /* the newest published, not yet taken */
     http_snap_t *cur;                   /* the one this thread serves */
@@ -246,6 +248,38 @@ static void s_serve_doc(struct evhttp_request *req, http_snap_doc_t *doc)
         http_cache_body_ref(body);
     }
     s_send_body(req, 200, doc->ctype, doc->cache, body);
+}
+
+/* /health and /metrics: what the main loop rendered into the snapshot, so
+ * a busy (or stuck) main loop never delays them; http_snap_ops_answer
+ * turns a snapshot too old into a 503 (logged once per stall and worker).
+ * Age says how old the counters are (RFC 9111 5.1). */
+static void s_ops(http_worker_t *self, struct evhttp_request *req, enum route_kind kind)
+{
+    http_snap_t *snap = s_snap(self);
+    if (!snap) {
+        s_send_error(req, 503, "starting");
+        return;
+    }
+    http_snap_answer_t a;
+    http_snap_ops_answer(snap, kind, tu_mono_ms(), &a);
+    if (!a.body) {
+        log_error("http: out of memory rendering %s", evhttp_request_get_uri(req));
+        s_send_error(req, 503, "out of memory");
+        return;
+    }
+    if ((a.code == 503) != self->stall_logged) {
+        self->stall_logged = a.code == 503;
+        log_warn("http: worker %d: %s", self->index,
+                 a.code == 503 ? "main loop stopped publishing: /health and /metrics answer 503"
+                               : "main loop publishing again");
+    }
+    if (a.age_s >= 0) {
+        char age[24];
+        snprintf(age, sizeof age, "%lld", (long long)a.age_s);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Age", age);
+    }
+    s_send_body(req, a.code, a.ctype, a.cache, a.body);
 }
 
 /* One file of the dashboards (collector/static.c), with its ETag,
@@ -452,8 +486,11 @@ static void s_stream(http_worker_t *self, struct evhttp_request *req)
 static void s_route(http_worker_t *self, struct evhttp_request *req, enum route_kind kind,
                     const char *id)
 {
-    if (kind == ROUTE_HEALTH || kind == ROUTE_METRICS || kind == ROUTE_HISTORY ||
-        kind == ROUTE_FORECAST || kind == ROUTE_CBP_GRAPH) {
+    if (kind == ROUTE_HEALTH || kind == ROUTE_METRICS) {
+        s_ops(self, req, kind);
+        return;
+    }
+    if (kind == ROUTE_HISTORY || kind == ROUTE_FORECAST || kind == ROUTE_CBP_GRAPH) {
         s_post_job(self, req, kind, id);
         return;
     }

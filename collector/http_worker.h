@@ -5,9 +5,12 @@
  * server published to it (http_snap.h: published by an atomic exchange of
  * the worker's inbox, picked up at the next request, bodies written by
  * reference, never copied) and the dashboards' files from its own file
- * cache (static.h). The rest — /health, /metrics, /v1/history, which read
- * what only the collector's main loop may touch — goes to the server as a
- * job (the job_fn, called on the worker's thread, must only queue it);
+ * cache (static.h). /health and /metrics come from the same snapshot (the
+ * main loop renders them into it; a snapshot older than HTTP_SNAP_STUCK_MS
+ * makes both a 503). The rest — /v1/history, /v1/forecast and CBP's
+ * graph, which read on demand what only the collector's main loop may
+ * touch — goes to the server as a job (the job_fn, called on the worker's
+ * thread, must only queue it);
  * the main loop fills in the answer and hands it back with
  * http_worker_answer, and the worker sends it. /v1/stream is served from
  * the worker's own streams (collector/sse), fed from the main loop's ring
@@ -31,7 +34,7 @@ typedef struct http_worker http_worker_t;
 /* A request handed to the main loop, and its answer. */
 typedef struct http_job {
     /* the question, filled in by the worker */
-    enum route_kind kind;   /* ROUTE_HEALTH, _METRICS, _HISTORY, _FORECAST or _CBP_GRAPH */
+    enum route_kind kind;   /* ROUTE_HISTORY, _FORECAST or _CBP_GRAPH */
     char id[ROUTE_ID_MAX];  /* the {id} segment, "" when none */
     char *query;            /* the query string (malloc'ed), NULL when none */
     bool gzip_ok;           /* the client accepts gzip */

@@ -64,6 +64,11 @@ static void s_collector(textbuf_t *b, const stats_t *st, bool archive_connected,
 {
     s_gauge_ms(b, "poenet_uptime_seconds", "Seconds since the collector started.",
                st->started_ms > 0 ? now_ms - st->started_ms : 0);
+    /* The workers serve this text from the main loop's published snapshot:
+     * time() minus this is how old every value here is. */
+    s_gauge_ms(b, "poenet_published_timestamp_seconds",
+               "Unix time the main loop read these values (the published snapshot's time).",
+               now_ms);
     s_family(b, "poenet_archive_connected", "gauge",
              "1 when the connection to rrdcached is up, else 0.");
     textbuf_printf(b, "poenet_archive_connected %d\n", archive_connected ? 1 : 0);

@@ -18,7 +18,8 @@
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Render every metric at wall-clock now_ms (for uptimes and ages). sess may
+/* Render every metric at wall-clock now_ms (for uptimes and ages, and as
+ * poenet_published_timestamp_seconds: when the values were read). sess may
  * be NULL (no agent metrics), hours too (no observed-hours metrics).
  * Returns a malloc'ed NUL-terminated text the caller frees, or NULL when
  * out of memory. */

@@ -45,7 +45,7 @@ static int s_teardown(void **state)
 static json_t *s_health(void)
 {
     int status = 0;
-    char *body = proc_http_get(s_stack.http_port, "/health", &status);
+    char *body = proc_health(s_stack.http_port, &status);
     assert_non_null(body);
     assert_int_equal(status, 200);
     json_t *j = json_loads(body, 0, NULL);

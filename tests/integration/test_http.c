@@ -5,12 +5,15 @@
  * Last-Modified/If-Modified-Since → 304 without a body), gzip (and that it
  * inflates to the identity document), Vary, CORS, Cache-Control per
  * endpoint, HEAD, the JSON 404/405/414/400 errors, the CBP XML's charset,
- * the CBSA CSV's BOM, and /health still answering at the end.
+ * the CBSA CSV's BOM, /health and /metrics served from the published
+ * snapshot (Age, as_of, a parseable exposition; still answered while the
+ * main loop waits on a stopped rrdcached), and /health still answering.
  *
  * Live views carry the second in their tag, so a check that needs the same
  * representation twice retries (bounded) when the second moved between two
  * requests; a 200 that carries the very tag it was asked about is always a
- * failure. Nothing asserts on elapsed time. */
+ * failure. Nothing asserts on elapsed time: the blocked-loop check asserts
+ * on the Age the collector reports, which only a snapshot can carry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,11 +21,17 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "http_client.h"
@@ -76,6 +85,8 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     (void)state;
+    if (s_stack.rrdcached > 0) /* a failed blocked-loop test may leave it stopped */
+        kill(s_stack.rrdcached, SIGCONT);
     return stack_stop(&s_stack);
 }
 
@@ -766,6 +777,95 @@ static void test_cbsa_bom(void **state)
     hc_free(&r);
 }
 
+/* ---- /health and /metrics from the published snapshot ---------------------------- */
+
+/* The Age header of a /health or /metrics answer (fails when absent). */
+static long s_age(const hc_response_t *r, const char *path)
+{
+    const char *age = hc_header(r, "Age");
+    if (!age)
+        fail_msg("%s: no Age header (status %d)", path, r->status);
+    char *end;
+    long v = strtol(age, &end, 10);
+    if (end == age || *end || v < 0)
+        fail_msg("%s: Age '%s' is not a number of seconds", path, age);
+    return v;
+}
+
+/* Every line of a Prometheus text exposition: "# HELP", "# TYPE", or
+ * name[{labels}] value with a finite number; returns the value of metric
+ * name (NAN when absent). */
+static double s_exposition(const char *text, const char *name)
+{
+    double found = NAN;
+    char *copy = strdup(text), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0)
+            continue;
+        size_t n = strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+        if (n == 0 || (line[0] >= '0' && line[0] <= '9'))
+            fail_msg("/metrics: bad metric name in '%.120s'", line);
+        const char *rest = line + n;
+        if (*rest == '{' && !(rest = strchr(rest, '}')))
+            fail_msg("/metrics: unterminated labels in '%.120s'", line);
+        if (*rest == '}')
+            rest++;
+        if (*rest != ' ')
+            fail_msg("/metrics: no value in '%.120s'", line);
+        char *end;
+        double v = strtod(rest + 1, &end);
+        if (end == rest + 1 || *end || !isfinite(v))
+            fail_msg("/metrics: bad value in '%.120s'", line);
+        if (strlen(name) == n && strncmp(line, name, n) == 0 && line[n] == ' ')
+            found = v;
+    }
+    free(copy);
+    return found;
+}
+
+static void test_health_and_metrics_from_snapshot(void **state)
+{
+    (void)state;
+    hc_response_t r;
+    s_get("/health", NULL, &r);
+    s_expect_status(&r, "/health", 200);
+    long age = s_age(&r, "/health");
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_non_null(j);
+    const char *as_of = json_string_value(json_object_get(j, "as_of"));
+    json_int_t as_of_ms = json_integer_value(json_object_get(j, "as_of_ms"));
+    if (!as_of || strlen(as_of) != strlen("2026-01-15T08:00:00.000Z") || as_of[10] != 'T' ||
+        as_of[strlen(as_of) - 1] != 'Z')
+        fail_msg("/health: as_of '%s' is not ISO-8601 UTC with milliseconds", as_of ? as_of : "");
+    /* rendered by the collector within the last minute (the same clock),
+     * and Age agrees with it to the second the two were measured apart */
+    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    if (as_of_ms < now_ms - 60000 || as_of_ms > now_ms + 1000)
+        fail_msg("/health: as_of_ms %lld is not within a minute of now %lld", (long long)as_of_ms,
+                 (long long)now_ms);
+    if (age > 60)
+        fail_msg("/health: Age %ld on a collector that is publishing", age);
+    /* every field the dashboards and the other tests read is still there */
+    const char *fields[] = { "status", "archive", "uptime_s", "frames_in", "batches_accepted",
+                             "samples_accepted", "rejected", "agents", "stream", "official" };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!json_object_get(j, fields[i]))
+            fail_msg("/health: no '%s' in %.300s", fields[i], r.body);
+    json_decref(j);
+    hc_free(&r);
+
+    s_get("/metrics", NULL, &r);
+    s_expect_status(&r, "/metrics", 200);
+    (void)s_age(&r, "/metrics");
+    double published = s_exposition(r.body, "poenet_published_timestamp_seconds");
+    if (isnan(published) || fabs(published - (double)time(NULL)) > 60)
+        fail_msg("/metrics: poenet_published_timestamp_seconds %f is not within a minute of now",
+                 published);
+    if (isnan(s_exposition(r.body, "poenet_frames_received_total")))
+        fail_msg("/metrics: no poenet_frames_received_total");
+    hc_free(&r);
+}
+
 /* ---- still serving ---------------------------------------------------------------- */
 
 static void test_health_after_all(void **state)
@@ -796,6 +896,63 @@ static void test_health_after_all(void **state)
     hc_free(&r);
 }
 
+/* ---- /health while the main loop is blocked ------------------------------------------ */
+
+typedef struct {
+    int status;         /* -1: the exchange failed */
+    atomic_bool done;
+} s_history_t;
+
+static void *s_history_run(void *arg)
+{
+    s_history_t *h = arg;
+    hc_response_t r;
+    h->status = hc_request(s_stack.http_port, "GET", HISTORY_OK, NULL, &r, NULL, 0) == 0
+                    ? r.status : -1;
+    hc_free(&r);
+    atomic_store(&h->done, true);
+    return NULL;
+}
+
+/* With rrdcached stopped, a /v1/history job holds the main loop in its
+ * FETCH for the archive's bounded wait (5 s). /health must still answer,
+ * 200, from the snapshot published before: an Age of 2 s or more can only
+ * come from a snapshot the loop did not replace (it republishes every
+ * second), so a /health answered by that loop (as a job) fails here. Last
+ * in the file: the archive's connection is lost by the timeout. */
+static void test_health_while_main_loop_blocked(void **state)
+{
+    (void)state;
+    assert_int_equal(kill(s_stack.rrdcached, SIGSTOP), 0);
+    s_history_t h = { .status = 0 };
+    atomic_init(&h.done, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, s_history_run, &h), 0);
+    long max_age = -1;
+    int probes = 0;
+    bool blocked_seen = false;
+    /* until the history answered, and at most 4.5 s (its wait is 5 s) */
+    for (int i = 0; i < 45 && !atomic_load(&h.done); i++) {
+        usleep(100 * 1000);
+        hc_response_t r;
+        s_get("/health", NULL, &r);
+        s_expect_status(&r, "/health (main loop blocked)", 200);
+        long age = s_age(&r, "/health (main loop blocked)");
+        if (age > max_age)
+            max_age = age;
+        blocked_seen |= age >= 2 && !atomic_load(&h.done);
+        probes++;
+        hc_free(&r);
+    }
+    kill(s_stack.rrdcached, SIGCONT);
+    pthread_join(th, NULL);
+    print_message("%d /health answers while the main loop waited; largest Age %ld s; history %d\n",
+                  probes, max_age, h.status);
+    if (!blocked_seen)
+        fail_msg("/health never came from a snapshot 2 s old while the main loop waited on a "
+                 "stopped rrdcached (%d answers, largest Age %ld)", probes, max_age);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -812,7 +969,9 @@ int main(void)
         cmocka_unit_test(test_history_bad_params),
         cmocka_unit_test(test_cbp_xml_latin1),
         cmocka_unit_test(test_cbsa_bom),
+        cmocka_unit_test(test_health_and_metrics_from_snapshot),
         cmocka_unit_test(test_health_after_all),
+        cmocka_unit_test(test_health_while_main_loop_blocked),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

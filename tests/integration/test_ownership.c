@@ -137,7 +137,7 @@ static void *s_dealer(const teststack_t *st, const char *server_pub, const curve
 static long s_count(const teststack_t *st, const char *name)
 {
     int status = 0;
-    char *body = proc_http_get(st->http_port, "/health", &status);
+    char *body = proc_health(st->http_port, &status);
     json_t *h = body && status == 200 ? json_loads(body, 0, NULL) : NULL;
     free(body);
     assert_non_null(h);

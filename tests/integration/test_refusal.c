@@ -103,7 +103,7 @@ static void *s_dealer(const teststack_t *st, const curve_pair_t *key)
 static json_t *s_health(const teststack_t *st)
 {
     int status = 0;
-    char *body = proc_http_get(st->http_port, "/health", &status);
+    char *body = proc_health(st->http_port, &status);
     assert_non_null(body);
     assert_int_equal(status, 200);
     json_t *j = json_loads(body, 0, NULL);

@@ -123,7 +123,7 @@ static long s_batch(void *d, const char *crossing, int dir, uint64_t epoch, uint
 static json_t *s_health(void)
 {
     int status = 0;
-    char *body = proc_http_get(s_st.http_port, "/health", &status);
+    char *body = proc_health(s_st.http_port, &status);
     assert_non_null(body);
     assert_int_equal(status, 200);
     json_t *j = json_loads(body, 0, NULL);

@@ -155,11 +155,12 @@ static void s_open(sse_client_t *c, const char *path, const char *last_id)
     assert_string_equal(sse_client_header(c, "Content-Type"), "text/event-stream; charset=utf-8");
 }
 
-/* A counter of /metrics, by its whole name with labels; -1 when absent. */
+/* A counter of /metrics, by its whole name with labels; -1 when absent.
+ * From a snapshot rendered after the call (tests/lib/proc.h). */
 static long s_metric(const char *name)
 {
     int status = 0;
-    char *m = proc_http_get(s_st.http_port, "/metrics", &status);
+    char *m = proc_metrics(s_st.http_port, &status);
     assert_int_equal(status, 200);
     char key[200];
     snprintf(key, sizeof key, "\n%s ", name);
@@ -334,7 +335,7 @@ static void test_bad_input(void **state)
     s_expect("/v1/stream?crossing=999999", NULL, 404, "unknown crossing '999999'");
     s_expect("/v1/stream?lang=fr", NULL, 400, "the stream takes only crossing=ID");
     int status = 0;
-    char *m = proc_http_get(s_st.http_port, "/metrics", &status);
+    char *m = proc_metrics(s_st.http_port, &status);
     assert_int_equal(status, 200);
     assert_non_null(strstr(m, "poenet_sse_refused_total{reason=\"bad_last_event_id\"} 4"));
     assert_non_null(strstr(m, "poenet_sse_refused_total{reason=\"future_last_event_id\"} 1"));

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,44 @@ done:
     free(resp);
     close(fd);
     return body;
+}
+
+/* Wall-clock ms, as the collector stamps as_of_ms. */
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* GET path until the number after key in its body is at least t0 (times
+ * scale: ms per unit of the number), 5 s at most; the last body. */
+static char *s_get_fresh(int port, const char *path, const char *key, double scale,
+                         int *status_out)
+{
+    int64_t t0 = s_wall_ms();
+    char *body = NULL;
+    for (int i = 0; i < 250; i++) {
+        free(body);
+        body = proc_http_get(port, path, status_out);
+        const char *p = body ? strstr(body, key) : NULL;
+        if (p && strtod(p + strlen(key), NULL) * scale >= (double)t0)
+            break;
+        struct timespec pause = { 0, 20 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    return body;
+}
+
+char *proc_health(int port, int *status_out)
+{
+    return s_get_fresh(port, "/health", "\"as_of_ms\":", 1.0, status_out);
+}
+
+char *proc_metrics(int port, int *status_out)
+{
+    return s_get_fresh(port, "/metrics", "\npoenet_published_timestamp_seconds ", 1000.0,
+                       status_out);
 }
 
 int proc_free_port(void)

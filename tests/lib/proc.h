@@ -58,6 +58,19 @@ pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len);
  * *status_out (may be NULL); NULL on a connection or parse error. */
 char *proc_http_get(int port, const char *path_and_query, int *status_out);
 
+/* GET /health as the collector rendered it after this call began. The
+ * collector's HTTP workers serve /health from the snapshot its main loop
+ * publishes (a tick, at most about a second, behind the counters), so
+ * this asks again (every 20 ms, 5 s at most) until the body's "as_of_ms"
+ * is at or after the call's wall time: whatever the caller did and saw
+ * acknowledged before is then counted. Returns the last body as
+ * proc_http_get does (even a stale one when 5 s ran out; NULL when none). */
+char *proc_health(int port, int *status_out);
+
+/* The same for /metrics: until its poenet_published_timestamp_seconds is at
+ * or after the call's wall time. */
+char *proc_metrics(int port, int *status_out);
+
 /* The whole file, NUL-terminated, malloc'ed; its length in *len (may be
  * NULL). NULL when it cannot be read. */
 char *proc_slurp(const char *path, size_t *len);

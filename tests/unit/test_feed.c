@@ -457,9 +457,13 @@ static void test_health(void **state)
     assert_int_equal(s_int(rej, "future"), 3);
     assert_int_equal(s_int(rej, "archive"), 1);
     assert_int_equal(s_int(rej, "decode"), 0);
+    /* when the counters were read: the workers serve this body later */
+    assert_string_equal(s_str(root, "as_of"), "2026-11-27T21:31:30.500Z");
+    assert_true(s_int(root, "as_of_ms") == T0_MS + 90500);
     json_decref(root);
 
     root = s_parse(feed_health_json(&st, false, NULL, NULL, T0_MS));
+    assert_string_equal(s_str(root, "as_of"), "2026-11-27T21:30:00.000Z");
     assert_string_equal(s_str(root, "status"), "degraded");
     assert_string_equal(s_str(root, "archive"), "disconnected");
     assert_int_equal(s_int(root, "uptime_s"), 0);

@@ -182,6 +182,8 @@ static void test_empty_collector_is_valid_and_zero(void **state)
     int samples = s_validate(text);
     assert_true(samples >= 10 + REJ_MAX);
     assert_true(s_must(text, "poenet_uptime_seconds") == 90.5);
+    /* the time the values were read (workers serve the text later) */
+    assert_true(s_must(text, "poenet_published_timestamp_seconds") == NOW / 1000.0);
     assert_true(s_must(text, "poenet_archive_connected") == 0);
     assert_true(s_must(text, "poenet_frames_received_total") == 0);
     assert_true(s_must(text, "poenet_agents") == 0);

@@ -1,0 +1,267 @@
+/* test_http_snap — what an HTTP worker answers for /health and /metrics
+ * from a published snapshot (collector/http_snap.c), without a main loop:
+ * the body the main loop rendered and its Age while the snapshot is young,
+ * the JSON 503 naming how long the loop has not published once it is older
+ * than HTTP_SNAP_STUCK_MS (the stuck-loop check a worker must still make
+ * now that it never asks that loop), /metrics failing then too, the
+ * republish of those two alone (http_snap_with_ops), and the snapshot's
+ * references (a body outlives its snapshot: checked under
+ * SANITIZE=address). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_snap.h"
+#include "metrics.h"
+#include "registry.h"
+#include "state.h"
+
+/* 2026-11-27T21:30:00Z */
+#define T0_MS 1795815000000LL
+/* an arbitrary monotonic origin */
+#define MONO0 5000000LL
+
+static const char s_registry_text[] =
+    "crossings = (\n"
+    "  { id = \"250401\"; bwt_id = \"09250401\"; border = \"MX\"; name = \"San Ysidro\";\n"
+    "    port_name = \"San Ysidro\"; crossing_name = \"\"; other_name = \"Tijuana\";\n"
+    "    us_tz = \"America/Los_Angeles\"; other_tz = \"America/Tijuana\";\n"
+    "    max_lanes = { passenger = 24; pedestrian = 10; commercial = 0; }; }\n"
+    ");\n";
+
+typedef struct {
+    registry_t *reg;
+    state_t *st;
+} fixture_t;
+
+static int s_setup(void **state)
+{
+    char path[] = "/tmp/test_http_snap_registry_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(s_registry_text);
+    assert_int_equal(write(fd, s_registry_text, len), (ssize_t)len);
+    close(fd);
+    fixture_t *f = calloc(1, sizeof *f);
+    int nbad = -1;
+    f->reg = reg_load(path, &nbad);
+    unlink(path);
+    assert_non_null(f->reg);
+    f->st = state_new(f->reg);
+    assert_non_null(f->st);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    state_destroy(&f->st);
+    reg_destroy(&f->reg);
+    free(f);
+    return 0;
+}
+
+static http_cache_body_t *s_body(const char *text)
+{
+    return http_cache_body_new(strdup(text), strlen(text));
+}
+
+/* A snapshot rendered at MONO0 with the given bodies (NULL: not rendered). */
+static http_snap_t *s_snap(fixture_t *f, const char *health, const char *metrics)
+{
+    http_snap_src_t src = { .state = f->st, .registry = f->reg, .stale_after_ms = 120000,
+                            .started_s = T0_MS / 1000, .mono_ms = MONO0,
+                            .health = health ? s_body(health) : NULL,
+                            .metrics = metrics ? s_body(metrics) : NULL };
+    http_snap_t *snap = http_snap_render(&src, NULL, T0_MS);
+    assert_non_null(snap);
+    http_cache_body_unref(src.health); /* the snapshot holds its own */
+    http_cache_body_unref(src.metrics);
+    return snap;
+}
+
+static void s_expect_body(const http_snap_answer_t *a, const char *want)
+{
+    assert_non_null(a->body);
+    assert_int_equal(a->body->len, strlen(want));
+    assert_memory_equal(a->body->data, want, a->body->len);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_stuck_is_strictly_older_than_the_limit(void **state)
+{
+    (void)state;
+    assert_false(http_snap_stuck(MONO0, MONO0, HTTP_SNAP_STUCK_MS));
+    assert_false(http_snap_stuck(MONO0, MONO0 + HTTP_SNAP_STUCK_MS, HTTP_SNAP_STUCK_MS));
+    assert_true(http_snap_stuck(MONO0, MONO0 + HTTP_SNAP_STUCK_MS + 1, HTTP_SNAP_STUCK_MS));
+    /* a worker that read its clock before the render is not "stuck" */
+    assert_false(http_snap_stuck(MONO0, MONO0 - 50, HTTP_SNAP_STUCK_MS));
+    /* the limit is a constant of the contract: between a 5 s rrdcached
+     * wait and systemd's 30 s watchdog */
+    assert_true(HTTP_SNAP_STUCK_MS > 5000 && HTTP_SNAP_STUCK_MS < 30000);
+}
+
+static void test_young_snapshot_serves_the_published_bodies_with_age(void **state)
+{
+    fixture_t *f = *state;
+    const char *health = "{\"status\":\"ok\",\"frames_in\":7}";
+    const char *metrics = "# HELP poenet_uptime_seconds x\n# TYPE poenet_uptime_seconds gauge\n"
+                          "poenet_uptime_seconds 1.000\n";
+    http_snap_t *snap = s_snap(f, health, metrics);
+    http_snap_answer_t a;
+
+    http_snap_ops_answer(snap, ROUTE_HEALTH, MONO0 + 2500, &a);
+    assert_int_equal(a.code, 200);
+    assert_string_equal(a.ctype, HTTP_CT_JSON);
+    assert_string_equal(a.cache, HTTP_CACHE_NONE);
+    assert_int_equal(a.age_s, 2);
+    s_expect_body(&a, health);
+    http_cache_body_unref(a.body);
+
+    /* at the limit itself: still served */
+    http_snap_ops_answer(snap, ROUTE_HEALTH, MONO0 + HTTP_SNAP_STUCK_MS, &a);
+    assert_int_equal(a.code, 200);
+    assert_int_equal(a.age_s, HTTP_SNAP_STUCK_MS / 1000);
+    http_cache_body_unref(a.body);
+
+    /* a clock read just before the render: age 0, never negative */
+    http_snap_ops_answer(snap, ROUTE_HEALTH, MONO0 - 20, &a);
+    assert_int_equal(a.code, 200);
+    assert_int_equal(a.age_s, 0);
+    http_cache_body_unref(a.body);
+
+    http_snap_ops_answer(snap, ROUTE_METRICS, MONO0 + 999, &a);
+    assert_int_equal(a.code, 200);
+    assert_string_equal(a.ctype, METRICS_CONTENT_TYPE);
+    assert_string_equal(a.cache, HTTP_CACHE_NONE);
+    assert_int_equal(a.age_s, 0);
+    s_expect_body(&a, metrics);
+    /* the answer's reference outlives the snapshot (a response in flight
+     * when the worker moves to the next one) */
+    http_snap_unref(snap);
+    s_expect_body(&a, metrics);
+    http_cache_body_unref(a.body);
+}
+
+static void test_old_snapshot_makes_health_503_naming_the_time(void **state)
+{
+    fixture_t *f = *state;
+    http_snap_t *snap = s_snap(f, "{\"status\":\"ok\"}", "poenet_uptime_seconds 1\n");
+    http_snap_answer_t a;
+    http_snap_ops_answer(snap, ROUTE_HEALTH, MONO0 + HTTP_SNAP_STUCK_MS + 2300, &a);
+    assert_int_equal(a.code, 503);
+    assert_string_equal(a.ctype, HTTP_CT_JSON);
+    assert_string_equal(a.cache, HTTP_CACHE_NONE);
+    assert_int_equal(a.age_s, -1); /* the error is made now: no Age */
+    assert_non_null(a.body);
+    json_error_t err;
+    json_t *j = json_loadb(a.body->data, a.body->len, 0, &err);
+    if (!j)
+        fail_msg("503 body is not JSON (%s): %.*s", err.text, (int)a.body->len, a.body->data);
+    char want[96];
+    snprintf(want, sizeof want, "main loop has not published for %.1f s",
+             (HTTP_SNAP_STUCK_MS + 2300) / 1000.0);
+    assert_string_equal(json_string_value(json_object_get(j, "error")), want);
+    assert_int_equal(json_integer_value(json_object_get(j, "status")), 503);
+    json_decref(j);
+    http_cache_body_unref(a.body);
+
+    /* /metrics fails as well (a scrape error: Prometheus' up == 0), rather
+     * than frozen counters that read as no traffic */
+    http_snap_ops_answer(snap, ROUTE_METRICS, MONO0 + HTTP_SNAP_STUCK_MS + 2300, &a);
+    assert_int_equal(a.code, 503);
+    assert_int_equal(a.age_s, -1);
+    assert_non_null(a.body);
+    assert_non_null(strstr(a.body->data, want));
+    http_cache_body_unref(a.body);
+    /* just before the limit both are still the published bodies */
+    http_snap_ops_answer(snap, ROUTE_METRICS, MONO0 + HTTP_SNAP_STUCK_MS - 1, &a);
+    assert_int_equal(a.code, 200);
+    s_expect_body(&a, "poenet_uptime_seconds 1\n");
+    http_cache_body_unref(a.body);
+    http_snap_unref(snap);
+}
+
+/* The main loop ran out of memory rendering them: no body, so the worker
+ * answers 503 rather than an empty 200. */
+static void test_unrendered_bodies_give_no_body(void **state)
+{
+    fixture_t *f = *state;
+    http_snap_t *snap = s_snap(f, NULL, NULL);
+    http_snap_answer_t a;
+    http_snap_ops_answer(snap, ROUTE_HEALTH, MONO0 + 10, &a);
+    assert_null(a.body);
+    http_snap_ops_answer(snap, ROUTE_METRICS, MONO0 + 10, &a);
+    assert_null(a.body);
+    http_snap_unref(snap);
+}
+
+/* While the documents' render waits for its share of the main loop, the
+ * loop republishes /health and /metrics alone: the documents are the same
+ * bodies (no render), the two bodies and their time are new. */
+static void test_with_ops_shares_the_documents(void **state)
+{
+    fixture_t *f = *state;
+    http_snap_t *prev = s_snap(f, "{\"frames_in\":1}", "m 1\n");
+    http_cache_body_t *gz = http_snap_doc_gz(http_snap_find(prev, ROUTE_CROSSINGS, NULL));
+    assert_non_null(gz);
+    http_snap_src_t src = { .mono_ms = MONO0 + 1000, .health = s_body("{\"frames_in\":2}"),
+                            .metrics = s_body("m 2\n") };
+    http_snap_t *next = http_snap_with_ops(prev, &src);
+    assert_non_null(next);
+    http_cache_body_unref(src.health);
+    http_cache_body_unref(src.metrics);
+    assert_int_equal(http_snap_version(next), http_snap_version(prev));
+    assert_int_equal(http_snap_second(next), http_snap_second(prev));
+    assert_int_equal(http_snap_feed_seq(next), http_snap_feed_seq(prev));
+    assert_int_equal(http_snap_mono_ms(next), MONO0 + 1000);
+    assert_int_equal(http_snap_count(next), http_snap_count(prev));
+    for (size_t i = 0; i < http_snap_count(prev); i++) {
+        http_snap_doc_t *a = http_snap_at(prev, i), *b = http_snap_at(next, i);
+        assert_int_equal(a->kind, b->kind);
+        assert_string_equal(a->id, b->id);
+        assert_ptr_equal(a->plain, b->plain);
+    }
+    /* the gzip form made for prev comes along */
+    http_snap_doc_t *doc = http_snap_find(next, ROUTE_CROSSINGS, NULL);
+    assert_ptr_equal(atomic_load(&doc->gz), gz);
+    http_cache_body_unref(gz);
+    /* prev gone: next's documents and bodies live on (ASan: no use after free) */
+    http_snap_unref(prev);
+    assert_non_null(http_snap_find(next, ROUTE_CROSSING, "250401"));
+    assert_true(doc->plain->len > 0 && doc->plain->data[0] == '{');
+    http_snap_answer_t a;
+    http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + 1500, &a);
+    assert_int_equal(a.code, 200);
+    assert_int_equal(a.age_s, 0); /* from the new time, not prev's */
+    s_expect_body(&a, "{\"frames_in\":2}");
+    http_cache_body_unref(a.body);
+    /* the age that makes a 503 counts from the new time too */
+    http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + 1000 + HTTP_SNAP_STUCK_MS, &a);
+    assert_int_equal(a.code, 200);
+    http_cache_body_unref(a.body);
+    http_snap_unref(next);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stuck_is_strictly_older_than_the_limit),
+        cmocka_unit_test(test_young_snapshot_serves_the_published_bodies_with_age),
+        cmocka_unit_test(test_old_snapshot_makes_health_503_naming_the_time),
+        cmocka_unit_test(test_unrendered_bodies_give_no_body),
+        cmocka_unit_test(test_with_ops_shares_the_documents),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
