@@ -1,15 +1,13 @@
 /* forecast — see forecast.h for the method. */
 #include "forecast.h"
+#include "fcprofile.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
-#define PROFILE_MIN_W 0.5f
 #define ODD_DAY_RATIO 1.5            /* a day's waits this far from the profile are odd */
 #define ODD_DAY_MIN_STEPS 64         /* over 16 h of the day at least */
-#define PROFILE_CLIP 3.0             /* usual deviations a new value may move a slot by */           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
 #define REGIME_QUEUE_S 600.0         /* a wait now this long is "a queue" */
@@ -50,19 +48,8 @@ typedef struct {
     int regime;                      /* at issue */
 } s_pending_t;
 
-typedef struct {
-    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
-    float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
-} s_week_t;
-
-typedef struct {
-    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS], wait_dev[FC_DAY_SLOTS];
-    float arr[FC_DAY_SLOTS], lanes[FC_DAY_SLOTS], arr_w[FC_DAY_SLOTS];
-} s_day_t;
-
 struct fc {
-    s_week_t week;
-    s_day_t holiday;
+    fcp_t prof;                      /* the profiles (collector/fcprofile.c) */
     /* The step being accumulated. */
     int64_t acc_step;
     double acc_dur, acc_arr, acc_lanes, acc_wait, acc_wait_dur;
@@ -145,6 +132,7 @@ fc_t *fc_new(void)
             }
             s_choose(self, r, h);
         }
+    fcp_init(&self->prof);
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
@@ -188,75 +176,12 @@ static int s_slot(const fc_calendar_t *cal, int64_t t_s, bool *holiday)
 
 /* ---- profiles ----------------------------------------------------------- */
 
-static void s_update(float *mean, float *w, double x)
-{
-    *w = *w * PROFILE_DECAY + 1.0f;
-    *mean += (float)((x - *mean) / *w);
-}
-
-static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, double arr,
-                             double lanes)
-{
-    int d = slot % FC_DAY_SLOTS;
-    float *wm = holiday ? &self->holiday.wait[d] : &self->week.wait[slot];
-    float *ww = holiday ? &self->holiday.wait_w[d] : &self->week.wait_w[slot];
-    float *wd = holiday ? &self->holiday.wait_dev[d] : &self->week.wait_dev[slot];
-    if (isfinite(wait)) {
-        /* Robust: once the slot is known, a value is kept within
-         * PROFILE_CLIP of its usual deviation (an incident, a feed gone
-         * wrong, must not become next week's profile). */
-        double dev = wait - *wm;
-        if (*ww >= 1.0f) {
-            double cap = PROFILE_CLIP * *wd + BAND_SCALE_S;
-            dev = dev > cap ? cap : dev < -cap ? -cap : dev;
-        }
-        float w0 = *ww;
-        s_update(wm, ww, *wm + dev);
-        *ww = w0;
-        s_update(wd, ww, fabs(dev));
-    }
-    float *am = holiday ? &self->holiday.arr[d] : &self->week.arr[slot];
-    float *lm = holiday ? &self->holiday.lanes[d] : &self->week.lanes[slot];
-    float *aw = holiday ? &self->holiday.arr_w[d] : &self->week.arr_w[slot];
-    float w0 = *aw;
-    s_update(am, aw, arr);
-    *aw = w0;
-    s_update(lm, aw, lanes);
-}
-
-/* Profile values at t: the holiday's day where it has been seen, else the
- * week's slot (a holiday first counts as a Sunday). */
-static void s_profile_slot(const fc_t *self, int slot, bool hol, double *wait, double *arr,
-                           double *lanes)
-{
-    int d = slot % FC_DAY_SLOTS;
-    double l = NAN;
-    *wait = *arr = NAN;
-    if (hol) {
-        if (self->holiday.wait_w[d] >= PROFILE_MIN_W)
-            *wait = self->holiday.wait[d];
-        if (self->holiday.arr_w[d] >= PROFILE_MIN_W) {
-            *arr = self->holiday.arr[d];
-            l = self->holiday.lanes[d];
-        }
-        slot = 6 * FC_DAY_SLOTS + d;
-    }
-    if (isnan(*wait) && self->week.wait_w[slot] >= PROFILE_MIN_W)
-        *wait = self->week.wait[slot];
-    if (isnan(*arr) && self->week.arr_w[slot] >= PROFILE_MIN_W) {
-        *arr = self->week.arr[slot];
-        l = self->week.lanes[slot];
-    }
-    if (lanes)
-        *lanes = l;
-}
-
 static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
                          double *arr, double *lanes)
 {
     bool hol;
     int slot = s_slot(cal, t_s, &hol);
-    s_profile_slot(self, slot, hol, wait, arr, lanes);
+    fcp_lookup(&self->prof, slot, hol, wait, arr, lanes);
 }
 
 /* ---- scoring ------------------------------------------------------------ */
@@ -341,7 +266,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     double lanes = self->acc_lanes / self->acc_dur;
     /* Today's level against the profile (before this step enters it). */
     double pw, pa;
-    s_profile_slot(self, slot, hol, &pw, &pa, NULL);
+    fcp_lookup(&self->prof, slot, hol, &pw, &pa, NULL);
     if (isfinite(wait) && !isnan(pw)) {
         double lr = log((wait + BAND_SCALE_S) / (pw + BAND_SCALE_S));
         s_day_check(self, slot / FC_DAY_SLOTS, hol, lr);
@@ -349,7 +274,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
         self->level = a * self->level + (1 - a) * lr;
         self->level_w = a * self->level_w + (1 - a);
     }
-    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
+    fcp_update(&self->prof, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
     /* The port's reaction: lanes now against lanes and wait a step ago. */
     if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
         int b = s_react_bucket(self->prev_wait);
