@@ -263,11 +263,14 @@ static void s_replay(s_run_t *r, const char *log_path)
         const char *p = line + n;
         if (kind == 'O') {
             long long t;
-            unsigned iv;
-            double w, arr, lanes;
-            if (sscanf(p, "%lld,%u,%lf,%lf,%lf", &t, &iv, &w, &arr, &lanes) != 5)
+            unsigned iv, tt_n = 0;
+            double w, arr, lanes, tt_sum = 0, tt_span = 0;
+            /* (travel times: inputs written before them have none) */
+            if (sscanf(p, "%lld,%u,%lf,%lf,%lf,%u,%lf,%lf", &t, &iv, &w, &arr, &lanes, &tt_n,
+                       &tt_sum, &tt_span) < 5)
                 s_die("bad observation: ", line);
             fc_observe(fc[k], &cal, t, iv, w, arr, lanes);
+            fc_observe_travel(fc[k], t, tt_span, tt_n, tt_sum);
             continue;
         }
         fc_present_t pr = { 0 };

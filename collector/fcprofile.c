@@ -89,7 +89,7 @@ static double s_wait_update(float *wm, float *ww, float *wd, double wait)
     return x;
 }
 
-void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes)
+void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait)
 {
     int d = slot % FC_DAY_SLOTS;
     if (isfinite(wait) && holiday) {
@@ -112,6 +112,12 @@ void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, doubl
         p->last_wait[0] = m0;
         p->last_w[0] = w0;
     }
+}
+
+void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes)
+{
+    int d = slot % FC_DAY_SLOTS;
+    fcp_update_wait(p, slot, holiday, wait);
     float *am = holiday ? &p->harr[d] : &p->arr[slot];
     float *lm = holiday ? &p->hlanes[d] : &p->lanes[slot];
     float *aw = holiday ? &p->harr_w[d] : &p->arr_w[slot];

@@ -47,6 +47,10 @@ void fcp_init(fcp_t *p);
  * arrivals per second and mean lanes open. */
 void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes);
 
+/* Enter the wait of a closed step alone (arrivals and lanes entered
+ * before with a NAN wait): the travel times of a step are known later. */
+void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait);
+
 /* The profile at slot `slot`: the wait (shrunk toward the neighbours by
  * the learned weight), arrivals per second and lanes; NAN where the slot
  * is not known. A holiday uses its day where seen, else the Sunday. lanes

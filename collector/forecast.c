@@ -32,7 +32,10 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
 #define LEVEL_MIN_W 0.5              /* an hour and a half of it */
 #define LEVEL_MAX 1.5                /* a level beyond e^±1.5 is not believed */
-#define RING (FC_NSTEPS + 1)
+#define JOINS 12                     /* steps awaiting their travel times: 3 h of waits */
+/* Issues kept to be scored: a day, and as long again as a step may wait
+ * for its travel times. */
+#define RING (FC_NSTEPS + 1 + JOINS)
 #define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
 #define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
@@ -48,6 +51,17 @@ typedef struct {
     int regime;                      /* at issue */
 } s_pending_t;
 
+/* A closed step waiting for the travel times of the units that joined in
+ * it (or its first travel times, before it closes). */
+typedef struct {
+    int64_t step;                    /* INT64_MIN none */
+    float est;                       /* the estimator's wait of the step; NAN none */
+    float tt_sum;                    /* travel times of its joiners seen so far */
+    uint16_t tt_n;
+    int16_t slot;
+    bool hol, closed, score;
+} s_join_t;
+
 struct fc {
     fcp_t prof;                      /* the profiles (collector/fcprofile.c) */
     /* The step being accumulated. */
@@ -62,7 +76,7 @@ struct fc {
     double day_lr, day_n;
     s_pending_t pend[RING];
     /* Per regime (a queue at issue or not) and horizon: */
-    double loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
+    float loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
     double scored[FC_NREG][FC_NH];   /* decayed count of the errors scored */
     double best[FC_NREG][FC_NH][FC_NCOMP]; /* the weights of the mix with the least */
     /* Staffing as the port reacts: the mean change of lanes over a step
@@ -74,6 +88,8 @@ struct fc {
     double level, level_w;
     double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
     uint64_t ignored;
+    s_join_t join[JOINS];
+    int64_t tt_last_s;               /* travel times last seen; 0 never */
 };
 
 /* Mix i of the grid: weights in fifths summing to 1 (i = 0: all present,
@@ -128,7 +144,7 @@ fc_t *fc_new(void)
                 s_mix_weights(i, w);
                 for (int c = 0; c < FC_NCOMP; c++)
                     e += w[c] * s_prior_rms(c, s_h_steps[h]);
-                self->loss[r][h][i] = PRIOR_N * e;
+                self->loss[r][h][i] = (float)(PRIOR_N * e);
             }
             s_choose(self, r, h);
         }
@@ -136,6 +152,8 @@ fc_t *fc_new(void)
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
+    for (int i = 0; i < JOINS; i++)
+        self->join[i].step = INT64_MIN;
     return self;
 }
 
@@ -214,8 +232,8 @@ static void s_score(fc_t *self, int64_t step, double truth)
                         w[1] = (double)b / MIX_GRID;
                         w[2] = (double)c / MIX_GRID;
                         w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
-                        self->loss[r][h][i] =
-                            SCORE_DECAY * self->loss[r][h][i] + fabs(truth - s_mix(w, comp));
+                        self->loss[r][h][i] = (float)(SCORE_DECAY * self->loss[r][h][i] +
+                                                      fabs(truth - s_mix(w, comp)));
                     }
             self->scored[r][h] = SCORE_DECAY * self->scored[r][h] + 1.0;
             s_choose(self, r, h);
@@ -255,6 +273,63 @@ static int s_react_bucket(double wait)
     return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
 }
 
+/* ---- the lagging truth: travel times ------------------------------------ */
+
+/* A step's wait is final: the mean travel time of its joiners when enough
+ * were seen, else the estimator's; the profile learns it, the forecasts
+ * issued for it are scored on it. */
+static void s_join_final(fc_t *self, s_join_t *j)
+{
+    if (j->step == INT64_MIN)
+        return;
+    if (j->closed) {
+        double wait = j->tt_n >= FC_TT_MIN_N ? (double)j->tt_sum / j->tt_n : (double)j->est;
+        if (wait > FC_MAX_WAIT_S)
+            wait = NAN;
+        fcp_update_wait(&self->prof, j->slot, j->hol, wait);
+        if (j->score && isfinite(wait))
+            s_score(self, j->step, wait);
+    }
+    j->step = INT64_MIN;
+}
+
+/* The entry of step `step`, made (the step it replaces made final) unless
+ * a newer step holds it; NULL then. */
+static s_join_t *s_join_at(fc_t *self, int64_t step)
+{
+    s_join_t *j = &self->join[((step % JOINS) + JOINS) % JOINS];
+    if (j->step == step)
+        return j;
+    if (j->step != INT64_MIN && j->step > step)
+        return NULL;
+    s_join_final(self, j);
+    *j = (s_join_t){ .step = step, .est = NAN };
+    return j;
+}
+
+void fc_observe_travel(fc_t *self, int64_t t_s, double span_s, uint32_t count, double sum_s)
+{
+    if (count == 0 || !isfinite(sum_s) || sum_s < 0 || !isfinite(span_s) || span_s < 0 ||
+        (self->last_s && t_s < self->last_s - FC_STEP_S))
+        return;
+    double mean = sum_s / count;
+    if (mean > FC_MAX_WAIT_S)
+        return;
+    self->tt_last_s = t_s;
+    /* They left over the span: on average in its middle, and joined
+     * their mean travel time before. */
+    int64_t joined = s_floor_div(t_s - (int64_t)(span_s / 2 + mean), FC_STEP_S);
+    /* First in, first out: those who joined before `joined` have left. */
+    for (int i = 0; i < JOINS; i++)
+        if (self->join[i].step < joined && self->join[i].closed)
+            s_join_final(self, &self->join[i]);
+    s_join_t *j = s_join_at(self, joined);
+    if (!j)
+        return;
+    j->tt_sum += (float)sum_s;
+    j->tt_n = (uint16_t)(j->tt_n + count > UINT16_MAX ? UINT16_MAX : j->tt_n + count);
+}
+
 static void s_close_step(fc_t *self, const fc_calendar_t *cal)
 {
     if (self->acc_step == INT64_MIN || self->acc_dur <= 0)
@@ -274,7 +349,10 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
         self->level = a * self->level + (1 - a) * lr;
         self->level_w = a * self->level_w + (1 - a);
     }
-    fcp_update(&self->prof, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
+    /* With travel times about, the step's wait is learned and scored when
+     * its joiners have left (s_join_final); else the estimator's, now. */
+    bool defer = self->tt_last_s && self->acc_step * FC_STEP_S - self->tt_last_s < FC_GAP_S;
+    fcp_update(&self->prof, slot, hol, defer ? NAN : wait, self->acc_arr / self->acc_dur, lanes);
     /* The port's reaction: lanes now against lanes and wait a step ago. */
     if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
         int b = s_react_bucket(self->prev_wait);
@@ -285,8 +363,16 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     self->prev_wait = (float)wait;
     self->prev_lanes = (float)lanes;
     self->lanes_max = self->lanes_max > lanes ? self->lanes_max : (float)lanes;
-    if (self->acc_score && isfinite(wait))
+    s_join_t *j = s_join_at(self, self->acc_step);
+    if (defer && j) {
+        j->est = (float)wait;
+        j->slot = (int16_t)slot;
+        j->hol = hol;
+        j->score = self->acc_score;
+        j->closed = true;
+    } else if (self->acc_score && isfinite(wait)) {
         s_score(self, self->acc_step, wait);
+    }
 }
 
 static void s_feed(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t dur_s,

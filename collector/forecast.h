@@ -53,6 +53,7 @@
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
+#define FC_TT_MIN_N 3                /* travel times that make a step's truth */
 #define FC_GAP_S 86400               /* no data this long: basis short for as long again */
 
 /* Local slot of the week (0 = Monday 00:00-00:15) of Unix second t, and
@@ -108,6 +109,16 @@ void fc_destroy(fc_t **self_p);
  * profiles and scores the forecasts issued for it. */
 void fc_observe(fc_t *self, const fc_calendar_t *cal, int64_t t_s, uint32_t interval_s,
                 double wait_s, double arrivals, double lanes);
+
+/* Travel times of re-identified units that left the queue in
+ * (t_s - span_s, t_s]: how many and their sum. Each joined about its
+ * travel time before it left; once units that joined in a later step are
+ * leaving (the queue is first in, first out), a step's joiners are all
+ * out, and the mean of its travel times, when FC_TT_MIN_N or more, is the
+ * wait that step really had: the wait profile learns it and the blend and
+ * band are scored on it instead of the estimator's wait. Without travel
+ * times for a day, the estimator's wait is used at once, as before. */
+void fc_observe_travel(fc_t *self, int64_t t_s, double span_s, uint32_t count, double sum_s);
 
 /* Learn the profiles from an archived row covering (t_s - step_s, t_s]:
  * mean wait (NAN unknown), true arrivals in the row, mean lanes. Used at
