@@ -325,6 +325,14 @@ static void s_replay(s_run_t *r, const char *log_path)
                     " gaps, %" PRIu64 " odd days\n", k, fc_ignored(fc[k]), fc_gaps(fc[k]),
                     fc_odd_days(fc[k]));
     for (int k = 0; k < TAX_NQUEUES; k++)
+        for (int g = 0; fc[k] && getenv("FORECAST_WEIGHTS") && g < FC_NREG; g++)
+            for (int h = 0; h < FC_NH; h++) {
+                double w[FC_NCOMP], n;
+                fc_weights(fc[k], g, h, w, &n);
+                fprintf(stderr, "forecast: queue %d regime %d horizon %d: weights %.1f %.1f %.1f "
+                        "%.1f (%.0f errors)\n", k, g, h, w[0], w[1], w[2], w[3], n);
+            }
+    for (int k = 0; k < TAX_NQUEUES; k++)
         fc_destroy(&fc[k]);
     reg_destroy(&reg);
     fclose(in);

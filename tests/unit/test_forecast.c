@@ -3,7 +3,10 @@
  * is recovered; the near part follows a growing queue; the blend learns
  * which predictor is right and is never worse than the profile where the
  * profile is right; the band is calibrated on its own errors; a gap and an
- * odd day are noticed; bad input never gives a negative or absurd wait. Time is UTC weeks (no calendar) unless a test gives one. */
+ * odd day are noticed; bad input never gives a negative or absurd wait; a
+ * noisy slot is shrunk toward its neighbours by a learned weight, a sharp
+ * steady one is not; the lagging truth of travel times is what the profile
+ * learns. Time is UTC weeks (no calendar) unless a test gives one. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fcprofile.h"
 #include "forecast.h"
 
 #define MON0 (4 * 86400LL + 3 * 86400LL) /* 1970-01-05, a Monday, 00:00 UTC */
@@ -321,6 +325,81 @@ static void test_gap_and_odd_day(void **state)
     fc_destroy(&fc);
 }
 
+/* Week 1 flat at 600 s; week 2 noisy (600 ± 100 s by the slot's parity);
+ * week 3 flat again. After week 2 a slot's mean is 600 ± 100/1.75 =
+ * 600 ± 57.14 and its neighbours' (s±1 the other parity, s±2 the same)
+ * 600: in week 3 each value (600) is the neighbours' mean exactly, the
+ * regression's weight is (57.14·57.14)/(57.14²) = 1, and the profile
+ * looked up is 600 where the slot alone (after week 3: 600 ± 57.14 ·
+ * (1 − 1/2.3125) = 600 ± 32.43) would be off by 32 s. (The first
+ * slots of week 3 differ a little: Sunday night's neighbours are the same
+ * night's, as they were before week 2; their weight has decayed by a
+ * week's updates.) */
+static void test_noisy_slots_shrink_to_neighbours(void **state)
+{
+    (void)state;
+    fcp_t p;
+    fcp_init(&p);
+    for (int w = 0; w < 3; w++)
+        for (int s = 0; s < FC_SLOTS; s++)
+            fcp_update(&p, s, false, w == 1 ? (s % 2 ? 700.0 : 500.0) : 600.0, 0.1, 3.0);
+    assert_true(fabs(fcp_shrink(&p) - 1.0) < 0.01);
+    assert_true(fabs(p.wait[101] - (600.0 + 100.0 / 1.75 * (1.0 - 1.0 / 2.3125))) < 0.01);
+    double wait, arr, lanes;
+    fcp_lookup(&p, 101, false, &wait, &arr, &lanes);
+    assert_true(fabs(wait - 600.0) < 1.0);
+    fcp_lookup(&p, 100, false, &wait, &arr, &lanes);
+    assert_true(fabs(wait - 600.0) < 1.0);
+    assert_true(fabs(arr - 0.1) < 1e-6 && fabs(lanes - 3.0) < 1e-6);
+}
+
+/* A sharp profile that repeats exactly (120 s, 900 s from 07:00): every
+ * new value is its slot's mean, the neighbours never predicted better, the
+ * weight stays 0 and the edge stays sharp. */
+static void test_steady_sharp_slots_stay(void **state)
+{
+    (void)state;
+    fcp_t p;
+    fcp_init(&p);
+    for (int w = 0; w < 3; w++)
+        for (int s = 0; s < FC_SLOTS; s++)
+            fcp_update(&p, s, false, s % 96 >= 28 ? 900.0 : 120.0, 0.1, 3.0);
+    assert_true(fcp_shrink(&p) == 0.0);
+    double wait, arr;
+    fcp_lookup(&p, 27, false, &wait, &arr, NULL);
+    assert_true(fabs(wait - 120.0) < 0.01);
+    fcp_lookup(&p, 28, false, &wait, &arr, NULL);
+    assert_true(fabs(wait - 900.0) < 0.01);
+}
+
+/* The estimator says 300 s all along; the travel times of the units that
+ * joined (two a minute, 600 s each) say 600 s. The profile learns the
+ * travel times once each step's joiners are out, the blend is scored on
+ * them: a day ahead the forecast is 600 s. Without the travel times, the
+ * estimator's 300 s. */
+static void test_travel_times_are_the_truth(void **state)
+{
+    (void)state;
+    for (int tags = 0; tags < 2; tags++) {
+        fc_t *fc = fc_new();
+        for (int64_t t = MON0 + 60; t <= MON0 + 3 * WEEK; t += 60) {
+            fc_observe(fc, NULL, t, 60, 300.0, 6.0, 3.0);
+            if (tags)
+                fc_observe_travel(fc, t, 60, 2, 1200.0);
+        }
+        int64_t now = MON0 + 3 * WEEK;
+        fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = 300.0, .units = 10,
+                           .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.1,
+                           .arr_rate_prev = 0.1 };
+        fc_result_t r;
+        fc_run(fc, NULL, &p, &r);
+        double want = tags ? 600.0 : 300.0;
+        for (int j = 48; j < FC_NSTEPS; j++)
+            assert_true(fabs(r.step[j].p50_s - want) < 0.05 * want);
+        fc_destroy(&fc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +412,9 @@ int main(void)
         cmocka_unit_test(test_blend_never_worse_than_profile),
         cmocka_unit_test(test_band_is_calibrated),
         cmocka_unit_test(test_gap_and_odd_day),
+        cmocka_unit_test(test_noisy_slots_shrink_to_neighbours),
+        cmocka_unit_test(test_steady_sharp_slots_stay),
+        cmocka_unit_test(test_travel_times_are_the_truth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
