@@ -353,8 +353,11 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
      * its joiners have left (s_join_final); else the estimator's, now. */
     bool defer = self->tt_last_s && self->acc_step * FC_STEP_S - self->tt_last_s < FC_GAP_S;
     fcp_update(&self->prof, slot, hol, defer ? NAN : wait, self->acc_arr / self->acc_dur, lanes);
-    /* The port's reaction: lanes now against lanes and wait a step ago. */
-    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
+    /* The port's reaction: lanes now against lanes and wait a step ago,
+     * when it had a lane left to open (at its most lanes a port cannot
+     * show how it reacts; the run forward stops there anyway). */
+    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait) &&
+        self->prev_lanes < self->lanes_max) {
         int b = s_react_bucket(self->prev_wait);
         self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
         self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
@@ -592,14 +595,26 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
     double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
     int n = 0, j = 0;
     bool react = !p->lanes_planned;
+    /* Beyond the longest wait seen the port reacts as it did there: a
+     * queue run forward past it must not find a port that does nothing. */
+    double rx[REACT_NB];
+    bool rknown = false;
+    for (int b = 0; b < REACT_NB; b++) {
+        if (self->react_w[b] >= 1.0f) {
+            rx[b] = self->react[b];
+            rknown = true;
+        } else {
+            rx[b] = b > 0 && rknown ? rx[b - 1] : NAN;
+        }
+    }
     while (t < end) {
         int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
         double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
         if (react) {
             /* The port reacts to the queue as it has been seen to. */
             int b = s_react_bucket(wprev);
-            if (self->react_w[b] >= 1.0f)
-                extra += self->react[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
+            if (!isnan(rx[b]))
+                extra += rx[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
             double hi = self->lanes_max > l ? self->lanes_max : l;
             if (l + extra > hi)
                 extra = hi - l;

@@ -400,6 +400,38 @@ static void test_travel_times_are_the_truth(void **state)
     }
 }
 
+/* A port seen opening a lane a step while its queue waits 17.5 min, up to
+ * its 8 lanes, where the queue then waits 27.5 min until it clears (2-hour
+ * cycles all Monday). At 8 lanes it cannot show how it reacts: the
+ * reaction to 27.5 min is not learned from those steps (else the fall to 3
+ * lanes at the end of each cycle would teach -5/3 lanes a step), and
+ * beyond the waits seen the port reacts as at the longest seen (+1 a
+ * step). Thursday, no profile there: the queue run forward alone. 3 lanes
+ * at 75 s, 66 units (a 27.5-min wait), 0.06/s arriving (4.5 lanes' worth):
+ * with a lane a step the wait falls from the start (the queue a joiner
+ * finds shrinks), is under 15 min an hour on and gone in two (without the
+ * rule: 1 lane, and 71 min an hour on, growing). */
+static void test_reaction_where_the_port_has_room(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    for (int64_t t = MON0 + 60; t <= MON0 + 86400; t += 60) {
+        int step = (int)((t - 60 - MON0) / 900 % 8);
+        double lanes = step < 5 ? 3 + step : 8, wait = step < 5 ? 1050.0 : 1650.0;
+        fc_observe(fc, NULL, t, 60, wait, 6.0, lanes);
+    }
+    int64_t now = MON0 + 3 * 86400 + 10 * 3600;
+    fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = 1650.0, .units = 66,
+                       .lanes = 3, .lane_rate = 1.0 / 75, .arr_rate = 0.06,
+                       .arr_rate_prev = 0.06 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    for (int j = 1; j < 8; j++)
+        assert_true(r.step[j].p50_s < r.step[j - 1].p50_s);
+    assert_true(r.step[4].p50_s < 900.0 && r.step[7].p50_s < 300.0);
+    fc_destroy(&fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_noisy_slots_shrink_to_neighbours),
         cmocka_unit_test(test_steady_sharp_slots_stay),
         cmocka_unit_test(test_travel_times_are_the_truth),
+        cmocka_unit_test(test_reaction_where_the_port_has_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
