@@ -15,9 +15,17 @@ void fcp_init(fcp_t *p)
     p->last_slot[0] = p->last_slot[1] = -1;
 }
 
+/* A running mean of the weeks seen until there are 1 / (1 − FCP_DECAY)
+ * of them (4), then an exponential one with that memory (each week counts
+ * FCP_DECAY of the one after it): with two or three weeks, equal weights
+ * are the steadiest estimate (weighting the last week more, from the
+ * start, only added noise); recency matters once there are weeks to
+ * spare. (The weight of a week is the mean's: w = min(w + 1, 4); the
+ * steady state is that of w = FCP_DECAY·w + 1.) */
 static void s_update(float *mean, float *w, double x)
 {
-    *w = *w * FCP_DECAY + 1.0f;
+    const float cap = 1.0f / (1.0f - FCP_DECAY);
+    *w = *w + 1.0f < cap ? *w + 1.0f : cap;
     *mean += (float)((x - *mean) / *w);
 }
 

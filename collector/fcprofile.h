@@ -1,7 +1,7 @@
 /* fcprofile — the forecast's profiles of one queue (collector/forecast.c):
  * per 15-minute slot of the local week, the wait, the true arrival rate and
- * the lanes open, recency-weighted (each week counts FCP_DECAY of the one
- * after it) and robust (once known, a slot's wait moves by at most 3 of
+ * the lanes open: the mean of the weeks seen until there are four, then
+ * recency-weighted (each week counts FCP_DECAY of the one after it); robust (once known, a slot's wait moves by at most 3 of
  * its usual deviations); the registry's holidays are a kind of day of
  * their own (a 96-slot day profile; a Sunday until one has been seen).
  *
@@ -22,7 +22,7 @@
 
 #include "forecast.h"
 
-#define FCP_DECAY 0.75f              /* a week ago counts 3/4 of this week */
+#define FCP_DECAY 0.75f              /* a week ago counts 3/4 of this week (from 4 weeks on) */
 #define FCP_MIN_W 0.5f               /* a slot this weakly seen is not known */
 
 typedef struct {

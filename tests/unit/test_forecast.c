@@ -326,12 +326,12 @@ static void test_gap_and_odd_day(void **state)
 }
 
 /* Week 1 flat at 600 s; week 2 noisy (600 ± 100 s by the slot's parity);
- * week 3 flat again. After week 2 a slot's mean is 600 ± 100/1.75 =
- * 600 ± 57.14 and its neighbours' (s±1 the other parity, s±2 the same)
- * 600: in week 3 each value (600) is the neighbours' mean exactly, the
- * regression's weight is (57.14·57.14)/(57.14²) = 1, and the profile
- * looked up is 600 where the slot alone (after week 3: 600 ± 57.14 ·
- * (1 − 1/2.3125) = 600 ± 32.43) would be off by 32 s. (The first
+ * week 3 flat again. After week 2 a slot's mean is 600 ± 100/2 = 600 ± 50
+ * and its neighbours' (s±1 the other parity, s±2 the same) 600: in week 3
+ * each value (600) is the neighbours' mean exactly, the regression's
+ * weight is (50·50)/(50²) = 1, and the profile looked up is 600 where the
+ * slot alone (after week 3, the mean of the three: 600 ± 33.33) would be
+ * off by 33 s. (The first
  * slots of week 3 differ a little: Sunday night's neighbours are the same
  * night's, as they were before week 2; their weight has decayed by a
  * week's updates.) */
@@ -344,7 +344,7 @@ static void test_noisy_slots_shrink_to_neighbours(void **state)
         for (int s = 0; s < FC_SLOTS; s++)
             fcp_update(&p, s, false, w == 1 ? (s % 2 ? 700.0 : 500.0) : 600.0, 0.1, 3.0);
     assert_true(fabs(fcp_shrink(&p) - 1.0) < 0.01);
-    assert_true(fabs(p.wait[101] - (600.0 + 100.0 / 1.75 * (1.0 - 1.0 / 2.3125))) < 0.01);
+    assert_true(fabs(p.wait[101] - (600.0 + 100.0 / 3.0)) < 0.01);
     double wait, arr, lanes;
     fcp_lookup(&p, 101, false, &wait, &arr, &lanes);
     assert_true(fabs(wait - 600.0) < 1.0);
