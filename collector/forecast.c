@@ -18,6 +18,9 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
 #define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
+#define BAND_TAIL 0.10               /* the share of truths meant below P10, above P90 */
+#define BAND_GAMMA 0.005             /* the tails' levels move this much a miss (ACI) */
+#define BAND_LVL_MIN 0.01            /* a tail's level stays within [this, 0.45] */
 #define BAND_SCALE_S 60.0            /* relative errors are of (P50 + this) */
 #define BAND_R_MIN (-1.0)
 #define BAND_R_MAX 3.0
@@ -87,6 +90,9 @@ struct fc {
     /* Today's level: the decayed mean log ratio of the wait to the profile. */
     double level, level_w;
     double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
+    /* The quantile levels the band's tails are read at (0.10 and 0.90 to
+     * start), moved by the misses they have had (adaptive conformal). */
+    float tail[FC_NREG][FC_NH][2];
     uint64_t ignored;
     s_join_t join[JOINS];
     int64_t tt_last_s;               /* travel times last seen; 0 never */
@@ -129,6 +135,7 @@ static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
 
 static double s_prior_rms(int c, int j);
 static void s_choose(fc_t *self, int r, int h);
+static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90);
 
 fc_t *fc_new(void)
 {
@@ -154,6 +161,11 @@ fc_t *fc_new(void)
         self->pend[i].step = INT64_MIN;
     for (int i = 0; i < JOINS; i++)
         self->join[i].step = INT64_MIN;
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++) {
+            self->tail[r][h][0] = (float)BAND_TAIL;
+            self->tail[r][h][1] = (float)(1.0 - BAND_TAIL);
+        }
     return self;
 }
 
@@ -240,9 +252,22 @@ static void s_score(fc_t *self, int64_t step, double truth)
         }
         if (isnan(p->p50[h]))
             continue;
+        double e = (truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S), q10, q90;
+        if (s_band(self, r, h, &q10, &q90)) {
+            /* Adaptive conformal inference (Gibbs & Candès, 2021): a tail
+             * missed more often than BAND_TAIL reads its quantile further
+             * out, one missed less often further in. The past errors alone
+             * lag a forecast that is improving (the profile gaining weeks)
+             * or worsening, and keep the band too wide or too narrow. */
+            float *tail = self->tail[r][h];
+            tail[0] += (float)(BAND_GAMMA * (BAND_TAIL - (e < q10)));
+            tail[1] -= (float)(BAND_GAMMA * (BAND_TAIL - (e > q90)));
+            tail[0] = fminf(fmaxf(tail[0], (float)BAND_LVL_MIN), 0.45f);
+            tail[1] = fminf(fmaxf(tail[1], 0.55f), (float)(1.0 - BAND_LVL_MIN));
+        }
         for (int b = 0; b < FC_NBINS; b++)
             self->band[r][h][b] *= SCORE_DECAY;
-        self->band[r][h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
+        self->band[r][h][s_bin(e)] += 1.0;
         self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
     }
 }
@@ -500,18 +525,21 @@ static double s_quantile(const fc_t *self, int r, int h, double q)
 }
 
 /* The band of regime r at horizon h: its own errors once there are
- * enough, else those of both regimes, else the prior. */
-static void s_band(const fc_t *self, int r, int h, double *q10, double *q90)
+ * enough, else those of both regimes, read at the regime's tail levels;
+ * else the prior (false). */
+static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90)
 {
+    const float *tail = self->tail[r][h];
     if (self->band_n[r][h] < BAND_MIN_N)
         r = -1;
     if (r < 0 && self->band_n[0][h] + self->band_n[1][h] < BAND_MIN_N) {
         *q10 = PRIOR_Q10;
         *q90 = PRIOR_Q90;
-        return;
+        return false;
     }
-    *q10 = s_quantile(self, r, h, 0.10);
-    *q90 = s_quantile(self, r, h, 0.90);
+    *q10 = s_quantile(self, r, h, tail[0]);
+    *q90 = s_quantile(self, r, h, tail[1]);
+    return true;
 }
 
 static double s_clamp(double v)
