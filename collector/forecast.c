@@ -89,7 +89,8 @@ struct fc {
     float prev_wait, prev_lanes, lanes_max;
     /* Today's level: the decayed mean log ratio of the wait to the profile. */
     double level, level_w;
-    double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
+    float band[FC_NREG][FC_NH][FC_NBINS]; /* decayed counts: a float's 7 digits do */
+    double band_n[FC_NREG][FC_NH];
     /* The quantile levels the band's tails are read at (0.10 and 0.90 to
      * start), moved by the misses they have had (adaptive conformal). */
     float tail[FC_NREG][FC_NH][2];
@@ -266,8 +267,8 @@ static void s_score(fc_t *self, int64_t step, double truth)
             tail[1] = fminf(fmaxf(tail[1], 0.55f), (float)(1.0 - BAND_LVL_MIN));
         }
         for (int b = 0; b < FC_NBINS; b++)
-            self->band[r][h][b] *= SCORE_DECAY;
-        self->band[r][h][s_bin(e)] += 1.0;
+            self->band[r][h][b] *= (float)SCORE_DECAY;
+        self->band[r][h][s_bin(e)] += 1.0f;
         self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
     }
 }
