@@ -1,9 +1,10 @@
 /* fcprofile — the forecast's profiles of one queue (collector/forecast.c):
  * per 15-minute slot of the local week, the wait, the true arrival rate and
  * the lanes open: the mean of the weeks seen until there are four, then
- * recency-weighted (each week counts FCP_DECAY of the one after it); robust (once known, a slot's wait moves by at most 3 of
- * its usual deviations); the registry's holidays are a kind of day of
- * their own (a 96-slot day profile; a Sunday until one has been seen).
+ * recency-weighted (each week counts FCP_DECAY of the one after it);
+ * robust (once known, a slot's wait moves by at most 3 of its usual
+ * deviations); the registry's holidays are a kind of day of their own (a
+ * 96-slot day profile; a Sunday until one has been seen).
  *
  * The wait of a slot as looked up is shrunk toward its neighbours (the two
  * slots either side, the half hour around it): with two or three weeks of

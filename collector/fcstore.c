@@ -431,10 +431,12 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
         arr = (e->arrivals - fq->obs_arr) * scale;
     }
     /* The travel times that ended since the last observation: the
-     * lagging truth of the waits (the first observation has none). */
+     * lagging truth of the waits (the first observation has none; nor
+     * one after a gap, where when they ended says little). */
     uint32_t tt_n = 0;
     double tt_sum = 0, tt_span = 0;
-    if (fq->obs_s && now > fq->obs_s && q->total_tt_count >= fq->obs_tt_n) {
+    if (fq->obs_s && now > fq->obs_s && now - fq->obs_s <= FCSTORE_GAP_MAX_S &&
+        q->total_tt_count >= fq->obs_tt_n) {
         tt_n = (uint32_t)(q->total_tt_count - fq->obs_tt_n);
         tt_sum = q->total_tt_sum_s - fq->obs_tt_sum;
         tt_span = (double)(now - fq->obs_s);
