@@ -25,7 +25,9 @@
  *
  * --replay-inputs runs no daemons: the inputs the collector's forecasts
  * had in an earlier run (DIR/forecast.log.in) go through forecast.c here,
- * to score a change of method on the same inputs in seconds.
+ * to score a change of method on the same inputs in seconds (with
+ * FORECAST_WEIGHTS=1 in the environment, the blend learned by the end is
+ * printed on stderr).
  *
  * Steps with fewer than 3 vehicles have no truth. --cost times one refresh
  * of every queue of every crossing of the registry (fcstore_refresh_all)
