@@ -25,7 +25,9 @@
  *
  * --replay-inputs runs no daemons: the inputs the collector's forecasts
  * had in an earlier run (DIR/forecast.log.in) go through forecast.c here,
- * to score a change of method on the same inputs in seconds.
+ * to score a change of method on the same inputs in seconds (with
+ * FORECAST_WEIGHTS=1 in the environment, the blend learned by the end is
+ * printed on stderr).
  *
  * Steps with fewer than 3 vehicles have no truth. --cost times one refresh
  * of every queue of every crossing of the registry (fcstore_refresh_all)
@@ -263,11 +265,14 @@ static void s_replay(s_run_t *r, const char *log_path)
         const char *p = line + n;
         if (kind == 'O') {
             long long t;
-            unsigned iv;
-            double w, arr, lanes;
-            if (sscanf(p, "%lld,%u,%lf,%lf,%lf", &t, &iv, &w, &arr, &lanes) != 5)
+            unsigned iv, tt_n = 0;
+            double w, arr, lanes, tt_sum = 0, tt_span = 0;
+            /* (travel times: inputs written before them have none) */
+            if (sscanf(p, "%lld,%u,%lf,%lf,%lf,%u,%lf,%lf", &t, &iv, &w, &arr, &lanes, &tt_n,
+                       &tt_sum, &tt_span) < 5)
                 s_die("bad observation: ", line);
             fc_observe(fc[k], &cal, t, iv, w, arr, lanes);
+            fc_observe_travel(fc[k], t, tt_span, tt_n, tt_sum);
             continue;
         }
         fc_present_t pr = { 0 };
@@ -321,6 +326,14 @@ static void s_replay(s_run_t *r, const char *log_path)
             fprintf(stderr, "forecast: queue %d: %" PRIu64 " clock jumps, %" PRIu64
                     " gaps, %" PRIu64 " odd days\n", k, fc_ignored(fc[k]), fc_gaps(fc[k]),
                     fc_odd_days(fc[k]));
+    for (int k = 0; k < TAX_NQUEUES; k++)
+        for (int g = 0; fc[k] && getenv("FORECAST_WEIGHTS") && g < FC_NREG; g++)
+            for (int h = 0; h < FC_NH; h++) {
+                double w[FC_NCOMP], n;
+                fc_weights(fc[k], g, h, w, &n);
+                fprintf(stderr, "forecast: queue %d regime %d horizon %d: weights %.1f %.1f %.1f "
+                        "%.1f (%.0f errors)\n", k, g, h, w[0], w[1], w[2], w[3], n);
+            }
     for (int k = 0; k < TAX_NQUEUES; k++)
         fc_destroy(&fc[k]);
     reg_destroy(&reg);

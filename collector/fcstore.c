@@ -26,6 +26,8 @@ typedef struct {
     int64_t tapped_step;     /* last step whose first run's inputs went to the tap */
     int64_t obs_s;           /* end of the last observation; 0 none */
     double obs_arr;          /* the estimator's counted arrivals then */
+    uint64_t obs_tt_n;       /* travel times ended by then: count and sum */
+    double obs_tt_sum;
     bool said_short;
     bool pending;            /* due, waiting for the budget */
     uint32_t i;              /* where it is: crossing, direction, queue */
@@ -428,13 +430,28 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
         dur = (uint32_t)(now - fq->obs_s);
         arr = (e->arrivals - fq->obs_arr) * scale;
     }
+    /* The travel times that ended since the last observation: the
+     * lagging truth of the waits (the first observation has none; nor
+     * one after a gap, where when they ended says little). */
+    uint32_t tt_n = 0;
+    double tt_sum = 0, tt_span = 0;
+    if (fq->obs_s && now > fq->obs_s && now - fq->obs_s <= FCSTORE_GAP_MAX_S &&
+        q->total_tt_count >= fq->obs_tt_n) {
+        tt_n = (uint32_t)(q->total_tt_count - fq->obs_tt_n);
+        tt_sum = q->total_tt_sum_s - fq->obs_tt_sum;
+        tt_span = (double)(now - fq->obs_s);
+    }
+    fq->obs_tt_n = q->total_tt_count;
+    fq->obs_tt_sum = q->total_tt_sum_s;
     fq->obs_s = now;
     fq->obs_arr = e->arrivals;
     double wait = q->out.has_wait ? q->out.wait_s : NAN;
     if (self->tap)
-        fprintf(self->tap, "O,%s,%d,%d,%" PRId64 ",%u,%.3f,%.3f,%.3f\n", x->reg->id, d, k, now,
-                (unsigned)dur, wait, arr, (double)q->lanes_open);
+        fprintf(self->tap, "O,%s,%d,%d,%" PRId64 ",%u,%.3f,%.3f,%.3f,%u,%.0f,%.0f\n", x->reg->id,
+                d, k, now, (unsigned)dur, wait, arr, (double)q->lanes_open, tt_n, tt_sum,
+                tt_span);
     fc_observe(fq->fc, &cal, now, dur, wait, arr, q->lanes_open);
+    fc_observe_travel(fq->fc, now, tt_span, tt_n, tt_sum);
     if (fc_ignored(fq->fc) != ignored && ignored == 0)
         log_warn("forecast %s %s: data went back in time (clock jump?); ignored by the forecast",
                  x->reg->id, tax_dir_name(dir));

@@ -1,15 +1,13 @@
 /* forecast — see forecast.h for the method. */
 #include "forecast.h"
+#include "fcprofile.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PROFILE_DECAY 0.75f          /* a week ago counts 3/4 of this week */
-#define PROFILE_MIN_W 0.5f
 #define ODD_DAY_RATIO 1.5            /* a day's waits this far from the profile are odd */
 #define ODD_DAY_MIN_STEPS 64         /* over 16 h of the day at least */
-#define PROFILE_CLIP 3.0             /* usual deviations a new value may move a slot by */           /* a slot this weakly seen is not known */
 #define SCORE_DECAY 0.997            /* blend and band memory: ~330 scored issues */
 #define PRIOR_N 4.0                  /* the blend prior counts as 4 scored errors */
 #define REGIME_QUEUE_S 600.0         /* a wait now this long is "a queue" */
@@ -20,6 +18,9 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
 #define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
+#define BAND_TAIL 0.10               /* the share of truths meant below P10, above P90 */
+#define BAND_GAMMA 0.005             /* the tails' levels move this much a miss (ACI) */
+#define BAND_LVL_MIN 0.01            /* a tail's level stays within [this, 0.45] */
 #define BAND_SCALE_S 60.0            /* relative errors are of (P50 + this) */
 #define BAND_R_MIN (-1.0)
 #define BAND_R_MAX 3.0
@@ -34,7 +35,10 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
 #define LEVEL_MIN_W 0.5              /* an hour and a half of it */
 #define LEVEL_MAX 1.5                /* a level beyond e^±1.5 is not believed */
-#define RING (FC_NSTEPS + 1)
+#define JOINS 12                     /* steps awaiting their travel times: 3 h of waits */
+/* Issues kept to be scored: a day, and as long again as a step may wait
+ * for its travel times. */
+#define RING (FC_NSTEPS + 1 + JOINS)
 #define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
 #define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
@@ -50,19 +54,19 @@ typedef struct {
     int regime;                      /* at issue */
 } s_pending_t;
 
+/* A closed step waiting for the travel times of the units that joined in
+ * it (or its first travel times, before it closes). */
 typedef struct {
-    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
-    float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
-} s_week_t;
-
-typedef struct {
-    float wait[FC_DAY_SLOTS], wait_w[FC_DAY_SLOTS], wait_dev[FC_DAY_SLOTS];
-    float arr[FC_DAY_SLOTS], lanes[FC_DAY_SLOTS], arr_w[FC_DAY_SLOTS];
-} s_day_t;
+    int64_t step;                    /* INT64_MIN none */
+    float est;                       /* the estimator's wait of the step; NAN none */
+    float tt_sum;                    /* travel times of its joiners seen so far */
+    uint16_t tt_n;
+    int16_t slot;
+    bool hol, closed, score;
+} s_join_t;
 
 struct fc {
-    s_week_t week;
-    s_day_t holiday;
+    fcp_t prof;                      /* the profiles (collector/fcprofile.c) */
     /* The step being accumulated. */
     int64_t acc_step;
     double acc_dur, acc_arr, acc_lanes, acc_wait, acc_wait_dur;
@@ -75,7 +79,7 @@ struct fc {
     double day_lr, day_n;
     s_pending_t pend[RING];
     /* Per regime (a queue at issue or not) and horizon: */
-    double loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
+    float loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
     double scored[FC_NREG][FC_NH];   /* decayed count of the errors scored */
     double best[FC_NREG][FC_NH][FC_NCOMP]; /* the weights of the mix with the least */
     /* Staffing as the port reacts: the mean change of lanes over a step
@@ -85,8 +89,14 @@ struct fc {
     float prev_wait, prev_lanes, lanes_max;
     /* Today's level: the decayed mean log ratio of the wait to the profile. */
     double level, level_w;
-    double band[FC_NREG][FC_NH][FC_NBINS], band_n[FC_NREG][FC_NH];
+    float band[FC_NREG][FC_NH][FC_NBINS]; /* decayed counts: a float's 7 digits do */
+    double band_n[FC_NREG][FC_NH];
+    /* The quantile levels the band's tails are read at (0.10 and 0.90 to
+     * start), moved by the misses they have had (adaptive conformal). */
+    float tail[FC_NREG][FC_NH][2];
     uint64_t ignored;
+    s_join_t join[JOINS];
+    int64_t tt_last_s;               /* travel times last seen; 0 never */
 };
 
 /* Mix i of the grid: weights in fifths summing to 1 (i = 0: all present,
@@ -126,6 +136,7 @@ static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
 
 static double s_prior_rms(int c, int j);
 static void s_choose(fc_t *self, int r, int h);
+static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90);
 
 fc_t *fc_new(void)
 {
@@ -141,13 +152,21 @@ fc_t *fc_new(void)
                 s_mix_weights(i, w);
                 for (int c = 0; c < FC_NCOMP; c++)
                     e += w[c] * s_prior_rms(c, s_h_steps[h]);
-                self->loss[r][h][i] = PRIOR_N * e;
+                self->loss[r][h][i] = (float)(PRIOR_N * e);
             }
             s_choose(self, r, h);
         }
+    fcp_init(&self->prof);
     self->acc_step = INT64_MIN;
     for (int i = 0; i < RING; i++)
         self->pend[i].step = INT64_MIN;
+    for (int i = 0; i < JOINS; i++)
+        self->join[i].step = INT64_MIN;
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++) {
+            self->tail[r][h][0] = (float)BAND_TAIL;
+            self->tail[r][h][1] = (float)(1.0 - BAND_TAIL);
+        }
     return self;
 }
 
@@ -188,75 +207,12 @@ static int s_slot(const fc_calendar_t *cal, int64_t t_s, bool *holiday)
 
 /* ---- profiles ----------------------------------------------------------- */
 
-static void s_update(float *mean, float *w, double x)
-{
-    *w = *w * PROFILE_DECAY + 1.0f;
-    *mean += (float)((x - *mean) / *w);
-}
-
-static void s_profile_update(fc_t *self, int slot, bool holiday, double wait, double arr,
-                             double lanes)
-{
-    int d = slot % FC_DAY_SLOTS;
-    float *wm = holiday ? &self->holiday.wait[d] : &self->week.wait[slot];
-    float *ww = holiday ? &self->holiday.wait_w[d] : &self->week.wait_w[slot];
-    float *wd = holiday ? &self->holiday.wait_dev[d] : &self->week.wait_dev[slot];
-    if (isfinite(wait)) {
-        /* Robust: once the slot is known, a value is kept within
-         * PROFILE_CLIP of its usual deviation (an incident, a feed gone
-         * wrong, must not become next week's profile). */
-        double dev = wait - *wm;
-        if (*ww >= 1.0f) {
-            double cap = PROFILE_CLIP * *wd + BAND_SCALE_S;
-            dev = dev > cap ? cap : dev < -cap ? -cap : dev;
-        }
-        float w0 = *ww;
-        s_update(wm, ww, *wm + dev);
-        *ww = w0;
-        s_update(wd, ww, fabs(dev));
-    }
-    float *am = holiday ? &self->holiday.arr[d] : &self->week.arr[slot];
-    float *lm = holiday ? &self->holiday.lanes[d] : &self->week.lanes[slot];
-    float *aw = holiday ? &self->holiday.arr_w[d] : &self->week.arr_w[slot];
-    float w0 = *aw;
-    s_update(am, aw, arr);
-    *aw = w0;
-    s_update(lm, aw, lanes);
-}
-
-/* Profile values at t: the holiday's day where it has been seen, else the
- * week's slot (a holiday first counts as a Sunday). */
-static void s_profile_slot(const fc_t *self, int slot, bool hol, double *wait, double *arr,
-                           double *lanes)
-{
-    int d = slot % FC_DAY_SLOTS;
-    double l = NAN;
-    *wait = *arr = NAN;
-    if (hol) {
-        if (self->holiday.wait_w[d] >= PROFILE_MIN_W)
-            *wait = self->holiday.wait[d];
-        if (self->holiday.arr_w[d] >= PROFILE_MIN_W) {
-            *arr = self->holiday.arr[d];
-            l = self->holiday.lanes[d];
-        }
-        slot = 6 * FC_DAY_SLOTS + d;
-    }
-    if (isnan(*wait) && self->week.wait_w[slot] >= PROFILE_MIN_W)
-        *wait = self->week.wait[slot];
-    if (isnan(*arr) && self->week.arr_w[slot] >= PROFILE_MIN_W) {
-        *arr = self->week.arr[slot];
-        l = self->week.lanes[slot];
-    }
-    if (lanes)
-        *lanes = l;
-}
-
 static void s_profile_at(const fc_t *self, const fc_calendar_t *cal, int64_t t_s, double *wait,
                          double *arr, double *lanes)
 {
     bool hol;
     int slot = s_slot(cal, t_s, &hol);
-    s_profile_slot(self, slot, hol, wait, arr, lanes);
+    fcp_lookup(&self->prof, slot, hol, wait, arr, lanes);
 }
 
 /* ---- scoring ------------------------------------------------------------ */
@@ -289,17 +245,30 @@ static void s_score(fc_t *self, int64_t step, double truth)
                         w[1] = (double)b / MIX_GRID;
                         w[2] = (double)c / MIX_GRID;
                         w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
-                        self->loss[r][h][i] =
-                            SCORE_DECAY * self->loss[r][h][i] + fabs(truth - s_mix(w, comp));
+                        self->loss[r][h][i] = (float)(SCORE_DECAY * self->loss[r][h][i] +
+                                                      fabs(truth - s_mix(w, comp)));
                     }
             self->scored[r][h] = SCORE_DECAY * self->scored[r][h] + 1.0;
             s_choose(self, r, h);
         }
         if (isnan(p->p50[h]))
             continue;
+        double e = (truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S), q10, q90;
+        if (s_band(self, r, h, &q10, &q90)) {
+            /* Adaptive conformal inference (Gibbs & Candès, 2021): a tail
+             * missed more often than BAND_TAIL reads its quantile further
+             * out, one missed less often further in. The past errors alone
+             * lag a forecast that is improving (the profile gaining weeks)
+             * or worsening, and keep the band too wide or too narrow. */
+            float *tail = self->tail[r][h];
+            tail[0] += (float)(BAND_GAMMA * (BAND_TAIL - (e < q10)));
+            tail[1] -= (float)(BAND_GAMMA * (BAND_TAIL - (e > q90)));
+            tail[0] = fminf(fmaxf(tail[0], (float)BAND_LVL_MIN), 0.45f);
+            tail[1] = fminf(fmaxf(tail[1], 0.55f), (float)(1.0 - BAND_LVL_MIN));
+        }
         for (int b = 0; b < FC_NBINS; b++)
-            self->band[r][h][b] *= SCORE_DECAY;
-        self->band[r][h][s_bin((truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S))] += 1.0;
+            self->band[r][h][b] *= (float)SCORE_DECAY;
+        self->band[r][h][s_bin(e)] += 1.0f;
         self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
     }
 }
@@ -330,6 +299,63 @@ static int s_react_bucket(double wait)
     return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
 }
 
+/* ---- the lagging truth: travel times ------------------------------------ */
+
+/* A step's wait is final: the mean travel time of its joiners when enough
+ * were seen, else the estimator's; the profile learns it, the forecasts
+ * issued for it are scored on it. */
+static void s_join_final(fc_t *self, s_join_t *j)
+{
+    if (j->step == INT64_MIN)
+        return;
+    if (j->closed) {
+        double wait = j->tt_n >= FC_TT_MIN_N ? (double)j->tt_sum / j->tt_n : (double)j->est;
+        if (wait > FC_MAX_WAIT_S)
+            wait = NAN;
+        fcp_update_wait(&self->prof, j->slot, j->hol, wait);
+        if (j->score && isfinite(wait))
+            s_score(self, j->step, wait);
+    }
+    j->step = INT64_MIN;
+}
+
+/* The entry of step `step`, made (the step it replaces made final) unless
+ * a newer step holds it; NULL then. */
+static s_join_t *s_join_at(fc_t *self, int64_t step)
+{
+    s_join_t *j = &self->join[((step % JOINS) + JOINS) % JOINS];
+    if (j->step == step)
+        return j;
+    if (j->step != INT64_MIN && j->step > step)
+        return NULL;
+    s_join_final(self, j);
+    *j = (s_join_t){ .step = step, .est = NAN };
+    return j;
+}
+
+void fc_observe_travel(fc_t *self, int64_t t_s, double span_s, uint32_t count, double sum_s)
+{
+    if (count == 0 || !isfinite(sum_s) || sum_s < 0 || !isfinite(span_s) || span_s < 0 ||
+        (self->last_s && t_s < self->last_s - FC_STEP_S))
+        return;
+    double mean = sum_s / count;
+    if (mean > FC_MAX_WAIT_S)
+        return;
+    self->tt_last_s = t_s;
+    /* They left over the span: on average in its middle, and joined
+     * their mean travel time before. */
+    int64_t joined = s_floor_div(t_s - (int64_t)(span_s / 2 + mean), FC_STEP_S);
+    /* First in, first out: those who joined before `joined` have left. */
+    for (int i = 0; i < JOINS; i++)
+        if (self->join[i].step < joined && self->join[i].closed)
+            s_join_final(self, &self->join[i]);
+    s_join_t *j = s_join_at(self, joined);
+    if (!j)
+        return;
+    j->tt_sum += (float)sum_s;
+    j->tt_n = (uint16_t)(j->tt_n + count > UINT16_MAX ? UINT16_MAX : j->tt_n + count);
+}
+
 static void s_close_step(fc_t *self, const fc_calendar_t *cal)
 {
     if (self->acc_step == INT64_MIN || self->acc_dur <= 0)
@@ -341,7 +367,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     double lanes = self->acc_lanes / self->acc_dur;
     /* Today's level against the profile (before this step enters it). */
     double pw, pa;
-    s_profile_slot(self, slot, hol, &pw, &pa, NULL);
+    fcp_lookup(&self->prof, slot, hol, &pw, &pa, NULL);
     if (isfinite(wait) && !isnan(pw)) {
         double lr = log((wait + BAND_SCALE_S) / (pw + BAND_SCALE_S));
         s_day_check(self, slot / FC_DAY_SLOTS, hol, lr);
@@ -349,9 +375,15 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
         self->level = a * self->level + (1 - a) * lr;
         self->level_w = a * self->level_w + (1 - a);
     }
-    s_profile_update(self, slot, hol, wait, self->acc_arr / self->acc_dur, lanes);
-    /* The port's reaction: lanes now against lanes and wait a step ago. */
-    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait)) {
+    /* With travel times about, the step's wait is learned and scored when
+     * its joiners have left (s_join_final); else the estimator's, now. */
+    bool defer = self->tt_last_s && self->acc_step * FC_STEP_S - self->tt_last_s < FC_GAP_S;
+    fcp_update(&self->prof, slot, hol, defer ? NAN : wait, self->acc_arr / self->acc_dur, lanes);
+    /* The port's reaction: lanes now against lanes and wait a step ago,
+     * when it had a lane left to open (at its most lanes a port cannot
+     * show how it reacts; the run forward stops there anyway). */
+    if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait) &&
+        self->prev_lanes < self->lanes_max) {
         int b = s_react_bucket(self->prev_wait);
         self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
         self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
@@ -360,8 +392,16 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
     self->prev_wait = (float)wait;
     self->prev_lanes = (float)lanes;
     self->lanes_max = self->lanes_max > lanes ? self->lanes_max : (float)lanes;
-    if (self->acc_score && isfinite(wait))
+    s_join_t *j = s_join_at(self, self->acc_step);
+    if (defer && j) {
+        j->est = (float)wait;
+        j->slot = (int16_t)slot;
+        j->hol = hol;
+        j->score = self->acc_score;
+        j->closed = true;
+    } else if (self->acc_score && isfinite(wait)) {
         s_score(self, self->acc_step, wait);
+    }
 }
 
 static void s_feed(fc_t *self, const fc_calendar_t *cal, int64_t t_s, int64_t dur_s,
@@ -486,18 +526,21 @@ static double s_quantile(const fc_t *self, int r, int h, double q)
 }
 
 /* The band of regime r at horizon h: its own errors once there are
- * enough, else those of both regimes, else the prior. */
-static void s_band(const fc_t *self, int r, int h, double *q10, double *q90)
+ * enough, else those of both regimes, read at the regime's tail levels;
+ * else the prior (false). */
+static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90)
 {
+    const float *tail = self->tail[r][h];
     if (self->band_n[r][h] < BAND_MIN_N)
         r = -1;
     if (r < 0 && self->band_n[0][h] + self->band_n[1][h] < BAND_MIN_N) {
         *q10 = PRIOR_Q10;
         *q90 = PRIOR_Q90;
-        return;
+        return false;
     }
-    *q10 = s_quantile(self, r, h, 0.10);
-    *q90 = s_quantile(self, r, h, 0.90);
+    *q10 = s_quantile(self, r, h, tail[0]);
+    *q90 = s_quantile(self, r, h, tail[1]);
+    return true;
 }
 
 static double s_clamp(double v)
@@ -581,14 +624,26 @@ static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_prese
     double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
     int n = 0, j = 0;
     bool react = !p->lanes_planned;
+    /* Beyond the longest wait seen the port reacts as it did there: a
+     * queue run forward past it must not find a port that does nothing. */
+    double rx[REACT_NB];
+    bool rknown = false;
+    for (int b = 0; b < REACT_NB; b++) {
+        if (self->react_w[b] >= 1.0f) {
+            rx[b] = self->react[b];
+            rknown = true;
+        } else {
+            rx[b] = b > 0 && rknown ? rx[b - 1] : NAN;
+        }
+    }
     while (t < end) {
         int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
         double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
         if (react) {
             /* The port reacts to the queue as it has been seen to. */
             int b = s_react_bucket(wprev);
-            if (self->react_w[b] >= 1.0f)
-                extra += self->react[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
+            if (!isnan(rx[b]))
+                extra += rx[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
             double hi = self->lanes_max > l ? self->lanes_max : l;
             if (l + extra > hi)
                 extra = hi - l;

@@ -12,25 +12,29 @@
  *     now, the port's lane plan, learned surge staffing; without a plan,
  *     after 30 minutes fading into the lanes usually open then) and,
  *     without a plan, the port's learned reaction to the queue (the mean
- *     change of lanes a step after a wait in each 5-minute bucket);
- *   - profile: the hour-of-week profile of the wait, per 15-minute slot of
- *     the port's local week, recency-weighted (each week's value counts
- *     PROFILE_DECAY of the one after it) and robust (once known, a slot
- *     moves by at most 3 usual deviations); the registry's holidays are a
- *     kind of day of their own (a 96-slot day profile; Sunday until seen);
+ *     change of lanes a step after a wait in each 5-minute bucket, learned
+ *     where the port had a lane left to open; beyond the longest wait
+ *     seen, as at that wait);
+ *   - profile: the hour-of-week profile of the wait (collector/fcprofile.c),
+ *     per 15-minute slot of the port's local week: the mean of the weeks
+ *     seen until there are four, then recency-weighted; robust; shrunk
+ *     toward the slots around it by a learned weight; the registry's
+ *     holidays a kind of day of their own;
  *   - anomaly: the profile plus today's departure from it, fading with a
  *     2-hour time constant;
  *   - level: the profile scaled by the ratio of the wait to it over the
  *     last few hours, holding for the rest of the day.
  * The blend is learned, per regime (a queue of 10 minutes or more at
  * issue, or not) and horizon: every mix of the predictors with weights in
- * fifths (56) is scored on every closed step against what the estimator
- * then measured, and the mix with the least decayed absolute error is used
- * (so its past error is never above that of the profile alone, one of the
- * mixes). P10 / P90 are the 10th / 90th percentiles of the blended
- * forecast's own past relative errors ((truth − P50) / (P50 + 60 s), a
- * decayed histogram per regime and horizon), interpolated between
- * horizons. With less than a week of data, or for a day after a gap of a
+ * fifths (56) is scored on every closed step against its wait (the mean
+ * travel time of the units that joined in it, once they are out, where
+ * re-identification gives 3 or more; else what the estimator measured),
+ * and the mix with the least decayed absolute error is used (so its past
+ * error is never above that of the profile alone, one of the mixes).
+ * P10 / P90 are quantiles of the blended forecast's own past relative
+ * errors ((truth − P50) / (P50 + 60 s), a decayed histogram per regime and
+ * horizon), interpolated between horizons, read at levels that start at
+ * 0.10 / 0.90 and move with the tails' misses (adaptive conformal). With less than a week of data, or for a day after a gap of a
  * day or more, the basis is "short" and the band is wider.
  *
  * Time comes from the caller's calendar (local slot of the week and
@@ -53,6 +57,7 @@
 #define FC_NBINS 48
 #define FC_MAX_WAIT_S 43200.0        /* 12 h: anything longer is absurd */
 #define FC_SHORT_SPAN_S (7 * 86400)
+#define FC_TT_MIN_N 3                /* travel times that make a step's truth */
 #define FC_GAP_S 86400               /* no data this long: basis short for as long again */
 
 /* Local slot of the week (0 = Monday 00:00-00:15) of Unix second t, and
@@ -108,6 +113,16 @@ void fc_destroy(fc_t **self_p);
  * profiles and scores the forecasts issued for it. */
 void fc_observe(fc_t *self, const fc_calendar_t *cal, int64_t t_s, uint32_t interval_s,
                 double wait_s, double arrivals, double lanes);
+
+/* Travel times of re-identified units that left the queue in
+ * (t_s - span_s, t_s]: how many and their sum. Each joined about its
+ * travel time before it left; once units that joined in a later step are
+ * leaving (the queue is first in, first out), a step's joiners are all
+ * out, and the mean of its travel times, when FC_TT_MIN_N or more, is the
+ * wait that step really had: the wait profile learns it and the blend and
+ * band are scored on it instead of the estimator's wait. Without travel
+ * times for a day, the estimator's wait is used at once, as before. */
+void fc_observe_travel(fc_t *self, int64_t t_s, double span_s, uint32_t count, double sum_s);
 
 /* Learn the profiles from an archived row covering (t_s - step_s, t_s]:
  * mean wait (NAN unknown), true arrivals in the row, mean lanes. Used at

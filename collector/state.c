@@ -101,6 +101,8 @@ int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t n
     q->departures = in->departures;
     q->total_arrivals += in->arrivals;
     q->total_departures += in->departures;
+    q->total_tt_count += in->tt_count;
+    q->total_tt_sum_s += in->tt_sum_s;
     return 1;
 }
 

@@ -26,6 +26,10 @@ typedef struct {
     uint32_t lanes_open;
     uint32_t arrivals, departures;   /* in the last interval */
     uint64_t total_arrivals, total_departures;
+    /* Re-identified travel times ended, since first seen: how many and
+     * their sum (the forecast learns from them, collector/fcstore.c). */
+    uint64_t total_tt_count;
+    double total_tt_sum_s;
     est_t est;
     est_output_t out;            /* last estimate */
 } qstate_t;

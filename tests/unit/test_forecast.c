@@ -3,7 +3,10 @@
  * is recovered; the near part follows a growing queue; the blend learns
  * which predictor is right and is never worse than the profile where the
  * profile is right; the band is calibrated on its own errors; a gap and an
- * odd day are noticed; bad input never gives a negative or absurd wait. Time is UTC weeks (no calendar) unless a test gives one. */
+ * odd day are noticed; bad input never gives a negative or absurd wait; a
+ * noisy slot is shrunk toward its neighbours by a learned weight, a sharp
+ * steady one is not; the lagging truth of travel times is what the profile
+ * learns. Time is UTC weeks (no calendar) unless a test gives one. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fcprofile.h"
 #include "forecast.h"
 
 #define MON0 (4 * 86400LL + 3 * 86400LL) /* 1970-01-05, a Monday, 00:00 UTC */
@@ -321,6 +325,151 @@ static void test_gap_and_odd_day(void **state)
     fc_destroy(&fc);
 }
 
+/* Week 1 flat at 600 s; week 2 noisy (600 ± 100 s by the slot's parity);
+ * week 3 flat again. After week 2 a slot's mean is 600 ± 100/2 = 600 ± 50
+ * and its neighbours' (s±1 the other parity, s±2 the same) 600: in week 3
+ * each value (600) is the neighbours' mean exactly, the regression's
+ * weight is (50·50)/(50²) = 1, and the profile looked up is 600 where the
+ * slot alone (after week 3, the mean of the three: 600 ± 33.33) would be
+ * off by 33 s. (The first
+ * slots of week 3 differ a little: Sunday night's neighbours are the same
+ * night's, as they were before week 2; their weight has decayed by a
+ * week's updates.) */
+static void test_noisy_slots_shrink_to_neighbours(void **state)
+{
+    (void)state;
+    fcp_t p;
+    fcp_init(&p);
+    for (int w = 0; w < 3; w++)
+        for (int s = 0; s < FC_SLOTS; s++)
+            fcp_update(&p, s, false, w == 1 ? (s % 2 ? 700.0 : 500.0) : 600.0, 0.1, 3.0);
+    assert_true(fabs(fcp_shrink(&p) - 1.0) < 0.01);
+    assert_true(fabs(p.wait[101] - (600.0 + 100.0 / 3.0)) < 0.01);
+    double wait, arr, lanes;
+    fcp_lookup(&p, 101, false, &wait, &arr, &lanes);
+    assert_true(fabs(wait - 600.0) < 1.0);
+    fcp_lookup(&p, 100, false, &wait, &arr, &lanes);
+    assert_true(fabs(wait - 600.0) < 1.0);
+    assert_true(fabs(arr - 0.1) < 1e-6 && fabs(lanes - 3.0) < 1e-6);
+}
+
+/* A sharp profile that repeats exactly (120 s, 900 s from 07:00): every
+ * new value is its slot's mean, the neighbours never predicted better, the
+ * weight stays 0 and the edge stays sharp. */
+static void test_steady_sharp_slots_stay(void **state)
+{
+    (void)state;
+    fcp_t p;
+    fcp_init(&p);
+    for (int w = 0; w < 3; w++)
+        for (int s = 0; s < FC_SLOTS; s++)
+            fcp_update(&p, s, false, s % 96 >= 28 ? 900.0 : 120.0, 0.1, 3.0);
+    assert_true(fcp_shrink(&p) == 0.0);
+    double wait, arr;
+    fcp_lookup(&p, 27, false, &wait, &arr, NULL);
+    assert_true(fabs(wait - 120.0) < 0.01);
+    fcp_lookup(&p, 28, false, &wait, &arr, NULL);
+    assert_true(fabs(wait - 900.0) < 0.01);
+}
+
+/* The estimator says 300 s all along; the travel times of the units that
+ * joined (two a minute, 600 s each) say 600 s. The profile learns the
+ * travel times once each step's joiners are out, the blend is scored on
+ * them: a day ahead the forecast is 600 s. Without the travel times, the
+ * estimator's 300 s. */
+static void test_travel_times_are_the_truth(void **state)
+{
+    (void)state;
+    for (int tags = 0; tags < 2; tags++) {
+        fc_t *fc = fc_new();
+        for (int64_t t = MON0 + 60; t <= MON0 + 3 * WEEK; t += 60) {
+            fc_observe(fc, NULL, t, 60, 300.0, 6.0, 3.0);
+            if (tags)
+                fc_observe_travel(fc, t, 60, 2, 1200.0);
+        }
+        int64_t now = MON0 + 3 * WEEK;
+        fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = 300.0, .units = 10,
+                           .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.1,
+                           .arr_rate_prev = 0.1 };
+        fc_result_t r;
+        fc_run(fc, NULL, &p, &r);
+        double want = tags ? 600.0 : 300.0;
+        for (int j = 48; j < FC_NSTEPS; j++)
+            assert_true(fabs(r.step[j].p50_s - want) < 0.05 * want);
+        fc_destroy(&fc);
+    }
+}
+
+/* A port seen opening a lane a step while its queue waits 17.5 min, up to
+ * its 8 lanes, where the queue then waits 27.5 min until it clears (2-hour
+ * cycles all Monday). At 8 lanes it cannot show how it reacts: the
+ * reaction to 27.5 min is not learned from those steps (else the fall to 3
+ * lanes at the end of each cycle would teach -5/3 lanes a step), and
+ * beyond the waits seen the port reacts as at the longest seen (+1 a
+ * step). Thursday, no profile there: the queue run forward alone. 3 lanes
+ * at 75 s, 66 units (a 27.5-min wait), 0.06/s arriving (4.5 lanes' worth):
+ * with a lane a step the wait falls from the start (the queue a joiner
+ * finds shrinks), is under 15 min an hour on and gone in two (without the
+ * rule: 1 lane, and 71 min an hour on, growing). */
+static void test_reaction_where_the_port_has_room(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    for (int64_t t = MON0 + 60; t <= MON0 + 86400; t += 60) {
+        int step = (int)((t - 60 - MON0) / 900 % 8);
+        double lanes = step < 5 ? 3 + step : 8, wait = step < 5 ? 1050.0 : 1650.0;
+        fc_observe(fc, NULL, t, 60, wait, 6.0, lanes);
+    }
+    int64_t now = MON0 + 3 * 86400 + 10 * 3600;
+    fc_present_t p = { .now_s = now, .has_wait = true, .wait_s = 1650.0, .units = 66,
+                       .lanes = 3, .lane_rate = 1.0 / 75, .arr_rate = 0.06,
+                       .arr_rate_prev = 0.06 };
+    fc_result_t r;
+    fc_run(fc, NULL, &p, &r);
+    for (int j = 1; j < 8; j++)
+        assert_true(r.step[j].p50_s < r.step[j - 1].p50_s);
+    assert_true(r.step[4].p50_s < 900.0 && r.step[7].p50_s < 300.0);
+    fc_destroy(&fc);
+}
+
+/* The spread of the waits around the profile grows week after week (a
+ * 10 % spread to 70 % over five weeks): past errors are always narrower
+ * than the next ones. The tails' levels, moved by their misses, keep the
+ * band's coverage in the last week near 80 % (read at 0.10 and 0.90 of
+ * the past errors, 72 % here). */
+static void test_band_follows_a_drifting_spread(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    uint64_t x = 7;
+    double wait = 600.0;
+    float lo[FC_NSTEPS * 8], hi[FC_NSTEPS * 8];
+    int in = 0, n = 0;
+    for (int64_t t = MON0 + 60; t <= MON0 + 5 * WEEK; t += 60) {
+        double sd = 0.1 + 0.6 * (double)(t - MON0) / (5 * WEEK);
+        if ((t - 60) % 900 == 0)
+            wait = fmax(0.0, 600.0 * (1.0 + sd * s_gauss(&x)));
+        fc_observe(fc, NULL, t, 60, wait, 6.0, 3.0);
+        int64_t step = (t - 60) / 900;
+        if (t % 900 == 60) {
+            if (t > MON0 + 4 * WEEK + 3600) {
+                n++;
+                in += wait >= lo[step % (FC_NSTEPS * 8)] && wait <= hi[step % (FC_NSTEPS * 8)];
+            }
+            fc_present_t p = { .now_s = t, .has_wait = true, .wait_s = wait,
+                               .units = wait * 0.1 - 1.0, .lanes = 2.0, .lane_rate = 0.05,
+                               .arr_rate = 0.1, .arr_rate_prev = 0.1 };
+            fc_result_t r;
+            fc_run(fc, NULL, &p, &r);
+            lo[(step + 4) % (FC_NSTEPS * 8)] = r.step[4].p10_s;
+            hi[(step + 4) % (FC_NSTEPS * 8)] = r.step[4].p90_s;
+        }
+    }
+    double cover = (double)in / n;
+    assert_true(cover >= 0.75 && cover <= 0.85);
+    fc_destroy(&fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +482,11 @@ int main(void)
         cmocka_unit_test(test_blend_never_worse_than_profile),
         cmocka_unit_test(test_band_is_calibrated),
         cmocka_unit_test(test_gap_and_odd_day),
+        cmocka_unit_test(test_noisy_slots_shrink_to_neighbours),
+        cmocka_unit_test(test_steady_sharp_slots_stay),
+        cmocka_unit_test(test_travel_times_are_the_truth),
+        cmocka_unit_test(test_reaction_where_the_port_has_room),
+        cmocka_unit_test(test_band_follows_a_drifting_spread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

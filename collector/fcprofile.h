@@ -1,0 +1,66 @@
+/* fcprofile — the forecast's profiles of one queue (collector/forecast.c):
+ * per 15-minute slot of the local week, the wait, the true arrival rate and
+ * the lanes open: the mean of the weeks seen until there are four, then
+ * recency-weighted (each week counts FCP_DECAY of the one after it);
+ * robust (once known, a slot's wait moves by at most 3 of its usual
+ * deviations); the registry's holidays are a kind of day of their own (a
+ * 96-slot day profile; a Sunday until one has been seen).
+ *
+ * The wait of a slot as looked up is shrunk toward its neighbours (the two
+ * slots either side, the half hour around it): with two or three weeks of
+ * history one slot's mean is mostly noise, the neighbours' mean is steadier
+ * but blurs sharp changes. How far to shrink (0..1) is learned, not set:
+ * each new value of a slot is regressed on the slot's and its neighbours'
+ * means as they were before that day (least squares of the shrinkage
+ * weight, decayed), so a queue whose slots are steady week to week keeps
+ * its own slots and a noisy one leans on the neighbours.
+ *
+ * Pure arithmetic, no I/O: tests/unit/test_forecast.c. */
+#ifndef POE_FCPROFILE_H
+#define POE_FCPROFILE_H
+
+#include <stdbool.h>
+
+#include "forecast.h"
+
+#define FCP_DECAY 0.75f              /* a week ago counts 3/4 of this week (from 4 weeks on) */
+#define FCP_MIN_W 0.5f               /* a slot this weakly seen is not known */
+
+typedef struct {
+    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
+    float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
+    float hwait[FC_DAY_SLOTS], hwait_w[FC_DAY_SLOTS], hwait_dev[FC_DAY_SLOTS];
+    float harr[FC_DAY_SLOTS], hlanes[FC_DAY_SLOTS], harr_w[FC_DAY_SLOTS];
+    /* The shrinkage toward the neighbours: decayed sums of
+     * (new − own)·(neighbours − own) and (neighbours − own)². */
+    double shr_xy, shr_xx;
+    /* The last two week slots updated and their wait before (their
+     * neighbours' regression must not see the same day's values). */
+    int last_slot[2];
+    float last_wait[2], last_w[2];
+} fcp_t;
+
+/* An empty profile (a zeroed fcp_t is one too, but for the last slots). */
+void fcp_init(fcp_t *p);
+
+/* Enter one closed step of local week slot `slot` (0..FC_SLOTS-1; a
+ * holiday enters the holiday's day): its mean wait (NAN: none), true
+ * arrivals per second and mean lanes open. */
+void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes);
+
+/* Enter the wait of a closed step alone (arrivals and lanes entered
+ * before with a NAN wait): the travel times of a step are known later. */
+void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait);
+
+/* The profile at slot `slot`: the wait (shrunk toward the neighbours by
+ * the learned weight), arrivals per second and lanes; NAN where the slot
+ * is not known. A holiday uses its day where seen, else the Sunday. lanes
+ * may be NULL. */
+void fcp_lookup(const fcp_t *p, int slot, bool holiday, double *wait, double *arr,
+                double *lanes);
+
+/* The learned shrinkage weight toward the neighbours, 0..1 (0 until the
+ * first weeks disagree). */
+double fcp_shrink(const fcp_t *p);
+
+#endif
