@@ -118,9 +118,10 @@ int arch_fetch_official(archive_t *self, const char *crossing, enum tax_dir dir,
  * reason otherwise (the files stay pending for the next sync). */
 int arch_sync(archive_t *self, char *why, size_t whylen);
 
-/* The same without waiting, for a daemon's loop: FLUSHALL, then INFO of
- * every file committed since the last sync (FLUSH + INFO again for files
- * not written yet, in a few rounds), pipelined on connections of its own
+/* The same without waiting, for a daemon's loop: FLUSHALL, then every file
+ * committed since the last sync read until its header shows the rows
+ * (rrdhead; INFO for a file it cannot read), FLUSH and a read again for
+ * the ones the writer does not get to, in a few rounds, pipelined on connections of its own
  * (rrdpipe) driven by a thread of the archive with its own event base,
  * while batches go on being committed; the end is reported on base (an
  * eventfd), where done runs. The thread touches only the sync's own job.

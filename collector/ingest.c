@@ -201,9 +201,9 @@ int ingest_sync(ingest_t *self)
     return s_sync_result(self, rc, why);
 }
 
-/* Every sync_ms, unless one is running: a pipelined sync (FLUSH + INFO of
- * every file written since the last one, many in flight on connections of
- * its own) that never blocks the loop; ingest and HTTP go on meanwhile,
+/* Every sync_ms, unless one is running: a pipelined sync (FLUSHALL, then
+ * every file written since the last one read until rrdcached wrote it, on
+ * a thread and connections of its own) that never blocks the loop; ingest and HTTP go on meanwhile,
  * and rows committed meanwhile wait for the next one. */
 static void s_on_sync(evutil_socket_t fd, short what, void *arg)
 {
