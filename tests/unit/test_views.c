@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "feed.h"
@@ -337,6 +338,43 @@ static void test_update_time_dst_and_arizona(void **state)
     view_cbp_clock("America/Chicago", 1668405600, b, sizeof b);   /* 2022-11-14T06:00Z = 0:00 CST */
     assert_string_equal(b, "At Midnight CST");
     assert_int_equal(view_cbp_clock("America/Nowhere", 0, b, sizeof b), -1);
+}
+
+/* The zone cache fills a day of slots per switch of TZ: every slot across
+ * a spring-forward and a fall-back change, reached going forward and going
+ * backward (fills that straddle the change from either side), agrees with
+ * glibc's own conversion in that zone. */
+static void test_zone_cache_exact_across_changes(void **state)
+{
+    (void)state;
+    static const char *const zones[] = { "America/Los_Angeles", "America/Phoenix",
+                                         "America/St_Johns" };
+    static const int64_t around[] = { 1772964000, 1793523600 }; /* 2026-03-08 10:00Z, 11-01 09:00Z */
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        for (size_t c = 0; c < 2; c++) {
+            for (int dir = 0; dir < 2; dir++) {
+                zone_reset();
+                for (int i = 0; i < 4 * 96; i++) {
+                    int64_t t = around[c] - 2 * 86400 + 900 * (int64_t)(dir ? 4 * 96 - 1 - i : i);
+                    struct tm got;
+                    assert_int_equal(zone_local(zones[z], t + 7, &got, NULL, 0), 0);
+                    char spec[64];
+                    snprintf(spec, sizeof spec, ":%s", zones[z]);
+                    setenv("TZ", spec, 1);
+                    tzset();
+                    time_t tt = (time_t)(t + 7);
+                    struct tm want;
+                    assert_non_null(localtime_r(&tt, &want));
+                    unsetenv("TZ");
+                    tzset();
+                    if (got.tm_gmtoff != want.tm_gmtoff || got.tm_hour != want.tm_hour ||
+                        got.tm_min != want.tm_min)
+                        fail_msg("%s at %lld: offset %ld, want %ld", zones[z], (long long)t,
+                                 got.tm_gmtoff, want.tm_gmtoff);
+                }
+            }
+        }
+    }
 }
 
 static void test_cbsa_formats(void **state)
@@ -714,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cbsa_french, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_notices, s_setup, s_teardown),
         cmocka_unit_test(test_update_time_dst_and_arizona),
+        cmocka_unit_test(test_zone_cache_exact_across_changes),
         cmocka_unit_test(test_hours_rules),
         cmocka_unit_test(test_hours_open_at),
         cmocka_unit_test(test_hours_floating_closures),
