@@ -123,6 +123,16 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
     return 0;
 }
 
+/* The render time and /health's and /metrics' bodies of src, referenced. */
+static void s_take_ops(http_snap_t *self, const http_snap_src_t *src)
+{
+    self->mono_ms = src->mono_ms;
+    if ((self->health = src->health))
+        http_cache_body_ref(self->health);
+    if ((self->metrics = src->metrics))
+        http_cache_body_ref(self->metrics);
+}
+
 http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *prev,
                               int64_t now_ms)
 {
@@ -135,11 +145,7 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     self->version = state_version(src->state);
     self->second = now_ms / 1000;
     self->feed_seq = src->feed_seq;
-    self->mono_ms = src->mono_ms;
-    if ((self->health = src->health))
-        http_cache_body_ref(self->health);
-    if ((self->metrics = src->metrics))
-        http_cache_body_ref(self->metrics);
+    s_take_ops(self, src);
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,
                                              ROUTE_CBSA_JSON_FR };
@@ -180,11 +186,7 @@ http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *
     self->version = prev->version;
     self->second = prev->second;
     self->feed_seq = prev->feed_seq;
-    self->mono_ms = src->mono_ms;
-    if ((self->health = src->health))
-        http_cache_body_ref(self->health);
-    if ((self->metrics = src->metrics))
-        http_cache_body_ref(self->metrics);
+    s_take_ops(self, src);
     for (size_t i = 0; i < prev->n; i++) {
         const http_snap_doc_t *o = &prev->docs[i];
         http_snap_doc_t *d = &docs[i];
