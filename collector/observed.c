@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_reader.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -50,10 +51,8 @@ struct observed {
     struct event *timer;
     int64_t every_s;
     struct event_base *base;
-    /* The start-up load, a slice at a time on the loop (observed_load_async). */
-    struct event *load_ev;
-    archive_t *load_arch;
-    size_t load_next;
+    /* The start-up load: read on a thread, applied on the loop (observed_load_async). */
+    arch_reader_t *loader;
     int load_files;
     int64_t load_now, load_t0;
     /* A timed relearn, a slice at a time. */
@@ -91,7 +90,7 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     observed_t *self = arg;
     s_flush_done(self, tu_now_ms() / 1000);
-    if (self->slice_next < s_ntracks(self) || (self->load_ev && self->load_next < s_nfiles(self)))
+    if (self->slice_next < s_ntracks(self) || (self->loader && !arch_reader_finished(self->loader)))
         return;
     self->slice_next = 0;
     self->slice_n = 0;
@@ -169,8 +168,7 @@ void observed_destroy(observed_t **self_p)
     observed_t *self = *self_p;
     if (self->timer)
         event_free(self->timer);
-    if (self->load_ev)
-        event_free(self->load_ev);
+    arch_reader_destroy(&self->loader);
     if (self->slice_ev)
         event_free(self->slice_ev);
     free(self->scratch);
@@ -453,53 +451,63 @@ static void s_on_slice(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the archive at start ------------------------------------------------------ */
 
-static int s_load_range(observed_t *self, archive_t *arch, size_t ci, enum tax_dir d,
-                        enum tax_mode m, enum tax_type t, int64_t from, int64_t to, int64_t step,
-                        int64_t now_s)
+/* The rows of one queue's series into its crossing's demand and tracks. */
+static void s_apply_series(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
+                           enum tax_type t, const arch_series_t *s, int64_t now_s)
 {
-    const reg_crossing_t *c = reg_at(self->reg, ci);
-    arch_series_t s;
-    char why[256];
-    int rc = arch_fetch_queue(arch, c->id, d, m, t, from, to, step, &s, why, sizeof why);
-    if (rc != 0) {
-        if (rc < 0)
-            log_error("observed hours: reading %s %s %s-%s: %s", c->id, tax_dir_name(d),
-                      tax_mode_name(m), tax_type_name(t), why);
-        return rc;
-    }
     int q = tax_queue_index(m, t);
-    for (size_t r = 0; r < s.nrows; r++) {
-        double lanes = s.values[r * ARCH_NCOLS + 3], dep = s.values[r * ARCH_NCOLS + 2];
-        int64_t row_from = s.start + (int64_t)r * s.step;
+    for (size_t r = 0; r < s->nrows; r++) {
+        double lanes = s->values[r * ARCH_NCOLS + 3], dep = s->values[r * ARCH_NCOLS + 2];
+        int64_t row_from = s->start + (int64_t)r * s->step;
         pthread_mutex_lock(&self->mu);
-        hours_demand_add(self->dem, ci, d, m, t, row_from + s.step, (uint32_t)s.step, s.values[r * ARCH_NCOLS + 1]);
+        hours_demand_add(self->dem, ci, d, m, t, row_from + s->step, (uint32_t)s->step,
+                         s->values[r * ARCH_NCOLS + 1]);
         pthread_mutex_unlock(&self->mu);
-        int per = (int)(s.step / 60 > 0 ? s.step / 60 : 1);
+        int per = (int)(s->step / 60 > 0 ? s->step / 60 : 1);
         for (int k = 0; k < per; k++)
             s_add(self, ci, d, q, row_from + k * 60, lanes, isnan(dep) ? NAN : dep / per, now_s);
     }
-    arch_series_free(&s);
-    return 0;
 }
 
-/* Queue file number k of the registry (crossing, mode, type, direction),
- * read into the tracks. 1 when read, 0 when there is none, -1 on error. */
-static int s_load_file(observed_t *self, archive_t *arch, size_t k, int64_t now_s)
+/* File k of the registry (crossing, mode, type, direction) as a read
+ * request; false when the registry gives that queue no lanes. One read of
+ * the 5-minute rows (the boundaries are learned to 5 minutes), an hour
+ * inside their 35 days: a range the RRA does not cover whole would make
+ * rrdtool pick the hourly one. */
+static bool s_file_req(const observed_t *self, size_t k, arch_read_t *out)
 {
     size_t per = TAX_NMODES * TAX_NTYPES * TAX_NDIRS;
     size_t i = k / per, r = k % per;
     int m = 1 + (int)(r / (TAX_NTYPES * TAX_NDIRS)), t = 1 + (int)(r / TAX_NDIRS % TAX_NTYPES);
-    int d = 1 + (int)(r % TAX_NDIRS);
     const reg_crossing_t *c = reg_at(self->reg, i);
     if (!c->max_lanes[m] || !c->type_lanes[m][t])
-        return 0;
-    /* One read of the 5-minute rows (the boundaries are learned to 5
-     * minutes), an hour inside their 35 days: a range the RRA does not
-     * cover whole would make rrdtool pick the hourly one. */
-    int64_t to = now_s / 60 * 60, from = to - (int64_t)HOBS_DAYS * 86400 + 3600;
-    int rc = s_load_range(self, arch, i, (enum tax_dir)d, (enum tax_mode)m, (enum tax_type)t, from,
-                          to, 300, now_s);
-    return rc < 0 ? -1 : rc == 0;
+        return false;
+    snprintf(out->crossing, sizeof out->crossing, "%s", c->id);
+    out->dir = (enum tax_dir)(1 + (int)(r % TAX_NDIRS));
+    out->mode = (enum tax_mode)m;
+    out->type = (enum tax_type)t;
+    out->tag = i;
+    return true;
+}
+
+static void s_load_range(int64_t now_s, int64_t *from, int64_t *to)
+{
+    *to = now_s / 60 * 60;
+    *from = *to - (int64_t)HOBS_DAYS * 86400 + 3600;
+}
+
+/* One read answered: 1 applied, 0 no file, -1 failed (logged). */
+static int s_load_one(observed_t *self, const arch_read_t *q, int rc, arch_series_t *s,
+                      const char *why, int64_t now_s)
+{
+    if (rc < 0)
+        log_error("observed hours: reading %s %s %s-%s: %s", q->crossing, tax_dir_name(q->dir),
+                  tax_mode_name(q->mode), tax_type_name(q->type), why);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    s_apply_series(self, q->tag, q->dir, q->mode, q->type, s, now_s);
+    arch_series_free(s);
+    return 1;
 }
 
 static void s_load_done(observed_t *self, int64_t t0, int64_t now_s)
@@ -515,10 +523,18 @@ static void s_load_done(observed_t *self, int64_t t0, int64_t now_s)
 
 int observed_load(observed_t *self, archive_t *arch, int64_t now_s)
 {
-    int64_t t0 = tu_mono_ms();
+    int64_t t0 = tu_mono_ms(), from, to;
+    s_load_range(now_s, &from, &to);
     self->load_files = 0;
     for (size_t k = 0; k < s_nfiles(self); k++) {
-        int rc = s_load_file(self, arch, k, now_s);
+        arch_read_t q;
+        if (!s_file_req(self, k, &q))
+            continue;
+        arch_series_t s;
+        char why[256];
+        int rc = arch_fetch_queue(arch, q.crossing, q.dir, q.mode, q.type, from, to, 300, &s,
+                                  why, sizeof why);
+        rc = s_load_one(self, &q, rc, &s, why, now_s);
         if (rc < 0)
             return -1;
         self->load_files += rc;
@@ -527,41 +543,40 @@ int observed_load(observed_t *self, archive_t *arch, int64_t now_s)
     return self->load_files;
 }
 
-/* A slice of the load: files for up to 20 ms, then back to the loop. */
-static void s_on_load(evutil_socket_t fd, short what, void *arg)
+/* The reader thread's series, on the loop (a slice at a time). */
+static void s_on_read(void *arg, const arch_read_t *q, int rc, arch_series_t *s, const char *why)
 {
-    (void)fd;
-    (void)what;
     observed_t *self = arg;
-    int64_t t0 = tu_mono_ms();
-    while (self->load_next < s_nfiles(self) && tu_mono_ms() - t0 < 20) {
-        int rc = s_load_file(self, self->load_arch, self->load_next++, self->load_now);
-        if (rc < 0) {
-            log_warn("observed hours: the archive could not be read; learning from live data only");
-            self->load_next = s_nfiles(self);
-            break;
-        }
-        self->load_files += rc;
-    }
-    if (self->load_next < s_nfiles(self)) {
-        struct timeval zero = { 0, 0 };
-        event_add(self->load_ev, &zero);
-        return;
-    }
+    self->load_files += s_load_one(self, q, rc, s, why, self->load_now) == 1;
+}
+
+static void s_on_read_done(void *arg, bool failed)
+{
+    observed_t *self = arg;
+    if (failed)
+        log_warn("observed hours: the archive could not be read; learning from live data only");
     s_load_done(self, self->load_t0, self->load_now);
 }
 
 int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
 {
-    if (!self->base || !(self->load_ev = event_new(self->base, -1, 0, s_on_load, self)))
+    if (!self->base || self->loader)
         return -1;
-    self->load_arch = arch;
+    arch_read_t *reqs = malloc(s_nfiles(self) * sizeof *reqs + 1);
+    if (!reqs)
+        return -1;
+    size_t n = 0;
+    for (size_t k = 0; k < s_nfiles(self); k++)
+        n += s_file_req(self, k, &reqs[n]);
+    int64_t from, to;
+    s_load_range(now_s, &from, &to);
     self->load_now = now_s;
-    self->load_next = 0;
     self->load_files = 0;
     self->load_t0 = tu_mono_ms();
-    struct timeval zero = { 0, 0 };
-    return event_add(self->load_ev, &zero);
+    self->loader = arch_reader_new(self->base, arch, reqs, n, from, to, 300, s_on_read,
+                                   s_on_read_done, self);
+    free(reqs);
+    return self->loader ? 0 : -1;
 }
 
 /* ---- readers ------------------------------------------------------------------- */

@@ -41,10 +41,12 @@ void observed_destroy(observed_t **self_p);
  * rrdcached failed (logged; the tracks then learn from live data only). */
 int observed_load(observed_t *self, archive_t *arch, int64_t now_s);
 
-/* The same, a slice of at most 20 ms at a time on the event loop (a FETCH
- * takes about 0.1 s, 76 crossings have about 500 files): the collector
- * serves and ingests meanwhile, live minutes merge with the archived ones.
- * Needs a base. 0, or -1 when it could not be scheduled. */
+/* The same without holding the loop: the files are read on a thread of
+ * their own (archive_reader.h: a FETCH waits for rrdcached's writer, ~0.1 s
+ * a file when it is busy, and there are ~10,000 files at 10,000 series),
+ * and applied on the loop a slice at a time, so the collector serves and
+ * ingests meanwhile; live minutes merge with the archived ones. Needs a
+ * base. 0, or -1 when it could not be started. */
 int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s);
 
 /* One archived interval of a queue of crossing ci (registry order): lanes
