@@ -363,8 +363,9 @@ static int s_check_opts(agent_t *a)
         return -1;
     }
     if (!wire_interval_valid(o->interval_ms)) {
-        log_error("--interval wants ms that divide a second (e.g. 250, 500) or whole seconds "
-                  "that divide a minute (1000..60000), got %ld", o->interval_ms);
+        log_error("--interval wants ms that divide a second, from %d (100, 125, 200, 250, 500), "
+                  "or whole seconds that divide a minute (1000..60000), got %ld",
+                  WIRE_INTERVAL_MIN_MS, o->interval_ms);
         return -1;
     }
     if (o->grace_ms < 0 || o->grace_ms > AGENT_GRACE_MAX_MS) {
