@@ -151,6 +151,13 @@ void aggregate_flush(aggregate_t *self)
 
 int64_t aggregate_closed_until(const aggregate_t *self) { return self->start; }
 
+int64_t aggregate_close_due(const aggregate_t *self, int64_t grace_ms)
+{
+    if (self->start == 0)
+        return INT64_MAX;
+    return self->start + self->interval_ms + grace_ms;
+}
+
 static aggregate_lane_t *s_find_lane(aggregate_t *self, const char *id)
 {
     for (int i = 0; i < self->nlanes; i++)

@@ -46,4 +46,10 @@ void aggregate_flush(aggregate_t *self);
 /* Event time up to which intervals are closed (0 before the first event). */
 int64_t aggregate_closed_until(const aggregate_t *self);
 
+/* When a live source must close the interval being filled if no later
+ * event closes it first: its end plus grace_ms (lines stamped inside it may
+ * still arrive until then; aggregate_advance(self, now - grace_ms) closes
+ * it). INT64_MAX before the first event: nothing to close. */
+int64_t aggregate_close_due(const aggregate_t *self, int64_t grace_ms);
+
 #endif

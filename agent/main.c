@@ -33,9 +33,17 @@
 #include "timeutil.h"
 #include "wire.h"
 
-/* Live sources close an interval this long after its end, so events that
- * arrive slightly late (network, sensor buffering) still count. */
-#define AGENT_GRACE_MS 1000
+/* Live sources close a quiet interval this long after its end (--grace),
+ * so lines stamped inside it that reach the agent late still count. Sensor
+ * gateways run on the agent's host (docs/sensor-input.md): a line takes
+ * milliseconds to arrive, a gateway that polls its sensors or flushes its
+ * lines four times a second up to 250 ms. More would add to every quiet
+ * interval's latency (docs/performance.md §2) what few lines need. */
+#define AGENT_GRACE_MS 250
+#define AGENT_GRACE_MAX_MS 60000
+/* Housekeeping (simulator, retries of the spool, status): intervals are
+ * closed and sent by their own timer and by the events, not by this. */
+#define AGENT_TICK_MS 200
 #define AGENT_STATUS_EVERY_S 60
 /* Above this share of refused samples (at any one collector) the agent
  * says ALARM (docs/reliability.md): a stray sample is a sensor glitch, 1%
@@ -47,7 +55,7 @@ typedef struct {
     char *crossing, *direction, *collector, *replay, *listen, *sim_lanes, *log_level, *spool;
     char *curve_secret, *collector_key;
     double speed, sim_load;
-    long interval_ms, window, batch_max, max_gap_s, sim_seed, spool_mb, clock_offset_s;
+    long interval_ms, grace_ms, window, batch_max, max_gap_s, sim_seed, spool_mb, clock_offset_s;
     bool simulate, spool_nosync;
 } agent_opts_t;
 
@@ -66,7 +74,8 @@ typedef struct {
     curve_pair_t key;
     source_t *source;
     sim_t *sim;
-    struct event *ev_tick, *ev_sigint, *ev_sigterm;
+    struct event *ev_tick, *ev_close, *ev_sigint, *ev_sigterm;
+    int64_t close_at;     /* agent clock the close timer is set for; 0 = not set */
     uint64_t bad_lines, samples;
     bool input_done;      /* replay reached its end */
     int64_t last_status;
@@ -132,6 +141,19 @@ static int64_t s_clock(const agent_t *a)
     return tu_now_ms() + (int64_t)a->o.clock_offset_s * 1000;
 }
 
+static void s_arm_close(agent_t *a);
+
+/* Live sources: what an event or the close timer closed is spooled and
+ * sent at once (a replay packs from the tick instead, into batches of up
+ * to --batch-max samples, not one fdatasync per interval). */
+static void s_send_closed(agent_t *a, uint64_t samples_before)
+{
+    if (a->samples != samples_before) {
+        s_pack(a);
+        sender_pump(a->sender);
+    }
+}
+
 static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t whylen)
 {
     agent_t *a = arg;
@@ -143,7 +165,13 @@ static int s_on_event(void *arg, const sensor_event_t *ev, char *why, size_t why
                  (ev->t_ms - now) / 1000);
         return -1;
     }
-    return aggregate_event(a->aggr, ev, why, whylen);
+    uint64_t before = a->samples;
+    int rc = aggregate_event(a->aggr, ev, why, whylen);
+    if (!a->o.replay) {
+        s_send_closed(a, before);
+        s_arm_close(a);
+    }
+    return rc;
 }
 
 static bool s_all_durable(const agent_t *a)
@@ -252,18 +280,54 @@ static void s_status(agent_t *a, int64_t now)
     sender_log_status(a->sender, now);
 }
 
-/* Live sources: advance event time with the wall clock so quiet queues
- * still report, and send what closed. */
+/* Live sources: close what end + grace has passed (a quiet queue still
+ * reports), send it, and set the close timer again. */
+static void s_close_due(agent_t *a)
+{
+    int64_t clock = s_clock(a);
+    uint64_t before = a->samples;
+    if (a->sim)
+        sim_run_until(a->sim, clock, s_on_sim_event, a);
+    aggregate_advance(a->aggr, clock - a->o.grace_ms);
+    s_send_closed(a, before);
+    s_arm_close(a);
+}
+
+/* The close timer at the interval's end + grace, on the agent's clock: a
+ * quiet interval goes out as soon as the grace has passed, not at the next
+ * turn of a free-running tick. Set again only when the deadline moved. */
+static void s_arm_close(agent_t *a)
+{
+    int64_t due = aggregate_close_due(a->aggr, a->o.grace_ms);
+    if (due == INT64_MAX || due == a->close_at)
+        return;
+    int64_t wait = due - s_clock(a);
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+    if (evtimer_add(a->ev_close, &tv) == 0)
+        a->close_at = due;
+}
+
+static void s_on_close(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agent_t *a = arg;
+    a->close_at = 0;   /* fired: an early wake-up is set again by s_close_due */
+    s_close_due(a);
+}
+
+/* Housekeeping: the simulator's events, spooling what the spool refused
+ * before, sending what the windows allow, the status line. */
 static void s_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     agent_t *a = arg;
-    int64_t now = tu_now_ms(), clock = s_clock(a);
-    if (a->sim)
-        sim_run_until(a->sim, clock, s_on_sim_event, a);
+    int64_t now = tu_now_ms();
     if (!a->o.replay)
-        aggregate_advance(a->aggr, clock - AGENT_GRACE_MS);
+        s_close_due(a);
     s_pack(a);
     sender_pump(a->sender);
     s_status(a, now);
@@ -298,10 +362,14 @@ static int s_check_opts(agent_t *a)
         log_error("choose exactly one input: --replay FILE|-, --listen SPEC or --simulate");
         return -1;
     }
-    if (o->interval_ms < 1000 || o->interval_ms > 60000 || o->interval_ms % 1000 ||
-        60000 % o->interval_ms) {
-        log_error("--interval wants whole seconds that divide a minute (1000..60000 ms), got %ld",
-                  o->interval_ms);
+    if (!wire_interval_valid(o->interval_ms)) {
+        log_error("--interval wants ms that divide a second, from %d (100, 125, 200, 250, 500), "
+                  "or whole seconds that divide a minute (1000..60000), got %ld",
+                  WIRE_INTERVAL_MIN_MS, o->interval_ms);
+        return -1;
+    }
+    if (o->grace_ms < 0 || o->grace_ms > AGENT_GRACE_MAX_MS) {
+        log_error("--grace wants 0..%d ms, got %ld", AGENT_GRACE_MAX_MS, o->grace_ms);
         return -1;
     }
     if (o->speed < 0 || o->window < 1 || o->batch_max < 1 || o->batch_max > WIRE_MAX_QUEUE_SAMPLES ||
@@ -378,9 +446,14 @@ static int s_setup(agent_t *a)
     if (!a->batch || !a->aggr || s_open_input(a) != 0)
         return -1;
     a->ev_tick = event_new(a->base, -1, EV_PERSIST, s_on_tick, a);
+    a->ev_close = evtimer_new(a->base, s_on_close, a);
     a->ev_sigint = evsignal_new(a->base, SIGINT, s_on_signal, a);
     a->ev_sigterm = evsignal_new(a->base, SIGTERM, s_on_signal, a);
-    struct timeval tick = { 0, 200 * 1000 };
+    if (!a->ev_tick || !a->ev_close || !a->ev_sigint || !a->ev_sigterm) {
+        log_error("out of memory setting up the agent's events");
+        return -1;
+    }
+    struct timeval tick = { 0, AGENT_TICK_MS * 1000 };
     event_add(a->ev_tick, &tick);
     event_add(a->ev_sigint, NULL);
     event_add(a->ev_sigterm, NULL);
@@ -391,6 +464,8 @@ static void s_teardown(agent_t *a)
 {
     if (a->ev_tick)
         event_free(a->ev_tick);
+    if (a->ev_close)
+        event_free(a->ev_close);
     if (a->ev_sigint)
         event_free(a->ev_sigint);
     if (a->ev_sigterm)
@@ -411,6 +486,7 @@ int main(int argc, char **argv)
 {
     agent_t a = { 0 };
     a.o = (agent_opts_t){ .collector = "tcp://127.0.0.1:5555", .speed = 1.0, .interval_ms = 5000,
+                          .grace_ms = AGENT_GRACE_MS,
                           .window = 32, .batch_max = 512, .max_gap_s = 3600,
                           .sim_lanes = "passenger=8,commercial=3", .sim_load = 1.0,
                           .log_level = "info", .spool_mb = 512 };
@@ -432,7 +508,8 @@ int main(int argc, char **argv)
         { "sim-load", CONF_DOUBLE, &o->sim_load, "X", "simulated demand relative to staffed capacity [1.0]" },
         { "sim-seed", CONF_INT, &o->sim_seed, "N", "simulator seed [from crossing and direction]" },
         { "clock-offset", CONF_INT, &o->clock_offset_s, "S", "live data: this agent's clock runs S seconds ahead (negative: behind) of the host's, a skewed host for tests [0]" },
-        { "interval", CONF_INT, &o->interval_ms, "MS", "aggregation interval in ms, whole seconds dividing a minute [5000]" },
+        { "interval", CONF_INT, &o->interval_ms, "MS", "aggregation interval in ms: a part of a second (250, 500) or whole seconds dividing a minute; the feed shows a line within about one interval + --grace, so --interval 500 for p99 under 1 s [5000]" },
+        { "grace", CONF_INT, &o->grace_ms, "MS", "live sources: a quiet interval is closed and sent this long after its end, so lines stamped in it that arrive late still count (a later event closes it at once) [250]" },
         { "window", CONF_INT, &o->window, "N", "batches in flight before waiting for acknowledgements [32]" },
         { "batch-max", CONF_INT, &o->batch_max, "N", "samples per batch at most [512]" },
         { "max-gap", CONF_INT, &o->max_gap_s, "S", "silence longer than this is an outage, not zero traffic [3600]" },

@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < reg_count(reg); i++)
             for (int d = 1; d <= 2; d++)
                 for (int m = 1; m <= 3; m++) {
-                    observed_interval(obs, i, (enum tax_dir)d, (enum tax_mode)m, TAX_STANDARD, t, 5, 1, 1, 1,
+                    observed_interval(obs, i, (enum tax_dir)d, (enum tax_mode)m, TAX_STANDARD, t * 1000, 5000, 1, 1, 1,
                                       now + 3600);
                     calls++;
                 }

@@ -4,7 +4,8 @@
  *
  * Owns a small deployment of its own in a temporary directory: rrdcached, a
  * poe-collector with the shipped registry, and three poe-agent --listen
- * tcp://... with 1-s intervals whose sensor lines this program writes, each
+ * tcp://... with --interval and --grace as given (default 1000 ms and the
+ * agent's own grace) whose sensor lines this program writes, each
  * stamped with the current time. A line is one "arrive passenger standard
  * 1" at a random phase of its interval; it has shown when the queue's
  * `updated` (event time of the last interval received) reaches the end of
@@ -12,7 +13,7 @@
  * keep-alive connection per stream.
  *
  * An agent closes an interval when an event at or after its end arrives,
- * or from its timer 1 s (the grace for late lines) after the end. So two
+ * or from its timer --grace ms (room for late lines) after the end. So two
  * kinds of sensor stream are measured: quiet (two streams; nothing follows
  * a line until it has shown: closed by the timer, interval + grace) and
  * busy (an event every 100 ms on another queue: closed by the next event).
@@ -37,7 +38,7 @@
 #define L_WARMUP 2              /* first samples of a stream also create files: dropped */
 #define L_MAX_SAMPLES 600
 #define L_NSTREAMS 3
-#define L_GRACE_MS 1000         /* AGENT_GRACE_MS in agent/main.c */
+#define L_AGENT_GRACE_MS 250    /* AGENT_GRACE_MS in agent/main.c: the default */
 #define L_FILL_MS 100           /* busy stream: one event this often */
 #define L_NEVER INT64_MAX
 
@@ -48,6 +49,7 @@ typedef struct {
 typedef struct {
     const char *crossing, *direction;
     bool busy;
+    int64_t iv;                      /* the agents' --interval, ms */
     pid_t pid;
     int port, fd, http_fd;
     long total, k, seen;             /* samples wanted, written, seen */
@@ -58,7 +60,7 @@ typedef struct {
 
 typedef struct {
     const char *bin, *registry, *workdir;
-    long samples;
+    long samples, interval_ms, grace_ms;   /* grace_ms < 0: the agent's default */
     bstack_t stack;
     s_stream_t st[L_NSTREAMS];
 } s_lat_t;
@@ -70,7 +72,11 @@ static int s_start_agent(s_lat_t *l, s_stream_t *s)
     char listen[64];
     s->port = proc_free_port();
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", s->port);
-    const char *extra[] = { "--listen", listen, "--interval", "1000", NULL };
+    char iv[24], grace[24];
+    snprintf(iv, sizeof iv, "%ld", l->interval_ms);
+    snprintf(grace, sizeof grace, "%ld", l->grace_ms);
+    const char *extra[] = { "--listen", listen, "--interval", iv,
+                            l->grace_ms >= 0 ? "--grace" : NULL, grace, NULL };
     s->pid = bstack_spawn_agent(&l->stack, s->crossing, s->direction, extra);
     if (s->pid < 0 || proc_wait_tcp(s->port, 10000) != 0) {
         fprintf(stderr, "latency: poe-agent --listen did not start (see %s/agent-%s-%s.log)\n",
@@ -177,11 +183,15 @@ static int64_t s_updated_ms(s_lat_t *l, s_stream_t *s)
             continue;
         json_array_foreach(json_object_get(d, "queues"), k, q) {
             struct tm tm = { 0 };
-            const char *up = json_string_value(json_object_get(q, "updated"));
+            const char *up = json_string_value(json_object_get(q, "updated")), *rest;
+            /* "...:SSZ", or "...:SS.mmmZ" for an interval ending inside a second */
             if (!strcmp(s_str(json_object_get(q, "mode")), "passenger") &&
                 !strcmp(s_str(json_object_get(q, "lane")), "standard") && up &&
-                strptime(up, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                (rest = strptime(up, "%Y-%m-%dT%H:%M:%S", &tm))) {
                 ms = (int64_t)timegm(&tm) * 1000;
+                if (rest[0] == '.')
+                    ms += strtol(rest + 1, NULL, 10);
+            }
         }
     }
     json_decref(j);
@@ -195,11 +205,11 @@ static int s_write_line(s_stream_t *s, const char *what, int64_t t_ms)
     return s_send_all(s->fd, line, (size_t)n);
 }
 
-/* Uniform in [0, 1000) ms: any phase of a 1-s interval. */
+/* Uniform in [0, interval) ms: any phase of an interval. */
 static int64_t s_phase(s_stream_t *s)
 {
     s->rnd = s->rnd * 1103515245u + 12345u;
-    return (int64_t)((s->rnd >> 8) % 1000);
+    return (int64_t)((s->rnd >> 8) % (unsigned)s->iv);
 }
 
 /* Write what is due on stream s at wall time now. */
@@ -213,9 +223,10 @@ static int s_write_due(s_stream_t *s, int64_t now)
     if (s->k < s->total && now >= s->next) {
         if (s_write_line(s, "arrive passenger standard 1", now) != 0)
             return -1;
-        s->s[s->k++] = (s_sample_t){ .t_ms = now, .end_ms = now / 1000 * 1000 + 1000 };
-        /* Busy: the next one a second later. Quiet: once this one showed. */
-        s->next = s->busy ? now / 1000 * 1000 + 1000 + s_phase(s) : L_NEVER;
+        int64_t end = now - now % s->iv + s->iv;
+        s->s[s->k++] = (s_sample_t){ .t_ms = now, .end_ms = end };
+        /* Busy: the next one in the next interval. Quiet: once this one showed. */
+        s->next = s->busy ? end + s_phase(s) : L_NEVER;
     }
     return 0;
 }
@@ -228,7 +239,7 @@ static void s_poll(s_lat_t *l, s_stream_t *s)
     int64_t up = s_updated_ms(l, s), at = tu_now_ms();
     while (s->seen < s->k && s->s[s->seen].end_ms <= up)
         s->s[s->seen++].seen_ms = at;
-    /* A uniform delay of up to 1 s from any moment gives a uniform phase. */
+    /* A uniform delay of up to an interval from any moment gives a uniform phase. */
     if (!s->busy && s->seen == s->k)
         s->next = at + s_phase(s);
 }
@@ -248,6 +259,11 @@ static long long s_pct(const int64_t *v, long n, double p)
     return (long long)v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
 }
 
+static long s_grace(const s_lat_t *l)
+{
+    return l->grace_ms >= 0 ? l->grace_ms : L_AGENT_GRACE_MS;
+}
+
 /* Latency over the quiet or the busy streams, and the part of it after the
  * agent could close the interval (quiet: its end + grace; busy: its end). */
 static int s_report(const s_lat_t *l, bool busy, const char *name)
@@ -258,7 +274,7 @@ static int s_report(const s_lat_t *l, bool busy, const char *name)
         const s_stream_t *s = &l->st[i];
         for (long k = L_WARMUP; s->busy == busy && k < s->seen; k++, n++) {
             lat[n] = s->s[k].seen_ms - s->s[k].t_ms;
-            after[n] = s->s[k].seen_ms - s->s[k].end_ms - (busy ? 0 : L_GRACE_MS);
+            after[n] = s->s[k].seen_ms - s->s[k].end_ms - (busy ? 0 : s_grace(l));
         }
     }
     if (n == 0) {
@@ -286,14 +302,15 @@ static int s_measure(s_lat_t *l)
     for (int i = 0; i < L_NSTREAMS; i++) {
         s_stream_t *s = &l->st[i];
         *s = (s_stream_t){ .crossing = who[i][0], .direction = who[i][1], .busy = i == 2,
-                           .rnd = 7u + (unsigned)i, .next = now + 300 };
+                           .iv = l->interval_ms, .rnd = 7u + (unsigned)i, .next = now + 300 };
         /* Quiet streams share the samples; the busy one takes them all. */
         s->total = L_WARMUP + (s->busy ? l->samples : (l->samples + 1) / 2);
         if (s_start_agent(l, s) != 0 || (s->fd = s_connect(s->port)) < 0 ||
             s_write_line(s, "lane L1 passenger standard open", now) != 0)
             return -1;
     }
-    int64_t deadline = tu_mono_ms() + (l->samples + L_WARMUP) * 2500 + 30000;
+    int64_t deadline = tu_mono_ms() + (l->samples + L_WARMUP) * (2 * l->interval_ms +
+                       s_grace(l) + 500) + 30000;
     bool done = false;
     while (!done && !bstack_interrupted() && tu_mono_ms() < deadline) {
         done = true;
@@ -310,7 +327,8 @@ static int s_measure(s_lat_t *l)
 
 int main(int argc, char **argv)
 {
-    s_lat_t l = { .registry = "deploy/registry.conf", .samples = 60 };
+    s_lat_t l = { .registry = "deploy/registry.conf", .samples = 60, .interval_ms = 1000,
+                  .grace_ms = -1 };
     for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v && !strcmp(argv[i], "--samples"))
@@ -319,12 +337,17 @@ int main(int argc, char **argv)
             l.registry = v;
         else if (v && !strcmp(argv[i], "--workdir"))
             l.workdir = v;
+        else if (v && !strcmp(argv[i], "--interval"))
+            l.interval_ms = atol(v);
+        else if (v && !strcmp(argv[i], "--grace"))
+            l.grace_ms = atol(v);
         else
             l.samples = -1;
     }
-    if (l.samples < 1 || l.samples + L_WARMUP > L_MAX_SAMPLES) {
-        fprintf(stderr, "usage: latency [--samples N] [--registry FILE] [--workdir DIR]"
-                        "  (env POE_BIN)\n");
+    if (l.samples < 1 || l.samples + L_WARMUP > L_MAX_SAMPLES || l.interval_ms < 1 ||
+        l.grace_ms < -1) {
+        fprintf(stderr, "usage: latency [--samples N] [--interval MS] [--grace MS] "
+                        "[--registry FILE] [--workdir DIR]  (env POE_BIN)\n");
         return 2;
     }
     if (!(l.bin = getenv("POE_BIN"))) {
@@ -335,8 +358,10 @@ int main(int argc, char **argv)
     int rc = -1;
     if (bstack_init(&l.stack, "latency", l.bin, l.workdir) == 0 &&
         bstack_start(&l.stack, l.registry, NULL) == 0) {
-        fprintf(stderr, "latency: %ld sensor lines on quiet and on busy streams\n", l.samples);
+        fprintf(stderr, "latency: %ld sensor lines on quiet and on busy streams, --interval %ld, "
+                "grace %ld ms\n", l.samples, l.interval_ms, s_grace(&l));
         rc = s_measure(&l);
+        printf("interval_ms=%ld\ngrace_ms=%ld\n", l.interval_ms, s_grace(&l));
     }
     s_stop_all(&l, rc != 0);
     return rc == 0 ? 0 : 1;

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         for (int q = 0; q < 4; q++) {
             enum tax_mode m = q < 3 ? TAX_PASSENGER : TAX_PEDESTRIAN;
             enum tax_type ty = q < 3 ? types[q] : TAX_STANDARD;
-            arch_queue_row_t r = { .t_s = t, .interval_s = 120, .lanes_open = 5, .queue = NAN,
+            arch_queue_row_t r = { .t_ms = t * 1000, .interval_ms = 120000, .lanes_open = 5, .queue = NAN,
                                    .wait_s = s_wait(t, q) };
             arch_add_queue(a, "250401", TAX_NORTHBOUND, m, ty, &r);
             rows++;

@@ -69,7 +69,7 @@ load0=$(cut -d' ' -f1 /proc/loadavg)
 run ingest-1k 120 "$BENCH_BIN/ingest" --series 1000 --seconds 10
 run ingest-10k 300 "$BENCH_BIN/ingest" --series 10000 --seconds 10 --live 20
 run ingest-10k-catchup 240 "$BENCH_BIN/ingest" --series 10000 --seconds 10 --intervals 40
-run latency 240 "$BENCH_BIN/latency" --samples 60 --registry "$SRC/deploy/registry.conf"
+run latency 240 "$BENCH_BIN/latency" --samples 60 --interval 500 --registry "$SRC/deploy/registry.conf"
 run feed 120 "$BENCH_BIN/feed" --seconds 10 --registry "$SRC/deploy/registry.conf"
 run serve 300 "$BENCH_BIN/serve" --seconds 4 --rounds 2 --registry "$SRC/deploy/registry.conf" \
     --site "$SRC/deploy/nginx/poenet-feed.conf"
@@ -154,7 +154,8 @@ echo "  $i10 live $(get $i10 live_seconds) s: $(get $i10 live_accepted_batches) 
      "max to accepted $(get $i10 live_accepted_max_ms) ms, to durable" \
      "$(get $i10 live_durable_max_ms) ms; cores: collector $(get $i10 live_collector_cpu)," \
      "rrdcached $(get $i10 live_rrdcached_cpu)"
-echo "  latency: quiet $(get latency quiet_samples) lines, after end + 1 s grace p50 / p99" \
+echo "  latency: --interval $(get latency interval_ms), grace $(get latency grace_ms) ms;" \
+     "quiet $(get latency quiet_samples) lines, after end + grace p50 / p99" \
      "$(get latency quiet_after_grace_p50_ms) / $(get latency quiet_after_grace_p99_ms) ms;" \
      "busy $(get latency busy_samples) lines, after end p50 / p99" \
      "$(get latency busy_after_end_p50_ms) / $(get latency busy_after_end_p99_ms) ms"

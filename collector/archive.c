@@ -305,20 +305,21 @@ static int s_create(archive_t *self, const char *path, int kind, int64_t start)
     return 0;
 }
 
-/* Last update of an existing file, good enough to decide about a row at
- * t_s. LAST is cheap (rrdcached's cache, no disk write) but rounded down to
- * the step; when that leaves t_s in doubt, FLUSH writes the pending updates
- * and INFO reads the exact time from the file. */
-static int s_learn(archive_t *self, const char *path, int64_t t_s, int64_t *last)
+/* Last update (ms) of an existing file, good enough to decide about a row
+ * at t_ms. LAST is cheap (rrdcached's cache, no disk write) but rounded down
+ * to the step; when that leaves t_ms in doubt, FLUSH writes the pending
+ * updates and the file's header gives the exact time, to the fraction of a
+ * second (two rows of 500-ms intervals end in the same second). */
+static int s_learn(archive_t *self, const char *path, int64_t t_ms, int64_t *last)
 {
     int64_t floor_last;
     if (arch_link(self) < 0 || rrdcc_last(self->rc, path, &floor_last) != 0)
         goto fail;
-    if (t_s >= floor_last + ARCH_STEP) {
-        *last = floor_last;   /* t_s is newer; staging it makes the guard exact */
+    if (t_ms >= (floor_last + ARCH_STEP) * 1000) {
+        *last = floor_last * 1000;   /* t_ms is newer; staging it makes the guard exact */
         return 0;
     }
-    if (rrdcc_flush(self->rc, path) != 0 || rrdcc_last_update(self->rc, path, last) != 0)
+    if (rrdcc_flush(self->rc, path) != 0 || arch_last_written(self, path, last) != 0)
         goto fail;
     return 0;
 fail:
@@ -327,20 +328,20 @@ fail:
     return -1;
 }
 
-/* Make g known for a row at t_s: from rrdcached for an existing file, by
- * creating the file (starting at start) otherwise. */
-static int s_guard_ready(archive_t *self, guard_t *g, int kind, int64_t t_s, int64_t start)
+/* Make g known for a row at t_ms: from rrdcached for an existing file, by
+ * creating the file (starting at start_s, Unix seconds) otherwise. */
+static int s_guard_ready(archive_t *self, guard_t *g, int kind, int64_t t_ms, int64_t start_s)
 {
     if (g->known)
         return 0;
     struct stat st;
     if (stat(g->path, &st) == 0) {
-        if (s_learn(self, g->path, t_s, &g->last) != 0)
+        if (s_learn(self, g->path, t_ms, &g->last) != 0)
             return -1;
     } else if (errno == ENOENT) {
-        if (s_create(self, g->path, kind, start) != 0)
+        if (s_create(self, g->path, kind, start_s) != 0)
             return -1;
-        g->last = start;
+        g->last = start_s * 1000;
     } else {
         log_error("archive: %s: %s", g->path, strerror(errno));
         return -1;
@@ -373,22 +374,25 @@ static void s_fmt_gauge(char *buf, size_t len, double v)
 /* One data set per UPDATE: rrdcached stops a command at its first stale
  * value but keeps the values before it, which a retry could not undo. The
  * line is put together by hand: this runs for every sample. */
-static int s_stage_guard(archive_t *self, guard_t *g, int kind, int64_t t_s, uint32_t interval_s,
+static int s_stage_guard(archive_t *self, guard_t *g, int kind, int64_t t_ms, uint32_t interval_ms,
                          const char *values, size_t vn)
 {
-    int64_t start = t_s - (interval_s > 0 ? (int64_t)interval_s : 1);
-    if (s_guard_ready(self, g, kind, t_s, start) != 0)
+    /* CREATE takes whole seconds: the second at or before the interval's
+     * start (the interval's own start for whole-second intervals). */
+    int64_t from = t_ms - (interval_ms > 0 ? (int64_t)interval_ms : 1000);
+    int64_t start = from / 1000 - (from % 1000 < 0);
+    if (s_guard_ready(self, g, kind, t_ms, start) != 0)
         return -1;
     if (self->stage_void) {
         snprintf(self->last_error, sizeof self->last_error,
                  "rrdcached restarted while the batch was prepared: send it again");
         return -1;
     }
-    if (t_s <= g->last)
+    if (t_ms <= g->last)
         return 0;
     size_t plen = strlen(g->path);
     if (s_touch(self, g) != 0 ||
-        VEC_RESERVE(self->stage, self->scap, self->slen + plen + vn + NUMFMT_MAX + 10) != 0) {
+        VEC_RESERVE(self->stage, self->scap, self->slen + plen + vn + NUMFMT_MAX + 14) != 0) {
         g->known = false;   /* learned from LAST it may be a lower bound only */
         log_error("archive: cannot stage a row for %s", g->path);
         return -1;
@@ -399,25 +403,32 @@ static int s_stage_guard(archive_t *self, guard_t *g, int kind, int64_t t_s, uin
     memcpy(p, g->path, plen);
     p += plen;
     *p++ = ' ';
-    p += numfmt_i64(p, t_s);
+    p += numfmt_i64(p, t_ms / 1000);
+    if (t_ms % 1000) {   /* rows are after 1970: t_ms > 0 */
+        int f = (int)(t_ms % 1000);
+        *p++ = '.';
+        *p++ = (char)('0' + f / 100);
+        *p++ = (char)('0' + f / 10 % 10);
+        *p++ = (char)('0' + f % 10);
+    }
     *p++ = ':';
     memcpy(p, values, vn);
     p += vn;
     *p++ = '\n';
     self->slen = (size_t)(p - self->stage);
-    g->last = t_s;
+    g->last = t_ms;
     return 1;
 }
 
-static int s_stage(archive_t *self, const char *path, int kind, int64_t t_s,
-                   uint32_t interval_s, const char *values)
+static int s_stage(archive_t *self, const char *path, int kind, int64_t t_ms,
+                   uint32_t interval_ms, const char *values)
 {
     guard_t *g = arch_guard(self, path);
     if (!g) {
         log_error("archive: out of memory");
         return -1;
     }
-    return s_stage_guard(self, g, kind, t_s, interval_s, values, strlen(values));
+    return s_stage_guard(self, g, kind, t_ms, interval_ms, values, strlen(values));
 }
 
 /* The guard of a queue's file, from the cache of queues staged before (a
@@ -466,7 +477,7 @@ int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
     n += numfmt_fixed9(values + n, row->queue);
     values[n++] = ':';
     n += numfmt_fixed9(values + n, row->wait_s);
-    return s_stage_guard(self, g, S_QUEUE, row->t_s, row->interval_s, values, n);
+    return s_stage_guard(self, g, S_QUEUE, row->t_ms, row->interval_ms, values, n);
 }
 
 int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
@@ -477,7 +488,7 @@ int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
         return -1;
     char values[64];
     snprintf(values, sizeof values, "%u:%d", row->departures, row->open ? 1 : 0);
-    return s_stage(self, path, S_LANE, row->t_s, row->interval_s, values);
+    return s_stage(self, path, S_LANE, row->t_ms, row->interval_ms, values);
 }
 
 /* Beside the measured file: official-<mode>-<type>.rrd */
@@ -508,7 +519,7 @@ int arch_add_official(archive_t *self, const char *crossing, enum tax_dir dir,
     s_fmt_gauge(a, sizeof a, row->age_s);
     s_fmt_gauge(st, sizeof st, row->status);
     snprintf(values, sizeof values, "%s:%s:%s:%s:%s", w, l, u, a, st);
-    return s_stage(self, path, S_OFFICIAL, row->t_s, 60, values);
+    return s_stage(self, path, S_OFFICIAL, row->t_s * 1000, 60000, values);
 }
 
 /* ---- commit ---------------------------------------------------------------------------- */
@@ -551,51 +562,6 @@ size_t arch_pending_sync(const archive_t *self) { return self->ndirty; }
 const char *arch_last_error(const archive_t *self)
 {
     return self->last_error[0] ? self->last_error : "rrdcached unreachable";
-}
-
-int arch_sync(archive_t *self, char *why, size_t whylen)
-{
-    if (why && whylen)
-        why[0] = '\0';
-    if (self->ndirty == 0)
-        return 0;
-    /* Only the connection the rows were accepted on can vouch for them. */
-    int link = arch_link(self);
-    if (link != 0) {
-        arch_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
-              "accepted since the last sync may be lost", rrdcc_error(self->rc));
-        return -1;
-    }
-    size_t done = 0;
-    int rc = 0;
-    for (; done < self->ndirty; done++) {
-        guard_t *g = self->dirty[done];
-        int64_t on_disk = 0;
-        if (rrdcc_flush(self->rc, g->path) != 0 || rrdcc_last_update(self->rc, g->path, &on_disk) != 0) {
-            arch_why(why, whylen, "rrdcached FLUSH %s: %s", g->path, rrdcc_error(self->rc));
-            rc = -1;
-            break;
-        }
-        if (on_disk < g->accepted) {
-            /* rrdcached took the rows but could not write them (it drops
-             * them): they must come again. */
-            arch_why(why, whylen, "%s: written through %lld, rows through %lld were accepted: "
-                  "rrdcached could not write them", g->path, (long long)on_disk,
-                  (long long)g->accepted);
-            log_error("archive: %s", why ? why : "rows lost in rrdcached");
-            g->known = false;
-            self->generation++;
-            rc = -1;
-            break;
-        }
-        g->dirty = false;
-    }
-    if (done > 0) {
-        memmove(self->dirty, self->dirty + done, (self->ndirty - done) * sizeof *self->dirty);
-        self->ndirty -= done;
-    }
-    s_check_connection(self);
-    return rc;
 }
 
 int arch_commit(archive_t *self, char *why, size_t whylen)

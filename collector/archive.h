@@ -37,9 +37,15 @@ enum arch_profile {
 archive_t *arch_new(const char *rrdcached, const char *dir, enum arch_profile profile);
 void arch_destroy(archive_t **self_p);
 
+/* Rows carry the interval's end in milliseconds: intervals shorter than a
+ * second (250, 500 ms) end within one second, and each is its own row.
+ * rrdcached takes fractional update times (librrd keeps the fraction in the
+ * file's live header, last_up_usec); a row on a whole second is sent as
+ * before, without one. Counts are ABSOLUTE, so two 500-ms rows of one
+ * second add up in the 60-s step like one 1-s row. */
 typedef struct {
-    int64_t t_s;          /* interval end, Unix seconds */
-    uint32_t interval_s;  /* interval length: a new file starts at t_s - interval_s */
+    int64_t t_ms;         /* interval end, Unix milliseconds */
+    uint32_t interval_ms; /* interval length: a new file starts at the second before t_ms - interval_ms */
     uint32_t arrivals, departures;
     uint32_t lanes_open;
     double queue;         /* NAN = unknown */
@@ -47,14 +53,14 @@ typedef struct {
 } arch_queue_row_t;
 
 typedef struct {
-    int64_t t_s;
-    uint32_t interval_s;
+    int64_t t_ms;
+    uint32_t interval_ms;
     uint32_t departures;
     bool open;
 } arch_lane_row_t;
 
 /* Stage one row. Returns 1 when staged, 0 when skipped by the time guard
- * (at or before the file's last update), -1 when rrdcached could not be
+ * (at or before the file's last update, to the millisecond), -1 when rrdcached could not be
  * asked for the file's state (connection lost; nothing staged). */
 int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
                    enum tax_mode mode, enum tax_type type, const arch_queue_row_t *row);

@@ -51,8 +51,8 @@ struct event;
 typedef struct {
     char *path;
     uint64_t hash;
-    int64_t last;       /* last update sent or staged; valid when known */
-    int64_t accepted;   /* last update rrdcached accepted on this connection */
+    int64_t last;       /* last update sent or staged, Unix ms; valid when known */
+    int64_t accepted;   /* last update rrdcached accepted on this connection, Unix ms */
     bool known;
     bool dirty;         /* committed rows not yet synced (in the dirty list) */
     uint64_t gen;       /* batch that last touched it (never wraps) */
@@ -136,6 +136,12 @@ void arch_forget_all(archive_t *self);
 int arch_guards_init(archive_t *self);
 guard_t *arch_guard(archive_t *self, const char *path);
 void arch_guards_free(archive_t *self);
+
+/* A file's last update in Unix ms, once rrdcached has written it (the
+ * caller FLUSHed): from the file's header (rrdhead, with the fraction of a
+ * second), else rrdcached's INFO, whole seconds: a lower bound. 0, or -1
+ * with rrdcc's error (not logged). */
+int arch_last_written(archive_t *self, const char *path, int64_t *last_ms);
 
 /* Stop the sync thread and free its connections (archive_sync.c). */
 void arch_sync_stop(archive_t *self);

@@ -8,7 +8,8 @@
  * event base, so the collector's busy loop does not pace rrdcached's
  * replies. The result comes back to the loop through an
  * eventfd; the thread touches nothing of the loop's but the job it is
- * handed. The blocking arch_sync (at exit) stays in archive.c. */
+ * handed. Also the blocking arch_sync (at exit). Times are Unix ms: rows of
+ * sub-second intervals end within one second. */
 #include "archive_int.h"
 
 #include <errno.h>
@@ -149,7 +150,7 @@ static void s_judge(archive_t *self, sync_item_t *it, int64_t on_disk)
     } else {
         /* rrdcached took the rows but could not write them (or lost them):
          * they must come again, as in arch_sync. */
-        s_sync_fail(self, "%s: written through %lld, rows through %lld were accepted: "
+        s_sync_fail(self, "%s: written through %lld ms, rows through %lld ms were accepted: "
                     "rrdcached could not write them", it->g->path, (long long)on_disk,
                     (long long)it->need);
         it->lost = true;
@@ -162,7 +163,7 @@ static int s_check_file(archive_t *self, sync_item_t *it)
 {
     int64_t last;
     char why[120];
-    int rc = rrdhead_last_update(it->g->path, &last, why, sizeof why);
+    int rc = rrdhead_last_update_ms(it->g->path, &last, why, sizeof why);
     if (rc == 0) {
         s_judge(self, it, last);
         return 0;
@@ -269,8 +270,8 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
         if (strncmp(r->lines[i], "last_update ", 12) != 0)
             continue;
         const char *v = strchr(r->lines[i] + 12, ' ');
-        if (v)
-            on_disk = strtoll(v + 1, NULL, 10);
+        if (v)   /* whole seconds: a lower bound of the ms last update */
+            on_disk = strtoll(v + 1, NULL, 10) * 1000;
         break;
     }
     if (!r || on_disk == INT64_MIN)
@@ -283,6 +284,67 @@ static void s_on_info(void *arg, const rrdcc_reply_t *r)
 }
 
 bool arch_sync_running(const archive_t *self) { return self->items != NULL; }
+
+int arch_last_written(archive_t *self, const char *path, int64_t *last_ms)
+{
+    char why[120];
+    if (rrdhead_last_update_ms(path, last_ms, why, sizeof why) == 0)
+        return 0;
+    /* INFO's last_update is whole seconds: a row later in that second
+     * reads as not yet written (another round, a resend at worst), never
+     * the other way round. */
+    int64_t s;
+    if (rrdcc_last_update(self->rc, path, &s) != 0)
+        return -1;
+    *last_ms = s * 1000;
+    return 0;
+}
+
+int arch_sync(archive_t *self, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (self->ndirty == 0)
+        return 0;
+    /* Only the connection the rows were accepted on can vouch for them. */
+    int link = arch_link(self);
+    if (link != 0) {
+        arch_why(why, whylen, link < 0 ? "rrdcached: %s" : "rrdcached restarted (%s): rows "
+              "accepted since the last sync may be lost", rrdcc_error(self->rc));
+        return -1;
+    }
+    size_t done = 0;
+    int rc = 0;
+    for (; done < self->ndirty; done++) {
+        guard_t *g = self->dirty[done];
+        int64_t on_disk = 0;
+        if (rrdcc_flush(self->rc, g->path) != 0 || arch_last_written(self, g->path, &on_disk) != 0) {
+            arch_why(why, whylen, "rrdcached FLUSH %s: %s", g->path, rrdcc_error(self->rc));
+            rc = -1;
+            break;
+        }
+        if (on_disk < g->accepted) {
+            /* rrdcached took the rows but could not write them (it drops
+             * them): they must come again. */
+            arch_why(why, whylen, "%s: written through %lld ms, rows through %lld ms were accepted: "
+                  "rrdcached could not write them", g->path, (long long)on_disk,
+                  (long long)g->accepted);
+            log_error("archive: %s", why ? why : "rows lost in rrdcached");
+            g->known = false;
+            self->generation++;
+            rc = -1;
+            break;
+        }
+        g->dirty = false;
+    }
+    if (done > 0) {
+        memmove(self->dirty, self->dirty + done, (self->ndirty - done) * sizeof *self->dirty);
+        self->ndirty -= done;
+    }
+    (void)arch_generation(self);   /* a connection lost meanwhile: guards forgotten */
+    return rc;
+}
+
 
 /* Wakes the thread's loop now and then so it sees stop. */
 static void s_wtick(evutil_socket_t fd, short what, void *arg)

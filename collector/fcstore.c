@@ -421,9 +421,14 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
      * everything since the last one, arrivals from the estimator's counter,
      * the wait and lanes as they are now. */
     int64_t now = q->updated_ms / 1000;
+    /* Intervals shorter than a second: the second's later ones come in the
+     * next observation, from the estimator's counters (observed here, each
+     * would be a zero-length span and its arrivals dropped). */
+    if (q->interval_ms < 1000 && fq->obs_s && now <= fq->obs_s)
+        return;
     const est_t *e = &q->est;
     double scale = q->out.count_scale > 0 ? q->out.count_scale : 1.0;
-    uint32_t dur = q->interval_ms / 1000;
+    uint32_t dur = q->interval_ms / 1000;   /* 0 below a second: the counters' span */
     double arr = q->arrivals * scale;
     if (fq->obs_s && now > fq->obs_s && now - fq->obs_s <= FCSTORE_GAP_MAX_S &&
         now - fq->obs_s > dur && e->arrivals >= fq->obs_arr) {

@@ -44,6 +44,15 @@ static json_t *s_opt_int(bool have, json_int_t v)
     return have ? json_integer(v) : json_null();
 }
 
+/* An interval's length in seconds: whole seconds as before, a part of a
+ * second (agents' --interval 250, 500) as a fraction, not a false 0. */
+static json_t *s_interval_s(bool have, uint32_t interval_ms)
+{
+    if (!have || interval_ms % 1000 == 0)
+        return s_opt_int(have, interval_ms / 1000);
+    return json_real(interval_ms / 1000.0);
+}
+
 static bool s_plausible(double v)
 {
     return isfinite(v) && v >= 0.0 && v <= FEED_MAX_PLAUSIBLE;
@@ -53,6 +62,21 @@ static json_t *s_iso_time(int64_t epoch_s)
 {
     char buf[32];
     return json_string(tu_iso8601(epoch_s, buf, sizeof buf));
+}
+
+/* An interval's end: whole seconds as always, with milliseconds when it
+ * ends inside a second (intervals shorter than a second), so the two
+ * halves of a second are two distinct updates. */
+static json_t *s_iso_time_ms(int64_t epoch_ms)
+{
+    if (epoch_ms <= 0 || epoch_ms % 1000 == 0)
+        return s_iso_time(epoch_ms / 1000 - (epoch_ms % 1000 < 0));
+    char buf[40];
+    tu_iso8601(epoch_ms / 1000, buf, sizeof buf);
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == 'Z')
+        snprintf(buf + n - 1, sizeof buf - (n - 1), ".%03dZ", (int)(epoch_ms % 1000));
+    return json_string(buf);
 }
 
 /* Milliseconds to whole seconds, rounding down also before 1970 so a
@@ -155,7 +179,7 @@ static json_t *s_queue_json(const xstate_t *x, enum tax_dir d, int k, const view
     double wait = !has_wait ? 0.0 : v->official ? (double)v->wait_s : q->out.wait_s;
     bool lanes = fresh || (v->official && v->fresh && x->off[d - 1][k].has_lanes);
     json_t *updated = v->official ? (v->updated_s > 0 ? s_iso_time(v->updated_s) : json_null())
-                      : q->seen   ? s_iso_time(s_ms_to_s(q->updated_ms))
+                      : q->seen   ? s_iso_time_ms(q->updated_ms)
                                   : json_null();
 
     /* The best time rests on fresh measured data as the wait does (the
@@ -175,7 +199,7 @@ static json_t *s_queue_json(const xstate_t *x, enum tax_dir d, int k, const view
                      "queue", s_opt_int(has_queue, has_queue ? llround(q->out.queue) : 0),
                      "arrivals", s_opt_int(fresh, q->arrivals),
                      "departures", s_opt_int(fresh, q->departures),
-                     "interval_s", s_opt_int(fresh, q->interval_ms / 1000),
+                     "interval_s", s_interval_s(fresh, q->interval_ms),
                      "updated", updated,
                      "best_time", best,
                      "official", s_official_json(x, &x->off[d - 1][k], now_ms));

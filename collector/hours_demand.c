@@ -7,7 +7,8 @@
 
 typedef struct {
     float sum[HDEM_BINS];        /* arrivals, all lane types */
-    uint32_t secs[HDEM_BINS];    /* seconds of data, from the counting lane type */
+    uint32_t ms[HDEM_BINS];      /* ms of data, from the counting lane type (300,000 a
+                                  * week: 14,000 weeks before it wraps) */
 } s_bins_t;
 
 struct hours_demand {
@@ -69,33 +70,34 @@ static int s_bin(int64_t t)
 }
 
 void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
-                      enum tax_type t, int64_t t_end_s, uint32_t interval_s, double arrivals)
+                      enum tax_type t, int64_t t_end_ms, uint32_t interval_ms, double arrivals)
 {
     if (!self || ci >= self->n || d < 1 || d > TAX_NDIRS || !tax_mode_valid(m) || isnan(arrivals) ||
-        arrivals < 0 || !interval_s)
+        arrivals < 0 || !interval_ms)
         return;
     s_bins_t *b = self->b[ci][d - 1][m];
     if (!b)
         return;
     bool counting = t == self->counting[ci][m];
-    if (interval_s <= HDEM_BIN_S) {
+    const int64_t bin_ms = HDEM_BIN_S * 1000LL;
+    if (interval_ms <= bin_ms) {
         /* A short interval across a bin boundary goes by its middle. */
-        int k = s_bin(t_end_s - (int64_t)interval_s / 2 - 1);
+        int k = s_bin((t_end_ms - (int64_t)interval_ms / 2 - 1) / 1000);
         b->sum[k] += (float)arrivals;
         if (counting)
-            b->secs[k] += interval_s;
+            b->ms[k] += interval_ms;
         return;
     }
     /* A long one (an archived row of 5 minutes or an hour) is spread over
-     * its bins in proportion to its seconds in each. */
-    for (int64_t from = t_end_s - interval_s; from < t_end_s;) {
-        int64_t next = (from / HDEM_BIN_S + 1) * HDEM_BIN_S;
-        if (next > t_end_s)
-            next = t_end_s;
-        int k = s_bin(from);
-        b->sum[k] += (float)(arrivals * (double)(next - from) / interval_s);
+     * its bins in proportion to its time in each. */
+    for (int64_t from = t_end_ms - interval_ms; from < t_end_ms;) {
+        int64_t next = (from / bin_ms + 1) * bin_ms;
+        if (next > t_end_ms)
+            next = t_end_ms;
+        int k = s_bin(from / 1000);
+        b->sum[k] += (float)(arrivals * (double)(next - from) / interval_ms);
         if (counting)
-            b->secs[k] += (uint32_t)(next - from);
+            b->ms[k] += (uint32_t)(next - from);
         from = next;
     }
 }
@@ -119,8 +121,8 @@ double hours_demand_sum(const hours_demand_t *self, size_t ci, enum tax_dir d, e
         if (next > to_s)
             next = to_s;
         int k = s_bin(t);
-        if (b->secs[k]) {
-            sum += (double)b->sum[k] / b->secs[k] * (double)(next - t);
+        if (b->ms[k]) {
+            sum += (double)b->sum[k] * 1000.0 / b->ms[k] * (double)(next - t);
             with += next - t;
         }
         t = next;

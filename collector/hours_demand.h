@@ -31,9 +31,10 @@ hours_demand_t *hours_demand_new(const registry_t *reg);
 void hours_demand_destroy(hours_demand_t **self_p);
 
 /* Arrivals of one interval of queue (m, t) of crossing ci (registry order),
- * ending at t_end_s. */
+ * ending at t_end_ms, interval_ms long (in ms: agents' intervals may be a
+ * part of a second). */
 void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
-                      enum tax_type t, int64_t t_end_s, uint32_t interval_s, double arrivals);
+                      enum tax_type t, int64_t t_end_ms, uint32_t interval_ms, double arrivals);
 
 /* Arrivals of direction d, mode m in [from_s, to_s) of a typical week (the
  * window folded onto the week's bins; at most a week long). Bins without

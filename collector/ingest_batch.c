@@ -48,8 +48,8 @@ static int s_stage_queue(ingest_t *self, member_t *m, const Poenet__Batch *b,
      * decides; the estimate of that moment is gone, so the row says
      * queue and wait unknown rather than today's. */
     bool fresh = qstate_apply(sh, &in, (int64_t)q->t_end_ms, now_ms) == 1;
-    arch_queue_row_t row = { .t_s = (int64_t)(q->t_end_ms / 1000),
-                             .interval_s = b->interval_ms / 1000, .arrivals = q->arrivals,
+    arch_queue_row_t row = { .t_ms = (int64_t)q->t_end_ms,
+                             .interval_ms = b->interval_ms, .arrivals = q->arrivals,
                              .departures = q->departures, .lanes_open = q->lanes_open,
                              .queue = fresh ? sh->out.queue : NAN,
                              .wait_s = fresh && sh->out.has_wait ? sh->out.wait_s : NAN };
@@ -58,8 +58,8 @@ static int s_stage_queue(ingest_t *self, member_t *m, const Poenet__Batch *b,
 
 static int s_stage_lane(ingest_t *self, const Poenet__Batch *b, const Poenet__LaneSample *l)
 {
-    arch_lane_row_t row = { .t_s = (int64_t)(l->t_end_ms / 1000),
-                            .interval_s = b->interval_ms / 1000, .departures = l->departures,
+    arch_lane_row_t row = { .t_ms = (int64_t)l->t_end_ms,
+                            .interval_ms = b->interval_ms, .departures = l->departures,
                             .open = l->open };
     return arch_add_lane(self->ctx.archive, b->crossing, (enum tax_dir)b->direction, l->lane_id,
                          &row);

@@ -104,8 +104,8 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
         if (valid_q[i])
             observed_interval(c->observed, (size_t)(x - reg_at(c->registry, 0)),
                               (enum tax_dir)b->direction, (enum tax_mode)q->mode,
-                              (enum tax_type)q->type, (int64_t)(q->t_end_ms / 1000),
-                              b->interval_ms / 1000, q->lanes_open, q->arrivals, q->departures, now_s);
+                              (enum tax_type)q->type, (int64_t)q->t_end_ms,
+                              b->interval_ms, q->lanes_open, q->arrivals, q->departures, now_s);
     }
 }
 

@@ -29,7 +29,7 @@ typedef struct {
 
 typedef struct {
     int64_t minute;            /* start, UTC seconds; 0 none */
-    uint32_t open_s, total_s;
+    uint32_t open_ms, total_ms;
     uint64_t departures;
 } s_acc_t;
 
@@ -37,7 +37,7 @@ typedef struct {
  * end folded (an older one is a clock that jumped back), and the run of
  * minutes open without a departure (a stuck lane sensor). */
 typedef struct {
-    int64_t newest_end;
+    int64_t newest_end;        /* Unix ms */
     int64_t quiet_from;        /* start of the open-without-departure run; 0 none */
     bool stuck;                /* the run passed HOBS_STUCK_MIN: open counts as unknown */
 } s_lane_t;
@@ -265,15 +265,15 @@ static void s_add(observed_t *self, size_t ci, enum tax_dir d, int k, int64_t mi
 static void s_flush(observed_t *self, size_t ci, int di, int k, int64_t now_s)
 {
     s_acc_t *a = &self->acc[ci][di][k];
-    if (!a->minute || !a->total_s)
+    if (!a->minute || !a->total_ms)
         return;
-    s_add(self, ci, (enum tax_dir)(di + 1), k, a->minute, (double)a->open_s / a->total_s,
+    s_add(self, ci, (enum tax_dir)(di + 1), k, a->minute, (double)a->open_ms / a->total_ms,
           (double)a->departures, now_s);
     memset(a, 0, sizeof *a);
 }
 
 void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
-                       enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
+                       enum tax_type type, int64_t t_end_ms, uint32_t interval_ms, uint32_t lanes,
                        uint32_t arrivals, uint32_t departures, int64_t now_s)
 {
     if (!self || ci >= self->n || !tax_mode_valid(m) || d < 1 || d > TAX_NDIRS)
@@ -281,8 +281,9 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
     int k = tax_queue_index(m, type);
     if (k < 0)
         return;
-    if (!interval_s)
-        interval_s = 1;
+    if (!interval_ms)
+        interval_ms = 1000;
+    int64_t t_end_s = t_end_ms / 1000;
     /* The archive refuses what is at or before a file's last update, but
      * such a sample still comes here (the agent is acknowledged either
      * way): an end older than one folded is a clock that jumped back, or
@@ -290,7 +291,7 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
      * logged once a track when it is more than a minute back. */
     s_lane_t *ln = &self->lane[ci][d - 1][k];
     char qn[48];
-    if (t_end_s - (int64_t)interval_s > now_s + HOBS_CLOCK_AHEAD_S) {
+    if (t_end_ms - (int64_t)interval_ms > (now_s + HOBS_CLOCK_AHEAD_S) * 1000) {
         /* ahead of the clock: refused here, not when its minute is stored
          * (by then the clock may have caught up with it) */
         s_track_t *tr = &self->t[ci][hours_side_of(reg_at(self->reg, ci)->border, d)][m];
@@ -302,31 +303,31 @@ void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mod
         tr->warned_clock = true;
         return;
     }
-    if (t_end_s <= ln->newest_end) {
+    if (t_end_ms <= ln->newest_end) {
         self->c.clock_back++;
         s_track_t *tr = &self->t[ci][hours_side_of(reg_at(self->reg, ci)->border, d)][m];
-        if (ln->newest_end - t_end_s > 60 && !tr->warned_back) {
+        if (ln->newest_end - t_end_ms > 60000 && !tr->warned_back) {
             log_warn("observed hours %s %s %s: an interval ending %lld s before one already folded, "
                      "refused (a clock that jumped back; counted, logged once)", reg_at(self->reg, ci)->id,
-                     tax_dir_name(d), s_qname(k, qn, sizeof qn), (long long)(ln->newest_end - t_end_s));
+                     tax_dir_name(d), s_qname(k, qn, sizeof qn), (long long)((ln->newest_end - t_end_ms) / 1000));
             tr->warned_back = true;
         }
         return;
     }
-    ln->newest_end = t_end_s;
+    ln->newest_end = t_end_ms;
     pthread_mutex_lock(&self->mu);
-    hours_demand_add(self->dem, ci, d, m, type, t_end_s, interval_s, (double)arrivals);
+    hours_demand_add(self->dem, ci, d, m, type, t_end_ms, interval_ms, (double)arrivals);
     pthread_mutex_unlock(&self->mu);
     /* An interval ending on a minute boundary belongs to the minute before. */
-    int64_t minute = (t_end_s - 1) / 60 * 60;
+    int64_t minute = (t_end_ms - 1) / 60000 * 60;
     s_acc_t *a = &self->acc[ci][d - 1][k];
     if (a->minute != minute) {
         s_flush(self, ci, d - 1, k, now_s);
         a->minute = minute;
     }
-    a->total_s += interval_s;
+    a->total_ms += interval_ms;
     if (lanes > 0)
-        a->open_s += interval_s;
+        a->open_ms += interval_ms;
     a->departures += departures;
 }
 
@@ -460,8 +461,8 @@ static void s_apply_series(observed_t *self, size_t ci, enum tax_dir d, enum tax
         double lanes = s->values[r * ARCH_NCOLS + 3], dep = s->values[r * ARCH_NCOLS + 2];
         int64_t row_from = s->start + (int64_t)r * s->step;
         pthread_mutex_lock(&self->mu);
-        hours_demand_add(self->dem, ci, d, m, t, row_from + s->step, (uint32_t)s->step,
-                         s->values[r * ARCH_NCOLS + 1]);
+        hours_demand_add(self->dem, ci, d, m, t, (row_from + s->step) * 1000,
+                         (uint32_t)s->step * 1000, s->values[r * ARCH_NCOLS + 1]);
         pthread_mutex_unlock(&self->mu);
         int per = (int)(s->step / 60 > 0 ? s->step / 60 : 1);
         for (int k = 0; k < per; k++)

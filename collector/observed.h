@@ -50,9 +50,10 @@ int observed_load(observed_t *self, archive_t *arch, int64_t now_s);
 int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s);
 
 /* One archived interval of a queue of crossing ci (registry order): lanes
- * open at its end, arrivals and departures in it, ending at t_end_s. */
+ * open at its end, arrivals and departures in it, ending at t_end_ms (Unix
+ * ms), interval_ms long (agents' intervals may be a part of a second). */
 void observed_interval(observed_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
-                       enum tax_type type, int64_t t_end_s, uint32_t interval_s, uint32_t lanes,
+                       enum tax_type type, int64_t t_end_ms, uint32_t interval_ms, uint32_t lanes,
                        uint32_t arrivals, uint32_t departures, int64_t now_s);
 
 /* The archived demand of direction d, mode m in [from_s, to_s) of a typical

@@ -34,7 +34,7 @@ static int s_read(int fd, void *buf, size_t len, off_t off)
     return 0;
 }
 
-int rrdhead_last_update(const char *path, int64_t *last, char *why, size_t whylen)
+int rrdhead_last_update_ms(const char *path, int64_t *last_ms, char *why, size_t whylen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
@@ -60,7 +60,9 @@ int rrdhead_last_update(const char *path, int64_t *last, char *why, size_t whyle
     int saved = errno;
     close(fd);
     errno = saved;
+    if (rc == 0 && (live.last_up_usec < 0 || live.last_up_usec >= 1000000))
+        rc = s_fail(why, whylen, "impossible fraction of a second in the last update");
     if (rc == 0)
-        *last = (int64_t)live.last_up;
+        *last_ms = (int64_t)live.last_up * 1000 + live.last_up_usec / 1000;
     return rc;
 }

@@ -18,10 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The last update (Unix seconds) of the RRD file at path. Returns 0,
+/* The last update of the RRD file at path, in Unix milliseconds: the
+ * header's seconds and their fraction (live_head_t.last_up_usec, where
+ * rrd_update keeps a fractional update time; truncated to the ms, which is
+ * exact for the collector's rows, stamped in ms). Returns 0,
  * -1 with errno when the file cannot be opened or read (the caller asks
  * rrdcached instead: it may see another file system), -2 when it is not
  * an RRD file of this machine's format (why says which check failed). */
-int rrdhead_last_update(const char *path, int64_t *last, char *why, size_t whylen);
+int rrdhead_last_update_ms(const char *path, int64_t *last_ms, char *why, size_t whylen);
 
 #endif

@@ -13,7 +13,7 @@ enum stats_reject {
     REJ_DECODE = 0,        /* not a poenet message / structurally bad */
     REJ_NOT_BATCH,         /* an agent sent something other than a batch/heartbeat */
     REJ_UNKNOWN_CROSSING,  /* crossing id not in the registry */
-    REJ_BAD_INTERVAL,      /* interval_ms not a whole second dividing a minute */
+    REJ_BAD_INTERVAL,      /* interval_ms not one wire_interval_valid accepts */
     REJ_FUTURE,            /* sample stamped beyond now + allowed skew */
     REJ_MISALIGNED,        /* sample end not on an interval boundary */
     REJ_IMPOSSIBLE,        /* count beyond physical limits */

@@ -2,10 +2,12 @@
 #include "validate.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "taxonomy.h"
+#include "wire.h"
 
 static int s_fail(enum stats_reject *code, enum stats_reject c, char *why, size_t len,
                   const char *fmt, ...)
@@ -18,16 +20,25 @@ static int s_fail(enum stats_reject *code, enum stats_reject c, char *why, size_
     return -1;
 }
 
+/* Most units that can pass at per_s in an interval: a whole number, since
+ * units are counted whole. The same as per_s x seconds for whole-second
+ * intervals; a booth that clears one a second still clears one in a
+ * 250-ms interval now and then. */
+static double s_ceiling(double per_s, uint32_t interval_ms)
+{
+    return ceil(per_s * interval_ms / 1000.0);
+}
+
 int val_batch(const Poenet__Batch *b, const reg_crossing_t *reg, char *why, size_t whylen,
               enum stats_reject *code)
 {
     if (!reg)
         return s_fail(code, REJ_UNKNOWN_CROSSING, why, whylen,
                       "crossing %s is not in the registry", b->crossing);
-    uint32_t iv = b->interval_ms;
-    if (iv < 1000 || iv > 60000 || iv % 1000 || 60000 % iv)
+    if (!wire_interval_valid(b->interval_ms))
         return s_fail(code, REJ_BAD_INTERVAL, why, whylen,
-                      "interval %u ms is not whole seconds dividing a minute", iv);
+                      "interval %u ms is neither a part of a second dividing it (%d..1000 ms) "
+                      "nor whole seconds dividing a minute", b->interval_ms, WIRE_INTERVAL_MIN_MS);
     return 0;
 }
 
@@ -69,13 +80,13 @@ int val_queue_sample(const val_ctx_t *ctx, const Poenet__Batch *b, const reg_cro
     double secs = b->interval_ms / 1000.0;
     /* A lane that closed during the interval may still have cleared units,
      * so the ceiling uses the crossing's lanes, not those open at the end. */
-    double max_dep = (max > 0 ? max : 1) * VAL_MAX_DEPART_PER_LANE_S * secs;
+    double max_dep = (max > 0 ? max : 1) * s_ceiling(VAL_MAX_DEPART_PER_LANE_S, b->interval_ms);
     if (q->departures > max_dep)
         return s_fail(code, REJ_IMPOSSIBLE, why, len,
-                      "%u %s departures in %.0f s: more than %d lanes can clear", q->departures,
+                      "%u %s departures in %g s: more than %d lanes can clear", q->departures,
                       mode, secs, max);
-    if (q->arrivals > VAL_MAX_ARRIVE_PER_S * secs)
-        return s_fail(code, REJ_IMPOSSIBLE, why, len, "%u %s arrivals in %.0f s is impossible",
+    if (q->arrivals > s_ceiling(VAL_MAX_ARRIVE_PER_S, b->interval_ms))
+        return s_fail(code, REJ_IMPOSSIBLE, why, len, "%u %s arrivals in %g s is impossible",
                       q->arrivals, mode, secs);
     if (q->has_queue_len && q->queue_len > VAL_MAX_QUEUE)
         return s_fail(code, REJ_IMPOSSIBLE, why, len, "queue detector reads %u units",
@@ -91,7 +102,7 @@ int val_lane_sample(const val_ctx_t *ctx, const Poenet__Batch *b, const reg_cros
     if (reg->max_lanes[l->mode] == 0)
         return s_fail(code, REJ_LANES, why, len, "lane %s: crossing %s has no %s lanes", l->lane_id,
                       reg->id, tax_mode_name((enum tax_mode)l->mode));
-    if (l->departures > VAL_MAX_DEPART_PER_LANE_S * b->interval_ms / 1000.0)
+    if (l->departures > s_ceiling(VAL_MAX_DEPART_PER_LANE_S, b->interval_ms))
         return s_fail(code, REJ_IMPOSSIBLE, why, len, "lane %s: %u departures in %u ms",
                       l->lane_id, l->departures, b->interval_ms);
     return 0;

@@ -20,6 +20,13 @@ bool wire_lane_id_valid(const char *s)
     return n > 0;
 }
 
+bool wire_interval_valid(int64_t ms)
+{
+    if (ms >= WIRE_INTERVAL_MIN_MS && ms <= 1000)
+        return 1000 % ms == 0;
+    return ms > 1000 && ms <= 60000 && ms % 1000 == 0 && 60000 % ms == 0;
+}
+
 static int s_fail(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;

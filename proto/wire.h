@@ -39,6 +39,14 @@ typedef struct {
 /* True when s is 1..32 characters of [A-Za-z0-9_-]. */
 bool wire_lane_id_valid(const char *s);
 
+/* The interval lengths agents may aggregate over and collectors accept: a
+ * part of a second that divides it (WIRE_INTERVAL_MIN_MS..1000: 100, 125,
+ * 200, 250, 500), or whole seconds that divide a minute (1000..60000), so
+ * intervals aligned to the epoch tile every second and every minute. Below
+ * 100 ms a sample per queue and lane would outnumber the events it counts. */
+#define WIRE_INTERVAL_MIN_MS 100
+bool wire_interval_valid(int64_t interval_ms);
+
 /* Decode one frame. On success returns 0 and *out owns the message (free
  * with wire_free). On failure returns -1, *out is NULL and why holds a
  * one-line reason ("frame too large: 2000000 bytes", "batch: mode 9

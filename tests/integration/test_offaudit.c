@@ -160,7 +160,7 @@ static void test_report_official_end_to_end(void **state)
     char why[256];
     for (size_t i = 0; i < fd.n; i++) {
         int64_t t = t0 + (int64_t)(i + 1) * STEP;
-        arch_queue_row_t q = { .t_s = t, .interval_s = STEP, .lanes_open = 4, .queue = NAN,
+        arch_queue_row_t q = { .t_ms = t * 1000, .interval_ms = STEP * 1000, .lanes_open = 4, .queue = NAN,
                                .wait_s = fd.meas[i] };
         assert_true(arch_add_queue(a, "250401", TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, &q) >= 0);
         arch_official_row_t o = { .t_s = t, .wait_s = fd.off[i], .lanes_open = NAN,

@@ -2,8 +2,9 @@
  * interval alignment, counts per queue and lane, boundaries, zero samples
  * for quiet intervals, lanes open at interval end, queue-detector readings,
  * lane errors and lane type changes, outages (silence beyond max_gap_ms),
- * flushing, travel times from tag matching, and conservation of arrivals
- * over a long pseudo-random stream. */
+ * flushing, travel times from tag matching, conservation of arrivals
+ * over a long pseudo-random stream, intervals shorter than a second and the
+ * close-on-silence grace (aggregate_close_due). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -586,6 +587,84 @@ static void test_short_gap_keeps_counted_interval(void **state)
     assert_int_equal(s_q(120000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 1);
 }
 
+/* ---- intervals shorter than a second, and the close-on-silence grace ---- */
+
+/* 500-ms and 250-ms intervals: aligned to their length since the epoch
+ * (so several end inside one second), the boundary event goes to the next
+ * one, every queue and lane reports each of them. */
+static void test_subsecond_intervals(void **state)
+{
+    (void)state;
+    s_new(500, NO_GAP);
+    s_ev(100, "lane L1 passenger standard open");
+    s_ev(200, "arrive passenger standard");
+    s_ev(499, "arrive passenger standard 2");
+    s_ev(500, "arrive passenger standard 3");   /* on the end: the next interval */
+    s_ev(999, "depart L1");
+    s_ev(1250, "arrive passenger standard");
+    aggregate_advance(A, T0 + 1499);
+    assert_int_equal(aggregate_closed_until(A), T0 + 1000);
+    aggregate_advance(A, T0 + 1500);
+    assert_int_equal(s_q(500, TAX_PASSENGER, TAX_STANDARD)->arrivals, 3);
+    assert_int_equal(s_q(1000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 3);
+    assert_int_equal(s_q(1000, TAX_PASSENGER, TAX_STANDARD)->departures, 1);
+    assert_int_equal(s_q(1500, TAX_PASSENGER, TAX_STANDARD)->arrivals, 1);
+    assert_int_equal(s_l(500, "L1")->departures, 0);
+    assert_int_equal(s_l(1000, "L1")->departures, 1);
+    assert_int_equal(C->nq, 3);
+    aggregate_destroy(&A);
+
+    /* 250 ms: four intervals in one second, zeros included; arrivals are
+     * conserved across them. */
+    memset(C, 0, sizeof *C);
+    s_new(250, NO_GAP);
+    uint64_t sent = 0;
+    for (int64_t t = 0; t < 10000; t += 70) {
+        s_ev(t, "arrive commercial fast 2");
+        sent += 2;
+    }
+    aggregate_advance(A, T0 + 10000);
+    assert_int_equal(s_nq(TAX_COMMERCIAL, TAX_FAST), 40);
+    assert_int_equal(C->arrivals, sent);
+    for (size_t i = 0; i < C->nq; i++) {
+        assert_int_equal((C->q[i].t_end_ms - T0) % 250, 0);
+        assert_int_equal(C->q[i].t_end_ms, T0 + 250 * (int64_t)(i + 1));
+    }
+    assert_int_equal(s_q(250, TAX_COMMERCIAL, TAX_FAST)->arrivals, 8);  /* +0, 70, 140, 210 */
+}
+
+/* The grace: a quiet interval is due end + grace; until the caller's clock
+ * passes that, a line stamped inside it that arrives late still counts;
+ * after, it is refused with its reason. A later event closes the interval
+ * at once, whatever the grace. */
+static void test_grace_close_due(void **state)
+{
+    (void)state;
+    s_new(500, NO_GAP);
+    assert_true(aggregate_close_due(A, 250) == INT64_MAX);   /* nothing to close yet */
+    s_ev(100, "arrive passenger standard");
+    assert_int_equal(aggregate_close_due(A, 250), T0 + 750);
+    assert_int_equal(aggregate_close_due(A, 0), T0 + 500);
+    /* The agent's clock at +600: the interval ended, the grace has not passed. */
+    aggregate_advance(A, T0 + 600 - 250);
+    assert_int_equal(C->nq, 0);
+    s_ev(450, "arrive passenger standard 2");   /* a slow gateway's line, in time */
+    /* At +750 the timer closes it. */
+    aggregate_advance(A, T0 + 750 - 250);
+    assert_int_equal(C->nq, 1);
+    assert_int_equal(s_q(500, TAX_PASSENGER, TAX_STANDARD)->arrivals, 3);
+    assert_int_equal(aggregate_close_due(A, 250), T0 + 1250);
+    char why[256] = "";
+    assert_int_equal(s_try(499, "arrive passenger standard", why, sizeof why), -1);
+    assert_non_null(strstr(why, "already sent"));
+    /* Busy: the event at the end closes the interval without waiting. */
+    s_ev(700, "arrive passenger standard");
+    s_ev(1000, "arrive passenger ready");
+    assert_int_equal(C->nq, 2);
+    assert_int_equal(s_q(1000, TAX_PASSENGER, TAX_STANDARD)->arrivals, 1);
+    assert_int_equal(aggregate_close_due(A, 250), T0 + 1750);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
@@ -605,6 +684,8 @@ int main(void)
         T(test_travel_times),
         T(test_conservation),
         T(test_short_gap_keeps_counted_interval),
+        T(test_subsecond_intervals),
+        T(test_grace_close_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void s_stop_rrdcached_threads(void)
 static arch_queue_row_t s_qrow(int64_t t, uint32_t arr, uint32_t dep, uint32_t lanes,
                                double queue, double wait)
 {
-    return (arch_queue_row_t){ .t_s = t, .interval_s = 5, .arrivals = arr,
+    return (arch_queue_row_t){ .t_ms = t * 1000, .interval_ms = 5000, .arrivals = arr,
                                .departures = dep, .lanes_open = lanes,
                                .queue = queue, .wait_s = wait };
 }
@@ -184,7 +184,7 @@ static void test_layout_and_create(void **state)
     arch_queue_row_t q = s_qrow(t, 3, 2, 1, 4.0, 30.0);
     assert_int_equal(arch_add_queue(a, "250401", TAX_SOUTHBOUND, TAX_COMMERCIAL,
                                     TAX_NEXUS_SENTRI, &q), 1);
-    arch_lane_row_t l = { .t_s = t, .interval_s = 5, .departures = 2, .open = true };
+    arch_lane_row_t l = { .t_ms = t * 1000, .interval_ms = 5000, .departures = 2, .open = true };
     assert_int_equal(arch_add_lane(a, "250401", TAX_SOUTHBOUND, "C07", &l), 1);
     /* Names that would escape the directory or break a protocol line. */
     assert_int_equal(arch_add_lane(a, "250401", TAX_SOUTHBOUND, "../x", &l), -1);
@@ -738,8 +738,8 @@ static void test_rrdhead_reads_last_update(void **state)
         s_path(p, sizeof p, xs[k], "passenger-standard.rrd");
         int64_t want = s_last_update(p);   /* flushed, read by rrdcached */
         assert_int_equal(want, g.t0 + 125);
-        assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), 0);
-        assert_int_equal(t, want);
+        assert_int_equal(rrdhead_last_update_ms(p, &t, why, sizeof why), 0);
+        assert_int_equal(t, want * 1000);
         arch_destroy(&a);
     }
     snprintf(p, sizeof p, "%s/not-an-rrd", g.dir);
@@ -748,10 +748,10 @@ static void test_rrdhead_reads_last_update(void **state)
     for (int i = 0; i < 64; i++)
         fputs("0123456789abcdef", f);
     fclose(f);
-    assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), -2);
+    assert_int_equal(rrdhead_last_update_ms(p, &t, why, sizeof why), -2);
     assert_string_equal(why, "no RRD cookie");
     snprintf(p, sizeof p, "%s/missing.rrd", g.dir);
-    assert_int_equal(rrdhead_last_update(p, &t, why, sizeof why), -1);
+    assert_int_equal(rrdhead_last_update_ms(p, &t, why, sizeof why), -1);
 }
 
 /* rrdcached killed and restarted between the commit and the sync, its

@@ -78,9 +78,9 @@ static void s_feed(observed_t *o, int64_t from, int64_t to)
         assert_int_equal(zone_local(TZ, t, &lt, NULL, 0), 0);
         int m = lt.tm_hour * 60 + lt.tm_min;
         bool open = m >= 480 && m < 1320;
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, t + 60, 60, open ? 2 : 0,
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, (t + 60) * 1000, 60000, open ? 2 : 0,
                           open ? 3 : 0, open ? 1 : 0, t + 60);
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, 0, 0, t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, (t + 60) * 1000, 60000, 1, 0, 0, t + 60);
     }
 }
 
@@ -142,11 +142,11 @@ static void test_bad_input(void **state)
 
     /* A clock that jumped back two hours: refused, counted, no change. */
     uint64_t v = observed_version(o);
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to - 7200, 60, 2, 0, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, (to - 7200) * 1000, 60000, 2, 0, 1, to);
     /* Two intervals a day ahead of the clock: refused when they come (not
      * stored later, when the clock has caught up with their minute). */
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86400, 60, 2, 0, 1, to);
-    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, to + 86460, 60, 2, 0, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, (to + 86400) * 1000, 60000, 2, 0, 1, to);
+    observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, (to + 86460) * 1000, 60000, 2, 0, 1, to);
     assert_int_equal(observed_refresh(o, to + 180), 0);
     assert_int_equal(observed_version(o), v);
     observed_counters(o, &c);
@@ -217,7 +217,7 @@ static void test_stuck_lane_recovers(void **state)
     /* ready alone: 30 h open without a departure, then an hour serving */
     for (int64_t t = t0; t < t0 + 31 * 3600; t += 60) {
         bool serving = t >= t0 + 30 * 3600;
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, 1, 0, serving, t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, (t + 60) * 1000, 60000, 1, 0, serving, t + 60);
     }
     observed_counters_t c;
     observed_refresh(o, t0 + 31 * 3600 + 180);
@@ -254,9 +254,9 @@ static void test_lane_types(void **state)
         assert_int_equal(zone_local(TZ, t, &lt, NULL, 0), 0);
         int m = lt.tm_hour * 60 + lt.tm_min, wd = (lt.tm_wday + 6) % 7;
         bool std = m >= 480 && m < 1320, rdy = wd < 5 && m >= 360 && m < 540;
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, t + 60, 60, std ? 2 : 0, std, std,
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, (t + 60) * 1000, 60000, std ? 2 : 0, std, std,
                           t + 60);
-        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, t + 60, 60, rdy, rdy, rdy, t + 60);
+        observed_interval(o, 0, TAX_NORTHBOUND, TAX_PASSENGER, TAX_READY, (t + 60) * 1000, 60000, rdy, rdy, rdy, t + 60);
     }
     observed_refresh(o, to + 180);
     hobs_result_t *r = malloc(sizeof *r);

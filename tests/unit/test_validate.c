@@ -113,14 +113,18 @@ static void test_batch_interval(void **state)
     (void)state;
     char why[256];
     enum stats_reject code;
-    const uint32_t good[] = { 1000, 2000, 5000, 10000, 15000, 20000, 30000, 60000 };
+    /* Parts of a second that divide it (from 100 ms), or whole seconds
+     * that divide a minute. */
+    const uint32_t good[] = { 100, 125, 200, 250, 500, 1000, 2000, 5000, 10000, 15000, 20000,
+                              30000, 60000 };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         B.interval_ms = good[i];
         why[0] = '\0';
         if (val_batch(&B, &REG, why, sizeof why, &code) != 0)
             fail_msg("interval %u refused: %s", good[i], why);
     }
-    const uint32_t bad[] = { 0, 999, 1500, 7000, 45000, 59000, 61000, 120000 };
+    const uint32_t bad[] = { 0, 1, 8, 40, 50, 99, 300, 400, 750, 999, 1500, 2500, 7000, 45000,
+                             59000, 61000, 120000 };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         B.interval_ms = bad[i];
         why[0] = '\0';
@@ -229,6 +233,33 @@ static void test_queue_impossible(void **state)
     s_q_bad(&q, REJ_IMPOSSIBLE, "100001");
 }
 
+/* A 250-ms batch: its own grid, and ceilings of whole units — a booth
+ * that clears one a second may clear one in any quarter second, the crowd
+ * of 20 a second five. */
+static void test_subsecond_interval(void **state)
+{
+    (void)state;
+    B.interval_ms = 250;
+    Poenet__QueueSample q = s_q(NOW - 250, TAX_PASSENGER, 5, 10, 10);
+    s_q_ok(&q);
+    q.t_end_ms = (uint64_t)(NOW - 125);
+    s_q_bad(&q, REJ_MISALIGNED, "not on the 250 ms");
+    q = s_q(NOW - 750, TAX_PASSENGER, 6, 0, 10);
+    s_q_bad(&q, REJ_IMPOSSIBLE, "6 passenger arrivals in 0.25 s");
+    q = s_q(NOW - 750, TAX_PASSENGER, 0, 11, 10);
+    s_q_bad(&q, REJ_IMPOSSIBLE, "11 passenger departures in 0.25 s");
+    Poenet__LaneSample l = s_l(NOW - 500, TAX_PASSENGER, 1);
+    s_l_ok(&l);
+    l = s_l(NOW - 500, TAX_PASSENGER, 2);
+    s_l_bad(&l, REJ_IMPOSSIBLE, "2 departures in 250 ms");
+    /* 500 ms: the same ceilings hold per half second (10 arrivals). */
+    B.interval_ms = 500;
+    q = s_q(NOW - 500, TAX_PASSENGER, 10, 10, 10);
+    s_q_ok(&q);
+    q = s_q(NOW - 500, TAX_PASSENGER, 11, 10, 10);
+    s_q_bad(&q, REJ_IMPOSSIBLE, "arrivals");
+}
+
 /* Time is checked first: a future, impossible sample is REJ_FUTURE. */
 static void test_queue_order(void **state)
 {
@@ -287,6 +318,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup(f, s_setup)
     const struct CMUnitTest tests[] = {
         T(test_batch_interval),
+        T(test_subsecond_interval),
         T(test_unknown_crossing),
         T(test_queue_good),
         T(test_queue_misaligned),
