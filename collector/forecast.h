@@ -44,6 +44,7 @@
 #define POE_FORECAST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FC_STEP_S 900
@@ -149,6 +150,13 @@ uint64_t fc_gaps(const fc_t *self);
 /* Days whose waits were far from their weekday's profile all day that the
  * calendar did not call holidays (a holiday the registry lacks?). */
 uint64_t fc_odd_days(const fc_t *self);
+
+/* Bytes the forecast holds (its struct and what it has allocated): it
+ * grows with what the queue has seen — profile chunks of 6 hours, issues
+ * waiting to be scored, what each regime and horizon has learned — from
+ * under 1 KB new to about 25 KB with weeks of history
+ * (docs/performance.md §4). */
+size_t fc_bytes(const fc_t *self);
 
 /* Learned blend weights (present, profile, anomaly) at horizon index h
  * (0..FC_NH-1, steps 0 1 3 7 15 31 63 95) and how many errors back them. */
