@@ -5,9 +5,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#define S_DAY_BINS (86400 / HDEM_BIN_S)
+
+/* A day of the week's bins, allocated when the first arrivals of that day
+ * come: a collector with an empty archive holds a day per queue, not the
+ * week (10,000 series: 40 MB; docs/performance.md §4). */
 typedef struct {
-    float sum[HDEM_BINS];        /* arrivals, all lane types */
-    uint32_t secs[HDEM_BINS];    /* seconds of data, from the counting lane type */
+    float sum[S_DAY_BINS];       /* arrivals, all lane types */
+    uint32_t secs[S_DAY_BINS];   /* seconds of data, from the counting lane type */
+} s_day_t;
+
+typedef struct {
+    s_day_t *day[7];             /* NULL: no data that day of the week yet */
 } s_bins_t;
 
 struct hours_demand {
@@ -54,8 +63,11 @@ void hours_demand_destroy(hours_demand_t **self_p)
     hours_demand_t *self = *self_p;
     for (size_t i = 0; self->b && i < self->n; i++)
         for (int d = 0; d < TAX_NDIRS; d++)
-            for (int m = 0; m <= TAX_NMODES; m++)
+            for (int m = 0; m <= TAX_NMODES; m++) {
+                for (int w = 0; self->b[i][d][m] && w < 7; w++)
+                    free(self->b[i][d][m]->day[w]);
                 free(self->b[i][d][m]);
+            }
     free(self->b);
     free(self->counting);
     free(self);
@@ -66,6 +78,17 @@ static int s_bin(int64_t t)
 {
     int64_t b = (t / HDEM_BIN_S) % HDEM_BINS;
     return (int)(b < 0 ? b + HDEM_BINS : b);
+}
+
+/* Add to bin k (0..HDEM_BINS-1); its day is made if need be (out of
+ * memory: the arrivals are not counted). */
+static void s_add(s_bins_t *b, int k, float arrivals, uint32_t secs)
+{
+    s_day_t **d = &b->day[k / S_DAY_BINS];
+    if (!*d && !(*d = calloc(1, sizeof **d)))
+        return;
+    (*d)->sum[k % S_DAY_BINS] += arrivals;
+    (*d)->secs[k % S_DAY_BINS] += secs;
 }
 
 void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
@@ -80,10 +103,8 @@ void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_
     bool counting = t == self->counting[ci][m];
     if (interval_s <= HDEM_BIN_S) {
         /* A short interval across a bin boundary goes by its middle. */
-        int k = s_bin(t_end_s - (int64_t)interval_s / 2 - 1);
-        b->sum[k] += (float)arrivals;
-        if (counting)
-            b->secs[k] += interval_s;
+        s_add(b, s_bin(t_end_s - (int64_t)interval_s / 2 - 1), (float)arrivals,
+              counting ? interval_s : 0);
         return;
     }
     /* A long one (an archived row of 5 minutes or an hour) is spread over
@@ -92,10 +113,8 @@ void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_
         int64_t next = (from / HDEM_BIN_S + 1) * HDEM_BIN_S;
         if (next > t_end_s)
             next = t_end_s;
-        int k = s_bin(from);
-        b->sum[k] += (float)(arrivals * (double)(next - from) / interval_s);
-        if (counting)
-            b->secs[k] += (uint32_t)(next - from);
+        s_add(b, s_bin(from), (float)(arrivals * (double)(next - from) / interval_s),
+              counting ? (uint32_t)(next - from) : 0);
         from = next;
     }
 }
@@ -119,8 +138,9 @@ double hours_demand_sum(const hours_demand_t *self, size_t ci, enum tax_dir d, e
         if (next > to_s)
             next = to_s;
         int k = s_bin(t);
-        if (b->secs[k]) {
-            sum += (double)b->sum[k] / b->secs[k] * (double)(next - t);
+        const s_day_t *dy = b->day[k / S_DAY_BINS];
+        if (dy && dy->secs[k % S_DAY_BINS]) {
+            sum += (double)dy->sum[k % S_DAY_BINS] / dy->secs[k % S_DAY_BINS] * (double)(next - t);
             with += next - t;
         }
         t = next;
