@@ -799,10 +799,14 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
                                ? NAN
                                : (pw + BAND_SCALE_S) * exp(lvl * exp(-dt / LEVEL_FADE_S)) -
                                      BAND_SCALE_S;
-        out->step[j].t_s = j == 0 ? p->now_s : t;
         s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
     }
     s_record(self, s0, regime, comp, out);
+}
+
+int64_t fc_step_time(const fc_result_t *r, int j)
+{
+    return j == 0 ? r->issued_s : (s_floor_div(r->issued_s, FC_STEP_S) + j) * FC_STEP_S;
 }
 
 int fc_best(const fc_result_t *r, int nsteps)

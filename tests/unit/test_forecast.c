@@ -54,7 +54,7 @@ static void test_flat_demand_is_flat(void **state)
     for (int j = 0; j < FC_NSTEPS; j++) {
         assert_true(fabs(r.step[j].p50_s - 300.0) < 1.0);
         assert_true(r.step[j].p10_s <= r.step[j].p50_s && r.step[j].p90_s >= r.step[j].p50_s);
-        assert_int_equal(r.step[j].t_s, j == 0 ? p.now_s : p.now_s + j * FC_STEP_S);
+        assert_int_equal(fc_step_time(&r, j), j == 0 ? p.now_s : p.now_s + j * FC_STEP_S);
     }
     fc_destroy(&fc);
 }
