@@ -159,7 +159,7 @@ uint64_t fc_odd_days(const fc_t *self);
 /* Bytes the forecast holds (its struct and what it has allocated): it
  * grows with what the queue has seen — profile chunks of 6 hours, issues
  * waiting to be scored, what each regime and horizon has learned — from
- * under 1 KB new to about 25 KB with weeks of history
+ * about 1 KB new to about 29 KB with weeks of history
  * (docs/performance.md §4). */
 size_t fc_bytes(const fc_t *self);
 
