@@ -1,6 +1,7 @@
 /* forecast — see forecast.h for the method. */
 #include "forecast.h"
 #include "fcpend.h"
+#include "fcpresent.h"
 #include "fcprofile.h"
 
 #include <pthread.h>
@@ -17,8 +18,7 @@
 #define MIX_GRID 5                   /* mixes: weights in fifths (tenths did no better) */
 _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
                "FC_NCAND: the mixes of FC_NCOMP = 4 predictors at MIX_GRID");
-#define REACT_NB 10                  /* wait buckets of the learned staffing response */
-#define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
+#define REACT_NB FCPR_REACT_NB       /* wait buckets of the learned staffing response */
 #define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
 #define BAND_TAIL 0.10               /* the share of truths meant below P10, above P90 */
@@ -30,9 +30,6 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define SHORT_WIDEN 1.5
 #define PRIOR_Q10 (-0.5)
 #define PRIOR_Q90 1.0
-#define TREND_TAU_S 1800.0
-#define RATIO_TAU_S 3600.0
-#define OFFSET_TAU_S 1800.0
 #define ANOMALY_TAU_S 7200.0
 #define LEVEL_TAU_S (3 * 3600.0)     /* the level is of the last few hours */
 #define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
@@ -43,8 +40,7 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
  * again as a step may wait for its travel times (at the day ahead, the
  * FC_NSTEPS + 1 + JOINS steps a single ring of every horizon kept). */
 #define PEND_LAG (2 + JOINS)
-#define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
-#define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
+#define PRESENT_MAX_S FCPR_MAX_S     /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
 
 enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2, C_LEVEL = 3 };
@@ -340,12 +336,6 @@ static void s_day_check(fc_t *self, int day, bool hol, double lr)
     }
 }
 
-static int s_react_bucket(double wait)
-{
-    int b = (int)(wait / REACT_BUCKET_S);
-    return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
-}
-
 /* ---- the lagging truth: travel times ------------------------------------ */
 
 /* A step's wait is final: the mean travel time of its joiners when enough
@@ -431,7 +421,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
      * show how it reacts; the run forward stops there anyway). */
     if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait) &&
         self->prev_lanes < self->lanes_max) {
-        int b = s_react_bucket(self->prev_wait);
+        int b = fcpr_bucket(self->prev_wait);
         self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
         self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
     }
@@ -596,127 +586,6 @@ static double s_clamp(double v)
     return !isfinite(v) || v < 0 ? 0.0 : v > FC_MAX_WAIT_S ? FC_MAX_WAIT_S : v;
 }
 
-/* ---- the present run forward -------------------------------------------- */
-
-typedef struct {
-    double n, mu, offset, r0, lam0, slope;
-    bool ratio;                      /* arrivals follow the profile, scaled */
-} s_fluid_t;
-
-static double s_lanes(const fc_present_t *p, int64_t t)
-{
-    int l = p->lanes_at ? p->lanes_at(p->lanes_arg, t) : -1;
-    double lanes = l >= 0 ? l : p->lanes;
-    return lanes < 1.0 ? 1.0 : lanes;
-}
-
-static void s_fluid_init(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                         s_fluid_t *f)
-{
-    double pw, pa;
-    s_profile_at(self, cal, p->now_s, &pw, &pa, NULL);
-    f->n = p->units > 0 && isfinite(p->units) ? p->units : 0.0;
-    f->mu = p->lane_rate > 0 && isfinite(p->lane_rate) ? p->lane_rate : 1.0 / 60.0;
-    double l = s_lanes(p, p->now_s);
-    double model = fmax(f->n + 1.0, l) / (l * f->mu);
-    f->offset = p->has_wait && isfinite(p->wait_s) ? p->wait_s - model : 0.0;
-    f->lam0 = p->arr_rate >= 0 && isfinite(p->arr_rate) ? p->arr_rate : (isnan(pa) ? 0.0 : pa);
-    f->slope = p->arr_rate_prev >= 0 && p->arr_rate >= 0
-                   ? (p->arr_rate - p->arr_rate_prev) / FC_STEP_S : 0.0;
-    f->ratio = !isnan(pa) && p->arr_rate >= 0;
-    if (f->ratio) {
-        double r = (f->lam0 + 1e-3) / (pa + 1e-3);
-        f->r0 = r < 0.25 ? 0.25 : r > 4.0 ? 4.0 : r;
-    }
-}
-
-/* Arrival rate dt after now, in step j (prof_arr: the arrival profile of
- * each step, looked up once per run: the calendar is the costly part). */
-static double s_lambda(const s_fluid_t *f, double dt, const double *prof_arr, int j)
-{
-    if (f->ratio) {
-        double pa = prof_arr[j];
-        if (!isnan(pa))
-            return pa * (1.0 + (f->r0 - 1.0) * exp(-dt / RATIO_TAU_S));
-    }
-    double lam = f->lam0 + f->slope * TREND_TAU_S * (1.0 - exp(-dt / TREND_TAU_S));
-    return lam > 0 ? lam : 0.0;
-}
-
-/* Mean wait of a unit joining in each step, the queue run forward minute
- * by minute. */
-/* Lanes dt after now: the caller's (lanes now, plan, surge), fading after
- * half an hour into the lanes usually open then unless a plan says. */
-static double s_lanes_ahead(const fc_present_t *p, int64_t t, double dt, double prof_l)
-{
-    double l = s_lanes(p, t);
-    if (p->lanes_planned || isnan(prof_l) || dt <= LANES_HOLD_S)
-        return l;
-    double f = exp(-(dt - LANES_HOLD_S) / LANES_HOLD_S);
-    double v = prof_l + (l - prof_l) * f;
-    return v < 1.0 ? 1.0 : v;
-}
-
-static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                      int64_t s0, const double prof_arr[FC_NSTEPS],
-                      const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
-{
-    s_fluid_t f = { 0 };
-    s_fluid_init(self, cal, p, &f);
-    /* Run as far as the present is used. */
-    int64_t t = p->now_s, end = (s0 + FC_NSTEPS) * FC_STEP_S;
-    if (end > p->now_s + (int64_t)PRESENT_MAX_S + FC_STEP_S)
-        end = (s_floor_div(p->now_s + (int64_t)PRESENT_MAX_S, FC_STEP_S) + 1) * FC_STEP_S;
-    for (int i = 0; i < FC_NSTEPS; i++)
-        out[i] = NAN;
-    double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
-    int n = 0, j = 0;
-    bool react = !p->lanes_planned;
-    /* Beyond the longest wait seen the port reacts as it did there: a
-     * queue run forward past it must not find a port that does nothing. */
-    double rx[REACT_NB];
-    bool rknown = false;
-    for (int b = 0; b < REACT_NB; b++) {
-        if (self->react_w[b] >= 1.0f) {
-            rx[b] = self->react[b];
-            rknown = true;
-        } else {
-            rx[b] = b > 0 && rknown ? rx[b - 1] : NAN;
-        }
-    }
-    while (t < end) {
-        int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
-        double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
-        if (react) {
-            /* The port reacts to the queue as it has been seen to. */
-            int b = s_react_bucket(wprev);
-            if (!isnan(rx[b]))
-                extra += rx[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
-            double hi = self->lanes_max > l ? self->lanes_max : l;
-            if (l + extra > hi)
-                extra = hi - l;
-            if (l + extra < 1.0)
-                extra = 1.0 - l;
-            l += extra;
-        }
-        double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
-        wprev = w;
-        sum += w;
-        n++;
-        int64_t next = (t / 60 + 1) * 60;
-        double d = (double)(next - t);
-        double in = s_lambda(&f, dt, prof_arr, j < FC_NSTEPS ? j : FC_NSTEPS - 1) * d;
-        double cap = l * f.mu * d;
-        f.n = f.n + in - (f.n + in < cap ? f.n + in : cap);
-        t = next;
-        if (t % FC_STEP_S == 0) {
-            out[j++] = sum / n;
-            sum = 0;
-            n = 0;
-        }
-    }
-}
-
 /* ---- the run ------------------------------------------------------------ */
 
 static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][FC_NCOMP],
@@ -766,9 +635,10 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
     double prof_w[FC_NSTEPS], prof_a[FC_NSTEPS], prof_l[FC_NSTEPS];
     for (int j = 0; j < FC_NSTEPS; j++)
         s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j], &prof_l[j]);
-    s_present(self, cal, p, s0, prof_a, prof_l, present);
     double pw_now, pa_now;
     s_profile_at(self, cal, p->now_s, &pw_now, &pa_now, NULL);
+    fcpr_react_t react = { self->react, self->react_w, self->lanes_max };
+    fcpr_run(&react, p, pa_now, s0, prof_a, prof_l, present);
     bool now_known = p->has_wait && isfinite(p->wait_s);
     double dev = now_known && !isnan(pw_now) ? p->wait_s - pw_now : 0.0;
     out->issued_s = p->now_s;
