@@ -32,14 +32,15 @@ size_t fcp_bytes(const fcp_t *p)
 }
 
 /* Cells: the week's slots 0..FC_SLOTS-1, then the holiday's day. The chunk
- * of a cell (made when `make`; NULL when it has none or cannot be made)
- * and the cell's index in it. */
+ * of a cell (NULL while none of its slots has a value) and the cell's
+ * index in it. */
 static fcp_chunk_t *s_chunk(const fcp_t *p, int cell, int *i)
 {
     *i = cell % FCP_CHUNK;
     return p->chunk[cell / FCP_CHUNK];
 }
 
+/* The same, made when missing (NULL: out of memory). */
 static fcp_chunk_t *s_make(fcp_t *p, int cell, int *i)
 {
     fcp_chunk_t *c = s_chunk(p, cell, i);
