@@ -2,6 +2,7 @@
 #include "fcprofile.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CLIP 3.0                     /* usual deviations a new value may move a slot by */
@@ -15,18 +16,54 @@ void fcp_init(fcp_t *p)
     p->last_slot[0] = p->last_slot[1] = -1;
 }
 
+void fcp_free(fcp_t *p)
+{
+    for (int c = 0; c < FCP_NCHUNKS; c++)
+        free(p->chunk[c]);
+    fcp_init(p);
+}
+
+size_t fcp_bytes(const fcp_t *p)
+{
+    size_t n = 0;
+    for (int c = 0; c < FCP_NCHUNKS; c++)
+        n += p->chunk[c] ? sizeof *p->chunk[c] : 0;
+    return n;
+}
+
+/* Cells: the week's slots 0..FC_SLOTS-1, then the holiday's day. The chunk
+ * of a cell (NULL while none of its slots has a value) and the cell's
+ * index in it. */
+static fcp_chunk_t *s_chunk(const fcp_t *p, int cell, int *i)
+{
+    *i = cell % FCP_CHUNK;
+    return p->chunk[cell / FCP_CHUNK];
+}
+
+/* The same, made when missing (NULL: out of memory). */
+static fcp_chunk_t *s_make(fcp_t *p, int cell, int *i)
+{
+    fcp_chunk_t *c = s_chunk(p, cell, i);
+    if (!c)
+        c = p->chunk[cell / FCP_CHUNK] = calloc(1, sizeof *c);
+    return c;
+}
+
 /* A running mean of the weeks seen until there are 1 / (1 − FCP_DECAY)
  * of them (4), then an exponential one with that memory (each week counts
  * FCP_DECAY of the one after it): with two or three weeks, equal weights
  * are the steadiest estimate (weighting the last week more, from the
  * start, only added noise); recency matters once there are weeks to
  * spare. (The weight of a week is the mean's: w = min(w + 1, 4); the
- * steady state is that of w = FCP_DECAY·w + 1.) */
-static void s_update(float *mean, float *w, double x)
+ * steady state is that of w = FCP_DECAY·w + 1.) The weight only ever
+ * takes the values 0..4, so a byte holds it exactly and the arithmetic is
+ * that of the float it was. */
+static void s_update(float *mean, uint8_t *wp, double x)
 {
     const float cap = 1.0f / (1.0f - FCP_DECAY);
-    *w = *w + 1.0f < cap ? *w + 1.0f : cap;
-    *mean += (float)((x - *mean) / *w);
+    float w = *wp + 1.0f < cap ? *wp + 1.0f : cap;
+    *wp = (uint8_t)w;
+    *mean += (float)((x - *mean) / w);
 }
 
 /* Mean wait of the known neighbours of week slot `slot` (the week wraps:
@@ -39,12 +76,13 @@ static double s_week_neigh(const fcp_t *p, int slot, bool before)
     for (int o = -NEIGH; o <= NEIGH; o++) {
         if (o == 0)
             continue;
-        int s = ((slot + o) % FC_SLOTS + FC_SLOTS) % FC_SLOTS;
-        float m = p->wait[s], w = p->wait_w[s];
-        for (int i = 0; before && i < 2; i++)
-            if (p->last_slot[i] == s) {
-                m = p->last_wait[i];
-                w = p->last_w[i];
+        int s = ((slot + o) % FC_SLOTS + FC_SLOTS) % FC_SLOTS, i;
+        const fcp_chunk_t *c = s_chunk(p, s, &i);
+        float m = c ? c->wait[i] : 0.0f, w = c ? c->wait_w[i] : 0.0f;
+        for (int k = 0; before && k < 2; k++)
+            if (p->last_slot[k] == s) {
+                m = p->last_wait[k];
+                w = p->last_w[k];
                 break;
             }
         if (w >= FCP_MIN_W) {
@@ -62,10 +100,13 @@ static double s_day_neigh(const fcp_t *p, int d)
     double sum = 0;
     int n = 0;
     for (int o = -NEIGH; o <= NEIGH; o++) {
-        int s = d + o;
-        if (o == 0 || s < 0 || s >= FC_DAY_SLOTS || p->hwait_w[s] < FCP_MIN_W)
+        int s = d + o, i;
+        if (o == 0 || s < 0 || s >= FC_DAY_SLOTS)
             continue;
-        sum += p->hwait[s];
+        const fcp_chunk_t *c = s_chunk(p, FC_SLOTS + s, &i);
+        if (!c || c->wait_w[i] < FCP_MIN_W)
+            continue;
+        sum += c->wait[i];
         n++;
     }
     return n ? sum / n : NAN;
@@ -82,57 +123,66 @@ double fcp_shrink(const fcp_t *p)
 /* Robust update of a wait slot: once known, a value is kept within CLIP
  * of its usual deviation (an incident, a feed gone wrong, must not become
  * next week's profile). Returns the value as entered. */
-static double s_wait_update(float *wm, float *ww, float *wd, double wait)
+static double s_wait_update(float *wm, uint8_t *ww, float *wd, double wait)
 {
     double dev = wait - *wm;
-    if (*ww >= 1.0f) {
+    if (*ww >= 1) {
         double cap = CLIP * *wd + CLIP_FLOOR_S;
         dev = dev > cap ? cap : dev < -cap ? -cap : dev;
     }
     double x = *wm + dev;
-    float w0 = *ww;
+    uint8_t w0 = *ww;
     s_update(wm, ww, x);
     *ww = w0;
     s_update(wd, ww, fabs(dev));
     return x;
 }
 
-void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait)
+int fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait)
 {
-    int d = slot % FC_DAY_SLOTS;
-    if (isfinite(wait) && holiday) {
-        s_wait_update(&p->hwait[d], &p->hwait_w[d], &p->hwait_dev[d], wait);
-    } else if (isfinite(wait)) {
-        float m0 = p->wait[slot], w0 = p->wait_w[slot];
-        double x = s_wait_update(&p->wait[slot], &p->wait_w[slot], &p->wait_dev[slot], wait);
-        /* What the slot's and its neighbours' means (from the weeks
-         * before) said of this value: the shrinkage's regression. */
-        double nb = w0 >= 1.0f ? s_week_neigh(p, slot, true) : NAN;
-        if (!isnan(nb)) {
-            double a = nb - m0, y = x - m0;
-            p->shr_xy = SHRINK_DECAY * p->shr_xy + a * y;
-            p->shr_xx = SHRINK_DECAY * p->shr_xx + a * a;
-        }
-        p->last_slot[1] = p->last_slot[0];
-        p->last_wait[1] = p->last_wait[0];
-        p->last_w[1] = p->last_w[0];
-        p->last_slot[0] = slot;
-        p->last_wait[0] = m0;
-        p->last_w[0] = w0;
+    if (!isfinite(wait))
+        return 0;
+    int d = slot % FC_DAY_SLOTS, i;
+    fcp_chunk_t *c = s_make(p, holiday ? FC_SLOTS + d : slot, &i);
+    if (!c)
+        return -1;
+    if (holiday) {
+        s_wait_update(&c->wait[i], &c->wait_w[i], &c->wait_dev[i], wait);
+        return 0;
     }
+    float m0 = c->wait[i];
+    uint8_t w0 = c->wait_w[i];
+    double x = s_wait_update(&c->wait[i], &c->wait_w[i], &c->wait_dev[i], wait);
+    /* What the slot's and its neighbours' means (from the weeks
+     * before) said of this value: the shrinkage's regression. */
+    double nb = w0 >= 1 ? s_week_neigh(p, slot, true) : NAN;
+    if (!isnan(nb)) {
+        double a = nb - m0, y = x - m0;
+        p->shr_xy = SHRINK_DECAY * p->shr_xy + a * y;
+        p->shr_xx = SHRINK_DECAY * p->shr_xx + a * a;
+    }
+    p->last_slot[1] = p->last_slot[0];
+    p->last_wait[1] = p->last_wait[0];
+    p->last_w[1] = p->last_w[0];
+    p->last_slot[0] = slot;
+    p->last_wait[0] = m0;
+    p->last_w[0] = w0;
+    return 0;
 }
 
-void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes)
+int fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes)
 {
-    int d = slot % FC_DAY_SLOTS;
-    fcp_update_wait(p, slot, holiday, wait);
-    float *am = holiday ? &p->harr[d] : &p->arr[slot];
-    float *lm = holiday ? &p->hlanes[d] : &p->lanes[slot];
-    float *aw = holiday ? &p->harr_w[d] : &p->arr_w[slot];
-    float w0 = *aw;
-    s_update(am, aw, arr);
-    *aw = w0;
-    s_update(lm, aw, lanes);
+    int i;
+    if (fcp_update_wait(p, slot, holiday, wait) != 0)
+        return -1;
+    fcp_chunk_t *c = s_make(p, holiday ? FC_SLOTS + slot % FC_DAY_SLOTS : slot, &i);
+    if (!c)
+        return -1;
+    uint8_t w0 = c->arr_w[i];
+    s_update(&c->arr[i], &c->arr_w[i], arr);
+    c->arr_w[i] = w0;
+    s_update(&c->lanes[i], &c->arr_w[i], lanes);
+    return 0;
 }
 
 static double s_shrunk(double own, double nb, double l)
@@ -142,24 +192,37 @@ static double s_shrunk(double own, double nb, double l)
 
 void fcp_lookup(const fcp_t *p, int slot, bool hol, double *wait, double *arr, double *lanes)
 {
-    int d = slot % FC_DAY_SLOTS;
+    int d = slot % FC_DAY_SLOTS, i;
     double l = NAN, shrink = fcp_shrink(p);
+    const fcp_chunk_t *c;
     *wait = *arr = NAN;
     if (hol) {
-        if (p->hwait_w[d] >= FCP_MIN_W)
-            *wait = s_shrunk(p->hwait[d], s_day_neigh(p, d), shrink);
-        if (p->harr_w[d] >= FCP_MIN_W) {
-            *arr = p->harr[d];
-            l = p->hlanes[d];
+        if ((c = s_chunk(p, FC_SLOTS + d, &i))) {
+            if (c->wait_w[i] >= FCP_MIN_W)
+                *wait = s_shrunk(c->wait[i], s_day_neigh(p, d), shrink);
+            if (c->arr_w[i] >= FCP_MIN_W) {
+                *arr = c->arr[i];
+                l = c->lanes[i];
+            }
         }
         slot = 6 * FC_DAY_SLOTS + d;
     }
-    if (isnan(*wait) && p->wait_w[slot] >= FCP_MIN_W)
-        *wait = s_shrunk(p->wait[slot], shrink > 0 ? s_week_neigh(p, slot, false) : NAN, shrink);
-    if (isnan(*arr) && p->arr_w[slot] >= FCP_MIN_W) {
-        *arr = p->arr[slot];
-        l = p->lanes[slot];
+    if ((c = s_chunk(p, slot, &i))) {
+        if (isnan(*wait) && c->wait_w[i] >= FCP_MIN_W)
+            *wait = s_shrunk(c->wait[i], shrink > 0 ? s_week_neigh(p, slot, false) : NAN,
+                             shrink);
+        if (isnan(*arr) && c->arr_w[i] >= FCP_MIN_W) {
+            *arr = c->arr[i];
+            l = c->lanes[i];
+        }
     }
     if (lanes)
         *lanes = l;
+}
+
+double fcp_mean(const fcp_t *p, int slot)
+{
+    int i;
+    const fcp_chunk_t *c = slot >= 0 && slot < FC_SLOTS ? s_chunk(p, slot, &i) : NULL;
+    return c && c->wait_w[i] > 0 ? c->wait[i] : NAN;
 }

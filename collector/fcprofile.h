@@ -20,37 +20,61 @@
 #define POE_FCPROFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "forecast.h"
 
 #define FCP_DECAY 0.75f              /* a week ago counts 3/4 of this week (from 4 weeks on) */
 #define FCP_MIN_W 0.5f               /* a slot this weakly seen is not known */
+/* The profiles are kept in chunks of 6 hours of slots, each allocated when
+ * its first value arrives: a queue that has seen an hour of data holds one
+ * chunk, not the whole week (10,000 queues at start are 10,000 forecasts;
+ * docs/performance.md §4). */
+#define FCP_CHUNK 24
+#define FCP_WEEK_CHUNKS (FC_SLOTS / FCP_CHUNK)
+#define FCP_NCHUNKS (FCP_WEEK_CHUNKS + FC_DAY_SLOTS / FCP_CHUNK) /* the week, then the holiday */
+_Static_assert(FC_SLOTS % FCP_CHUNK == 0 && FC_DAY_SLOTS % FCP_CHUNK == 0,
+               "FCP_CHUNK: a whole number of chunks in a day");
+
+/* Six hours of slots. A slot's weight is the number of weeks it has seen,
+ * capped at 1 / (1 - FCP_DECAY) = 4 (s_update in fcprofile.c): a small
+ * integer, kept exactly in a byte. */
+typedef struct {
+    float wait[FCP_CHUNK], wait_dev[FCP_CHUNK], arr[FCP_CHUNK], lanes[FCP_CHUNK];
+    uint8_t wait_w[FCP_CHUNK], arr_w[FCP_CHUNK];
+} fcp_chunk_t;
 
 typedef struct {
-    float wait[FC_SLOTS], wait_w[FC_SLOTS], wait_dev[FC_SLOTS];
-    float arr[FC_SLOTS], lanes[FC_SLOTS], arr_w[FC_SLOTS];
-    float hwait[FC_DAY_SLOTS], hwait_w[FC_DAY_SLOTS], hwait_dev[FC_DAY_SLOTS];
-    float harr[FC_DAY_SLOTS], hlanes[FC_DAY_SLOTS], harr_w[FC_DAY_SLOTS];
+    /* chunk[c]: slots c·FCP_CHUNK.. of the week (c < FCP_WEEK_CHUNKS), then
+     * of the holiday's day; NULL while none of its slots has a value. */
+    fcp_chunk_t *chunk[FCP_NCHUNKS];
     /* The shrinkage toward the neighbours: decayed sums of
      * (new − own)·(neighbours − own) and (neighbours − own)². */
     double shr_xy, shr_xx;
     /* The last two week slots updated and their wait before (their
      * neighbours' regression must not see the same day's values). */
     int last_slot[2];
-    float last_wait[2], last_w[2];
+    float last_wait[2];
+    uint8_t last_w[2];
 } fcp_t;
 
 /* An empty profile (a zeroed fcp_t is one too, but for the last slots). */
 void fcp_init(fcp_t *p);
 
+/* Free the chunks a profile holds; it is empty (fcp_init) after. */
+void fcp_free(fcp_t *p);
+
 /* Enter one closed step of local week slot `slot` (0..FC_SLOTS-1; a
  * holiday enters the holiday's day): its mean wait (NAN: none), true
- * arrivals per second and mean lanes open. */
-void fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes);
+ * arrivals per second and mean lanes open. 0, or -1 when the slot's chunk
+ * could not be allocated (the step is then not learned). */
+int fcp_update(fcp_t *p, int slot, bool holiday, double wait, double arr, double lanes);
 
 /* Enter the wait of a closed step alone (arrivals and lanes entered
- * before with a NAN wait): the travel times of a step are known later. */
-void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait);
+ * before with a NAN wait): the travel times of a step are known later.
+ * 0, or -1 as fcp_update. */
+int fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait);
 
 /* The profile at slot `slot`: the wait (shrunk toward the neighbours by
  * the learned weight), arrivals per second and lanes; NAN where the slot
@@ -59,8 +83,15 @@ void fcp_update_wait(fcp_t *p, int slot, bool holiday, double wait);
 void fcp_lookup(const fcp_t *p, int slot, bool holiday, double *wait, double *arr,
                 double *lanes);
 
+/* The mean wait of week slot `slot` as learned, not shrunk; NAN while the
+ * slot has no value. */
+double fcp_mean(const fcp_t *p, int slot);
+
 /* The learned shrinkage weight toward the neighbours, 0..1 (0 until the
  * first weeks disagree). */
 double fcp_shrink(const fcp_t *p);
+
+/* Bytes the profile holds beyond the fcp_t itself (its chunks). */
+size_t fcp_bytes(const fcp_t *p);
 
 #endif

@@ -1,6 +1,10 @@
 /* forecast — see forecast.h for the method. */
 #include "forecast.h"
+#include "fcpend.h"
+#include "fcpresent.h"
 #include "fcprofile.h"
+
+#include <pthread.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,8 +18,7 @@
 #define MIX_GRID 5                   /* mixes: weights in fifths (tenths did no better) */
 _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
                "FC_NCAND: the mixes of FC_NCOMP = 4 predictors at MIX_GRID");
-#define REACT_NB 10                  /* wait buckets of the learned staffing response */
-#define REACT_BUCKET_S 300.0         /* 5 minutes each (the last: 45 min and more) */
+#define REACT_NB FCPR_REACT_NB       /* wait buckets of the learned staffing response */
 #define REACT_DECAY 0.99f
 #define BAND_MIN_N 50.0              /* errors before the learned band is used */
 #define BAND_TAIL 0.10               /* the share of truths meant below P10, above P90 */
@@ -27,32 +30,38 @@ _Static_assert(FC_NCAND == (MIX_GRID + 1) * (MIX_GRID + 2) * (MIX_GRID + 3) / 6,
 #define SHORT_WIDEN 1.5
 #define PRIOR_Q10 (-0.5)
 #define PRIOR_Q90 1.0
-#define TREND_TAU_S 1800.0
-#define RATIO_TAU_S 3600.0
-#define OFFSET_TAU_S 1800.0
 #define ANOMALY_TAU_S 7200.0
 #define LEVEL_TAU_S (3 * 3600.0)     /* the level is of the last few hours */
 #define LEVEL_FADE_S (12 * 3600.0)   /* and holds for the rest of the day */
 #define LEVEL_MIN_W 0.5              /* an hour and a half of it */
 #define LEVEL_MAX 1.5                /* a level beyond e^±1.5 is not believed */
 #define JOINS 12                     /* steps awaiting their travel times: 3 h of waits */
-/* Issues kept to be scored: a day, and as long again as a step may wait
- * for its travel times. */
-#define RING (FC_NSTEPS + 1 + JOINS)
-#define LANES_HOLD_S 1800.0          /* lanes as the caller expects them, then as usual */
-#define PRESENT_MAX_S (2 * 3600.0)   /* the present run forward is used this far */
+/* Issues kept to be scored at a horizon: its steps ahead, and as long
+ * again as a step may wait for its travel times (at the day ahead, the
+ * FC_NSTEPS + 1 + JOINS steps a single ring of every horizon kept). */
+#define PEND_LAG (2 + JOINS)
+#define PRESENT_MAX_S FCPR_MAX_S     /* the present run forward is used this far */
 #define WAIT_MIN_COVER_S 300.0       /* a step's wait needs 5 min of it */
 
 enum { C_PRESENT = 0, C_PROFILE = 1, C_ANOMALY = 2, C_LEVEL = 3 };
 
 static const int s_h_steps[FC_NH] = { 0, 1, 3, 7, 15, 31, 63, 95 };
 
+/* What is learned at one regime and horizon: the decayed absolute errors
+ * of each mix (the prior's too), the band's decayed histogram of relative
+ * errors (a float's 7 digits do) and the levels its tails are read at
+ * (0.10 and 0.90 to start, moved by their misses: adaptive conformal).
+ * Made at its first scored error; until then it is the prior, the same
+ * for every queue (s_prior), so a queue that has scored nothing at a
+ * horizon holds nothing for it. */
 typedef struct {
-    int64_t step;                    /* issue step; INT64_MIN none */
-    float comp[FC_NH][FC_NCOMP];     /* NAN: predictor had nothing */
-    float p50[FC_NH];
-    int regime;                      /* at issue */
-} s_pending_t;
+    float loss[FC_NCAND];
+    float band[FC_NBINS];
+    double scored;                   /* decayed count of the errors scored */
+    double band_n;
+    float tail[2];
+    uint8_t best;                    /* the mix with the least loss */
+} s_learned_t;
 
 /* A closed step waiting for the travel times of the units that joined in
  * it (or its first travel times, before it closes). */
@@ -77,11 +86,9 @@ struct fc {
     /* The local day being closed: its mean log ratio to the profile. */
     int day;
     double day_lr, day_n;
-    s_pending_t pend[RING];
-    /* Per regime (a queue at issue or not) and horizon: */
-    float loss[FC_NREG][FC_NH][FC_NCAND]; /* decayed absolute errors of each mix (prior too) */
-    double scored[FC_NREG][FC_NH];   /* decayed count of the errors scored */
-    double best[FC_NREG][FC_NH][FC_NCOMP]; /* the weights of the mix with the least */
+    fcpend_t pend;                   /* issues waiting to be scored (collector/fcpend.c) */
+    /* Per regime (a queue at issue or not) and horizon; NULL: the prior. */
+    s_learned_t *learned[FC_NREG][FC_NH];
     /* Staffing as the port reacts: the mean change of lanes over a step
      * after a step whose wait was in each bucket; the most lanes seen. */
     float react[REACT_NB], react_w[REACT_NB];
@@ -89,11 +96,6 @@ struct fc {
     float prev_wait, prev_lanes, lanes_max;
     /* Today's level: the decayed mean log ratio of the wait to the profile. */
     double level, level_w;
-    float band[FC_NREG][FC_NH][FC_NBINS]; /* decayed counts: a float's 7 digits do */
-    double band_n[FC_NREG][FC_NH];
-    /* The quantile levels the band's tails are read at (0.10 and 0.90 to
-     * start), moved by the misses they have had (adaptive conformal). */
-    float tail[FC_NREG][FC_NH][2];
     uint64_t ignored;
     s_join_t join[JOINS];
     int64_t tt_last_s;               /* travel times last seen; 0 never */
@@ -135,45 +137,82 @@ static double s_mix(const double w[FC_NCOMP], const double comp[FC_NCOMP])
 }
 
 static double s_prior_rms(int c, int j);
-static void s_choose(fc_t *self, int r, int h);
+static int s_choose(const float loss[FC_NCAND]);
 static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90);
+
+/* The prior, the same for every queue and regime: each mix's error as the
+ * mix of its predictors' prior errors, worth PRIOR_N scored errors, and
+ * the mix it chooses. Made once (the collector's queues share it). */
+static s_learned_t s_prior[FC_NH];
+static pthread_once_t s_prior_once = PTHREAD_ONCE_INIT;
+
+static void s_prior_make(void)
+{
+    for (int h = 0; h < FC_NH; h++) {
+        s_learned_t *l = &s_prior[h];
+        for (int i = 0; i < FC_NCAND; i++) {
+            double w[FC_NCOMP], e = 0;
+            s_mix_weights(i, w);
+            for (int c = 0; c < FC_NCOMP; c++)
+                e += w[c] * s_prior_rms(c, s_h_steps[h]);
+            l->loss[i] = (float)(PRIOR_N * e);
+        }
+        l->best = (uint8_t)s_choose(l->loss);
+        l->tail[0] = (float)BAND_TAIL;
+        l->tail[1] = (float)(1.0 - BAND_TAIL);
+    }
+}
+
+/* What regime r has learned at horizon h: its own, or the prior. */
+static const s_learned_t *s_learned(const fc_t *self, int r, int h)
+{
+    return self->learned[r][h] ? self->learned[r][h] : &s_prior[h];
+}
+
+/* The same, to be learned into: made from the prior at the first error
+ * scored there. NULL when memory ran out (nothing is learned then). */
+static s_learned_t *s_learning(fc_t *self, int r, int h)
+{
+    if (!self->learned[r][h] && (self->learned[r][h] = malloc(sizeof(s_learned_t))))
+        *self->learned[r][h] = s_prior[h];
+    return self->learned[r][h];
+}
 
 fc_t *fc_new(void)
 {
+    if (pthread_once(&s_prior_once, s_prior_make) != 0)
+        return NULL;
     fc_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    /* The prior: each mix's error as the mix of its predictors' prior
-     * errors, worth PRIOR_N scored errors. */
-    for (int r = 0; r < FC_NREG; r++)
-        for (int h = 0; h < FC_NH; h++) {
-            for (int i = 0; i < FC_NCAND; i++) {
-                double w[FC_NCOMP], e = 0;
-                s_mix_weights(i, w);
-                for (int c = 0; c < FC_NCOMP; c++)
-                    e += w[c] * s_prior_rms(c, s_h_steps[h]);
-                self->loss[r][h][i] = (float)(PRIOR_N * e);
-            }
-            s_choose(self, r, h);
-        }
     fcp_init(&self->prof);
     self->acc_step = INT64_MIN;
-    for (int i = 0; i < RING; i++)
-        self->pend[i].step = INT64_MIN;
     for (int i = 0; i < JOINS; i++)
         self->join[i].step = INT64_MIN;
-    for (int r = 0; r < FC_NREG; r++)
-        for (int h = 0; h < FC_NH; h++) {
-            self->tail[r][h][0] = (float)BAND_TAIL;
-            self->tail[r][h][1] = (float)(1.0 - BAND_TAIL);
-        }
     return self;
 }
 
 void fc_destroy(fc_t **self_p)
 {
-    free(*self_p);
+    fc_t *self = *self_p;
+    if (!self)
+        return;
+    fcp_free(&self->prof);
+    fcpend_free(&self->pend);
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++)
+            free(self->learned[r][h]);
+    free(self);
     *self_p = NULL;
+}
+
+size_t fc_bytes(const fc_t *self)
+{
+    size_t n = sizeof *self + fcp_bytes(&self->prof) + fcpend_bytes(&self->pend);
+    for (int r = 0; r < FC_NREG; r++)
+        for (int h = 0; h < FC_NH; h++)
+            n += self->learned[r][h] ? sizeof(s_learned_t) : 0;
+    return n;
 }
 
 uint64_t fc_ignored(const fc_t *self) { return self->ignored; }
@@ -227,14 +266,18 @@ static int s_bin(double r)
 static void s_score(fc_t *self, int64_t step, double truth)
 {
     for (int h = 0; h < FC_NH; h++) {
-        const s_pending_t *p = &self->pend[((step - s_h_steps[h]) % RING + RING) % RING];
-        if (p->step != step - s_h_steps[h])
+        const fcpend_entry_t *p = fcpend_get(&self->pend, h, step - s_h_steps[h]);
+        if (!p)
             continue;
         int r = p->regime;
         double comp[FC_NCOMP];
         for (int c = 0; c < FC_NCOMP; c++)
-            comp[c] = p->comp[h][c];
-        if (!isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp))) {
+            comp[c] = p->comp[c];
+        bool mixed = !isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp));
+        if ((!mixed && isnan(p->p50)) || !s_learning(self, r, h))
+            continue;
+        s_learned_t *l = self->learned[r][h];
+        if (mixed) {
             int i = 0;
             double w[FC_NCOMP];
             /* every mix of the grid, in the order of s_mix_weights */
@@ -245,31 +288,31 @@ static void s_score(fc_t *self, int64_t step, double truth)
                         w[1] = (double)b / MIX_GRID;
                         w[2] = (double)c / MIX_GRID;
                         w[3] = (double)(MIX_GRID - a - b - c) / MIX_GRID;
-                        self->loss[r][h][i] = (float)(SCORE_DECAY * self->loss[r][h][i] +
-                                                      fabs(truth - s_mix(w, comp)));
+                        l->loss[i] = (float)(SCORE_DECAY * l->loss[i] +
+                                             fabs(truth - s_mix(w, comp)));
                     }
-            self->scored[r][h] = SCORE_DECAY * self->scored[r][h] + 1.0;
-            s_choose(self, r, h);
+            l->scored = SCORE_DECAY * l->scored + 1.0;
+            l->best = (uint8_t)s_choose(l->loss);
         }
-        if (isnan(p->p50[h]))
+        if (isnan(p->p50))
             continue;
-        double e = (truth - p->p50[h]) / (p->p50[h] + BAND_SCALE_S), q10, q90;
+        double e = (truth - p->p50) / (p->p50 + BAND_SCALE_S), q10, q90;
         if (s_band(self, r, h, &q10, &q90)) {
             /* Adaptive conformal inference (Gibbs & Candès, 2021): a tail
              * missed more often than BAND_TAIL reads its quantile further
              * out, one missed less often further in. The past errors alone
              * lag a forecast that is improving (the profile gaining weeks)
              * or worsening, and keep the band too wide or too narrow. */
-            float *tail = self->tail[r][h];
+            float *tail = l->tail;
             tail[0] += (float)(BAND_GAMMA * (BAND_TAIL - (e < q10)));
             tail[1] -= (float)(BAND_GAMMA * (BAND_TAIL - (e > q90)));
             tail[0] = fminf(fmaxf(tail[0], (float)BAND_LVL_MIN), 0.45f);
             tail[1] = fminf(fmaxf(tail[1], 0.55f), (float)(1.0 - BAND_LVL_MIN));
         }
         for (int b = 0; b < FC_NBINS; b++)
-            self->band[r][h][b] *= (float)SCORE_DECAY;
-        self->band[r][h][s_bin(e)] += 1.0f;
-        self->band_n[r][h] = SCORE_DECAY * self->band_n[r][h] + 1.0;
+            l->band[b] *= (float)SCORE_DECAY;
+        l->band[s_bin(e)] += 1.0f;
+        l->band_n = SCORE_DECAY * l->band_n + 1.0;
     }
 }
 
@@ -291,12 +334,6 @@ static void s_day_check(fc_t *self, int day, bool hol, double lr)
         self->day_lr += lr;
         self->day_n += 1;
     }
-}
-
-static int s_react_bucket(double wait)
-{
-    int b = (int)(wait / REACT_BUCKET_S);
-    return b < 0 ? 0 : b >= REACT_NB ? REACT_NB - 1 : b;
 }
 
 /* ---- the lagging truth: travel times ------------------------------------ */
@@ -384,7 +421,7 @@ static void s_close_step(fc_t *self, const fc_calendar_t *cal)
      * show how it reacts; the run forward stops there anyway). */
     if (self->prev_step == self->acc_step - 1 && isfinite(self->prev_wait) &&
         self->prev_lanes < self->lanes_max) {
-        int b = s_react_bucket(self->prev_wait);
+        int b = fcpr_bucket(self->prev_wait);
         self->react_w[b] = self->react_w[b] * REACT_DECAY + 1.0f;
         self->react[b] += (float)((lanes - self->prev_lanes - self->react[b]) / self->react_w[b]);
     }
@@ -478,18 +515,18 @@ static double s_prior_rms(int c, int j)
 /* The mix with the least decayed absolute error at horizon h (the first
  * of equals): whatever the predictors, the blend's own past error is never
  * above that of the profile alone (one of the mixes). */
-static void s_choose(fc_t *self, int r, int h)
+static int s_choose(const float loss[FC_NCAND])
 {
     int best = 0;
     for (int i = 1; i < FC_NCAND; i++)
-        if (self->loss[r][h][i] < self->loss[r][h][best])
+        if (loss[i] < loss[best])
             best = i;
-    s_mix_weights(best, self->best[r][h]);
+    return best;
 }
 
 static void s_weights_at(const fc_t *self, int r, int h, double w[FC_NCOMP])
 {
-    memcpy(w, self->best[r][h], sizeof self->best[r][h]);
+    s_mix_weights(s_learned(self, r, h)->best, w);
 }
 
 void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double *n)
@@ -497,7 +534,7 @@ void fc_weights(const fc_t *self, int regime, int h, double w[FC_NCOMP], double 
     h = h < 0 ? 0 : h >= FC_NH ? FC_NH - 1 : h;
     regime = regime < 0 ? 0 : regime >= FC_NREG ? FC_NREG - 1 : regime;
     s_weights_at(self, regime, h, w);
-    *n = self->scored[regime][h];
+    *n = s_learned(self, regime, h)->scored;
 }
 
 /* Bracketing horizons of step j and the fraction between them. */
@@ -513,11 +550,12 @@ static void s_bracket(int j, int *h0, double *f)
 /* Quantile q of the past errors at horizon h, of regime r (r < 0: both). */
 static double s_quantile(const fc_t *self, int r, int h, double q)
 {
-    double n = r >= 0 ? self->band_n[r][h] : self->band_n[0][h] + self->band_n[1][h];
+    const s_learned_t *l0 = s_learned(self, r >= 0 ? r : 0, h), *l1 = s_learned(self, 1, h);
+    double n = r >= 0 ? l0->band_n : l0->band_n + l1->band_n;
     double need = q * n, acc = 0;
     double width = (BAND_R_MAX - BAND_R_MIN) / FC_NBINS;
     for (int b = 0; b < FC_NBINS; b++) {
-        double c = r >= 0 ? self->band[r][h][b] : self->band[0][h][b] + self->band[1][h][b];
+        double c = r >= 0 ? l0->band[b] : l0->band[b] + l1->band[b];
         if (acc + c >= need && c > 0)
             return BAND_R_MIN + (b + (need - acc) / c) * width;
         acc += c;
@@ -530,10 +568,10 @@ static double s_quantile(const fc_t *self, int r, int h, double q)
  * else the prior (false). */
 static bool s_band(const fc_t *self, int r, int h, double *q10, double *q90)
 {
-    const float *tail = self->tail[r][h];
-    if (self->band_n[r][h] < BAND_MIN_N)
+    const float *tail = s_learned(self, r, h)->tail;
+    if (s_learned(self, r, h)->band_n < BAND_MIN_N)
         r = -1;
-    if (r < 0 && self->band_n[0][h] + self->band_n[1][h] < BAND_MIN_N) {
+    if (r < 0 && s_learned(self, 0, h)->band_n + s_learned(self, 1, h)->band_n < BAND_MIN_N) {
         *q10 = PRIOR_Q10;
         *q90 = PRIOR_Q90;
         return false;
@@ -548,141 +586,18 @@ static double s_clamp(double v)
     return !isfinite(v) || v < 0 ? 0.0 : v > FC_MAX_WAIT_S ? FC_MAX_WAIT_S : v;
 }
 
-/* ---- the present run forward -------------------------------------------- */
-
-typedef struct {
-    double n, mu, offset, r0, lam0, slope;
-    bool ratio;                      /* arrivals follow the profile, scaled */
-} s_fluid_t;
-
-static double s_lanes(const fc_present_t *p, int64_t t)
-{
-    int l = p->lanes_at ? p->lanes_at(p->lanes_arg, t) : -1;
-    double lanes = l >= 0 ? l : p->lanes;
-    return lanes < 1.0 ? 1.0 : lanes;
-}
-
-static void s_fluid_init(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                         s_fluid_t *f)
-{
-    double pw, pa;
-    s_profile_at(self, cal, p->now_s, &pw, &pa, NULL);
-    f->n = p->units > 0 && isfinite(p->units) ? p->units : 0.0;
-    f->mu = p->lane_rate > 0 && isfinite(p->lane_rate) ? p->lane_rate : 1.0 / 60.0;
-    double l = s_lanes(p, p->now_s);
-    double model = fmax(f->n + 1.0, l) / (l * f->mu);
-    f->offset = p->has_wait && isfinite(p->wait_s) ? p->wait_s - model : 0.0;
-    f->lam0 = p->arr_rate >= 0 && isfinite(p->arr_rate) ? p->arr_rate : (isnan(pa) ? 0.0 : pa);
-    f->slope = p->arr_rate_prev >= 0 && p->arr_rate >= 0
-                   ? (p->arr_rate - p->arr_rate_prev) / FC_STEP_S : 0.0;
-    f->ratio = !isnan(pa) && p->arr_rate >= 0;
-    if (f->ratio) {
-        double r = (f->lam0 + 1e-3) / (pa + 1e-3);
-        f->r0 = r < 0.25 ? 0.25 : r > 4.0 ? 4.0 : r;
-    }
-}
-
-/* Arrival rate dt after now, in step j (prof_arr: the arrival profile of
- * each step, looked up once per run: the calendar is the costly part). */
-static double s_lambda(const s_fluid_t *f, double dt, const double *prof_arr, int j)
-{
-    if (f->ratio) {
-        double pa = prof_arr[j];
-        if (!isnan(pa))
-            return pa * (1.0 + (f->r0 - 1.0) * exp(-dt / RATIO_TAU_S));
-    }
-    double lam = f->lam0 + f->slope * TREND_TAU_S * (1.0 - exp(-dt / TREND_TAU_S));
-    return lam > 0 ? lam : 0.0;
-}
-
-/* Mean wait of a unit joining in each step, the queue run forward minute
- * by minute. */
-/* Lanes dt after now: the caller's (lanes now, plan, surge), fading after
- * half an hour into the lanes usually open then unless a plan says. */
-static double s_lanes_ahead(const fc_present_t *p, int64_t t, double dt, double prof_l)
-{
-    double l = s_lanes(p, t);
-    if (p->lanes_planned || isnan(prof_l) || dt <= LANES_HOLD_S)
-        return l;
-    double f = exp(-(dt - LANES_HOLD_S) / LANES_HOLD_S);
-    double v = prof_l + (l - prof_l) * f;
-    return v < 1.0 ? 1.0 : v;
-}
-
-static void s_present(const fc_t *self, const fc_calendar_t *cal, const fc_present_t *p,
-                      int64_t s0, const double prof_arr[FC_NSTEPS],
-                      const double prof_l[FC_NSTEPS], double out[FC_NSTEPS])
-{
-    s_fluid_t f = { 0 };
-    s_fluid_init(self, cal, p, &f);
-    /* Run as far as the present is used. */
-    int64_t t = p->now_s, end = (s0 + FC_NSTEPS) * FC_STEP_S;
-    if (end > p->now_s + (int64_t)PRESENT_MAX_S + FC_STEP_S)
-        end = (s_floor_div(p->now_s + (int64_t)PRESENT_MAX_S, FC_STEP_S) + 1) * FC_STEP_S;
-    for (int i = 0; i < FC_NSTEPS; i++)
-        out[i] = NAN;
-    double sum = 0, extra = 0, wprev = p->has_wait && isfinite(p->wait_s) ? p->wait_s : 0.0;
-    int n = 0, j = 0;
-    bool react = !p->lanes_planned;
-    /* Beyond the longest wait seen the port reacts as it did there: a
-     * queue run forward past it must not find a port that does nothing. */
-    double rx[REACT_NB];
-    bool rknown = false;
-    for (int b = 0; b < REACT_NB; b++) {
-        if (self->react_w[b] >= 1.0f) {
-            rx[b] = self->react[b];
-            rknown = true;
-        } else {
-            rx[b] = b > 0 && rknown ? rx[b - 1] : NAN;
-        }
-    }
-    while (t < end) {
-        int js = j < FC_NSTEPS ? j : FC_NSTEPS - 1;
-        double dt = (double)(t - p->now_s), l = s_lanes_ahead(p, t, dt, prof_l[js]);
-        if (react) {
-            /* The port reacts to the queue as it has been seen to. */
-            int b = s_react_bucket(wprev);
-            if (!isnan(rx[b]))
-                extra += rx[b] * (double)((t / 60 + 1) * 60 - t) / FC_STEP_S;
-            double hi = self->lanes_max > l ? self->lanes_max : l;
-            if (l + extra > hi)
-                extra = hi - l;
-            if (l + extra < 1.0)
-                extra = 1.0 - l;
-            l += extra;
-        }
-        double w = fmax(f.n + 1.0, l) / (l * f.mu) + f.offset * exp(-dt / OFFSET_TAU_S);
-        wprev = w;
-        sum += w;
-        n++;
-        int64_t next = (t / 60 + 1) * 60;
-        double d = (double)(next - t);
-        double in = s_lambda(&f, dt, prof_arr, j < FC_NSTEPS ? j : FC_NSTEPS - 1) * d;
-        double cap = l * f.mu * d;
-        f.n = f.n + in - (f.n + in < cap ? f.n + in : cap);
-        t = next;
-        if (t % FC_STEP_S == 0) {
-            out[j++] = sum / n;
-            sum = 0;
-            n = 0;
-        }
-    }
-}
-
 /* ---- the run ------------------------------------------------------------ */
 
 static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][FC_NCOMP],
                      const fc_result_t *out)
 {
-    s_pending_t *p = &self->pend[((s0 % RING) + RING) % RING];
-    if (p->step == s0)
-        return;
-    p->step = s0;
-    p->regime = regime;
     for (int h = 0; h < FC_NH; h++) {
-        for (int c = 0; c < FC_NCOMP; c++)
-            p->comp[h][c] = (float)comp[s_h_steps[h]][c];
-        p->p50[h] = out->step[s_h_steps[h]].p50_s;
+        float c[FC_NCOMP];
+        for (int k = 0; k < FC_NCOMP; k++)
+            c[k] = (float)comp[s_h_steps[h]][k];
+        /* Not kept (out of memory): that issue is not scored there. */
+        (void)fcpend_put(&self->pend, h, s_h_steps[h] + PEND_LAG, s0, regime, c,
+                         out->step[s_h_steps[h]].p50_s);
     }
 }
 
@@ -720,9 +635,10 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
     double prof_w[FC_NSTEPS], prof_a[FC_NSTEPS], prof_l[FC_NSTEPS];
     for (int j = 0; j < FC_NSTEPS; j++)
         s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j], &prof_l[j]);
-    s_present(self, cal, p, s0, prof_a, prof_l, present);
     double pw_now, pa_now;
     s_profile_at(self, cal, p->now_s, &pw_now, &pa_now, NULL);
+    fcpr_react_t react = { self->react, self->react_w, self->lanes_max };
+    fcpr_run(&react, p, pa_now, s0, prof_a, prof_l, present);
     bool now_known = p->has_wait && isfinite(p->wait_s);
     double dev = now_known && !isnan(pw_now) ? p->wait_s - pw_now : 0.0;
     out->issued_s = p->now_s;
@@ -753,10 +669,14 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
                                ? NAN
                                : (pw + BAND_SCALE_S) * exp(lvl * exp(-dt / LEVEL_FADE_S)) -
                                      BAND_SCALE_S;
-        out->step[j].t_s = j == 0 ? p->now_s : t;
         s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
     }
     s_record(self, s0, regime, comp, out);
+}
+
+int64_t fc_step_time(const fc_result_t *r, int j)
+{
+    return j == 0 ? r->issued_s : (s_floor_div(r->issued_s, FC_STEP_S) + j) * FC_STEP_S;
 }
 
 int fc_best(const fc_result_t *r, int nsteps)

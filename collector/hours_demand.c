@@ -5,10 +5,19 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#define S_DAY_BINS (86400 / HDEM_BIN_S)
+
+/* A day of the week's bins, allocated when the first arrivals of that day
+ * come: a collector with an empty archive holds a day per queue, not the
+ * week (10,000 series: 40 MB; docs/performance.md §4). */
 typedef struct {
-    float sum[HDEM_BINS];        /* arrivals, all lane types */
-    uint32_t ms[HDEM_BINS];      /* ms of data, from the counting lane type (300,000 a
+    float sum[S_DAY_BINS];       /* arrivals, all lane types */
+    uint32_t ms[S_DAY_BINS];     /* ms of data, from the counting lane type (300,000 a
                                   * week: 14,000 weeks before it wraps) */
+} s_day_t;
+
+typedef struct {
+    s_day_t *day[7];             /* NULL: no data that day of the week yet */
 } s_bins_t;
 
 struct hours_demand {
@@ -55,8 +64,11 @@ void hours_demand_destroy(hours_demand_t **self_p)
     hours_demand_t *self = *self_p;
     for (size_t i = 0; self->b && i < self->n; i++)
         for (int d = 0; d < TAX_NDIRS; d++)
-            for (int m = 0; m <= TAX_NMODES; m++)
+            for (int m = 0; m <= TAX_NMODES; m++) {
+                for (int w = 0; self->b[i][d][m] && w < 7; w++)
+                    free(self->b[i][d][m]->day[w]);
                 free(self->b[i][d][m]);
+            }
     free(self->b);
     free(self->counting);
     free(self);
@@ -67,6 +79,17 @@ static int s_bin(int64_t t)
 {
     int64_t b = (t / HDEM_BIN_S) % HDEM_BINS;
     return (int)(b < 0 ? b + HDEM_BINS : b);
+}
+
+/* Add to bin k (0..HDEM_BINS-1); its day is made if need be (out of
+ * memory: the arrivals are not counted). */
+static void s_add(s_bins_t *b, int k, float arrivals, uint32_t ms)
+{
+    s_day_t **d = &b->day[k / S_DAY_BINS];
+    if (!*d && !(*d = calloc(1, sizeof **d)))
+        return;
+    (*d)->sum[k % S_DAY_BINS] += arrivals;
+    (*d)->ms[k % S_DAY_BINS] += ms;
 }
 
 void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
@@ -82,10 +105,8 @@ void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_
     const int64_t bin_ms = HDEM_BIN_S * 1000LL;
     if (interval_ms <= bin_ms) {
         /* A short interval across a bin boundary goes by its middle. */
-        int k = s_bin((t_end_ms - (int64_t)interval_ms / 2 - 1) / 1000);
-        b->sum[k] += (float)arrivals;
-        if (counting)
-            b->ms[k] += interval_ms;
+        s_add(b, s_bin((t_end_ms - (int64_t)interval_ms / 2 - 1) / 1000), (float)arrivals,
+              counting ? interval_ms : 0);
         return;
     }
     /* A long one (an archived row of 5 minutes or an hour) is spread over
@@ -94,10 +115,8 @@ void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_
         int64_t next = (from / bin_ms + 1) * bin_ms;
         if (next > t_end_ms)
             next = t_end_ms;
-        int k = s_bin(from / 1000);
-        b->sum[k] += (float)(arrivals * (double)(next - from) / interval_ms);
-        if (counting)
-            b->ms[k] += (uint32_t)(next - from);
+        s_add(b, s_bin(from / 1000), (float)(arrivals * (double)(next - from) / interval_ms),
+              counting ? (uint32_t)(next - from) : 0);
         from = next;
     }
 }
@@ -121,8 +140,10 @@ double hours_demand_sum(const hours_demand_t *self, size_t ci, enum tax_dir d, e
         if (next > to_s)
             next = to_s;
         int k = s_bin(t);
-        if (b->ms[k]) {
-            sum += (double)b->sum[k] * 1000.0 / b->ms[k] * (double)(next - t);
+        const s_day_t *dy = b->day[k / S_DAY_BINS];
+        if (dy && dy->ms[k % S_DAY_BINS]) {
+            sum += (double)dy->sum[k % S_DAY_BINS] * 1000.0 / dy->ms[k % S_DAY_BINS] *
+                   (double)(next - t);
             with += next - t;
         }
         t = next;

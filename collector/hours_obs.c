@@ -1,7 +1,10 @@
 /* hours_obs — see hours_obs.h. The store is a ring of local days, four bits
  * per minute (state in bits 0-1, bit 2 departures known, bit 3 something
- * departed): 720 bytes a day, 25 KB a track, about 11 MB for 76 crossings
- * × 2 sides × 3 modes. */
+ * departed): 720 bytes a day, 25 KB a track with 5 weeks of data, about 11
+ * MB for 76 crossings × 2 sides × 3 modes. A day is allocated when its
+ * first minute arrives: a collector that starts with an empty archive holds
+ * a day per track, not 5 weeks (10,000 series: 64 MB; docs/performance.md
+ * §4). */
 #include "hours_obs.h"
 
 #include <math.h>
@@ -19,7 +22,7 @@
 #define S_WEEK (7 * 1440)
 
 typedef struct {
-    int64_t daynum;          /* -1: empty slot */
+    int64_t daynum;          /* the local day it holds */
     uint8_t nib[720];
 } s_day_t;
 
@@ -31,7 +34,7 @@ struct hours_obs {
      * TZ (and glibc rereads the zone file), too slow for every minute. */
     int64_t off_from, off_to;
     long off;
-    s_day_t day[HOBS_DAYS];
+    s_day_t *day[HOBS_DAYS]; /* NULL: nothing stored there yet */
 };
 
 /* ---- calendar ------------------------------------------------------------ */
@@ -77,8 +80,6 @@ hours_obs_t *hours_obs_new(const char *tz)
     snprintf(self->tz, sizeof self->tz, "%s", tz ? tz : "UTC");
     self->last_day = -1;
     self->off_from = self->off_to = 0;
-    for (int i = 0; i < HOBS_DAYS; i++)
-        self->day[i].daynum = -1;
     return self;
 }
 
@@ -86,6 +87,8 @@ void hours_obs_destroy(hours_obs_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    for (int i = 0; i < HOBS_DAYS; i++)
+        free((*self_p)->day[i]);
     free(*self_p);
     *self_p = NULL;
 }
@@ -146,7 +149,13 @@ enum hobs_add hours_obs_add(hours_obs_t *self, int64_t t, double lanes, double d
     int min = (int)((local - dn * 86400) / 60);
     if (self->last_day >= 0 && dn <= self->last_day - HOBS_DAYS)
         return HOBS_OLD;
-    s_day_t *d = &self->day[s_slot(dn)];
+    s_day_t *d = self->day[s_slot(dn)];
+    if (!d) {
+        if (!(d = calloc(1, sizeof *d)))
+            return HOBS_NOMEM;
+        d->daynum = dn;
+        self->day[s_slot(dn)] = d;
+    }
     if (d->daynum != dn) {
         if (d->daynum > dn)
             return HOBS_OLD;
@@ -191,8 +200,8 @@ int hours_obs_forget(hours_obs_t *self, int64_t from_s, int64_t to_s)
             return n;
         int64_t local = t + off;
         int64_t dn = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-        s_day_t *d = &self->day[s_slot(dn)];
-        if (d->daynum != dn)
+        s_day_t *d = self->day[s_slot(dn)];
+        if (!d || d->daynum != dn)
             continue;
         int min = (int)((local - dn * 86400) / 60);
         uint8_t v = s_get(d, min);
@@ -223,9 +232,9 @@ void hours_obs_learn(const hours_obs_t *self, int64_t now_s, hobs_result_t *out)
         return;
     }
     for (int i = 0; i < HOBS_DAYS; i++) {
-        const s_day_t *d = &self->day[s_slot(first + i)];
+        const s_day_t *d = self->day[s_slot(first + i)];
         for (int m = 0; m < 1440; m++) {
-            uint8_t v = d->daynum == first + i ? s_get(d, m) : 0;
+            uint8_t v = d && d->daynum == first + i ? s_get(d, m) : 0;
             days[i][m] = v & 3;
             dep[i][m] = !(v & S_DEP_KNOWN) ? 2 : (v & S_DEPARTED) ? 1 : 0;
         }

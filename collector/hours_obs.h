@@ -71,7 +71,8 @@ enum hobs_add {
     HOBS_ADDED = 0,
     HOBS_OLD = 1,         /* before the window (ignored) */
     HOBS_CLOCK = -1,      /* more than HOBS_CLOCK_AHEAD_S after now: a clock jump (refused) */
-    HOBS_BADZONE = -2     /* the zone cannot be used */
+    HOBS_BADZONE = -2,    /* the zone cannot be used */
+    HOBS_NOMEM = -3       /* out of memory for the minute's day (not stored) */
 };
 
 /* One minute starting at UTC second t (any second of the minute): lanes

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <sys/stat.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@
 #include "zap.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
+/* How often the heap's free pages are given back to the system
+ * (malloc_trim): a flood leaves tens of MB freed between live blocks — ZeroMQ's
+ * queued messages, the feed's JSON trees — that glibc keeps otherwise
+ * (docs/performance.md §4: 10,000 series, VmRSS measured with and without). */
+#define COLLECTOR_TRIM_EVERY_S 10
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
@@ -68,7 +74,7 @@ typedef struct collector {
     ingest_t *ingest;
     http_server_t *http;
     stats_t stats;
-    struct event *ev_status, *ev_sigint, *ev_sigterm, *ev_sighup, *ev_sigusr1;
+    struct event *ev_status, *ev_trim, *ev_sigint, *ev_sigterm, *ev_sighup, *ev_sigusr1;
     importer_t *importer;
     off_archive_job_t off_archive[OFF_NSOURCES]; /* the official rows being archived */
     char sessions_path[1024];
@@ -265,6 +271,20 @@ static void s_on_status(evutil_socket_t fd, short what, void *arg)
                  s->newest_ms ? (now - s->newest_ms) / 1000 : -1, s->gaps, s->duplicates,
                  s->dropped, s->spool_batches);
     }
+}
+
+/* Give the heap's free pages back: glibc returns only the top of a heap
+ * by itself, and a flood's freed messages and documents lie between live
+ * blocks. Costs a walk of the free lists (timed in the debug log). */
+static void s_on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    int64_t t0 = tu_mono_ms();
+    int gave = malloc_trim(0);
+    log_debug("malloc_trim: %s in %" PRId64 " ms", gave ? "memory returned" : "nothing to return",
+              tu_mono_ms() - t0);
 }
 
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -552,6 +572,10 @@ static int s_setup(collector_t *c)
     c->ev_sighup = evsignal_new(c->base, SIGHUP, s_on_sighup, c);
     struct timeval every = { COLLECTOR_STATUS_EVERY_S, 0 };
     event_add(c->ev_status, &every);
+    c->ev_trim = event_new(c->base, -1, EV_PERSIST, s_on_trim, c);
+    struct timeval trim_every = { COLLECTOR_TRIM_EVERY_S, 0 };
+    if (c->ev_trim)
+        event_add(c->ev_trim, &trim_every);
     event_add(c->ev_sigint, NULL);
     event_add(c->ev_sigterm, NULL);
     event_add(c->ev_sighup, NULL);
@@ -562,6 +586,8 @@ static void s_teardown(collector_t *c)
 {
     if (c->ev_status)
         event_free(c->ev_status);
+    if (c->ev_trim)
+        event_free(c->ev_trim);
     if (c->ev_sigint)
         event_free(c->ev_sigint);
     if (c->ev_sigterm)

@@ -16,7 +16,7 @@ typedef struct {
     hours_obs_t *h;            /* NULL: the mode has no lanes */
     uint64_t learned_version;  /* of h, when last learned */
     int64_t learned_day;       /* UTC day of the last learn: relearned daily, so silence shows */
-    hobs_result_t *res;        /* guarded by the mutex */
+    hobs_result_t *res;        /* NULL until its first learn (s_result); guarded by the mutex */
     bool warned_clock, warned_back, warned_bad, warned_silent;
 } s_track_t;
 
@@ -68,6 +68,17 @@ struct observed {
     observed_counters_t c;     /* the event loop's */
     observed_counters_t pub;   /* a copy for readers, under mu */
 };
+
+/* What a track has learned, or, before its first learn, "no data". A
+ * result is 11 KB (the learned week by the minute): made for each of 2,500
+ * tracks at start, they were 28 MB of a 10,000-series collector before any
+ * track had been learned (docs/performance.md §4). */
+static const hobs_result_t s_no_data = { .status = HOBS_UNKNOWN, .why = "no data" };
+
+static const hobs_result_t *s_result(const s_track_t *tr)
+{
+    return tr->res ? tr->res : &s_no_data;
+}
 
 static size_t s_ntracks(const observed_t *self)
 {
@@ -133,10 +144,8 @@ observed_t *observed_new(struct event_base *base, const registry_t *reg, int lea
                     continue;
                 s_track_t *tr = &self->t[i][side][slot];
                 tr->h = hours_obs_new(reg_side_tz(c, (enum hours_side)side));
-                tr->res = calloc(1, sizeof *tr->res);
-                if (!tr->h || !tr->res)
+                if (!tr->h)
                     goto fail;
-                tr->res->why = "no data";
                 self->c.tracks += slot <= TAX_NMODES;
             }
     }
@@ -380,7 +389,12 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
         tr->learned_day = now_s / 86400;
         if (m <= TAX_NMODES)   /* a lane type's bad input shows in its mode's */
             s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
+        /* The result is made at the track's first learn (s_result). */
+        hobs_result_t *res = tr->res ? tr->res : malloc(sizeof *res);
+        if (!res)
+            continue;
         pthread_mutex_lock(&self->mu);
+        tr->res = res;
         memcpy(tr->res, self->scratch, sizeof *tr->res);
         self->version++;
         self->changed_s = now_s;
@@ -400,11 +414,12 @@ static void s_tally(observed_t *self, int n, double ms)
                 const s_track_t *tr = &self->t[i][side][m];
                 if (!tr->h)
                     continue;
-                known += tr->res->status == HOBS_KNOWN;
-                stuck += tr->res->days_stuck > 0;
-                flapping += tr->res->days_flapping > 0;
-                silent += tr->res->days_usable == 0;
-                silent_week += tr->res->days_usable > 0 && tr->res->days_silent_recent > HOBS_SILENT_DAYS;
+                const hobs_result_t *r = s_result(tr);
+                known += r->status == HOBS_KNOWN;
+                stuck += r->days_stuck > 0;
+                flapping += r->days_flapping > 0;
+                silent += r->days_usable == 0;
+                silent_week += r->days_usable > 0 && r->days_silent_recent > HOBS_SILENT_DAYS;
             }
     self->c.relearns += (uint64_t)n;
     self->c.known = known;
@@ -590,7 +605,7 @@ int observed_get_type(const observed_t *self, size_t ci, enum hours_side side, e
         return -1;
     observed_t *mut = (observed_t *)self;
     pthread_mutex_lock(&mut->mu);
-    memcpy(out, self->t[ci][side][S_TYPE_SLOT(q)].res, sizeof *out);
+    memcpy(out, s_result(&self->t[ci][side][S_TYPE_SLOT(q)]), sizeof *out);
     pthread_mutex_unlock(&mut->mu);
     return 0;
 }
@@ -602,7 +617,7 @@ int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum t
         return -1;
     observed_t *mut = (observed_t *)self;   /* the lock is not the state */
     pthread_mutex_lock(&mut->mu);
-    memcpy(out, self->t[ci][side][m].res, sizeof *out);
+    memcpy(out, s_result(&self->t[ci][side][m]), sizeof *out);
     pthread_mutex_unlock(&mut->mu);
     return 0;
 }

@@ -33,9 +33,10 @@ static json_t *s_iso(int64_t t)
 
 /* ---- /v1/forecast ------------------------------------------------------- */
 
-static json_t *s_row(const fc_step_t *s)
+static json_t *s_row(const fc_result_t *r, int j)
 {
-    return json_pack("[I, i, i, i]", (json_int_t)s->t_s, (int)lroundf(s->p10_s),
+    const fc_step_t *s = &r->step[j];
+    return json_pack("[I, i, i, i]", (json_int_t)fc_step_time(r, j), (int)lroundf(s->p10_s),
                      (int)lroundf(s->p50_s), (int)lroundf(s->p90_s));
 }
 
@@ -50,7 +51,7 @@ char *view_forecast_json(const xstate_t *x, const route_forecast_t *q)
     json_t *rows = json_array();
     int bad = !rows;
     for (int j = 0; j < n && !bad; j++)
-        bad = json_array_append_new(rows, s_row(&r->step[j]));
+        bad = json_array_append_new(rows, s_row(r, j));
     if (bad) {
         json_decref(rows);
         return NULL;
@@ -70,8 +71,8 @@ json_t *view_best_time_json(const fc_result_t *r)
     if (b < 0)
         return json_null();
     long now = lroundf(r->step[0].p50_s), best = lroundf(r->step[b].p50_s);
-    return json_pack("{s:o, s:I, s:i, s:i, s:i, s:s}", "time", s_iso(r->step[b].t_s),
-                     "time_s", (json_int_t)r->step[b].t_s, "p50_s", (int)best,
+    return json_pack("{s:o, s:I, s:i, s:i, s:i, s:s}", "time", s_iso(fc_step_time(r, b)),
+                     "time_s", (json_int_t)fc_step_time(r, b), "p50_s", (int)best,
                      "now_p50_s", (int)now, "saving_s", (int)(now - best),
                      "basis", r->short_basis ? "short" : "full");
 }

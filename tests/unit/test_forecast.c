@@ -54,7 +54,7 @@ static void test_flat_demand_is_flat(void **state)
     for (int j = 0; j < FC_NSTEPS; j++) {
         assert_true(fabs(r.step[j].p50_s - 300.0) < 1.0);
         assert_true(r.step[j].p10_s <= r.step[j].p50_s && r.step[j].p90_s >= r.step[j].p50_s);
-        assert_int_equal(r.step[j].t_s, j == 0 ? p.now_s : p.now_s + j * FC_STEP_S);
+        assert_int_equal(fc_step_time(&r, j), j == 0 ? p.now_s : p.now_s + j * FC_STEP_S);
     }
     fc_destroy(&fc);
 }
@@ -344,13 +344,85 @@ static void test_noisy_slots_shrink_to_neighbours(void **state)
         for (int s = 0; s < FC_SLOTS; s++)
             fcp_update(&p, s, false, w == 1 ? (s % 2 ? 700.0 : 500.0) : 600.0, 0.1, 3.0);
     assert_true(fabs(fcp_shrink(&p) - 1.0) < 0.01);
-    assert_true(fabs(p.wait[101] - (600.0 + 100.0 / 3.0)) < 0.01);
+    assert_true(fabs(fcp_mean(&p, 101) - (600.0 + 100.0 / 3.0)) < 0.01);
     double wait, arr, lanes;
     fcp_lookup(&p, 101, false, &wait, &arr, &lanes);
     assert_true(fabs(wait - 600.0) < 1.0);
     fcp_lookup(&p, 100, false, &wait, &arr, &lanes);
     assert_true(fabs(wait - 600.0) < 1.0);
     assert_true(fabs(arr - 0.1) < 1e-6 && fabs(lanes - 3.0) < 1e-6);
+    /* The neighbours of a slot at the edge of a profile chunk (6 h) and
+     * across the week's wrap are read from the chunk beside it. */
+    for (int s = 0; s < FC_SLOTS; s += FCP_CHUNK - 1) {
+        fcp_lookup(&p, s, false, &wait, &arr, &lanes);
+        assert_true(fabs(wait - 600.0) < 1.0);
+    }
+    fcp_lookup(&p, FC_SLOTS - 1, false, &wait, &arr, &lanes);
+    assert_true(fabs(wait - 600.0) < 1.0);
+    fcp_free(&p);
+}
+
+/* The profile holds what it has seen: nothing new, a 6-hour chunk after
+ * one step, the whole week and the holiday's day once every slot has a
+ * value. A slot's weight is kept in a byte: the mean is bit for bit the
+ * one a float weight gave (the running mean of 4 weeks, then each week
+ * 1/4), within the clip (values a minute apart). */
+static void test_profile_chunks_and_exact_weights(void **state)
+{
+    (void)state;
+    fcp_t p;
+    fcp_init(&p);
+    assert_int_equal(fcp_bytes(&p), 0);
+    assert_true(isnan(fcp_mean(&p, 30)));
+    assert_int_equal(fcp_update(&p, 30, false, 600.0, 0.1, 3.0), 0);
+    assert_int_equal(fcp_bytes(&p), sizeof(fcp_chunk_t));
+    assert_int_equal(fcp_update(&p, 30 + FCP_CHUNK, false, NAN, 0.1, 3.0), 0);
+    assert_int_equal(fcp_bytes(&p), 2 * sizeof(fcp_chunk_t));
+    assert_int_equal(fcp_update_wait(&p, 500, false, NAN), 0);   /* nothing to enter */
+    assert_int_equal(fcp_bytes(&p), 2 * sizeof(fcp_chunk_t));
+    const double v[] = { 600, 630, 610, 650, 620, 640, 605 };
+    float mean = 600.0f, w = 1.0f;   /* slot 30 had 600 once */
+    for (size_t i = 1; i < sizeof v / sizeof *v; i++) {
+        assert_int_equal(fcp_update(&p, 30, false, v[i], 0.1, 3.0), 0);
+        w = w + 1.0f < 4.0f ? w + 1.0f : 4.0f;
+        mean += (float)((v[i] - mean) / w);
+        assert_true((float)fcp_mean(&p, 30) == mean);
+    }
+    for (int s = 0; s < FC_SLOTS; s++)
+        fcp_update(&p, s, s % FC_DAY_SLOTS == 7, 300.0, 0.1, 3.0);
+    for (int d = 0; d < FC_DAY_SLOTS; d++)
+        fcp_update(&p, d, true, 300.0, 0.1, 3.0);
+    assert_int_equal(fcp_bytes(&p), FCP_NCHUNKS * sizeof(fcp_chunk_t));
+    fcp_free(&p);
+    assert_int_equal(fcp_bytes(&p), 0);
+}
+
+/* A forecast's memory grows with what its queue has seen and is bounded:
+ * under 2 KB new, a few KB after an hour, at most 30 KB after five weeks
+ * of minutes with a run every minute (was 45.8 KB from the start). */
+static void test_memory_grows_with_history(void **state)
+{
+    (void)state;
+    fc_t *fc = fc_new();
+    size_t fresh = fc_bytes(fc);
+    assert_true(fresh < 2048);
+    fc_result_t r;
+    size_t after_hour = 0;
+    for (int64_t t = MON0 + 60; t <= MON0 + 5 * WEEK; t += 60) {
+        int64_t s = (t - 60 - MON0) % WEEK / 900;
+        double wait = s_profile((int)(s / 96), (int)(s % 96));
+        fc_observe(fc, NULL, t, 60, wait, 6.0, 3.0);
+        fc_present_t p = { .now_s = t, .has_wait = true, .wait_s = wait, .units = 5,
+                           .lanes = 3, .lane_rate = 0.05, .arr_rate = 0.1, .arr_rate_prev = 0.1 };
+        fc_run(fc, NULL, &p, &r);
+        if (t == MON0 + 3600)
+            after_hour = fc_bytes(fc);
+    }
+    print_message("fc_bytes: new %zu, after an hour %zu, after 5 weeks %zu\n",
+                  fresh, after_hour, fc_bytes(fc));
+    assert_true(after_hour < 6 * 1024);
+    assert_true(fc_bytes(fc) <= 30 * 1024);
+    fc_destroy(&fc);
 }
 
 /* A sharp profile that repeats exactly (120 s, 900 s from 07:00): every
@@ -370,6 +442,7 @@ static void test_steady_sharp_slots_stay(void **state)
     assert_true(fabs(wait - 120.0) < 0.01);
     fcp_lookup(&p, 28, false, &wait, &arr, NULL);
     assert_true(fabs(wait - 900.0) < 0.01);
+    fcp_free(&p);
 }
 
 /* The estimator says 300 s all along; the travel times of the units that
@@ -484,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_gap_and_odd_day),
         cmocka_unit_test(test_noisy_slots_shrink_to_neighbours),
         cmocka_unit_test(test_steady_sharp_slots_stay),
+        cmocka_unit_test(test_profile_chunks_and_exact_weights),
+        cmocka_unit_test(test_memory_grows_with_history),
         cmocka_unit_test(test_travel_times_are_the_truth),
         cmocka_unit_test(test_reaction_where_the_port_has_room),
         cmocka_unit_test(test_band_follows_a_drifting_spread),

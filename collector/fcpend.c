@@ -1,0 +1,93 @@
+/* fcpend — see fcpend.h. */
+#include "fcpend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FIRST_CAP 4
+
+static fcpend_entry_t *s_at(const fcpend_ring_t *r, int i)
+{
+    return &r->e[(r->head + i) % r->cap];
+}
+
+/* Room for one more: the ring unrolled into one twice as large (at most
+ * `keep`, which the window never exceeds). */
+static int s_grow(fcpend_ring_t *r, int keep)
+{
+    int cap = r->cap ? r->cap * 2 : FIRST_CAP;
+    cap = cap > keep ? keep : cap;
+    if (cap <= r->n)
+        return -1;
+    fcpend_entry_t *e = malloc((size_t)cap * sizeof *e);
+    if (!e)
+        return -1;
+    for (int i = 0; i < r->n; i++)
+        e[i] = *s_at(r, i);
+    free(r->e);
+    r->e = e;
+    r->cap = (uint16_t)cap;
+    r->head = 0;
+    return 0;
+}
+
+int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
+               const float comp[FC_NCOMP], float p50)
+{
+    if (h < 0 || h >= FC_NH || keep < 1 || keep > UINT16_MAX || step < INT32_MIN ||
+        step > INT32_MAX)
+        return -1;
+    fcpend_ring_t *r = &p->h[h];
+    if (r->n > 0) {
+        int32_t last = s_at(r, r->n - 1)->step;
+        if (last == step)
+            return 0;
+        if (last > step)
+            r->n = 0;
+    }
+    /* Issues `keep` steps old or more are past needing. */
+    while (r->n > 0 && s_at(r, 0)->step <= step - keep) {
+        r->head = (uint16_t)((r->head + 1) % r->cap);
+        r->n--;
+    }
+    if (r->n == r->cap && s_grow(r, keep) != 0)
+        return -1;
+    fcpend_entry_t *e = s_at(r, r->n);
+    e->step = (int32_t)step;
+    e->regime = (uint8_t)regime;
+    memcpy(e->comp, comp, sizeof e->comp);
+    e->p50 = p50;
+    r->n++;
+    return 0;
+}
+
+const fcpend_entry_t *fcpend_get(const fcpend_t *p, int h, int64_t step)
+{
+    if (h < 0 || h >= FC_NH)
+        return NULL;
+    const fcpend_ring_t *r = &p->h[h];
+    /* Newest first: the issue wanted is usually near the end. */
+    for (int i = r->n - 1; i >= 0; i--) {
+        const fcpend_entry_t *e = s_at(r, i);
+        if (e->step == step)
+            return e;
+        if (e->step < step)
+            break;
+    }
+    return NULL;
+}
+
+void fcpend_free(fcpend_t *p)
+{
+    for (int h = 0; h < FC_NH; h++)
+        free(p->h[h].e);
+    memset(p, 0, sizeof *p);
+}
+
+size_t fcpend_bytes(const fcpend_t *p)
+{
+    size_t n = 0;
+    for (int h = 0; h < FC_NH; h++)
+        n += (size_t)p->h[h].cap * sizeof *p->h[h].e;
+    return n;
+}

@@ -1,0 +1,55 @@
+/* fcpend — the forecasts one queue issued that still wait for the wait of
+ * their target step (collector/forecast.c scores them on it): per horizon
+ * the blend learns at, the predictors' values and the P50 of each issue,
+ * kept as long as that horizon needs them.
+ *
+ * An issue at step s is scored at horizon h when step s + h_steps[h] has
+ * its wait, at most a few steps after it closes (its travel times); so a
+ * horizon keeps the issues of the last `keep` steps (h_steps[h] plus that
+ * lag) and no more: an issue's near horizons are dropped long before its
+ * day-ahead one. Each horizon's ring grows as issues arrive (doubling, up
+ * to `keep` entries): a queue that has run a few forecasts holds a few.
+ *
+ * Pure, no I/O: tests/unit/test_forecast.c. */
+#ifndef POE_FCPEND_H
+#define POE_FCPEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forecast.h"
+
+typedef struct {
+    int32_t step;                    /* issue step (Unix s / FC_STEP_S) */
+    uint8_t regime;                  /* at issue */
+    float comp[FC_NCOMP];            /* the predictors' values; NAN: it had none */
+    float p50;
+} fcpend_entry_t;
+
+typedef struct {
+    fcpend_entry_t *e;               /* cap entries, n of them from head on, oldest first */
+    uint16_t cap, head, n;
+} fcpend_ring_t;
+
+typedef struct {
+    fcpend_ring_t h[FC_NH];
+} fcpend_t;                          /* zeroed: empty */
+
+/* Keep the issue at `step` at horizon h (0..FC_NH-1), dropping those
+ * `keep` or more steps older (keep 1..UINT16_MAX). An issue already kept
+ * at that step is left as it is; one older than the newest kept starts the
+ * horizon afresh (the clock went back). 0, or -1 when the step is outside
+ * the int32 range or memory ran out (the issue is then not kept). */
+int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
+               const float comp[FC_NCOMP], float p50);
+
+/* The issue kept at `step` for horizon h, or NULL. */
+const fcpend_entry_t *fcpend_get(const fcpend_t *p, int h, int64_t step);
+
+/* Free every ring (p is empty after). */
+void fcpend_free(fcpend_t *p);
+
+/* Bytes the rings hold beyond the fcpend_t itself. */
+size_t fcpend_bytes(const fcpend_t *p);
+
+#endif
