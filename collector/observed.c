@@ -475,6 +475,14 @@ static void s_apply_series(observed_t *self, size_t ci, enum tax_dir d, enum tax
     for (size_t r = 0; r < s->nrows; r++) {
         double lanes = s->values[r * ARCH_NCOLS + 3], dep = s->values[r * ARCH_NCOLS + 2];
         int64_t row_from = s->start + (int64_t)r * s->step;
+        /* A row with nothing known (most of 35 days at a new crossing)
+         * tells the tracks only that the data broke off: a stuck lane's
+         * quiet streak ends, as s_stuck_lane would end it. Skipped, it
+         * costs neither the loop's time nor a day's memory. */
+        if (isnan(lanes) && isnan(dep) && isnan(s->values[r * ARCH_NCOLS + 1])) {
+            self->lane[ci][d - 1][q].quiet_from = 0;
+            continue;
+        }
         pthread_mutex_lock(&self->mu);
         hours_demand_add(self->dem, ci, d, m, t, (row_from + s->step) * 1000,
                          (uint32_t)s->step * 1000, s->values[r * ARCH_NCOLS + 1]);
