@@ -189,8 +189,11 @@ arch_reader_t *arch_reader_new(struct event_base *base, const archive_t *arch,
     self->ev_more = evtimer_new(base, s_on_more, self);
     if (!self->ev_ready || !self->ev_more || event_add(self->ev_ready, NULL) != 0)
         goto fail;
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0)
+    int err = pthread_create(&self->thread, NULL, s_thread, self);
+    if (err != 0) {
+        errno = err;   /* pthread_create returns its error, errno is untouched */
         goto fail;
+    }
     self->started = true;
     return self;
 fail:

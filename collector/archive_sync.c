@@ -345,7 +345,6 @@ int arch_sync(archive_t *self, char *why, size_t whylen)
     return rc;
 }
 
-
 /* Wakes the thread's loop now and then so it sees stop. */
 static void s_wtick(evutil_socket_t fd, short what, void *arg)
 {

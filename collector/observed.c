@@ -586,7 +586,7 @@ int observed_load_async(observed_t *self, archive_t *arch, int64_t now_s)
 {
     if (!self->base || self->loader)
         return -1;
-    arch_read_t *reqs = malloc(s_nfiles(self) * sizeof *reqs + 1);
+    arch_read_t *reqs = calloc(s_nfiles(self) ? s_nfiles(self) : 1, sizeof *reqs);
     if (!reqs)
         return -1;
     size_t n = 0;

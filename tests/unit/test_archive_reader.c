@@ -161,25 +161,38 @@ static void s_loop_end(s_seen_t *v)
     event_base_free(v->base);
 }
 
+/* A loop with its 1-ms timer, and a reader of every request on it. */
+static arch_reader_t *s_reader_start(archive_t *a, s_seen_t *v)
+{
+    s_loop_start(v);
+    arch_read_t reqs[S_FILES + 1];
+    size_t n = s_reqs(reqs);
+    arch_reader_t *r = arch_reader_new(v->base, a, reqs, n, g.t0, g.t0 + 3600, 0, s_on_read,
+                                       s_on_done, v);
+    assert_non_null(r);
+    return r;
+}
+
+/* Run the loop until done breaks it (at most 20 s). */
+static void s_run_until_done(s_seen_t *v)
+{
+    struct timeval limit = { 20, 0 };
+    event_base_loopexit(v->base, &limit);
+    event_base_dispatch(v->base);
+}
+
 static void test_reads_in_order_beside_the_loop(void **state)
 {
     (void)state;
     archive_t *a = arch_new(g.sock, g.root, ARCH_COMPACT);
     assert_non_null(a);
     s_seen_t v;
-    s_loop_start(&v);
-    arch_read_t reqs[S_FILES + 1];
-    size_t n = s_reqs(reqs);
-    arch_reader_t *r = arch_reader_new(v.base, a, reqs, n, g.t0, g.t0 + 3600, 0, s_on_read,
-                                       s_on_done, &v);
-    assert_non_null(r);
-    struct timeval limit = { 20, 0 };
-    event_base_loopexit(v.base, &limit);
-    event_base_dispatch(v.base);
+    arch_reader_t *r = s_reader_start(a, &v);
+    s_run_until_done(&v);
     assert_int_equal(v.done, 1);
     assert_false(v.done_failed);
     assert_true(arch_reader_finished(r));
-    assert_int_equal(v.answered, (int)n);
+    assert_int_equal(v.answered, S_FILES + 1);
     assert_true(v.in_order);
     assert_int_equal(v.read, S_FILES);
     assert_int_equal(v.missing, 1);
@@ -201,15 +214,8 @@ static void test_unreachable_rrdcached_fails(void **state)
     archive_t *a = arch_new(nowhere, g.root, ARCH_COMPACT);
     assert_non_null(a);
     s_seen_t v;
-    s_loop_start(&v);
-    arch_read_t reqs[S_FILES + 1];
-    size_t n = s_reqs(reqs);
-    arch_reader_t *r = arch_reader_new(v.base, a, reqs, n, g.t0, g.t0 + 3600, 0, s_on_read,
-                                       s_on_done, &v);
-    assert_non_null(r);
-    struct timeval limit = { 20, 0 };
-    event_base_loopexit(v.base, &limit);
-    event_base_dispatch(v.base);
+    arch_reader_t *r = s_reader_start(a, &v);
+    s_run_until_done(&v);
     assert_int_equal(v.done, 1);
     assert_true(v.done_failed);
     assert_int_equal(v.read, 0);
@@ -225,12 +231,7 @@ static void test_destroyed_half_way(void **state)
     archive_t *a = arch_new(g.sock, g.root, ARCH_COMPACT);
     assert_non_null(a);
     s_seen_t v;
-    s_loop_start(&v);
-    arch_read_t reqs[S_FILES + 1];
-    size_t n = s_reqs(reqs);
-    arch_reader_t *r = arch_reader_new(v.base, a, reqs, n, g.t0, g.t0 + 3600, 0, s_on_read,
-                                       s_on_done, &v);
-    assert_non_null(r);
+    arch_reader_t *r = s_reader_start(a, &v);
     /* Let the thread fill its queue ahead of a loop that does not run. */
     usleep(300 * 1000);
     arch_reader_destroy(&r);
