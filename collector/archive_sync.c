@@ -195,6 +195,12 @@ static rrdpipe_t *s_pipe_of(archive_t *self, const sync_item_t *it)
     return self->pipes[(size_t)(it - self->items) % ARCH_SYNC_PIPES];
 }
 
+/* rrdcached's order (its cache tree compares names with strcmp). */
+static int s_item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sync_item_t *)a)->g->path, ((const sync_item_t *)b)->g->path);
+}
+
 static void s_on_flushall(void *arg, const rrdcc_reply_t *r)
 {
     archive_t *self = arg;
@@ -204,41 +210,81 @@ static void s_on_flushall(void *arg, const rrdcc_reply_t *r)
         s_sync_fail(self, "rrdcached FLUSHALL: %s", r->message);
     self->owed--;
     if (!self->sync_failed) {
+        /* No item has a command in flight yet: reordering them is safe. */
+        qsort(self->items, self->nitems, sizeof *self->items, s_item_cmp);
         self->sync_polling = true;
-        self->poll_pending = SIZE_MAX;
-        self->poll_stalled_ms = 0;
+        self->poll_front = self->poll_sweep = 0;
+        self->poll_progress_ms = tu_mono_ms();
         s_poll(-1, 0, self);
     }
     s_sync_settle(self);
 }
 
+/* Not yet seen written, and read here (not by INFO). */
+static bool s_waiting(const sync_item_t *it)
+{
+    return it->retry && !it->ask;
+}
+
+/* Read a waiting item's file: 1 when it is written now. */
+static int s_poll_one(archive_t *self, sync_item_t *it)
+{
+    if (s_check_file(self, it) != 0) {
+        (void)s_send_info(self, s_pipe_of(self, it), it);
+        return 0;
+    }
+    return !it->retry;
+}
+
+/* The files from the first not yet written on, until MISSES in a row are
+ * not written either (all of them when full); then SWEEP more from where
+ * the last sweep ended. Returns how many were found written. */
+static size_t s_poll_files(archive_t *self, bool full)
+{
+    size_t found = 0, misses = 0, n = self->nitems;
+    for (size_t i = self->poll_front; i < n && (full || misses < ARCH_SYNC_POLL_MISSES) &&
+                                      !self->sync_failed; i++) {
+        sync_item_t *it = &self->items[i];
+        if (!s_waiting(it))
+            continue;
+        int w = s_poll_one(self, it);
+        found += (size_t)w;
+        misses = w ? 0 : misses + 1;
+    }
+    for (size_t k = 0, read = 0; !full && k < n && read < ARCH_SYNC_POLL_SWEEP &&
+                                 !self->sync_failed; k++) {
+        sync_item_t *it = &self->items[self->poll_sweep];
+        self->poll_sweep = (self->poll_sweep + 1) % n;
+        if (!s_waiting(it))
+            continue;
+        read++;
+        found += (size_t)s_poll_one(self, it);
+    }
+    while (self->poll_front < n && !s_waiting(&self->items[self->poll_front]))
+        self->poll_front++;
+    return found;
+}
+
 /* The first round: the writer works through what FLUSHALL queued; read the
- * files again every ARCH_SYNC_POLL_MS while it makes progress on them. A
- * FLUSH per file instead would wait for the writer under rrdcached's cache
- * lock, which a flood of updates holds most of the time (measured at 20
- * files/s). When no file was written for ARCH_SYNC_STALL_MS, the rest get
- * their own FLUSH (the next round). */
+ * files every ARCH_SYNC_POLL_MS while it makes progress on them (see
+ * ARCH_SYNC_POLL_MISSES). A FLUSH per file instead would wait for the
+ * writer under rrdcached's cache lock, which a flood of updates holds most
+ * of the time (measured at 20 files/s). When no file was found written for
+ * ARCH_SYNC_STALL_MS and a reading of all of them finds none either, the
+ * rest get their own FLUSH (the next round). */
 static void s_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     archive_t *self = arg;
-    size_t pending = 0;
-    for (size_t i = 0; i < self->nitems && !self->sync_failed; i++) {
-        sync_item_t *it = &self->items[i];
-        if (it->ask || (self->poll_pending != SIZE_MAX && !it->retry))
-            continue;
-        if (s_check_file(self, it) != 0)
-            (void)s_send_info(self, s_pipe_of(self, it), it);
-        else
-            pending += it->retry;
-    }
     int64_t now = tu_mono_ms();
-    if (pending < self->poll_pending)
-        self->poll_stalled_ms = now;
-    self->poll_pending = pending;
+    bool full = now - self->poll_progress_ms >= ARCH_SYNC_STALL_MS;
+    size_t found = s_poll_files(self, full);
+    if (found > 0)
+        self->poll_progress_ms = now;
+    bool waiting = self->poll_front < self->nitems;
     struct timeval pause = { 0, ARCH_SYNC_POLL_MS * 1000 };
-    if (pending > 0 && !self->sync_failed && now - self->poll_stalled_ms < ARCH_SYNC_STALL_MS &&
+    if (waiting && !self->sync_failed && !(full && found == 0) &&
         event_base_once(self->wbase, -1, EV_TIMEOUT, s_poll, self, &pause) == 0)
         return;
     self->sync_polling = false;
