@@ -7,6 +7,8 @@
  * archive_int.h). */
 #include "archive_int.h"
 
+#include <assert.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -167,6 +169,8 @@ void arch_destroy(archive_t **self_p)
     free(self->root);
     free(self->stage);
     free(self->touched);
+    free(self->flight);
+    free(self->fguards);
     free(self);
     *self_p = NULL;
 }
@@ -536,10 +540,10 @@ static void s_end_batch(archive_t *self, bool forget)
     self->stage_void = false;
 }
 
-static int s_mark_dirty(archive_t *self)
+static int s_mark_dirty(archive_t *self, guard_t **touched, size_t n)
 {
-    for (size_t i = 0; i < self->ntouched; i++) {
-        guard_t *g = self->touched[i];
+    for (size_t i = 0; i < n; i++) {
+        guard_t *g = touched[i];
         g->accepted = g->last;
         if (g->dirty)
             continue;
@@ -577,7 +581,7 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
         return -1;
     }
     if (rrdcc_batch(self->rc, self->stage, self->slen, NULL) == 0) {
-        if (s_mark_dirty(self) != 0) {
+        if (s_mark_dirty(self, self->touched, self->ntouched) != 0) {
             s_end_batch(self, true);
             arch_why(why, whylen, "out of memory");
             return -1;
@@ -591,6 +595,85 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
         log_warn("archive: commit refused: %s", rrdcc_error(self->rc));
     s_end_batch(self, true);
     return -1;
+}
+
+/* ---- commit in two halves ---------------------------------------------------------------- */
+
+int arch_commit_send(archive_t *self, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    assert(!self->in_flight);
+    if (self->slen == 0)
+        return 1;
+    if (arch_link(self) < 0 || self->stage_void) {
+        arch_why(why, whylen, self->stage_void ? "rrdcached restarted while the batch was "
+              "prepared: send it again" : "rrdcached: %s", rrdcc_error(self->rc));
+        s_end_batch(self, true);
+        return -1;
+    }
+    if (VEC_RESERVE(self->fguards, self->fgcap, self->ntouched) != 0) {
+        arch_why(why, whylen, "out of memory");
+        s_end_batch(self, true);
+        return -1;
+    }
+    /* The staged lines and guards become the flight's; the stage starts
+     * empty (its old buffer is the next stage). */
+    char *b = self->flight;
+    size_t cap = self->fcap;
+    self->flight = self->stage;
+    self->fcap = self->scap;
+    self->flen = self->slen;
+    self->stage = b;
+    self->scap = cap;
+    memcpy(self->fguards, self->touched, self->ntouched * sizeof *self->touched);
+    self->nfguards = self->ntouched;
+    if (rrdcc_batch_send(self->rc, self->flight, self->flen) != 0) {
+        arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+        s_end_batch(self, true);
+        return -1;
+    }
+    self->in_flight = true;
+    s_end_batch(self, false);
+    return 0;
+}
+
+int arch_commit_wait(archive_t *self, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (!self->in_flight)
+        return 0;
+    self->in_flight = false;
+    int rc = rrdcc_batch_wait(self->rc);
+    if (rc == 0 && s_mark_dirty(self, self->fguards, self->nfguards) == 0) {
+        self->nfguards = 0;
+        return 0;
+    }
+    if (rc == 0)
+        arch_why(why, whylen, "out of memory");
+    else
+        arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
+    if (rc != 0 && rrdcc_connected(self->rc))
+        log_warn("archive: commit refused: %s", rrdcc_error(self->rc));
+    /* rrdcached may have applied part of it: only it knows which. */
+    for (size_t i = 0; i < self->nfguards; i++)
+        self->fguards[i]->known = false;
+    self->nfguards = 0;
+    return -1;
+}
+
+bool arch_commit_in_flight(const archive_t *self) { return self->in_flight; }
+
+bool arch_commit_ready(archive_t *self)
+{
+    return !self->in_flight || rrdcc_batch_ready(self->rc);
+}
+
+int arch_commit_fd(const archive_t *self, bool *writing)
+{
+    *writing = rrdcc_batch_writing(self->rc);
+    return rrdcc_fd(self->rc);
 }
 
 void arch_abort(archive_t *self)

@@ -88,6 +88,30 @@ int arch_add_official(archive_t *self, const char *crossing, enum tax_dir dir,
  * so what was accepted is not sent twice and what was not is sent again. */
 int arch_commit(archive_t *self, char *why, size_t whylen);
 
+/* arch_commit in two halves, so the next batch is staged while rrdcached
+ * applies this one: arch_commit_send hands the staged rows to rrdcached
+ * (what the socket takes now; the rest as arch_commit_ready or
+ * arch_commit_wait go on) and starts an empty stage. It returns 0 when
+ * sent, 1 when nothing was staged (nothing in flight), -1 as arch_commit
+ * (the staged rows are dropped, their guards forgotten). One batch is in
+ * flight at a time: arch_commit_wait takes its outcome (blocking, bounded
+ * by rrdcached's timeout) with arch_commit's meaning — 0 accepted (its
+ * files wait for the next sync), -1 not (reason in why; its guards are
+ * re-read on next use) — and 0 when none is in flight. Any other use of
+ * the archive's connection in between (a fetch, a file's last update, a
+ * synchronous arch_commit) first finishes the flight and keeps its outcome
+ * for arch_commit_wait. arch_commit_ready says without blocking whether
+ * arch_commit_wait would return at once; arch_commit_fd is the socket to
+ * watch meanwhile, for writing when *writing, else for reading (-1: not
+ * connected, and then arch_commit_wait returns at once). Rows staged while
+ * a batch is in flight must not be for the files it touched unless their
+ * order does not matter: they reach rrdcached after it. */
+int arch_commit_send(archive_t *self, char *why, size_t whylen);
+int arch_commit_wait(archive_t *self, char *why, size_t whylen);
+bool arch_commit_in_flight(const archive_t *self);
+bool arch_commit_ready(archive_t *self);
+int arch_commit_fd(const archive_t *self, bool *writing);
+
 /* Drop staged rows without sending them (e.g. a batch failed validation
  * half way). */
 void arch_abort(archive_t *self);

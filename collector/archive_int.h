@@ -87,6 +87,14 @@ struct archive {
 
     char *stage;                /* staged UPDATE lines */
     size_t slen, scap;
+    /* The batch sent by arch_commit_send, until arch_commit_wait: its
+     * lines (rrdcached reads them while the next batch is staged) and the
+     * guards it touched. */
+    char *flight;
+    size_t flen, fcap;
+    guard_t **fguards;
+    size_t nfguards, fgcap;
+    bool in_flight;
     guard_t **touched;          /* guards touched by the staged batch */
     size_t ntouched, tcap;
     uint64_t gen;               /* current batch, from 1 */

@@ -120,10 +120,48 @@ static int s_recv_one(void *arg)
 static void s_on_drained(void *arg)
 {
     ingest_t *self = arg;
-    ingest_group_end(self, NULL, NULL);
+    ingest_group_launch(self);
     if (self->group_sent) {
         self->group_sent = false;
         zwatch_kick(self->watch);
+    }
+}
+
+/* The archive's connection moved for the group in flight: answer it once
+ * rrdcached has (arch_commit_ready does not block), else watch again. The
+ * timeout only re-checks: a stopped rrdcached is arch_commit_wait's to
+ * time out. */
+static void s_on_flight(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ingest_t *self = arg;
+    if (self->nflight == 0)
+        return;
+    if (!arch_commit_ready(self->ctx.archive)) {
+        ingest_flight_watch(self);
+        return;
+    }
+    ingest_flight_land(self);
+    if (self->group_sent) {
+        self->group_sent = false;
+        zwatch_kick(self->watch);
+    }
+}
+
+void ingest_flight_watch(ingest_t *self)
+{
+    bool writing;
+    int fd = arch_commit_fd(self->ctx.archive, &writing);
+    struct timeval again = { 0, 100000 };
+    if (self->ev_flight)
+        event_free(self->ev_flight);
+    self->ev_flight = event_new(self->base, fd, fd < 0 ? 0 : writing ? EV_WRITE : EV_READ,
+                                s_on_flight, self);
+    if (!self->ev_flight || event_add(self->ev_flight, fd < 0 ? &(struct timeval){ 0, 0 }
+                                                              : &again) != 0) {
+        log_error("ingest: cannot watch rrdcached's answer: waiting for it");
+        ingest_flight_land(self);
     }
 }
 
@@ -190,7 +228,9 @@ static void s_synced(void *arg, int rc, const char *why)
 
 int ingest_sync(ingest_t *self)
 {
-    /* Blocking (at exit): a pipelined sync still running is redone here. */
+    /* Blocking (at exit): a pipelined sync still running is redone here,
+     * after the group in flight counts. */
+    ingest_flight_land(self);
     arch_sync_cancel(self->ctx.archive);
     ingest_check_archive(self);
     if (s_snapshot(self) != 0)
@@ -338,8 +378,9 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     self->base = base;
     self->sessions = sess_table_new();
     self->group = calloc(INGEST_GROUP_MAX, sizeof *self->group);
+    self->flight = calloc(INGEST_GROUP_MAX, sizeof *self->flight);
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
-    if (!self->sessions || !self->group || !self->sock)
+    if (!self->sessions || !self->group || !self->flight || !self->sock)
         goto fail;
     if (ctx->sessions_path && sess_load(self->sessions, ctx->sessions_path) != 0) {
         log_error("cannot read sessions %s", ctx->sessions_path);
@@ -389,9 +430,12 @@ void ingest_destroy(ingest_t **self_p)
     ingest_t *self = *self_p;
     if (!self)
         return;
-    if (self->group && self->ngroup)
+    if (self->group && self->flight)
         ingest_group_end(self, NULL, NULL);   /* replies to agents still there */
     free(self->group);
+    free(self->flight);
+    if (self->ev_flight)
+        event_free(self->ev_flight);
     zwatch_destroy(&self->watch);
     zwatch_destroy(&self->watch_monitor);
     if (self->ev_sync)

@@ -322,16 +322,13 @@ static uint8_t *s_member_accepted(ingest_t *self, member_t *m, size_t *reply_len
     return s_ack_refused(m, s, b->seq, m->now_ms, reply_len);
 }
 
-/* Nothing of the group counts: every member is refused with why, and asked
- * to resend from its session's accepted point when rrdcached restarted. */
-static void s_group_fail(ingest_t *self, bool restarted, const char *why, uint8_t **out,
-                         size_t *out_len)
+/* Nothing of these members counts: each is refused with why, and asked to
+ * resend from its session's accepted point when rrdcached restarted. */
+static void s_members_fail(ingest_t *self, member_t *ms, size_t n, bool restarted,
+                           const char *why, uint8_t **out, size_t *out_len)
 {
-    arch_abort(self->ctx.archive);
-    if (restarted)
-        ingest_check_archive(self);
-    for (size_t i = 0; i < self->ngroup; i++) {
-        member_t *m = &self->group[i];
+    for (size_t i = 0; i < n; i++) {
+        member_t *m = &ms[i];
         const Poenet__Batch *b = m->env->batch;
         sess_t *s = sess_get(self->sessions, b->crossing, (enum tax_dir)b->direction);
         char line[300];
@@ -344,20 +341,56 @@ static void s_group_fail(ingest_t *self, bool restarted, const char *why, uint8_
         /* Which member's rows rrdcached refused is not known: each goes
          * alone next time, so one broken file cannot hold back the others
          * it happens to arrive with, batch after batch. */
-        if (s && !restarted && self->ngroup > 1)
+        if (s && !restarted && n > 1)
             s->solo = true;
         size_t len = 0;
         uint8_t *reply = s ? s_ack(s, restarted, line, &len) : NULL;
         s_member_reply(self, m, reply, len, out, out_len);
     }
+}
+
+/* rrdcached accepted these members' rows: each batch counts, in order. */
+static void s_members_accept(ingest_t *self, member_t *ms, size_t n, uint8_t **out,
+                             size_t *out_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        uint8_t *reply = s_member_accepted(self, &ms[i], &len);
+        s_member_reply(self, &ms[i], reply, len, out, out_len);
+    }
+}
+
+/* Nothing of the group counts (see s_members_fail). */
+static void s_group_fail(ingest_t *self, bool restarted, const char *why, uint8_t **out,
+                         size_t *out_len)
+{
+    arch_abort(self->ctx.archive);
+    if (restarted)
+        ingest_check_archive(self);
+    s_members_fail(self, self->group, self->ngroup, restarted, why, out, out_len);
     self->ngroup = 0;
     self->group_rows = 0;
+}
+
+void ingest_flight_land(ingest_t *self)
+{
+    if (self->nflight == 0)
+        return;
+    char why[300];
+    int rc = arch_commit_wait(self->ctx.archive, why, sizeof why);
+    size_t n = self->nflight;
+    self->nflight = 0;   /* before the replies: they may not land it again */
+    if (rc == 0)
+        s_members_accept(self, self->flight, n, NULL, NULL);
+    else
+        s_members_fail(self, self->flight, n, false, why, NULL, NULL);
 }
 
 /* Send the group's rows to rrdcached in one BATCH; on success commit and
  * acknowledge every member in order, else refuse them all. */
 void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len)
 {
+    ingest_flight_land(self);
     if (self->ngroup == 0)
         return;
     char why[300];
@@ -365,14 +398,50 @@ void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len)
         s_group_fail(self, false, why, out, out_len);
         return;
     }
-    for (size_t i = 0; i < self->ngroup; i++) {
-        member_t *m = &self->group[i];
-        size_t len = 0;
-        uint8_t *reply = s_member_accepted(self, m, &len);
-        s_member_reply(self, m, reply, len, out, out_len);
+    s_members_accept(self, self->group, self->ngroup, out, out_len);
+    self->ngroup = 0;
+    self->group_rows = 0;
+}
+
+void ingest_group_launch(ingest_t *self)
+{
+    ingest_flight_land(self);
+    if (self->ngroup == 0)
+        return;
+    char why[300];
+    int rc = arch_commit_send(self->ctx.archive, why, sizeof why);
+    if (rc < 0) {
+        s_group_fail(self, false, why, NULL, NULL);
+        return;
+    }
+    if (rc > 0) {   /* nothing to write: every row was archived before */
+        s_members_accept(self, self->group, self->ngroup, NULL, NULL);
+    } else {
+        member_t *t = self->flight;
+        self->flight = self->group;
+        self->group = t;
+        self->nflight = self->ngroup;
+        ingest_flight_watch(self);
     }
     self->ngroup = 0;
     self->group_rows = 0;
+}
+
+/* Where a batch of this crossing direction waits: 1 in the group, 2 in
+ * flight, 0 nowhere. */
+static int s_pending(const ingest_t *self, const char *crossing, uint32_t dir)
+{
+    for (size_t i = 0; i < self->ngroup; i++) {
+        const Poenet__Batch *o = self->group[i].env->batch;
+        if (o->direction == dir && strcmp(o->crossing, crossing) == 0)
+            return 1;
+    }
+    for (size_t i = 0; i < self->nflight; i++) {
+        const Poenet__Batch *o = self->flight[i].env->batch;
+        if (o->direction == dir && strcmp(o->crossing, crossing) == 0)
+            return 2;
+    }
+    return 0;
 }
 
 /* Whether b must start a group of its own: the group holds a batch of its
@@ -543,23 +612,41 @@ uint8_t *ingest_frame(ingest_t *self, const void *data, size_t len, zmq_msg_t *i
     }
     uint8_t *reply = NULL;
     if (env->body_case == POENET__ENVELOPE__BODY_BATCH) {
-        if (!id || s_must_end(self, env->batch))
+        const Poenet__Batch *b = env->batch;
+        if (!id)
             ingest_group_end(self, NULL, NULL);
+        else if (s_must_end(self, b))
+            ingest_group_launch(self);
+        /* Its session's previous batch must count first. */
+        if (s_pending(self, b->crossing, b->direction) == 2)
+            ingest_flight_land(self);
         if (s_batch_join(self, env, id, peer_key, now_ms, &reply, reply_len) == 0) {
             wire_free(&env);
             return reply;
         }
-        if (s_group_check(self, &reply, reply_len) == 0 &&
-            (!id || self->ngroup == INGEST_GROUP_MAX || self->group_rows >= INGEST_GROUP_ROWS ||
-             self->group[self->ngroup - 1].solo))
+        if (s_group_check(self, &reply, reply_len) != 0)
+            return reply;
+        if (!id)
             ingest_group_end(self, &reply, reply_len);
+        else if (self->ngroup == INGEST_GROUP_MAX || self->group_rows >= INGEST_GROUP_ROWS ||
+                 self->group[self->ngroup - 1].solo)
+            ingest_group_launch(self);
         return reply;
     }
-    ingest_group_end(self, NULL, NULL);
-    if (env->body_case == POENET__ENVELOPE__BODY_HEARTBEAT)
-        reply = s_handle_heartbeat(self, env->heartbeat, peer_key, now_ms, reply_len);
-    else
+    if (env->body_case == POENET__ENVELOPE__BODY_HEARTBEAT) {
+        /* Replies to one agent keep their order: a batch of its session
+         * still waiting is answered first. Other sessions' do not wait. */
+        const Poenet__Heartbeat *hb = env->heartbeat;
+        int where = hb->crossing && hb->has_direction ? s_pending(self, hb->crossing,
+                                                                  hb->direction) : 0;
+        if (!id || where == 1)
+            ingest_group_end(self, NULL, NULL);
+        else if (where == 2)
+            ingest_flight_land(self);
+        reply = s_handle_heartbeat(self, hb, peer_key, now_ms, reply_len);
+    } else {
         ingest_reject(self, REJ_NOT_BATCH, "frame", "agents send batches and heartbeats only");
+    }
     wire_free(&env);
     return reply;
 }

@@ -91,6 +91,11 @@ struct ingest {
     member_t *group;            /* INGEST_GROUP_MAX, staged into one BATCH */
     size_t ngroup;
     long group_rows;
+    /* The group sent to rrdcached and not yet answered (arch_commit_send):
+     * the next group is staged meanwhile. No session is in both. */
+    member_t *flight;           /* INGEST_GROUP_MAX */
+    size_t nflight;
+    struct event *ev_flight;    /* its answer (or the socket's room to write it) */
     bool group_sent;            /* replies went out: re-check the socket */
 };
 
@@ -103,8 +108,20 @@ uint8_t *ingest_frame(ingest_t *self, const void *data, size_t len, zmq_msg_t *i
                       const char *peer_key, int64_t now_ms, size_t *reply_len);
 
 /* Commit the group and answer its members; out: the reply of a member
- * without a routing id (ingest_handle_frame's). */
+ * without a routing id (ingest_handle_frame's). A group in flight is
+ * answered first. */
 void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len);
+
+/* The socket path: send the group to rrdcached and stage the next one
+ * while it is applied (the group in flight before it is answered first).
+ * Its members are answered by ingest_flight_land. */
+void ingest_group_launch(ingest_t *self);
+
+/* Wait for the group in flight, count and answer its members. */
+void ingest_flight_land(ingest_t *self);
+
+/* Watch the archive's connection for the flight's answer (ingest.c). */
+void ingest_flight_watch(ingest_t *self);
 
 /* rrdcached may have lost rows it accepted: roll sessions back to what is
  * on disk when the archive's generation moved. */

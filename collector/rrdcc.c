@@ -38,7 +38,19 @@ struct rrdcc {
     size_t *offs;           /* arena offset of each reply line */
     const char **lines;     /* built from offs once the reply is complete */
     size_t nlines, lcap;
+
+    /* A BATCH sent by rrdcc_batch_send whose result the caller has not
+     * taken yet (rrdcc_batch_wait). Any other command reads that result
+     * first and keeps it here, so replies are never taken for another's. */
+    bool owed, owed_done;
+    int owed_rc;
+    char owed_err[512];
+    const char *out;        /* the owed batch's part not yet written, then */
+    size_t outlen;
+    size_t trail;           /* bytes of its ".\n" not yet written */
 };
+
+static void s_owed_settle(rrdcc_t *self);
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -107,6 +119,14 @@ void rrdcc_destroy(rrdcc_t **self_p)
 
 void rrdcc_disconnect(rrdcc_t *self)
 {
+    if (self->owed && !self->owed_done) {
+        self->owed_done = true;
+        self->owed_rc = -1;
+        snprintf(self->owed_err, sizeof self->owed_err, "%s",
+                 self->err[0] ? self->err : "connection closed before the batch was answered");
+        self->out = NULL;
+        self->outlen = self->trail = 0;
+    }
     if (self->fd >= 0)
         close(self->fd);
     self->fd = -1;
@@ -157,6 +177,7 @@ int rrdcc_connect(rrdcc_t *self)
 
 static int s_ensure_connected(rrdcc_t *self)
 {
+    s_owed_settle(self);
     if (self->fd >= 0)
         return 0;
     if (self->manual) {
@@ -379,24 +400,10 @@ int rrdcc_command(rrdcc_t *self, const char *line, rrdcc_reply_t *reply)
 
 /* ---- BATCH ------------------------------------------------------------------------ */
 
-int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply)
+/* Read the two replies of a BATCH already sent: "Go ahead", then "<n>
+ * errors" and n lines. */
+static int s_batch_result(rrdcc_t *self, rrdcc_reply_t *reply)
 {
-    rrdcc_reply_t local;
-    if (!reply)
-        reply = &local;
-    if (len > 0 && buf[len - 1] != '\n') {
-        s_set_err(self, "batch does not end with a newline");
-        return -1;
-    }
-    if (s_ensure_connected(self) != 0)
-        return -1;
-    /* One round trip, not two: rrdcached reads "BATCH", answers "Go ahead"
-     * and takes the following lines as the batch whether or not we waited
-     * for that answer. Accepted commands are silent and errors are held back
-     * until '.', so it never blocks writing to us while we write. */
-    if (s_write_all(self, "BATCH\n", 6) != 0 || s_write_all(self, buf, len) != 0 ||
-        s_write_all(self, ".\n", 2) != 0)
-        return s_fail_io(self);
     if (s_read_line_reply(self, reply) != 0)
         return s_fail_io(self);
     if (reply->status < 0) {
@@ -422,6 +429,187 @@ int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply
     self->err[0] = '\0';
     return 0;
 }
+
+/* Connected and buf a batch. A synchronous batch first finishes an owed
+ * one (s_ensure_connected keeps its result); a second may not be owed. */
+static int s_batch_check(rrdcc_t *self, const char *buf, size_t len, bool owe)
+{
+    if (owe && self->owed) {
+        s_set_err(self, "a batch sent before is still owed");
+        return -1;
+    }
+    if (len > 0 && buf[len - 1] != '\n') {
+        s_set_err(self, "batch does not end with a newline");
+        return -1;
+    }
+    return s_ensure_connected(self);
+}
+
+/* Write what the socket takes now of the owed batch's rest. 0 (done or
+ * not), -1 on an I/O error. */
+static int s_write_some(rrdcc_t *self)
+{
+    while (self->outlen > 0 || self->trail > 0) {
+        const char *p = self->outlen > 0 ? self->out : ".\n" + (2 - self->trail);
+        size_t n = self->outlen > 0 ? self->outlen : self->trail;
+        ssize_t w = send(self->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (w <= 0) {
+            s_set_err(self, "write: %s", w < 0 ? strerror(errno) : "no progress");
+            return -1;
+        }
+        if (self->outlen > 0) {
+            self->out += w;
+            self->outlen -= (size_t)w;
+        } else {
+            self->trail -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/* The owed batch's rest, waiting for the socket as needed. */
+static int s_write_rest(rrdcc_t *self)
+{
+    for (;;) {
+        if (s_write_some(self) != 0)
+            return -1;
+        if (self->outlen == 0 && self->trail == 0)
+            return 0;
+        if (s_wait(self, POLLOUT, "writing to rrdcached") != 0)
+            return -1;
+    }
+}
+
+int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply)
+{
+    rrdcc_reply_t local;
+    if (s_batch_check(self, buf, len, false) != 0)
+        return -1;
+    /* One round trip, not two: rrdcached reads "BATCH", answers "Go ahead"
+     * and takes the following lines as the batch whether or not we waited
+     * for that answer. Accepted commands are silent and errors are held back
+     * until '.', so it never blocks writing to us while we write. */
+    if (s_write_all(self, "BATCH\n", 6) != 0 || s_write_all(self, buf, len) != 0 ||
+        s_write_all(self, ".\n", 2) != 0)
+        return s_fail_io(self);
+    return s_batch_result(self, reply ? reply : &local);
+}
+
+/* The owed batch's result, read now if it was not (blocking, bounded). */
+static void s_owed_settle(rrdcc_t *self)
+{
+    if (!self->owed || self->owed_done)
+        return;
+    rrdcc_reply_t r;
+    self->owed_done = true;   /* before: a failure below disconnects */
+    if (s_write_rest(self) != 0)
+        self->owed_rc = s_fail_io(self);
+    else
+        self->owed_rc = s_batch_result(self, &r);
+    self->out = NULL;
+    self->outlen = self->trail = 0;
+    snprintf(self->owed_err, sizeof self->owed_err, "%s", self->err);
+}
+
+int rrdcc_batch_send(rrdcc_t *self, const char *buf, size_t len)
+{
+    if (s_batch_check(self, buf, len, true) != 0)
+        return -1;
+    if (s_write_all(self, "BATCH\n", 6) != 0)
+        return s_fail_io(self);
+    self->owed = true;
+    self->owed_done = false;
+    self->out = buf;
+    self->outlen = len;
+    self->trail = 2;
+    if (s_write_some(self) != 0) {
+        s_owed_settle(self);   /* the failure, kept for rrdcc_batch_wait */
+        return 0;
+    }
+    return 0;
+}
+
+bool rrdcc_batch_writing(const rrdcc_t *self)
+{
+    return self->owed && !self->owed_done && (self->outlen > 0 || self->trail > 0);
+}
+
+int rrdcc_batch_wait(rrdcc_t *self)
+{
+    if (!self->owed) {
+        s_set_err(self, "no batch is owed");
+        return -1;
+    }
+    s_owed_settle(self);
+    self->owed = false;
+    snprintf(self->err, sizeof self->err, "%s", self->owed_err);
+    return self->owed_rc;
+}
+
+bool rrdcc_batch_owed(const rrdcc_t *self) { return self->owed; }
+
+/* Whether the input holds n whole replies ("<status> ..." and as many
+ * lines as a positive status announces), without taking them. */
+static bool s_have_replies(const rrdcc_t *self, int n)
+{
+    const char *p = self->rbuf + self->roff, *end = self->rbuf + self->rlen;
+    long lines = 0;
+    while (n > 0 || lines > 0) {
+        const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        if (!nl)
+            return false;
+        if (lines > 0) {
+            lines--;
+        } else {
+            long st = strtol(p, NULL, 10);
+            lines = st > 0 ? st : 0;
+            n--;
+        }
+        p = nl + 1;
+    }
+    return true;
+}
+
+bool rrdcc_batch_ready(rrdcc_t *self)
+{
+    if (!self->owed || self->owed_done || self->fd < 0)
+        return true;
+    if (s_write_some(self) != 0) {
+        s_owed_settle(self);
+        return true;
+    }
+    if (self->outlen > 0 || self->trail > 0)
+        return false;
+    /* Take what has arrived, without waiting. */
+    for (;;) {
+        if (self->roff > 0 && self->roff == self->rlen)
+            self->roff = self->rlen = 0;
+        if (self->rcap - self->rlen < 4096 &&
+            VEC_RESERVE(self->rbuf, self->rcap, self->rlen + 65536) != 0)
+            break;   /* the blocking read reports it */
+        ssize_t n = recv(self->fd, self->rbuf + self->rlen, self->rcap - self->rlen, 0);
+        if (n > 0) {
+            self->rlen += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        s_owed_settle(self);   /* end of file or an error: it says which */
+        return true;
+    }
+    if (!s_have_replies(self, 2))
+        return false;
+    s_owed_settle(self);
+    return true;
+}
+
+int rrdcc_fd(const rrdcc_t *self) { return self->fd; }
 
 /* ---- single commands ---------------------------------------------------------------- */
 
