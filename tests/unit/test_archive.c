@@ -310,6 +310,74 @@ static void test_guard_across_restart(void **state)
     arch_destroy(&a);
 }
 
+
+/* arch_commit in two halves: the next batch is staged while rrdcached
+ * applies one; the connection's other uses in between (a fetch, a
+ * synchronous commit) leave the outcome for arch_commit_wait; a refusal
+ * comes back there and the guard is re-read. */
+static void test_commit_in_two_halves(void **state)
+{
+    (void)state;
+    const char *x = "400101", *y = "400102", *z = "400103";
+    archive_t *a = s_archive();
+    char why[256] = "", px[600], py[600], pz[600];
+    s_path(px, sizeof px, x, "passenger-standard.rrd");
+    s_path(py, sizeof py, y, "passenger-standard.rrd");
+    s_path(pz, sizeof pz, z, "passenger-standard.rrd");
+    assert_int_equal(arch_commit_send(a, why, sizeof why), 1);   /* nothing staged */
+    assert_false(arch_commit_in_flight(a));
+
+    for (int t = 5; t <= 60; t += 5)
+        assert_int_equal(s_add(a, x, g.t0 + t, 1, 1), 1);
+    assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+    assert_true(arch_commit_in_flight(a));
+    /* Staged meanwhile (its file made on the way: the flight's answer is
+     * read first and kept). */
+    for (int t = 5; t <= 60; t += 5)
+        assert_int_equal(s_add(a, y, g.t0 + t, 1, 1), 1);
+    int64_t until = tu_mono_ms() + 5000;
+    while (!arch_commit_ready(a) && tu_mono_ms() < until)
+        usleep(1000);
+    assert_true(arch_commit_ready(a));
+    assert_int_equal(arch_commit_wait(a, why, sizeof why), 0);
+    assert_false(arch_commit_in_flight(a));
+    assert_int_equal(arch_commit_wait(a, why, sizeof why), 0);   /* none: nothing to wait for */
+    assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+
+    /* A synchronous commit while one is in flight: both count. */
+    assert_int_equal(s_add(a, z, g.t0 + 5, 1, 1), 1);
+    s_commit_ok(a);
+    assert_int_equal(arch_commit_wait(a, why, sizeof why), 0);
+    assert_int_equal(s_last_update(px), g.t0 + 60);
+    assert_int_equal(s_last_update(py), g.t0 + 60);
+    assert_int_equal(s_last_update(pz), g.t0 + 5);
+
+    /* Someone else writes x ahead: the flight is refused, which a fetch in
+     * between does not take from arch_commit_wait. */
+    rrdcc_t *c = rrdcc_new(g.sock, 5000);
+    assert_non_null(c);
+    char line[700];
+    snprintf(line, sizeof line, "UPDATE %s %lld:1:1:1:1:1\n", px, (long long)(g.t0 + 200));
+    assert_int_equal(rrdcc_batch(c, line, strlen(line), NULL), 0);
+    rrdcc_destroy(&c);
+    for (int t = 65; t <= 300; t += 5)
+        assert_int_equal(s_add(a, x, g.t0 + t, 1, 1), 1);
+    assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+    arch_series_t sr;
+    s_fetch(a, y, g.t0 + 1, g.t0 + 60, 60, &sr);
+    arch_series_free(&sr);
+    assert_int_equal(arch_commit_wait(a, why, sizeof why), -1);
+    assert_non_null(strstr(why, "illegal attempt to update"));
+    assert_true(arch_connected(a));
+    for (int t = 65; t <= 300; t += 5)
+        assert_int_equal(s_add(a, x, g.t0 + t, 1, 1), 0);
+    assert_int_equal(s_add(a, x, g.t0 + 305, 1, 1), 1);
+    assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+    assert_int_equal(arch_commit_wait(a, why, sizeof why), 0);
+    assert_int_equal(s_last_update(px), g.t0 + 305);
+    arch_destroy(&a);
+}
+
 /* Minutes 0..4 of 5-s rows; per-row values are known functions of i. */
 static uint32_t s_arr(int i) { return (uint32_t)((i * 7) % 11); }
 static uint32_t s_dep(int i) { return (uint32_t)((i * 3) % 5); }
@@ -804,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_guard_across_restart),
         cmocka_unit_test(test_fetch_exact_counts),
         cmocka_unit_test(test_commit_refused_then_resync),
+        cmocka_unit_test(test_commit_in_two_halves),
         cmocka_unit_test(test_rrdcached_killed_and_restarted),
         cmocka_unit_test(test_official_series),
         cmocka_unit_test(test_hung_rrdcached_times_out),
