@@ -155,6 +155,16 @@ static void s_hist_rebase(est_t *e, double v)
     e->hist_base += shift;
 }
 
+uint16_t est_wait_s16(double w)
+{
+    if (!(w > 0.0))
+        return 0;
+    if (w >= 65534.5)
+        return UINT16_MAX;
+    long r = lround(w);
+    return (uint16_t)(r < 1 ? 1 : r);
+}
+
 /* Store the counter v at minute boundary b, the newest. */
 static void s_hist_put(est_t *e, int64_t b, double v)
 {
@@ -162,7 +172,7 @@ static void s_hist_put(est_t *e, int64_t b, double v)
         s_hist_rebase(e, v);
     int i = s_slot(b);
     e->hist[i] = (uint32_t)(v - e->hist_base);
-    e->hist_wait[i] = (float)e->wait_model;
+    e->hist_wait[i] = est_wait_s16(e->wait_model);
     e->hist_last = b;
     if (e->hist_n < EST_HISTORY_MIN)
         e->hist_n++;

@@ -5,7 +5,8 @@
  * be 2^32 or more above the oldest kept (never with validated samples),
  * the base moves up and the minutes that cannot be kept are forgotten,
  * never misread. An est_t copied by value (ingest's shadow states) keeps
- * its own history. */
+ * its own history. The model's wait at each boundary is kept in whole
+ * seconds (est_wait_s16). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,6 +136,24 @@ static void test_copy_is_independent(void **state)
     assert_true(isnan(est_arrivals_at_minute(&shadow, 1)));
 }
 
+/* The model's wait at each boundary is kept in whole seconds: rounded,
+ * a wait never rounded away to "none", long ones held at the top. */
+static void test_wait_in_seconds(void **state)
+{
+    (void)state;
+    assert_int_equal(est_wait_s16(0.0), 0);
+    assert_int_equal(est_wait_s16(-3.0), 0);
+    assert_int_equal(est_wait_s16(NAN), 0);
+    assert_int_equal(est_wait_s16(0.2), 1);
+    assert_int_equal(est_wait_s16(1.49), 1);
+    assert_int_equal(est_wait_s16(757.4), 757);
+    assert_int_equal(est_wait_s16(757.5), 758);
+    assert_int_equal(est_wait_s16(65534.4), 65534);
+    assert_int_equal(est_wait_s16(65535.0), 65535);
+    assert_int_equal(est_wait_s16(1e9), 65535);
+    assert_int_equal(est_wait_s16(INFINITY), 65535);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_boundaries_inside_an_interval),
         cmocka_unit_test(test_rebase_forgets_what_cannot_fit),
         cmocka_unit_test(test_copy_is_independent),
+        cmocka_unit_test(test_wait_in_seconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
