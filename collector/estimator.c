@@ -124,6 +124,60 @@ static int64_t s_floor_min(int64_t t_ms)
     return t_ms >= 0 ? t_ms / EST_MIN_MS : -((-t_ms + EST_MIN_MS - 1) / EST_MIN_MS);
 }
 
+static int s_slot(int64_t b)
+{
+    return (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
+}
+
+static double s_hist_at(const est_t *e, int64_t b)
+{
+    return e->hist_base + e->hist[s_slot(b)];
+}
+
+/* Make v storable as hist_base + 32 bits: the base moves up to the oldest
+ * value kept (A never falls, so it is the smallest), and where v is still
+ * 2^32 or more above that, the oldest minutes are forgotten until it fits.
+ * Validated samples never get there (20 arrivals/s at most: 2^32 of them
+ * take 6.8 years, and 6 h 40 min of them 480,000), but the estimator takes
+ * any uint32 counts, so the history stays exact whatever it is fed. */
+static void s_hist_rebase(est_t *e, double v)
+{
+    while (e->hist_n > 0 && (v < e->hist_base ||
+                             v - s_hist_at(e, e->hist_last - e->hist_n + 1) > UINT32_MAX))
+        e->hist_n--;
+    if (e->hist_n == 0) {
+        e->hist_base = v;
+        return;
+    }
+    uint32_t shift = e->hist[s_slot(e->hist_last - e->hist_n + 1)];
+    for (int64_t b = e->hist_last - e->hist_n + 1; b <= e->hist_last; b++)
+        e->hist[s_slot(b)] -= shift;
+    e->hist_base += shift;
+}
+
+uint16_t est_wait_s16(double w)
+{
+    if (!(w > 0.0))
+        return 0;
+    if (w >= 65534.5)
+        return UINT16_MAX;
+    long r = lround(w);
+    return (uint16_t)(r < 1 ? 1 : r);
+}
+
+/* Store the counter v at minute boundary b, the newest. */
+static void s_hist_put(est_t *e, int64_t b, double v)
+{
+    if (e->hist_n == 0 || v < e->hist_base || v - e->hist_base > UINT32_MAX)
+        s_hist_rebase(e, v);
+    int i = s_slot(b);
+    e->hist[i] = (uint32_t)(v - e->hist_base);
+    e->hist_wait[i] = est_wait_s16(e->wait_model);
+    e->hist_last = b;
+    if (e->hist_n < EST_HISTORY_MIN)
+        e->hist_n++;
+}
+
 /* Record the arrival counter at every minute boundary in (prev, t]: the
  * ones before t saw the count before this interval, the one at t after. */
 static void s_history(est_t *e, int64_t prev_ms, int64_t t_ms, double before)
@@ -133,19 +187,15 @@ static void s_history(est_t *e, int64_t prev_ms, int64_t t_ms, double before)
         first = e->hist_n == 0 ? last : e->hist_last + 1;
     if (last - first >= EST_HISTORY_MIN)
         first = last - EST_HISTORY_MIN + 1;
-    for (int64_t b = first; b <= last; b++) {
-        int i = (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
-        e->hist[i] = b * EST_MIN_MS == t_ms ? e->arrivals : before;
-        e->hist_wait[i] = (float)e->wait_model;
-        e->hist_last = b;
-        if (e->hist_n < EST_HISTORY_MIN)
-            e->hist_n++;
-    }
+    for (int64_t b = first; b <= last; b++)
+        s_hist_put(e, b, b * EST_MIN_MS == t_ms ? e->arrivals : before);
 }
 
-static double s_hist_at(const est_t *e, int64_t b)
+double est_arrivals_at_minute(const est_t *e, int64_t b)
 {
-    return e->hist[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
+    if (e->hist_n == 0 || b > e->hist_last || b < e->hist_last - e->hist_n + 1)
+        return NAN;
+    return s_hist_at(e, b);
 }
 
 /* Counted arrivals at time t_ms (linear within a minute); NAN outside the
@@ -177,7 +227,7 @@ static void s_bias(est_t *e, double joined_ms, double travel_s, uint32_t n)
     int64_t b = (int64_t)floor(joined_ms / EST_MIN_MS);
     if (b < e->hist_last - e->hist_n + 1 || b > e->hist_last)
         return;
-    double predicted = e->hist_wait[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
+    double predicted = e->hist_wait[s_slot(b)];
     if (predicted <= 0)
         return;
     double w = n / (1.0 + 0.05 * predicted);

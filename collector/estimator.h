@@ -58,9 +58,18 @@ typedef struct {
     int64_t now_ms;                  /* end of the last interval applied; 0 none */
     double arrivals, departures;     /* counted since first seen (A, D) */
     double queue;                    /* units in the system (waiting + at booths) */
-    /* A at every minute boundary, ring indexed by minute number. */
-    double hist[EST_HISTORY_MIN];
-    float hist_wait[EST_HISTORY_MIN];  /* model wait at each boundary, s */
+    /* A at every minute boundary, ring indexed by minute number, as
+     * hist_base + hist[i]: A is a sum of whole counts, so 32 bits above a
+     * base are exact, and half the bytes of a double (est_t is copied by
+     * value into ingest's shadow states, 10,000 queues of it). The base
+     * moves up when a value would not fit (s_hist_rebase). */
+    double hist_base;
+    uint32_t hist[EST_HISTORY_MIN];
+    /* The model's wait at each boundary, whole seconds (0: none, at least
+     * 1 otherwise, at most 65,535): only the bias reads it, as travel
+     * time minus it, a mean of many such differences bounded to ±30 s, so
+     * the half-second of rounding averages out (docs/accuracy.md). */
+    uint16_t hist_wait[EST_HISTORY_MIN];
     int64_t hist_last;               /* newest boundary stored (minute number) */
     int hist_n;
     /* Anchor: decayed weight and weighted means (X̄, Ȳ). */
@@ -125,6 +134,15 @@ double est_lane_rate(const est_t *e);
  * sampling error: ~0.8 with fresh travel times, lower on counts alone,
  * falling while inputs are missing. */
 void est_update(est_t *e, const est_input_t *in, est_output_t *out);
+
+/* Counted arrivals A at minute boundary b (minute number: Unix ms /
+ * 60,000), exactly as they were then; NAN outside the history kept. */
+double est_arrivals_at_minute(const est_t *e, int64_t b);
+
+/* A model wait as est_t.hist_wait keeps it: whole seconds, rounded; 0 for
+ * none (0, negative, NAN), a wait under half a second still 1, and 65,535
+ * (18 h 12 min) for any longer. */
+uint16_t est_wait_s16(double wait_s);
 
 /* Names of the EST_IN_* bits, for the feed: "counts", "queue_length",
  * "travel_time", "learned_rate", "lane_plan", "staffing_surge"; NULL for

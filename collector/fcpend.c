@@ -34,8 +34,8 @@ static int s_grow(fcpend_ring_t *r, int keep)
 int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
                const float comp[FC_NCOMP], float p50)
 {
-    if (h < 0 || h >= FC_NH || keep < 1 || keep > UINT16_MAX || step < INT32_MIN ||
-        step > INT32_MAX)
+    if (h < 0 || h >= FC_NH || keep < 1 || keep > UINT16_MAX || step < FCPEND_STEP_MIN ||
+        step > FCPEND_STEP_MAX || regime < 0 || regime > 1)
         return -1;
     fcpend_ring_t *r = &p->h[h];
     if (r->n > 0) {
@@ -53,8 +53,8 @@ int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
     if (r->n == r->cap && s_grow(r, keep) != 0)
         return -1;
     fcpend_entry_t *e = s_at(r, r->n);
-    e->step = (int32_t)step;
-    e->regime = (uint8_t)regime;
+    e->step = (int)step;
+    e->regime = (unsigned)regime;
     memcpy(e->comp, comp, sizeof e->comp);
     e->p50 = p50;
     r->n++;

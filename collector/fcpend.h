@@ -19,9 +19,15 @@
 
 #include "forecast.h"
 
+/* Issue steps a ring keeps: 31 bits (Unix s / FC_STEP_S is about 2^21),
+ * so the regime shares their word: 24 bytes an entry, not 28 (a queue's
+ * forecast holds ~300 of them once it has a day of history). */
+#define FCPEND_STEP_MIN (-(INT64_C(1) << 30))
+#define FCPEND_STEP_MAX ((INT64_C(1) << 30) - 1)
+
 typedef struct {
-    int32_t step;                    /* issue step (Unix s / FC_STEP_S) */
-    uint8_t regime;                  /* at issue */
+    signed int step : 31;            /* issue step (Unix s / FC_STEP_S) */
+    unsigned int regime : 1;         /* at issue */
     float comp[FC_NCOMP];            /* the predictors' values; NAN: it had none */
     float p50;
 } fcpend_entry_t;
@@ -39,7 +45,8 @@ typedef struct {
  * `keep` or more steps older (keep 1..UINT16_MAX). An issue already kept
  * at that step is left as it is; one older than the newest kept starts the
  * horizon afresh (the clock went back). 0, or -1 when the step is outside
- * the int32 range or memory ran out (the issue is then not kept). */
+ * FCPEND_STEP_MIN..MAX or the regime not 0 or 1, or memory ran out (the
+ * issue is then not kept). */
 int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
                const float comp[FC_NCOMP], float p50);
 

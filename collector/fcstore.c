@@ -240,20 +240,12 @@ static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *f
 
 /* ---- the present ------------------------------------------------------- */
 
-/* Counted arrivals at minute boundary b, or NAN outside the history. */
-static double s_hist(const est_t *e, int64_t b)
-{
-    if (e->hist_n == 0 || b > e->hist_last || b < e->hist_last - e->hist_n + 1)
-        return NAN;
-    return e->hist[((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN];
-}
-
 /* True arrivals per second between minute boundaries b0 and b1 (b1 NOW:
  * the counter now); -1 when the history does not reach back. */
 static double s_rate(const est_t *e, int64_t b0, int64_t b1, double k)
 {
-    double a0 = s_hist(e, b0);
-    double a1 = b1 == INT64_MAX ? e->arrivals : s_hist(e, b1);
+    double a0 = est_arrivals_at_minute(e, b0);
+    double a1 = b1 == INT64_MAX ? e->arrivals : est_arrivals_at_minute(e, b1);
     double t1 = b1 == INT64_MAX ? e->now_ms / 1000.0 : b1 * 60.0;
     double dt = t1 - b0 * 60.0;
     if (isnan(a0) || isnan(a1) || dt <= 0)

@@ -107,6 +107,34 @@ static void test_clock_back_and_range(void **state)
     fcpend_free(&p);
 }
 
+/* The step's 31 bits and the regime's one share a word: 24 bytes an entry.
+ * Both ends of the range come back as they went in (a negative step too),
+ * one past either end and a regime other than 0 or 1 are refused. */
+static void test_packed_entry(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(fcpend_entry_t), 24);
+    float comp[FC_NCOMP] = { 1.5f, NAN, 3.0f, 4.0f };
+    const int64_t ends[] = { FCPEND_STEP_MIN, -7, FCPEND_STEP_MAX };
+    for (int i = 0; i < 3; i++) {
+        fcpend_t p = { 0 };
+        assert_int_equal(fcpend_put(&p, 2, 10, ends[i], 1, comp, 99.0f), 0);
+        const fcpend_entry_t *e = fcpend_get(&p, 2, ends[i]);
+        assert_non_null(e);
+        assert_true(e->step == ends[i]);
+        assert_int_equal(e->regime, 1);
+        assert_true(e->comp[0] == 1.5f && isnan(e->comp[1]) && e->p50 == 99.0f);
+        fcpend_free(&p);
+    }
+    fcpend_t p = { 0 };
+    assert_int_equal(fcpend_put(&p, 2, 10, FCPEND_STEP_MAX + 1, 0, comp, 0), -1);
+    assert_int_equal(fcpend_put(&p, 2, 10, FCPEND_STEP_MIN - 1, 0, comp, 0), -1);
+    assert_int_equal(fcpend_put(&p, 2, 10, 5, 2, comp, 0), -1);
+    assert_int_equal(fcpend_put(&p, 2, 10, 5, -1, comp, 0), -1);
+    assert_null(fcpend_get(&p, 2, 5));
+    fcpend_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_kept_exactly_keep_steps),
         cmocka_unit_test(test_grows_with_the_issues),
         cmocka_unit_test(test_clock_back_and_range),
+        cmocka_unit_test(test_packed_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,167 @@
+/* test_est_history — the estimator's arrival history (est_t.hist): the
+ * counter A at every minute boundary for 6 h 40 min, kept as 32 bits above
+ * a per-queue base. The values must come back exactly as they were (A is
+ * a sum of whole counts), however large A has grown; where a value would
+ * be 2^32 or more above the oldest kept (never with validated samples),
+ * the base moves up and the minutes that cannot be kept are forgotten,
+ * never misread. An est_t copied by value (ingest's shadow states) keeps
+ * its own history. The model's wait at each boundary is kept in whole
+ * seconds (est_wait_s16). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "estimator.h"
+
+#define MIN_MS 60000LL
+
+static void s_step(est_t *e, int64_t t_ms, uint32_t interval_ms, uint32_t arr)
+{
+    est_input_t in = { .interval_ms = interval_ms, .arrivals = arr, .departures = arr / 2,
+                       .lanes_open = 4, .t_end_ms = t_ms };
+    est_output_t o;
+    est_update(e, &in, &o);
+}
+
+/* A varied stream of 5-s intervals over 500 minutes (some minutes silent,
+ * up to 100 arrivals an interval — 20 a second, the validator's limit),
+ * after A already passed 2^32 and 2^40: every boundary of the last 400
+ * minutes reads back exactly the counter after the interval ending on it;
+ * older and newer minutes are outside the history. */
+static void test_exact_after_large_counts(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    int64_t t = 1700000000000LL / MIN_MS * MIN_MS; /* a minute boundary */
+    /* Years of counts at once, in 60-s steps of up to 4e9 (any uint32). */
+    for (int i = 0; i < 300; i++) {
+        t += MIN_MS;
+        s_step(&e, t, 60000, 4000000000u);
+    }
+    assert_true(e.arrivals > 1e12);
+    static double want[600];
+    int64_t b0 = t / MIN_MS;
+    uint32_t x = 12345;
+    for (int m = 1; m <= 500; m++) {
+        for (int k = 0; k < 12; k++) {
+            x = x * 1103515245u + 12345u;
+            uint32_t arr = (m % 17 == 0) ? 0 : (x >> 16) % 101;
+            t += 5000;
+            s_step(&e, t, 5000, arr);
+        }
+        want[m] = e.arrivals;
+        assert_true(est_arrivals_at_minute(&e, b0 + m) == want[m]);
+    }
+    int64_t last = b0 + 500;
+    for (int m = 101; m <= 500; m++)
+        if (est_arrivals_at_minute(&e, b0 + m) != want[m])
+            fail_msg("minute %d: got %.0f, want %.0f", m, est_arrivals_at_minute(&e, b0 + m),
+                     want[m]);
+    assert_true(isnan(est_arrivals_at_minute(&e, last - EST_HISTORY_MIN)));
+    assert_true(isnan(est_arrivals_at_minute(&e, last + 1)));
+    assert_true(est_arrivals_at_minute(&e, last - EST_HISTORY_MIN + 1) == want[101]);
+}
+
+/* Boundaries inside an interval see the counter before it; the one at its
+ * end, after it. A 3-minute interval ending on a boundary: the two inside
+ * read the old count, the last the new. */
+static void test_boundaries_inside_an_interval(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    int64_t t = 100 * MIN_MS;
+    s_step(&e, t, 60000, 7);
+    s_step(&e, t + 3 * MIN_MS, 180000, 30);
+    assert_true(est_arrivals_at_minute(&e, 100) == 7);
+    assert_true(est_arrivals_at_minute(&e, 101) == 7);
+    assert_true(est_arrivals_at_minute(&e, 102) == 7);
+    assert_true(est_arrivals_at_minute(&e, 103) == 37);
+    assert_true(isnan(est_arrivals_at_minute(&e, 99)));
+}
+
+/* 1e9 counted a minute: a value fits 32 bits above another only 4 minutes
+ * back (4e9 < 2^32 <= 5e9), so the base keeps moving up and the history
+ * holds the newest 5 boundaries — each exact — and nothing older. 3e9 a
+ * minute: 2 boundaries. */
+static void test_rebase_forgets_what_cannot_fit(void **state)
+{
+    (void)state;
+    const uint32_t per_min[] = { 1000000000u, 3000000000u };
+    const int kept[] = { 5, 2 };
+    for (int c = 0; c < 2; c++) {
+        est_t e;
+        est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+        int64_t b0 = 5000;
+        for (int m = 1; m <= 100; m++)
+            s_step(&e, (b0 + m) * MIN_MS, 60000, per_min[c]);
+        int64_t last = b0 + 100;
+        for (int j = 0; j < kept[c]; j++) {
+            double want = (double)per_min[c] * (100 - j);
+            if (est_arrivals_at_minute(&e, last - j) != want)
+                fail_msg("%u a minute, boundary -%d: got %.0f, want %.0f", per_min[c], j,
+                         est_arrivals_at_minute(&e, last - j), want);
+        }
+        assert_true(isnan(est_arrivals_at_minute(&e, last - kept[c])));
+        /* Back to ordinary counts: the history fills up again, exactly. */
+        for (int m = 101; m <= 600; m++)
+            s_step(&e, (b0 + m) * MIN_MS, 60000, 10);
+        last = b0 + 600;
+        double top = (double)per_min[c] * 100 + 10.0 * 500;
+        for (int j = 0; j < EST_HISTORY_MIN; j++)
+            assert_true(est_arrivals_at_minute(&e, last - j) == top - 10.0 * j);
+        assert_true(isnan(est_arrivals_at_minute(&e, last - EST_HISTORY_MIN)));
+    }
+}
+
+/* ingest estimates on a copy of a queue's state and commits it only when
+ * rrdcached accepted: the copy's history is its own. */
+static void test_copy_is_independent(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    for (int m = 1; m <= EST_HISTORY_MIN; m++)
+        s_step(&e, m * MIN_MS, 60000, 3);
+    est_t shadow = e;
+    for (int m = EST_HISTORY_MIN + 1; m <= EST_HISTORY_MIN + 50; m++)
+        s_step(&shadow, m * MIN_MS, 60000, 4000000000u);
+    for (int m = 1; m <= EST_HISTORY_MIN; m++)
+        assert_true(est_arrivals_at_minute(&e, m) == 3.0 * m);
+    assert_true(isnan(est_arrivals_at_minute(&shadow, 1)));
+}
+
+/* The model's wait at each boundary is kept in whole seconds: rounded,
+ * a wait never rounded away to "none", long ones held at the top. */
+static void test_wait_in_seconds(void **state)
+{
+    (void)state;
+    assert_int_equal(est_wait_s16(0.0), 0);
+    assert_int_equal(est_wait_s16(-3.0), 0);
+    assert_int_equal(est_wait_s16(NAN), 0);
+    assert_int_equal(est_wait_s16(0.2), 1);
+    assert_int_equal(est_wait_s16(1.49), 1);
+    assert_int_equal(est_wait_s16(757.4), 757);
+    assert_int_equal(est_wait_s16(757.5), 758);
+    assert_int_equal(est_wait_s16(65534.4), 65534);
+    assert_int_equal(est_wait_s16(65535.0), 65535);
+    assert_int_equal(est_wait_s16(1e9), 65535);
+    assert_int_equal(est_wait_s16(INFINITY), 65535);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_after_large_counts),
+        cmocka_unit_test(test_boundaries_inside_an_interval),
+        cmocka_unit_test(test_rebase_forgets_what_cannot_fit),
+        cmocka_unit_test(test_copy_is_independent),
+        cmocka_unit_test(test_wait_in_seconds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
