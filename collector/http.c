@@ -61,6 +61,7 @@ struct http_server {
     int nworkers;
     atomic_int nconns;
     http_snap_t *snap;              /* the newest published */
+    http_snap_frags_t *frags;       /* the crossings renders keep between them */
     int64_t next_publish_ms;        /* monotonic: not before (render cost cap) */
     struct event *ev_publish;
     docroot_t *docroot;             /* --publish-dir; NULL when off */
@@ -128,7 +129,7 @@ static int s_publish(http_server_t *self, int64_t now_ms)
                             .stale_after_ms = self->ctx.stale_after_ms,
                             .started_s = self->started_s, .observed = self->ctx.observed,
                             .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
-                            .mono_ms = t0 };
+                            .mono_ms = t0, .frags = self->frags };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
     s_render_ops(self, now_ms, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
@@ -160,8 +161,10 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     int64_t took = tu_mono_ms() - t0;
     self->next_publish_ms = t0 + (took * HTTP_PUBLISH_SHARE > HTTP_PUBLISH_MS
                                       ? took * HTTP_PUBLISH_SHARE : HTTP_PUBLISH_MS);
-    log_debug("http: published version %llu in %lld ms", (unsigned long long)http_snap_version(snap),
-              (long long)took);
+    size_t nfeed, ncbp, nx;
+    http_snap_frags_rendered(self->frags, &nfeed, &ncbp, &nx);
+    log_debug("http: published version %llu in %lld ms (crossings rendered: feed %zu, cbp %zu of %zu)",
+              (unsigned long long)http_snap_version(snap), (long long)took, nfeed, ncbp, nx);
     return 0;
 }
 
@@ -445,6 +448,8 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
         goto fail;
     if (ctx->publish_dir && !(self->docroot = docroot_new(ctx->publish_dir)))
         goto fail;
+    if (!(self->frags = http_snap_frags_new()))
+        goto fail;
     struct timeval every = { 0, HTTP_PUBLISH_MS * 1000 };
     if ((self->jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(self->ev_jobs = event_new(base, self->jobs_fd, EV_READ | EV_PERSIST, s_on_jobs, self)) ||
@@ -490,6 +495,7 @@ void http_destroy(http_server_t **self_p)
     if (self->listen_fd >= 0)
         close(self->listen_fd);
     http_snap_unref(self->snap);
+    http_snap_frags_destroy(&self->frags);
     docroot_destroy(&self->docroot);
     pthread_mutex_destroy(&self->mu);
     free(self);

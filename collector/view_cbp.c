@@ -518,3 +518,27 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
     }
     return feed_json_take(arr);
 }
+
+char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    /* Hours, notices and official values change on whole seconds at the
+     * soonest: only a measured queue's staleness can come sooner. */
+    int64_t until = view_next_second_ms(now_ms);
+    const reg_crossing_t *r = x->reg;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < s_modes[i].ntypes; k++) {
+            enum tax_mode m = s_modes[i].mode;
+            enum tax_type t = s_modes[i].types[k].type;
+            if (r->max_lanes[m] == 0 || r->type_lanes[m][t] == 0)
+                continue;
+            int64_t v = view_queue_valid_until(x, s_into_us(r), m, t, now_ms, stale_after_ms);
+            if (v < until)
+                until = v;
+        }
+    *valid_until_ms = until;
+    s_port_t p;
+    s_port(x, now_ms, stale_after_ms, &p);
+    s_port_notice(st, x, now_ms, &p);
+    return feed_json_take(s_json_port(&p));
+}

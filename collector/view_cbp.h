@@ -29,6 +29,15 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
  * body, NULL when out of memory or only_id is unknown. */
 char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const char *only_id);
 
+/* Port x as it is in /api/bwtnew's array and alone in /api/bwtpublicmod
+ * at now_ms (malloc'ed compact JSON, NULL when memory ran out): the
+ * array is byte for byte "[" these fragments joined by "," "]". In
+ * *valid_until_ms the wall time until which it stays the same while
+ * x->changes and the notices do not change: at most the next second
+ * (its "time" field), sooner when a queue it shows turns stale. */
+char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms);
+
 /* CBP's free-text hours ("24 hrs/day", "6 am-10 pm", "6 am-Midnight") for a
  * side's structured hours; "" when unknown. Rules CBP's style cannot say
  * (several, or seasonal) are written in the registry's rule language,
