@@ -113,15 +113,15 @@ static const char *s_hole(const char *s)
     return hole;
 }
 
-char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
-                      size_t *len)
+/* head (headlen bytes), the fragments [i0, i0 + n) separated by sep,
+ * then tail. */
+static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
+                    const char *tail, size_t i0, size_t n, size_t *len)
 {
-    const char *hole = s_hole(envelope);
-    if (!hole || i0 > self->n || n > self->n - i0)
+    if (i0 > self->n || n > self->n - i0)
         return NULL;
-    size_t head = (size_t)(hole - envelope) + 1;   /* through '[' */
-    size_t tail = strlen(hole + 1);                /* from ']' */
-    size_t total = head + tail + (n ? n - 1 : 0);  /* the commas */
+    size_t seplen = strlen(sep), taillen = strlen(tail);
+    size_t total = headlen + taillen + (n ? n - 1 : 0) * seplen;
     for (size_t i = i0; i < i0 + n; i++) {
         if (!self->f[i].text)
             return NULL;
@@ -130,17 +130,37 @@ char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
     char *out = malloc(total + 1);
     if (!out)
         return NULL;
-    memcpy(out, envelope, head);
-    size_t o = head;
+    memcpy(out, head, headlen);
+    size_t o = headlen;
     for (size_t i = i0; i < i0 + n; i++) {
-        if (i > i0)
-            out[o++] = ',';
+        if (i > i0) {
+            memcpy(out + o, sep, seplen);
+            o += seplen;
+        }
         memcpy(out + o, self->f[i].text, self->f[i].len);
         o += self->f[i].len;
     }
-    memcpy(out + o, hole + 1, tail + 1);           /* with the NUL */
+    memcpy(out + o, tail, taillen + 1);            /* with the NUL */
     *len = total;
     return out;
+}
+
+char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
+                      size_t *len)
+{
+    const char *hole = s_hole(envelope);
+    if (!hole)
+        return NULL;
+    /* through '[', then from ']' */
+    return s_join(self, envelope, (size_t)(hole - envelope) + 1, ",", hole + 1, i0, n, len);
+}
+
+char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                      const char *tail, size_t i0, size_t n, size_t *len)
+{
+    if (!head || !sep || !tail)
+        return NULL;
+    return s_join(self, head, strlen(head), sep, tail, i0, n, len);
 }
 
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)

@@ -58,6 +58,12 @@ size_t frag_cache_count(const frag_cache_t *self);
 char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
                       size_t *len);
 
+/* head, the fragments [i0, i0 + n) with sep between them, then tail: a
+ * malloc'ed text, its length in *len (documents that are not JSON).
+ * NULL as for frag_cache_join. */
+char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                      const char *tail, size_t i0, size_t n, size_t *len);
+
 /* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);
 

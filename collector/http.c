@@ -187,12 +187,12 @@ static int s_publish(http_server_t *self, int64_t now_ms)
                           : (double)took;
     int64_t wait = (int64_t)(self->render_ms * HTTP_PUBLISH_SHARE);
     self->next_publish_ms = t0 + (wait > HTTP_PUBLISH_MS ? wait : HTTP_PUBLISH_MS);
-    size_t nfeed, ncbp, nx;
-    http_snap_frags_rendered(self->frags, &nfeed, &ncbp, &nx);
+    size_t nfeed, ncbp, nxml, nx;
+    http_snap_frags_rendered(self->frags, &nfeed, &ncbp, &nxml, &nx);
     log_debug("http: published version %llu in %lld ms (cpu %.1f ms; crossings rendered: "
-              "feed %zu, cbp %zu of %zu; next in %lld ms)",
+              "feed %zu, cbp %zu, xml %zu of %zu; next in %lld ms)",
               (unsigned long long)http_snap_version(snap), (long long)took, s_cpu_ms() - cpu0,
-              nfeed, ncbp, nx, (long long)(self->next_publish_ms - t0));
+              nfeed, ncbp, nxml, nx, (long long)(self->next_publish_ms - t0));
     return 0;
 }
 

@@ -35,14 +35,15 @@ static int s_cmp_doc(const void *a, const void *b)
 }
 
 struct http_snap_frags {
-    frag_cache_t *feed, *cbp;
+    frag_cache_t *feed, *cbp, *xml;
 };
 
 http_snap_frags_t *http_snap_frags_new(void)
 {
     http_snap_frags_t *self = calloc(1, sizeof *self);
     if (!self || !(self->feed = frag_cache_new(feed_crossing_fragment)) ||
-        !(self->cbp = frag_cache_new(view_cbp_port_fragment))) {
+        !(self->cbp = frag_cache_new(view_cbp_port_fragment)) ||
+        !(self->xml = frag_cache_new(view_cbp_xml_fragment))) {
         log_error("http: out of memory");
         http_snap_frags_destroy(&self);
         return NULL;
@@ -57,15 +58,17 @@ void http_snap_frags_destroy(http_snap_frags_t **self_p)
         return;
     frag_cache_destroy(&self->feed);
     frag_cache_destroy(&self->cbp);
+    frag_cache_destroy(&self->xml);
     free(self);
     *self_p = NULL;
 }
 
 void http_snap_frags_rendered(const http_snap_frags_t *self, size_t *feed, size_t *cbp,
-                              size_t *count)
+                              size_t *xml, size_t *count)
 {
     *feed = frag_cache_rendered(self->feed);
     *cbp = frag_cache_rendered(self->cbp);
+    *xml = frag_cache_rendered(self->xml);
     *count = frag_cache_count(self->feed);
 }
 
@@ -94,6 +97,11 @@ static char *s_render_frags(const http_snap_src_t *src, enum route_kind kind, co
             out = frag_cache_join(fr->feed, env, s_index(src->state, id), 1, len);
         free(env);
         return out;
+    case ROUTE_CBP_XML:
+        env = view_cbp_xml_head(src->state, now_ms);
+        out = frag_cache_wrap(fr->xml, env, "", VIEW_CBP_XML_TAIL, 0, n, len);
+        free(env);
+        return out;
     case ROUTE_CBP_BWTNEW: return frag_cache_join(fr->cbp, "[]", 0, n, len);
     case ROUTE_CBP_PORT: return frag_cache_copy(fr->cbp, s_index(src->state, id), len);
     default: return NULL;
@@ -107,7 +115,7 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     state_t *st = src->state;
     int64_t stale = src->stale_after_ms;
     char *out = NULL;
-    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CROSSING ||
+    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CROSSING || kind == ROUTE_CBP_XML ||
                        kind == ROUTE_CBP_BWTNEW || kind == ROUTE_CBP_PORT))
         return s_render_frags(src, kind, id, now_ms, len);
     switch (kind) {
@@ -221,6 +229,7 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     if (src->frags) {
         (void)frag_cache_update(src->frags->feed, src->state, now_ms, src->stale_after_ms);
         (void)frag_cache_update(src->frags->cbp, src->state, now_ms, src->stale_after_ms);
+        (void)frag_cache_update(src->frags->xml, src->state, now_ms, src->stale_after_ms);
     }
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,

@@ -57,16 +57,16 @@ typedef struct {
 typedef struct http_snap http_snap_t;
 
 /* The per-crossing fragments renders keep between them (collector/frag.h):
- * /v1/crossings and /v1/crossings/{id}, /api/bwtnew and
+ * /v1/crossings and /v1/crossings/{id}, /xml/bwt.xml, /api/bwtnew and
  * /api/bwtpublicmod/{id}. Belongs to the thread that renders. */
 typedef struct http_snap_frags http_snap_frags_t;
 
 http_snap_frags_t *http_snap_frags_new(void);
 void http_snap_frags_destroy(http_snap_frags_t **self_p);
-/* Fragments the last render made anew, of the native feed and of CBP's
- * JSON (the rest were kept), and how many each holds. */
+/* Fragments the last render made anew, of the native feed, CBP's JSON
+ * and CBP's XML (the rest were kept), and how many each holds. */
 void http_snap_frags_rendered(const http_snap_frags_t *self, size_t *feed, size_t *cbp,
-                              size_t *count);
+                              size_t *xml, size_t *count);
 
 /* What a snapshot is rendered from. */
 typedef struct {

@@ -74,10 +74,9 @@ int64_t view_next_second_ms(int64_t now_ms)
     return (view_ms_to_s(now_ms) + 1) * 1000;
 }
 
-/* The start of the next minute of zone tz's clock after now_ms; the next
- * second when the zone cannot be read (reg_hours_at then answers unknown,
- * but a second is never wrong). */
-static int64_t s_next_local_minute_ms(const char *tz, int64_t now_ms)
+/* When the zone cannot be read, reg_hours_at answers unknown, but a
+ * second is never wrong. */
+int64_t view_next_local_minute_ms(const char *tz, int64_t now_ms)
 {
     int64_t now_s = view_ms_to_s(now_ms);
     struct tm lt;
@@ -101,7 +100,7 @@ int64_t view_queue_valid_until(const xstate_t *x, enum tax_dir d, enum tax_mode 
     /* The hours are read only while the queue is not open (view_queue). */
     enum hours_side side = hours_side_of(x->reg->border, d);
     if (!(fresh && q->lanes_open > 0) && x->reg->hours[side].known)
-        until = s_min(until, s_next_local_minute_ms(reg_side_tz(x->reg, side), now_ms));
+        until = s_min(until, view_next_local_minute_ms(reg_side_tz(x->reg, side), now_ms));
     /* qofficial_fresh: stale once now_s - updated_s > off_stale_after_s */
     const qofficial_t *o = &x->off[d - 1][k];
     if (!q->seen && qofficial_fresh(x, o, view_ms_to_s(now_ms)))

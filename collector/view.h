@@ -55,6 +55,10 @@ void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_typ
 int64_t view_queue_valid_until(const xstate_t *x, enum tax_dir d, enum tax_mode m,
                                enum tax_type t, int64_t now_ms, int64_t stale_after_ms);
 
+/* The start of the next minute of zone tz's clock after now_ms, in ms;
+ * the next second when the zone cannot be read. */
+int64_t view_next_local_minute_ms(const char *tz, int64_t now_ms);
+
 /* The start of the next wall second after now_ms, in ms. */
 int64_t view_next_second_ms(int64_t now_ms);
 

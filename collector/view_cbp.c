@@ -409,9 +409,9 @@ static void s_xml_port(textbuf_t *b, const s_port_t *p)
     textbuf_append(b, "</port>");
 }
 
-char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len)
+/* The document's head, up to its first port. */
+static void s_xml_head(textbuf_t *b, const state_t *st, int64_t now_ms)
 {
-    textbuf_t *b = textbuf_new();
     struct tm lt;
     char date[16] = "", clock[16] = "", n[16];
     if (zone_local(CBP_FEED_TZ, view_ms_to_s(now_ms), &lt, NULL, 0) == 0) {
@@ -423,14 +423,27 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
     s_elem(b, "last_updated_date", date);
     s_elem(b, "last_updated_time", clock);
     s_elem(b, "number_of_ports", n);
+}
+
+char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len)
+{
+    textbuf_t *b = textbuf_new();
+    s_xml_head(b, st, now_ms);
     for (size_t i = 0; i < state_count(st); i++) {
         s_port_t p;
         s_port(state_at(st, i), now_ms, stale_after_ms, &p);
         s_port_notice(st, state_at(st, i), now_ms, &p);
         s_xml_port(b, &p);
     }
-    textbuf_append(b, "</border_wait_time>");
+    textbuf_append(b, VIEW_CBP_XML_TAIL);
     *len = textbuf_len(b);
+    return textbuf_take(&b);
+}
+
+char *view_cbp_xml_head(const state_t *st, int64_t now_ms)
+{
+    textbuf_t *b = textbuf_new();
+    s_xml_head(b, st, now_ms);
     return textbuf_take(&b);
 }
 
@@ -519,12 +532,11 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
     return feed_json_take(arr);
 }
 
-char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
-                             int64_t stale_after_ms, int64_t *valid_until_ms)
+/* The soonest of until and the time a lane CBP shows of x stops reading as
+ * it does at now_ms (view_queue_valid_until). */
+static int64_t s_lanes_valid_until(const xstate_t *x, int64_t now_ms, int64_t stale_after_ms,
+                                   int64_t until)
 {
-    /* Hours, notices and official values change on whole seconds at the
-     * soonest: only a measured queue's staleness can come sooner. */
-    int64_t until = view_next_second_ms(now_ms);
     const reg_crossing_t *r = x->reg;
     for (int i = 0; i < 3; i++)
         for (int k = 0; k < s_modes[i].ntypes; k++) {
@@ -536,9 +548,35 @@ char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_m
             if (v < until)
                 until = v;
         }
-    *valid_until_ms = until;
+    return until;
+}
+
+char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    /* Hours, notices and official values change on whole seconds at the
+     * soonest: only a measured queue's staleness can come sooner. */
+    *valid_until_ms = s_lanes_valid_until(x, now_ms, stale_after_ms, view_next_second_ms(now_ms));
     s_port_t p;
     s_port(x, now_ms, stale_after_ms, &p);
     s_port_notice(st, x, now_ms, &p);
     return feed_json_take(s_json_port(&p));
+}
+
+char *view_cbp_xml_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                            int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    /* The port's date and status (hours) change on a minute of its US
+     * clock at the soonest; a notice window on a second. */
+    int64_t until = view_next_local_minute_ms(x->reg->us_tz, now_ms);
+    int64_t ns = notices_next_change(state_notices(st), x->reg->id, view_ms_to_s(now_ms));
+    if (ns != INT64_MAX && ns * 1000 < until)
+        until = ns * 1000;
+    *valid_until_ms = s_lanes_valid_until(x, now_ms, stale_after_ms, until);
+    s_port_t p;
+    s_port(x, now_ms, stale_after_ms, &p);
+    s_port_notice(st, x, now_ms, &p);
+    textbuf_t *b = textbuf_new();
+    s_xml_port(b, &p);
+    return textbuf_take(&b);
 }

@@ -38,6 +38,17 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
 char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
                              int64_t stale_after_ms, int64_t *valid_until_ms);
 
+/* The same for the XML: the document is byte for byte
+ * view_cbp_xml_head, the fragments (<port>...</port>) of every crossing
+ * in state order, and VIEW_CBP_XML_TAIL. A fragment stays the same until
+ * a minute of the port's US clock at the latest (its date and status),
+ * sooner at a notice window or a queue turning stale. The head is
+ * malloc'ed, NULL when out of memory. */
+#define VIEW_CBP_XML_TAIL "</border_wait_time>"
+char *view_cbp_xml_head(const state_t *st, int64_t now_ms);
+char *view_cbp_xml_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                            int64_t stale_after_ms, int64_t *valid_until_ms);
+
 /* CBP's free-text hours ("24 hrs/day", "6 am-10 pm", "6 am-Midnight") for a
  * side's structured hours; "" when unknown. Rules CBP's style cannot say
  * (several, or seasonal) are written in the registry's rule language,

@@ -7,7 +7,8 @@
  * staleness limits, the hours' closing minute, notice windows and official
  * values ageing. The fragments must actually be kept (otherwise the test
  * proves nothing) and a queue turning stale inside a second must show
- * stale at once. Joining: envelope without "[]", a missing fragment. */
+ * stale at once. Every change counted on its own crossing. Joining:
+ * envelope without "[]", a missing fragment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,8 +247,8 @@ static void test_fragments_give_the_whole_render_bytes(void **state)
         else if (what == 10)
             s_notices(f, now);
         s_check(f, frags, now);
-        size_t nf, nc, nx;
-        http_snap_frags_rendered(frags, &nf, &nc, &nx);
+        size_t nf, nc, nxml, nx;
+        http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
         assert_int_equal(nx, state_count(f->st));
         made += nf;
         kept += nx - nf;
@@ -276,20 +277,48 @@ static void test_stale_inside_a_second_is_seen(void **state)
     int64_t edge = t_end + STALE_MS + 1;   /* first stale millisecond, x.250 */
     s_check(f, frags, edge - 200);
     s_check(f, frags, edge - 1);
-    size_t nf, nc, nx;
-    http_snap_frags_rendered(frags, &nf, &nc, &nx);
+    size_t nf, nc, nxml, nx;
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
     assert_int_equal(nf, 0);               /* kept within the second... */
     s_check(f, frags, edge);
-    http_snap_frags_rendered(frags, &nf, &nc, &nx);
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
     assert_int_equal(nf, 1);               /* ...until the queue went stale */
     assert_int_equal(nc, 1);
+    assert_int_equal(nxml, 1);
     char *doc = feed_crossings_json(f->st, edge, STALE_MS, "090101");
     assert_non_null(strstr(doc, "\"status\":\"stale\""));
     free(doc);
     /* a clock stepped back re-renders everything */
     s_check(f, frags, edge - 5000);
-    http_snap_frags_rendered(frags, &nf, &nc, &nx);
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
     assert_int_equal(nf, nx);
+    http_snap_frags_destroy(&frags);
+}
+
+/* A port whose every queue is open shows its US date in CBP's XML: kept
+ * in the evening, made again at its midnight. */
+static void test_date_changes_at_local_midnight(void **state)
+{
+    fix_t *f = *state;
+    const int64_t midnight = 1666065600000LL;   /* 2022-10-18T00:00 in New York */
+    http_snap_frags_t *frags = http_snap_frags_new();
+    xstate_t *x = state_find(f->st, "090101");
+    est_input_t in = { .interval_ms = 5000, .arrivals = 10, .departures = 8, .lanes_open = 2 };
+    for (int k = 0; k < TAX_NQUEUES; k++) {
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(k, &m, &t);
+        assert_int_equal(state_apply(f->st, x, TAX_SOUTHBOUND, &in, midnight - 5000, m, t,
+                                     midnight - 5000), 1);
+    }
+    s_check(f, frags, midnight - 1500);
+    s_check(f, frags, midnight - 400);
+    size_t nf, nc, nxml, nx;
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
+    assert_int_equal(nxml, 0);
+    s_check(f, frags, midnight + 100);
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
+    assert_int_equal(nxml, nx);   /* a new minute on every port's clock */
     http_snap_frags_destroy(&frags);
 }
 
@@ -344,8 +373,8 @@ static char *s_fragment(const state_t *st, const xstate_t *x, int64_t now_ms, in
     return strcmp(x->reg->id, "090101") == 0 ? NULL : strdup(x->reg->id);
 }
 
-/* Joining: in place of the last "[]"; none, a missing fragment or a range
- * beyond the state give NULL. */
+/* Joining: in place of the last "[]", or between a head and a tail; none,
+ * a missing fragment or a range beyond the state give NULL. */
 static void test_join(void **state)
 {
     fix_t *f = *state;
@@ -362,6 +391,11 @@ static void test_join(void **state)
     s = frag_cache_copy(c, 3, &len);
     assert_string_equal(s, "535501");
     free(s);
+    s = frag_cache_wrap(c, "<a>", "", "</a>", 0, 2, &len);
+    assert_string_equal(s, "<a>250401011502</a>");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    assert_null(frag_cache_wrap(c, NULL, "", "", 0, 1, &len));
     assert_null(frag_cache_join(c, "{}", 0, 1, &len));
     assert_null(frag_cache_join(c, NULL, 0, 1, &len));
     assert_null(frag_cache_join(c, "[]", 0, 3, &len));     /* 090101 has none */
@@ -380,6 +414,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fragments_give_the_whole_render_bytes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stale_inside_a_second_is_seen, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_date_changes_at_local_midnight, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_changes_are_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
     };
