@@ -68,7 +68,6 @@ void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_typ
         s_official(x, &x->off[d - 1][tax_queue_index(m, t)], view_ms_to_s(now_ms), out);
 }
 
-
 int64_t view_next_second_ms(int64_t now_ms)
 {
     return (view_ms_to_s(now_ms) + 1) * 1000;
