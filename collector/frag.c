@@ -12,10 +12,17 @@ typedef struct {
     size_t len;
     uint64_t changes;       /* xstate_t.changes it was rendered at */
     int64_t rendered_ms, valid_until_ms;
+    size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
+    char *fill;             /* what goes there (the cache's fill), NULL: none yet */
+    size_t fill_len;
+    int64_t fill_s;         /* the second it was made for */
 } s_frag_t;
+
+#define HOLE_LEN (sizeof FRAG_HOLE - 1)
 
 struct frag_cache {
     frag_render_fn render;
+    frag_fill_fn fill;
     const state_t *st;      /* what the fragments are of */
     int64_t stale_after_ms;
     size_t n;
@@ -23,7 +30,7 @@ struct frag_cache {
     size_t rendered;        /* by the last update */
 };
 
-frag_cache_t *frag_cache_new(frag_render_fn render)
+frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
 {
     frag_cache_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -31,13 +38,16 @@ frag_cache_t *frag_cache_new(frag_render_fn render)
         return NULL;
     }
     self->render = render;
+    self->fill = fill;
     return self;
 }
 
 static void s_clear(frag_cache_t *self)
 {
-    for (size_t i = 0; i < self->n; i++)
+    for (size_t i = 0; i < self->n; i++) {
         free(self->f[i].text);
+        free(self->f[i].fill);
+    }
     free(self->f);
     self->f = NULL;
     self->n = 0;
@@ -75,6 +85,34 @@ static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
            now_ms < f->valid_until_ms;
 }
 
+/* Render f of x again at now_ms. false: out of memory. */
+static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const xstate_t *x,
+                     int64_t now_ms, int64_t stale_after_ms)
+{
+    free(f->text);
+    f->text = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
+    f->len = f->text ? strlen(f->text) : 0;
+    f->changes = x->changes;
+    f->rendered_ms = now_ms;
+    const char *h = f->text && self->fill ? strstr(f->text, FRAG_HOLE) : NULL;
+    f->hole = h ? (size_t)(h - f->text) : SIZE_MAX;
+    self->rendered++;
+    return f->text != NULL;
+}
+
+/* f's hole filled for the second of now_ms. false: out of memory. */
+static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t now_ms)
+{
+    int64_t now_s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
+    if (f->hole == SIZE_MAX || (f->fill && f->fill_s == now_s))
+        return true;
+    free(f->fill);
+    f->fill = self->fill(x, now_ms);
+    f->fill_len = f->fill ? strlen(f->fill) : 0;
+    f->fill_s = now_s;
+    return f->fill != NULL;
+}
+
 int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms)
 {
     self->rendered = 0;
@@ -86,15 +124,9 @@ int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t s
     for (size_t i = 0; i < self->n; i++) {
         s_frag_t *f = &self->f[i];
         const xstate_t *x = state_at(st, i);
-        if (s_current(f, x, now_ms))
-            continue;
-        free(f->text);
-        f->text = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
-        f->len = f->text ? strlen(f->text) : 0;
-        f->changes = x->changes;
-        f->rendered_ms = now_ms;
-        self->rendered++;
-        oom |= !f->text;
+        if (!s_current(f, x, now_ms))
+            oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
+        oom |= f->text && !s_fill(self, f, x, now_ms);
     }
     if (oom)
         log_error("frag: out of memory rendering a crossing");
@@ -113,6 +145,31 @@ static const char *s_hole(const char *s)
     return hole;
 }
 
+/* Whether f can go into a document: rendered, its hole filled. */
+static bool s_usable(const s_frag_t *f)
+{
+    return f->text && (f->hole == SIZE_MAX || f->fill);
+}
+
+/* f's length in a document, and f written at out (returns that length). */
+static size_t s_len(const s_frag_t *f)
+{
+    return f->hole == SIZE_MAX ? f->len : f->len - HOLE_LEN + f->fill_len;
+}
+
+static size_t s_emit(const s_frag_t *f, char *out)
+{
+    if (f->hole == SIZE_MAX) {
+        memcpy(out, f->text, f->len);
+        return f->len;
+    }
+    size_t after = f->hole + HOLE_LEN;
+    memcpy(out, f->text, f->hole);
+    memcpy(out + f->hole, f->fill, f->fill_len);
+    memcpy(out + f->hole + f->fill_len, f->text + after, f->len - after);
+    return s_len(f);
+}
+
 /* head (headlen bytes), the fragments [i0, i0 + n) separated by sep,
  * then tail. */
 static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
@@ -123,9 +180,9 @@ static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, 
     size_t seplen = strlen(sep), taillen = strlen(tail);
     size_t total = headlen + taillen + (n ? n - 1 : 0) * seplen;
     for (size_t i = i0; i < i0 + n; i++) {
-        if (!self->f[i].text)
+        if (!s_usable(&self->f[i]))
             return NULL;
-        total += self->f[i].len;
+        total += s_len(&self->f[i]);
     }
     char *out = malloc(total + 1);
     if (!out)
@@ -137,8 +194,7 @@ static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, 
             memcpy(out + o, sep, seplen);
             o += seplen;
         }
-        memcpy(out + o, self->f[i].text, self->f[i].len);
-        o += self->f[i].len;
+        o += s_emit(&self->f[i], out + o);
     }
     memcpy(out + o, tail, taillen + 1);            /* with the NUL */
     *len = total;
@@ -165,12 +221,5 @@ char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *se
 
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
 {
-    if (i >= self->n || !self->f[i].text)
-        return NULL;
-    char *out = malloc(self->f[i].len + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, self->f[i].text, self->f[i].len + 1);
-    *len = self->f[i].len;
-    return out;
+    return s_join(self, "", 0, "", "", i, 1, len);
 }

@@ -37,9 +37,19 @@
 typedef char *(*frag_render_fn)(const state_t *st, const xstate_t *x, int64_t now_ms,
                                 int64_t stale_after_ms, int64_t *valid_until_ms);
 
+/* A part of a fragment that changes every second while the rest stays
+ * (CBP's per-port clock): the render function writes the JSON string
+ * FRAG_HOLE (a lone NUL, which no other text holds) in its place, and the
+ * documents get fill's text there instead (malloc'ed JSON made by
+ * jansson, for x at now_ms; NULL when out of memory), made once per
+ * second of an update. */
+#define FRAG_HOLE "\"\\u0000\""
+typedef char *(*frag_fill_fn)(const xstate_t *x, int64_t now_ms);
+
 typedef struct frag_cache frag_cache_t;
 
-frag_cache_t *frag_cache_new(frag_render_fn render);
+/* fill NULL: fragments have no hole. */
+frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill);
 void frag_cache_destroy(frag_cache_t **self_p);
 
 /* Bring every crossing's fragment of st up to date at now_ms (a new state

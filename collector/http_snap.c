@@ -44,9 +44,9 @@ struct http_snap_frags {
 http_snap_frags_t *http_snap_frags_new(void)
 {
     http_snap_frags_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->feed = frag_cache_new(feed_crossing_fragment)) ||
-        !(self->cbp = frag_cache_new(view_cbp_port_fragment)) ||
-        !(self->xml = frag_cache_new(view_cbp_xml_fragment))) {
+    if (!self || !(self->feed = frag_cache_new(feed_crossing_fragment, NULL)) ||
+        !(self->cbp = frag_cache_new(view_cbp_port_fragment, view_cbp_port_time)) ||
+        !(self->xml = frag_cache_new(view_cbp_xml_fragment, NULL))) {
         log_error("http: out of memory");
         http_snap_frags_destroy(&self);
         return NULL;

@@ -7,8 +7,10 @@
  * staleness limits, the hours' closing minute, notice windows and official
  * values ageing. The fragments must actually be kept (otherwise the test
  * proves nothing) and a queue turning stale inside a second must show
- * stale at once. Every change counted on its own crossing. Joining:
- * envelope without "[]", a missing fragment. */
+ * stale at once, a port's date change at its midnight, while CBP's
+ * per-second clock alone keeps the rest. Every change counted on its own
+ * crossing. Joining: envelope without "[]", a missing fragment; a hole
+ * filled once a second. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,7 +238,7 @@ static void test_fragments_give_the_whole_render_bytes(void **state)
     assert_non_null(frags);
     static const int64_t steps[] = { 0, 1, 7, 120, 499, 999, 1000, 1001, 4000, 19999, 61000 };
     int64_t now = T0_MS;
-    size_t kept = 0, made = 0, renders = 0;
+    size_t kept = 0, made = 0, renders = 0, cbp_made = 0;
     for (int i = 0; i < 1500; i++) {
         now += steps[s_rand(f, sizeof steps / sizeof steps[0])];
         int what = (int)s_rand(f, 20);
@@ -252,14 +254,17 @@ static void test_fragments_give_the_whole_render_bytes(void **state)
         assert_int_equal(nx, state_count(f->st));
         made += nf;
         kept += nx - nf;
+        cbp_made += nc;
         renders++;
     }
     /* the walk crossed Calais' closing minute (18:00 in New York) */
     assert_true(now > T0_MS + 2 * 60 * 1000);
     /* Most steps change the state or pass a second, and an official
      * value's age changes every second: still, many are kept. */
-    print_message("%zu renders: %zu crossings rendered, %zu kept\n", renders, made, kept);
+    print_message("%zu renders: %zu crossings rendered, %zu kept; CBP %zu rendered\n", renders,
+                  made, kept, cbp_made);
     assert_true(kept * 2 > made);
+    assert_true(cbp_made < made);   /* CBP's ports show no official age */
     http_snap_frags_destroy(&frags);
 }
 
@@ -316,6 +321,7 @@ static void test_date_changes_at_local_midnight(void **state)
     size_t nf, nc, nxml, nx;
     http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
     assert_int_equal(nxml, 0);
+    assert_int_equal(nc, 0);      /* another second: only CBP's clock changed */
     s_check(f, frags, midnight + 100);
     http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
     assert_int_equal(nxml, nx);   /* a new minute on every port's clock */
@@ -378,7 +384,7 @@ static char *s_fragment(const state_t *st, const xstate_t *x, int64_t now_ms, in
 static void test_join(void **state)
 {
     fix_t *f = *state;
-    frag_cache_t *c = frag_cache_new(s_fragment);
+    frag_cache_t *c = frag_cache_new(s_fragment, NULL);
     assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), -1); /* 090101: "memory" */
     size_t len = 0;
     char *s = frag_cache_join(c, "{\"a\":[],\"b\":[]}", 0, 2, &len);
@@ -409,6 +415,51 @@ static void test_join(void **state)
     frag_cache_destroy(&c);                                /* NULL: nothing */
 }
 
+static char *s_holed(const state_t *st, const xstate_t *x, int64_t now_ms, int64_t stale,
+                     int64_t *until)
+{
+    (void)st;
+    (void)x;
+    (void)stale;
+    *until = now_ms + 60000;
+    return strdup("{\"a\":1,\"t\":" FRAG_HOLE ",\"b\":[]}");
+}
+
+static int s_fills;
+
+static char *s_fill_second(const xstate_t *x, int64_t now_ms)
+{
+    (void)x;
+    s_fills++;
+    char buf[32];
+    snprintf(buf, sizeof buf, "\"%" PRId64 "\"", now_ms / 1000);
+    return strdup(buf);
+}
+
+/* A fragment's hole is filled once per second, in joins and copies, and
+ * the rest kept. */
+static void test_hole(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_holed, s_fill_second);
+    assert_int_equal(frag_cache_update(c, f->st, 5000, STALE_MS), 0);
+    assert_int_equal(frag_cache_update(c, f->st, 5999, STALE_MS), 0);
+    assert_int_equal(s_fills, 4);
+    size_t len = 0;
+    char *s = frag_cache_copy(c, 0, &len);
+    assert_string_equal(s, "{\"a\":1,\"t\":\"5\",\"b\":[]}");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    assert_int_equal(frag_cache_update(c, f->st, 6000, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);
+    assert_int_equal(s_fills, 8);
+    s = frag_cache_join(c, "[]", 1, 2, &len);
+    assert_string_equal(s, "[{\"a\":1,\"t\":\"6\",\"b\":[]},{\"a\":1,\"t\":\"6\",\"b\":[]}]");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    frag_cache_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_date_changes_at_local_midnight, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_changes_are_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hole, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
