@@ -137,12 +137,12 @@ size_t frag_cache_rendered(const frag_cache_t *self) { return self->rendered; }
 size_t frag_cache_count(const frag_cache_t *self) { return self->n; }
 
 /* The position of the last "[]" in s, NULL when none. */
-static const char *s_hole(const char *s)
+static const char *s_brackets(const char *s)
 {
-    const char *hole = NULL;
+    const char *last = NULL;
     for (const char *p = s ? strstr(s, "[]") : NULL; p; p = strstr(p + 1, "[]"))
-        hole = p;
-    return hole;
+        last = p;
+    return last;
 }
 
 /* Whether f can go into a document: rendered, its hole filled. */
@@ -204,11 +204,11 @@ static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, 
 char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
                       size_t *len)
 {
-    const char *hole = s_hole(envelope);
-    if (!hole)
+    const char *at = s_brackets(envelope);
+    if (!at)
         return NULL;
     /* through '[', then from ']' */
-    return s_join(self, envelope, (size_t)(hole - envelope) + 1, ",", hole + 1, i0, n, len);
+    return s_join(self, envelope, (size_t)(at - envelope) + 1, ",", at + 1, i0, n, len);
 }
 
 char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,

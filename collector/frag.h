@@ -7,7 +7,7 @@
  * crossings an agent's batch touched. A cache holds, per crossing of the
  * state (state order), one fragment: the crossing's compact JSON text as
  * the document shows it, made by a render function (feed.c's
- * feed_crossing_fragment, view_cbp.c's view_cbp_port_fragment) that also
+ * feed_crossing_fragment, view_cbp.c's port fragments) that also
  * says until when the text stays valid with time alone. A fragment is
  * kept while
  *   - the crossing's change counter (xstate_t.changes: commits, official
@@ -18,8 +18,10 @@
  *     end it; a clock that went back ends it too.
  * Otherwise it is rendered again. Documents are then the fragments joined
  * into an envelope that jansson rendered with an empty array ("[]") where
- * they go: byte for byte what rendering the whole tree gives
- * (tests/unit/test_frag.c).
+ * they go (CBP's XML: between its head and tail): byte for byte what
+ * rendering the whole document gives (tests/unit/test_frag.c). A value
+ * that changes every second in every fragment (CBP's clock) is a hole
+ * filled at each second rather than a reason to render all again.
  *
  * Ownership: a cache belongs to the thread that owns the state (the main
  * loop) and is read only there; documents are copies (malloc'ed), so the
