@@ -43,9 +43,9 @@
  * most 1000 / HTTP_PUBLISH_MS renders a second. */
 #define HTTP_PUBLISH_MS 100
 #define HTTP_MAX_THREADS 16
-/* Renders may take at most 1 / (1 + HTTP_PUBLISH_SHARE) of the main loop
- * over time: the next one waits HTTP_PUBLISH_SHARE times what they have
- * lately been taking (HTTP_PUBLISH_SMOOTH). */
+/* Renders may take at most 1 / HTTP_PUBLISH_SHARE of the main loop over
+ * time: the next one starts HTTP_PUBLISH_SHARE times what they have lately
+ * been taking (HTTP_PUBLISH_SMOOTH) after this one started. */
 #define HTTP_PUBLISH_SHARE 5
 /* What renders take is a moving average over about this many renders,
  * not the last one alone: one render slowed by contention on a shared
