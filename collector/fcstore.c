@@ -138,6 +138,7 @@ void fcstore_destroy(fcstore_t **self_p)
                 if (!q)
                     continue;
                 x->forecast[d][k] = NULL;
+                x->changes++;
                 fc_destroy(&q->fc);
                 free(q);
             }
@@ -298,6 +299,7 @@ static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
     fc_run(fq->fc, &cal, &p, &fq->res);
     fq->last_run_s = p.now_s;
     x->forecast[d][k] = &fq->res;
+    x->changes++; /* the views show its best time */
     s_log(self, x, d, k, fq);
     if (fq->res.short_basis != fq->said_short) {
         enum tax_mode m;

@@ -339,6 +339,46 @@ char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
                             "crossings", list));
 }
 
+char *feed_crossings_envelope(int64_t now_ms)
+{
+    return feed_json_take(json_pack("{s:o, s:[]}", "generated", s_iso_time(s_ms_to_s(now_ms)),
+                                    "crossings"));
+}
+
+/* Until when s_crossing_json(x, ...) at now_ms stays the same (feed.h). */
+static int64_t s_crossing_valid_until(const xstate_t *x, const notices_t *ns, int64_t now_ms,
+                                      int64_t stale_after_ms)
+{
+    int64_t until = INT64_MAX, next_s = view_next_second_ms(now_ms);
+    for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++)
+        for (int k = 0; k < TAX_NQUEUES; k++) {
+            enum tax_mode m;
+            enum tax_type t;
+            tax_queue_from_index(k, &m, &t);
+            if (!s_queue_listed(x, (enum tax_dir)d, &x->q[d - 1][k], m, t))
+                continue;
+            /* "official" shows its age in seconds whenever it has a time */
+            const qofficial_t *o = &x->off[d - 1][k];
+            if (o->status != OFF_ST_NONE && o->updated_s > 0 && next_s < until)
+                until = next_s;
+            int64_t v = view_queue_valid_until(x, (enum tax_dir)d, m, t, now_ms, stale_after_ms);
+            if (v < until)
+                until = v;
+        }
+    int64_t ns_next = notices_next_change(ns, x->reg->id, s_ms_to_s(now_ms));
+    if (ns_next != INT64_MAX && ns_next * 1000 < until)
+        until = ns_next * 1000;
+    return until;
+}
+
+char *feed_crossing_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    const notices_t *ns = state_notices(st);
+    *valid_until_ms = s_crossing_valid_until(x, ns, now_ms, stale_after_ms);
+    return feed_json_take(s_crossing_json(x, ns, now_ms, stale_after_ms));
+}
+
 /* ---- /v1/history -------------------------------------------------------- */
 
 /* The official columns appended to a history row (feed.h). */

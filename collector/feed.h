@@ -34,6 +34,23 @@ char *feed_json_take(json_t *root);
 char *feed_crossings_json(state_t *st, int64_t now_ms, int64_t stale_after_ms,
                           const char *only_id);
 
+/* The same pieces, for a renderer that keeps crossings already rendered
+ * (collector/frag.c): feed_crossings_json(st, now_ms, ..., NULL) is
+ * byte for byte the envelope with the fragments of every crossing, in
+ * state order, joined by ',' in place of its "[]".
+ *
+ * The envelope at now_ms: {"generated":...,"crossings":[]} (malloc'ed). */
+char *feed_crossings_envelope(int64_t now_ms);
+
+/* Crossing x as it is in the "crossings" array at now_ms (malloc'ed
+ * compact JSON, NULL when memory ran out), and in *valid_until_ms the wall
+ * time until which it stays byte for byte the same while x->changes and
+ * the notices do not change: the next second when it shows an official
+ * value's age, else the first queue turning stale, the hours' next minute
+ * for a queue they may close, a notice window opening or ending. */
+char *feed_crossing_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms);
+
 /* One queue's archived series as {"step","columns","rows"}; NAN values
  * become null. Returns a malloc'ed JSON string, NULL only when memory ran
  * out. s->values may be NULL when s->nrows is 0. */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docroot.h"
@@ -42,8 +43,16 @@
  * most 1000 / HTTP_PUBLISH_MS renders a second. */
 #define HTTP_PUBLISH_MS 100
 #define HTTP_MAX_THREADS 16
-/* A render may take at most 1 / HTTP_PUBLISH_SHARE of the main loop. */
+/* Renders may take at most 1 / HTTP_PUBLISH_SHARE of the main loop over
+ * time: the next one starts HTTP_PUBLISH_SHARE times what they have lately
+ * been taking (HTTP_PUBLISH_SMOOTH) after this one started. */
 #define HTTP_PUBLISH_SHARE 5
+/* What renders take is a moving average over about this many renders,
+ * not the last one alone: one render slowed by contention on a shared
+ * machine used to hold every update back 5x its time (a 200 ms render, a
+ * second); averaged, it costs a quarter of that, and steadily slow renders
+ * still wait as long as before. */
+#define HTTP_PUBLISH_SMOOTH 4
 /* /health and /metrics are republished at least this often while the loop
  * turns, alone when the documents' render waits for its share (a render of
  * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS). */
@@ -61,7 +70,9 @@ struct http_server {
     int nworkers;
     atomic_int nconns;
     http_snap_t *snap;              /* the newest published */
+    http_snap_frags_t *frags;       /* the crossings renders keep between them */
     int64_t next_publish_ms;        /* monotonic: not before (render cost cap) */
+    double render_ms;               /* what renders take, averaged (HTTP_PUBLISH_SMOOTH) */
     struct event *ev_publish;
     docroot_t *docroot;             /* --publish-dir; NULL when off */
     pthread_mutex_t mu;             /* guards jobs */
@@ -121,14 +132,25 @@ static void s_render_ops(http_server_t *self, int64_t now_ms, http_cache_body_t 
 
 /* ---- publishing ------------------------------------------------------------ */
 
+/* This thread's CPU time in ms: the log says what a render cost apart
+ * from the time other processes had the core. */
+static double s_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int s_publish(http_server_t *self, int64_t now_ms)
 {
     int64_t t0 = tu_mono_ms();
+    double cpu0 = s_cpu_ms();
     http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
                             .stale_after_ms = self->ctx.stale_after_ms,
                             .started_s = self->started_s, .observed = self->ctx.observed,
                             .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
-                            .mono_ms = t0 };
+                            .mono_ms = t0, .frags = self->frags };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
     s_render_ops(self, now_ms, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
@@ -155,13 +177,22 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     self->published_obs = ov;
     if (self->docroot)
         docroot_write(self->docroot, snap);
-    /* Rendering takes the main loop from ingest: at most a fifth of it
-     * (a render of 20 ms waits 80 ms before the next one). */
+    /* Rendering takes the main loop from ingest: the next render waits
+     * HTTP_PUBLISH_SHARE times what renders lately took (from its start:
+     * renders of 20 ms, one every 100 ms). Wall time, not CPU time: the
+     * loop serves nothing while it renders, whoever has the core. */
     int64_t took = tu_mono_ms() - t0;
-    self->next_publish_ms = t0 + (took * HTTP_PUBLISH_SHARE > HTTP_PUBLISH_MS
-                                      ? took * HTTP_PUBLISH_SHARE : HTTP_PUBLISH_MS);
-    log_debug("http: published version %llu in %lld ms", (unsigned long long)http_snap_version(snap),
-              (long long)took);
+    self->render_ms = self->render_ms > 0
+                          ? self->render_ms + (took - self->render_ms) / HTTP_PUBLISH_SMOOTH
+                          : (double)took;
+    int64_t wait = (int64_t)(self->render_ms * HTTP_PUBLISH_SHARE);
+    self->next_publish_ms = t0 + (wait > HTTP_PUBLISH_MS ? wait : HTTP_PUBLISH_MS);
+    size_t nfeed, ncbp, nxml, nx;
+    http_snap_frags_rendered(self->frags, &nfeed, &ncbp, &nxml, &nx);
+    log_debug("http: published version %llu in %lld ms (cpu %.1f ms; crossings rendered: "
+              "feed %zu, cbp %zu, xml %zu of %zu; next in %lld ms)",
+              (unsigned long long)http_snap_version(snap), (long long)took, s_cpu_ms() - cpu0,
+              nfeed, ncbp, nxml, nx, (long long)(self->next_publish_ms - t0));
     return 0;
 }
 
@@ -445,6 +476,8 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
         goto fail;
     if (ctx->publish_dir && !(self->docroot = docroot_new(ctx->publish_dir)))
         goto fail;
+    if (!(self->frags = http_snap_frags_new()))
+        goto fail;
     struct timeval every = { 0, HTTP_PUBLISH_MS * 1000 };
     if ((self->jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(self->ev_jobs = event_new(base, self->jobs_fd, EV_READ | EV_PERSIST, s_on_jobs, self)) ||
@@ -490,6 +523,7 @@ void http_destroy(http_server_t **self_p)
     if (self->listen_fd >= 0)
         close(self->listen_fd);
     http_snap_unref(self->snap);
+    http_snap_frags_destroy(&self->frags);
     docroot_destroy(&self->docroot);
     pthread_mutex_destroy(&self->mu);
     free(self);

@@ -9,6 +9,7 @@
 
 #include "feed.h"
 #include "feed_hours.h"
+#include "frag.h"
 #include "log.h"
 #include "metrics.h"
 #include "view_cbp.h"
@@ -33,6 +34,90 @@ static int s_cmp_doc(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+struct http_snap_frags {
+    frag_cache_t *feed, *cbp, *xml;
+    /* the render's /v1 envelope and XML head (they hold the time), made
+     * once for its documents; NULL when out of memory */
+    char *envelope, *xml_head;
+};
+
+http_snap_frags_t *http_snap_frags_new(void)
+{
+    http_snap_frags_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->feed = frag_cache_new(feed_crossing_fragment, NULL)) ||
+        !(self->cbp = frag_cache_new(view_cbp_port_fragment, view_cbp_port_time)) ||
+        !(self->xml = frag_cache_new(view_cbp_xml_fragment, NULL))) {
+        log_error("http: out of memory");
+        http_snap_frags_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void http_snap_frags_destroy(http_snap_frags_t **self_p)
+{
+    http_snap_frags_t *self = *self_p;
+    if (!self)
+        return;
+    frag_cache_destroy(&self->feed);
+    frag_cache_destroy(&self->cbp);
+    frag_cache_destroy(&self->xml);
+    free(self->envelope);
+    free(self->xml_head);
+    free(self);
+    *self_p = NULL;
+}
+
+void http_snap_frags_rendered(const http_snap_frags_t *self, size_t *feed, size_t *cbp,
+                              size_t *xml, size_t *count)
+{
+    *feed = frag_cache_rendered(self->feed);
+    *cbp = frag_cache_rendered(self->cbp);
+    *xml = frag_cache_rendered(self->xml);
+    *count = frag_cache_count(self->feed);
+}
+
+/* The index of crossing id in the state (the fragments' order); the
+ * state's count when unknown. */
+static size_t s_index(state_t *st, const char *id)
+{
+    const xstate_t *x = id ? state_find(st, id) : NULL;
+    return x ? (size_t)(x - state_at(st, 0)) : state_count(st);
+}
+
+/* Bring the fragments of src up to date at now_ms, with the envelope and
+ * head of this render. Out of memory for one fails the documents that
+ * hold it (no body), as a whole render would; logged by frag. */
+static void s_update_frags(const http_snap_src_t *src, int64_t now_ms)
+{
+    http_snap_frags_t *fr = src->frags;
+    (void)frag_cache_update(fr->feed, src->state, now_ms, src->stale_after_ms);
+    (void)frag_cache_update(fr->cbp, src->state, now_ms, src->stale_after_ms);
+    (void)frag_cache_update(fr->xml, src->state, now_ms, src->stale_after_ms);
+    free(fr->envelope);
+    free(fr->xml_head);
+    fr->envelope = feed_crossings_envelope(now_ms);
+    fr->xml_head = view_cbp_xml_head(src->state, now_ms);
+}
+
+/* The documents made of fragments (src->frags), NULL for the others. */
+static char *s_render_frags(const http_snap_src_t *src, enum route_kind kind, const char *id,
+                            size_t *len)
+{
+    const http_snap_frags_t *fr = src->frags;
+    size_t n = state_count(src->state);
+    switch (kind) {
+    case ROUTE_CROSSINGS: return frag_cache_join(fr->feed, fr->envelope, 0, n, len);
+    case ROUTE_CROSSING:
+        return frag_cache_join(fr->feed, fr->envelope, s_index(src->state, id), 1, len);
+    case ROUTE_CBP_XML:
+        return frag_cache_wrap(fr->xml, fr->xml_head, "", VIEW_CBP_XML_TAIL, 0, n, len);
+    case ROUTE_CBP_BWTNEW: return frag_cache_join(fr->cbp, "[]", 0, n, len);
+    case ROUTE_CBP_PORT: return frag_cache_copy(fr->cbp, s_index(src->state, id), len);
+    default: return NULL;
+    }
+}
+
 /* A malloc'ed body of kind (id for per-crossing views), its length in *len. */
 static char *s_render(const http_snap_src_t *src, enum route_kind kind, const char *id,
                       int64_t now_ms, size_t *len)
@@ -40,6 +125,9 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     state_t *st = src->state;
     int64_t stale = src->stale_after_ms;
     char *out = NULL;
+    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CROSSING || kind == ROUTE_CBP_XML ||
+                       kind == ROUTE_CBP_BWTNEW || kind == ROUTE_CBP_PORT))
+        return s_render_frags(src, kind, id, len);
     switch (kind) {
     case ROUTE_CROSSINGS: out = feed_crossings_json(st, now_ms, stale, NULL); break;
     case ROUTE_CROSSING: out = feed_crossings_json(st, now_ms, stale, id); break;
@@ -146,6 +234,8 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     self->second = now_ms / 1000;
     self->feed_seq = src->feed_seq;
     s_take_ops(self, src);
+    if (src->frags)
+        s_update_frags(src, now_ms);
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,
                                              ROUTE_CBSA_CSV, ROUTE_CBSA_JSON, ROUTE_CBSA_CSV_FR,
                                              ROUTE_CBSA_JSON_FR };

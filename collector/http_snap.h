@@ -56,6 +56,18 @@ typedef struct {
 
 typedef struct http_snap http_snap_t;
 
+/* The per-crossing fragments renders keep between them (collector/frag.h):
+ * /v1/crossings and /v1/crossings/{id}, /xml/bwt.xml, /api/bwtnew and
+ * /api/bwtpublicmod/{id}. Belongs to the thread that renders. */
+typedef struct http_snap_frags http_snap_frags_t;
+
+http_snap_frags_t *http_snap_frags_new(void);
+void http_snap_frags_destroy(http_snap_frags_t **self_p);
+/* Fragments the last render made anew, of the native feed, CBP's JSON
+ * and CBP's XML (the rest were kept), and how many each holds. */
+void http_snap_frags_rendered(const http_snap_frags_t *self, size_t *feed, size_t *cbp,
+                              size_t *xml, size_t *count);
+
 /* What a snapshot is rendered from. */
 typedef struct {
     state_t *state;
@@ -70,6 +82,10 @@ typedef struct {
     http_cache_body_t *health, *metrics;
     int64_t mono_ms;                /* tu_mono_ms() at the render: staleness is
                                        judged on it, immune to wall-clock steps */
+    /* NULL: every document rendered whole; else the per-crossing ones and
+     * the lists of them are made of these fragments, brought up to date
+     * at the render (the bytes are the same either way) */
+    http_snap_frags_t *frags;
 } http_snap_src_t;
 
 /* A snapshot older than this makes /health answer 503: the main loop has

@@ -272,3 +272,18 @@ size_t notices_valid(const notices_t *self, const char *crossing, int64_t now_s,
     }
     return k;
 }
+
+int64_t notices_next_change(const notices_t *self, const char *crossing, int64_t now_s)
+{
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; self && i < self->n; i++) {
+        const notice_t *n = &self->v[i];
+        if (strcmp(n->crossing, crossing) != 0)
+            continue;
+        if (n->from_s > now_s && n->from_s < next)
+            next = n->from_s;
+        if (n->until_s > now_s && n->until_s < next)
+            next = n->until_s;
+    }
+    return next;
+}

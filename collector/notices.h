@@ -52,6 +52,11 @@ size_t notices_count(const notices_t *self);
 size_t notices_valid(const notices_t *self, const char *crossing, int64_t now_s,
                      const notice_t **out, size_t max);
 
+/* The first Unix second after now_s at which notices_valid(self,
+ * crossing, ...) can answer otherwise than at now_s (a window of the
+ * crossing opens or ends); INT64_MAX when none will. self may be NULL. */
+int64_t notices_next_change(const notices_t *self, const char *crossing, int64_t now_s);
+
 /* Parse "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM)" to Unix seconds. 0 or -1. */
 int notices_parse_time(const char *s, int64_t *out);
 

@@ -3,6 +3,7 @@
 
 #include "notices.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,10 +107,21 @@ int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t n
     return 1;
 }
 
+/* The crossing whose queue q is, NULL when q is not in this state (a
+ * caller's own copy). Compared as integers: q may point anywhere. */
+static xstate_t *s_owner(state_t *self, const qstate_t *q)
+{
+    uintptr_t p = (uintptr_t)q, a = (uintptr_t)self->x, b = (uintptr_t)(self->x + self->n);
+    return p >= a && p < b ? &self->x[(p - a) / sizeof *self->x] : NULL;
+}
+
 void state_commit(state_t *self, qstate_t *dst, const qstate_t *src)
 {
     *dst = *src;
     self->version++;
+    xstate_t *x = s_owner(self, dst);
+    if (x)
+        x->changes++;
 }
 
 int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t *in,
@@ -118,6 +130,7 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t 
     qstate_t *q = &x->q[dir - 1][tax_queue_index(mode, type)];
     int rc = qstate_apply(q, in, t_end_ms, now_ms);
     self->version += (uint64_t)rc;
+    x->changes += (uint64_t)rc;
     return rc;
 }
 
@@ -129,6 +142,8 @@ void state_set_notices(state_t *self, struct notices *n)
     self->retired = self->notices;
     self->notices = n;
     self->version++;
+    for (size_t i = 0; i < self->n; i++)
+        self->x[i].changes++;
 }
 
 const struct notices *state_notices(const state_t *self) { return self->notices; }
@@ -157,6 +172,7 @@ size_t state_apply_official(state_t *self, const off_doc_t *doc, int64_t fetched
             .has_lanes = r->has_lanes, .wait_s = r->wait_s, .lanes_open = r->lanes_open,
             .updated_s = r->updated_s, .fetched_s = fetched_s
         };
+        x->changes++;
         n++;
     }
     if (n)

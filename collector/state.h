@@ -55,6 +55,12 @@ typedef struct {
     const fc_result_t *forecast[TAX_NDIRS][TAX_NQUEUES];
     qofficial_t off[TAX_NDIRS][TAX_NQUEUES]; /* official values, same index */
     int64_t off_stale_after_s;            /* official older than this is stale */
+    /* Bumped whenever anything the views show of this crossing changes
+     * (a committed queue, an official value, a forecast run, the
+     * notices), so rendered fragments of it can be kept until then
+     * (collector/frag.c). Whoever writes the fields above directly must
+     * bump it; the functions below do. */
+    uint64_t changes;
 } xstate_t;
 
 typedef struct state state_t;
@@ -76,7 +82,9 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir,
  * applied, 0 when at or before its last applied time. */
 int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t now_ms);
 
-/* Replace a queue's state with an updated copy and bump the version. */
+/* Replace a queue's state with an updated copy and bump the version (and
+ * the change counter of the crossing dst belongs to, when it is one of
+ * this state's queues). */
 void state_commit(state_t *self, qstate_t *dst, const qstate_t *src);
 
 /* Apply a parsed official document: each record replaces its queue's
@@ -96,7 +104,8 @@ bool qofficial_fresh(const xstate_t *x, const qofficial_t *o, int64_t now_s);
 uint64_t state_version(const state_t *self);
 
 /* The port notices in force (collector/notices), owned by the state from
- * now on; NULL for none. Bumps the version so cached views re-render. The
+ * now on; NULL for none. Bumps the version and every crossing's change
+ * counter so cached views re-render. The
  * notices replaced are kept until the next replacement (a view being
  * rendered may still read them) and freed then or at state_destroy. */
 struct notices;

@@ -45,6 +45,23 @@ void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_typ
  * (method "official"). Measured data, even stale, always wins: the two are
  * never mixed. */
 
+/* The wall time (ms) until which view_queue(x, d, m, t, ., stale_after_ms)
+ * answers as it does at now_ms, for every time in [now_ms, that): the
+ * queue's data turning stale, its official value turning stale, and, while
+ * the hours may decide (the queue is not open), the next minute of the
+ * side's local clock (hours are kept to the minute; zone offsets and their
+ * changes fall on whole minutes). INT64_MAX when nothing will change with
+ * time alone. Wall time that goes back is the caller's to notice. */
+int64_t view_queue_valid_until(const xstate_t *x, enum tax_dir d, enum tax_mode m,
+                               enum tax_type t, int64_t now_ms, int64_t stale_after_ms);
+
+/* The start of the next minute of zone tz's clock after now_ms, in ms;
+ * the next second when the zone cannot be read. */
+int64_t view_next_local_minute_ms(const char *tz, int64_t now_ms);
+
+/* The start of the next wall second after now_ms, in ms. */
+int64_t view_next_second_ms(int64_t now_ms);
+
 /* Milliseconds to whole seconds, rounding down also before 1970. */
 int64_t view_ms_to_s(int64_t ms);
 

@@ -159,19 +159,26 @@ static const char *s_port_status(const reg_crossing_t *r, int64_t now_s)
     return any ? "Closed" : "Open";
 }
 
+/* The port's date and clock on its US side at now_ms ("" when the zone
+ * is unusable); date and clock hold 40 bytes. */
+static void s_port_clock(const reg_crossing_t *r, int64_t now_ms, char *date, char *clock)
+{
+    struct tm lt;
+    date[0] = clock[0] = '\0';
+    if (zone_local(r->us_tz, view_ms_to_s(now_ms), &lt, NULL, 0) == 0) {
+        snprintf(date, 40, "%d/%d/%d", lt.tm_mon + 1, lt.tm_mday, lt.tm_year + 1900);
+        snprintf(clock, 40, "%02d:%02d:%02d", lt.tm_hour, lt.tm_min, lt.tm_sec);
+    }
+}
+
 static void s_port(const xstate_t *x, int64_t now_ms, int64_t stale_ms, s_port_t *p)
 {
     const reg_crossing_t *r = x->reg;
     memset(p, 0, sizeof *p);
     p->r = r;
     view_cbp_hours_text(&r->hours[HOURS_US], p->hours, sizeof p->hours);
-    struct tm lt;
-    int64_t now_s = view_ms_to_s(now_ms);
-    if (zone_local(r->us_tz, now_s, &lt, NULL, 0) == 0) {
-        snprintf(p->date, sizeof p->date, "%d/%d/%d", lt.tm_mon + 1, lt.tm_mday, lt.tm_year + 1900);
-        snprintf(p->time, sizeof p->time, "%02d:%02d:%02d", lt.tm_hour, lt.tm_min, lt.tm_sec);
-    }
-    p->port_status = s_port_status(r, now_s);
+    s_port_clock(r, now_ms, p->date, p->time);
+    p->port_status = s_port_status(r, view_ms_to_s(now_ms));
     const reg_direction_t *d = &r->dirs[s_into_us(r) - 1];
     p->automation_type = s_automation_type(d->method);
     p->automation = strcmp(d->method, "manual") == 0 || strcmp(d->method, "unknown") == 0 ? "0" : "1";
@@ -409,9 +416,9 @@ static void s_xml_port(textbuf_t *b, const s_port_t *p)
     textbuf_append(b, "</port>");
 }
 
-char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len)
+/* The document's head, up to its first port. */
+static void s_xml_head(textbuf_t *b, const state_t *st, int64_t now_ms)
 {
-    textbuf_t *b = textbuf_new();
     struct tm lt;
     char date[16] = "", clock[16] = "", n[16];
     if (zone_local(CBP_FEED_TZ, view_ms_to_s(now_ms), &lt, NULL, 0) == 0) {
@@ -423,14 +430,27 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
     s_elem(b, "last_updated_date", date);
     s_elem(b, "last_updated_time", clock);
     s_elem(b, "number_of_ports", n);
+}
+
+char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *len)
+{
+    textbuf_t *b = textbuf_new();
+    s_xml_head(b, st, now_ms);
     for (size_t i = 0; i < state_count(st); i++) {
         s_port_t p;
         s_port(state_at(st, i), now_ms, stale_after_ms, &p);
         s_port_notice(st, state_at(st, i), now_ms, &p);
         s_xml_port(b, &p);
     }
-    textbuf_append(b, "</border_wait_time>");
+    textbuf_append(b, VIEW_CBP_XML_TAIL);
     *len = textbuf_len(b);
+    return textbuf_take(&b);
+}
+
+char *view_cbp_xml_head(const state_t *st, int64_t now_ms)
+{
+    textbuf_t *b = textbuf_new();
+    s_xml_head(b, st, now_ms);
     return textbuf_take(&b);
 }
 
@@ -517,4 +537,74 @@ char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const c
         }
     }
     return feed_json_take(arr);
+}
+
+/* The soonest of until and the time a lane CBP shows of x stops reading as
+ * it does at now_ms (view_queue_valid_until). */
+static int64_t s_lanes_valid_until(const xstate_t *x, int64_t now_ms, int64_t stale_after_ms,
+                                   int64_t until)
+{
+    const reg_crossing_t *r = x->reg;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < s_modes[i].ntypes; k++) {
+            enum tax_mode m = s_modes[i].mode;
+            enum tax_type t = s_modes[i].types[k].type;
+            if (r->max_lanes[m] == 0 || r->type_lanes[m][t] == 0)
+                continue;
+            int64_t v = view_queue_valid_until(x, s_into_us(r), m, t, now_ms, stale_after_ms);
+            if (v < until)
+                until = v;
+        }
+    return until;
+}
+
+/* Until when port x reads as at now_ms but for its clock: a minute of its
+ * US clock at the latest (its date and status), sooner at a notice window
+ * or a queue turning stale. */
+static int64_t s_port_valid_until(const state_t *st, const xstate_t *x, int64_t now_ms,
+                                  int64_t stale_after_ms)
+{
+    int64_t until = view_next_local_minute_ms(x->reg->us_tz, now_ms);
+    int64_t ns = notices_next_change(state_notices(st), x->reg->id, view_ms_to_s(now_ms));
+    if (ns != INT64_MAX && ns * 1000 < until)
+        until = ns * 1000;
+    return s_lanes_valid_until(x, now_ms, stale_after_ms, until);
+}
+
+char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    *valid_until_ms = s_port_valid_until(st, x, now_ms, stale_after_ms);
+    s_port_t p;
+    s_port(x, now_ms, stale_after_ms, &p);
+    s_port_notice(st, x, now_ms, &p);
+    json_t *o = s_json_port(&p);
+    /* the clock, which changes every second, is the hole (frag.h) */
+    if (o && json_object_set_new(o, "time", json_stringn("", 1)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return feed_json_take(o);
+}
+
+char *view_cbp_port_time(const xstate_t *x, int64_t now_ms)
+{
+    char date[40], clock[40];
+    s_port_clock(x->reg, now_ms, date, clock);
+    json_t *j = json_string(clock);
+    char *out = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    json_decref(j);
+    return out;
+}
+
+char *view_cbp_xml_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                            int64_t stale_after_ms, int64_t *valid_until_ms)
+{
+    *valid_until_ms = s_port_valid_until(st, x, now_ms, stale_after_ms);
+    s_port_t p;
+    s_port(x, now_ms, stale_after_ms, &p);
+    s_port_notice(st, x, now_ms, &p);
+    textbuf_t *b = textbuf_new();
+    s_xml_port(b, &p);
+    return textbuf_take(&b);
 }

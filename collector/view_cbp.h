@@ -29,6 +29,29 @@ char *view_cbp_xml(state_t *st, int64_t now_ms, int64_t stale_after_ms, size_t *
  * body, NULL when out of memory or only_id is unknown. */
 char *view_cbp_json(state_t *st, int64_t now_ms, int64_t stale_after_ms, const char *only_id);
 
+/* Port x as it is in /api/bwtnew's array and alone in /api/bwtpublicmod
+ * at now_ms (malloc'ed compact JSON, NULL when memory ran out), but for
+ * its "time", which changes every second: that value is frag.h's
+ * FRAG_HOLE, and view_cbp_port_time gives it (a JSON string). The array
+ * is byte for byte "[" these fragments, filled, joined by "," "]". In
+ * *valid_until_ms the wall time until which the rest stays the same
+ * while x->changes and the notices do not change: a minute of the port's
+ * US clock at the latest (its date and status), sooner at a notice window
+ * or a queue turning stale. */
+char *view_cbp_port_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                             int64_t stale_after_ms, int64_t *valid_until_ms);
+char *view_cbp_port_time(const xstate_t *x, int64_t now_ms);
+
+/* The same for the XML: the document is byte for byte
+ * view_cbp_xml_head, the fragments (<port>...</port>, no clock) of every
+ * crossing in state order, and VIEW_CBP_XML_TAIL; a fragment stays the
+ * same as long as the JSON one. The head is malloc'ed, NULL when out of
+ * memory. */
+#define VIEW_CBP_XML_TAIL "</border_wait_time>"
+char *view_cbp_xml_head(const state_t *st, int64_t now_ms);
+char *view_cbp_xml_fragment(const state_t *st, const xstate_t *x, int64_t now_ms,
+                            int64_t stale_after_ms, int64_t *valid_until_ms);
+
 /* CBP's free-text hours ("24 hrs/day", "6 am-10 pm", "6 am-Midnight") for a
  * side's structured hours; "" when unknown. Rules CBP's style cannot say
  * (several, or seasonal) are written in the registry's rule language,

@@ -1,0 +1,225 @@
+/* frag — see frag.h. */
+#include "frag.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct {
+    char *text;             /* NULL: none (not rendered yet, or out of memory) */
+    size_t len;
+    uint64_t changes;       /* xstate_t.changes it was rendered at */
+    int64_t rendered_ms, valid_until_ms;
+    size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
+    char *fill;             /* what goes there (the cache's fill), NULL: none yet */
+    size_t fill_len;
+    int64_t fill_s;         /* the second it was made for */
+} s_frag_t;
+
+#define HOLE_LEN (sizeof FRAG_HOLE - 1)
+
+struct frag_cache {
+    frag_render_fn render;
+    frag_fill_fn fill;
+    const state_t *st;      /* what the fragments are of */
+    int64_t stale_after_ms;
+    size_t n;
+    s_frag_t *f;            /* state order */
+    size_t rendered;        /* by the last update */
+};
+
+frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
+{
+    frag_cache_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_error("frag: out of memory");
+        return NULL;
+    }
+    self->render = render;
+    self->fill = fill;
+    return self;
+}
+
+static void s_clear(frag_cache_t *self)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        free(self->f[i].text);
+        free(self->f[i].fill);
+    }
+    free(self->f);
+    self->f = NULL;
+    self->n = 0;
+    self->st = NULL;
+}
+
+void frag_cache_destroy(frag_cache_t **self_p)
+{
+    frag_cache_t *self = *self_p;
+    if (!self)
+        return;
+    s_clear(self);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Another state, or another staleness limit: nothing kept applies. */
+static int s_bind(frag_cache_t *self, const state_t *st, int64_t stale_after_ms)
+{
+    if (self->st == st && self->n == state_count(st) && self->stale_after_ms == stale_after_ms)
+        return 0;
+    s_clear(self);
+    size_t n = state_count(st);
+    if (n && !(self->f = calloc(n, sizeof *self->f)))
+        return -1;
+    self->n = n;
+    self->st = st;
+    self->stale_after_ms = stale_after_ms;
+    return 0;
+}
+
+static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
+{
+    return f->text && f->changes == x->changes && now_ms >= f->rendered_ms &&
+           now_ms < f->valid_until_ms;
+}
+
+/* Render f of x again at now_ms. false: out of memory. */
+static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const xstate_t *x,
+                     int64_t now_ms, int64_t stale_after_ms)
+{
+    free(f->text);
+    f->text = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
+    f->len = f->text ? strlen(f->text) : 0;
+    f->changes = x->changes;
+    f->rendered_ms = now_ms;
+    const char *h = f->text && self->fill ? strstr(f->text, FRAG_HOLE) : NULL;
+    f->hole = h ? (size_t)(h - f->text) : SIZE_MAX;
+    self->rendered++;
+    return f->text != NULL;
+}
+
+/* f's hole filled for the second of now_ms. false: out of memory. */
+static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t now_ms)
+{
+    int64_t now_s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
+    if (f->hole == SIZE_MAX || (f->fill && f->fill_s == now_s))
+        return true;
+    free(f->fill);
+    f->fill = self->fill(x, now_ms);
+    f->fill_len = f->fill ? strlen(f->fill) : 0;
+    f->fill_s = now_s;
+    return f->fill != NULL;
+}
+
+int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms)
+{
+    self->rendered = 0;
+    if (s_bind(self, st, stale_after_ms) != 0) {
+        log_error("frag: out of memory");
+        return -1;
+    }
+    bool oom = false;
+    for (size_t i = 0; i < self->n; i++) {
+        s_frag_t *f = &self->f[i];
+        const xstate_t *x = state_at(st, i);
+        if (!s_current(f, x, now_ms))
+            oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
+        oom |= f->text && !s_fill(self, f, x, now_ms);
+    }
+    if (oom)
+        log_error("frag: out of memory rendering a crossing");
+    return oom ? -1 : 0;
+}
+
+size_t frag_cache_rendered(const frag_cache_t *self) { return self->rendered; }
+size_t frag_cache_count(const frag_cache_t *self) { return self->n; }
+
+/* The position of the last "[]" in s, NULL when none. */
+static const char *s_brackets(const char *s)
+{
+    const char *last = NULL;
+    for (const char *p = s ? strstr(s, "[]") : NULL; p; p = strstr(p + 1, "[]"))
+        last = p;
+    return last;
+}
+
+/* Whether f can go into a document: rendered, its hole filled. */
+static bool s_usable(const s_frag_t *f)
+{
+    return f->text && (f->hole == SIZE_MAX || f->fill);
+}
+
+/* f's length in a document, and f written at out (returns that length). */
+static size_t s_len(const s_frag_t *f)
+{
+    return f->hole == SIZE_MAX ? f->len : f->len - HOLE_LEN + f->fill_len;
+}
+
+static size_t s_emit(const s_frag_t *f, char *out)
+{
+    if (f->hole == SIZE_MAX) {
+        memcpy(out, f->text, f->len);
+        return f->len;
+    }
+    size_t after = f->hole + HOLE_LEN;
+    memcpy(out, f->text, f->hole);
+    memcpy(out + f->hole, f->fill, f->fill_len);
+    memcpy(out + f->hole + f->fill_len, f->text + after, f->len - after);
+    return s_len(f);
+}
+
+/* head (headlen bytes), the fragments [i0, i0 + n) separated by sep,
+ * then tail. */
+static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
+                    const char *tail, size_t i0, size_t n, size_t *len)
+{
+    if (i0 > self->n || n > self->n - i0)
+        return NULL;
+    size_t seplen = strlen(sep), taillen = strlen(tail);
+    size_t total = headlen + taillen + (n ? n - 1 : 0) * seplen;
+    for (size_t i = i0; i < i0 + n; i++) {
+        if (!s_usable(&self->f[i]))
+            return NULL;
+        total += s_len(&self->f[i]);
+    }
+    char *out = malloc(total + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, head, headlen);
+    size_t o = headlen;
+    for (size_t i = i0; i < i0 + n; i++) {
+        if (i > i0) {
+            memcpy(out + o, sep, seplen);
+            o += seplen;
+        }
+        o += s_emit(&self->f[i], out + o);
+    }
+    memcpy(out + o, tail, taillen + 1);            /* with the NUL */
+    *len = total;
+    return out;
+}
+
+char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
+                      size_t *len)
+{
+    const char *at = s_brackets(envelope);
+    if (!at)
+        return NULL;
+    /* through '[', then from ']' */
+    return s_join(self, envelope, (size_t)(at - envelope) + 1, ",", at + 1, i0, n, len);
+}
+
+char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                      const char *tail, size_t i0, size_t n, size_t *len)
+{
+    if (!head || !sep || !tail)
+        return NULL;
+    return s_join(self, head, strlen(head), sep, tail, i0, n, len);
+}
+
+char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
+{
+    return s_join(self, "", 0, "", "", i, 1, len);
+}

@@ -1,0 +1,82 @@
+/* frag — the per-crossing parts of the big public documents, rendered
+ * once and kept between renders while nothing they show can have changed.
+ *
+ * At 10,000 series every document of a state version was rendered whole
+ * (/v1/crossings as one jansson tree of 3 million nodes, every
+ * /v1/crossings/{id} a second time), though a render follows the few
+ * crossings an agent's batch touched. A cache holds, per crossing of the
+ * state (state order), one fragment: the crossing's compact JSON text as
+ * the document shows it, made by a render function (feed.c's
+ * feed_crossing_fragment, view_cbp.c's port fragments) that also
+ * says until when the text stays valid with time alone. A fragment is
+ * kept while
+ *   - the crossing's change counter (xstate_t.changes: commits, official
+ *     values, forecast runs, notices) is the one it was rendered at,
+ *   - the staleness limit is the same, and
+ *   - the wall time is in [rendered at, valid until): a queue turning
+ *     stale, the hours' next minute, a notice window, an age in seconds
+ *     end it; a clock that went back ends it too.
+ * Otherwise it is rendered again. Documents are then the fragments joined
+ * into an envelope that jansson rendered with an empty array ("[]") where
+ * they go (CBP's XML: between its head and tail): byte for byte what
+ * rendering the whole document gives (tests/unit/test_frag.c). A value
+ * that changes every second in every fragment (CBP's clock) is a hole
+ * filled at each second rather than a reason to render all again.
+ *
+ * Ownership: a cache belongs to the thread that owns the state (the main
+ * loop) and is read only there; documents are copies (malloc'ed), so the
+ * HTTP workers never see a fragment. */
+#ifndef POE_FRAG_H
+#define POE_FRAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state.h"
+
+/* x's fragment at now_ms (malloc'ed, NULL when memory ran out) and in
+ * *valid_until_ms until when it stays the same (see above). */
+typedef char *(*frag_render_fn)(const state_t *st, const xstate_t *x, int64_t now_ms,
+                                int64_t stale_after_ms, int64_t *valid_until_ms);
+
+/* A part of a fragment that changes every second while the rest stays
+ * (CBP's per-port clock): the render function writes the JSON string
+ * FRAG_HOLE (a lone NUL, which no other text holds) in its place, and the
+ * documents get fill's text there instead (malloc'ed JSON made by
+ * jansson, for x at now_ms; NULL when out of memory), made once per
+ * second of an update. */
+#define FRAG_HOLE "\"\\u0000\""
+typedef char *(*frag_fill_fn)(const xstate_t *x, int64_t now_ms);
+
+typedef struct frag_cache frag_cache_t;
+
+/* fill NULL: fragments have no hole. */
+frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill);
+void frag_cache_destroy(frag_cache_t **self_p);
+
+/* Bring every crossing's fragment of st up to date at now_ms (a new state
+ * or limit starts the cache over). 0, or -1 when memory ran out for some
+ * (logged once per update): those have no fragment until a later update
+ * makes one, and documents that include them fail. */
+int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms);
+
+/* Fragments rendered (not kept) by the last update, and held. */
+size_t frag_cache_rendered(const frag_cache_t *self);
+size_t frag_cache_count(const frag_cache_t *self);
+
+/* envelope with the fragments [i0, i0 + n) joined by ',' in place of its
+ * last "[]": a malloc'ed text, its length in *len. NULL when envelope is
+ * NULL or has no "[]", a fragment is missing, or memory ran out. */
+char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
+                      size_t *len);
+
+/* head, the fragments [i0, i0 + n) with sep between them, then tail: a
+ * malloc'ed text, its length in *len (documents that are not JSON).
+ * NULL as for frag_cache_join. */
+char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                      const char *tail, size_t i0, size_t n, size_t *len);
+
+/* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
+char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);
+
+#endif
