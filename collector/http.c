@@ -57,6 +57,10 @@
  * turns, alone when the documents' render waits for its share (a render of
  * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS). */
 #define HTTP_OPS_EVERY_MS 1000
+/* A render due while agents' frames wait is put off, by at most this: a
+ * burst of 834 live batches took ~100 ms to accept, and a render in the
+ * middle of it (all 417 crossings changed) held the rest 170-300 ms. */
+#define HTTP_DEFER_MAX_MS 500
 /* Bodies at least this large go by sendfile (below, a copy is cheaper
  * than the extra system call). */
 #define HTTP_SENDFILE_MIN (16 * 1024)
@@ -72,6 +76,8 @@ struct http_server {
     http_snap_t *snap;              /* the newest published */
     http_snap_frags_t *frags;       /* the crossings renders keep between them */
     int64_t next_publish_ms;        /* monotonic: not before (render cost cap) */
+    int64_t deferred_ms;            /* monotonic: since when a due render waits
+                                       for the agents' frames (0: it does not) */
     double render_ms;               /* what renders take, averaged (HTTP_PUBLISH_SMOOTH) */
     struct event *ev_publish;
     docroot_t *docroot;             /* --publish-dir; NULL when off */
@@ -232,6 +238,17 @@ static void s_publish_ops(http_server_t *self, int64_t now_ms)
     self->snap = snap;
 }
 
+/* Whether a due render waits for the agents' frames (see HTTP_DEFER_MAX_MS).
+ * The first snapshot never does. */
+static bool s_defer(http_server_t *self, int64_t mono)
+{
+    if (!self->snap || !self->ctx.busy || !self->ctx.busy(self->ctx.busy_arg))
+        return false;
+    if (self->deferred_ms == 0)
+        self->deferred_ms = mono;
+    return mono - self->deferred_ms < HTTP_DEFER_MAX_MS;
+}
+
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -241,10 +258,12 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     if (s_published_current(self, now_ms))
         return;
     int64_t mono = tu_mono_ms();
-    if (mono >= self->next_publish_ms)
+    if (mono >= self->next_publish_ms && !s_defer(self, mono)) {
+        self->deferred_ms = 0;
         (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
-    else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS)
+    } else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS) {
         s_publish_ops(self, now_ms);
+    }
 }
 
 /* ---- jobs: /v1/history, /v1/forecast, CBP's graph ----------------------------- */

@@ -43,6 +43,11 @@ typedef struct {
     const char *publish_dir;  /* docroot the public documents are written to; NULL: none */
     sse_ring_t *sse;          /* the live feed's updates for /v1/stream (its bound on
                                  streams adds to the connections served); NULL: none */
+    /* Whether agents' frames wait on this loop now (ingest_busy): a render
+     * then would hold them, so it waits, at most HTTP_DEFER_MAX_MS after
+     * it was due. NULL: never. */
+    bool (*busy)(void *arg);
+    void *busy_arg;
 } http_ctx_t;
 
 typedef struct http_server http_server_t;

@@ -454,3 +454,13 @@ void ingest_destroy(ingest_t **self_p)
 }
 
 const sess_table_t *ingest_sessions(const ingest_t *self) { return self->sessions; }
+
+bool ingest_busy(void *arg)
+{
+    ingest_t *self = arg;
+    if (self->nflight > 0)
+        return true;
+    int events = 0;
+    size_t len = sizeof events;
+    return zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &len) == 0 && (events & ZMQ_POLLIN);
+}

@@ -17,6 +17,7 @@
 #ifndef POE_INGEST_H
 #define POE_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,5 +77,10 @@ uint8_t *ingest_handle_frame(ingest_t *self, const void *data, size_t len, const
 int ingest_sync(ingest_t *self);
 
 const sess_table_t *ingest_sessions(const ingest_t *self);
+
+/* Whether agents' frames wait on the socket, or a group of their batches
+ * waits for rrdcached's answer (arg: the ingest_t): work that would hold
+ * them may wait (http_ctx_t.busy). */
+bool ingest_busy(void *arg);
 
 #endif

@@ -577,7 +577,8 @@ static int s_setup(collector_t *c)
                         .dashboards = c->o.dashboards[0] ? c->o.dashboards : NULL,
                         .observed = c->observed,
                         .threads = (int)c->o.http_threads,
-                        .publish_dir = c->o.publish_dir, .sse = c->sse };
+                        .publish_dir = c->o.publish_dir, .sse = c->sse,
+                        .busy = ingest_busy, .busy_arg = c->ingest };
     if (c->o.http_threads < 1 || c->o.http_threads > 16) {
         log_error("--http-threads wants 1 to 16");
         return -1;
