@@ -78,6 +78,37 @@ static void test_table(void **state)
     assert_int_equal(sess_count(T), 102);
 }
 
+/* A national collector's table: each session found by its crossing and
+ * direction (through the index's growths), a stranger not, nothing added
+ * by looking. */
+static void test_table_large(void **state)
+{
+    (void)state;
+    char id[8];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "%06d", 300000 + i * 7);
+        for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++) {
+            sess_t *s = sess_get(T, id, (enum tax_dir)d);
+            assert_non_null(s);
+            s->acked_seq = (uint64_t)i * 2 + (uint64_t)d;
+        }
+    }
+    assert_int_equal(sess_count(T), 10000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "%06d", 300000 + i * 7);
+        for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++) {
+            const sess_t *s = sess_find(T, id, (enum tax_dir)d);
+            assert_non_null(s);
+            assert_string_equal(s->crossing, id);
+            assert_int_equal(s->dir, d);
+            assert_int_equal(s->acked_seq, (uint64_t)i * 2 + (uint64_t)d);
+        }
+        snprintf(id, sizeof id, "%06d", 300001 + i * 7);
+        assert_null(sess_find(T, id, TAX_NORTHBOUND));
+    }
+    assert_int_equal(sess_count(T), 10000);
+}
+
 static void test_first_commit_duplicate_gap(void **state)
 {
     (void)state;
@@ -306,6 +337,7 @@ int main(void)
 #define T_(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         T_(test_table),
+        T_(test_table_large),
         T_(test_first_commit_duplicate_gap),
         T_(test_new_and_stale_epoch),
         T_(test_collector_restart),
