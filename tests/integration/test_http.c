@@ -37,6 +37,7 @@
 #include "http_client.h"
 #include "proc.h"
 #include "stack.h"
+#include "timeutil.h"
 
 #define FIXTURE "tests/fixtures/replay-250401-northbound.txt"
 #define T0_S 1768464000LL /* fixture start, 2026-01-15T08:00Z */
@@ -914,23 +915,20 @@ static void *s_history_run(void *arg)
     return NULL;
 }
 
-/* With rrdcached stopped, a /v1/history job holds the main loop in its
- * FETCH for the archive's bounded wait (5 s). /health must still answer,
- * 200, from the snapshot published before: an Age of 2 s or more can only
- * come from a snapshot the loop did not replace (it republishes every
- * second), so a /health answered by that loop (as a job) fails here. Last
- * in the file: the archive's connection is lost by the timeout. */
-static void test_health_while_main_loop_blocked(void **state)
+/* One try: rrdcached stopped while a /v1/history job waits for it on the
+ * main loop, /health probed every 100 ms. Returns whether the loop was
+ * seen waiting (a history slower than 2 s) and sets *blocked_seen. */
+static bool s_try_blocked_loop(bool *blocked_seen, int *probes, long *max_age, int *status)
 {
-    (void)state;
     assert_int_equal(kill(s_stack.rrdcached, SIGSTOP), 0);
     s_history_t h = { .status = 0 };
     atomic_init(&h.done, false);
     pthread_t th;
+    int64_t t0 = tu_mono_ms();
     assert_int_equal(pthread_create(&th, NULL, s_history_run, &h), 0);
-    long max_age = -1;
-    int probes = 0;
-    bool blocked_seen = false;
+    *max_age = -1;
+    *probes = 0;
+    *blocked_seen = false;
     /* until the history answered, and at most 4.5 s (its wait is 5 s) */
     for (int i = 0; i < 45 && !atomic_load(&h.done); i++) {
         usleep(100 * 1000);
@@ -938,16 +936,42 @@ static void test_health_while_main_loop_blocked(void **state)
         s_get("/health", NULL, &r);
         s_expect_status(&r, "/health (main loop blocked)", 200);
         long age = s_age(&r, "/health (main loop blocked)");
-        if (age > max_age)
-            max_age = age;
-        blocked_seen |= age >= 2 && !atomic_load(&h.done);
-        probes++;
+        if (age > *max_age)
+            *max_age = age;
+        *blocked_seen |= age >= 2 && !atomic_load(&h.done);
+        (*probes)++;
         hc_free(&r);
     }
+    bool waited = !atomic_load(&h.done) || tu_mono_ms() - t0 >= 2000;
     kill(s_stack.rrdcached, SIGCONT);
     pthread_join(th, NULL);
-    print_message("%d /health answers while the main loop waited; largest Age %ld s; history %d\n",
-                  probes, max_age, h.status);
+    *status = h.status;
+    return waited;
+}
+
+/* With rrdcached stopped, a /v1/history job holds the main loop in its
+ * FETCH for the archive's bounded wait (5 s). /health must still answer,
+ * 200, from the snapshot published before: an Age of 2 s or more can only
+ * come from a snapshot the loop did not replace (it republishes every
+ * second), so a /health answered by that loop (as a job) fails here. A try
+ * whose history came back at once did not hold the loop (seen twice in
+ * CI runs under load, cause unknown: the file is there and rrdcached was
+ * stopped); it is tried again, at most three times. Last in the file: the
+ * archive's connection is lost by the timeout. */
+static void test_health_while_main_loop_blocked(void **state)
+{
+    (void)state;
+    bool blocked_seen = false, waited = false;
+    int probes = 0, status = 0;
+    long max_age = -1;
+    for (int attempt = 1; attempt <= 3 && !waited; attempt++) {
+        waited = s_try_blocked_loop(&blocked_seen, &probes, &max_age, &status);
+        print_message("try %d: %d /health answers while the main loop waited; largest Age %ld s; "
+                      "history %d%s\n", attempt, probes, max_age, status,
+                      waited ? "" : " (came back at once: the loop did not wait)");
+    }
+    if (!waited)
+        fail_msg("a /v1/history never held the main loop on a stopped rrdcached in 3 tries");
     if (!blocked_seen)
         fail_msg("/health never came from a snapshot 2 s old while the main loop waited on a "
                  "stopped rrdcached (%d answers, largest Age %ld)", probes, max_age);
