@@ -380,10 +380,16 @@ void ingest_flight_land(ingest_t *self)
     int rc = arch_commit_wait(self->ctx.archive, why, sizeof why);
     size_t n = self->nflight;
     self->nflight = 0;   /* before the replies: they may not land it again */
-    if (rc == 0)
+    /* Rows lost meanwhile (a sync found them unwritten, a new connection)
+     * rolled the sessions back: counting this group would skip what must
+     * come again, as in s_group_check. */
+    bool restarted = arch_generation(self->ctx.archive) != self->flight_gen;
+    if (restarted)
+        ingest_check_archive(self);
+    if (rc == 0 && !restarted)
         s_members_accept(self, self->flight, n, NULL, NULL);
     else
-        s_members_fail(self, self->flight, n, false, why, NULL, NULL);
+        s_members_fail(self, self->flight, n, restarted, why, NULL, NULL);
 }
 
 /* Send the group's rows to rrdcached in one BATCH; on success commit and
@@ -421,6 +427,7 @@ void ingest_group_launch(ingest_t *self)
         self->flight = self->group;
         self->group = t;
         self->nflight = self->ngroup;
+        self->flight_gen = self->arch_gen;   /* s_group_check: the group agrees with it */
         ingest_flight_watch(self);
     }
     self->ngroup = 0;

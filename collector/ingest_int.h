@@ -95,6 +95,7 @@ struct ingest {
      * the next group is staged meanwhile. No session is in both. */
     member_t *flight;           /* INGEST_GROUP_MAX */
     size_t nflight;
+    uint64_t flight_gen;        /* the archive's generation it was judged in */
     struct event *ev_flight;    /* its answer (or the socket's room to write it) */
     bool group_sent;            /* replies went out: re-check the socket */
 };
