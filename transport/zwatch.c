@@ -41,20 +41,15 @@ static void s_run(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     zwatch_t *self = arg;
-    /* Read until a read finds nothing, and only then ZMQ_EVENTS (which
-     * re-arms the edge): asked before every message it cost a system call
-     * or two each, a third of the loop's time on the agents' socket in a
-     * burst. What arrived after the last read is taken by another turn. */
-    for (size_t n = 0;; n++) {
+    size_t n = 0;
+    while (s_readable(self)) {
         if (n == self->h.burst) {
             s_schedule(self);
             break;
         }
-        if (self->h.on_message(self->h.arg) != 0) {
-            if (s_readable(self) && n > 0)
-                s_schedule(self);
+        if (self->h.on_message(self->h.arg) != 0)
             break;
-        }
+        n++;
     }
     if (self->h.on_drained)
         self->h.on_drained(self->h.arg);

@@ -4,10 +4,10 @@
  * edge-triggered: it signals only that ZMQ_EVENTS may have changed, and any
  * operation on the socket (a send included) can consume the edge. The one
  * correct pattern, done here once for every user: on each wake-up read
- * messages until a read finds none, then read ZMQ_EVENTS (which re-arms
- * the edge) and come back at once if it says POLLIN; after a burst, yield
- * and continue from a zero-timeout timer so timers and other sockets have
- * their turn (event_active would run again before polling); re-check after sends made outside a wake-up
+ * messages while ZMQ_EVENTS says POLLIN (reading ZMQ_EVENTS is what re-arms
+ * the edge); after a burst, yield and continue from a zero-timeout timer so
+ * timers and other sockets have their turn (event_active would run again
+ * before polling); re-check after sends made outside a wake-up
  * (zwatch_kick); check once at start, since messages that arrived before
  * the watch began raise no edge. The watcher never owns the socket. */
 #ifndef POE_ZWATCH_H
