@@ -612,13 +612,13 @@ int arch_commit_send(archive_t *self, char *why, size_t whylen)
         s_end_batch(self, true);
         return -1;
     }
-    if (VEC_RESERVE(self->fguards, self->fgcap, self->ntouched) != 0) {
-        arch_why(why, whylen, "out of memory");
+    if (rrdcc_batch_send(self->rc, self->stage, self->slen) != 0) {
+        arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
         s_end_batch(self, true);
         return -1;
     }
     /* The staged lines and guards become the flight's; the stage starts
-     * empty (its old buffer is the next stage). */
+     * empty in the flight's old buffers. */
     char *b = self->flight;
     size_t cap = self->fcap;
     self->flight = self->stage;
@@ -626,13 +626,14 @@ int arch_commit_send(archive_t *self, char *why, size_t whylen)
     self->flen = self->slen;
     self->stage = b;
     self->scap = cap;
-    memcpy(self->fguards, self->touched, self->ntouched * sizeof *self->touched);
+    guard_t **g = self->fguards;
+    size_t gcap = self->fgcap;
+    self->fguards = self->touched;
+    self->fgcap = self->tcap;
     self->nfguards = self->ntouched;
-    if (rrdcc_batch_send(self->rc, self->flight, self->flen) != 0) {
-        arch_why(why, whylen, "rrdcached: %s", rrdcc_error(self->rc));
-        s_end_batch(self, true);
-        return -1;
-    }
+    self->touched = g;
+    self->tcap = gcap;
+    self->ntouched = 0;
     self->in_flight = true;
     s_end_batch(self, false);
     return 0;

@@ -462,12 +462,7 @@ static bool s_must_end(ingest_t *self, const Poenet__Batch *b)
         if (s && s->solo)
             return true;
     }
-    for (size_t i = 0; i < self->ngroup; i++) {
-        const Poenet__Batch *o = self->group[i].env->batch;
-        if (o->direction == b->direction && strcmp(o->crossing, b->crossing) == 0)
-            return true;
-    }
-    return false;
+    return s_pending(self, b->crossing, b->direction) == 1;
 }
 
 /* Judge a batch and, when it is the session's next, stage it into the

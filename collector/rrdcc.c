@@ -231,8 +231,10 @@ static int s_write_all(rrdcc_t *self, const char *buf, size_t len)
     return 0;
 }
 
-/* Read more input into rbuf, compacting and growing it as needed. */
-static int s_fill(rrdcc_t *self)
+/* Read more input into rbuf, compacting and growing it as needed: 0 when
+ * something was read, 1 when nothing had arrived and wait is false, -1 on
+ * an error (end of file included). */
+static int s_fill_some(rrdcc_t *self, bool wait)
 {
     if (self->roff > 0) {
         memmove(self->rbuf, self->rbuf + self->roff, self->rlen - self->roff);
@@ -267,9 +269,16 @@ static int s_fill(rrdcc_t *self)
             s_set_err(self, "read: %s", strerror(errno));
             return -1;
         }
+        if (!wait)
+            return 1;
         if (s_wait(self, POLLIN, "waiting for rrdcached's reply") != 0)
             return -1;
     }
+}
+
+static int s_fill(rrdcc_t *self)
+{
+    return s_fill_some(self, true);
 }
 
 /* Next input line, NUL-terminated in place (no '\n'); valid until the next
@@ -550,8 +559,6 @@ int rrdcc_batch_wait(rrdcc_t *self)
     return self->owed_rc;
 }
 
-bool rrdcc_batch_owed(const rrdcc_t *self) { return self->owed; }
-
 /* Whether the input holds n whole replies ("<status> ..." and as many
  * lines as a positive status announces), without taking them. */
 static bool s_have_replies(const rrdcc_t *self, int n)
@@ -585,21 +592,10 @@ bool rrdcc_batch_ready(rrdcc_t *self)
     if (self->outlen > 0 || self->trail > 0)
         return false;
     /* Take what has arrived, without waiting. */
-    for (;;) {
-        if (self->roff > 0 && self->roff == self->rlen)
-            self->roff = self->rlen = 0;
-        if (self->rcap - self->rlen < 4096 &&
-            VEC_RESERVE(self->rbuf, self->rcap, self->rlen + 65536) != 0)
-            break;   /* the blocking read reports it */
-        ssize_t n = recv(self->fd, self->rbuf + self->rlen, self->rcap - self->rlen, 0);
-        if (n > 0) {
-            self->rlen += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+    int rc;
+    while ((rc = s_fill_some(self, false)) == 0)
+        ;
+    if (rc < 0) {
         s_owed_settle(self);   /* end of file or an error: it says which */
         return true;
     }
