@@ -190,7 +190,11 @@ static int s_backfill(void)
                 WEXITSTATUS(status) != 0) {
                 if (pid > 0)
                     proc_stop(pid, 2000);
-                fprintf(stderr, "test_dashboards: backfill %s failed (log %s)\n", steps[k][0], log);
+                fprintf(stderr, "test_dashboards: backfill %s failed (status %d)\n", steps[k][0],
+                        status);
+                proc_print_tail(log, 40);
+                snprintf(log, sizeof log, "%s/collector.log", s_stack.dir);
+                proc_print_tail(log, 40);
                 return -1;
             }
         }

@@ -392,3 +392,19 @@ char *proc_slurp(const char *path, size_t *len)
     }
     return buf;
 }
+
+void proc_print_tail(const char *path, int lines)
+{
+    size_t n = 0;
+    char *buf = proc_slurp(path, &n);
+    if (!buf) {
+        fprintf(stderr, "---- %s: cannot be read\n", path);
+        return;
+    }
+    size_t from = n;
+    for (int seen = 0; from > 0; from--)
+        if (buf[from - 1] == '\n' && from != n && ++seen == lines)
+            break;
+    fprintf(stderr, "---- %s (last %d lines)\n%s", path, lines, buf + from);
+    free(buf);
+}

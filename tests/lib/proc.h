@@ -75,4 +75,8 @@ char *proc_metrics(int port, int *status_out);
  * NULL). NULL when it cannot be read. */
 char *proc_slurp(const char *path, size_t *len);
 
+/* The last lines of the file at path to stderr, so a failure in CI (whose
+ * temporary directory is gone afterwards) says why. */
+void proc_print_tail(const char *path, int lines);
+
 #endif
