@@ -460,7 +460,5 @@ bool ingest_busy(void *arg)
     ingest_t *self = arg;
     if (self->nflight > 0)
         return true;
-    int events = 0;
-    size_t len = sizeof events;
-    return zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &len) == 0 && (events & ZMQ_POLLIN);
+    return zwatch_pending(self->watch);
 }

@@ -36,20 +36,26 @@ static void s_schedule(zwatch_t *self)
     event_add(self->ev_again, &zero);
 }
 
+/* Read until a read finds nothing (or the burst is spent): ZMQ_EVENTS is
+ * asked once per turn, not before every message, as it costs a poll of the
+ * socket's mailbox each time. After the empty read ZMQ_EVENTS must still be
+ * read: that re-arms the edge, and a message that came in between raises
+ * none, so a socket still readable gets another turn. */
 static void s_run(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     zwatch_t *self = arg;
-    size_t n = 0;
-    while (s_readable(self)) {
+    for (size_t n = 0;; n++) {
         if (n == self->h.burst) {
             s_schedule(self);
             break;
         }
-        if (self->h.on_message(self->h.arg) != 0)
+        if (self->h.on_message(self->h.arg) != 0) {
+            if (s_readable(self))
+                s_schedule(self);
             break;
-        n++;
+        }
     }
     if (self->h.on_drained)
         self->h.on_drained(self->h.arg);
@@ -95,3 +101,11 @@ void zwatch_destroy(zwatch_t **self_p)
 }
 
 void zwatch_kick(zwatch_t *self) { s_schedule(self); }
+
+bool zwatch_pending(zwatch_t *self)
+{
+    if (!s_readable(self))
+        return false;
+    s_schedule(self);   /* the edge that would have woken the watch is spent */
+    return true;
+}

@@ -4,8 +4,8 @@
  * edge-triggered: it signals only that ZMQ_EVENTS may have changed, and any
  * operation on the socket (a send included) can consume the edge. The one
  * correct pattern, done here once for every user: on each wake-up read
- * messages while ZMQ_EVENTS says POLLIN (reading ZMQ_EVENTS is what re-arms
- * the edge); after a burst, yield and continue from a zero-timeout timer so
+ * messages until a read finds nothing, then read ZMQ_EVENTS (that is what
+ * re-arms the edge) and come back while it says POLLIN; after a burst, yield and continue from a zero-timeout timer so
  * timers and other sockets have their turn (event_active would run again
  * before polling); re-check after sends made outside a wake-up
  * (zwatch_kick); check once at start, since messages that arrived before
@@ -13,6 +13,7 @@
 #ifndef POE_ZWATCH_H
 #define POE_ZWATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -34,5 +35,11 @@ void zwatch_destroy(zwatch_t **self_p);
 
 /* Re-check the socket soon: call after sending on it outside on_message. */
 void zwatch_kick(zwatch_t *self);
+
+/* Whether a message waits to be read, asked outside a wake-up. Asking
+ * ZMQ_EVENTS consumes the edge that would wake the watch, so never ask it
+ * of a watched socket directly: this schedules the turn that edge would
+ * have started. */
+bool zwatch_pending(zwatch_t *self);
 
 #endif
