@@ -55,7 +55,10 @@
 #define HTTP_PUBLISH_SMOOTH 4
 /* /health and /metrics are republished at least this often while the loop
  * turns, alone when the documents' render waits for its share (a render of
- * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS). */
+ * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS), and at most
+ * this often: at 834 agents their render (a line per agent in each) was a
+ * sixth of the loop in a burst, when the documents are published every
+ * 100-200 ms. Counters reach them within this. */
 #define HTTP_OPS_EVERY_MS 1000
 /* A render due while agents' frames wait is put off, by at most this: a
  * burst of 834 live batches took ~100 ms to accept, and a render in the
@@ -138,6 +141,14 @@ static void s_render_ops(http_server_t *self, int64_t now_ms, http_cache_body_t 
 
 /* ---- publishing ------------------------------------------------------------ */
 
+/* Whether the published /health and /metrics are recent enough to keep
+ * (HTTP_OPS_EVERY_MS) and the archive's state they show still holds. */
+static bool s_ops_fresh(const http_server_t *self, int64_t mono)
+{
+    return self->snap && mono - http_snap_mono_ms(self->snap) < HTTP_OPS_EVERY_MS &&
+           self->published_up == s_archive_up(self);
+}
+
 /* This thread's CPU time in ms: the log says what a render cost apart
  * from the time other processes had the core. */
 static double s_cpu_ms(void)
@@ -158,7 +169,10 @@ static int s_publish(http_server_t *self, int64_t now_ms)
                             .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
                             .mono_ms = t0, .frags = self->frags };
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
-    s_render_ops(self, now_ms, &src.health, &src.metrics);
+    if (s_ops_fresh(self, t0))
+        src.keep_ops = true;
+    else
+        s_render_ops(self, now_ms, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
     http_cache_body_unref(src.health);   /* the snapshot holds its own */
     http_cache_body_unref(src.metrics);
@@ -207,14 +221,16 @@ static int s_publish(http_server_t *self, int64_t now_ms)
  * second republishes even when nothing changed: /health's Age and the
  * workers' stuck-loop check (HTTP_SNAP_STUCK_MS) rest on it. Changed
  * counters (a refused batch, a heartbeat, a stream refused) reach /health
- * and /metrics at the next tick rather than the next second. */
-static bool s_published_current(const http_server_t *self, int64_t now_ms)
+ * and /metrics once those are HTTP_OPS_EVERY_MS old, not at every tick. */
+static bool s_published_current(const http_server_t *self, int64_t now_ms, int64_t mono)
 {
     if (!self->snap || http_snap_version(self->snap) != state_version(self->ctx.state) ||
         http_snap_second(self->snap) != now_ms / 1000 ||
         (self->ctx.observed && observed_version(self->ctx.observed) != self->published_obs) ||
         self->published_up != s_archive_up(self))
         return false;
+    if (s_ops_fresh(self, mono))
+        return true;
     stats_t st;
     s_stats(self, &st);
     return memcmp(&self->published_stats, &st, sizeof st) == 0;
@@ -242,8 +258,10 @@ static void s_publish_ops(http_server_t *self, int64_t now_ms)
  * The first snapshot never does. */
 static bool s_defer(http_server_t *self, int64_t mono)
 {
-    if (!self->snap || !self->ctx.busy || !self->ctx.busy(self->ctx.busy_arg))
+    if (!self->snap || !self->ctx.busy || !self->ctx.busy(self->ctx.busy_arg)) {
+        self->deferred_ms = 0;   /* a later burst starts its own wait */
         return false;
+    }
     if (self->deferred_ms == 0)
         self->deferred_ms = mono;
     return mono - self->deferred_ms < HTTP_DEFER_MAX_MS;
@@ -254,12 +272,11 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     http_server_t *self = arg;
-    int64_t now_ms = tu_now_ms();
-    if (s_published_current(self, now_ms))
+    int64_t now_ms = tu_now_ms(), mono = tu_mono_ms();
+    if (s_published_current(self, now_ms, mono))
         return;
-    int64_t mono = tu_mono_ms();
     if (mono >= self->next_publish_ms && !s_defer(self, mono)) {
-        self->deferred_ms = 0;
+        self->deferred_ms = 0;   /* the maximum was reached while busy */
         (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
     } else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS) {
         s_publish_ops(self, now_ms);

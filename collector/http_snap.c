@@ -233,7 +233,13 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
     self->version = state_version(src->state);
     self->second = now_ms / 1000;
     self->feed_seq = src->feed_seq;
-    s_take_ops(self, src);
+    if (src->keep_ops && prev) {
+        http_snap_src_t ops = { .health = prev->health, .metrics = prev->metrics,
+                                .mono_ms = prev->mono_ms };
+        s_take_ops(self, &ops);
+    } else {
+        s_take_ops(self, src);
+    }
     if (src->frags)
         s_update_frags(src, now_ms);
     static const enum route_kind whole[] = { ROUTE_CROSSINGS, ROUTE_CBP_XML, ROUTE_CBP_BWTNEW,

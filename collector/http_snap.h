@@ -82,6 +82,10 @@ typedef struct {
     http_cache_body_t *health, *metrics;
     int64_t mono_ms;                /* tu_mono_ms() at the render: staleness is
                                        judged on it, immune to wall-clock steps */
+    /* http_snap_render: take prev's /health and /metrics (and their
+     * mono_ms) instead of the three above, which rendering them again so
+     * soon would cost the loop for nothing */
+    bool keep_ops;
     /* NULL: every document rendered whole; else the per-crossing ones and
      * the lists of them are made of these fragments, brought up to date
      * at the render (the bytes are the same either way) */

@@ -254,6 +254,32 @@ static void test_with_ops_shares_the_documents(void **state)
     http_snap_unref(next);
 }
 
+/* A render soon after the last one keeps its /health and /metrics (and
+ * their time: their Age and the stuck check still count from when they
+ * were made), and it outlives the snapshot it took them from. */
+static void test_render_keeps_recent_ops(void **state)
+{
+    fixture_t *f = *state;
+    http_snap_t *prev = s_snap(f, "{\"frames_in\":1}", "m 1\n");
+    http_snap_src_t src = { .state = f->st, .registry = f->reg, .stale_after_ms = 120000,
+                            .started_s = T0_MS / 1000, .mono_ms = MONO0 + 300,
+                            .keep_ops = true };
+    http_snap_t *next = http_snap_render(&src, prev, T0_MS + 300);
+    assert_non_null(next);
+    assert_int_equal(http_snap_mono_ms(next), MONO0);
+    http_snap_unref(prev);
+    http_snap_answer_t a;
+    http_snap_ops_answer(next, ROUTE_METRICS, MONO0 + 2500, &a);
+    assert_int_equal(a.code, 200);
+    assert_int_equal(a.age_s, 2);
+    s_expect_body(&a, "m 1\n");
+    http_cache_body_unref(a.body);
+    http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + HTTP_SNAP_STUCK_MS + 1, &a);
+    assert_int_equal(a.code, 503);
+    http_cache_body_unref(a.body);
+    http_snap_unref(next);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_old_snapshot_makes_health_503_naming_the_time),
         cmocka_unit_test(test_unrendered_bodies_give_no_body),
         cmocka_unit_test(test_with_ops_shares_the_documents),
+        cmocka_unit_test(test_render_keeps_recent_ops),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
