@@ -152,6 +152,18 @@ static void s_near(double got, double want, const char *what, int64_t t)
         fail_msg("%s at %lld: got %.9g, want %.9g", what, (long long)t, got, want);
 }
 
+/* A row at t written into path by another client, behind the archive's
+ * back. */
+static void s_write_behind(const char *path, int64_t t)
+{
+    rrdcc_t *c = rrdcc_new(g.sock, 5000);
+    assert_non_null(c);
+    char line[700];
+    snprintf(line, sizeof line, "UPDATE %s %lld:1:1:1:1:1\n", path, (long long)t);
+    assert_int_equal(rrdcc_batch(c, line, strlen(line), NULL), 0);
+    rrdcc_destroy(&c);
+}
+
 static void s_fetch(archive_t *a, const char *crossing, int64_t from, int64_t to,
                     int64_t step, arch_series_t *s)
 {
@@ -354,12 +366,7 @@ static void test_commit_in_two_halves(void **state)
 
     /* Someone else writes x ahead: the flight is refused, which a fetch in
      * between does not take from arch_commit_wait. */
-    rrdcc_t *c = rrdcc_new(g.sock, 5000);
-    assert_non_null(c);
-    char line[700];
-    snprintf(line, sizeof line, "UPDATE %s %lld:1:1:1:1:1\n", px, (long long)(g.t0 + 200));
-    assert_int_equal(rrdcc_batch(c, line, strlen(line), NULL), 0);
-    rrdcc_destroy(&c);
+    s_write_behind(px, g.t0 + 200);
     for (int t = 65; t <= 300; t += 5)
         assert_int_equal(s_add(a, x, g.t0 + t, 1, 1), 1);
     assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
@@ -446,12 +453,7 @@ static void test_commit_refused_then_resync(void **state)
     /* Someone else writes the file behind the archive's back. */
     char p[600];
     s_path(p, sizeof p, x, "passenger-standard.rrd");
-    rrdcc_t *c = rrdcc_new(g.sock, 5000);
-    assert_non_null(c);
-    char line[700];
-    snprintf(line, sizeof line, "UPDATE %s %lld:1:1:1:1:1\n", p, (long long)(g.t0 + 200));
-    assert_int_equal(rrdcc_batch(c, line, strlen(line), NULL), 0);
-    rrdcc_destroy(&c);
+    s_write_behind(p, g.t0 + 200);
 
     for (int t = 65; t <= 300; t += 5)
         assert_int_equal(s_add(a, x, g.t0 + t, 1, 1), 1);
