@@ -686,6 +686,119 @@ done:
     free(exc);
 }
 
+/* ---- packed results ------------------------------------------------------------ */
+
+#define S_WEEK_MIN (7 * 1440)
+#define S_BITS2_BYTES (S_WEEK_MIN / 4)
+
+enum s_coding { S_RUNS, S_BITS2, S_RAW };
+
+/* data: the result's bytes before exc, nexc_total, exc[0..nexc), then the
+ * week: nruns uint16 (value << 14 | length - 1; a week is 10,080 minutes,
+ * under 2^14), or 2 bits a minute, or (a value above 3, which no learner
+ * writes) the raw bytes. Fields are copied with memcpy: data is unaligned. */
+struct hobs_packed {
+    uint16_t nruns;
+    uint8_t coding, nexc;
+    size_t size;
+    unsigned char data[];
+};
+
+static size_t s_week_bytes(enum s_coding c, size_t nruns)
+{
+    return c == S_RUNS ? nruns * sizeof(uint16_t) : c == S_BITS2 ? S_BITS2_BYTES : S_WEEK_MIN;
+}
+
+hobs_packed_t *hours_obs_pack(const hobs_result_t *r)
+{
+    const uint8_t *w = &r->week[0][0];
+    size_t nruns = 0;
+    enum s_coding c = S_RUNS;
+    for (size_t i = 0; i < S_WEEK_MIN; i++) {
+        if (w[i] > 3)
+            c = S_RAW;
+        nruns += i == 0 || w[i] != w[i - 1];
+    }
+    if (c == S_RUNS && s_week_bytes(S_RUNS, nruns) > S_BITS2_BYTES)
+        c = S_BITS2;
+    size_t nexc = r->nexc < 0 ? 0 : r->nexc > HOBS_MAX_EXC ? HOBS_MAX_EXC : (size_t)r->nexc;
+    size_t head = offsetof(hobs_result_t, exc), excb = nexc * sizeof r->exc[0];
+    size_t size = head + sizeof r->nexc_total + excb + s_week_bytes(c, nruns);
+    hobs_packed_t *p = malloc(sizeof *p + size);
+    if (!p)
+        return NULL;
+    p->nruns = (uint16_t)(c == S_RUNS ? nruns : 0);
+    p->coding = (uint8_t)c;
+    p->nexc = (uint8_t)nexc;
+    p->size = sizeof *p + size;
+    unsigned char *o = p->data;
+    memcpy(o, r, head);
+    o += head;
+    memcpy(o, &r->nexc_total, sizeof r->nexc_total);
+    o += sizeof r->nexc_total;
+    memcpy(o, r->exc, excb);
+    o += excb;
+    if (c == S_RAW) {
+        memcpy(o, w, S_WEEK_MIN);
+    } else if (c == S_BITS2) {
+        memset(o, 0, S_BITS2_BYTES);
+        for (size_t i = 0; i < S_WEEK_MIN; i++)
+            o[i / 4] |= (unsigned char)(w[i] << (2 * (i % 4)));
+    } else {
+        for (size_t i = 0; i < S_WEEK_MIN;) {
+            size_t j = i + 1;
+            while (j < S_WEEK_MIN && w[j] == w[i])
+                j++;
+            uint16_t run = (uint16_t)(w[i] << 14 | (j - i - 1));
+            memcpy(o, &run, sizeof run);
+            o += sizeof run;
+            i = j;
+        }
+    }
+    return p;
+}
+
+void hours_obs_unpack(const hobs_packed_t *p, hobs_result_t *out, bool with_week)
+{
+    size_t head = offsetof(hobs_result_t, exc), excb = (size_t)p->nexc * sizeof out->exc[0];
+    const unsigned char *in = p->data;
+    memcpy(out, in, head);
+    in += head;
+    memcpy(&out->nexc_total, in, sizeof out->nexc_total);
+    in += sizeof out->nexc_total;
+    memcpy(out->exc, in, excb);
+    memset((char *)out->exc + excb, 0, sizeof out->exc - excb);
+    in += excb;
+    uint8_t *w = &out->week[0][0];
+    if (!with_week) {
+        memset(w, 0, S_WEEK_MIN);
+        return;
+    }
+    if (p->coding == S_RAW) {
+        memcpy(w, in, S_WEEK_MIN);
+    } else if (p->coding == S_BITS2) {
+        for (size_t i = 0; i < S_WEEK_MIN; i++)
+            w[i] = (uint8_t)(in[i / 4] >> (2 * (i % 4)) & 3);
+    } else {
+        size_t i = 0;
+        for (size_t k = 0; k < p->nruns && i < S_WEEK_MIN; k++) {
+            uint16_t run;
+            memcpy(&run, in + k * sizeof run, sizeof run);
+            size_t len = (size_t)(run & 0x3fff) + 1;
+            if (len > S_WEEK_MIN - i)
+                len = S_WEEK_MIN - i;
+            memset(w + i, run >> 14, len);
+            i += len;
+        }
+        memset(w + i, 0, S_WEEK_MIN - i);
+    }
+}
+
+size_t hours_obs_packed_size(const hobs_packed_t *p)
+{
+    return p->size;
+}
+
 const char *hours_obs_exc_name(enum hobs_exc_kind k)
 {
     switch (k) {

@@ -44,6 +44,7 @@
 #define POE_HOURS_OBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hours.h"
@@ -136,6 +137,26 @@ int hours_obs_forget(hours_obs_t *self, int64_t from_s, int64_t to_s);
  * be NULL) 1 where something departed, 0 where nothing did, 2 unknown. */
 void hours_obs_learn_days(const uint8_t (*days)[1440], const uint8_t (*departed)[1440], int ndays,
                           int64_t first_day, hobs_result_t *out);
+
+/* A learned result as kept between learns: hobs_result_t is 11 KB, of
+ * which the week by the minute is 10 KB and the exceptions' list 1 KB, yet
+ * a week holds a few dozen runs and most results no exception. Every track
+ * of a collector keeps one (2,500 at 10,000 series: 28.6 MB as whole
+ * results, docs/performance.md §1h), so they are kept packed: the fields,
+ * the exceptions listed, and the week as runs of minutes (or 2 bits a
+ * minute when that is smaller: a week of more than 1,260 runs).
+ * Unpacking gives back the result byte for byte, padding aside. */
+typedef struct hobs_packed hobs_packed_t;
+
+/* A malloc'ed packed copy of r (free() it), NULL when out of memory. */
+hobs_packed_t *hours_obs_pack(const hobs_result_t *r);
+
+/* What hours_obs_pack was given, written to out; with_week false leaves
+ * out->week all unknown (0) and skips decoding it (counters, status). */
+void hours_obs_unpack(const hobs_packed_t *p, hobs_result_t *out, bool with_week);
+
+/* The bytes p takes (for tests and figures). */
+size_t hours_obs_packed_size(const hobs_packed_t *p);
 
 /* Day number (days since 1970-01-01) of a civil date, and back. */
 int64_t hours_obs_daynum(int y, int m, int d);

@@ -23,6 +23,7 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len)
     b->len = len;
     b->data = data;
     b->fd = -1;
+    b->mapped = false;
     return b;
 }
 
@@ -35,9 +36,12 @@ void http_cache_body_unref(http_cache_body_t *b)
 {
     /* acq_rel: the thread freeing sees every write of the others. */
     if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        if (b->mapped)
+            munmap(b->data, b->len + 1);
+        else
+            free(b->data);
         if (b->fd >= 0)
             close(b->fd);
-        free(b->data);
         free(b);
     }
 }
@@ -58,6 +62,18 @@ int http_cache_body_fd(http_cache_body_t *b)
         }
         off += (size_t)n;
     }
+    /* One byte more, a zero (ftruncate fills with zeros): readers may
+     * count on the NUL after the bytes, as with the malloc'ed copy. */
+    void *map = MAP_FAILED;
+    if (ftruncate(fd, (off_t)b->len + 1) == 0)
+        map = mmap(NULL, b->len + 1, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        close(fd);
+        return -1;
+    }
+    free(b->data);
+    b->data = map;
+    b->mapped = true;
     b->fd = fd;
     return 0;
 }

@@ -16,7 +16,7 @@ typedef struct {
     hours_obs_t *h;            /* NULL: the mode has no lanes */
     uint64_t learned_version;  /* of h, when last learned */
     int64_t learned_day;       /* UTC day of the last learn: relearned daily, so silence shows */
-    hobs_result_t *res;        /* NULL until its first learn (s_result); guarded by the mutex */
+    hobs_packed_t *res;        /* NULL until its first learn (s_result); guarded by the mutex */
     bool warned_clock, warned_back, warned_bad, warned_silent;
 } s_track_t;
 
@@ -69,15 +69,21 @@ struct observed {
     observed_counters_t pub;   /* a copy for readers, under mu */
 };
 
-/* What a track has learned, or, before its first learn, "no data". A
- * result is 11 KB (the learned week by the minute): made for each of 2,500
- * tracks at start, they were 28 MB of a 10,000-series collector before any
- * track had been learned (docs/performance.md §4). */
-static const hobs_result_t s_no_data = { .status = HOBS_UNKNOWN, .why = "no data" };
-
-static const hobs_result_t *s_result(const s_track_t *tr)
+/* What a track has learned, or, before its first learn, "no data", into
+ * out (the week only when with_week). A result is 11 KB (the learned week
+ * by the minute): made for each of 2,500 tracks at start, they were 28 MB
+ * of a 10,000-series collector before any track had been learned, and
+ * again once all were learned; kept packed (hours_obs_pack: a few hundred
+ * bytes) they are under 1 MB (docs/performance.md §4, §1h). */
+static void s_result(const s_track_t *tr, hobs_result_t *out, bool with_week)
 {
-    return tr->res ? tr->res : &s_no_data;
+    if (tr->res) {
+        hours_obs_unpack(tr->res, out, with_week);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->status = HOBS_UNKNOWN;
+    out->why = "no data";
 }
 
 static size_t s_ntracks(const observed_t *self)
@@ -389,16 +395,18 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
         tr->learned_day = now_s / 86400;
         if (m <= TAX_NMODES)   /* a lane type's bad input shows in its mode's */
             s_note_bad(reg_at(self->reg, i), side, m, tr, self->scratch);
-        /* The result is made at the track's first learn (s_result). */
-        hobs_result_t *res = tr->res ? tr->res : malloc(sizeof *res);
+        /* The result is made at the track's first learn (s_result); out of
+         * memory keeps the one before. */
+        hobs_packed_t *res = hours_obs_pack(self->scratch);
         if (!res)
             continue;
         pthread_mutex_lock(&self->mu);
+        hobs_packed_t *old = tr->res;
         tr->res = res;
-        memcpy(tr->res, self->scratch, sizeof *tr->res);
         self->version++;
         self->changed_s = now_s;
         pthread_mutex_unlock(&self->mu);
+        free(old);
         (*n)++;
     }
     return k;
@@ -408,13 +416,14 @@ static size_t s_relearn(observed_t *self, size_t from, int64_t budget_ms, int64_
 static void s_tally(observed_t *self, int n, double ms)
 {
     uint32_t known = 0, stuck = 0, flapping = 0, silent = 0, silent_week = 0;
+    hobs_result_t rbuf, *r = &rbuf;   /* the fields only: the week is not decoded */
     for (size_t i = 0; i < self->n; i++)
         for (int side = 0; side < 2; side++)
             for (int m = 1; m <= TAX_NMODES; m++) {
                 const s_track_t *tr = &self->t[i][side][m];
                 if (!tr->h)
                     continue;
-                const hobs_result_t *r = s_result(tr);
+                s_result(tr, r, false);
                 known += r->status == HOBS_KNOWN;
                 stuck += r->days_stuck > 0;
                 flapping += r->days_flapping > 0;
@@ -613,7 +622,7 @@ int observed_get_type(const observed_t *self, size_t ci, enum hours_side side, e
         return -1;
     observed_t *mut = (observed_t *)self;
     pthread_mutex_lock(&mut->mu);
-    memcpy(out, s_result(&self->t[ci][side][S_TYPE_SLOT(q)]), sizeof *out);
+    s_result(&self->t[ci][side][S_TYPE_SLOT(q)], out, true);
     pthread_mutex_unlock(&mut->mu);
     return 0;
 }
@@ -625,7 +634,7 @@ int observed_get(const observed_t *self, size_t ci, enum hours_side side, enum t
         return -1;
     observed_t *mut = (observed_t *)self;   /* the lock is not the state */
     pthread_mutex_lock(&mut->mu);
-    memcpy(out, s_result(&self->t[ci][side][m]), sizeof *out);
+    s_result(&self->t[ci][side][m], out, true);
     pthread_mutex_unlock(&mut->mu);
     return 0;
 }

@@ -509,6 +509,54 @@ static void test_deviations(void **state)
     free(r);
 }
 
+/* The result as a track keeps it between learns (hours_obs_pack): given
+ * back byte for byte, in a few hundred bytes for a learned week with its
+ * exceptions; a week of more than 1,260 runs in 2 bits a minute; a value
+ * no learner writes (above 3) in the raw bytes; without the week, the
+ * fields alone. */
+static void s_round_trip(const hobs_result_t *r, size_t most)
+{
+    hobs_packed_t *p = hours_obs_pack(r);
+    assert_non_null(p);
+    assert_true(hours_obs_packed_size(p) <= most);
+    hobs_result_t *back = malloc(sizeof *back);
+    assert_non_null(back);
+    memset(back, 0xa5, sizeof *back);
+    hours_obs_unpack(p, back, true);
+    size_t used = offsetof(hobs_result_t, week) + sizeof r->week;
+    assert_memory_equal(back, r, used);
+    memset(back, 0xa5, sizeof *back);
+    hours_obs_unpack(p, back, false);
+    assert_memory_equal(back, r, offsetof(hobs_result_t, week));
+    for (int d = 0; d < 7; d++)
+        for (int m = 0; m < 1440; m++)
+            assert_int_equal(back->week[d][m], 0);
+    free(back);
+    free(p);
+}
+
+static void test_packed(void **state)
+{
+    (void)state;
+    const char *tz = "America/Los_Angeles";
+    s_feed_t f = { .truth = s_with_exceptions, .blip_at = -1, .gap_at = -1, .departures = true };
+    hobs_result_t *r = s_learn(tz, s_utc(tz, 2026, 11, 9), s_utc(tz, 2026, 11, 30), &f);
+    assert_int_equal(r->status, HOBS_KNOWN);
+    assert_int_equal(r->nexc, 2);
+    s_round_trip(r, 1024);                       /* against 11 KB whole */
+    for (int d = 0; d < 7; d++)                  /* flapping: a run a minute */
+        for (int m = 0; m < 1440; m++)
+            r->week[d][m] = (uint8_t)((d + m) % 3);
+    s_round_trip(r, 1024 + 7 * 1440 / 4);
+    r->week[3][700] = 7;
+    s_round_trip(r, 1024 + 7 * 1440);
+    memset(r, 0, sizeof *r);                     /* nothing learned */
+    r->status = HOBS_UNKNOWN;
+    r->why = "no data";
+    s_round_trip(r, 512);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_partial_week),      cmocka_unit_test(test_clock_and_window),
         cmocka_unit_test(test_calendar),          cmocka_unit_test(test_deviations),
         cmocka_unit_test(test_silent_week),       cmocka_unit_test(test_forget),
+        cmocka_unit_test(test_packed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
