@@ -16,7 +16,10 @@
  * durable); and with --live S, real time: a new epoch per agent, every
  * agent sends the interval that ended 1 s ago every 5 s, as live agents
  * do, and the time to the accepted and to the durable acknowledgement is
- * measured per batch. Prints key=value lines for bench/run.sh; never judges
+ * measured per batch (also apart for the batches after each agent's first:
+ * the first batches cross the gap in event time since the flood, in every
+ * queue at once, as after an outage); --pause S waits S seconds between
+ * the sync and the live phase. Prints key=value lines for bench/run.sh; never judges
  * the figures, fails only when a component does not start or the collector
  * refuses the batches. */
 #include <arpa/inet.h>
@@ -80,7 +83,7 @@ static int s_cmp_i64(const void *x, const void *y);
 enum s_until { UNTIL_DEADLINE, UNTIL_FIRST_ACKED, UNTIL_DURABLE };
 
 typedef struct {
-    long series, seconds, ipb, window, ndealers, live_s;
+    long series, seconds, ipb, window, ndealers, live_s, pause_s;
     const char *bin, *workdir;
     bstack_t st;
     void *zctx, **dealers;
@@ -91,7 +94,10 @@ typedef struct {
     bool counting, live, heartbeats;
     uint64_t counted[2], resends, errors;   /* samples accepted, made durable */
     double cpu_s[3];                        /* of the last timed phase: collector, rrdcached, us */
-    s_lat_t lat[2];                         /* live: ms to accepted, to durable */
+    /* live: ms to accepted, to durable, and to accepted of every agent's
+     * batches after its first (the first crosses the gap in event time
+     * since the flood's data, in every queue at once) */
+    s_lat_t lat[3];
     s_probe_t probe;
 } s_bench_t;
 
@@ -295,8 +301,11 @@ static void s_advance(s_bench_t *b, s_agent_t *a, uint64_t *have, uint64_t seq, 
     if (seq <= *have)
         return;
     int64_t now = tu_mono_ms();
-    for (uint64_t s = *have + 1; b->counting && b->live && s <= seq; s++)
+    for (uint64_t s = *have + 1; b->counting && b->live && s <= seq; s++) {
         s_lat_add(&b->lat[k], now - a->sent_at[s % B_RING]);
+        if (k == 0 && s > 1)
+            s_lat_add(&b->lat[2], now - a->sent_at[s % B_RING]);
+    }
     b->counted[k] += b->counting ? (seq - *have) * (uint64_t)(a->nq * b->ipb) : 0;
     *have = seq;
 }
@@ -541,9 +550,15 @@ static int s_run(s_bench_t *b)
         return -1;
     if (b->live_s <= 0)
         return 0;
+    /* --pause: the daemons' work after the flood (rrdcached's writes, the
+     * sync) done before the live phase, to tell its cost from the first
+     * live batches' own. */
+    if (b->pause_s > 0 && s_drive(b, tu_mono_ms() + b->pause_s * 1000, UNTIL_DEADLINE) != 0)
+        return -1;
     fprintf(stderr, "ingest: %ld series in real time for %ld s\n", b->series, b->live_s);
     int rc = s_live(b);
     s_lat_report(&b->lat[0], "live_accepted");
+    s_lat_report(&b->lat[2], "live_accepted_after_first");
     s_lat_report(&b->lat[1], "live_durable");
     return rc;
 }
@@ -559,8 +574,8 @@ static void s_teardown(s_bench_t *b, bool failed)
         wire_batch_destroy(&b->agents[i].batch);
     free(b->agents);
     free(b->dealers);
-    free(b->lat[0].v);
-    free(b->lat[1].v);
+    for (int i = 0; i < 3; i++)
+        free(b->lat[i].v);
     bstack_stop(&b->st, failed);
 }
 
@@ -568,8 +583,9 @@ int main(int argc, char **argv)
 {
     s_bench_t b = { .series = 1000, .seconds = 10, .ipb = 1, .window = 4, .ndealers = 8 };
     static const char *const names[] = { "--series", "--seconds", "--intervals", "--window",
-                                          "--dealers", "--live", NULL };
-    long *vals[] = { &b.series, &b.seconds, &b.ipb, &b.window, &b.ndealers, &b.live_s };
+                                          "--dealers", "--live", "--pause", NULL };
+    long *vals[] = { &b.series, &b.seconds, &b.ipb, &b.window, &b.ndealers, &b.live_s,
+                     &b.pause_s };
     bool ok = argc % 2 == 1;
     for (int i = 1; ok && i + 1 < argc; i += 2) {
         int k = 0;
@@ -586,7 +602,7 @@ int main(int argc, char **argv)
         b.ipb * B_QUEUES > WIRE_MAX_QUEUE_SAMPLES || b.window < 1 || b.window >= B_RING ||
         b.ndealers < 1 || b.ndealers > 64) {
         fprintf(stderr, "usage: ingest [--series N] [--seconds S] [--intervals K] [--window W]"
-                        " [--dealers D] [--live S] [--workdir DIR]  (env POE_BIN)\n");
+                        " [--dealers D] [--live S] [--pause S] [--workdir DIR]  (env POE_BIN)\n");
         return 2;
     }
     if (!(b.bin = getenv("POE_BIN"))) {
