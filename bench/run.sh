@@ -104,6 +104,8 @@ row "all durable, after the flood (3 runs above)" \
     "$(get $i1 settle_seconds) / $(get $i10 settle_seconds) / $(get $icu settle_seconds) s" "" ""
 row "10,000 series live: to accepted, p50 / p99" \
     "$(get $i10 live_accepted_p50_ms) / $(get $i10 live_accepted_p99_ms) ms" "" ""
+row "10,000 series live, after each agent's first batch: to accepted, p50 / p99" \
+    "$(get $i10 live_accepted_after_first_p50_ms) / $(get $i10 live_accepted_after_first_p99_ms) ms" "" ""
 row "10,000 series live: to durable, p50 / p99" \
     "$(get $i10 live_durable_p50_ms) / $(get $i10 live_durable_p99_ms) ms" "" ""
 row "GET /health worst wait, flood / live (10,000)" \
