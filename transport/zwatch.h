@@ -5,11 +5,13 @@
  * operation on the socket (a send included) can consume the edge. The one
  * correct pattern, done here once for every user: on each wake-up read
  * messages until a read finds nothing, then read ZMQ_EVENTS (that is what
- * re-arms the edge) and come back while it says POLLIN; after a burst, yield and continue from a zero-timeout timer so
- * timers and other sockets have their turn (event_active would run again
- * before polling); re-check after sends made outside a wake-up
- * (zwatch_kick); check once at start, since messages that arrived before
- * the watch began raise no edge. The watcher never owns the socket. */
+ * re-arms the edge) and come back while it says POLLIN; after a burst,
+ * yield and continue from a zero-timeout timer so timers and other sockets
+ * have their turn (event_active would run again before polling); re-check
+ * after sends made outside a wake-up (zwatch_kick); check once at start,
+ * since messages that arrived before the watch began raise no edge; and
+ * never let anyone else ask ZMQ_EVENTS (zwatch_pending). The watcher never
+ * owns the socket. */
 #ifndef POE_ZWATCH_H
 #define POE_ZWATCH_H
 
