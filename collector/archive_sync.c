@@ -210,8 +210,6 @@ static void s_on_flushall(void *arg, const rrdcc_reply_t *r)
         s_sync_fail(self, "rrdcached FLUSHALL: %s", r->message);
     self->owed--;
     if (!self->sync_failed) {
-        /* No item has a command in flight yet: reordering them is safe. */
-        qsort(self->items, self->nitems, sizeof *self->items, s_item_cmp);
         self->sync_polling = true;
         self->poll_front = self->poll_sweep = 0;
         self->poll_progress_ms = tu_mono_ms();
@@ -593,6 +591,10 @@ int arch_sync_start(archive_t *self, struct event_base *base, arch_synced_fn *do
         self->items[i] = (sync_item_t){ self, g, g->accepted, true, false, false };
         g->dirty = false;
     }
+    /* In the order rrdcached's writer takes them (s_poll), sorted here,
+     * before the sync thread sees them: the loop may read them meanwhile
+     * (arch_sync_cancel), so they never move once the sync runs. */
+    qsort(self->items, self->nitems, sizeof *self->items, s_item_cmp);
     self->ndirty = 0;
     self->sync_round = 1;
     self->job_end = false;
