@@ -48,6 +48,8 @@ void http_cache_body_unref(http_cache_body_t *b)
 
 int http_cache_body_fd(http_cache_body_t *b)
 {
+    if (b->fd >= 0)   /* already given one: data is its map, not malloc'ed */
+        return 0;
     int fd = memfd_create("poenet-body", MFD_CLOEXEC);
     if (fd < 0)
         return -1;

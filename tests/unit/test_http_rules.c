@@ -315,6 +315,12 @@ static void test_body_fd(void **state)
         assert_int_equal(b->len, n);
         assert_memory_equal(b->data, want, n);
         assert_int_equal(b->data[n], '\0');
+        /* asked again (a body shared with a later snapshot): the same one */
+        int fd = b->fd;
+        const char *map = b->data;
+        assert_int_equal(http_cache_body_fd(b), 0);
+        assert_int_equal(b->fd, fd);
+        assert_ptr_equal(b->data, map);
         char *back = malloc(n + 1);
         assert_non_null(back);
         assert_int_equal(pread(b->fd, back, n + 1, 0), (ssize_t)(n + 1));

@@ -118,6 +118,14 @@ static void s_until_done(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(f->base);
 }
 
+/* Call fn every usec microseconds from the loop (outside any wake-up). */
+static void s_tick(fx_t *f, event_callback_fn fn, long usec)
+{
+    f->tick = event_new(f->base, -1, EV_PERSIST, fn, f);
+    struct timeval every = { 0, usec };
+    event_add(f->tick, &every);
+}
+
 static void s_run(fx_t *f)
 {
     struct event *check = event_new(f->base, -1, EV_PERSIST, s_until_done, f);
@@ -169,9 +177,7 @@ static void test_pending_keeps_the_edge(void **state)
     s_fx_init(&f, false);
     f.want = 200;
     s_watch(&f, 0);
-    f.tick = event_new(f.base, -1, EV_PERSIST, s_send_and_ask, &f);
-    struct timeval every = { 0, 2000 };
-    event_add(f.tick, &every);
+    s_tick(&f, s_send_and_ask, 2000);
     s_run(&f);
     assert_int_equal(f.sent, f.want);
     assert_int_equal(f.got, f.want);
@@ -197,9 +203,7 @@ static void test_trickle_with_replies(void **state)
     s_fx_init(&f, true);
     f.want = 700;
     s_watch(&f, 3);
-    f.tick = event_new(f.base, -1, EV_PERSIST, s_send_some, &f);
-    struct timeval every = { 0, 500 };
-    event_add(f.tick, &every);
+    s_tick(&f, s_send_some, 500);
     s_run(&f);
     assert_int_equal(f.got, f.want);
     assert_int_equal(f.replies, f.want);
