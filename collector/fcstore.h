@@ -10,14 +10,18 @@
  * closures of that side are its holidays. At start, fcstore_learn reads the
  * last 5 weeks of every archived queue (15-minute rows) into the profiles.
  * Runs on the collector's event loop (zone lookups are single-threaded).
- * With a loop (fcstore_start), runs take at most FCSTORE_BUDGET_MS of each
- * second: a queue due beyond that waits (once, however often it is due
- * meanwhile) for a timer that runs the waiting ones as the budget allows,
- * so a catch-up flood, where every batch makes its queues due, does not
- * hold up the loop. */
+ * With a loop (fcstore_start), a due run is not made by the caller (ingest's
+ * commit, which acknowledges agents after it): the queue waits (once,
+ * however often it is due meanwhile) for a timer that runs the waiting ones
+ * oldest first, on their newest data, in slices of FCSTORE_SLICE_MS within
+ * FCSTORE_BUDGET_MS of each second, and gives way while the loop has other
+ * work waiting (fcstore_set_busy) for up to FCSTORE_DEFER_MAX_MS. A return
+ * from an outage, where every agent's first batch makes every queue due
+ * (10,000 runs, ~0.25 s), so does not hold up the batches behind it. */
 #ifndef POE_FCSTORE_H
 #define POE_FCSTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "archive.h"
@@ -28,7 +32,10 @@
 #define FCSTORE_GAP_MAX_S 3600       /* an observation spans at most this since the last */
 #define FCSTORE_TAP_MIN 120          /* the present is run forward 2 h at most */
 #define FCSTORE_BUDGET_MS 100        /* forecast runs per second of the loop, at most */
-#define FCSTORE_PENDING_EVERY_MS 100 /* how often queues waiting for the budget are run */
+#define FCSTORE_PENDING_EVERY_MS 100 /* a queue falling due waits this long for its run */
+#define FCSTORE_SLICE_MS 5           /* runs in one turn of the loop, at most */
+#define FCSTORE_SLICE_GAP_MS 10      /* between slices (and re-asks while busy) */
+#define FCSTORE_DEFER_MAX_MS 1000    /* runs give way to a busy loop this long, at most */
 
 struct event_base;
 
@@ -37,12 +44,16 @@ typedef struct fcstore fcstore_t;
 fcstore_t *fcstore_new(state_t *state);
 void fcstore_destroy(fcstore_t **self_p);
 
-/* Keep runs within budget_ms per second (FCSTORE_BUDGET_MS in the
- * collector) on base from now on; without it every run is immediate.
- * 0, or -1 logged. The budget can be changed later (0: every run waits). */
+/* Run due forecasts from a timer on base from now on, within budget_ms per
+ * second (FCSTORE_BUDGET_MS in the collector); without it every run is
+ * immediate. 0, or -1 logged. The budget can be changed later (0: every
+ * run waits). */
 int fcstore_start(fcstore_t *self, struct event_base *base, int budget_ms);
 void fcstore_set_budget(fcstore_t *self, int budget_ms);
-/* Queues waiting for the budget now, and runs put off since the start. */
+/* busy(arg) says whether the loop has other work waiting (the agents'
+ * frames: ingest_busy); NULL never. Asked before each slice of runs. */
+void fcstore_set_busy(fcstore_t *self, bool (*busy)(void *arg), void *arg);
+/* Queues waiting for their run now, and runs that waited since the start. */
 size_t fcstore_pending(const fcstore_t *self);
 uint64_t fcstore_deferred(const fcstore_t *self);
 

@@ -126,7 +126,7 @@ static void s_on_tap(void *arg, uint64_t seq, const char *crossing, const char *
 static void s_on_change(void *arg, const xstate_t *x, enum tax_dir d, int k)
 {
     collector_t *c = arg;
-    if (c->fc) /* before the live feed, so it sees the new forecast */
+    if (c->fc)
         fcstore_queue_changed(c->fc, (xstate_t *)x, d, k);
     if (c->pub)
         pubfeed_queue_changed(c->pub, x, d, k);
@@ -571,6 +571,7 @@ static int s_setup(collector_t *c)
     c->ingest = ingest_new(c->base, c->zctx, c->o.listen, &ictx);
     if (!c->ingest)
         return -1;
+    fcstore_set_busy(c->fc, ingest_busy, c->ingest);
     http_ctx_t hctx = { .state = c->state, .archive = c->archive, .registry = c->registry,
                         .stats = &c->stats, .sessions = ingest_sessions(c->ingest),
                         .stale_after_ms = c->o.stale_after_s * 1000,
@@ -627,6 +628,8 @@ static void s_teardown(collector_t *c)
     http_destroy(&c->http);
     if (c->ingest)
         ingest_sync(c->ingest); /* what is accepted goes to disk before we go */
+    if (c->fc)
+        fcstore_set_busy(c->fc, NULL, NULL);
     ingest_destroy(&c->ingest);
     pubfeed_destroy(&c->pub);
     sse_ring_destroy(&c->sse);   /* after the HTTP workers and the feed that fed it */

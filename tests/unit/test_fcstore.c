@@ -1,7 +1,8 @@
 /* test_fcstore — the forecasts kept current as data arrives, within the
  * refresh budget: without a loop every due run is immediate; with one, a
- * queue due beyond the budget waits once (however often it is due
- * meanwhile), and the timer runs it later on its newest data. */
+ * due queue waits once (however often it is due meanwhile) for the timer,
+ * which runs it later on its newest data, within the budget, and gives way
+ * to a busy loop for at most FCSTORE_DEFER_MAX_MS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,62 @@ static void test_beyond_the_budget_a_run_waits_once(void **state)
     event_base_free(base);
 }
 
+static void s_dispatch_ms(struct event_base *base, int ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* The caller (ingest's commit) never runs a forecast, even with budget. */
+static void test_with_a_loop_a_run_waits_for_the_timer(void **state)
+{
+    fix_t *f = *state;
+    struct event_base *base = event_base_new();
+    assert_int_equal(fcstore_start(f->fc, base, 1000), 0);
+    s_minute(f, TAX_STANDARD, 1);
+    assert_null(s_fc(f, TAX_STANDARD));
+    assert_int_equal(fcstore_pending(f->fc), 1);
+    s_dispatch_ms(base, FCSTORE_PENDING_EVERY_MS * 3);
+    assert_int_equal(fcstore_pending(f->fc), 0);
+    assert_non_null(s_fc(f, TAX_STANDARD));
+    assert_int_equal(s_fc(f, TAX_STANDARD)->issued_s, (T0_MS + 60000) / 1000);
+    fcstore_destroy(&f->fc);
+    event_base_free(base);
+}
+
+static bool s_busy(void *arg)
+{
+    int *asked = arg;
+    (*asked)++;
+    return true;
+}
+
+/* While the loop is busy the runs wait, up to FCSTORE_DEFER_MAX_MS. */
+static void test_runs_give_way_to_a_busy_loop_for_a_while(void **state)
+{
+    fix_t *f = *state;
+    struct event_base *base = event_base_new();
+    int asked = 0;
+    assert_int_equal(fcstore_start(f->fc, base, 1000), 0);
+    fcstore_set_busy(f->fc, s_busy, &asked);
+    s_minute(f, TAX_STANDARD, 1);
+    s_dispatch_ms(base, FCSTORE_PENDING_EVERY_MS * 3);
+    assert_true(asked > 0);
+    assert_null(s_fc(f, TAX_STANDARD));
+    assert_int_equal(fcstore_pending(f->fc), 1);
+    s_dispatch_ms(base, FCSTORE_DEFER_MAX_MS);   /* busy all along: it runs anyway */
+    assert_int_equal(fcstore_pending(f->fc), 0);
+    assert_non_null(s_fc(f, TAX_STANDARD));
+
+    fcstore_set_busy(f->fc, NULL, NULL);          /* idle: the next runs at once */
+    s_minute(f, TAX_STANDARD, 2);
+    s_dispatch_ms(base, FCSTORE_PENDING_EVERY_MS * 3);
+    assert_int_equal(s_fc(f, TAX_STANDARD)->issued_s, (T0_MS + 120000) / 1000);
+    fcstore_destroy(&f->fc);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +169,10 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_beyond_the_budget_a_run_waits_once, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_with_a_loop_a_run_waits_for_the_timer, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_runs_give_way_to_a_busy_loop_for_a_while,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
