@@ -12,8 +12,8 @@
  * timed on its own); flood (batches of K intervals of 5 s, event time
  * starting 20 h in the past, a window of unacknowledged batches per agent,
  * samples acknowledged as accepted and as durable counted for S seconds,
- * /health probed meanwhile); sync (heartbeats until everything accepted is
- * durable); and with --live S, real time: a new epoch per agent, every
+ * /health and /v1/crossings probed meanwhile); sync (heartbeats until
+ * everything accepted is durable); and with --live S, real time: a new epoch per agent, every
  * agent sends the interval that ended 1 s ago every 5 s, as live agents
  * do, and the time to the accepted and to the durable acknowledgement is
  * measured per batch (also apart for the batches after each agent's first:
@@ -69,6 +69,7 @@ typedef struct {
 
 typedef struct {
     int port;
+    const char *path, *name;    /* what it GETs; the name its figures carry */
     atomic_bool stop;
     long n, failed;
     int64_t worst_ms;
@@ -98,20 +99,20 @@ typedef struct {
      * batches after its first (the first crosses the gap in event time
      * since the flood's data, in every queue at once) */
     s_lat_t lat[3];
-    s_probe_t probe;
+    s_probe_t probe[2];                     /* /health, /v1/crossings */
 } s_bench_t;
 
 /* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
 
-/* GET /health every 250 ms (each bounded to 10 s by proc_http_get); every
- * probe's time is kept, a failed one's too (its time is how long it took
- * to fail). */
+/* GET the probe's path every 250 ms (each bounded to 10 s by
+ * proc_http_get); every probe's time is kept, a failed one's too (its time
+ * is how long it took to fail). */
 static void *s_probe_run(void *arg)
 {
     s_probe_t *p = arg;
     while (!atomic_load(&p->stop)) {
         int64_t t = tu_mono_ms();
-        char *body = proc_http_get(p->port, "/health", NULL);
+        char *body = proc_http_get(p->port, p->path, NULL);
         int64_t d = tu_mono_ms() - t;
         p->failed += body == NULL;
         free(body);
@@ -123,11 +124,18 @@ static void *s_probe_run(void *arg)
     return NULL;
 }
 
-static void s_probe_start(s_probe_t *p, int port)
+static void s_probe_start(s_probe_t *p, int port, const char *path, const char *name)
 {
-    *p = (s_probe_t){ .port = port };
+    *p = (s_probe_t){ .port = port, .path = path, .name = name };
     atomic_init(&p->stop, false);
     p->running = pthread_create(&p->thread, NULL, s_probe_run, p) == 0;
+}
+
+/* /health as "http_probe", /v1/crossings as "crossings_probe". */
+static void s_probes_start(s_probe_t p[2], int port)
+{
+    s_probe_start(&p[0], port, "/health", "http_probe");
+    s_probe_start(&p[1], port, "/v1/crossings", "crossings_probe");
 }
 
 static void s_probe_report(s_probe_t *p, const char *prefix)
@@ -135,15 +143,16 @@ static void s_probe_report(s_probe_t *p, const char *prefix)
     atomic_store(&p->stop, true);
     if (p->running)
         pthread_join(p->thread, NULL);
-    printf("%shttp_probes=%ld\n%shttp_probe_failed=%ld\n%shttp_probe_worst_ms=%lld\n", prefix,
-           p->n, prefix, p->failed, prefix, (long long)p->worst_ms);
+    const char *n = p->name;
+    printf("%s%ss=%ld\n%s%s_failed=%ld\n%s%s_worst_ms=%lld\n", prefix, n, p->n, prefix, n,
+           p->failed, prefix, n, (long long)p->worst_ms);
     long long p50 = -1, p99 = -1;
     if (p->ms.n > 0) {
         qsort(p->ms.v, p->ms.n, sizeof *p->ms.v, s_cmp_i64);
         p50 = p->ms.v[(p->ms.n - 1) / 2];
         p99 = p->ms.v[(p->ms.n * 99 + 99) / 100 - 1];
     }
-    printf("%shttp_probe_p50_ms=%lld\n%shttp_probe_p99_ms=%lld\n", prefix, p50, prefix, p99);
+    printf("%s%s_p50_ms=%lld\n%s%s_p99_ms=%lld\n", prefix, n, p50, prefix, n, p99);
     free(p->ms.v);
     p->ms = (s_lat_t){ 0 };
 }
@@ -434,7 +443,7 @@ static int s_flood(s_bench_t *b)
     b->limit = b->max_seq;
     if (s_drive(b, tu_mono_ms() + 1000, UNTIL_DEADLINE) != 0)   /* fill the pipeline */
         return -1;
-    s_probe_start(&b->probe, b->st.hport);
+    s_probes_start(b->probe, b->st.hport);
     b->counting = true;
     double flood_s;
     if (s_timed(b, "flood_", b->seconds * 1000, UNTIL_DEADLINE, &flood_s) != 0)
@@ -455,7 +464,8 @@ static int s_flood(s_bench_t *b)
     b->heartbeats = true;
     printf("settle_complete=%d\n", s_timed(b, "settle_", 120000, UNTIL_DURABLE, &secs) == 0);
     b->heartbeats = false;
-    s_probe_report(&b->probe, "flood_");
+    s_probe_report(&b->probe[0], "flood_");
+    s_probe_report(&b->probe[1], "flood_");
     printf("resends=%" PRIu64 "\nack_errors=%" PRIu64 "\n", b->resends, b->errors);
     return bstack_interrupted() ? -1 : 0;
 }
@@ -470,10 +480,11 @@ static int s_live(s_bench_t *b)
     b->t0_ms = (now - B_GRACE_MS) / B_INTERVAL_MS * B_INTERVAL_MS - B_INTERVAL_MS * b->ipb;
     b->live = b->heartbeats = b->counting = true;
     b->counted[0] = b->counted[1] = 0;
-    s_probe_start(&b->probe, b->st.hport);
+    s_probes_start(b->probe, b->st.hport);
     double secs;
     int rc = s_timed(b, "live_", b->live_s * 1000, UNTIL_DEADLINE, &secs);
-    s_probe_report(&b->probe, "live_");
+    s_probe_report(&b->probe[0], "live_");
+    s_probe_report(&b->probe[1], "live_");
     b->live = b->counting = false;
     printf("live_samples=%" PRIu64 "\nlive_durable_samples=%" PRIu64 "\n", b->counted[0],
            b->counted[1]);

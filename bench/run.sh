@@ -112,6 +112,8 @@ row "GET /health worst wait, flood / live (10,000)" \
     "$(get $i10 flood_http_probe_worst_ms) / $(get $i10 live_http_probe_worst_ms) ms" "" ""
 row "GET /health p99, flood / live (10,000)" \
     "$(get $i10 flood_http_probe_p99_ms) / $(get $i10 live_http_probe_p99_ms) ms" "" ""
+row "GET /v1/crossings p99, flood / live (10,000)" \
+    "$(get $i10 flood_crossings_probe_p99_ms) / $(get $i10 live_crossings_probe_p99_ms) ms" "" ""
 for k in quiet busy; do
     row "sensor line -> feed, $k stream, p50 / p99" \
         "$(get latency ${k}_p50_ms) / $(get latency ${k}_p99_ms) ms" "" ""
