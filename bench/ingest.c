@@ -568,6 +568,8 @@ static int s_run(s_bench_t *b)
         return -1;
     fprintf(stderr, "ingest: %ld series in real time for %ld s\n", b->series, b->live_s);
     int rc = s_live(b);
+    printf("live_collector_vmrss_kb=%ld\nlive_collector_vmhwm_kb=%ld\n",
+           bstack_status_kb(b->st.coll, "VmRSS:"), bstack_status_kb(b->st.coll, "VmHWM:"));
     s_lat_report(&b->lat[0], "live_accepted");
     s_lat_report(&b->lat[2], "live_accepted_after_first");
     s_lat_report(&b->lat[1], "live_durable");

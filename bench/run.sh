@@ -142,6 +142,8 @@ row "/v1/stream: collector memory per stream" \
 row "collector after the 10,000-series flood" \
     "VmRSS $(mb "$(get $i10 collector_vmrss_kb)")" "" ""
 row "" "VmHWM $(mb "$(get $i10 collector_vmhwm_kb)")" "" ""
+row "collector after 10,000 series live" \
+    "VmRSS $(mb "$(get $i10 live_collector_vmrss_kb)")" "target 100 MB" ""
 
 echo
 echo "notes:"
