@@ -85,6 +85,34 @@ static void test_boundaries_inside_an_interval(void **state)
     assert_true(isnan(est_arrivals_at_minute(&e, 99)));
 }
 
+/* A queue back after 19 hours (every agent returning from an outage): the
+ * ring is filled at once with the count before the gap, the boundary at
+ * the interval's end with the count after it, nothing older kept; and a
+ * gap shorter than the history keeps what came before it. */
+static void test_gap_fills_the_ring(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    for (int m = 1; m <= 30; m++)
+        s_step(&e, m * MIN_MS, 60000, 3);
+    int64_t end = 30 + 19 * 60;
+    s_step(&e, end * MIN_MS, 60000, 11);          /* ends on a boundary */
+    assert_true(est_arrivals_at_minute(&e, end) == 90 + 11);
+    for (int j = 1; j < EST_HISTORY_MIN; j++)
+        if (est_arrivals_at_minute(&e, end - j) != 90)
+            fail_msg("boundary -%d: got %.0f", j, est_arrivals_at_minute(&e, end - j));
+    assert_true(isnan(est_arrivals_at_minute(&e, end - EST_HISTORY_MIN)));
+
+    s_step(&e, (end + 100) * MIN_MS + 30000, 5000, 4);   /* inside a minute */
+    for (int j = 1; j <= 100; j++)
+        assert_true(est_arrivals_at_minute(&e, end + j) == 101);
+    assert_true(est_arrivals_at_minute(&e, end) == 101);
+    assert_true(est_arrivals_at_minute(&e, end - 1) == 90);
+    assert_true(isnan(est_arrivals_at_minute(&e, end - EST_HISTORY_MIN + 100)));
+    assert_true(est_arrivals_at_minute(&e, end - EST_HISTORY_MIN + 101) == 90);
+}
+
 /* 1e9 counted a minute: a value fits 32 bits above another only 4 minutes
  * back (4e9 < 2^32 <= 5e9), so the base keeps moving up and the history
  * holds the newest 5 boundaries — each exact — and nothing older. 3e9 a
@@ -159,6 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_after_large_counts),
         cmocka_unit_test(test_boundaries_inside_an_interval),
+        cmocka_unit_test(test_gap_fills_the_ring),
         cmocka_unit_test(test_rebase_forgets_what_cannot_fit),
         cmocka_unit_test(test_copy_is_independent),
         cmocka_unit_test(test_wait_in_seconds),
