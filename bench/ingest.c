@@ -19,7 +19,10 @@
  * measured per batch (also apart for the batches after each agent's first:
  * the first batches cross the gap in event time since the flood, in every
  * queue at once, as after an outage); --pause S waits S seconds between
- * the sync and the live phase. Prints key=value lines for bench/run.sh; never judges
+ * the sync and the live phase; --spread 1 spreads the live agents' sends
+ * evenly over the interval (agents whose clocks are not synchronised, or
+ * whose intervals start at different times: batches arrive all the time,
+ * also while the collector renders), instead of all at once. Prints key=value lines for bench/run.sh; never judges
  * the figures, fails only when a component does not start or the collector
  * refuses the batches. */
 #include <arpa/inet.h>
@@ -84,7 +87,7 @@ static int s_cmp_i64(const void *x, const void *y);
 enum s_until { UNTIL_DEADLINE, UNTIL_FIRST_ACKED, UNTIL_DURABLE };
 
 typedef struct {
-    long series, seconds, ipb, window, ndealers, live_s, pause_s;
+    long series, seconds, ipb, window, ndealers, live_s, pause_s, spread;
     const char *bin, *workdir;
     bstack_t st;
     void *zctx, **dealers;
@@ -280,11 +283,15 @@ static int s_send_heartbeat(s_bench_t *b, s_agent_t *a, int64_t now)
 static long s_pump(s_bench_t *b)
 {
     long n = 0;
-    int64_t now = tu_mono_ms();
-    if (b->live)   /* the intervals that ended at least the grace ago */
-        b->limit = (uint64_t)((tu_now_ms() - B_GRACE_MS - b->t0_ms) / (B_INTERVAL_MS * b->ipb));
+    int64_t now = tu_mono_ms(), wall = tu_now_ms();
     for (size_t i = 0; i < b->nagents; i++) {
         s_agent_t *a = &b->agents[i];
+        /* Live: the intervals that ended at least the grace ago, each
+         * agent i/n of an interval later with --spread 1. */
+        int64_t phase = b->spread ? (int64_t)i * B_INTERVAL_MS / (int64_t)b->nagents : 0;
+        if (b->live)
+            b->limit = (uint64_t)((wall - B_GRACE_MS - phase - b->t0_ms) /
+                                  (B_INTERVAL_MS * b->ipb));
         int rc = 1;
         while (rc == 1 && a->sent < b->limit && a->sent - a->acked < (uint64_t)b->window)
             n += (rc = s_send_batch(b, a)) == 1;
@@ -596,9 +603,9 @@ int main(int argc, char **argv)
 {
     s_bench_t b = { .series = 1000, .seconds = 10, .ipb = 1, .window = 4, .ndealers = 8 };
     static const char *const names[] = { "--series", "--seconds", "--intervals", "--window",
-                                          "--dealers", "--live", "--pause", NULL };
+                                          "--dealers", "--live", "--pause", "--spread", NULL };
     long *vals[] = { &b.series, &b.seconds, &b.ipb, &b.window, &b.ndealers, &b.live_s,
-                     &b.pause_s };
+                     &b.pause_s, &b.spread };
     bool ok = argc % 2 == 1;
     for (int i = 1; ok && i + 1 < argc; i += 2) {
         int k = 0;
@@ -615,7 +622,8 @@ int main(int argc, char **argv)
         b.ipb * B_QUEUES > WIRE_MAX_QUEUE_SAMPLES || b.window < 1 || b.window >= B_RING ||
         b.ndealers < 1 || b.ndealers > 64) {
         fprintf(stderr, "usage: ingest [--series N] [--seconds S] [--intervals K] [--window W]"
-                        " [--dealers D] [--live S] [--pause S] [--workdir DIR]  (env POE_BIN)\n");
+                        " [--dealers D] [--live S] [--pause S] [--spread 0|1] [--workdir DIR]"
+                        "  (env POE_BIN)\n");
         return 2;
     }
     if (!(b.bin = getenv("POE_BIN"))) {
