@@ -129,9 +129,78 @@ static int s_slot(int64_t b)
     return (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
 }
 
+/* Index of minute b in the ring of est_t.hist. */
+static int s_ring(int64_t b)
+{
+    return (int)(((b % EST_HIST_RING) + EST_HIST_RING) % EST_HIST_RING);
+}
+
+static int64_t s_oldest(const est_t *e)
+{
+    return e->hist_last - e->hist_n + 1;
+}
+
+/* A − hist_base at minute b, which the history holds. */
+static uint32_t s_rel_at(const est_t *e, int64_t b)
+{
+    int i = s_ring(b);
+    if (e->hist[i] != EST_HIST_ESC)
+        return e->hist_blk[i / EST_HIST_BLOCK] + e->hist[i];
+    for (int k = 0; k < e->hist_esc_n; k++)
+        if (e->hist_esc_slot[k] == i)
+            return e->hist_esc[k];
+    return 0; /* not reached: an escaped minute kept has its entry */
+}
+
 static double s_hist_at(const est_t *e, int64_t b)
 {
-    return e->hist_base + e->hist[s_slot(b)];
+    return e->hist_base + s_rel_at(e, b);
+}
+
+/* Keep rel (A − hist_base) at minute i's ring index in hist_esc. Entries
+ * are in the order of their minutes; those of minutes no longer kept
+ * (the oldest) are dropped first, and when the table is still full the
+ * minutes up to the oldest entry's are forgotten: exact, never misread.
+ * Only counts far beyond the validator's limit get there (more than
+ * 65,534 arrivals within a block, 8 times in 6 h 40 min). */
+static void s_hist_escape(est_t *e, int i, uint32_t rel)
+{
+    int drop = 0, first = s_ring(s_oldest(e));
+    while (drop < e->hist_esc_n &&
+           (e->hist_n == 0 ||
+            (e->hist_esc_slot[drop] - first + EST_HIST_RING) % EST_HIST_RING >= e->hist_n))
+        drop++;
+    if (drop == 0 && e->hist_esc_n == EST_HIST_NESC) {
+        int back = (e->hist_esc_slot[0] - first + EST_HIST_RING) % EST_HIST_RING;
+        e->hist_n -= back + 1; /* the minutes up to the oldest entry's */
+        drop = 1;
+    }
+    e->hist_esc_n -= drop;
+    memmove(e->hist_esc_slot, e->hist_esc_slot + drop,
+            (size_t)e->hist_esc_n * sizeof e->hist_esc_slot[0]);
+    memmove(e->hist_esc, e->hist_esc + drop, (size_t)e->hist_esc_n * sizeof e->hist_esc[0]);
+    e->hist_esc_slot[e->hist_esc_n] = (uint16_t)i;
+    e->hist_esc[e->hist_esc_n++] = rel;
+    e->hist[i] = EST_HIST_ESC;
+}
+
+/* Store rel (A − hist_base) at minute b, the one after hist_last (or the
+ * first kept): a block's first minute kept sets the block's base. */
+static void s_hist_store(est_t *e, int64_t b, uint32_t rel)
+{
+    int i = s_ring(b);
+    uint32_t *base = &e->hist_blk[i / EST_HIST_BLOCK];
+    if (e->hist_n == 0 || i % EST_HIST_BLOCK == 0) {
+        *base = rel;
+        e->hist[i] = 0;
+    } else if (rel >= *base && rel - *base < EST_HIST_ESC) {
+        e->hist[i] = (uint16_t)(rel - *base);
+    } else {
+        s_hist_escape(e, i, rel);
+    }
+    e->hist_last = b;
+    if (e->hist_n < EST_HISTORY_MIN)
+        e->hist_n++;
 }
 
 /* Make v storable as hist_base + 32 bits: the base moves up to the oldest
@@ -139,20 +208,26 @@ static double s_hist_at(const est_t *e, int64_t b)
  * 2^32 or more above that, the oldest minutes are forgotten until it fits.
  * Validated samples never get there (20 arrivals/s at most: 2^32 of them
  * take 6.8 years, and 6 h 40 min of them 480,000), but the estimator takes
- * any uint32 counts, so the history stays exact whatever it is fed. */
+ * any uint32 counts, so the history stays exact whatever it is fed. The
+ * minutes kept are stored again above the new base. */
 static void s_hist_rebase(est_t *e, double v)
 {
-    while (e->hist_n > 0 && (v < e->hist_base ||
-                             v - s_hist_at(e, e->hist_last - e->hist_n + 1) > UINT32_MAX))
+    while (e->hist_n > 0 && (v < e->hist_base || v - s_hist_at(e, s_oldest(e)) > UINT32_MAX))
         e->hist_n--;
     if (e->hist_n == 0) {
         e->hist_base = v;
         return;
     }
-    uint32_t shift = e->hist[s_slot(e->hist_last - e->hist_n + 1)];
-    for (int64_t b = e->hist_last - e->hist_n + 1; b <= e->hist_last; b++)
-        e->hist[s_slot(b)] -= shift;
+    int n = e->hist_n;
+    int64_t first = s_oldest(e);
+    uint32_t rel[EST_HISTORY_MIN], shift = s_rel_at(e, first);
+    for (int k = 0; k < n; k++)
+        rel[k] = s_rel_at(e, first + k) - shift;
     e->hist_base += shift;
+    e->hist_n = 0;
+    e->hist_esc_n = 0;
+    for (int k = 0; k < n; k++)
+        s_hist_store(e, first + k, rel[k]);
 }
 
 uint16_t est_wait_s16(double w)
@@ -168,14 +243,15 @@ uint16_t est_wait_s16(double w)
 /* Store the counter v at minute boundary b, the newest. */
 static void s_hist_put(est_t *e, int64_t b, double v)
 {
+    /* Only a jump of more than the history skips minutes (s_history): the
+     * minutes kept before it are all older than the history will be once
+     * the jump's minutes are stored, so they go now. */
+    if (e->hist_n > 0 && b != e->hist_last + 1)
+        e->hist_n = 0;
     if (e->hist_n == 0 || v < e->hist_base || v - e->hist_base > UINT32_MAX)
         s_hist_rebase(e, v);
-    int i = s_slot(b);
-    e->hist[i] = (uint32_t)(v - e->hist_base);
-    e->hist_wait[i] = est_wait_s16(e->wait_model);
-    e->hist_last = b;
-    if (e->hist_n < EST_HISTORY_MIN)
-        e->hist_n++;
+    s_hist_store(e, b, (uint32_t)(v - e->hist_base));
+    e->hist_wait[s_slot(b)] = est_wait_s16(e->wait_model);
 }
 
 /* Record the arrival counter at every minute boundary in (prev, t]: the

@@ -1,6 +1,6 @@
 /* test_est_history — the estimator's arrival history (est_t.hist): the
  * counter A at every minute boundary for 6 h 40 min, kept as 32 bits above
- * a per-queue base. The values must come back exactly as they were (A is
+ * a per-queue base (16 bits above a 16-minute block's, estimator.h). The values must come back exactly as they were (A is
  * a sum of whole counts), however large A has grown; where a value would
  * be 2^32 or more above the oldest kept (never with validated samples),
  * the base moves up and the minutes that cannot be kept are forgotten,
@@ -119,6 +119,42 @@ static void test_rebase_forgets_what_cannot_fit(void **state)
     }
 }
 
+/* Beyond the validator (100,000 arrivals a minute; it allows 1,200): a
+ * minute more than 65,534 above its block's first is kept apart, the
+ * newest EST_HIST_NESC of them, and the minutes before the oldest of
+ * those are forgotten. Whatever is kept reads back exactly, the newest
+ * EST_HIST_NESC minutes at least; then ordinary counts fill the history
+ * again, exactly. */
+static void test_escape_beyond_the_validator(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    int64_t b0 = 7000;
+    for (int m = 1; m <= 100; m++)
+        s_step(&e, (b0 + m) * MIN_MS, 60000, 100000);
+    int64_t last = b0 + 100;
+    int kept = 0;
+    for (int j = 0; j < EST_HISTORY_MIN; j++) {
+        double got = est_arrivals_at_minute(&e, last - j);
+        if (isnan(got))
+            break;
+        if (got != 100000.0 * (100 - j))
+            fail_msg("boundary -%d: got %.0f, want %.0f", j, got, 100000.0 * (100 - j));
+        kept++;
+    }
+    assert_true(kept >= EST_HIST_NESC);
+    assert_true(kept < 100);
+    for (int j = kept; j < 110; j++)
+        assert_true(isnan(est_arrivals_at_minute(&e, last - j)));
+    for (int m = 101; m <= 600; m++)
+        s_step(&e, (b0 + m) * MIN_MS, 60000, 1200);
+    last = b0 + 600;
+    for (int j = 0; j < EST_HISTORY_MIN; j++)
+        assert_true(est_arrivals_at_minute(&e, last - j) == 1e7 + 1200.0 * (500 - j));
+    assert_true(isnan(est_arrivals_at_minute(&e, last - EST_HISTORY_MIN)));
+}
+
 /* ingest estimates on a copy of a queue's state and commits it only when
  * rrdcached accepted: the copy's history is its own. */
 static void test_copy_is_independent(void **state)
@@ -160,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_exact_after_large_counts),
         cmocka_unit_test(test_boundaries_inside_an_interval),
         cmocka_unit_test(test_rebase_forgets_what_cannot_fit),
+        cmocka_unit_test(test_escape_beyond_the_validator),
         cmocka_unit_test(test_copy_is_independent),
         cmocka_unit_test(test_wait_in_seconds),
     };
