@@ -147,7 +147,7 @@ static uint32_t s_rel_at(const est_t *e, int64_t b)
     if (e->hist[i] != EST_HIST_ESC)
         return e->hist_blk[i / EST_HIST_BLOCK] + e->hist[i];
     for (int k = 0; k < e->hist_esc_n; k++)
-        if (e->hist_esc_slot[k] == i)
+        if (e->hist_esc_min[k] == b)
             return e->hist_esc[k];
     return 0; /* not reached: an escaped minute kept has its entry */
 }
@@ -157,31 +157,29 @@ static double s_hist_at(const est_t *e, int64_t b)
     return e->hist_base + s_rel_at(e, b);
 }
 
-/* Keep rel (A − hist_base) at minute i's ring index in hist_esc. Entries
- * are in the order of their minutes; those of minutes no longer kept
- * (the oldest) are dropped first, and when the table is still full the
- * minutes up to the oldest entry's are forgotten: exact, never misread.
- * Only counts far beyond the validator's limit get there (more than
- * 65,534 arrivals within a block, 8 times in 6 h 40 min). */
-static void s_hist_escape(est_t *e, int i, uint32_t rel)
+/* Keep rel (A − hist_base) of minute b, the newest, in hist_esc.
+ * Entries are in the order of their minutes; those of minutes no longer
+ * kept (the oldest) are dropped first, and when the table is still full
+ * the minutes up to the oldest entry's are forgotten: exact, never
+ * misread. Only counts far beyond the validator's limit get there (more
+ * than 65,534 arrivals within a block, 8 times in 6 h 40 min). */
+static void s_hist_escape(est_t *e, int64_t b, uint32_t rel)
 {
-    int drop = 0, first = s_ring(s_oldest(e));
-    while (drop < e->hist_esc_n &&
-           (e->hist_n == 0 ||
-            (e->hist_esc_slot[drop] - first + EST_HIST_RING) % EST_HIST_RING >= e->hist_n))
+    int drop = 0;
+    int64_t oldest = e->hist_n ? s_oldest(e) : b;
+    while (drop < e->hist_esc_n && e->hist_esc_min[drop] < oldest)
         drop++;
     if (drop == 0 && e->hist_esc_n == EST_HIST_NESC) {
-        int back = (e->hist_esc_slot[0] - first + EST_HIST_RING) % EST_HIST_RING;
-        e->hist_n -= back + 1; /* the minutes up to the oldest entry's */
+        e->hist_n = (int)(e->hist_last - e->hist_esc_min[0]); /* those after it */
         drop = 1;
     }
     e->hist_esc_n -= drop;
-    memmove(e->hist_esc_slot, e->hist_esc_slot + drop,
-            (size_t)e->hist_esc_n * sizeof e->hist_esc_slot[0]);
+    memmove(e->hist_esc_min, e->hist_esc_min + drop,
+            (size_t)e->hist_esc_n * sizeof e->hist_esc_min[0]);
     memmove(e->hist_esc, e->hist_esc + drop, (size_t)e->hist_esc_n * sizeof e->hist_esc[0]);
-    e->hist_esc_slot[e->hist_esc_n] = (uint16_t)i;
+    e->hist_esc_min[e->hist_esc_n] = b;
     e->hist_esc[e->hist_esc_n++] = rel;
-    e->hist[i] = EST_HIST_ESC;
+    e->hist[s_ring(b)] = EST_HIST_ESC;
 }
 
 /* Store rel (A − hist_base) at minute b, the one after hist_last (or the
@@ -196,7 +194,7 @@ static void s_hist_store(est_t *e, int64_t b, uint32_t rel)
     } else if (rel >= *base && rel - *base < EST_HIST_ESC) {
         e->hist[i] = (uint16_t)(rel - *base);
     } else {
-        s_hist_escape(e, i, rel);
+        s_hist_escape(e, b, rel);
     }
     e->hist_last = b;
     if (e->hist_n < EST_HISTORY_MIN)

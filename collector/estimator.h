@@ -78,8 +78,8 @@ typedef struct {
     double hist_base;
     uint32_t hist_blk[EST_HIST_RING / EST_HIST_BLOCK];
     uint16_t hist[EST_HIST_RING];
-    uint16_t hist_esc_slot[EST_HIST_NESC]; /* ring index, oldest first */
-    uint32_t hist_esc[EST_HIST_NESC];      /* A − hist_base there */
+    int64_t hist_esc_min[EST_HIST_NESC];   /* minute number, oldest first */
+    uint32_t hist_esc[EST_HIST_NESC];      /* A − hist_base then */
     int hist_esc_n;
     /* The model's wait at each boundary, whole seconds (0: none, at least
      * 1 otherwise, at most 65,535): only the bias reads it, as travel
