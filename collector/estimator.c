@@ -129,9 +129,76 @@ static int s_slot(int64_t b)
     return (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
 }
 
+/* Index of minute b in the ring of est_t.hist. */
+static int s_ring(int64_t b)
+{
+    return (int)(((b % EST_HIST_RING) + EST_HIST_RING) % EST_HIST_RING);
+}
+
+static int64_t s_oldest(const est_t *e)
+{
+    return e->hist_last - e->hist_n + 1;
+}
+
+/* A − hist_base at minute b, which the history holds. */
+static uint32_t s_rel_at(const est_t *e, int64_t b)
+{
+    int i = s_ring(b);
+    if (e->hist[i] != EST_HIST_ESC)
+        return e->hist_blk[i / EST_HIST_BLOCK] + e->hist[i];
+    for (int k = 0; k < e->hist_esc_n; k++)
+        if (e->hist_esc_min[k] == b)
+            return e->hist_esc[k];
+    return 0; /* not reached: an escaped minute kept has its entry */
+}
+
 static double s_hist_at(const est_t *e, int64_t b)
 {
-    return e->hist_base + e->hist[s_slot(b)];
+    return e->hist_base + s_rel_at(e, b);
+}
+
+/* Keep rel (A − hist_base) of minute b, the newest, in hist_esc.
+ * Entries are in the order of their minutes; those of minutes no longer
+ * kept (the oldest) are dropped first, and when the table is still full
+ * the minutes up to the oldest entry's are forgotten: exact, never
+ * misread. Only counts far beyond the validator's limit get there (more
+ * than 65,534 arrivals within a block, 8 times in 6 h 40 min). */
+static void s_hist_escape(est_t *e, int64_t b, uint32_t rel)
+{
+    int drop = 0;
+    int64_t oldest = e->hist_n ? s_oldest(e) : b;
+    while (drop < e->hist_esc_n && e->hist_esc_min[drop] < oldest)
+        drop++;
+    if (drop == 0 && e->hist_esc_n == EST_HIST_NESC) {
+        e->hist_n = (int)(e->hist_last - e->hist_esc_min[0]); /* those after it */
+        drop = 1;
+    }
+    e->hist_esc_n -= drop;
+    memmove(e->hist_esc_min, e->hist_esc_min + drop,
+            (size_t)e->hist_esc_n * sizeof e->hist_esc_min[0]);
+    memmove(e->hist_esc, e->hist_esc + drop, (size_t)e->hist_esc_n * sizeof e->hist_esc[0]);
+    e->hist_esc_min[e->hist_esc_n] = b;
+    e->hist_esc[e->hist_esc_n++] = rel;
+    e->hist[s_ring(b)] = EST_HIST_ESC;
+}
+
+/* Store rel (A − hist_base) at minute b, the one after hist_last (or the
+ * first kept): a block's first minute kept sets the block's base. */
+static void s_hist_store(est_t *e, int64_t b, uint32_t rel)
+{
+    int i = s_ring(b);
+    uint32_t *base = &e->hist_blk[i / EST_HIST_BLOCK];
+    if (e->hist_n == 0 || i % EST_HIST_BLOCK == 0) {
+        *base = rel;
+        e->hist[i] = 0;
+    } else if (rel >= *base && rel - *base < EST_HIST_ESC) {
+        e->hist[i] = (uint16_t)(rel - *base);
+    } else {
+        s_hist_escape(e, b, rel);
+    }
+    e->hist_last = b;
+    if (e->hist_n < EST_HISTORY_MIN)
+        e->hist_n++;
 }
 
 /* Make v storable as hist_base + 32 bits: the base moves up to the oldest
@@ -139,20 +206,26 @@ static double s_hist_at(const est_t *e, int64_t b)
  * 2^32 or more above that, the oldest minutes are forgotten until it fits.
  * Validated samples never get there (20 arrivals/s at most: 2^32 of them
  * take 6.8 years, and 6 h 40 min of them 480,000), but the estimator takes
- * any uint32 counts, so the history stays exact whatever it is fed. */
+ * any uint32 counts, so the history stays exact whatever it is fed. The
+ * minutes kept are stored again above the new base. */
 static void s_hist_rebase(est_t *e, double v)
 {
-    while (e->hist_n > 0 && (v < e->hist_base ||
-                             v - s_hist_at(e, e->hist_last - e->hist_n + 1) > UINT32_MAX))
+    while (e->hist_n > 0 && (v < e->hist_base || v - s_hist_at(e, s_oldest(e)) > UINT32_MAX))
         e->hist_n--;
     if (e->hist_n == 0) {
         e->hist_base = v;
         return;
     }
-    uint32_t shift = e->hist[s_slot(e->hist_last - e->hist_n + 1)];
-    for (int64_t b = e->hist_last - e->hist_n + 1; b <= e->hist_last; b++)
-        e->hist[s_slot(b)] -= shift;
+    int n = e->hist_n;
+    int64_t first = s_oldest(e);
+    uint32_t rel[EST_HISTORY_MIN], shift = s_rel_at(e, first);
+    for (int k = 0; k < n; k++)
+        rel[k] = s_rel_at(e, first + k) - shift;
     e->hist_base += shift;
+    e->hist_n = 0;
+    e->hist_esc_n = 0;
+    for (int k = 0; k < n; k++)
+        s_hist_store(e, first + k, rel[k]);
 }
 
 uint16_t est_wait_s16(double w)
@@ -168,14 +241,15 @@ uint16_t est_wait_s16(double w)
 /* Store the counter v at minute boundary b, the newest. */
 static void s_hist_put(est_t *e, int64_t b, double v)
 {
+    /* Only a jump of more than the history skips minutes (s_history): the
+     * minutes kept before it are all older than the history will be once
+     * the jump's minutes are stored, so they go now. */
+    if (e->hist_n > 0 && b != e->hist_last + 1)
+        e->hist_n = 0;
     if (e->hist_n == 0 || v < e->hist_base || v - e->hist_base > UINT32_MAX)
         s_hist_rebase(e, v);
-    int i = s_slot(b);
-    e->hist[i] = (uint32_t)(v - e->hist_base);
-    e->hist_wait[i] = est_wait_s16(e->wait_model);
-    e->hist_last = b;
-    if (e->hist_n < EST_HISTORY_MIN)
-        e->hist_n++;
+    s_hist_store(e, b, (uint32_t)(v - e->hist_base));
+    e->hist_wait[s_slot(b)] = est_wait_s16(e->wait_model);
 }
 
 /* Store the same counter v at boundaries first..last (first <= last), as
@@ -184,17 +258,13 @@ static void s_hist_put(est_t *e, int64_t b, double v)
  * for each of 10,000 queues when every agent returns from an outage). */
 static void s_hist_fill(est_t *e, int64_t first, int64_t last, double v)
 {
-    s_hist_put(e, first, v);   /* rebases if v needs it; the rest then cannot */
-    uint32_t h = e->hist[s_slot(first)];
+    s_hist_put(e, first, v);   /* a jump or a rebase, if any, is here; the rest cannot need one */
+    uint32_t rel = (uint32_t)(v - e->hist_base);
     uint16_t w = e->hist_wait[s_slot(first)];
     for (int64_t b = first + 1; b <= last; b++) {
-        int i = s_slot(b);
-        e->hist[i] = h;
-        e->hist_wait[i] = w;
+        s_hist_store(e, b, rel);
+        e->hist_wait[s_slot(b)] = w;
     }
-    int64_t n = e->hist_n + (last - first);
-    e->hist_n = n < EST_HISTORY_MIN ? (int)n : EST_HISTORY_MIN;
-    e->hist_last = last;
 }
 
 /* Record the arrival counter at every minute boundary in (prev, t]: the

@@ -42,6 +42,10 @@
 #include "taxonomy.h"
 
 #define EST_HISTORY_MIN 400          /* counted-arrival history: 6 h 40 min */
+#define EST_HIST_BLOCK 16            /* minutes sharing a 32-bit base in est_t.hist */
+#define EST_HIST_RING (EST_HISTORY_MIN + EST_HIST_BLOCK) /* a multiple of the block */
+#define EST_HIST_NESC 8              /* minutes kept beyond 16 bits above their block's */
+#define EST_HIST_ESC UINT16_MAX      /* est_t.hist: the value is in hist_esc */
 
 /* est_output_t.inputs: what the estimate rests on. */
 #define EST_IN_COUNTS      0x01u     /* arrival and departure counts */
@@ -58,17 +62,30 @@ typedef struct {
     int64_t now_ms;                  /* end of the last interval applied; 0 none */
     double arrivals, departures;     /* counted since first seen (A, D) */
     double queue;                    /* units in the system (waiting + at booths) */
-    /* A at every minute boundary, ring indexed by minute number, as
-     * hist_base + hist[i]: A is a sum of whole counts, so 32 bits above a
-     * base are exact, and half the bytes of a double (est_t is copied by
-     * value into ingest's shadow states, 10,000 queues of it). The base
-     * moves up when a value would not fit (s_hist_rebase). */
+    /* A at every minute boundary, exactly: A is a sum of whole counts, so
+     * it is kept as hist_base (a double) + 32 bits for the minute's block
+     * of EST_HIST_BLOCK minutes (hist_blk, A at the block's first minute
+     * kept) + 16 bits for the minute (hist). 16 minutes of validated
+     * samples (20 arrivals/s at most) are 19,200 arrivals, so a minute's
+     * 16 bits hold them; a minute further above its block's start is
+     * EST_HIST_ESC and kept in hist_esc (the newest EST_HIST_NESC such
+     * minutes; older ones are forgotten). A third of the bytes of 32 bits
+     * a minute: est_t is copied by value into ingest's shadow states,
+     * 10,000 queues of it. The base moves up when a value would not fit
+     * 32 bits above it (s_hist_rebase). The ring has a block more than
+     * the history, so that the block being written never holds a minute
+     * still kept from 6 h 40 min before. */
     double hist_base;
-    uint32_t hist[EST_HISTORY_MIN];
+    uint32_t hist_blk[EST_HIST_RING / EST_HIST_BLOCK];
+    uint16_t hist[EST_HIST_RING];
+    int64_t hist_esc_min[EST_HIST_NESC];   /* minute number, oldest first */
+    uint32_t hist_esc[EST_HIST_NESC];      /* A − hist_base then */
+    int hist_esc_n;
     /* The model's wait at each boundary, whole seconds (0: none, at least
      * 1 otherwise, at most 65,535): only the bias reads it, as travel
      * time minus it, a mean of many such differences bounded to ±30 s, so
-     * the half-second of rounding averages out (docs/accuracy.md). */
+     * the half-second of rounding averages out (docs/accuracy.md). Ring
+     * indexed by minute number modulo EST_HISTORY_MIN. */
     uint16_t hist_wait[EST_HISTORY_MIN];
     int64_t hist_last;               /* newest boundary stored (minute number) */
     int hist_n;

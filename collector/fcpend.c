@@ -6,28 +6,48 @@
 
 #define FIRST_CAP 4
 
-static fcpend_entry_t *s_at(const fcpend_ring_t *r, int i)
+/* The first entry of horizon h's ring: the block's entries after those
+ * of the horizons before it. */
+static fcpend_entry_t *s_ring(const fcpend_t *p, int h)
 {
-    return &r->e[(r->head + i) % r->cap];
+    size_t off = 0;
+    for (int g = 0; g < h; g++)
+        off += p->h[g].cap;
+    return p->e + off;
 }
 
-/* Room for one more: the ring unrolled into one twice as large (at most
- * `keep`, which the window never exceeds). */
-static int s_grow(fcpend_ring_t *r, int keep)
+static fcpend_entry_t *s_at(fcpend_entry_t *ring, const fcpend_ring_t *r, int i)
 {
+    return &ring[(r->head + i) % r->cap];
+}
+
+/* Room for one more at horizon h: its ring unrolled into one twice as
+ * large (at most `keep`, which the window never exceeds), the others
+ * unrolled as they are, into a new block. */
+static int s_grow(fcpend_t *p, int h, int keep)
+{
+    fcpend_ring_t *r = &p->h[h];
     int cap = r->cap ? r->cap * 2 : FIRST_CAP;
     cap = cap > keep ? keep : cap;
     if (cap <= r->n)
         return -1;
-    fcpend_entry_t *e = malloc((size_t)cap * sizeof *e);
+    size_t total = (size_t)cap - r->cap;
+    for (int g = 0; g < FC_NH; g++)
+        total += p->h[g].cap;
+    fcpend_entry_t *e = malloc(total * sizeof *e), *to = e;
     if (!e)
         return -1;
-    for (int i = 0; i < r->n; i++)
-        e[i] = *s_at(r, i);
-    free(r->e);
-    r->e = e;
+    for (int g = 0; g < FC_NH; g++) {
+        fcpend_ring_t *rg = &p->h[g];
+        fcpend_entry_t *from = s_ring(p, g);
+        for (int i = 0; i < rg->n; i++)
+            to[i] = *s_at(from, rg, i);
+        rg->head = 0;
+        to += g == h ? cap : rg->cap;
+    }
+    free(p->e);
+    p->e = e;
     r->cap = (uint16_t)cap;
-    r->head = 0;
     return 0;
 }
 
@@ -38,21 +58,25 @@ int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
         step > FCPEND_STEP_MAX || regime < 0 || regime > 1)
         return -1;
     fcpend_ring_t *r = &p->h[h];
+    fcpend_entry_t *ring = s_ring(p, h);
     if (r->n > 0) {
-        int32_t last = s_at(r, r->n - 1)->step;
+        int32_t last = s_at(ring, r, r->n - 1)->step;
         if (last == step)
             return 0;
         if (last > step)
             r->n = 0;
     }
     /* Issues `keep` steps old or more are past needing. */
-    while (r->n > 0 && s_at(r, 0)->step <= step - keep) {
+    while (r->n > 0 && s_at(ring, r, 0)->step <= step - keep) {
         r->head = (uint16_t)((r->head + 1) % r->cap);
         r->n--;
     }
-    if (r->n == r->cap && s_grow(r, keep) != 0)
-        return -1;
-    fcpend_entry_t *e = s_at(r, r->n);
+    if (r->n == r->cap) {
+        if (s_grow(p, h, keep) != 0)
+            return -1;
+        ring = s_ring(p, h);
+    }
+    fcpend_entry_t *e = s_at(ring, r, r->n);
     e->step = (int)step;
     e->regime = (unsigned)regime;
     memcpy(e->comp, comp, sizeof e->comp);
@@ -66,9 +90,10 @@ const fcpend_entry_t *fcpend_get(const fcpend_t *p, int h, int64_t step)
     if (h < 0 || h >= FC_NH)
         return NULL;
     const fcpend_ring_t *r = &p->h[h];
+    fcpend_entry_t *ring = s_ring(p, h);
     /* Newest first: the issue wanted is usually near the end. */
     for (int i = r->n - 1; i >= 0; i--) {
-        const fcpend_entry_t *e = s_at(r, i);
+        const fcpend_entry_t *e = s_at(ring, r, i);
         if (e->step == step)
             return e;
         if (e->step < step)
@@ -79,8 +104,7 @@ const fcpend_entry_t *fcpend_get(const fcpend_t *p, int h, int64_t step)
 
 void fcpend_free(fcpend_t *p)
 {
-    for (int h = 0; h < FC_NH; h++)
-        free(p->h[h].e);
+    free(p->e);
     memset(p, 0, sizeof *p);
 }
 
@@ -88,6 +112,6 @@ size_t fcpend_bytes(const fcpend_t *p)
 {
     size_t n = 0;
     for (int h = 0; h < FC_NH; h++)
-        n += (size_t)p->h[h].cap * sizeof *p->h[h].e;
+        n += (size_t)p->h[h].cap * sizeof *p->e;
     return n;
 }

@@ -32,12 +32,16 @@ typedef struct {
     float p50;
 } fcpend_entry_t;
 
+/* A horizon's ring: cap entries of fcpend_t.e, after those of the
+ * horizons before it; n of them from head on, oldest first. */
 typedef struct {
-    fcpend_entry_t *e;               /* cap entries, n of them from head on, oldest first */
     uint16_t cap, head, n;
 } fcpend_ring_t;
 
+/* Every horizon's ring in one block (a queue holds one allocation for
+ * its issues, not eight, and no pointer per horizon). */
 typedef struct {
+    fcpend_entry_t *e;
     fcpend_ring_t h[FC_NH];
 } fcpend_t;                          /* zeroed: empty */
 

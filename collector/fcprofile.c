@@ -18,17 +18,13 @@ void fcp_init(fcp_t *p)
 
 void fcp_free(fcp_t *p)
 {
-    for (int c = 0; c < FCP_NCHUNKS; c++)
-        free(p->chunk[c]);
+    free(p->chunks);
     fcp_init(p);
 }
 
 size_t fcp_bytes(const fcp_t *p)
 {
-    size_t n = 0;
-    for (int c = 0; c < FCP_NCHUNKS; c++)
-        n += p->chunk[c] ? sizeof *p->chunk[c] : 0;
-    return n;
+    return p->n * sizeof *p->chunks;
 }
 
 /* Cells: the week's slots 0..FC_SLOTS-1, then the holiday's day. The chunk
@@ -37,15 +33,24 @@ size_t fcp_bytes(const fcp_t *p)
 static fcp_chunk_t *s_chunk(const fcp_t *p, int cell, int *i)
 {
     *i = cell % FCP_CHUNK;
-    return p->chunk[cell / FCP_CHUNK];
+    int at = p->at[cell / FCP_CHUNK];
+    return at ? &p->chunks[at - 1] : NULL;
 }
 
-/* The same, made when missing (NULL: out of memory). */
+/* The same, made when missing (NULL: out of memory). Making one moves the
+ * others: a chunk found before is not used after. */
 static fcp_chunk_t *s_make(fcp_t *p, int cell, int *i)
 {
     fcp_chunk_t *c = s_chunk(p, cell, i);
+    if (c)
+        return c;
+    c = realloc(p->chunks, (p->n + 1u) * sizeof *c);
     if (!c)
-        c = p->chunk[cell / FCP_CHUNK] = calloc(1, sizeof *c);
+        return NULL;
+    p->chunks = c;
+    c += p->n++;
+    memset(c, 0, sizeof *c);
+    p->at[cell / FCP_CHUNK] = p->n;
     return c;
 }
 

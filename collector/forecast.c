@@ -87,8 +87,12 @@ struct fc {
     int day;
     double day_lr, day_n;
     fcpend_t pend;                   /* issues waiting to be scored (collector/fcpend.c) */
-    /* Per regime (a queue at issue or not) and horizon; NULL: the prior. */
-    s_learned_t *learned[FC_NREG][FC_NH];
+    /* Per regime (a queue at issue or not) and horizon: learned[at - 1],
+     * at = learned_at[r][h]; 0: the prior. One block grown as they are made
+     * and a byte each, not a pointer and an allocation each. */
+    s_learned_t *learned;
+    uint8_t learned_at[FC_NREG][FC_NH];
+    uint8_t learned_n;
     /* Staffing as the port reacts: the mean change of lanes over a step
      * after a step whose wait was in each bucket; the most lanes seen. */
     float react[REACT_NB], react_w[REACT_NB];
@@ -166,16 +170,26 @@ static void s_prior_make(void)
 /* What regime r has learned at horizon h: its own, or the prior. */
 static const s_learned_t *s_learned(const fc_t *self, int r, int h)
 {
-    return self->learned[r][h] ? self->learned[r][h] : &s_prior[h];
+    int at = self->learned_at[r][h];
+    return at ? &self->learned[at - 1] : &s_prior[h];
 }
 
 /* The same, to be learned into: made from the prior at the first error
- * scored there. NULL when memory ran out (nothing is learned then). */
+ * scored there. NULL when memory ran out (nothing is learned then).
+ * Making one moves the others: one found before is not used after. */
 static s_learned_t *s_learning(fc_t *self, int r, int h)
 {
-    if (!self->learned[r][h] && (self->learned[r][h] = malloc(sizeof(s_learned_t))))
-        *self->learned[r][h] = s_prior[h];
-    return self->learned[r][h];
+    int at = self->learned_at[r][h];
+    if (at)
+        return &self->learned[at - 1];
+    s_learned_t *l = realloc(self->learned, (self->learned_n + 1u) * sizeof *l);
+    if (!l)
+        return NULL;
+    self->learned = l;
+    l += self->learned_n++;
+    *l = s_prior[h];
+    self->learned_at[r][h] = self->learned_n;
+    return l;
 }
 
 fc_t *fc_new(void)
@@ -199,20 +213,15 @@ void fc_destroy(fc_t **self_p)
         return;
     fcp_free(&self->prof);
     fcpend_free(&self->pend);
-    for (int r = 0; r < FC_NREG; r++)
-        for (int h = 0; h < FC_NH; h++)
-            free(self->learned[r][h]);
+    free(self->learned);
     free(self);
     *self_p = NULL;
 }
 
 size_t fc_bytes(const fc_t *self)
 {
-    size_t n = sizeof *self + fcp_bytes(&self->prof) + fcpend_bytes(&self->pend);
-    for (int r = 0; r < FC_NREG; r++)
-        for (int h = 0; h < FC_NH; h++)
-            n += self->learned[r][h] ? sizeof(s_learned_t) : 0;
-    return n;
+    return sizeof *self + fcp_bytes(&self->prof) + fcpend_bytes(&self->pend) +
+           self->learned_n * sizeof *self->learned;
 }
 
 uint64_t fc_ignored(const fc_t *self) { return self->ignored; }
@@ -274,9 +283,9 @@ static void s_score(fc_t *self, int64_t step, double truth)
         for (int c = 0; c < FC_NCOMP; c++)
             comp[c] = p->comp[c];
         bool mixed = !isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp));
-        if ((!mixed && isnan(p->p50)) || !s_learning(self, r, h))
+        s_learned_t *l;
+        if ((!mixed && isnan(p->p50)) || !(l = s_learning(self, r, h)))
             continue;
-        s_learned_t *l = self->learned[r][h];
         if (mixed) {
             int i = 0;
             double w[FC_NCOMP];

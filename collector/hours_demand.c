@@ -4,20 +4,29 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define S_DAY_BINS (86400 / HDEM_BIN_S)
+#define S_PART_BINS 36                            /* 3 hours */
+#define S_NPARTS (HDEM_BINS / S_PART_BINS)
+_Static_assert(HDEM_BINS % S_PART_BINS == 0 && S_NPARTS < 256, "s_bins_t.at: a part in a byte");
 
-/* A day of the week's bins, allocated when the first arrivals of that day
- * come: a collector with an empty archive holds a day per queue, not the
- * week (10,000 series: 40 MB; docs/performance.md §4). */
+/* Three hours of the week's bins. */
 typedef struct {
-    float sum[S_DAY_BINS];       /* arrivals, all lane types */
-    uint32_t ms[S_DAY_BINS];     /* ms of data, from the counting lane type (300,000 a
+    float sum[S_PART_BINS];      /* arrivals, all lane types */
+    uint32_t ms[S_PART_BINS];    /* ms of data, from the counting lane type (300,000 a
                                   * week: 14,000 weeks before it wraps) */
-} s_day_t;
+} s_part_t;
 
+/* The week's bins in parts of 3 hours, each made when the first arrivals
+ * of its hours come, in one block grown a part at a time and found by a
+ * byte each (at: 1 + the index in parts; 0: no data then yet). A
+ * collector that has seen an hour holds that part per queue, not the
+ * day (a day was 2.3 KB: 10,000 series, 6-12 MB in the bench; the whole
+ * week is 16 KB either way; docs/performance.md §1j). */
 typedef struct {
-    s_day_t *day[7];             /* NULL: no data that day of the week yet */
+    s_part_t *parts;
+    uint8_t n;
+    uint8_t at[S_NPARTS];
 } s_bins_t;
 
 struct hours_demand {
@@ -65,8 +74,8 @@ void hours_demand_destroy(hours_demand_t **self_p)
     for (size_t i = 0; self->b && i < self->n; i++)
         for (int d = 0; d < TAX_NDIRS; d++)
             for (int m = 0; m <= TAX_NMODES; m++) {
-                for (int w = 0; self->b[i][d][m] && w < 7; w++)
-                    free(self->b[i][d][m]->day[w]);
+                if (self->b[i][d][m])
+                    free(self->b[i][d][m]->parts);
                 free(self->b[i][d][m]);
             }
     free(self->b);
@@ -81,15 +90,28 @@ static int s_bin(int64_t t)
     return (int)(b < 0 ? b + HDEM_BINS : b);
 }
 
-/* Add to bin k (0..HDEM_BINS-1); its day is made if need be (out of
- * memory: the arrivals are not counted). */
+/* The part of bin k (0..HDEM_BINS-1); NULL while it has no data. */
+static s_part_t *s_part(const s_bins_t *b, int k)
+{
+    int at = b->at[k / S_PART_BINS];
+    return at ? &b->parts[at - 1] : NULL;
+}
+
+/* Add to bin k; its part is made if need be (out of memory: the arrivals
+ * are not counted). */
 static void s_add(s_bins_t *b, int k, float arrivals, uint32_t ms)
 {
-    s_day_t **d = &b->day[k / S_DAY_BINS];
-    if (!*d && !(*d = calloc(1, sizeof **d)))
-        return;
-    (*d)->sum[k % S_DAY_BINS] += arrivals;
-    (*d)->ms[k % S_DAY_BINS] += ms;
+    s_part_t *p = s_part(b, k);
+    if (!p) {
+        if (!(p = realloc(b->parts, (b->n + 1u) * sizeof *p)))
+            return;
+        b->parts = p;
+        p += b->n++;
+        memset(p, 0, sizeof *p);
+        b->at[k / S_PART_BINS] = b->n;
+    }
+    p->sum[k % S_PART_BINS] += arrivals;
+    p->ms[k % S_PART_BINS] += ms;
 }
 
 void hours_demand_add(hours_demand_t *self, size_t ci, enum tax_dir d, enum tax_mode m,
@@ -140,9 +162,9 @@ double hours_demand_sum(const hours_demand_t *self, size_t ci, enum tax_dir d, e
         if (next > to_s)
             next = to_s;
         int k = s_bin(t);
-        const s_day_t *dy = b->day[k / S_DAY_BINS];
-        if (dy && dy->ms[k % S_DAY_BINS]) {
-            sum += (double)dy->sum[k % S_DAY_BINS] * 1000.0 / dy->ms[k % S_DAY_BINS] *
+        const s_part_t *p = s_part(b, k);
+        if (p && p->ms[k % S_PART_BINS]) {
+            sum += (double)p->sum[k % S_PART_BINS] * 1000.0 / p->ms[k % S_PART_BINS] *
                    (double)(next - t);
             with += next - t;
         }
