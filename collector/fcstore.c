@@ -229,7 +229,7 @@ static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *f
     enum tax_mode m;
     enum tax_type t;
     tax_queue_from_index(k, &m, &t);
-    const qstate_t *q = &x->q[d][k];
+    const qstate_t *q = x->q[d][k];
     char now[32] = "";
     if (q->out.has_wait && isfinite(q->out.wait_s))
         snprintf(now, sizeof now, "%.0f", q->out.wait_s);
@@ -282,7 +282,7 @@ static int s_lanes_at(const void *arg, int64_t t_s)
 static void s_run(fcstore_t *self, size_t i, int d, int k, s_queue_t *fq)
 {
     xstate_t *x = state_at(self->state, i);
-    const qstate_t *q = &x->q[d][k];
+    const qstate_t *q = x->q[d][k];
     const est_t *e = &q->est;
     int64_t b = e->now_ms / 60000;
     double scale = q->out.count_scale > 0 ? q->out.count_scale : 1.0;
@@ -449,7 +449,7 @@ void fcstore_queue_changed(fcstore_t *self, xstate_t *x, enum tax_dir dir, int k
     s_queue_t *fq = s_queue(self, i, d, k);
     if (!fq)
         return;
-    const qstate_t *q = &x->q[d][k];
+    const qstate_t *q = x->q[d][k];
     fc_calendar_t cal = { s_slot, &self->cal[i][d] };
     uint64_t ignored = fc_ignored(fq->fc), gaps = fc_gaps(fq->fc), odd = fc_odd_days(fq->fc);
     /* One call may follow many intervals (a batch of a backlog or a fast
@@ -518,7 +518,7 @@ int fcstore_refresh_all(fcstore_t *self)
     for (size_t i = 0; i < self->n; i++)
         for (int d = 0; d < TAX_NDIRS; d++)
             for (int k = 0; k < TAX_NQUEUES; k++)
-                if (self->q[i][d][k] && state_at(self->state, i)->q[d][k].seen) {
+                if (self->q[i][d][k] && state_at(self->state, i)->q[d][k]->seen) {
                     s_run(self, i, d, k, self->q[i][d][k]);
                     n++;
                 }

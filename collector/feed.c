@@ -169,7 +169,7 @@ static json_t *s_queue_json(const xstate_t *x, enum tax_dir d, int k, const view
     enum tax_mode m;
     enum tax_type t;
     tax_queue_from_index(k, &m, &t);
-    const qstate_t *q = &x->q[d - 1][k];
+    const qstate_t *q = x->q[d - 1][k];
     const char *status = v->status;
     bool open = strcmp(status, "open") == 0;
     /* closed by hours without fresh data shows no interval fields */
@@ -228,7 +228,7 @@ static json_t *s_direction_json(const xstate_t *x, enum tax_dir d, int64_t now_m
         enum tax_mode m;
         enum tax_type t;
         tax_queue_from_index(k, &m, &t);
-        const qstate_t *q = &x->q[d - 1][k];
+        const qstate_t *q = x->q[d - 1][k];
         if (!s_queue_listed(x, d, q, m, t))
             continue;
         view_queue_t v;
@@ -355,7 +355,7 @@ static int64_t s_crossing_valid_until(const xstate_t *x, const notices_t *ns, in
             enum tax_mode m;
             enum tax_type t;
             tax_queue_from_index(k, &m, &t);
-            if (!s_queue_listed(x, (enum tax_dir)d, &x->q[d - 1][k], m, t))
+            if (!s_queue_listed(x, (enum tax_dir)d, x->q[d - 1][k], m, t))
                 continue;
             /* "official" shows its age in seconds whenever it has a time */
             const qofficial_t *o = &x->off[d - 1][k];

@@ -19,7 +19,7 @@
 static qstate_t *s_shadow(member_t *m, enum tax_dir dir, int k)
 {
     if (!m->touched[k]) {
-        m->shadow[k] = m->x->q[dir - 1][k];
+        m->shadow[k] = *m->x->q[dir - 1][k];
         m->touched[k] = true;
     }
     return &m->shadow[k];
@@ -158,7 +158,12 @@ static void s_commit_state(ingest_t *self, member_t *m, enum tax_dir dir)
     for (int k = 0; k < TAX_NQUEUES; k++) {
         if (!m->touched[k])
             continue;
-        state_commit(self->ctx.state, &m->x->q[dir - 1][k], &m->shadow[k]);
+        if (state_commit(self->ctx.state, m->x, dir, k, &m->shadow[k]) != 0) {
+            /* archived, but the views keep the queue's previous state
+             * until its next sample */
+            log_error("ingest: out of memory for a queue of %s", m->x->reg->id);
+            continue;
+        }
         if (self->ctx.on_change)
             self->ctx.on_change(self->ctx.on_change_arg, m->x, dir, k);
     }

@@ -98,7 +98,7 @@ static void s_snapshot(pubfeed_t *self, zmq_msg_t *id, const char *prefix)
         const xstate_t *x = state_at(self->state, i);
         for (int d = TAX_NORTHBOUND; d <= TAX_SOUTHBOUND; d++)
             for (int k = 0; k < TAX_NQUEUES; k++) {
-                if (!x->q[d - 1][k].seen)
+                if (!x->q[d - 1][k]->seen)
                     continue;
                 s_topic(x, (enum tax_dir)d, k, topic, sizeof topic);
                 if (strncmp(topic, prefix, plen) != 0)

@@ -10,6 +10,8 @@
 struct state {
     size_t n;
     xstate_t *x;        /* registry order */
+    qstate_t unseen[TAX_NQUEUES];   /* the queues never seen, per mode and type */
+    size_t nqueues;     /* queues made */
     size_t *by_id;      /* indexes sorted by crossing id, for bsearch */
     uint64_t version;
     struct notices *notices, *retired;
@@ -36,16 +38,18 @@ state_t *state_new(const registry_t *reg)
         state_destroy(&self);
         return NULL;
     }
+    for (int k = 0; k < TAX_NQUEUES; k++) {
+        enum tax_mode m;
+        enum tax_type t;
+        tax_queue_from_index(k, &m, &t);
+        est_init(&self->unseen[k].est, m, t);
+    }
     for (size_t i = 0; i < self->n; i++) {
         xstate_t *x = &self->x[i];
         x->reg = reg_at(reg, i);
         for (int d = 0; d < TAX_NDIRS; d++)
-            for (int k = 0; k < TAX_NQUEUES; k++) {
-                enum tax_mode m;
-                enum tax_type t;
-                tax_queue_from_index(k, &m, &t);
-                est_init(&x->q[d][k].est, m, t);
-            }
+            for (int k = 0; k < TAX_NQUEUES; k++)
+                x->q[d][k] = &self->unseen[k];
         self->by_id[i] = i;
     }
     s_sort_ctx = self;
@@ -59,6 +63,11 @@ void state_destroy(state_t **self_p)
     state_t *self = *self_p;
     if (!self)
         return;
+    for (size_t i = 0; self->x && i < self->n; i++)
+        for (int d = 0; d < TAX_NDIRS; d++)
+            for (int k = 0; k < TAX_NQUEUES; k++)
+                if (self->x[i].q[d][k] != &self->unseen[k])
+                    free((qstate_t *)self->x[i].q[d][k]);
     free(self->x);
     free(self->by_id);
     notices_destroy(&self->notices);
@@ -107,32 +116,49 @@ int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t n
     return 1;
 }
 
-/* The crossing whose queue q is, NULL when q is not in this state (a
- * caller's own copy). Compared as integers: q may point anywhere. */
-static xstate_t *s_owner(state_t *self, const qstate_t *q)
+/* Queue (d, k) of x, made (from the never-seen state) if it is not yet;
+ * NULL when out of memory. */
+static qstate_t *s_queue_mut(state_t *self, xstate_t *x, int d, int k)
 {
-    uintptr_t p = (uintptr_t)q, a = (uintptr_t)self->x, b = (uintptr_t)(self->x + self->n);
-    return p >= a && p < b ? &self->x[(p - a) / sizeof *self->x] : NULL;
+    if (x->q[d][k] != &self->unseen[k])
+        return (qstate_t *)x->q[d][k];   /* made here, by this state */
+    qstate_t *q = malloc(sizeof *q);
+    if (!q)
+        return NULL;
+    *q = self->unseen[k];
+    x->q[d][k] = q;
+    self->nqueues++;
+    return q;
 }
 
-void state_commit(state_t *self, qstate_t *dst, const qstate_t *src)
+int state_commit(state_t *self, xstate_t *x, enum tax_dir dir, int k, const qstate_t *src)
 {
+    qstate_t *dst = s_queue_mut(self, x, dir - 1, k);
+    if (!dst)
+        return -1;
     *dst = *src;
     self->version++;
-    xstate_t *x = s_owner(self, dst);
-    if (x)
-        x->changes++;
+    x->changes++;
+    return 0;
 }
 
 int state_apply(state_t *self, xstate_t *x, enum tax_dir dir, const est_input_t *in,
                 int64_t t_end_ms, enum tax_mode mode, enum tax_type type, int64_t now_ms)
 {
-    qstate_t *q = &x->q[dir - 1][tax_queue_index(mode, type)];
+    int k = tax_queue_index(mode, type);
+    const qstate_t *cur = x->q[dir - 1][k];
+    if (cur->seen && t_end_ms <= cur->updated_ms)
+        return 0;   /* ignored: no need to make the queue */
+    qstate_t *q = s_queue_mut(self, x, dir - 1, k);
+    if (!q)
+        return -1;
     int rc = qstate_apply(q, in, t_end_ms, now_ms);
     self->version += (uint64_t)rc;
     x->changes += (uint64_t)rc;
     return rc;
 }
+
+size_t state_queues(const state_t *self) { return self->nqueues; }
 
 uint64_t state_version(const state_t *self) { return self->version; }
 

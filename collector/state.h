@@ -49,7 +49,12 @@ typedef struct {
 typedef struct {
     const reg_crossing_t *reg;
     const plan_t *plan[TAX_NDIRS];        /* the port's lane plan per direction, or NULL */
-    qstate_t q[TAX_NDIRS][TAX_NQUEUES];   /* [dir-1][tax_queue_index] */
+    /* [dir-1][tax_queue_index]: never NULL. A queue is made at its first
+     * commit; until then it is the state's shared "never seen" one of its
+     * mode and type (read-only). Most crossings have a few of the 24
+     * queues: at 3.4 a direction, three quarters of a state holding every
+     * queue would be queues no sample ever reaches (2.2 KB each). */
+    const qstate_t *q[TAX_NDIRS][TAX_NQUEUES];
     /* The latest forecast of each queue (collector/fcstore.c), NULL until
      * the queue has data and a forecast store runs. */
     const fc_result_t *forecast[TAX_NDIRS][TAX_NQUEUES];
@@ -73,7 +78,8 @@ xstate_t *state_at(state_t *self, size_t i);
 xstate_t *state_find(state_t *self, const char *crossing);
 
 /* Apply one interval sample to a queue. Returns 1 when applied, 0 when it
- * was at or before the queue's last applied time (ignored). */
+ * was at or before the queue's last applied time (ignored), -1 when the
+ * queue could not be made (out of memory). */
 int state_apply(state_t *self, xstate_t *x, enum tax_dir dir,
                 const est_input_t *in, int64_t t_end_ms,
                 enum tax_mode mode, enum tax_type type, int64_t now_ms);
@@ -82,10 +88,11 @@ int state_apply(state_t *self, xstate_t *x, enum tax_dir dir,
  * applied, 0 when at or before its last applied time. */
 int qstate_apply(qstate_t *q, const est_input_t *in, int64_t t_end_ms, int64_t now_ms);
 
-/* Replace a queue's state with an updated copy and bump the version (and
- * the change counter of the crossing dst belongs to, when it is one of
- * this state's queues). */
-void state_commit(state_t *self, qstate_t *dst, const qstate_t *src);
+/* Replace queue (dir, k) of x, one of this state's crossings, with an
+ * updated copy (made from x->q[dir - 1][k]), and bump the version and x's
+ * change counter. 0, or -1 when the queue could not be made (out of
+ * memory; nothing changed). */
+int state_commit(state_t *self, xstate_t *x, enum tax_dir dir, int k, const qstate_t *src);
 
 /* Apply a parsed official document: each record replaces its queue's
  * official value; queues the document does not mention keep theirs (they
@@ -99,6 +106,9 @@ size_t state_apply_official(state_t *self, const off_doc_t *doc, int64_t fetched
  * imported, with an update time, and younger than the crossing's
  * off_stale_after_s. */
 bool qofficial_fresh(const xstate_t *x, const qofficial_t *o, int64_t now_s);
+
+/* Queues made (seen at least once), of all crossings. */
+size_t state_queues(const state_t *self);
 
 /* Bumped on every applied sample: views cache rendered bodies per version. */
 uint64_t state_version(const state_t *self);

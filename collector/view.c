@@ -44,7 +44,7 @@ static void s_official(const xstate_t *x, const qofficial_t *o, int64_t now_s, v
 void view_queue(const xstate_t *x, enum tax_dir d, enum tax_mode m, enum tax_type t,
                 int64_t now_ms, int64_t stale_after_ms, view_queue_t *out)
 {
-    const qstate_t *q = &x->q[d - 1][tax_queue_index(m, t)];
+    const qstate_t *q = x->q[d - 1][tax_queue_index(m, t)];
     memset(out, 0, sizeof *out);
     out->status = qstate_status(q, now_ms, stale_after_ms);
     out->seen = q->seen;
@@ -90,7 +90,7 @@ int64_t view_queue_valid_until(const xstate_t *x, enum tax_dir d, enum tax_mode 
                                enum tax_type t, int64_t now_ms, int64_t stale_after_ms)
 {
     int k = tax_queue_index(m, t);
-    const qstate_t *q = &x->q[d - 1][k];
+    const qstate_t *q = x->q[d - 1][k];
     int64_t until = INT64_MAX;
     /* qstate_status: stale once now - updated > stale_after */
     bool fresh = q->seen && now_ms - q->updated_ms <= stale_after_ms;

@@ -211,7 +211,7 @@ static void test_open_queue_shows_wait(void **state)
     fixture_t *f = *state;
     s_apply(f, "250401", TAX_NORTHBOUND, TAX_PASSENGER, TAX_STANDARD, T0_MS, 4, 50, 10, 40);
     const qstate_t *qs =
-        &state_find(f->st, "250401")->q[0][tax_queue_index(TAX_PASSENGER, TAX_STANDARD)];
+        state_find(f->st, "250401")->q[0][tax_queue_index(TAX_PASSENGER, TAX_STANDARD)];
     assert_true(qs->out.has_wait);
     assert_true(qs->out.wait_s > 60.0);
 
