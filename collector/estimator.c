@@ -261,7 +261,23 @@ static void s_hist_fill(est_t *e, int64_t first, int64_t last, double v)
     s_hist_put(e, first, v);   /* a jump or a rebase, if any, is here; the rest cannot need one */
     uint32_t rel = (uint32_t)(v - e->hist_base);
     uint16_t w = e->hist_wait[s_slot(first)];
-    for (int64_t b = first + 1; b <= last; b++) {
+    int64_t b = first + 1;
+    /* Whole blocks, as s_hist_store makes them: the base is rel, every
+     * offset 0. The block begun before, and the last minutes, one by one. */
+    for (; b <= last; b++) {
+        int i = s_ring(b);
+        if (i % EST_HIST_BLOCK == 0 && last - b + 1 >= EST_HIST_BLOCK) {
+            e->hist_blk[i / EST_HIST_BLOCK] = rel;
+            memset(&e->hist[i], 0, EST_HIST_BLOCK * sizeof e->hist[0]);
+            for (int j = 0; j < EST_HIST_BLOCK; j++)
+                e->hist_wait[s_slot(b + j)] = w;
+            b += EST_HIST_BLOCK - 1;
+            e->hist_last = b;
+            e->hist_n = e->hist_n + EST_HIST_BLOCK < EST_HISTORY_MIN
+                            ? e->hist_n + EST_HIST_BLOCK
+                            : EST_HISTORY_MIN;
+            continue;
+        }
         s_hist_store(e, b, rel);
         e->hist_wait[s_slot(b)] = w;
     }
