@@ -39,7 +39,7 @@ endif
 
 # pkg-config runs lazily so `make deps` works before the packages exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
 TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 PROTO_C   := $(BUILD)/proto/poenet.pb-c.c

@@ -1,5 +1,6 @@
-/* http_worker — one HTTP worker thread: its own event base and evhttp,
- * accepting on the collector's shared listening socket.
+/* http_worker — one HTTP worker thread: its own event base, accepting on
+ * the collector's shared listening socket; each connection is an httpconn
+ * (collector/httpconn.h) whose requests come to this module's routes.
  *
  * A worker answers the public documents from the newest snapshot the
  * server published to it (http_snap.h: published by an atomic exchange of
@@ -45,7 +46,7 @@ typedef struct http_job {
     bool is_gz, vary;
     /* the worker's */
     http_worker_t *worker;
-    struct evhttp_request *req;
+    struct httpconn *conn;  /* waits, reading nothing more, for the answer */
     struct http_job *next;
 } http_job_t;
 

@@ -1,16 +1,13 @@
-/* sse — see sse.h. A client is an evhttp request held open with
- * evhttp_send_reply_start and fed with chunks written straight into its
- * connection's output (framed as evhttp would: chunked for HTTP/1.1,
- * plain for 1.0, whose body runs to the close). Each client has its own
+/* sse — see sse.h. A client is a connection holding its answer open
+ * (httpconn_stream), fed with pieces (httpconn frames them: chunked for
+ * HTTP/1.1, plain for 1.0, whose body runs to the close). Each client has its own
  * cursor (the last sequence number it was sent or skipped): bringing it up
  * to date is one read of the shared ring after its cursor, so a fresh
  * stream, a resumed one and a live one take the same path. */
 #include "sse.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,10 +19,7 @@
 #include "vec.h"
 
 typedef struct {
-    struct evhttp_request *req;
-    struct evhttp_connection *evcon;
-    struct bufferevent *bev;    /* the connection's */
-    bool chunked;               /* HTTP/1.1: chunked (1.0: the body runs to the close) */
+    httpconn_t *conn;
     char crossing[8];       /* "" = every crossing */
     uint64_t after;         /* sent (or skipped) everything up to this seq */
     bool need_snapshot;     /* its next frame must be a snapshot */
@@ -65,24 +59,14 @@ static void s_body_release_cb(const void *data, size_t len, void *arg)
     http_cache_body_unref(arg);
 }
 
-/* Send b as one chunk (b is emptied), straight into the connection's
- * output: evhttp_send_reply_chunk would also reset the connection's
- * callbacks and re-add its read and write events each time, which for a
- * thousand streams is most of the cost of an update. A client whose
- * unread output passed SSE_MAX_BACKLOG is marked to be dropped. */
+/* Send b as one piece (b is emptied), written at once as far as the
+ * socket takes it. A client whose unread output passed SSE_MAX_BACKLOG is
+ * marked to be dropped. */
 static void s_flush(s_client_t *c, struct evbuffer *b)
 {
-    size_t n = evbuffer_get_length(b);
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (n > 0) {
-        char head[24];
-        int hn = snprintf(head, sizeof head, "%zx\r\n", n);
-        if (c->chunked && (evbuffer_prepend(b, head, (size_t)hn) != 0 || evbuffer_add(b, "\r\n", 2) != 0))
-            c->drop = true;
-        else if (evbuffer_add_buffer(out, b) != 0)
-            c->drop = true;
-    }
-    if (evbuffer_get_length(out) > SSE_MAX_BACKLOG)
+    if (httpconn_stream_send(c->conn, b) != 0)
+        c->drop = true;
+    if (httpconn_backlog(c->conn) > SSE_MAX_BACKLOG)
         c->drop = true;   /* it stopped reading: it will reconnect and resume */
 }
 
@@ -162,17 +146,17 @@ static void s_remove(sse_t *self, size_t i)
     sse_ring_leave(self->ring);
 }
 
-/* Close the connections of clients marked drop; their close callbacks
- * find them already forgotten. */
+/* Close the connections of clients marked drop (on the next loop turn);
+ * their close callbacks find them already forgotten. */
 static void s_reap(sse_t *self)
 {
     for (size_t i = 0; i < self->nclients;) {
         if (self->clients[i].drop) {
-            struct evhttp_connection *evcon = self->clients[i].evcon;
+            httpconn_t *conn = self->clients[i].conn;
             s_remove(self, i);
             sse_ring_count(self->ring, SSE_DROPPED_SLOW);
             log_warn("sse: dropping a stream that stopped reading (or out of memory)");
-            evhttp_connection_free(evcon);
+            httpconn_close(conn);
         } else {
             i++;
         }
@@ -239,7 +223,7 @@ void sse_destroy(sse_t **self_p)
         sse_ring_remove_reader(self->ring, self->reader);
     if (self->hb)
         event_free(self->hb);
-    /* the HTTP server freed the connections (and their requests) */
+    /* the worker freed the connections */
     while (self->nclients)
         s_remove(self, 0);
     free(self->clients);
@@ -248,75 +232,74 @@ void sse_destroy(sse_t **self_p)
     *self_p = NULL;
 }
 
-static void s_refuse(sse_t *self, struct evhttp_request *req, int code, enum sse_why why,
+static void s_refuse(sse_t *self, httpconn_t *conn, int code, enum sse_why why,
                      const char *reason)
 {
     if (why < SSE_WHY_MAX)   /* SSE_WHY_MAX: counted already, or not a refusal of input */
         sse_ring_count(self->ring, why);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    httpconn_head_t h;
+    httpconn_head_init(&h);
+    httpconn_head_add(&h, "Content-Type", "application/json; charset=utf-8");
+    httpconn_head_add(&h, "Cache-Control", "no-store");
+    httpconn_head_add(&h, "Access-Control-Allow-Origin", "*");
+    httpconn_head_add(&h, "X-Content-Type-Options", "nosniff");
     if (code == 503) {
-        evhttp_add_header(h, "Retry-After", "30");
-        evhttp_add_header(h, "Connection", "close");
+        httpconn_head_add(&h, "Retry-After", "30");
+        h.close = true;
     }
     char *body = feed_error_json(code, reason);
-    if (body)
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-    free(body);
-    evhttp_send_reply(req, code, code == 503 ? "Service Unavailable" : "Bad Request", NULL);
+    httpconn_respond(conn, code, &h, body ? http_cache_body_new(body, strlen(body)) : NULL);
 }
 
-void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing, http_snap_t *snap)
+/* A stream never reads and is quiet between heartbeats: no read timeout
+ * (a closed client is still seen: reading stays on); a write that makes no
+ * progress for three heartbeats ends it. */
+static const struct timeval s_write_timeout = { 3 * SSE_HEARTBEAT_MS / 1000, 0 };
+
+void sse_attach(sse_t *self, httpconn_t *conn, const httpconn_req_t *req, const char *crossing,
+                http_snap_t *snap)
 {
-    const char *lei = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+    const char *lei = httpconn_header(req, "Last-Event-ID");
     uint64_t last = 0, at = sse_ring_seq(self->ring);
     char why[160];
     if (lei && sse_parse_id(lei, &last) != 0) {
-        s_refuse(self, req, 400, SSE_REFUSED_BAD_ID,
+        s_refuse(self, conn, 400, SSE_REFUSED_BAD_ID,
                  "Last-Event-ID must be a decimal sequence number of the feed");
         return;
     }
     if (lei && last > at) {
         snprintf(why, sizeof why, "Last-Event-ID %" PRIu64 " is ahead of the feed (at %" PRIu64
                  "; the collector restarted?): reconnect without it", last, at);
-        s_refuse(self, req, 400, SSE_REFUSED_FUTURE_ID, why);
+        s_refuse(self, conn, 400, SSE_REFUSED_FUTURE_ID, why);
         return;
     }
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (!evcon || VEC_RESERVE(self->clients, self->cap, self->nclients + 1) != 0) {
-        s_refuse(self, req, 503, SSE_WHY_MAX, "out of memory");
+    if (VEC_RESERVE(self->clients, self->cap, self->nclients + 1) != 0) {
+        s_refuse(self, conn, 503, SSE_WHY_MAX, "out of memory");
         return;
     }
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && !sse_ring_admit(self->ring)) {
+    if (req->method != HTTPCONN_HEAD && !sse_ring_admit(self->ring)) {
         snprintf(why, sizeof why, "live stream full (%d clients); poll /v1/crossings instead",
                  sse_ring_max_clients(self->ring));
-        s_refuse(self, req, 503, SSE_WHY_MAX, why);
+        s_refuse(self, conn, 503, SSE_WHY_MAX, why);
         return;
     }
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    evhttp_add_header(h, "X-Accel-Buffering", "no");   /* nginx: pass each event at once */
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-        evhttp_send_reply(req, 200, "OK", NULL);
+    httpconn_head_t h;
+    httpconn_head_init(&h);
+    httpconn_head_add(&h, "Content-Type", "text/event-stream; charset=utf-8");
+    httpconn_head_add(&h, "Cache-Control", "no-store");
+    httpconn_head_add(&h, "Access-Control-Allow-Origin", "*");
+    httpconn_head_add(&h, "X-Content-Type-Options", "nosniff");
+    httpconn_head_add(&h, "X-Accel-Buffering", "no");   /* nginx: pass each event at once */
+    if (req->method == HTTPCONN_HEAD) {
+        httpconn_respond(conn, 200, &h, NULL);
         return;
     }
-    evhttp_send_reply_start(req, 200, "OK");
-    const char *te = evhttp_find_header(h, "Transfer-Encoding");
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    /* A stream never reads and is quiet between heartbeats: no read
-     * timeout (a closed client is still seen: reading stays on); a write
-     * that makes no progress for three heartbeats ends it. */
-    struct timeval wt = { 3 * SSE_HEARTBEAT_MS / 1000, 0 };
-    bufferevent_set_timeouts(bev, NULL, &wt);
+    if (httpconn_stream(conn, &h, &s_write_timeout) != 0) {
+        sse_ring_leave(self->ring);
+        return;
+    }
     s_client_t *c = &self->clients[self->nclients++];
-    *c = (s_client_t){ .req = req, .evcon = evcon, .bev = bev, .after = last,
-                       .need_snapshot = !lei, .chunked = te && strcmp(te, "chunked") == 0 };
+    *c = (s_client_t){ .conn = conn, .after = last, .need_snapshot = !lei };
     snprintf(c->crossing, sizeof c->crossing, "%s", crossing ? crossing : "");
     struct evbuffer *b = evbuffer_new();
     if (!b || evbuffer_add(b, "retry: 3000\n\n", 13) != 0)
@@ -327,23 +310,16 @@ void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing, h
         evbuffer_free(b);
     if (!c->drop)
         s_sync(self, c, snap);
-    /* a client marked drop here goes at the next pump or heartbeat: its
-     * connection is not freed inside evhttp's own request callback */
+    /* a client marked drop here goes at the next pump or heartbeat */
 }
 
-void sse_conn_closed(sse_t *self, struct evhttp_connection *evcon)
+void sse_conn_closed(sse_t *self, httpconn_t *conn)
 {
     if (!self)
         return;
     for (size_t i = 0; i < self->nclients; i++) {
-        if (self->clients[i].evcon == evcon) {
-            struct evhttp_request *req = self->clients[i].req;
+        if (self->clients[i].conn == conn) {
             s_remove(self, i);
-            /* The browser went away mid-reply: evhttp detached the request
-             * from the connection and leaves it to us (ending the reply
-             * frees it). Still attached, it goes with the connection. */
-            if (!evhttp_request_get_connection(req))
-                evhttp_send_reply_end(req);
             return;
         }
     }

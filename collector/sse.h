@@ -34,9 +34,9 @@
 #include "http_snap.h"
 #include "sse_ring.h"
 
+#include "httpconn.h"
+
 struct event_base;
-struct evhttp_request;
-struct evhttp_connection;
 
 #define SSE_HEARTBEAT_MS 15000
 #define SSE_MAX_BACKLOG (512 * 1024)  /* unread bytes before a client is dropped */
@@ -49,14 +49,13 @@ typedef struct sse sse_t;
 sse_t *sse_new(struct event_base *base, sse_ring_t *ring, void (*wake)(void *arg), void *arg);
 
 /* On the main loop's thread once the worker's thread has stopped, after
- * its HTTP server is freed (its connections' close callbacks come through
- * sse_conn_closed); unregisters from the ring. */
+ * its connections are freed; unregisters from the ring. */
 void sse_destroy(sse_t **self_p);
 
 /* Serve GET or HEAD /v1/stream. crossing: "" for every crossing, else an
  * id the caller checked exists in snap. snap: the worker's newest HTTP
  * snapshot (NULL before the first). Answers errors itself. */
-void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing,
+void sse_attach(sse_t *self, httpconn_t *c, const httpconn_req_t *req, const char *crossing,
                 http_snap_t *snap);
 
 /* Send what the ring has for every stream (the worker was woken); snap as
@@ -64,7 +63,7 @@ void sse_attach(sse_t *self, struct evhttp_request *req, const char *crossing,
 void sse_pump(sse_t *self, http_snap_t *snap);
 
 /* A connection closed: forget its stream, if it had one. */
-void sse_conn_closed(sse_t *self, struct evhttp_connection *evcon);
+void sse_conn_closed(sse_t *self, httpconn_t *c);
 
 /* Parse a Last-Event-ID value: 0 and *seq, or -1 (not a decimal number of
  * at most 19 digits). */

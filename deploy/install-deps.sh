@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
 librrd-dev rrdtool rrdcached
-libevent-dev libjansson-dev libconfig-dev
+libevent-dev libhttp-parser-dev libjansson-dev libconfig-dev
 libcmocka-dev zlib1g-dev libcurl4-openssl-dev curl wrk nginx-light
 valgrind clang-14 libclang-rt-14-dev iproute2 chromium python3"
 
