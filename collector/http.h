@@ -1,4 +1,4 @@
-/* http — the collector's HTTP server (libevent evhttp) and its routes:
+/* http — the collector's HTTP server and its routes:
  * /health, /metrics, /v1/crossings, /v1/crossings/{id}, /v1/history, the
  * CBP and CBSA views, /v1/hours and the dashboards' files.
  *
