@@ -233,12 +233,13 @@ FUZZ_SRC     := common/log.c common/taxonomy.c common/timeutil.c common/conf.c p
                 proto/sensor.c agent/aggregate.c agent/reident.c \
                 collector/registry.c collector/validate.c collector/stats.c collector/route.c \
                 $(wildcard collector/hours.c collector/zone.c) \
-                collector/official_text.c collector/official_cbp.c collector/official_cbsa.c
+                collector/official_text.c collector/official_cbp.c collector/official_cbsa.c \
+                collector/httpconn.c collector/http_cache.c
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/poenet.pb-c.o
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -Icommon -Iproto -I$(dir $(PROTO_C)) -Itransport -Iagent -Icollector
-FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig jansson 2>/dev/null)
+FUZZ_LIBS     = $(shell pkg-config --libs libprotobuf-c libconfig jansson libevent zlib 2>/dev/null) -lhttp_parser
 # libFuzzer options of every run: a unit slower than 10 s is a finding too
 # (make the run longer than that, or a stuck unit ends with the run, unseen).
 FUZZ_OPTS    ?= -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1
