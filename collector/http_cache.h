@@ -2,9 +2,10 @@
  * responses still being written, their gzip forms, and the per-view cache
  * slot (one body per state version and second).
  *
- * Bodies are refcounted and handed to libevent by reference
- * (evbuffer_add_reference), never copied: a response in flight keeps its
- * body alive after the cache has moved on. A body's reference count is
+ * Bodies are refcounted and written to sockets from where they are
+ * (collector/httpconn: sendmsg from the bytes, sendfile from the memfd),
+ * never copied: a response in flight keeps its body alive after the
+ * cache has moved on. A body's reference count is
  * atomic: the HTTP worker threads share the bodies of a published snapshot
  * (http_snap.h) and release them when their writes complete. A slot is
  * used by one thread only. */
