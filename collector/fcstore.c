@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "giveway.h"
 #include "hours.h"
 #include "log.h"
 #include "plan.h"
@@ -61,9 +62,7 @@ struct fcstore {
     size_t npending, pcap;
     struct event *ev_pending;
     uint64_t deferred;       /* runs that waited for the timer, in all */
-    bool (*busy)(void *arg); /* the loop has other work waiting (ingest_busy) */
-    void *busy_arg;
-    int64_t busy_since_ms;   /* the waiting runs give way since (monotonic); 0 not */
+    giveway_t giveway;       /* to the loop's other work waiting (ingest_busy) */
 };
 
 /* The local week of the port that inspects a direction; its holiday
@@ -348,19 +347,6 @@ static void s_arm(fcstore_t *self, int64_t in_ms)
         log_error("forecast: cannot arm the refresh timer");
 }
 
-/* Whether the waiting runs give way to the loop's other work now (see
- * FCSTORE_DEFER_MAX_MS); a later busy spell starts its own wait. */
-static bool s_give_way(fcstore_t *self, int64_t mono)
-{
-    if (!self->busy || !self->busy(self->busy_arg)) {
-        self->busy_since_ms = 0;
-        return false;
-    }
-    if (self->busy_since_ms == 0)
-        self->busy_since_ms = mono;
-    return mono - self->busy_since_ms < FCSTORE_DEFER_MAX_MS;
-}
-
 /* Run the pending queues, oldest first, for at most FCSTORE_SLICE_MS and
  * within the second's budget; come back for the rest. */
 static void s_on_pending(evutil_socket_t fd, short what, void *arg)
@@ -369,11 +355,10 @@ static void s_on_pending(evutil_socket_t fd, short what, void *arg)
     (void)what;
     fcstore_t *self = arg;
     int64_t start = tu_mono_ms();
-    if (s_give_way(self, start)) {
+    if (giveway_wait(&self->giveway, start)) {
         s_arm(self, FCSTORE_SLICE_GAP_MS);
         return;
     }
-    self->busy_since_ms = 0;
     size_t done = 0;
     while (done < self->npending && s_budget_left(self) &&
            tu_mono_ms() - start < FCSTORE_SLICE_MS) {
@@ -422,8 +407,7 @@ void fcstore_set_budget(fcstore_t *self, int budget_ms)
 
 void fcstore_set_busy(fcstore_t *self, bool (*busy)(void *arg), void *arg)
 {
-    self->busy = busy;
-    self->busy_arg = arg;
+    giveway_init(&self->giveway, busy, arg, FCSTORE_DEFER_MAX_MS);
 }
 
 int fcstore_start(fcstore_t *self, struct event_base *base, int budget_ms)

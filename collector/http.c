@@ -27,6 +27,7 @@
 
 #include "docroot.h"
 #include "feed.h"
+#include "giveway.h"
 #include "http_snap.h"
 #include "http_worker.h"
 #include "view_forecast.h"
@@ -79,8 +80,7 @@ struct http_server {
     http_snap_t *snap;              /* the newest published */
     http_snap_frags_t *frags;       /* the crossings renders keep between them */
     int64_t next_publish_ms;        /* monotonic: not before (render cost cap) */
-    int64_t deferred_ms;            /* monotonic: since when a due render waits
-                                       for the agents' frames (0: it does not) */
+    giveway_t giveway;              /* a due render to the agents' frames */
     double render_ms;               /* what renders take, averaged (HTTP_PUBLISH_SMOOTH) */
     struct event *ev_publish;
     docroot_t *docroot;             /* --publish-dir; NULL when off */
@@ -258,13 +258,7 @@ static void s_publish_ops(http_server_t *self, int64_t now_ms)
  * The first snapshot never does. */
 static bool s_defer(http_server_t *self, int64_t mono)
 {
-    if (!self->snap || !self->ctx.busy || !self->ctx.busy(self->ctx.busy_arg)) {
-        self->deferred_ms = 0;   /* a later burst starts its own wait */
-        return false;
-    }
-    if (self->deferred_ms == 0)
-        self->deferred_ms = mono;
-    return mono - self->deferred_ms < HTTP_DEFER_MAX_MS;
+    return self->snap && giveway_wait(&self->giveway, mono);
 }
 
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
@@ -276,7 +270,6 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     if (s_published_current(self, now_ms, mono))
         return;
     if (mono >= self->next_publish_ms && !s_defer(self, mono)) {
-        self->deferred_ms = 0;   /* the maximum was reached while busy */
         (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
     } else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS) {
         s_publish_ops(self, now_ms);
@@ -503,6 +496,7 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
     }
     self->ctx = *ctx;
     self->base = base;
+    giveway_init(&self->giveway, ctx->busy, ctx->busy_arg, HTTP_DEFER_MAX_MS);
     self->started_s = tu_now_ms() / 1000;
     self->jobs_fd = -1;
     self->listen_fd = -1;

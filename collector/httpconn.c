@@ -414,14 +414,14 @@ static int s_build_head(httpconn_t *c, int code, const httpconn_head_t *h, long 
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* A body this big goes by sendfile(2) from its memfd, as nginx sends a
- * file: no copy from user memory. A smaller one goes with the head in
- * one sendmsg. */
-#define S_SENDFILE_MIN (32 * 1024)
+/* A body with a memfd (the publisher gives one to big bodies:
+ * HTTP_SENDFILE_MIN in http.c) goes by sendfile(2), as nginx sends a
+ * file: no copy from user memory. A smaller one goes with the head in one
+ * sendmsg. */
 
 static bool s_by_sendfile(const httpconn_t *c)
 {
-    return c->body && c->body->fd >= 0 && c->body_len >= S_SENDFILE_MIN;
+    return c->body && c->body->fd >= 0 && c->body_len > 0;
 }
 
 /* -1 with errno, or the bytes written. */
