@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "regstate.h"
 #include "http_snap.h"
 #include "metrics.h"
 #include "registry.h"
@@ -38,26 +39,13 @@ static const char s_registry_text[] =
     "    max_lanes = { passenger = 24; pedestrian = 10; commercial = 0; }; }\n"
     ");\n";
 
-typedef struct {
-    registry_t *reg;
-    state_t *st;
-} fixture_t;
+typedef regstate_t fixture_t;
 
 static int s_setup(void **state)
 {
-    char path[] = "/tmp/test_http_snap_registry_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t len = strlen(s_registry_text);
-    assert_int_equal(write(fd, s_registry_text, len), (ssize_t)len);
-    close(fd);
     fixture_t *f = calloc(1, sizeof *f);
-    int nbad = -1;
-    f->reg = reg_load(path, &nbad);
-    unlink(path);
-    assert_non_null(f->reg);
-    f->st = state_new(f->reg);
-    assert_non_null(f->st);
+    assert_non_null(f);
+    assert_int_equal(regstate_from_text(f, s_registry_text), 0);
     *state = f;
     return 0;
 }
@@ -65,8 +53,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     fixture_t *f = *state;
-    state_destroy(&f->st);
-    reg_destroy(&f->reg);
+    regstate_free(f);
     free(f);
     return 0;
 }

@@ -10,26 +10,21 @@
 
 #include <cmocka.h>
 
+#include "regstate.h"
 #include "log.h"
 #include "registry.h"
 #include "state.h"
 
 #define T0_MS 1768464000000LL    /* 2026-01-15T08:00Z */
 
-typedef struct {
-    registry_t *reg;
-    state_t *st;
-} fix_t;
+typedef regstate_t fix_t;
 
 static int s_setup(void **state)
 {
     log_init("test_state", LOG_LVL_ERROR);
     fix_t *f = calloc(1, sizeof *f);
-    int nbad = 0;
-    f->reg = reg_load("deploy/registry.conf", &nbad);
-    assert_non_null(f->reg);
-    f->st = state_new(f->reg);
-    assert_non_null(f->st);
+    assert_non_null(f);
+    assert_int_equal(regstate_from_file(f, "deploy/registry.conf"), 0);
     *state = f;
     return 0;
 }
@@ -37,8 +32,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     fix_t *f = *state;
-    state_destroy(&f->st);
-    reg_destroy(&f->reg);
+    regstate_free(f);
     free(f);
     return 0;
 }

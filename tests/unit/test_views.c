@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regstate.h"
 #include "feed.h"
 #include "feed_hours.h"
 #include "notices.h"
@@ -48,25 +49,13 @@ static const char s_reg[] =
     "              other = { all = [ \"daily 07:00-19:00\" ]; }; }; }\n"
     ");\n";
 
-typedef struct {
-    registry_t *reg;
-    state_t *st;
-} fix_t;
+typedef regstate_t fix_t;
 
 static int s_setup(void **state)
 {
-    char path[] = "/tmp/test_views_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, s_reg, strlen(s_reg)), (ssize_t)strlen(s_reg));
-    close(fd);
     fix_t *f = calloc(1, sizeof *f);
-    int nbad = -1;
-    f->reg = reg_load(path, &nbad);
-    unlink(path);
-    assert_non_null(f->reg);
-    assert_int_equal(nbad, 0);
-    f->st = state_new(f->reg);
+    assert_non_null(f);
+    assert_int_equal(regstate_from_text(f, s_reg), 0);
     /* San Ysidro northbound (into the US) passenger standard: open, 3 lanes. */
     est_input_t in = { .interval_ms = 60000, .arrivals = 30, .departures = 20, .lanes_open = 3,
                        .has_queue_len = true, .queue_len = 40 };
@@ -79,8 +68,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     fix_t *f = *state;
-    state_destroy(&f->st);
-    reg_destroy(&f->reg);
+    regstate_free(f);
     free(f);
     return 0;
 }
