@@ -30,7 +30,15 @@
 
 #include "route.h"
 
-enum s_state { S_READ, S_HANDLE, S_WRITE, S_STREAM, S_CLOSED };
+enum s_state { S_READ, S_HANDLE, S_WRITE, S_STREAM, S_LINGER, S_CLOSED };
+
+/* After answering a broken request the connection stops sending and reads
+ * what the client still sends, for at most this long and this much, then
+ * closes: closing with unread input makes the kernel send a reset, and a
+ * client still sending its body would lose the answer (nginx's lingering
+ * close). */
+static const struct timeval s_linger_tv = { 2, 0 };
+#define S_LINGER_MAX (1024 * 1024)
 enum s_part { P_NONE, P_URL, P_FIELD, P_VALUE };
 
 /* status line + Date + Content-Length/Transfer-Encoding + Connection */
@@ -53,6 +61,8 @@ struct httpconn {
     bool chunked;               /* a stream's pieces are chunks */
     bool broken;                /* a stream's write failed: close at the next turn */
     bool in_request;            /* a request's first bytes came, not its last */
+    bool linger;                /* the answer is to a broken request: linger */
+    size_t lingered;            /* bytes dropped while lingering */
     int64_t begun_ms;           /* when (monotonic, coarse) */
     http_parser parser;
     /* the request being parsed */
@@ -499,6 +509,7 @@ static void s_keep(httpconn_t *c, const char *at, size_t len)
 static void s_dispatch(httpconn_t *c)
 {
     c->complete = false;
+    c->linger = c->req.error != 0;
     c->state = S_HANDLE;
     c->cfg->on_request(c->cfg->arg, c, &c->req);
 }
@@ -557,6 +568,10 @@ static bool s_do_write(httpconn_t *c)
         return false;
     s_release_answer(c);
     c->state = rc < 0 || c->must_close ? S_CLOSED : S_READ;
+    if (rc == 0 && c->state == S_CLOSED && c->linger && shutdown(c->fd, SHUT_WR) == 0) {
+        c->state = S_LINGER;
+        c->drained = false;
+    }
     s_on_begin(&c->parser);   /* a next request that breaks before it begins sees no stale one */
     c->in_request = false;
     return true;
@@ -577,6 +592,23 @@ static bool s_do_stream(httpconn_t *c)
     if (c->broken || s_write(c) < 0) {
         c->state = S_CLOSED;
         return true;
+    }
+    return false;
+}
+
+/* S_LINGER: drop what comes until the client closes (or the bounds). */
+static bool s_do_linger(httpconn_t *c)
+{
+    while (!c->drained) {
+        ssize_t n = read(c->fd, c->cfg->rbuf, c->cfg->rbuf_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->drained = true;
+        } else if (n <= 0 || (c->lingered += (size_t)n) > S_LINGER_MAX) {
+            c->state = S_CLOSED;
+            return true;
+        }
     }
     return false;
 }
@@ -626,6 +658,10 @@ static void s_arm(httpconn_t *c)
         else
             s_unwant(c, EV_WRITE);
         break;
+    case S_LINGER:
+        s_unwant(c, EV_WRITE);
+        s_want(c, EV_READ, &s_linger_tv);
+        break;
     case S_HANDLE:
     case S_CLOSED:
         s_unwant(c, EV_READ);
@@ -642,6 +678,7 @@ static void s_drive(httpconn_t *c)
         case S_READ: go = s_do_read(c); break;
         case S_WRITE: go = s_do_write(c); break;
         case S_STREAM: go = s_do_stream(c); break;
+        case S_LINGER: go = s_do_linger(c); break;
         case S_HANDLE:
         case S_CLOSED: go = false; break;
         }

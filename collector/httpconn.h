@@ -4,6 +4,7 @@
  *
  *   READ --request parsed--> HANDLE --answered--> WRITE --written--> READ
  *                                  \--held answer--> STREAM (/v1/stream)
+ *   WRITE --an answer to a broken request--> LINGER --client done--> CLOSED
  *   any --EOF, error, timeout, or an answer that closes--> CLOSED
  *
  * Requests are parsed by http_parser (libhttp-parser, Debian's). One
@@ -24,7 +25,9 @@
  * on reading: a request whose head passes HTTPCONN_HARD_HEAD bytes or
  * whose body passes HTTPCONN_HARD_BODY, or that does not parse, is still
  * handed over with req->error set (400, 413 or 431) so the handler answers
- * it in its own format; the connection then closes. The policy limits
+ * it in its own format; the connection then stops sending and reads what
+ * the client still sends (2 s, 1 MB at most) before it closes, so the
+ * answer is not lost to a reset. The policy limits
  * are the handler's: the request carries its sizes. A connection idle, or
  * with a request incomplete, for the read timeout, or whose writing makes
  * no progress for the write timeout, is closed.

@@ -4,7 +4,8 @@
  * in byte by byte, HEAD, HTTP/1.0 with and without keep-alive, headers
  * looked up case-insensitively, the target split into path and query,
  * a malformed request and a body over the hard limit handed over with
- * their error and the connection closed after the answer, an answer given
+ * their error and the connection closed after the answer (lingering to
+ * read what the client still sends), an answer given
  * later (pipelined requests wait for it), a held response in chunks, big
  * bodies by sendfile and by sendmsg through a full socket, and the idle
  * timeout. */
@@ -264,6 +265,21 @@ static void test_hard_body_limit(void **state)
     assert_int_equal(fx->req[0].error, 413);
     assert_non_null(strstr(buf, "HTTP/1.1 413 "));
     assert_true(s_peer_closed(fx));
+    /* It lingers: the rest of the body is read and dropped (no reset),
+     * and it goes when the client closes. */
+    assert_int_equal(fx->closed, 0);
+    static char more[200 * 1024];
+    size_t off = 0;
+    for (int i = 0; i < 1000 && off < sizeof more; i++) {
+        ssize_t w = send(fx->client, more + off, sizeof more - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        assert_true(w > 0 || errno == EAGAIN);
+        off += w > 0 ? (size_t)w : 0;
+        s_turns(fx, 1);
+    }
+    assert_int_equal(off, sizeof more);
+    shutdown(fx->client, SHUT_WR);
+    s_turns(fx, 3);
+    assert_int_equal(fx->closed, 1);
 }
 
 static void test_hard_head_limit(void **state)
