@@ -8,7 +8,9 @@
 #include "log.h"
 
 typedef struct {
-    char *text;             /* NULL: none (not rendered yet, or out of memory) */
+    char *own;              /* the text, malloc'ed; NULL when in body or none */
+    http_cache_body_t *body;/* a document holding the text at off (frag_cache_doc) */
+    size_t off;
     size_t len;
     uint64_t changes;       /* xstate_t.changes it was rendered at */
     int64_t rendered_ms, valid_until_ms;
@@ -42,10 +44,26 @@ frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
     return self;
 }
 
+/* f's text, NULL when none (not rendered yet, or out of memory). Read
+ * through body->data at each use: the body's bytes stay, even if they
+ * move to a memfd's map (http_cache_body_fd). */
+static const char *s_text(const s_frag_t *f)
+{
+    return f->body ? f->body->data + f->off : f->own;
+}
+
+static void s_drop_text(s_frag_t *f)
+{
+    free(f->own);
+    f->own = NULL;
+    http_cache_body_unref(f->body);
+    f->body = NULL;
+}
+
 static void s_clear(frag_cache_t *self)
 {
     for (size_t i = 0; i < self->n; i++) {
-        free(self->f[i].text);
+        s_drop_text(&self->f[i]);
         free(self->f[i].fill);
     }
     free(self->f);
@@ -81,7 +99,7 @@ static int s_bind(frag_cache_t *self, const state_t *st, int64_t stale_after_ms)
 
 static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
 {
-    return f->text && f->changes == x->changes && now_ms >= f->rendered_ms &&
+    return s_text(f) && f->changes == x->changes && now_ms >= f->rendered_ms &&
            now_ms < f->valid_until_ms;
 }
 
@@ -89,15 +107,15 @@ static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
 static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const xstate_t *x,
                      int64_t now_ms, int64_t stale_after_ms)
 {
-    free(f->text);
-    f->text = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
-    f->len = f->text ? strlen(f->text) : 0;
+    s_drop_text(f);
+    f->own = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
+    f->len = f->own ? strlen(f->own) : 0;
     f->changes = x->changes;
     f->rendered_ms = now_ms;
-    const char *h = f->text && self->fill ? strstr(f->text, FRAG_HOLE) : NULL;
-    f->hole = h ? (size_t)(h - f->text) : SIZE_MAX;
+    const char *h = f->own && self->fill ? strstr(f->own, FRAG_HOLE) : NULL;
+    f->hole = h ? (size_t)(h - f->own) : SIZE_MAX;
     self->rendered++;
-    return f->text != NULL;
+    return f->own != NULL;
 }
 
 /* f's hole filled for the second of now_ms. false: out of memory. */
@@ -126,7 +144,7 @@ int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t s
         const xstate_t *x = state_at(st, i);
         if (!s_current(f, x, now_ms))
             oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
-        oom |= f->text && !s_fill(self, f, x, now_ms);
+        oom |= s_text(f) && !s_fill(self, f, x, now_ms);
     }
     if (oom)
         log_error("frag: out of memory rendering a crossing");
@@ -148,7 +166,7 @@ static const char *s_brackets(const char *s)
 /* Whether f can go into a document: rendered, its hole filled. */
 static bool s_usable(const s_frag_t *f)
 {
-    return f->text && (f->hole == SIZE_MAX || f->fill);
+    return s_text(f) && (f->hole == SIZE_MAX || f->fill);
 }
 
 /* f's length in a document, and f written at out (returns that length). */
@@ -159,14 +177,15 @@ static size_t s_len(const s_frag_t *f)
 
 static size_t s_emit(const s_frag_t *f, char *out)
 {
+    const char *text = s_text(f);
     if (f->hole == SIZE_MAX) {
-        memcpy(out, f->text, f->len);
+        memcpy(out, text, f->len);
         return f->len;
     }
     size_t after = f->hole + HOLE_LEN;
-    memcpy(out, f->text, f->hole);
+    memcpy(out, text, f->hole);
     memcpy(out + f->hole, f->fill, f->fill_len);
-    memcpy(out + f->hole + f->fill_len, f->text + after, f->len - after);
+    memcpy(out + f->hole + f->fill_len, text + after, f->len - after);
     return s_len(f);
 }
 
@@ -222,4 +241,22 @@ char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *se
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
 {
     return s_join(self, "", 0, "", "", i, 1, len);
+}
+
+http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i)
+{
+    size_t len = 0;
+    char *d = i < self->n ? frag_cache_join(self, envelope, i, 1, &len) : NULL;
+    http_cache_body_t *b = d ? http_cache_body_new(d, len) : NULL;
+    s_frag_t *f = b ? &self->f[i] : NULL;
+    if (!f || f->hole != SIZE_MAX)
+        return b;
+    /* The text is now in b, just after the envelope's '[': keep it
+     * there, not twice. */
+    size_t off = (size_t)(s_brackets(envelope) - envelope) + 1;
+    http_cache_body_ref(b);
+    s_drop_text(f);
+    f->body = b;
+    f->off = off;
+    return b;
 }

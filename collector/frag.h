@@ -24,14 +24,18 @@
  * filled at each second rather than a reason to render all again.
  *
  * Ownership: a cache belongs to the thread that owns the state (the main
- * loop) and is read only there; documents are copies (malloc'ed), so the
- * HTTP workers never see a fragment. */
+ * loop) and is read and written only there; documents are copies
+ * (malloc'ed), so the HTTP workers never see a fragment — except a
+ * crossing's own document made by frag_cache_doc, an immutable body the
+ * cache then keeps the fragment in (a reference: the bytes are shared,
+ * never written again, as every published body's). */
 #ifndef POE_FRAG_H
 #define POE_FRAG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_cache.h"
 #include "state.h"
 
 /* x's fragment at now_ms (malloc'ed, NULL when memory ran out) and in
@@ -75,6 +79,15 @@ char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
  * NULL as for frag_cache_join. */
 char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
                       const char *tail, size_t i0, size_t n, size_t *len);
+
+/* envelope with fragment i alone in place of its last "[]" (as
+ * frag_cache_join(self, envelope, i, 1, ...)), as a body with one
+ * reference for the caller. A fragment without a hole is from then on
+ * kept in that body (the cache holds a reference) instead of a copy of
+ * its own: a crossing's document and its fragment are the same bytes, held
+ * once (~4.5 MB at 10,000 series; docs/performance.md §1m). NULL as for
+ * frag_cache_join, or when i is not a crossing of the cache. */
+http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i);
 
 /* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);

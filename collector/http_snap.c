@@ -202,6 +202,10 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
         if (gz)
             http_cache_body_ref(gz);
         atomic_store_explicit(&doc->gz, gz, memory_order_relaxed);
+    } else if (kind == ROUTE_CROSSING && src->frags) {
+        /* the crossing's fragment is kept in its document from now on */
+        doc->plain = frag_cache_doc(src->frags->feed, src->frags->envelope,
+                                    s_index(src->state, doc->id));
     } else {
         size_t len = 0;
         char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);

@@ -10,7 +10,7 @@
  * stale at once, a port's date change at its midnight, while CBP's
  * per-second clock alone keeps the rest. Every change counted on its own
  * crossing. Joining: envelope without "[]", a missing fragment; a hole
- * filled once a second. */
+ * filled once a second; a crossing's own document holding its fragment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +434,65 @@ static char *s_fill_second(const xstate_t *x, int64_t now_ms)
     return strdup(buf);
 }
 
+/* A crossing's own document: the join of its fragment alone, after which
+ * the cache keeps the fragment in that document (the same bytes in every
+ * later join, also once the caller let the document go, or after a body
+ * moved to a memfd); a new render leaves the document as it was. A holed
+ * fragment is copied as before; a missing one or a crossing beyond the
+ * state give NULL. */
+static void test_doc(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_fragment, NULL);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), -1); /* 090101: "memory" */
+    http_cache_body_t *d0 = frag_cache_doc(c, "{\"a\":[],\"b\":[]}", 0);
+    http_cache_body_t *d1 = frag_cache_doc(c, "{\"t\":1,\"c\":[]}", 1);
+    assert_non_null(d0);
+    assert_non_null(d1);
+    assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
+    assert_int_equal(d0->len, strlen(d0->data));
+    assert_string_equal(d1->data, "{\"t\":1,\"c\":[011502]}");
+    assert_int_equal(http_cache_body_fd(d1), 0);           /* its bytes now a map */
+    assert_null(frag_cache_doc(c, "[]", 2));                /* 090101 has none */
+    assert_null(frag_cache_doc(c, "[]", 4));                /* beyond the state */
+    assert_null(frag_cache_doc(c, "{}", 0));                /* no "[]" */
+    http_cache_body_unref(d1);
+    size_t len = 0;
+    char *s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[250401,011502]");
+    free(s);
+    /* a document of a document's fragment, then the fragments kept */
+    http_cache_body_t *again = frag_cache_doc(c, "[[]]", 0);
+    assert_string_equal(again->data, "[[250401]]");
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 10, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 1);            /* 090101 only */
+    s = frag_cache_wrap(c, "<", "|", ">", 0, 2, &len);
+    assert_string_equal(s, "<250401|011502>");
+    free(s);
+    /* rendered again: the documents held elsewhere stay as they were */
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2000, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 4);
+    assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
+    assert_string_equal(again->data, "[[250401]]");
+    s = frag_cache_copy(c, 0, &len);
+    assert_string_equal(s, "250401");
+    free(s);
+    http_cache_body_unref(d0);
+    http_cache_body_unref(again);
+    frag_cache_destroy(&c);
+    /* a holed fragment: the document is the fragment's copy, filled */
+    c = frag_cache_new(s_holed, s_fill_second);
+    assert_int_equal(frag_cache_update(c, f->st, 5000, STALE_MS), 0);
+    d0 = frag_cache_doc(c, "[]", 0);
+    assert_string_equal(d0->data, "[{\"a\":1,\"t\":\"5\",\"b\":[]}]");
+    assert_int_equal(frag_cache_update(c, f->st, 6000, STALE_MS), 0);
+    s = frag_cache_copy(c, 0, &len);
+    assert_string_equal(s, "{\"a\":1,\"t\":\"6\",\"b\":[]}");
+    free(s);
+    http_cache_body_unref(d0);
+    frag_cache_destroy(&c);
+}
+
 /* A fragment's hole is filled once per second, in joins and copies, and
  * the rest kept. */
 static void test_hole(void **state)
@@ -467,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_are_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_doc, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
