@@ -15,6 +15,8 @@ typedef struct {
     uint64_t changes;       /* xstate_t.changes it was rendered at */
     int64_t rendered_ms, valid_until_ms;
     size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
+    size_t hole_len;        /* the text's bytes in its place: FRAG_HOLE's in an own
+                             * text, the fill of its second in a document's */
     char *fill;             /* what goes there (the cache's fill), NULL: none yet */
     size_t fill_len;
     int64_t fill_s;         /* the second it was made for */
@@ -114,6 +116,7 @@ static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const x
     f->rendered_ms = now_ms;
     const char *h = f->own && self->fill ? strstr(f->own, FRAG_HOLE) : NULL;
     f->hole = h ? (size_t)(h - f->own) : SIZE_MAX;
+    f->hole_len = HOLE_LEN;
     self->rendered++;
     return f->own != NULL;
 }
@@ -172,7 +175,7 @@ static bool s_usable(const s_frag_t *f)
 /* f's length in a document, and f written at out (returns that length). */
 static size_t s_len(const s_frag_t *f)
 {
-    return f->hole == SIZE_MAX ? f->len : f->len - HOLE_LEN + f->fill_len;
+    return f->hole == SIZE_MAX ? f->len : f->len - f->hole_len + f->fill_len;
 }
 
 static size_t s_emit(const s_frag_t *f, char *out)
@@ -182,7 +185,7 @@ static size_t s_emit(const s_frag_t *f, char *out)
         memcpy(out, text, f->len);
         return f->len;
     }
-    size_t after = f->hole + HOLE_LEN;
+    size_t after = f->hole + f->hole_len;
     memcpy(out, text, f->hole);
     memcpy(out + f->hole, f->fill, f->fill_len);
     memcpy(out + f->hole + f->fill_len, text + after, f->len - after);
@@ -243,20 +246,38 @@ char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
     return s_join(self, "", 0, "", "", i, 1, len);
 }
 
-http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i)
+/* head (headlen bytes), fragment i, then tail, as a body with one
+ * reference; the fragment kept in it from then on (frag.h). */
+static http_cache_body_t *s_doc(frag_cache_t *self, const char *head, size_t headlen,
+                                const char *tail, size_t i)
 {
     size_t len = 0;
-    char *d = i < self->n ? frag_cache_join(self, envelope, i, 1, &len) : NULL;
+    char *d = i < self->n ? s_join(self, head, headlen, "", tail, i, 1, &len) : NULL;
     http_cache_body_t *b = d ? http_cache_body_new(d, len) : NULL;
-    s_frag_t *f = b ? &self->f[i] : NULL;
-    if (!f || f->hole != SIZE_MAX)
-        return b;
-    /* The text is now in b, just after the envelope's '[': keep it
-     * there, not twice. */
-    size_t off = (size_t)(s_brackets(envelope) - envelope) + 1;
+    if (!b)
+        return NULL;
+    s_frag_t *f = &self->f[i];
+    size_t flen = s_len(f);   /* as written in b: the hole holds its fill */
     http_cache_body_ref(b);
     s_drop_text(f);
     f->body = b;
-    f->off = off;
+    f->off = headlen;
+    f->len = flen;
+    if (f->hole != SIZE_MAX)
+        f->hole_len = f->fill_len;
     return b;
+}
+
+http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i)
+{
+    const char *at = s_brackets(envelope);
+    if (!at)
+        return NULL;
+    /* through '[', then from ']' */
+    return s_doc(self, envelope, (size_t)(at - envelope) + 1, at + 1, i);
+}
+
+http_cache_body_t *frag_cache_doc_alone(frag_cache_t *self, size_t i)
+{
+    return s_doc(self, "", 0, "", i);
 }

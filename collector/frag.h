@@ -82,12 +82,18 @@ char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *se
 
 /* envelope with fragment i alone in place of its last "[]" (as
  * frag_cache_join(self, envelope, i, 1, ...)), as a body with one
- * reference for the caller. A fragment without a hole is from then on
- * kept in that body (the cache holds a reference) instead of a copy of
- * its own: a crossing's document and its fragment are the same bytes, held
- * once (~4.5 MB at 10,000 series; docs/performance.md §1m). NULL as for
- * frag_cache_join, or when i is not a crossing of the cache. */
+ * reference for the caller. The fragment is from then on kept in that
+ * body (the cache holds a reference) instead of a copy of its own: a
+ * crossing's document and its fragment are the same bytes, held once
+ * (~5 MB at 10,000 series; docs/performance.md §1m). A hole is then read
+ * as the fill the body holds, replaced by the fill of a later second in
+ * later documents. NULL as for frag_cache_join, or when i is not a
+ * crossing of the cache. */
 http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i);
+
+/* Fragment i alone (as frag_cache_copy) as a body, kept as frag_cache_doc
+ * keeps it. */
+http_cache_body_t *frag_cache_doc_alone(frag_cache_t *self, size_t i);
 
 /* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);

@@ -206,6 +206,8 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
         /* the crossing's fragment is kept in its document from now on */
         doc->plain = frag_cache_doc(src->frags->feed, src->frags->envelope,
                                     s_index(src->state, doc->id));
+    } else if (kind == ROUTE_CBP_PORT && src->frags) {
+        doc->plain = frag_cache_doc_alone(src->frags->cbp, s_index(src->state, doc->id));
     } else {
         size_t len = 0;
         char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);

@@ -438,8 +438,8 @@ static char *s_fill_second(const xstate_t *x, int64_t now_ms)
  * the cache keeps the fragment in that document (the same bytes in every
  * later join, also once the caller let the document go, or after a body
  * moved to a memfd); a new render leaves the document as it was. A holed
- * fragment is copied as before; a missing one or a crossing beyond the
- * state give NULL. */
+ * fragment is kept with its fill, replaced by each second's in later
+ * documents; a missing one or a crossing beyond the state give NULL. */
 static void test_doc(void **state)
 {
     fix_t *f = *state;
@@ -480,15 +480,29 @@ static void test_doc(void **state)
     http_cache_body_unref(d0);
     http_cache_body_unref(again);
     frag_cache_destroy(&c);
-    /* a holed fragment: the document is the fragment's copy, filled */
+    /* a holed fragment: kept in its document with that second's fill,
+     * which later documents replace by their second's */
     c = frag_cache_new(s_holed, s_fill_second);
     assert_int_equal(frag_cache_update(c, f->st, 5000, STALE_MS), 0);
     d0 = frag_cache_doc(c, "[]", 0);
     assert_string_equal(d0->data, "[{\"a\":1,\"t\":\"5\",\"b\":[]}]");
-    assert_int_equal(frag_cache_update(c, f->st, 6000, STALE_MS), 0);
+    assert_int_equal(frag_cache_update(c, f->st, 10500, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);
+    d1 = frag_cache_doc_alone(c, 0);       /* "10": longer */
+    assert_string_equal(d1->data, "{\"a\":1,\"t\":\"10\",\"b\":[]}");
+    assert_int_equal(frag_cache_update(c, f->st, 11000, STALE_MS), 0);
     s = frag_cache_copy(c, 0, &len);
-    assert_string_equal(s, "{\"a\":1,\"t\":\"6\",\"b\":[]}");
+    assert_string_equal(s, "{\"a\":1,\"t\":\"11\",\"b\":[]}");
+    assert_int_equal(len, strlen(s));
     free(s);
+    http_cache_body_unref(d1);
+    assert_int_equal(frag_cache_update(c, f->st, 9000, STALE_MS), 0); /* back: "9" */
+    s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[{\"a\":1,\"t\":\"9\",\"b\":[]},{\"a\":1,\"t\":\"9\",\"b\":[]}]");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    assert_string_equal(d0->data, "[{\"a\":1,\"t\":\"5\",\"b\":[]}]");
+    assert_null(frag_cache_doc_alone(c, 4));
     http_cache_body_unref(d0);
     frag_cache_destroy(&c);
 }
