@@ -17,6 +17,8 @@ typedef struct {
     size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
     size_t hole_len;        /* the text's bytes in its place: FRAG_HOLE's in an own
                              * text, the fill of its second in a document's */
+    uint64_t doc_gen;       /* the cache's doc_gen body was made at (docs mode) */
+    int64_t doc_fill_s;     /* the second of the fill body holds */
     char *fill;             /* what goes there (the cache's fill), NULL: none yet */
     size_t fill_len;
     int64_t fill_s;         /* the second it was made for */
@@ -32,6 +34,8 @@ struct frag_cache {
     size_t n;
     s_frag_t *f;            /* state order */
     size_t rendered;        /* by the last update */
+    char *doc_head, *doc_tail; /* frag_cache_docs; NULL: no documents */
+    uint64_t doc_gen;       /* bumped when they change */
 };
 
 frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
@@ -80,6 +84,8 @@ void frag_cache_destroy(frag_cache_t **self_p)
     if (!self)
         return;
     s_clear(self);
+    free(self->doc_head);
+    free(self->doc_tail);
     free(self);
     *self_p = NULL;
 }
@@ -134,6 +140,42 @@ static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t n
     return f->fill != NULL;
 }
 
+static bool s_usable(const s_frag_t *f);
+static size_t s_len(const s_frag_t *f);
+static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
+                    const char *tail, size_t i0, size_t n, size_t *len);
+
+/* Whether f's document is the one the documents' head and tail and its
+ * fill's second make. */
+static bool s_doc_current(const frag_cache_t *self, const s_frag_t *f)
+{
+    return f->body && f->doc_gen == self->doc_gen &&
+           (f->hole == SIZE_MAX || f->doc_fill_s == f->fill_s);
+}
+
+/* Fragment i's document made anew, and its text kept there alone (the
+ * old document stays with whoever holds it). false: out of memory. */
+static bool s_doc(frag_cache_t *self, size_t i)
+{
+    s_frag_t *f = &self->f[i];
+    size_t headlen = strlen(self->doc_head), len = 0;
+    char *d = s_join(self, self->doc_head, headlen, "", self->doc_tail, i, 1, &len);
+    http_cache_body_t *b = d ? http_cache_body_new(d, len) : NULL;
+    if (!b)
+        return false;
+    size_t flen = s_len(f);   /* as written in b: the hole holds its fill */
+    s_drop_text(f);
+    f->body = b;
+    f->off = headlen;
+    f->len = flen;
+    f->doc_gen = self->doc_gen;
+    if (f->hole != SIZE_MAX) {
+        f->hole_len = f->fill_len;
+        f->doc_fill_s = f->fill_s;
+    }
+    return true;
+}
+
 int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms)
 {
     self->rendered = 0;
@@ -148,6 +190,8 @@ int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t s
         if (!s_current(f, x, now_ms))
             oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
         oom |= s_text(f) && !s_fill(self, f, x, now_ms);
+        if (self->doc_head && s_usable(f) && !s_doc_current(self, f))
+            oom |= !s_doc(self, i);
     }
     if (oom)
         log_error("frag: out of memory rendering a crossing");
@@ -246,38 +290,46 @@ char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
     return s_join(self, "", 0, "", "", i, 1, len);
 }
 
-/* head (headlen bytes), fragment i, then tail, as a body with one
- * reference; the fragment kept in it from then on (frag.h). */
-static http_cache_body_t *s_doc(frag_cache_t *self, const char *head, size_t headlen,
-                                const char *tail, size_t i)
+int frag_cache_docs(frag_cache_t *self, const char *head, const char *tail)
 {
-    size_t len = 0;
-    char *d = i < self->n ? s_join(self, head, headlen, "", tail, i, 1, &len) : NULL;
-    http_cache_body_t *b = d ? http_cache_body_new(d, len) : NULL;
-    if (!b)
-        return NULL;
-    s_frag_t *f = &self->f[i];
-    size_t flen = s_len(f);   /* as written in b: the hole holds its fill */
-    http_cache_body_ref(b);
-    s_drop_text(f);
-    f->body = b;
-    f->off = headlen;
-    f->len = flen;
-    if (f->hole != SIZE_MAX)
-        f->hole_len = f->fill_len;
-    return b;
+    if (self->doc_head && strcmp(self->doc_head, head) == 0 && strcmp(self->doc_tail, tail) == 0)
+        return 0;
+    free(self->doc_head);
+    free(self->doc_tail);
+    self->doc_head = strdup(head);
+    self->doc_tail = strdup(tail);
+    self->doc_gen++;
+    if (self->doc_head && self->doc_tail)
+        return 0;
+    free(self->doc_head);
+    free(self->doc_tail);
+    self->doc_head = self->doc_tail = NULL;
+    log_error("frag: out of memory");
+    return -1;
 }
 
-http_cache_body_t *frag_cache_doc(frag_cache_t *self, const char *envelope, size_t i)
+int frag_cache_docs_in(frag_cache_t *self, const char *envelope)
 {
     const char *at = s_brackets(envelope);
-    if (!at)
-        return NULL;
+    if (!at) {
+        free(self->doc_head);
+        free(self->doc_tail);
+        self->doc_head = self->doc_tail = NULL;
+        return -1;
+    }
     /* through '[', then from ']' */
-    return s_doc(self, envelope, (size_t)(at - envelope) + 1, at + 1, i);
+    char *head = strndup(envelope, (size_t)(at - envelope) + 1);
+    int rc = head ? frag_cache_docs(self, head, at + 1) : -1;
+    if (!head)
+        log_error("frag: out of memory");
+    free(head);
+    return rc;
 }
 
-http_cache_body_t *frag_cache_doc_alone(frag_cache_t *self, size_t i)
+http_cache_body_t *frag_cache_doc(const frag_cache_t *self, size_t i)
 {
-    return s_doc(self, "", 0, "", i);
+    if (!self->doc_head || i >= self->n || !s_doc_current(self, &self->f[i]))
+        return NULL;
+    http_cache_body_ref(self->f[i].body);
+    return self->f[i].body;
 }

@@ -434,38 +434,48 @@ static char *s_fill_second(const xstate_t *x, int64_t now_ms)
     return strdup(buf);
 }
 
-/* A crossing's own document: the join of its fragment alone, after which
- * the cache keeps the fragment in that document (the same bytes in every
- * later join, also once the caller let the document go, or after a body
- * moved to a memfd); a new render leaves the document as it was. A holed
- * fragment is kept with its fill, replaced by each second's in later
- * documents; a missing one or a crossing beyond the state give NULL. */
+/* Documents of one fragment each: made by the update with the head and
+ * tail given, as joining the fragment alone gives; the fragment then kept
+ * in its document (the same bytes in every later join, also once the
+ * caller let the document go, or after a body moved to a memfd); kept
+ * while nothing changes, made again for a new head, a new render or a
+ * hole's new second, the old document left as it was. A holed fragment is
+ * kept with its fill, replaced by each second's in later joins; a missing
+ * fragment, a crossing beyond the state or no documents give NULL. */
 static void test_doc(void **state)
 {
     fix_t *f = *state;
     frag_cache_t *c = frag_cache_new(s_fragment, NULL);
     assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), -1); /* 090101: "memory" */
-    http_cache_body_t *d0 = frag_cache_doc(c, "{\"a\":[],\"b\":[]}", 0);
-    http_cache_body_t *d1 = frag_cache_doc(c, "{\"t\":1,\"c\":[]}", 1);
+    assert_null(frag_cache_doc(c, 0));                      /* no documents asked */
+    assert_int_equal(frag_cache_docs_in(c, "{\"a\":[],\"b\":[]}"), 0);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 1, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 1);            /* 090101 only */
+    http_cache_body_t *d0 = frag_cache_doc(c, 0), *d1 = frag_cache_doc(c, 1);
     assert_non_null(d0);
     assert_non_null(d1);
     assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
     assert_int_equal(d0->len, strlen(d0->data));
-    assert_string_equal(d1->data, "{\"t\":1,\"c\":[011502]}");
+    assert_string_equal(d1->data, "{\"a\":[],\"b\":[011502]}");
     assert_int_equal(http_cache_body_fd(d1), 0);           /* its bytes now a map */
-    assert_null(frag_cache_doc(c, "[]", 2));                /* 090101 has none */
-    assert_null(frag_cache_doc(c, "[]", 4));                /* beyond the state */
-    assert_null(frag_cache_doc(c, "{}", 0));                /* no "[]" */
+    assert_null(frag_cache_doc(c, 2));                      /* 090101 has none */
+    assert_null(frag_cache_doc(c, 4));                      /* beyond the state */
     http_cache_body_unref(d1);
     size_t len = 0;
     char *s = frag_cache_join(c, "[]", 0, 2, &len);
     assert_string_equal(s, "[250401,011502]");
     free(s);
-    /* a document of a document's fragment, then the fragments kept */
-    http_cache_body_t *again = frag_cache_doc(c, "[[]]", 0);
-    assert_string_equal(again->data, "[[250401]]");
+    /* nothing changed: the same document */
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2, STALE_MS), -1);
+    http_cache_body_t *same = frag_cache_doc(c, 0);
+    assert_ptr_equal(same, d0);
+    http_cache_body_unref(same);
+    /* another head: documents anew from the kept fragments */
+    assert_int_equal(frag_cache_docs(c, "<", ">"), 0);
     assert_int_equal(frag_cache_update(c, f->st, T0_MS + 10, STALE_MS), -1);
-    assert_int_equal(frag_cache_rendered(c), 1);            /* 090101 only */
+    assert_int_equal(frag_cache_rendered(c), 1);
+    http_cache_body_t *again = frag_cache_doc(c, 1);
+    assert_string_equal(again->data, "<011502>");
     s = frag_cache_wrap(c, "<", "|", ">", 0, 2, &len);
     assert_string_equal(s, "<250401|011502>");
     free(s);
@@ -473,36 +483,45 @@ static void test_doc(void **state)
     assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2000, STALE_MS), -1);
     assert_int_equal(frag_cache_rendered(c), 4);
     assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
-    assert_string_equal(again->data, "[[250401]]");
+    assert_string_equal(again->data, "<011502>");
     s = frag_cache_copy(c, 0, &len);
     assert_string_equal(s, "250401");
     free(s);
     http_cache_body_unref(d0);
     http_cache_body_unref(again);
+    /* no "[]": no documents */
+    assert_int_equal(frag_cache_docs_in(c, "{}"), -1);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2001, STALE_MS), -1);
+    assert_null(frag_cache_doc(c, 0));
     frag_cache_destroy(&c);
     /* a holed fragment: kept in its document with that second's fill,
-     * which later documents replace by their second's */
+     * which later joins replace by their second's */
     c = frag_cache_new(s_holed, s_fill_second);
+    assert_int_equal(frag_cache_docs(c, "", ""), 0);
     assert_int_equal(frag_cache_update(c, f->st, 5000, STALE_MS), 0);
-    d0 = frag_cache_doc(c, "[]", 0);
-    assert_string_equal(d0->data, "[{\"a\":1,\"t\":\"5\",\"b\":[]}]");
+    d0 = frag_cache_doc(c, 0);
+    assert_string_equal(d0->data, "{\"a\":1,\"t\":\"5\",\"b\":[]}");
     assert_int_equal(frag_cache_update(c, f->st, 10500, STALE_MS), 0);
     assert_int_equal(frag_cache_rendered(c), 0);
-    d1 = frag_cache_doc_alone(c, 0);       /* "10": longer */
+    d1 = frag_cache_doc(c, 0);                              /* "10": longer */
     assert_string_equal(d1->data, "{\"a\":1,\"t\":\"10\",\"b\":[]}");
-    assert_int_equal(frag_cache_update(c, f->st, 11000, STALE_MS), 0);
-    s = frag_cache_copy(c, 0, &len);
-    assert_string_equal(s, "{\"a\":1,\"t\":\"11\",\"b\":[]}");
-    assert_int_equal(len, strlen(s));
-    free(s);
+    assert_int_equal(frag_cache_update(c, f->st, 10900, STALE_MS), 0);
+    same = frag_cache_doc(c, 0);                            /* the same second */
+    assert_ptr_equal(same, d1);
+    http_cache_body_unref(same);
     http_cache_body_unref(d1);
+    s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[{\"a\":1,\"t\":\"10\",\"b\":[]},{\"a\":1,\"t\":\"10\",\"b\":[]}]");
+    free(s);
     assert_int_equal(frag_cache_update(c, f->st, 9000, STALE_MS), 0); /* back: "9" */
     s = frag_cache_join(c, "[]", 0, 2, &len);
     assert_string_equal(s, "[{\"a\":1,\"t\":\"9\",\"b\":[]},{\"a\":1,\"t\":\"9\",\"b\":[]}]");
     assert_int_equal(len, strlen(s));
     free(s);
-    assert_string_equal(d0->data, "[{\"a\":1,\"t\":\"5\",\"b\":[]}]");
-    assert_null(frag_cache_doc_alone(c, 4));
+    s = frag_cache_copy(c, 1, &len);
+    assert_string_equal(s, "{\"a\":1,\"t\":\"9\",\"b\":[]}");
+    free(s);
+    assert_string_equal(d0->data, "{\"a\":1,\"t\":\"5\",\"b\":[]}");
     http_cache_body_unref(d0);
     frag_cache_destroy(&c);
 }
