@@ -15,6 +15,9 @@
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
+/* A shared document this long or longer is held in a memfd (see s_add). */
+#define HTTP_SNAP_MEMFD_MIN (16 * 1024)
+
 struct http_snap {
     atomic_uint refs;
     uint64_t version;
@@ -209,6 +212,13 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
         size_t len = 0;
         char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
         doc->plain = http_cache_body_new(data, len);
+        /* /v1/hours and the mismatches stay for many snapshots (until the
+         * observed hours change): held in a memfd, not the heap, as the
+         * big documents are (collector/http.c; /v1/hours is 1.5 MB at
+         * 10,000 series, docs/performance.md §1m). Failing, it stays. */
+        if (doc->plain && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) &&
+            len >= HTTP_SNAP_MEMFD_MIN)
+            (void)http_cache_body_fd(doc->plain);
     }
     self->n++;
     return 0;
