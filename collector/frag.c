@@ -118,6 +118,11 @@ static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const x
     s_drop_text(f);
     f->own = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
     f->len = f->own ? strlen(f->own) : 0;
+    /* Renderers leave room their buffers grew by (jansson, textbuf: up
+     * to twice the text); a kept text needs none. */
+    char *fit = f->own ? realloc(f->own, f->len + 1) : NULL;
+    if (fit)
+        f->own = fit;
     f->changes = x->changes;
     f->rendered_ms = now_ms;
     const char *h = f->own && self->fill ? strstr(f->own, FRAG_HOLE) : NULL;
