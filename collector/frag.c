@@ -25,6 +25,10 @@ typedef struct {
 } s_frag_t;
 
 #define HOLE_LEN (sizeof FRAG_HOLE - 1)
+/* A document this long or longer gets a map of its own (s_doc_body): at
+ * 10,000 series a crossing's /v1/crossings/{id} is ~10.5 KB (three pages),
+ * CBP's port document ~1.5 KB (heap). */
+#define FRAG_DOC_MAP_MIN (8 * 1024)
 
 struct frag_cache {
     frag_render_fn render;
@@ -147,8 +151,7 @@ static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t n
 
 static bool s_usable(const s_frag_t *f);
 static size_t s_len(const s_frag_t *f);
-static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
-                    const char *tail, size_t i0, size_t n, size_t *len);
+static size_t s_emit(const s_frag_t *f, char *out);
 
 /* Whether f's document is the one the documents' head and tail and its
  * fill's second make. */
@@ -158,17 +161,34 @@ static bool s_doc_current(const frag_cache_t *self, const s_frag_t *f)
            (f->hole == SIZE_MAX || f->doc_fill_s == f->fill_s);
 }
 
+/* A body of len bytes: a map of its own from FRAG_DOC_MAP_MIN on (its
+ * pages go back when the last snapshot holding it goes, rather than lie
+ * freed in the heap until the next render: docs/performance.md §1m), else
+ * from the heap (a page or two for a short text would waste more). */
+static http_cache_body_t *s_doc_body(size_t len)
+{
+    if (len >= FRAG_DOC_MAP_MIN)
+        return http_cache_body_map(len);
+    char *d = malloc(len + 1);
+    if (d)
+        d[len] = '\0';
+    return d ? http_cache_body_new(d, len) : NULL;
+}
+
 /* Fragment i's document made anew, and its text kept there alone (the
- * old document stays with whoever holds it). false: out of memory. */
+ * old document stays with whoever holds it). f is usable. false: out of
+ * memory. */
 static bool s_doc(frag_cache_t *self, size_t i)
 {
     s_frag_t *f = &self->f[i];
-    size_t headlen = strlen(self->doc_head), len = 0;
-    char *d = s_join(self, self->doc_head, headlen, "", self->doc_tail, i, 1, &len);
-    http_cache_body_t *b = d ? http_cache_body_new(d, len) : NULL;
+    size_t headlen = strlen(self->doc_head), taillen = strlen(self->doc_tail);
+    size_t flen = s_len(f);   /* as written in the document: the hole holds its fill */
+    http_cache_body_t *b = s_doc_body(headlen + flen + taillen);
     if (!b)
         return false;
-    size_t flen = s_len(f);   /* as written in b: the hole holds its fill */
+    memcpy(b->data, self->doc_head, headlen);
+    s_emit(f, b->data + headlen);
+    memcpy(b->data + headlen + flen, self->doc_tail, taillen);
     s_drop_text(f);
     f->body = b;
     f->off = headlen;

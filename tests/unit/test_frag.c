@@ -526,6 +526,54 @@ static void test_doc(void **state)
     frag_cache_destroy(&c);
 }
 
+static char *s_long(const state_t *st, const xstate_t *x, int64_t now_ms, int64_t stale,
+                    int64_t *until)
+{
+    (void)st;
+    (void)stale;
+    *until = now_ms + 60000;
+    char *t = malloc(9001);
+    if (t) {
+        memset(t, x->reg->id[1], 9000);  /* 250401 '5', 011502 '1', 090101 '9' */
+        t[9000] = '\0';
+    }
+    return t;
+}
+
+/* A long document is a map of its own (its pages go back with it): the
+ * same bytes, still there once moved to a memfd, and the fragment kept in
+ * it joins as before. */
+static void test_long_doc_is_a_map(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_long, NULL);
+    assert_int_equal(frag_cache_docs(c, "<", ">"), 0);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), 0);
+    http_cache_body_t *d = frag_cache_doc(c, 1);
+    assert_non_null(d);
+    assert_true(d->mapped);
+    assert_int_equal(d->fd, -1);
+    assert_int_equal(d->len, 9002);
+    assert_int_equal(d->data[0], '<');
+    assert_int_equal(d->data[1], '1');
+    assert_int_equal(d->data[9000], '1');
+    assert_int_equal(d->data[9001], '>');
+    assert_int_equal(d->data[9002], '\0');
+    assert_int_equal(http_cache_body_fd(d), 0);
+    assert_true(d->fd >= 0);
+    assert_int_equal(d->data[9001], '>');
+    size_t len = 0;
+    char *s = frag_cache_wrap(c, "", "|", "", 1, 2, &len);
+    assert_int_equal(len, 9000 * 2 + 1);
+    assert_int_equal(s[0], '1');
+    assert_int_equal(s[8999], '1');
+    assert_int_equal(s[9000], '|');
+    assert_int_equal(s[9001], '9');
+    free(s);
+    http_cache_body_unref(d);
+    frag_cache_destroy(&c);
+}
+
 /* A fragment's hole is filled once per second, in joins and copies, and
  * the rest kept. */
 static void test_hole(void **state)
@@ -560,6 +608,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_doc, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_long_doc_is_a_map, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
