@@ -46,7 +46,7 @@
  * The live stream does too, less: each render after a burst frees the
  * previous snapshot's documents and its own passing texts and trees, and
  * ZeroMQ's thread frees what it read, all between live blocks; a trim once
- * the resident size grew 4 MB (not 16) gives 2-16 MB back in the live
+ * the resident size grew 4 MB (not 16) gives 2-27 MiB back in the live
  * phase at 10,000 series, VmRSS ~10 MB lower there (§1m). At most one
  * trim every COLLECTOR_TRIM_EVERY_S, looked for every second, and none
  * while agents' frames wait (ingest_busy): it holds the loop. */
@@ -300,7 +300,7 @@ static int64_t s_resident_bytes(void)
 /* Give the heap's free pages back: glibc returns only the top of a heap
  * by itself, and a flood's freed messages and documents lie between live
  * blocks. A trim walks the free lists and holds the loop (13-94 ms
- * measured at 10,000 series in a flood, 3-26 ms in the live phase), so it
+ * measured at 10,000 series in a flood, 5-45 ms in the live phase), so it
  * runs only once the resident size grew COLLECTOR_TRIM_GROWTH since the
  * last, COLLECTOR_TRIM_EVERY_S after it at the earliest, and not while
  * agents' frames wait: it is then looked for again a second later. */
