@@ -24,14 +24,18 @@
  * filled at each second rather than a reason to render all again.
  *
  * Ownership: a cache belongs to the thread that owns the state (the main
- * loop) and is read only there; documents are copies (malloc'ed), so the
- * HTTP workers never see a fragment. */
+ * loop) and is read and written only there; documents are copies
+ * (malloc'ed), so the HTTP workers never see a fragment — except the
+ * documents of one fragment (frag_cache_docs), immutable bodies the cache
+ * keeps its fragments in (a reference: the bytes are shared, never
+ * written again, as every published body's). */
 #ifndef POE_FRAG_H
 #define POE_FRAG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_cache.h"
 #include "state.h"
 
 /* x's fragment at now_ms (malloc'ed, NULL when memory ran out) and in
@@ -75,6 +79,29 @@ char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
  * NULL as for frag_cache_join. */
 char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
                       const char *tail, size_t i0, size_t n, size_t *len);
+
+/* Documents of one fragment each (a crossing's own document): from now
+ * on every update puts each fragment, once rendered, into a document of
+ * its own, head + the fragment (its hole filled) + tail, made again when
+ * the fragment is rendered again, its fill is of a new second, or head or
+ * tail change (an envelope's time). The fragment is then kept only there
+ * (a reference to the document's body, immutable like every published
+ * body), not as a text of its own: a crossing's document and its fragment
+ * are the same bytes, and no more than one fragment's text is held apart
+ * during an update (docs/performance.md §1m). A held fill is read as such
+ * and replaced by a later second's in joins. 0, or -1 when memory ran
+ * out (logged; no documents until a later call). */
+int frag_cache_docs(frag_cache_t *self, const char *head, const char *tail);
+
+/* The same with head through the '[' of envelope's last "[]" and tail from
+ * its ']' (as frag_cache_join places a fragment). -1 (no documents) when
+ * envelope is NULL or has no "[]". */
+int frag_cache_docs_in(frag_cache_t *self, const char *envelope);
+
+/* Fragment i's document as the last update made it, a reference for the
+ * caller; NULL without documents, when fragment i has none (memory, or
+ * no fragment), or i is not a crossing of the cache. */
+http_cache_body_t *frag_cache_doc(const frag_cache_t *self, size_t i);
 
 /* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
 char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);

@@ -27,6 +27,23 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len)
     return b;
 }
 
+http_cache_body_t *http_cache_body_map(size_t len)
+{
+    http_cache_body_t *b = malloc(sizeof *b);
+    void *map = b ? mmap(NULL, len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                  : MAP_FAILED;
+    if (map == MAP_FAILED) {
+        free(b);
+        return NULL;
+    }
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    b->data = map;         /* zeros: the NUL after the bytes is there */
+    b->fd = -1;
+    b->mapped = true;
+    return b;
+}
+
 void http_cache_body_ref(http_cache_body_t *b)
 {
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
@@ -73,7 +90,10 @@ int http_cache_body_fd(http_cache_body_t *b)
         close(fd);
         return -1;
     }
-    free(b->data);
+    if (b->mapped)        /* an anonymous map (http_cache_body_map) */
+        munmap(b->data, b->len + 1);
+    else
+        free(b->data);
     b->data = map;
     b->mapped = true;
     b->fd = fd;

@@ -20,14 +20,23 @@
 typedef struct {
     atomic_uint refs;
     size_t len;
-    char *data;     /* malloc'ed, or (mapped) a read-only map of fd; NUL after len */
+    char *data;     /* malloc'ed, or (mapped) a read-only map of fd or an anonymous
+                     * map (http_cache_body_map); NUL after len */
     int fd;         /* -1, or a memfd holding the same bytes (http_cache_body_fd) */
-    bool mapped;    /* data is fd's map (munmap'ed, not freed) */
+    bool mapped;    /* data is a map of len + 1 bytes (munmap'ed, not freed) */
 } http_cache_body_t;
 
 /* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
  * reference. NULL when data is NULL or out of memory. */
 http_cache_body_t *http_cache_body_new(char *data, size_t len);
+/* A body of len bytes in an anonymous map of its own, zeroed, for the
+ * caller to write before it is shared; one reference. Its pages go back to
+ * the system when the last reference goes, not into the heap: for
+ * documents made anew at every render and held by two snapshots at once
+ * (a crossing's own, collector/frag.c), whose freed copies otherwise stay
+ * resident between live blocks (docs/performance.md §1m). A map is whole
+ * pages: for bodies of a few pages or more. NULL when out of memory. */
+http_cache_body_t *http_cache_body_map(size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
 void http_cache_body_unref(http_cache_body_t *b);
 

@@ -15,6 +15,9 @@
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
+/* A shared document this long or longer is held in a memfd (see s_add). */
+#define HTTP_SNAP_MEMFD_MIN (16 * 1024)
+
 struct http_snap {
     atomic_uint refs;
     uint64_t version;
@@ -91,29 +94,29 @@ static size_t s_index(state_t *st, const char *id)
 static void s_update_frags(const http_snap_src_t *src, int64_t now_ms)
 {
     http_snap_frags_t *fr = src->frags;
-    (void)frag_cache_update(fr->feed, src->state, now_ms, src->stale_after_ms);
-    (void)frag_cache_update(fr->cbp, src->state, now_ms, src->stale_after_ms);
-    (void)frag_cache_update(fr->xml, src->state, now_ms, src->stale_after_ms);
     free(fr->envelope);
     free(fr->xml_head);
     fr->envelope = feed_crossings_envelope(now_ms);
     fr->xml_head = view_cbp_xml_head(src->state, now_ms);
+    /* /v1/crossings/{id} and CBP's port documents made as each fragment
+     * is (frag.h): the fragment held once, in its document */
+    (void)frag_cache_docs_in(fr->feed, fr->envelope);
+    (void)frag_cache_docs(fr->cbp, "", "");
+    (void)frag_cache_update(fr->feed, src->state, now_ms, src->stale_after_ms);
+    (void)frag_cache_update(fr->cbp, src->state, now_ms, src->stale_after_ms);
+    (void)frag_cache_update(fr->xml, src->state, now_ms, src->stale_after_ms);
 }
 
 /* The documents made of fragments (src->frags), NULL for the others. */
-static char *s_render_frags(const http_snap_src_t *src, enum route_kind kind, const char *id,
-                            size_t *len)
+static char *s_render_frags(const http_snap_src_t *src, enum route_kind kind, size_t *len)
 {
     const http_snap_frags_t *fr = src->frags;
     size_t n = state_count(src->state);
     switch (kind) {
     case ROUTE_CROSSINGS: return frag_cache_join(fr->feed, fr->envelope, 0, n, len);
-    case ROUTE_CROSSING:
-        return frag_cache_join(fr->feed, fr->envelope, s_index(src->state, id), 1, len);
     case ROUTE_CBP_XML:
         return frag_cache_wrap(fr->xml, fr->xml_head, "", VIEW_CBP_XML_TAIL, 0, n, len);
     case ROUTE_CBP_BWTNEW: return frag_cache_join(fr->cbp, "[]", 0, n, len);
-    case ROUTE_CBP_PORT: return frag_cache_copy(fr->cbp, s_index(src->state, id), len);
     default: return NULL;
     }
 }
@@ -125,9 +128,8 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     state_t *st = src->state;
     int64_t stale = src->stale_after_ms;
     char *out = NULL;
-    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CROSSING || kind == ROUTE_CBP_XML ||
-                       kind == ROUTE_CBP_BWTNEW || kind == ROUTE_CBP_PORT))
-        return s_render_frags(src, kind, id, len);
+    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CBP_XML || kind == ROUTE_CBP_BWTNEW))
+        return s_render_frags(src, kind, len);
     switch (kind) {
     case ROUTE_CROSSINGS: out = feed_crossings_json(st, now_ms, stale, NULL); break;
     case ROUTE_CROSSING: out = feed_crossings_json(st, now_ms, stale, id); break;
@@ -202,10 +204,21 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
         if (gz)
             http_cache_body_ref(gz);
         atomic_store_explicit(&doc->gz, gz, memory_order_relaxed);
+    } else if (kind == ROUTE_CROSSING && src->frags) {
+        doc->plain = frag_cache_doc(src->frags->feed, s_index(src->state, doc->id));
+    } else if (kind == ROUTE_CBP_PORT && src->frags) {
+        doc->plain = frag_cache_doc(src->frags->cbp, s_index(src->state, doc->id));
     } else {
         size_t len = 0;
         char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
         doc->plain = http_cache_body_new(data, len);
+        /* /v1/hours and the mismatches stay for many snapshots (until the
+         * observed hours change): held in a memfd, not the heap, as the
+         * big documents are (collector/http.c; /v1/hours is 1.5 MB at
+         * 10,000 series, docs/performance.md §1m). Failing, it stays. */
+        if (doc->plain && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) &&
+            len >= HTTP_SNAP_MEMFD_MIN)
+            (void)http_cache_body_fd(doc->plain);
     }
     self->n++;
     return 0;

@@ -58,7 +58,11 @@ typedef struct http_snap http_snap_t;
 
 /* The per-crossing fragments renders keep between them (collector/frag.h):
  * /v1/crossings and /v1/crossings/{id}, /xml/bwt.xml, /api/bwtnew and
- * /api/bwtpublicmod/{id}. Belongs to the thread that renders. */
+ * /api/bwtpublicmod/{id}. Belongs to the thread that renders. A crossing's
+ * own documents are the cache's bodies (the fragment is kept in them):
+ * snapshots of one second share them while the crossing does not change.
+ * /v1/hours and the mismatches, kept across snapshots, are held in a memfd
+ * from 16 KB on, as collector/http.c holds the big documents. */
 typedef struct http_snap_frags http_snap_frags_t;
 
 http_snap_frags_t *http_snap_frags_new(void);

@@ -42,9 +42,17 @@
 /* How often the heap's free pages are given back to the system
  * (malloc_trim): a flood leaves tens of MB freed between live blocks — ZeroMQ's
  * queued messages, the feed's JSON trees — that glibc keeps otherwise
- * (docs/performance.md §4: 10,000 series, VmRSS measured with and without). */
+ * (docs/performance.md §4: 10,000 series, VmRSS measured with and without).
+ * The live stream does too, less: each render after a burst frees the
+ * previous snapshot's documents and its own passing texts and trees, and
+ * ZeroMQ's thread frees what it read, all between live blocks; a trim once
+ * the resident size grew 4 MB (not 16) gives 2-27 MiB back in the live
+ * phase at 10,000 series, VmRSS ~10 MB lower there (§1m). At most one
+ * trim every COLLECTOR_TRIM_EVERY_S, looked for every second, and none
+ * while agents' frames wait (ingest_busy): it holds the loop. */
 #define COLLECTOR_TRIM_EVERY_S 10
-#define COLLECTOR_TRIM_GROWTH (16LL << 20)
+#define COLLECTOR_TRIM_CHECK_MS 1000
+#define COLLECTOR_TRIM_GROWTH (4LL << 20)
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
@@ -89,6 +97,7 @@ typedef struct collector {
     fcstore_t *fc;                  /* the 24-hour forecasts */
     observed_t *observed;           /* hours learned from the lanes */
     int64_t trimmed_rss;            /* resident bytes after the last malloc_trim */
+    int64_t trimmed_mono_ms;        /* when it ran; 0 never */
 } collector_t;
 
 static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l,
@@ -291,20 +300,24 @@ static int64_t s_resident_bytes(void)
 /* Give the heap's free pages back: glibc returns only the top of a heap
  * by itself, and a flood's freed messages and documents lie between live
  * blocks. A trim walks the free lists and holds the loop (13-94 ms
- * measured at 10,000 series), so it runs only once the resident size grew
- * COLLECTOR_TRIM_GROWTH since the last: after a flood, not every 10 s of a
- * steady stream. */
+ * measured at 10,000 series in a flood, 5-45 ms in the live phase), so it
+ * runs only once the resident size grew COLLECTOR_TRIM_GROWTH since the
+ * last, COLLECTOR_TRIM_EVERY_S after it at the earliest, and not while
+ * agents' frames wait: it is then looked for again a second later. */
 static void s_on_trim(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     collector_t *c = arg;
-    int64_t rss = s_resident_bytes();
-    if (rss && rss < c->trimmed_rss + COLLECTOR_TRIM_GROWTH)
-        return;
     int64_t t0 = tu_mono_ms();
+    if (c->trimmed_mono_ms && t0 - c->trimmed_mono_ms < COLLECTOR_TRIM_EVERY_S * 1000)
+        return;
+    int64_t rss = s_resident_bytes();
+    if ((rss && rss < c->trimmed_rss + COLLECTOR_TRIM_GROWTH) || (c->ingest && ingest_busy(c->ingest)))
+        return;
     int gave = malloc_trim(0);
     c->trimmed_rss = s_resident_bytes();
+    c->trimmed_mono_ms = tu_mono_ms();
     log_debug("malloc_trim: %s in %" PRId64 " ms, resident %" PRId64 " -> %" PRId64 " MB",
               gave ? "memory returned" : "nothing to return", tu_mono_ms() - t0, rss >> 20,
               c->trimmed_rss >> 20);
@@ -598,7 +611,7 @@ static int s_setup(collector_t *c)
     struct timeval every = { COLLECTOR_STATUS_EVERY_S, 0 };
     event_add(c->ev_status, &every);
     c->ev_trim = event_new(c->base, -1, EV_PERSIST, s_on_trim, c);
-    struct timeval trim_every = { COLLECTOR_TRIM_EVERY_S, 0 };
+    struct timeval trim_every = { 0, COLLECTOR_TRIM_CHECK_MS * 1000 };
     if (c->ev_trim)
         event_add(c->ev_trim, &trim_every);
     event_add(c->ev_sigint, NULL);

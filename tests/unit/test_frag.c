@@ -10,7 +10,7 @@
  * stale at once, a port's date change at its midnight, while CBP's
  * per-second clock alone keeps the rest. Every change counted on its own
  * crossing. Joining: envelope without "[]", a missing fragment; a hole
- * filled once a second. */
+ * filled once a second; a crossing's own document holding its fragment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +434,146 @@ static char *s_fill_second(const xstate_t *x, int64_t now_ms)
     return strdup(buf);
 }
 
+/* Documents of one fragment each: made by the update with the head and
+ * tail given, as joining the fragment alone gives; the fragment then kept
+ * in its document (the same bytes in every later join, also once the
+ * caller let the document go, or after a body moved to a memfd); kept
+ * while nothing changes, made again for a new head, a new render or a
+ * hole's new second, the old document left as it was. A holed fragment is
+ * kept with its fill, replaced by each second's in later joins; a missing
+ * fragment, a crossing beyond the state or no documents give NULL. */
+static void test_doc(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_fragment, NULL);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), -1); /* 090101: "memory" */
+    assert_null(frag_cache_doc(c, 0));                      /* no documents asked */
+    assert_int_equal(frag_cache_docs_in(c, "{\"a\":[],\"b\":[]}"), 0);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 1, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 1);            /* 090101 only */
+    http_cache_body_t *d0 = frag_cache_doc(c, 0), *d1 = frag_cache_doc(c, 1);
+    assert_non_null(d0);
+    assert_non_null(d1);
+    assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
+    assert_int_equal(d0->len, strlen(d0->data));
+    assert_string_equal(d1->data, "{\"a\":[],\"b\":[011502]}");
+    assert_int_equal(http_cache_body_fd(d1), 0);           /* its bytes now a map */
+    assert_null(frag_cache_doc(c, 2));                      /* 090101 has none */
+    assert_null(frag_cache_doc(c, 4));                      /* beyond the state */
+    http_cache_body_unref(d1);
+    size_t len = 0;
+    char *s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[250401,011502]");
+    free(s);
+    /* nothing changed: the same document */
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2, STALE_MS), -1);
+    http_cache_body_t *same = frag_cache_doc(c, 0);
+    assert_ptr_equal(same, d0);
+    http_cache_body_unref(same);
+    /* another head: documents anew from the kept fragments */
+    assert_int_equal(frag_cache_docs(c, "<", ">"), 0);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 10, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 1);
+    http_cache_body_t *again = frag_cache_doc(c, 1);
+    assert_string_equal(again->data, "<011502>");
+    s = frag_cache_wrap(c, "<", "|", ">", 0, 2, &len);
+    assert_string_equal(s, "<250401|011502>");
+    free(s);
+    /* rendered again: the documents held elsewhere stay as they were */
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2000, STALE_MS), -1);
+    assert_int_equal(frag_cache_rendered(c), 4);
+    assert_string_equal(d0->data, "{\"a\":[],\"b\":[250401]}");
+    assert_string_equal(again->data, "<011502>");
+    s = frag_cache_copy(c, 0, &len);
+    assert_string_equal(s, "250401");
+    free(s);
+    http_cache_body_unref(d0);
+    http_cache_body_unref(again);
+    /* no "[]": no documents */
+    assert_int_equal(frag_cache_docs_in(c, "{}"), -1);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 2001, STALE_MS), -1);
+    assert_null(frag_cache_doc(c, 0));
+    frag_cache_destroy(&c);
+    /* a holed fragment: kept in its document with that second's fill,
+     * which later joins replace by their second's */
+    c = frag_cache_new(s_holed, s_fill_second);
+    assert_int_equal(frag_cache_docs(c, "", ""), 0);
+    assert_int_equal(frag_cache_update(c, f->st, 5000, STALE_MS), 0);
+    d0 = frag_cache_doc(c, 0);
+    assert_string_equal(d0->data, "{\"a\":1,\"t\":\"5\",\"b\":[]}");
+    assert_int_equal(frag_cache_update(c, f->st, 10500, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);
+    d1 = frag_cache_doc(c, 0);                              /* "10": longer */
+    assert_string_equal(d1->data, "{\"a\":1,\"t\":\"10\",\"b\":[]}");
+    assert_int_equal(frag_cache_update(c, f->st, 10900, STALE_MS), 0);
+    same = frag_cache_doc(c, 0);                            /* the same second */
+    assert_ptr_equal(same, d1);
+    http_cache_body_unref(same);
+    http_cache_body_unref(d1);
+    s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[{\"a\":1,\"t\":\"10\",\"b\":[]},{\"a\":1,\"t\":\"10\",\"b\":[]}]");
+    free(s);
+    assert_int_equal(frag_cache_update(c, f->st, 9000, STALE_MS), 0); /* back: "9" */
+    s = frag_cache_join(c, "[]", 0, 2, &len);
+    assert_string_equal(s, "[{\"a\":1,\"t\":\"9\",\"b\":[]},{\"a\":1,\"t\":\"9\",\"b\":[]}]");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    s = frag_cache_copy(c, 1, &len);
+    assert_string_equal(s, "{\"a\":1,\"t\":\"9\",\"b\":[]}");
+    free(s);
+    assert_string_equal(d0->data, "{\"a\":1,\"t\":\"5\",\"b\":[]}");
+    http_cache_body_unref(d0);
+    frag_cache_destroy(&c);
+}
+
+static char *s_long(const state_t *st, const xstate_t *x, int64_t now_ms, int64_t stale,
+                    int64_t *until)
+{
+    (void)st;
+    (void)stale;
+    *until = now_ms + 60000;
+    char *t = malloc(9001);
+    if (t) {
+        memset(t, x->reg->id[1], 9000);  /* 250401 '5', 011502 '1', 090101 '9' */
+        t[9000] = '\0';
+    }
+    return t;
+}
+
+/* A long document is a map of its own (its pages go back with it): the
+ * same bytes, still there once moved to a memfd, and the fragment kept in
+ * it joins as before. */
+static void test_long_doc_is_a_map(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_long, NULL);
+    assert_int_equal(frag_cache_docs(c, "<", ">"), 0);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS, STALE_MS), 0);
+    http_cache_body_t *d = frag_cache_doc(c, 1);
+    assert_non_null(d);
+    assert_true(d->mapped);
+    assert_int_equal(d->fd, -1);
+    assert_int_equal(d->len, 9002);
+    assert_int_equal(d->data[0], '<');
+    assert_int_equal(d->data[1], '1');
+    assert_int_equal(d->data[9000], '1');
+    assert_int_equal(d->data[9001], '>');
+    assert_int_equal(d->data[9002], '\0');
+    assert_int_equal(http_cache_body_fd(d), 0);
+    assert_true(d->fd >= 0);
+    assert_int_equal(d->data[9001], '>');
+    size_t len = 0;
+    char *s = frag_cache_wrap(c, "", "|", "", 1, 2, &len);
+    assert_int_equal(len, 9000 * 2 + 1);
+    assert_int_equal(s[0], '1');
+    assert_int_equal(s[8999], '1');
+    assert_int_equal(s[9000], '|');
+    assert_int_equal(s[9001], '9');
+    free(s);
+    http_cache_body_unref(d);
+    frag_cache_destroy(&c);
+}
+
 /* A fragment's hole is filled once per second, in joins and copies, and
  * the rest kept. */
 static void test_hole(void **state)
@@ -467,6 +607,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_are_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_doc, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_long_doc_is_a_map, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
  * now that it never asks that loop), /metrics failing then too, the
  * republish of those two alone (http_snap_with_ops), and the snapshot's
  * references (a body outlives its snapshot: checked under
- * SANITIZE=address). */
+ * SANITIZE=address), and a long /v1/hours held in a memfd. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include "regstate.h"
 #include "http_snap.h"
 #include "metrics.h"
+#include "feed_hours.h"
 #include "registry.h"
 #include "state.h"
 
@@ -267,6 +268,55 @@ static void test_render_keeps_recent_ops(void **state)
     http_snap_unref(next);
 }
 
+/* /v1/hours of many crossings is held in a memfd (its bytes a map, the
+ * same as rendering it); a crossing's own hours and a short /v1/hours stay
+ * in memory. */
+static void test_long_hours_are_held_in_a_memfd(void **state)
+{
+    fixture_t *small = *state;
+    char path[] = "/tmp/test_http_snap_registry_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *o = fdopen(fd, "w");
+    fprintf(o, "crossings = (\n");
+    for (int i = 0; i < 120; i++)
+        fprintf(o, "  { id = \"%06d\"; bwt_id = \"09%06d\"; border = \"MX\"; name = \"X %d\";\n"
+                   "    port_name = \"P %d\"; crossing_name = \"\"; other_name = \"O\";\n"
+                   "    us_tz = \"America/Los_Angeles\"; other_tz = \"America/Tijuana\";\n"
+                   "    max_lanes = { passenger = 2; pedestrian = 1; commercial = 1; };\n"
+                   "    hours = { us = { all = [ \"daily 06:00-22:00\" ]; }; other = \"unknown\"; }; }%s\n",
+                i + 100000, i + 100000, i, i, i < 119 ? "," : "");
+    fprintf(o, ");\n");
+    fclose(o);
+    int nbad = -1;
+    fixture_t big = { .reg = reg_load(path, &nbad) };
+    unlink(path);
+    assert_non_null(big.reg);
+    assert_non_null(big.st = state_new(big.reg));
+    http_snap_t *snap = s_snap(&big, NULL, NULL);
+    http_snap_doc_t *all = http_snap_find(snap, ROUTE_HOURS, NULL);
+    assert_non_null(all);
+    assert_non_null(all->plain);
+    char *want = feed_hours_json(big.reg, NULL, T0_MS / 1000, NULL);
+    assert_non_null(want);
+    assert_true(strlen(want) >= 16 * 1024);
+    assert_true(all->plain->fd >= 0);
+    assert_int_equal(all->plain->len, strlen(want));
+    assert_memory_equal(all->plain->data, want, all->plain->len);
+    free(want);
+    http_snap_doc_t *one = http_snap_find(snap, ROUTE_HOURS_ONE, "100007");
+    assert_non_null(one);
+    assert_int_equal(one->plain->fd, -1);
+    http_snap_unref(snap);
+    snap = s_snap(small, NULL, NULL);
+    all = http_snap_find(snap, ROUTE_HOURS, NULL);
+    assert_non_null(all);
+    assert_int_equal(all->plain->fd, -1);
+    http_snap_unref(snap);
+    state_destroy(&big.st);
+    reg_destroy(&big.reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_unrendered_bodies_give_no_body),
         cmocka_unit_test(test_with_ops_shares_the_documents),
         cmocka_unit_test(test_render_keeps_recent_ops),
+        cmocka_unit_test_setup_teardown(test_long_hours_are_held_in_a_memfd, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
