@@ -128,7 +128,7 @@ static void s_send_error(httpconn_t *c, httpconn_head_t *h, int code, const char
 /* Adds ETag, Last-Modified and Vary; answers 304 and returns true when the
  * client already has this representation. If-None-Match wins over
  * If-Modified-Since (RFC 9110 13.2.2). */
-static bool s_not_modified(httpconn_t *c, const httpconn_req_t *req, httpconn_head_t *h,
+static bool s_not_modified(httpconn_t *c, const httpreq_t *req, httpconn_head_t *h,
                            const char *etag, int64_t mtime_s, const char *cache)
 {
     char date[40];
@@ -136,8 +136,8 @@ static bool s_not_modified(httpconn_t *c, const httpconn_req_t *req, httpconn_he
     httpconn_head_add(h, "ETag", etag);
     httpconn_head_add(h, "Last-Modified", date);
     httpconn_head_add(h, "Vary", "Accept-Encoding");
-    const char *inm = httpconn_header(req, "If-None-Match");
-    const char *ims = httpconn_header(req, "If-Modified-Since");
+    const char *inm = httpreq_header(req, "If-None-Match");
+    const char *ims = httpreq_header(req, "If-Modified-Since");
     int64_t since;
     bool fresh = inm ? route_etag_matches(inm, etag)
                      : ims && route_parse_http_date(ims, &since) == 0 && mtime_s <= since;
@@ -148,9 +148,9 @@ static bool s_not_modified(httpconn_t *c, const httpconn_req_t *req, httpconn_he
     return true;
 }
 
-static bool s_wants_gzip(const httpconn_req_t *req)
+static bool s_wants_gzip(const httpreq_t *req)
 {
-    return route_accepts_gzip(httpconn_header(req, "Accept-Encoding"));
+    return route_accepts_gzip(httpreq_header(req, "Accept-Encoding"));
 }
 
 /* ---- the published documents ---------------------------------------------- */
@@ -166,7 +166,7 @@ static http_snap_t *s_snap(http_worker_t *self)
     return self->cur;
 }
 
-static void s_serve_doc(httpconn_t *c, const httpconn_req_t *req, httpconn_head_t *h,
+static void s_serve_doc(httpconn_t *c, const httpreq_t *req, httpconn_head_t *h,
                         http_snap_doc_t *doc)
 {
     char etag[64];
@@ -222,7 +222,7 @@ static void s_ops(http_worker_t *self, httpconn_t *c, httpconn_head_t *h, enum r
 
 /* One file of the dashboards (collector/static.c), with its ETag,
  * Last-Modified, gzip and conditional GET. */
-static void s_static(http_worker_t *self, httpconn_t *c, const httpconn_req_t *req,
+static void s_static(http_worker_t *self, httpconn_t *c, const httpreq_t *req,
                      httpconn_head_t *h, const char *rel)
 {
     static_file_t f;
@@ -254,7 +254,7 @@ static void s_static(http_worker_t *self, httpconn_t *c, const httpconn_req_t *r
 
 /* ---- jobs for the main loop ------------------------------------------------ */
 
-static void s_post_job(http_worker_t *self, httpconn_t *c, const httpconn_req_t *req,
+static void s_post_job(http_worker_t *self, httpconn_t *c, const httpreq_t *req,
                        httpconn_head_t *h, enum route_kind kind, const char *id)
 {
     if (atomic_load(&self->stopping)) {
@@ -365,7 +365,7 @@ void http_worker_answer(http_worker_t *self, http_job_t *job)
 
 /* /v1/labels[?lang=xx]: the feed's words in the language asked (?lang=,
  * else Accept-Language), from the dashboards' catalogs. */
-static void s_labels(http_worker_t *self, httpconn_t *c, const httpconn_req_t *req,
+static void s_labels(http_worker_t *self, httpconn_t *c, const httpreq_t *req,
                      httpconn_head_t *h)
 {
     if (!self->catalog) {
@@ -384,7 +384,7 @@ static void s_labels(http_worker_t *self, httpconn_t *c, const httpconn_req_t *r
             return;
         }
     } else {
-        lang = catalog_pick(httpconn_header(req, "Accept-Language"), why, sizeof why);
+        lang = catalog_pick(httpreq_header(req, "Accept-Language"), why, sizeof why);
         if (!lang) {
             s_send_error(c, h, 400, why);
             return;
@@ -396,7 +396,7 @@ static void s_labels(http_worker_t *self, httpconn_t *c, const httpconn_req_t *r
 }
 
 /* /v1/stream[?crossing=ID]: the browsers' live stream (collector/sse). */
-static void s_stream(http_worker_t *self, httpconn_t *c, const httpconn_req_t *req,
+static void s_stream(http_worker_t *self, httpconn_t *c, const httpreq_t *req,
                      httpconn_head_t *h)
 {
     if (!self->sse) {
@@ -426,7 +426,7 @@ static void s_stream(http_worker_t *self, httpconn_t *c, const httpconn_req_t *r
     sse_attach(self->sse, c, req, id, snap);
 }
 
-static void s_route(http_worker_t *self, httpconn_t *c, const httpconn_req_t *req,
+static void s_route(http_worker_t *self, httpconn_t *c, const httpreq_t *req,
                     httpconn_head_t *h, enum route_kind kind, const char *id)
 {
     if (kind == ROUTE_HEALTH || kind == ROUTE_METRICS) {
@@ -499,7 +499,7 @@ static void s_send_preflight(httpconn_t *c, httpconn_head_t *h)
 
 /* The request's limits, in the order a client would fix them; true when
  * one was broken (and answered). */
-static bool s_over_limits(httpconn_t *c, const httpconn_req_t *req, httpconn_head_t *h)
+static bool s_over_limits(httpconn_t *c, const httpreq_t *req, httpconn_head_t *h)
 {
     if (req->target_len > ROUTE_MAX_URI || req->error == 414) {
         h->close = req->error != 0;
@@ -517,7 +517,7 @@ static bool s_over_limits(httpconn_t *c, const httpconn_req_t *req, httpconn_hea
     return true;
 }
 
-static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
+static void s_on_request(void *arg, httpconn_t *c, const httpreq_t *req)
 {
     http_worker_t *self = arg;
     httpconn_head_t h;
@@ -536,11 +536,11 @@ static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
         s_send_error(c, &h, 404, "no such path");
         return;
     }
-    if (req->method == HTTPCONN_OPTIONS) {
+    if (req->method == HTTPREQ_OPTIONS) {
         s_send_preflight(c, &h);
         return;
     }
-    if (req->method != HTTPCONN_GET && req->method != HTTPCONN_HEAD) {
+    if (req->method != HTTPREQ_GET && req->method != HTTPREQ_HEAD) {
         httpconn_head_add(&h, "Allow", HTTP_ALLOW);
         s_send_error(c, &h, 405, "method not allowed: use GET or HEAD");
         return;

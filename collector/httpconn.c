@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <http_parser.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +38,6 @@ enum s_state { S_READ, S_HANDLE, S_WRITE, S_STREAM, S_LINGER, S_CLOSED };
  * close). */
 static const struct timeval s_linger_tv = { 2, 0 };
 #define S_LINGER_MAX (1024 * 1024)
-enum s_part { P_NONE, P_URL, P_FIELD, P_VALUE };
 
 /* status line + Date + Content-Length/Transfer-Encoding + Connection */
 #define S_OWN_LINES 192
@@ -55,22 +53,12 @@ struct httpconn {
     const struct timeval *stream_timeout;
     bool busy;                  /* inside s_drive */
     bool drained;               /* the socket had nothing more at the last read */
-    bool complete;              /* a request was parsed, not yet handed over */
-    bool keep_alive;            /* the request allows another after it */
     bool must_close;            /* close once the answer is written */
     bool chunked;               /* a stream's pieces are chunks */
     bool broken;                /* a stream's write failed: close at the next turn */
-    bool in_request;            /* a request's first bytes came, not its last */
     bool linger;                /* the answer is to a broken request: linger */
     size_t lingered;            /* bytes dropped while lingering */
-    int64_t begun_ms;           /* when (monotonic, coarse) */
-    http_parser parser;
-    /* the request being parsed */
-    char *text;
-    size_t text_len, text_cap;
-    enum s_part part;
-    size_t url_len, head_bytes;
-    httpconn_req_t req;
+    httpreq_parser_t rq;        /* the request being parsed */
     /* input read and not parsed while a request waits for its answer */
     char *pend;
     size_t pend_len, pend_off;
@@ -81,249 +69,13 @@ struct httpconn {
     char head[S_OWN_LINES + HTTPCONN_HEAD_MAX];
 };
 
-/* ---- the request's text --------------------------------------------------- */
-
-/* Room for len more bytes (and a NUL). */
-static int s_reserve(httpconn_t *c, size_t len)
-{
-    if (c->text_len + len + 1 <= c->text_cap)
-        return 0;
-    size_t cap = c->text_cap ? c->text_cap : 512;
-    while (cap < c->text_len + len + 1)
-        cap *= 2;
-    char *t = realloc(c->text, cap);
-    if (!t)
-        return -1;
-    c->text = t;
-    c->text_cap = cap;
-    return 0;
-}
-
-static int s_append(httpconn_t *c, const char *at, size_t len)
-{
-    if (s_reserve(c, len) != 0)
-        return -1;
-    memcpy(c->text + c->text_len, at, len);
-    c->text_len += len;
-    return 0;
-}
-
-static void s_fail(httpconn_t *c, int code, const char *reason)
-{
-    if (!c->req.error) {
-        c->req.error = code;
-        c->req.reason = reason;
-    }
-}
-
-/* End what is open (the target, a name, a value) with its NUL. */
-static int s_end_part(httpconn_t *c)
-{
-    if (c->part == P_VALUE) {
-        while (c->text_len > 0 && (c->text[c->text_len - 1] == ' ' || c->text[c->text_len - 1] == '\t'))
-            c->text_len--;
-        c->req.nheaders_++;
-    }
-    int rc = s_append(c, "", 1);
-    if (c->part == P_FIELD) { /* a name without a value */
-        rc |= s_append(c, "", 1);
-        c->req.nheaders_++;
-    }
-    c->part = P_NONE;
-    return rc;
-}
-
-/* Count n more bytes of the head against the hard limit. */
-static int s_head_bytes(httpconn_t *c, size_t n)
-{
-    c->head_bytes += n;
-    if (c->head_bytes <= HTTPCONN_HARD_HEAD)
-        return 0;
-    if (c->part == P_URL || c->part == P_NONE)
-        s_fail(c, 414, "request URI too long");
-    else
-        s_fail(c, 431, "request header fields too large");
-    return -1;
-}
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int s_on_begin(http_parser *p)
-{
-    httpconn_t *c = p->data;
-    c->begun_ms = s_mono_ms();
-    c->in_request = true;
-    c->text_len = 0;
-    c->part = P_NONE;
-    c->url_len = c->head_bytes = 0;
-    memset(&c->req, 0, sizeof c->req);
-    return 0;
-}
-
-static int s_on_url(http_parser *p, const char *at, size_t len)
-{
-    httpconn_t *c = p->data;
-    c->part = P_URL;
-    c->url_len += len;
-    if (s_head_bytes(c, len) != 0)
-        return -1;
-    return s_append(c, at, len);
-}
-
-static int s_on_field(http_parser *p, const char *at, size_t len)
-{
-    httpconn_t *c = p->data;
-    if (c->part != P_FIELD) {
-        if (s_end_part(c) != 0)
-            return -1;
-        c->req.headers_size += 4;
-    }
-    c->part = P_FIELD;
-    c->req.headers_size += len;
-    if (s_head_bytes(c, len) != 0)
-        return -1;
-    return s_append(c, at, len);
-}
-
-static int s_on_value(http_parser *p, const char *at, size_t len)
-{
-    httpconn_t *c = p->data;
-    if (c->part == P_FIELD && s_append(c, "", 1) != 0)
-        return -1;
-    c->part = P_VALUE;
-    c->req.headers_size += len;
-    if (s_head_bytes(c, len) != 0)
-        return -1;
-    return s_append(c, at, len);
-}
-
-static int s_on_headers(http_parser *p)
-{
-    httpconn_t *c = p->data;
-    if (s_end_part(c) != 0)
-        return -1;
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTPCONN_HARD_BODY) {
-        s_fail(c, 413, "request body too large");
-        return -1;
-    }
-    return 0;
-}
-
-static int s_on_body(http_parser *p, const char *at, size_t len)
-{
-    (void)at;
-    httpconn_t *c = p->data;
-    c->req.body_len += len;
-    if (c->req.body_len > HTTPCONN_HARD_BODY) {
-        s_fail(c, 413, "request body too large");
-        return -1;
-    }
-    return 0;
-}
-
-/* The request's pointers into text, its path and query appended. */
-static int s_finish(httpconn_t *c)
-{
-    if (c->part != P_NONE || c->text_len == 0)
-        if (s_end_part(c) != 0)
-            return -1;
-    size_t tlen = strlen(c->text);
-    const char *path = c->text, *end = c->text + tlen;
-    /* absolute-form (RFC 9112 3.2.2): the path starts after the authority */
-    if (strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0) {
-        const char *slash = strchr(strstr(path, "//") + 2, '/');
-        path = slash ? slash : end;
-    }
-    size_t plen = strcspn(path, "?#");
-    const char *q = path[plen] == '?' ? path + plen + 1 : NULL;
-    size_t qlen = q ? strcspn(q, "#") : 0;
-    size_t poff = (size_t)(path - c->text), qoff = q ? (size_t)(q - c->text) : 0;
-    size_t at = c->text_len;
-    if (s_reserve(c, plen + qlen + 2) != 0)   /* the copies below read text itself */
-        return -1;
-    s_append(c, c->text + poff, plen);
-    s_append(c, "", 1);
-    if (q) {
-        s_append(c, c->text + qoff, qlen);
-        s_append(c, "", 1);
-    }
-    c->req.target = c->text;
-    c->req.target_len = c->url_len;
-    c->req.headers_ = c->text + tlen + 1;
-    c->req.path = c->text + at;
-    c->req.query = q ? c->text + at + plen + 1 : NULL;
-    switch (c->parser.method) {
-    case HTTP_GET: c->req.method = HTTPCONN_GET; break;
-    case HTTP_HEAD: c->req.method = HTTPCONN_HEAD; break;
-    case HTTP_OPTIONS: c->req.method = HTTPCONN_OPTIONS; break;
-    default: c->req.method = HTTPCONN_OTHER; break;
-    }
-    return 0;
-}
-
-static int s_on_complete(http_parser *p)
-{
-    httpconn_t *c = p->data;
-    c->keep_alive = http_should_keep_alive(p) && !p->upgrade;
-    c->in_request = false;
-    if (s_finish(c) != 0)
-        return -1;
-    c->complete = true;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static const http_parser_settings s_settings = {
-    .on_message_begin = s_on_begin,
-    .on_url = s_on_url,
-    .on_header_field = s_on_field,
-    .on_header_value = s_on_value,
-    .on_headers_complete = s_on_headers,
-    .on_body = s_on_body,
-    .on_message_complete = s_on_complete,
-};
-
-/* Parse len bytes at data up to the end of a request. Returns the bytes
- * used; c->complete when a request is ready (a broken one with
- * req.error set and the connection to close after its answer). */
+/* One request's bytes, up to its end. */
 static size_t s_parse(httpconn_t *c, const char *data, size_t len)
 {
-    size_t used = http_parser_execute(&c->parser, &s_settings, data, len);
-    enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
-    if (err == HPE_PAUSED) {
-        http_parser_pause(&c->parser, 0);
-        if (c->parser.upgrade)
-            c->must_close = true;   /* what follows is not HTTP */
-        return used;
-    }
-    if (err == HPE_OK && !c->parser.upgrade)
-        return used;
-    /* A broken request: answered (its error, its format) then closed. */
-    static _Thread_local char why[96];
-    snprintf(why, sizeof why, "malformed request: %s", http_errno_description(err));
-    s_fail(c, 400, why);
-    if (s_finish(c) != 0)
-        s_fail(c, 503, "out of memory");
-    c->complete = true;
-    c->must_close = true;
-    return len;
-}
-
-const char *httpconn_header(const httpconn_req_t *req, const char *name)
-{
-    const char *p = req->headers_;
-    for (int i = 0; i < req->nheaders_; i++) {
-        const char *value = p + strlen(p) + 1;
-        if (strcasecmp(p, name) == 0)
-            return value;
-        p = value + strlen(value) + 1;
-    }
-    return NULL;
+    size_t used = httpreq_parse(&c->rq, data, len);
+    if (c->rq.must_close)
+        c->must_close = true;
+    return used;
 }
 
 /* ---- the answer's head ----------------------------------------------------- */
@@ -398,7 +150,7 @@ static int s_build_head(httpconn_t *c, int code, const httpconn_head_t *h, long 
     c->head_len = c->head_off = 0;
     s_line(c, &full, status);
     s_line(c, &full, s_date_line());
-    if (stream && c->parser.http_minor >= 1) {
+    if (stream && c->rq.parser.http_minor >= 1) {
         s_line(c, &full, "Transfer-Encoding: chunked\r\n");
         c->chunked = true;
     } else if (length >= 0) {
@@ -408,16 +160,16 @@ static int s_build_head(httpconn_t *c, int code, const httpconn_head_t *h, long 
     }
     if (h && h->close)
         c->must_close = true;
-    if (stream && c->parser.http_minor == 0)
+    if (stream && c->rq.parser.http_minor == 0)
         c->must_close = true;   /* the body runs to the close */
-    if (c->must_close || !c->keep_alive)
+    if (c->must_close || !c->rq.keep_alive)
         s_line(c, &full, "Connection: close\r\n");
-    else if (c->parser.http_minor == 0)
+    else if (c->rq.parser.http_minor == 0)
         s_line(c, &full, "Connection: keep-alive\r\n");
     if (h)
         s_put(c->head, sizeof c->head, &c->head_len, &full, h->buf, h->len);
     s_put(c->head, sizeof c->head, &c->head_len, &full, "\r\n", 2);
-    if (!c->keep_alive)
+    if (!c->rq.keep_alive)
         c->must_close = true;
     return full ? -1 : 0;
 }
@@ -508,10 +260,10 @@ static void s_keep(httpconn_t *c, const char *at, size_t len)
 
 static void s_dispatch(httpconn_t *c)
 {
-    c->complete = false;
-    c->linger = c->req.error != 0;
+    c->rq.complete = false;
+    c->linger = c->rq.req.error != 0;
     c->state = S_HANDLE;
-    c->cfg->on_request(c->cfg->arg, c, &c->req);
+    c->cfg->on_request(c->cfg->arg, c, &c->rq.req);
 }
 
 static int64_t s_ms(const struct timeval *tv)
@@ -528,7 +280,7 @@ static bool s_do_read(httpconn_t *c)
             free(c->pend);
             c->pend = NULL;
         }
-        if (c->complete)
+        if (c->rq.complete)
             s_dispatch(c);
         return true;
     }
@@ -547,11 +299,11 @@ static bool s_do_read(httpconn_t *c)
     }
     c->drained = (size_t)n < c->cfg->rbuf_len;
     size_t used = s_parse(c, c->cfg->rbuf, (size_t)n);
-    if (!c->complete && c->in_request && s_mono_ms() - c->begun_ms > s_ms(c->cfg->read_timeout)) {
+    if (httpreq_slow(&c->rq, s_ms(c->cfg->read_timeout))) {
         c->state = S_CLOSED;    /* trickling a request in (slowloris): each byte restarts the idle timeout */
         return true;
     }
-    if (c->complete) {
+    if (c->rq.complete) {
         if (used < (size_t)n && !c->must_close)
             s_keep(c, c->cfg->rbuf + used, (size_t)n - used);
         if (c->state == S_READ)
@@ -572,8 +324,7 @@ static bool s_do_write(httpconn_t *c)
         c->state = S_LINGER;
         c->drained = false;
     }
-    s_on_begin(&c->parser);   /* a next request that breaks before it begins sees no stale one */
-    c->in_request = false;
+    httpreq_reset(&c->rq);
     return true;
 }
 
@@ -727,8 +478,7 @@ httpconn_t *httpconn_new(struct event_base *base, int fd, const httpconn_cfg_t *
     c->fd = fd;
     c->slot = -1;
     c->state = S_READ;
-    http_parser_init(&c->parser, HTTP_REQUEST);
-    c->parser.data = c;
+    httpreq_init(&c->rq);
     c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, s_on_event, c);
     c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, s_on_event, c);
     if (!c->ev_read || !c->ev_write) {
@@ -753,7 +503,7 @@ void httpconn_destroy(httpconn_t **self_p)
     s_release_answer(c);
     if (c->out)
         evbuffer_free(c->out);
-    free(c->text);
+    httpreq_free(&c->rq);
     free(c->pend);
     free(c);
     *self_p = NULL;
@@ -775,7 +525,7 @@ int httpconn_respond(httpconn_t *c, int code, const httpconn_head_t *h, http_cac
     }
     c->body = body;
     c->body_off = 0;
-    c->body_len = body && c->req.method != HTTPCONN_HEAD && length >= 0 ? body->len : 0;
+    c->body_len = body && c->rq.req.method != HTTPREQ_HEAD && length >= 0 ? body->len : 0;
     c->state = S_WRITE;
     if (!c->busy) {
         s_drive(c);
@@ -840,7 +590,7 @@ void httpconn_close(httpconn_t *c)
 
 int httpconn_http_minor(const httpconn_t *c)
 {
-    return c->parser.http_minor;
+    return c->rq.parser.http_minor;
 }
 
 void httpconn_set_slot(httpconn_t *c, int slot)

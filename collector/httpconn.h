@@ -7,8 +7,8 @@
  *   WRITE --an answer to a broken request--> LINGER --client done--> CLOSED
  *   any --EOF, error, timeout, or an answer that closes--> CLOSED
  *
- * Requests are parsed by http_parser (libhttp-parser, Debian's). One
- * request is handled at a time: pipelined requests wait, unparsed, until
+ * Requests are parsed by httpreq (http_parser). One request is handled at
+ * a time: pipelined requests wait, unparsed, until
  * the one before is answered, so answers go out in order and a client
  * that stops reading stops being read.
  *
@@ -22,9 +22,8 @@
  * §3a). HEAD gets the length and no body.
  *
  * The connection enforces only the hard limits, beyond which it cannot go
- * on reading: a request whose head passes HTTPCONN_HARD_HEAD bytes or
- * whose body passes HTTPCONN_HARD_BODY, or that does not parse, is still
- * handed over with req->error set (400, 413 or 431) so the handler answers
+ * on reading (httpreq.h): a request that breaks one, or that does not
+ * parse, is still handed over with req->error set so the handler answers
  * it in its own format; the connection then stops sending and reads what
  * the client still sends (2 s, 1 MB at most) before it closes, so the
  * answer is not lost to a reset. The policy limits
@@ -40,37 +39,15 @@
 #include <stddef.h>
 
 #include "http_cache.h"
+#include "httpreq.h"
 
 struct event_base;
 struct evbuffer;
 struct timeval;
 
-#define HTTPCONN_HARD_HEAD (64 * 1024)  /* request line + header lines */
-#define HTTPCONN_HARD_BODY (64 * 1024)
 #define HTTPCONN_HEAD_MAX 1024           /* the caller's header lines */
 
 typedef struct httpconn httpconn_t;
-
-enum httpconn_method { HTTPCONN_GET, HTTPCONN_HEAD, HTTPCONN_OPTIONS, HTTPCONN_OTHER };
-
-/* A parsed request; valid until it is answered. */
-typedef struct {
-    enum httpconn_method method;
-    int error;              /* 0, or 400/413/431: the request broke the connection's limits */
-    const char *reason;     /* with error: why, for the client */
-    const char *target;     /* the request-target as sent */
-    size_t target_len;
-    const char *path;       /* target's path (before '?'), NUL-terminated */
-    const char *query;      /* after '?', NULL when none */
-    size_t headers_size;    /* header lines: name + value + 4 each */
-    size_t body_len;        /* bytes of body read (and dropped) */
-    const char *headers_;   /* private: "name\0value\0" nheaders_ times */
-    int nheaders_;
-} httpconn_req_t;
-
-/* The value of the request's first header called name (ASCII
- * case-insensitive), or NULL. */
-const char *httpconn_header(const httpconn_req_t *req, const char *name);
 
 /* Header lines of an answer, built without allocating. */
 typedef struct {
@@ -86,7 +63,7 @@ void httpconn_head_add(httpconn_head_t *h, const char *name, const char *value);
 typedef struct {
     /* A request is complete: answer it now or later, exactly once, with
      * httpconn_respond or httpconn_stream. */
-    void (*on_request)(void *arg, httpconn_t *c, const httpconn_req_t *req);
+    void (*on_request)(void *arg, httpconn_t *c, const httpreq_t *req);
     /* The socket closed (once per connection; not called by
      * httpconn_destroy). A connection whose request is still unanswered
      * lives on until it is answered. */

@@ -256,10 +256,10 @@ static void s_refuse(sse_t *self, httpconn_t *conn, int code, enum sse_why why,
  * progress for three heartbeats ends it. */
 static const struct timeval s_write_timeout = { 3 * SSE_HEARTBEAT_MS / 1000, 0 };
 
-void sse_attach(sse_t *self, httpconn_t *conn, const httpconn_req_t *req, const char *crossing,
+void sse_attach(sse_t *self, httpconn_t *conn, const httpreq_t *req, const char *crossing,
                 http_snap_t *snap)
 {
-    const char *lei = httpconn_header(req, "Last-Event-ID");
+    const char *lei = httpreq_header(req, "Last-Event-ID");
     uint64_t last = 0, at = sse_ring_seq(self->ring);
     char why[160];
     if (lei && sse_parse_id(lei, &last) != 0) {
@@ -277,7 +277,7 @@ void sse_attach(sse_t *self, httpconn_t *conn, const httpconn_req_t *req, const 
         s_refuse(self, conn, 503, SSE_WHY_MAX, "out of memory");
         return;
     }
-    if (req->method != HTTPCONN_HEAD && !sse_ring_admit(self->ring)) {
+    if (req->method != HTTPREQ_HEAD && !sse_ring_admit(self->ring)) {
         snprintf(why, sizeof why, "live stream full (%d clients); poll /v1/crossings instead",
                  sse_ring_max_clients(self->ring));
         s_refuse(self, conn, 503, SSE_WHY_MAX, why);
@@ -290,7 +290,7 @@ void sse_attach(sse_t *self, httpconn_t *conn, const httpconn_req_t *req, const 
     httpconn_head_add(&h, "Access-Control-Allow-Origin", "*");
     httpconn_head_add(&h, "X-Content-Type-Options", "nosniff");
     httpconn_head_add(&h, "X-Accel-Buffering", "no");   /* nginx: pass each event at once */
-    if (req->method == HTTPCONN_HEAD) {
+    if (req->method == HTTPREQ_HEAD) {
         httpconn_respond(conn, 200, &h, NULL);
         return;
     }

@@ -55,7 +55,7 @@ void sse_destroy(sse_t **self_p);
 /* Serve GET or HEAD /v1/stream. crossing: "" for every crossing, else an
  * id the caller checked exists in snap. snap: the worker's newest HTTP
  * snapshot (NULL before the first). Answers errors itself. */
-void sse_attach(sse_t *self, httpconn_t *c, const httpconn_req_t *req, const char *crossing,
+void sse_attach(sse_t *self, httpconn_t *c, const httpreq_t *req, const char *crossing,
                 http_snap_t *snap);
 
 /* Send what the ring has for every stream (the worker was woken); snap as

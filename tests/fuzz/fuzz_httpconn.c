@@ -40,7 +40,7 @@ typedef struct {
     http_cache_body_t *body;
 } s_run_t;
 
-static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
+static void s_on_request(void *arg, httpconn_t *c, const httpreq_t *req)
 {
     s_run_t *r = arg;
     r->requests++;
@@ -50,7 +50,7 @@ static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
     CHECK(!req->error || req->reason);
     CHECK(!req->error || req->error == 400 || req->error == 413 || req->error == 414 ||
           req->error == 431);
-    (void)httpconn_header(req, "Host");
+    (void)httpreq_header(req, "Host");
     httpconn_head_t h;
     httpconn_head_init(&h);
     httpconn_head_add(&h, "X-Path", req->error ? "-" : "p");

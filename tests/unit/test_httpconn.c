@@ -51,7 +51,7 @@ typedef struct {
     http_cache_body_t *body;    /* what the handler answers with */
 } fx_t;
 
-static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
+static void s_on_request(void *arg, httpconn_t *c, const httpreq_t *req)
 {
     fx_t *fx = arg;
     assert_true(fx->nreq < MAXREQ);
@@ -61,9 +61,9 @@ static void s_on_request(void *arg, httpconn_t *c, const httpconn_req_t *req)
     r->body_len = req->body_len;
     snprintf(r->path, sizeof r->path, "%s", req->path ? req->path : "(null)");
     snprintf(r->query, sizeof r->query, "%s", req->query ? req->query : "(null)");
-    const char *a = httpconn_header(req, "accept-ENCODING");
+    const char *a = httpreq_header(req, "accept-ENCODING");
     snprintf(r->accept, sizeof r->accept, "%s", a ? a : "(null)");
-    const char *h = httpconn_header(req, "Host");
+    const char *h = httpreq_header(req, "Host");
     snprintf(r->host, sizeof r->host, "%s", h ? h : "(null)");
     if (fx->answer_later) {
         fx->held = c;
@@ -205,7 +205,7 @@ static void test_head_has_length_no_body(void **state)
     s_send(fx, "HEAD /h HTTP/1.1\r\n\r\n");
     char buf[1024];
     size_t n = s_recv(fx, buf, sizeof buf);
-    assert_int_equal(fx->req[0].method, HTTPCONN_HEAD);
+    assert_int_equal(fx->req[0].method, HTTPREQ_HEAD);
     assert_non_null(strstr(buf, "Content-Length: 5\r\n"));
     assert_true(n >= 4 && strcmp(buf + n - 4, "\r\n\r\n") == 0);   /* nothing after the head */
 }
@@ -234,10 +234,10 @@ static void test_absolute_form_and_methods(void **state)
     char buf[2048];
     s_recv(fx, buf, sizeof buf);
     assert_int_equal(fx->nreq, 2);
-    assert_int_equal(fx->req[0].method, HTTPCONN_OPTIONS);
+    assert_int_equal(fx->req[0].method, HTTPREQ_OPTIONS);
     assert_string_equal(fx->req[0].path, "/v1/x");
     assert_string_equal(fx->req[0].query, "y=z");
-    assert_int_equal(fx->req[1].method, HTTPCONN_OTHER);
+    assert_int_equal(fx->req[1].method, HTTPREQ_OTHER);
     assert_int_equal(fx->req[1].body_len, 3);
 }
 
@@ -285,7 +285,7 @@ static void test_hard_body_limit(void **state)
 static void test_hard_head_limit(void **state)
 {
     fx_t *fx = *state;
-    size_t n = HTTPCONN_HARD_HEAD + 100;
+    size_t n = HTTPREQ_HARD_HEAD + 100;
     char *req = malloc(n + 64);
     assert_non_null(req);
     int at = snprintf(req, 64, "GET / HTTP/1.1\r\nCookie: ");
@@ -325,7 +325,7 @@ static void test_answer_later_keeps_order(void **state)
 }
 
 /* The handler that streams, as sse_attach does. */
-static void s_on_stream(void *arg, httpconn_t *c, const httpconn_req_t *req)
+static void s_on_stream(void *arg, httpconn_t *c, const httpreq_t *req)
 {
     (void)req;
     fx_t *fx = arg;
