@@ -9,6 +9,10 @@
 #   make deps         install the Debian packages the build and tests need
 
 CC       ?= cc
+# No built-in implicit rules: every rule is written here, and make's own
+# (%.c from %.y, RCS, SCCS...) only multiply its search for included files.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 PKGS     := libzmq libprotobuf-c librrd libevent jansson libconfig zlib libcurl
 SANITIZE ?=
 # ThreadSanitizer cannot share objects with ASan: its own tree.
@@ -136,11 +140,16 @@ $(BUILD)/bin/poe-$(1): $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBS_ALL)
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call TOOL_RULE,$(t))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+# Static pattern rules (each over its own list): a bare `$(BUILD)/tests/%`
+# matches anything under build/tests, and GNU make 4.3 then chains the
+# three of them through each other for every dependency file it includes
+# (build/tests/lib/x.d <- build/tests/unit/lib/x.d.o <- ...), which took
+# minutes and gigabytes once enough .d files existed.
+$(filter-out $(BUILD)/tests/test_report_i18n,$(UNIT_BIN)): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+$(INTEG_BIN): $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
@@ -154,11 +163,11 @@ $(BUILD)/tests/test_report_i18n: $(BUILD)/tests/unit/test_report_i18n.o $(REPORT
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/fault/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+$(FAULT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/fault/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
+$(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
