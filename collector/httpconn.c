@@ -588,11 +588,6 @@ void httpconn_close(httpconn_t *c)
     event_active(c->ev_write, EV_WRITE, 0);
 }
 
-int httpconn_http_minor(const httpconn_t *c)
-{
-    return c->rq.parser.http_minor;
-}
-
 void httpconn_set_slot(httpconn_t *c, int slot)
 {
     c->slot = slot;

@@ -109,9 +109,6 @@ size_t httpconn_backlog(const httpconn_t *c);
  * would see a failure). */
 void httpconn_close(httpconn_t *c);
 
-/* The minor version of the request's HTTP/1.x. */
-int httpconn_http_minor(const httpconn_t *c);
-
 /* A slot number the owner keeps with the connection (its table index). */
 void httpconn_set_slot(httpconn_t *c, int slot);
 int httpconn_slot(const httpconn_t *c);
