@@ -43,6 +43,7 @@
 #include <zmq.h>
 
 #include "benchstack.h"
+#include "nginx.h"
 #include "proc.h"
 #include "taxonomy.h"
 #include "timeutil.h"
@@ -77,6 +78,7 @@ typedef struct {
     long n, failed;
     int64_t worst_ms;
     s_lat_t ms;                 /* every probe's time, failed ones included */
+    s_lat_t first;              /* the time to the answer's first byte */
     pthread_t thread;
     bool running;
 } s_probe_t;
@@ -102,43 +104,105 @@ typedef struct {
      * batches after its first (the first crosses the gap in event time
      * since the flood's data, in every queue at once) */
     s_lat_t lat[3];
-    s_probe_t probe[2];                     /* /health, /v1/crossings */
+    s_probe_t probe[3];                     /* /health, /v1/crossings; nginx's copy */
+    ngx_t ngx;                              /* nginx serving that copy, when installed */
+    const char *site;                       /* its site: deploy/nginx/poenet-feed.conf */
 } s_bench_t;
 
 /* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
 
 /* GET the probe's path every 250 ms (each bounded to 10 s by
- * proc_http_get); every probe's time is kept, a failed one's too (its time
+ * proc_http_get_into); every probe's time is kept, a failed one's too (its time
  * is how long it took to fail). */
 static void *s_probe_run(void *arg)
 {
     s_probe_t *p = arg;
+    /* One buffer for every GET: the probe times the collector, not its own
+     * page faults on a fresh 145 KB buffer (costly on a virtual machine). */
+    char *buf = NULL;
+    size_t cap = 0, off, len;
     while (!atomic_load(&p->stop)) {
         int64_t t = tu_mono_ms();
-        char *body = proc_http_get(p->port, p->path, NULL);
+        proc_http_times_t pt;
+        int status = proc_http_get_into(p->port, p->path, &buf, &cap, &off, &len, &pt);
         int64_t d = tu_mono_ms() - t;
-        p->failed += body == NULL;
-        free(body);
+        p->failed += status < 0;
+        s_lat_add(&p->first, pt.first_ms < 0 ? pt.total_ms : pt.first_ms);
         p->n++;
         p->worst_ms = d > p->worst_ms ? d : p->worst_ms;
         s_lat_add(&p->ms, d);
         nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
     }
+    free(buf);
     return NULL;
 }
 
-static void s_probe_start(s_probe_t *p, int port, const char *path, const char *name)
+static void s_probe_start(s_probe_t *p, int port, const char *path, const char *name,
+                          const char *thread_name)
 {
     *p = (s_probe_t){ .port = port, .path = path, .name = name };
     atomic_init(&p->stop, false);
     p->running = pthread_create(&p->thread, NULL, s_probe_run, p) == 0;
+    if (p->running)
+        pthread_setname_np(p->thread, thread_name);   /* perf sched, top -H */
 }
 
-/* /health as "http_probe", /v1/crossings as "crossings_probe". */
-static void s_probes_start(s_probe_t p[2], int port)
+/* /health as "http_probe", /v1/crossings as "crossings_probe", and the same
+ * bytes from nginx (when it runs) as "nginx_crossings_probe": what the
+ * alternative a user would run shows under the same load. */
+static void s_probes_start(s_bench_t *b)
 {
-    s_probe_start(&p[0], port, "/health", "http_probe");
-    s_probe_start(&p[1], port, "/v1/crossings", "crossings_probe");
+    s_probe_start(&b->probe[0], b->st.hport, "/health", "http_probe", "probe-health");
+    s_probe_start(&b->probe[1], b->st.hport, "/v1/crossings", "crossings_probe",
+                  "probe-crossings");
+    if (b->ngx.pid > 0)
+        s_probe_start(&b->probe[2], b->ngx.port, "/v1/crossings", "nginx_crossings_probe",
+                      "probe-nginx");
+}
+
+/* nginx serving /v1/crossings as the collector renders it once every
+ * crossing is known (after the warm-up), from a docroot of ours, through
+ * the shipped site. Without nginx installed: no third probe (nginx=0). */
+static int s_nginx_start(s_bench_t *b)
+{
+    if (!ngx_binary()) {
+        printf("nginx=0\n");
+        return 0;
+    }
+    char docroot[700], ndir[700], *buf = NULL;
+    size_t cap = 0, off = 0, len = 0;
+    snprintf(docroot, sizeof docroot, "%s/docroot", b->st.dir);
+    snprintf(ndir, sizeof ndir, "%s/nginx", b->st.dir);
+    int port = proc_free_port();
+    int status = proc_http_get_into(b->st.hport, "/v1/crossings", &buf, &cap, &off, &len, NULL);
+    int rc = status == 200 && port > 0 &&
+                     ngx_docroot_put(docroot, "v1/crossings.json", buf + off, len) == 0 &&
+                     ngx_configure(&b->ngx, ndir, b->site, port, docroot, b->st.hport) == 0 &&
+                     ngx_check(&b->ngx) == 0 && ngx_start(&b->ngx) == 0
+                 ? 0
+                 : -1;
+    free(buf);
+    if (rc != 0)
+        fprintf(stderr, "ingest: nginx did not start (logs in %s)\n", ndir);
+    else
+        printf("nginx=1\nnginx_crossings_bytes=%zu\n", len);
+    return rc;
+}
+
+/* "<prefix><name><what>_p50_ms=" and p99 of l (-1 when empty), which is emptied. */
+static void s_quantiles_print(s_lat_t *l, const char *prefix, const char *name,
+                              const char *what)
+{
+    long long p50 = -1, p99 = -1;
+    if (l->n > 0) {
+        qsort(l->v, l->n, sizeof *l->v, s_cmp_i64);
+        p50 = l->v[(l->n - 1) / 2];
+        p99 = l->v[(l->n * 99 + 99) / 100 - 1];
+    }
+    printf("%s%s%s_p50_ms=%lld\n%s%s%s_p99_ms=%lld\n", prefix, name, what, p50, prefix, name,
+           what, p99);
+    free(l->v);
+    *l = (s_lat_t){ 0 };
 }
 
 static void s_probe_report(s_probe_t *p, const char *prefix)
@@ -149,15 +213,15 @@ static void s_probe_report(s_probe_t *p, const char *prefix)
     const char *n = p->name;
     printf("%s%ss=%ld\n%s%s_failed=%ld\n%s%s_worst_ms=%lld\n", prefix, n, p->n, prefix, n,
            p->failed, prefix, n, (long long)p->worst_ms);
-    long long p50 = -1, p99 = -1;
-    if (p->ms.n > 0) {
-        qsort(p->ms.v, p->ms.n, sizeof *p->ms.v, s_cmp_i64);
-        p50 = p->ms.v[(p->ms.n - 1) / 2];
-        p99 = p->ms.v[(p->ms.n * 99 + 99) / 100 - 1];
-    }
-    printf("%s%s_p50_ms=%lld\n%s%s_p99_ms=%lld\n", prefix, n, p50, prefix, n, p99);
-    free(p->ms.v);
-    p->ms = (s_lat_t){ 0 };
+    s_quantiles_print(&p->ms, prefix, n, "");
+    s_quantiles_print(&p->first, prefix, n, "_first_byte");
+}
+
+static void s_probes_report(s_bench_t *b, const char *prefix)
+{
+    for (int i = 0; i < 3; i++)
+        if (b->probe[i].name)
+            s_probe_report(&b->probe[i], prefix);
 }
 
 /* ---- agents ------------------------------------------------------------------------ */
@@ -447,10 +511,12 @@ static int s_flood(s_bench_t *b)
         close(fd);
     }
     printf("writeback_seconds=%.2f\n", (double)(tu_mono_ms() - t) / 1000.0);
+    if (s_nginx_start(b) != 0)
+        return -1;
     b->limit = b->max_seq;
     if (s_drive(b, tu_mono_ms() + 1000, UNTIL_DEADLINE) != 0)   /* fill the pipeline */
         return -1;
-    s_probes_start(b->probe, b->st.hport);
+    s_probes_start(b);
     b->counting = true;
     double flood_s;
     if (s_timed(b, "flood_", b->seconds * 1000, UNTIL_DEADLINE, &flood_s) != 0)
@@ -471,8 +537,7 @@ static int s_flood(s_bench_t *b)
     b->heartbeats = true;
     printf("settle_complete=%d\n", s_timed(b, "settle_", 120000, UNTIL_DURABLE, &secs) == 0);
     b->heartbeats = false;
-    s_probe_report(&b->probe[0], "flood_");
-    s_probe_report(&b->probe[1], "flood_");
+    s_probes_report(b, "flood_");
     printf("resends=%" PRIu64 "\nack_errors=%" PRIu64 "\n", b->resends, b->errors);
     return bstack_interrupted() ? -1 : 0;
 }
@@ -487,11 +552,10 @@ static int s_live(s_bench_t *b)
     b->t0_ms = (now - B_GRACE_MS) / B_INTERVAL_MS * B_INTERVAL_MS - B_INTERVAL_MS * b->ipb;
     b->live = b->heartbeats = b->counting = true;
     b->counted[0] = b->counted[1] = 0;
-    s_probes_start(b->probe, b->st.hport);
+    s_probes_start(b);
     double secs;
     int rc = s_timed(b, "live_", b->live_s * 1000, UNTIL_DEADLINE, &secs);
-    s_probe_report(&b->probe[0], "live_");
-    s_probe_report(&b->probe[1], "live_");
+    s_probes_report(b, "live_");
     b->live = b->counting = false;
     printf("live_samples=%" PRIu64 "\nlive_durable_samples=%" PRIu64 "\n", b->counted[0],
            b->counted[1]);
@@ -596,12 +660,14 @@ static void s_teardown(s_bench_t *b, bool failed)
     free(b->dealers);
     for (int i = 0; i < 3; i++)
         free(b->lat[i].v);
+    ngx_stop(&b->ngx);
     bstack_stop(&b->st, failed);
 }
 
 int main(int argc, char **argv)
 {
-    s_bench_t b = { .series = 1000, .seconds = 10, .ipb = 1, .window = 4, .ndealers = 8 };
+    s_bench_t b = { .series = 1000, .seconds = 10, .ipb = 1, .window = 4, .ndealers = 8,
+                    .site = "deploy/nginx/poenet-feed.conf" };
     static const char *const names[] = { "--series", "--seconds", "--intervals", "--window",
                                           "--dealers", "--live", "--pause", "--spread", NULL };
     long *vals[] = { &b.series, &b.seconds, &b.ipb, &b.window, &b.ndealers, &b.live_s,
@@ -615,6 +681,8 @@ int main(int argc, char **argv)
             *vals[k] = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--workdir"))
             b.workdir = argv[i + 1];
+        else if (!strcmp(argv[i], "--site"))
+            b.site = argv[i + 1];
         else
             ok = false;
     }
@@ -623,6 +691,7 @@ int main(int argc, char **argv)
         b.ndealers < 1 || b.ndealers > 64) {
         fprintf(stderr, "usage: ingest [--series N] [--seconds S] [--intervals K] [--window W]"
                         " [--dealers D] [--live S] [--pause S] [--spread 0|1] [--workdir DIR]"
+                        " [--site NGINX_SITE]"
                         "  (env POE_BIN)\n");
         return 2;
     }

@@ -93,30 +93,6 @@ static int s_wait_data(const s_serve_t *s)
 
 /* ---- the same bytes for nginx ------------------------------------------------------ */
 
-static int s_mkdirs_for(const char *file)
-{
-    char p[800];
-    snprintf(p, sizeof p, "%s", file);
-    for (char *q = p + 1; (q = strchr(q, '/')); q++) {
-        *q = '\0';
-        if (mkdir(p, 0755) != 0 && access(p, F_OK) != 0)
-            return -1;
-        *q = '/';
-    }
-    return 0;
-}
-
-static int s_save(const char *path, const char *data, size_t len)
-{
-    FILE *f = s_mkdirs_for(path) == 0 ? fopen(path, "w") : NULL;
-    if (!f || fwrite(data, 1, len, f) != len) {
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    return fclose(f) == 0 ? 0 : -1;
-}
-
 /* Fetch each document from the collector, plain and gzip, into the docroot. */
 static int s_copy_bodies(s_serve_t *s)
 {
@@ -135,9 +111,9 @@ static int s_copy_bodies(s_serve_t *s)
                 hc_free(&r);
                 return -1;
             }
-            snprintf(path, sizeof path, "%s/%s%s", s->docroot, s_docs[d].file, gz ? ".gz" : "");
+            snprintf(path, sizeof path, "%s%s", s_docs[d].file, gz ? ".gz" : "");
             s->bytes[d][gz] = r.body_len;
-            int rc = s_save(path, r.body, r.body_len);
+            int rc = ngx_docroot_put(s->docroot, path, r.body, r.body_len);
             hc_free(&r);
             if (rc != 0) {
                 fprintf(stderr, "serve: cannot write %s\n", path);

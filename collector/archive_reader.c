@@ -85,6 +85,7 @@ static void s_finish(arch_reader_t *self, bool failed)
 static void *s_thread(void *arg)
 {
     arch_reader_t *self = arg;
+    pthread_setname_np(pthread_self(), "poe-arch-read");   /* top -H, perf sched */
     archive_t *arch = arch_new(self->address, self->root, self->profile);
     bool failed = !arch;
     for (size_t i = 0; i < self->n && !failed && s_wait_room(self); i++) {

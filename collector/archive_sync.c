@@ -401,6 +401,7 @@ static void *s_worker(void *arg)
 {
     archive_t *self = arg;
     pthread_mutex_lock(&self->mu);
+    pthread_setname_np(pthread_self(), "poe-arch-sync");   /* top -H, perf sched */
     for (;;) {
         while (!self->job && !self->stop)
             pthread_cond_wait(&self->cv, &self->mu);

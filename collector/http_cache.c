@@ -2,6 +2,7 @@
 #include "http_cache.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -49,18 +50,29 @@ void http_cache_body_ref(http_cache_body_t *b)
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
+static void s_body_free(reclaim_item_t *it)
+{
+    http_cache_body_t *b = (http_cache_body_t *)((char *)it - offsetof(http_cache_body_t, reclaim));
+    if (b->mapped)
+        munmap(b->data, b->len + 1);
+    else
+        free(b->data);
+    if (b->fd >= 0)
+        close(b->fd);
+    free(b);
+}
+
 void http_cache_body_unref(http_cache_body_t *b)
 {
     /* acq_rel: the thread freeing sees every write of the others. */
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        if (b->mapped)
-            munmap(b->data, b->len + 1);
-        else
-            free(b->data);
-        if (b->fd >= 0)
-            close(b->fd);
-        free(b);
-    }
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    b->reclaim.fn = s_body_free;
+    b->reclaim.bytes = b->len;
+    if ((b->mapped || b->fd >= 0 || b->len >= HTTP_CACHE_RECLAIM_MIN) &&
+        reclaim_defer(&b->reclaim) == 0)
+        return;
+    s_body_free(&b->reclaim);
 }
 
 int http_cache_body_fd(http_cache_body_t *b)

@@ -17,8 +17,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "reclaim.h"
+
+/* glibc's first mmap threshold: a malloc'ed block this big is a map of its
+ * own, which free() unmaps. */
+#define HTTP_CACHE_RECLAIM_MIN (128 * 1024)
+
 typedef struct {
     atomic_uint refs;
+    reclaim_item_t reclaim;   /* a big body is freed by the reclaim thread */
     size_t len;
     char *data;     /* malloc'ed, or (mapped) a read-only map of fd or an anonymous
                      * map (http_cache_body_map); NUL after len */
@@ -38,6 +45,11 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len);
  * pages: for bodies of a few pages or more. NULL when out of memory. */
 http_cache_body_t *http_cache_body_map(size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
+/* Drop a reference. The last one frees the body; a mapped one, one with a
+ * memfd or one of HTTP_CACHE_RECLAIM_MIN bytes or more is handed to the
+ * reclaim thread (common/reclaim.h) when it runs: giving its pages back
+ * stalls the thread that does it, and that was an HTTP worker or the
+ * ingest loop. */
 void http_cache_body_unref(http_cache_body_t *b);
 
 /* Give b a memfd holding its bytes, so it can be sent with sendfile(2)

@@ -329,6 +329,7 @@ static void s_on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     http_worker_t *self = arg;
+    pthread_setname_np(pthread_self(), "poe-http");   /* top -H, perf sched */
     uint64_t n;
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_warn("http: worker %d: eventfd: %s", self->index, strerror(errno));

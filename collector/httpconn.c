@@ -42,6 +42,10 @@ static const struct timeval s_linger_tv = { 2, 0 };
 /* status line + Date + Content-Length/Transfer-Encoding + Connection */
 #define S_OWN_LINES 192
 
+/* Answers longer than MIN get a send buffer of their size, up to MAX. */
+#define HTTPCONN_SNDBUF_MIN (64 * 1024)
+#define HTTPCONN_SNDBUF_MAX (4 * 1024 * 1024)
+
 struct httpconn {
     const httpconn_cfg_t *cfg;
     int fd;
@@ -57,6 +61,7 @@ struct httpconn {
     bool chunked;               /* a stream's pieces are chunks */
     bool broken;                /* a stream's write failed: close at the next turn */
     bool linger;                /* the answer is to a broken request: linger */
+    int sndbuf;                 /* SO_SNDBUF asked for; 0: the kernel's own, autotuned */
     size_t lingered;            /* bytes dropped while lingering */
     httpreq_parser_t rq;        /* the request being parsed */
     /* input read and not parsed while a request waits for its answer */
@@ -233,6 +238,23 @@ static int s_write(httpconn_t *c)
             return -1;
     }
     return 0;
+}
+
+/* Let the socket take a big answer whole, so that it goes out at the
+ * client's pace without the worker woken again for each piece: a new
+ * connection starts with a 16 KB send buffer (tcp_wmem) that the kernel's
+ * autotuning grows only as the window does, so a 145 KB document took a
+ * dozen EAGAIN/EPOLLOUT turns, each a wake-up of this thread on a busy
+ * machine. Bounded by HTTPCONN_SNDBUF_MAX (and by the kernel's
+ * wmem_max); the buffer's memory is taken only while bytes wait in it. */
+static void s_fit_sndbuf(httpconn_t *c)
+{
+    size_t want = c->head_len + c->body_len;
+    if (want <= HTTPCONN_SNDBUF_MIN || (size_t)c->sndbuf >= want)
+        return;
+    int v = want > HTTPCONN_SNDBUF_MAX ? HTTPCONN_SNDBUF_MAX : (int)want;
+    if (v > c->sndbuf && setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == 0)
+        c->sndbuf = v;
 }
 
 static void s_release_answer(httpconn_t *c)
@@ -526,6 +548,7 @@ int httpconn_respond(httpconn_t *c, int code, const httpconn_head_t *h, http_cac
     c->body = body;
     c->body_off = 0;
     c->body_len = body && c->rq.req.method != HTTPREQ_HEAD && length >= 0 ? body->len : 0;
+    s_fit_sndbuf(c);
     c->state = S_WRITE;
     if (!c->busy) {
         s_drive(c);

@@ -37,6 +37,7 @@
 #include "sse_ring.h"
 #include "observed.h"
 #include "zap.h"
+#include "reclaim.h"
 
 #define COLLECTOR_STATUS_EVERY_S 60
 /* How often the heap's free pages are given back to the system
@@ -760,12 +761,17 @@ int main(int argc, char **argv)
         exit_code = 1;
     } else {
         log_info("collector up: agents %s, feed http://%s/v1/crossings", o->listen, o->http);
+        /* Big bodies' pages go back on a thread of their own (common/reclaim.h). */
+        if (reclaim_start() != 0)
+            log_warn("reclaim thread not started (%s): bodies are freed where dropped",
+                     strerror(errno));
         sdnotify_t *notify = sdnotify_new(c.base); /* systemd Type=notify, WatchdogSec */
         sdnotify_ready(notify, "serving");
         event_base_dispatch(c.base);
         sdnotify_destroy(&notify);
     }
     s_teardown(&c);
+    reclaim_stop();   /* after the last snapshot went: frees what waits */
     conf_free(opts, nopts);
     return exit_code;
 }

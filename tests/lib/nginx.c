@@ -185,3 +185,23 @@ void ngx_stop(ngx_t *n)
         proc_stop(n->pid, 5000);
     n->pid = 0;
 }
+
+int ngx_docroot_put(const char *docroot, const char *file, const char *data, size_t len)
+{
+    char p[1200];
+    if (snprintf(p, sizeof p, "%s/%s", docroot, file) >= (int)sizeof p)
+        return -1;
+    for (char *q = p + 1; (q = strchr(q, '/')); q++) {
+        *q = '\0';
+        if (mkdir(p, 0755) != 0 && access(p, F_OK) != 0)
+            return -1;
+        *q = '/';
+    }
+    FILE *f = fopen(p, "w");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}

@@ -10,6 +10,7 @@
 #define POE_TEST_NGINX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -35,6 +36,10 @@ int ngx_check(const ngx_t *n);
 /* Start nginx in the foreground and wait for its port: 0, or -1 after a
  * message naming the log. */
 int ngx_start(ngx_t *n);
+
+/* Write len bytes of data as <docroot>/<file>, making the directories on
+ * the way (world-readable, for nginx's worker). 0, or -1. */
+int ngx_docroot_put(const char *docroot, const char *file, const char *data, size_t len);
 
 /* Stop it (safe when not running). */
 void ngx_stop(ngx_t *n);

@@ -258,65 +258,80 @@ static int s_send_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Read until EOF (HTTP/1.0: the server closes), bounded in time. */
-static char *s_read_all(int fd, size_t *out_len)
+/* Read until EOF (HTTP/1.0: the server closes), bounded in time, into
+ * *buf (grown as needed, NUL-terminated); the monotonic ms of the first
+ * byte into *first_ms. 0, or -1. */
+static int s_read_all(int fd, char **buf, size_t *cap, size_t *out_len, long long *first_ms)
 {
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
+    size_t len = 0;
     long long deadline = s_now_ms() + PROC_HTTP_TIMEOUT_MS;
     for (;;) {
         long long left = deadline - s_now_ms();
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
-            break;
-        if (len + 1 >= cap && VEC_RESERVE(buf, cap, len + 8192) != 0)
-            break;
-        ssize_t n = recv(fd, buf + len, cap - len - 1, MSG_DONTWAIT);
+            return -1;
+        if (len + 1 >= *cap && VEC_RESERVE(*buf, *cap, len + 8192) != 0)
+            return -1;
+        ssize_t n = recv(fd, *buf + len, *cap - len - 1, MSG_DONTWAIT);
         if (n == 0) {
-            buf[len] = '\0';
+            (*buf)[len] = '\0';
             *out_len = len;
-            return buf;
+            return 0;
         }
+        if (n > 0 && len == 0)
+            *first_ms = s_now_ms();
         if (n > 0)
             len += (size_t)n;
         else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-            break;
+            return -1;
     }
-    free(buf);
-    return NULL;
+}
+
+int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t *cap,
+                       size_t *body_off, size_t *body_len, proc_http_times_t *times)
+{
+    long long t0 = s_now_ms(), t_conn = -1, t_first = -1;
+    int status = -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = s_loopback(port);
+    char req[1024];
+    size_t len = 0;
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                     path_and_query);
+    if (fd < 0 || n < 0 || (size_t)n >= sizeof req ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        goto done;
+    t_conn = s_now_ms();
+    if (s_send_all(fd, req, (size_t)n) != 0 || s_read_all(fd, buf, cap, &len, &t_first) != 0)
+        goto done;
+    char *hdr_end = strstr(*buf, "\r\n\r\n");
+    if (sscanf(*buf, "HTTP/%*d.%*d %d", &status) != 1 || !hdr_end) {
+        status = -1;
+        goto done;
+    }
+    *body_off = (size_t)(hdr_end + 4 - *buf);
+    *body_len = len - *body_off;
+done:
+    if (times)
+        *times = (proc_http_times_t){ .connect_ms = t_conn < 0 ? -1 : t_conn - t0,
+                                      .first_ms = t_first < 0 ? -1 : t_first - t0,
+                                      .total_ms = s_now_ms() - t0 };
+    if (fd >= 0)
+        close(fd);
+    return status;
 }
 
 char *proc_http_get(int port, const char *path_and_query, int *status_out)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return NULL;
-    struct sockaddr_in sa = s_loopback(port);
     char *resp = NULL, *body = NULL;
-    size_t len = 0;
-    size_t reqlen = strlen(path_and_query) + 64;
-    char *req = malloc(reqlen);
-    if (!req || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        goto done;
-    int n = snprintf(req, reqlen, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path_and_query);
-    if (s_send_all(fd, req, (size_t)n) != 0 || !(resp = s_read_all(fd, &len)))
-        goto done;
-    int status;
-    char *hdr_end = strstr(resp, "\r\n\r\n");
-    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1 || !hdr_end)
-        goto done;
-    size_t off = (size_t)(hdr_end + 4 - resp);
-    body = malloc(len - off + 1);
-    if (!body)
-        goto done;
-    memcpy(body, resp + off, len - off);
-    body[len - off] = '\0';
-    if (status_out)
-        *status_out = status;
-done:
-    free(req);
+    size_t cap = 0, off = 0, len = 0;
+    int status = proc_http_get_into(port, path_and_query, &resp, &cap, &off, &len, NULL);
+    if (status >= 0 && (body = malloc(len + 1))) {
+        memcpy(body, resp + off, len + 1);   /* with the NUL */
+        if (status_out)
+            *status_out = status;
+    }
     free(resp);
-    close(fd);
     return body;
 }
 

@@ -58,6 +58,22 @@ pid_t proc_start_rrdcached(const char *dir, char *sock_out, size_t len);
  * *status_out (may be NULL); NULL on a connection or parse error. */
 char *proc_http_get(int port, const char *path_and_query, int *status_out);
 
+/* Where a GET's time went, in ms from its start (-1: not reached). */
+typedef struct {
+    long long connect_ms;   /* connect() returned: the kernel's accept queue took it */
+    long long first_ms;     /* the first byte of the answer read */
+    long long total_ms;     /* the close read (or the failure) */
+} proc_http_times_t;
+
+/* The same GET into the caller's buffer *buf of *cap bytes (grown as
+ * needed; the caller frees it after its last call), so that a caller
+ * asking again and again (a latency probe) reuses its pages instead of
+ * faulting in new ones each time. The whole response, NUL-terminated,
+ * lands in *buf, its body at *body_off (*body_len bytes); where the time
+ * went in *times (may be NULL). Returns the status code, or -1. */
+int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t *cap,
+                       size_t *body_off, size_t *body_len, proc_http_times_t *times);
+
 /* GET /health as the collector rendered it after this call began. The
  * collector's HTTP workers serve /health from the snapshot its main loop
  * publishes (a tick, at most about a second, behind the counters), so
