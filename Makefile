@@ -195,7 +195,7 @@ test-fault: deps-check all $(FAULT_BIN)
 
 # Every test that drives the HTTP worker threads, the publisher and the
 # main loop's jobs (the thread hand-offs), under ThreadSanitizer; CI runs it.
-TSAN_TESTS := test_reclaim test_archive test_archive_reader test_ingest test_http test_serve_consistency test_docroot test_reload test_pipeline test_security test_sse test_importer
+TSAN_TESTS := test_reclaim test_bgjob test_archive test_archive_reader test_ingest test_http test_serve_consistency test_docroot test_reload test_pipeline test_security test_sse test_importer
 test-tsan: deps-check
 	@$(MAKE) --no-print-directory SANITIZE=thread all $(patsubst %,build-tsan/tests/%,$(TSAN_TESTS))
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp exitcode=66" POE_BIN=$(abspath build-tsan/bin) \

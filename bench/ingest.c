@@ -162,7 +162,8 @@ static void s_probes_start(s_bench_t *b)
 
 /* nginx serving /v1/crossings as the collector renders it once every
  * crossing is known (after the warm-up), from a docroot of ours, through
- * the shipped site. Without nginx installed: no third probe (nginx=0). */
+ * the shipped site (--site, relative to the repository by default).
+ * Without nginx, or when it does not start: no third probe (nginx=0). */
 static int s_nginx_start(s_bench_t *b)
 {
     if (!ngx_binary()) {
@@ -182,11 +183,15 @@ static int s_nginx_start(s_bench_t *b)
                  ? 0
                  : -1;
     free(buf);
-    if (rc != 0)
-        fprintf(stderr, "ingest: nginx did not start (logs in %s)\n", ndir);
-    else
+    if (rc != 0) {   /* the collector's own figures do not need it */
+        fprintf(stderr, "ingest: nginx did not start (logs in %s); going on without it\n",
+                ndir);
+        ngx_stop(&b->ngx);
+        printf("nginx=0\n");
+    } else {
         printf("nginx=1\nnginx_crossings_bytes=%zu\n", len);
-    return rc;
+    }
+    return 0;
 }
 
 /* "<prefix><name><what>_p50_ms=" and p99 of l (-1 when empty), which is emptied. */

@@ -187,24 +187,7 @@ static int s_snapshot(ingest_t *self)
 
 /* What the sync covered is durable: the batches accepted before it started
  * (a session rolled back or restarted meanwhile keeps what it has). */
-static size_t s_mark_durable(ingest_t *self)
-{
-    size_t moved = 0;
-    for (size_t i = 0; i < self->nsnap; i++) {
-        const acked_snap_t *a = &self->snap[i];
-        sess_t *s = sess_get(self->sessions, a->crossing, a->dir);
-        if (!s || s->epoch != a->epoch)
-            continue;
-        uint64_t to = a->acked < s->acked_seq ? a->acked : s->acked_seq;
-        if (to > s->durable_seq) {
-            s->durable_seq = to;
-            moved++;
-        }
-    }
-    return moved;
-}
-
-static int s_sync_result(ingest_t *self, int rc, const char *why)
+static int s_sync_result(ingest_t *self, int rc, const char *why, bool blocking)
 {
     if (rc != 0) {
         if (!self->sync_failing)
@@ -216,14 +199,12 @@ static int s_sync_result(ingest_t *self, int rc, const char *why)
     if (self->sync_failing)
         log_info("archive sync works again");
     self->sync_failing = false;
-    if (s_mark_durable(self) > 0 && self->ctx.sessions_path)
-        return sess_save(self->sessions, self->ctx.sessions_path);
-    return 0;
+    return ingest_sessions_synced(self, blocking);
 }
 
 static void s_synced(void *arg, int rc, const char *why)
 {
-    s_sync_result(arg, rc, why);
+    s_sync_result(arg, rc, why, false);
 }
 
 int ingest_sync(ingest_t *self)
@@ -238,7 +219,7 @@ int ingest_sync(ingest_t *self)
     char why[400] = "";
     bool pending = arch_pending_sync(self->ctx.archive) > 0;
     int rc = pending ? arch_sync(self->ctx.archive, why, sizeof why) : 0;
-    return s_sync_result(self, rc, why);
+    return s_sync_result(self, rc, why, true);
 }
 
 /* Every sync_ms, unless one is running: a pipelined sync (FLUSHALL, then
@@ -258,7 +239,7 @@ static void s_on_sync(evutil_socket_t fd, short what, void *arg)
     char why[400] = "";
     int rc = arch_sync_start(self->ctx.archive, self->base, s_synced, self, why, sizeof why);
     if (rc != 0)   /* 1: nothing was pending, everything accepted is on disk */
-        s_sync_result(self, rc > 0 ? 0 : -1, why);
+        s_sync_result(self, rc > 0 ? 0 : -1, why, false);
 }
 
 /* The peer's address of a just-accepted connection ("" when the socket is
@@ -430,6 +411,7 @@ void ingest_destroy(ingest_t **self_p)
     ingest_t *self = *self_p;
     if (!self)
         return;
+    ingest_sessions_stop(self);   /* a sessions write still running lands */
     if (self->group && self->flight)
         ingest_group_end(self, NULL, NULL);   /* replies to agents still there */
     free(self->group);

@@ -85,6 +85,16 @@ struct ingest {
     bool sync_failing;          /* for logging the start and end of an outage once */
     acked_snap_t *snap;         /* per session, at the start of the running sync */
     size_t nsnap, snapcap;
+    /* The sessions file written off the loop (ingest_sessions.c): what it
+     * says, applied to the sessions once it is on disk. */
+    struct bgjob *saver;
+    struct {
+        uint64_t *durable, *epoch;  /* per session index, as written */
+        size_t n;
+        char *text;
+        size_t len;
+        int rc;
+    } save;
     char last_reject[400];      /* rate limit of repeated rejection lines */
     int64_t last_reject_ms;
     uint64_t repeats;
@@ -127,5 +137,17 @@ void ingest_flight_watch(ingest_t *self);
 /* rrdcached may have lost rows it accepted: roll sessions back to what is
  * on disk when the archive's generation moved. */
 void ingest_check_archive(ingest_t *self);
+
+/* After a sync that succeeded (ingest_sessions.c): the sessions' durable
+ * points move to what the sync made durable once the sessions file saying
+ * so is on disk, so a durable acknowledgement never runs ahead of the
+ * file. The file is written on the saver's thread (blocking: here, at
+ * exit); a sync that ends while a write runs leaves its points to the
+ * next sync, which covers them. 0, or -1 (the file was not written). */
+int ingest_sessions_synced(ingest_t *self, bool blocking);
+
+/* Finish a write still running (its points are applied), stop the
+ * saver's thread. */
+void ingest_sessions_stop(ingest_t *self);
 
 #endif

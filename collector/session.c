@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +103,7 @@ sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
 
 size_t sess_count(const sess_table_t *self) { return self->n; }
 const sess_t *sess_at(const sess_table_t *self, size_t i) { return i < self->n ? &self->v[i] : NULL; }
+sess_t *sess_at_mut(sess_table_t *self, size_t i) { return i < self->n ? &self->v[i] : NULL; }
 
 enum sess_verdict sess_judge(sess_t *s, uint64_t epoch, uint64_t seq, uint64_t dropped_through)
 {
@@ -182,31 +184,66 @@ size_t sess_rollback(sess_table_t *self)
     return moved;
 }
 
-int sess_save(const sess_table_t *self, const char *path)
+char *sess_text(const sess_table_t *self, const uint64_t *durable, size_t *len)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        log_error("sessions %s: %s", tmp, strerror(errno));
-        return -1;
-    }
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    if (!f)
+        return NULL;
     fprintf(f, "# poe-collector sessions: crossing direction epoch durable_seq\n");
     for (size_t i = 0; i < self->n; i++) {
         const sess_t *s = &self->v[i];
         fprintf(f, "%s %s %" PRIu64 " %" PRIu64 "\n", s->crossing, tax_dir_name(s->dir), s->epoch,
-                s->durable_seq);
+                durable ? durable[i] : s->durable_seq);
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int sess_write_file(const char *path, const char *text, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
         log_error("sessions %s: %s", tmp, strerror(errno));
-        fclose(f);
         return -1;
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (off < len || fsync(fd) != 0) {
+        log_error("sessions %s: %s", tmp, off < len ? "short write" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
         log_error("sessions %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
+}
+
+int sess_save(const sess_table_t *self, const char *path)
+{
+    size_t len = 0;
+    char *text = sess_text(self, NULL, &len);
+    if (!text) {
+        log_error("sessions %s: out of memory", path);
+        return -1;
+    }
+    int rc = sess_write_file(path, text, len);
+    free(text);
+    return rc;
 }
 
 int sess_load(sess_table_t *self, const char *path)

@@ -70,6 +70,7 @@ bool sess_is_resend(const sess_t *s, uint64_t seq);
 
 size_t sess_count(const sess_table_t *self);
 const sess_t *sess_at(const sess_table_t *self, size_t i);
+sess_t *sess_at_mut(sess_table_t *self, size_t i);
 
 /* Judge a batch. A newer epoch starts a new session; when the collector
  * has no record of an epoch's earlier batches (its state was lost), the
@@ -97,6 +98,15 @@ size_t sess_rollback(sess_table_t *self);
 /* Persist epochs and durable seqs (write to a temporary file, fsync,
  * rename), so that duplicates are still recognised after a restart. */
 int sess_save(const sess_table_t *self, const char *path);
+
+/* The file's text (malloc'ed, *len bytes): each session's epoch with
+ * durable[i] as session i's durable seq (NULL: its own). NULL when out of
+ * memory. */
+char *sess_text(const sess_table_t *self, const uint64_t *durable, size_t *len);
+
+/* Write text as path: a temporary file, fsync, rename. 0, or -1 logged.
+ * Blocks on the disk: the collector calls it off its loop (ingest_sessions.c). */
+int sess_write_file(const char *path, const char *text, size_t len);
 
 /* Load what sess_save wrote; a missing file is an empty table (0). A bad
  * line is reported with file:line and skipped. */
