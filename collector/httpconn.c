@@ -243,10 +243,12 @@ static int s_write(httpconn_t *c)
 /* Let the socket take a big answer whole, so that it goes out at the
  * client's pace without the worker woken again for each piece: a new
  * connection starts with a 16 KB send buffer (tcp_wmem) that the kernel's
- * autotuning grows only as the window does, so a 145 KB document took a
- * dozen EAGAIN/EPOLLOUT turns, each a wake-up of this thread on a busy
- * machine. Bounded by HTTPCONN_SNDBUF_MAX (and by the kernel's
- * wmem_max); the buffer's memory is taken only while bytes wait in it. */
+ * autotuning grows only as the window does, so /v1/crossings (3.2 MB at
+ * 10,000 series) took many EAGAIN/EPOLLOUT turns, each a wake-up of this
+ * thread on a busy machine (docs/performance.md §1o). Bounded by
+ * HTTPCONN_SNDBUF_MAX (and the kernel's wmem_max); the buffer's memory is
+ * taken only while bytes wait in it, and a client that stops reading is
+ * closed by the write timeout (docs/security.md). */
 static void s_fit_sndbuf(httpconn_t *c)
 {
     size_t want = c->head_len + c->body_len;

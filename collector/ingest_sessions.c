@@ -20,9 +20,10 @@ static size_t s_prepare(ingest_t *self)
     size_t n = sess_count(self->sessions), moved = 0;
     uint64_t *durable = malloc((n ? n : 1) * sizeof *durable);
     uint64_t *epoch = malloc((n ? n : 1) * sizeof *epoch);
-    if (!durable || !epoch) {
+    if (!durable || !epoch) {   /* nothing moves; the next sync tries again */
         free(durable);
         free(epoch);
+        self->save.n = 0;
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -74,6 +75,7 @@ static void s_written(void *arg)
     free(self->save.text);
     self->save.durable = self->save.epoch = NULL;
     self->save.text = NULL;
+    self->save.n = 0;
 }
 
 /* Without a file: the points move at once. */
