@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 
 struct docroot {
@@ -61,20 +62,6 @@ static int s_mkdirs(const char *root, const char *rel)
     return 0;
 }
 
-static int s_write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* root/rel (+ suffix) := body, by a temporary file in the same directory
  * and rename; mtime second. */
 static int s_put(const char *root, const char *rel, const char *suffix,
@@ -88,7 +75,7 @@ static int s_put(const char *root, const char *rel, const char *suffix,
     if (fd < 0)
         return -1;
     struct timespec t[2] = { { .tv_sec = second }, { .tv_sec = second } };
-    int rc = s_write_all(fd, body->data, body->len);
+    int rc = fileio_write_all(fd, body->data, body->len);
     if (rc == 0)
         rc = futimens(fd, t);
     if (close(fd) != 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "fileio.h"
 #include "log.h"
 
 http_cache_body_t *http_cache_body_new(char *data, size_t len)
@@ -82,16 +83,9 @@ int http_cache_body_fd(http_cache_body_t *b)
     int fd = memfd_create("poenet-body", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t n = write(fd, b->data + off, b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)n;
+    if (fileio_write_all(fd, b->data, b->len) != 0) {
+        close(fd);
+        return -1;
     }
     /* One byte more, a zero (ftruncate fills with zeros): readers may
      * count on the NUL after the bytes, as with the malloc'ed copy. */

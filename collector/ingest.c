@@ -185,8 +185,8 @@ static int s_snapshot(ingest_t *self)
     return 0;
 }
 
-/* What the sync covered is durable: the batches accepted before it started
- * (a session rolled back or restarted meanwhile keeps what it has). */
+/* A sync ended: what it covered becomes durable (ingest_sessions.c), or
+ * acknowledgements are held back while the archive fails. */
 static int s_sync_result(ingest_t *self, int rc, const char *why, bool blocking)
 {
     if (rc != 0) {

@@ -81,8 +81,7 @@ static void s_written(void *arg)
 /* Without a file: the points move at once. */
 static void s_apply_now(ingest_t *self)
 {
-    if (s_prepare(self) == 0 && !self->save.durable)
-        return;
+    s_prepare(self);
     self->save.rc = 0;
     s_written(self);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "vec.h"
 
@@ -212,22 +213,15 @@ int sess_write_file(const char *path, const char *text, size_t len)
         log_error("sessions %s: %s", tmp, strerror(errno));
         return -1;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    if (off < len || fsync(fd) != 0) {
-        log_error("sessions %s: %s", tmp, off < len ? "short write" : strerror(errno));
+    if (fileio_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+        log_error("sessions %s: %s", tmp, strerror(errno));
         close(fd);
+        unlink(tmp);
         return -1;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         log_error("sessions %s: %s", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;

@@ -294,12 +294,12 @@ int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t 
     int status = -1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = s_loopback(port);
-    char req[1024];
-    size_t len = 0;
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-                     path_and_query);
-    if (fd < 0 || n < 0 || (size_t)n >= sizeof req ||
-        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+    size_t len = 0, reqcap = strlen(path_and_query) + 64;
+    char *req = malloc(reqcap);
+    int n = req ? snprintf(req, reqcap, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                           path_and_query)
+                : -1;
+    if (fd < 0 || n < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         goto done;
     t_conn = s_now_ms();
     if (s_send_all(fd, req, (size_t)n) != 0 || s_read_all(fd, buf, cap, &len, &t_first) != 0)
@@ -316,6 +316,7 @@ done:
         *times = (proc_http_times_t){ .connect_ms = t_conn < 0 ? -1 : t_conn - t0,
                                       .first_ms = t_first < 0 ? -1 : t_first - t0,
                                       .total_ms = s_now_ms() - t0 };
+    free(req);
     if (fd >= 0)
         close(fd);
     return status;
