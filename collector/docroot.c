@@ -75,7 +75,9 @@ static int s_put(const char *root, const char *rel, const char *suffix,
     if (fd < 0)
         return -1;
     struct timespec t[2] = { { .tv_sec = second }, { .tv_sec = second } };
-    int rc = fileio_write_all(fd, body->data, body->len);
+    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
+    size_t n = http_cache_body_iov(body, 0, iov, sizeof iov / sizeof iov[0]);
+    int rc = fileio_writev_all(fd, iov, n);
     if (rc == 0)
         rc = futimens(fd, t);
     if (close(fd) != 0)

@@ -8,27 +8,18 @@
 #include "log.h"
 
 typedef struct {
-    char *own;              /* the text, malloc'ed; NULL when in body or none */
-    http_cache_body_t *body;/* a document holding the text at off (frag_cache_doc) */
-    size_t off;
-    size_t len;
+    http_cache_body_t *text;/* the fragment as rendered (FRAG_HOLE in its hole); NULL: none */
     uint64_t changes;       /* xstate_t.changes it was rendered at */
     int64_t rendered_ms, valid_until_ms;
     size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
-    size_t hole_len;        /* the text's bytes in its place: FRAG_HOLE's in an own
-                             * text, the fill of its second in a document's */
-    uint64_t doc_gen;       /* the cache's doc_gen body was made at (docs mode) */
-    int64_t doc_fill_s;     /* the second of the fill body holds */
-    char *fill;             /* what goes there (the cache's fill), NULL: none yet */
-    size_t fill_len;
+    http_cache_body_t *fill;/* what goes there (the cache's fill), NULL: none yet */
     int64_t fill_s;         /* the second it was made for */
+    http_cache_body_t *doc; /* head, the fragment filled, tail (frag_cache_docs) */
+    uint64_t doc_gen;       /* the cache's doc_gen doc was made at */
+    int64_t doc_fill_s;     /* the second of the fill doc holds */
 } s_frag_t;
 
 #define HOLE_LEN (sizeof FRAG_HOLE - 1)
-/* A document this long or longer gets a map of its own (s_doc_body): at
- * 10,000 series a crossing's /v1/crossings/{id} is ~10.5 KB (three pages),
- * CBP's port document ~1.5 KB (heap). */
-#define FRAG_DOC_MAP_MIN (8 * 1024)
 
 struct frag_cache {
     frag_render_fn render;
@@ -38,7 +29,7 @@ struct frag_cache {
     size_t n;
     s_frag_t *f;            /* state order */
     size_t rendered;        /* by the last update */
-    char *doc_head, *doc_tail; /* frag_cache_docs; NULL: no documents */
+    http_cache_body_t *doc_head, *doc_tail; /* frag_cache_docs; NULL: no documents */
     uint64_t doc_gen;       /* bumped when they change */
 };
 
@@ -54,32 +45,34 @@ frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
     return self;
 }
 
-/* f's text, NULL when none (not rendered yet, or out of memory). Read
- * through body->data at each use: the body's bytes stay, even if they
- * move to a memfd's map (http_cache_body_fd). */
 static const char *s_text(const s_frag_t *f)
 {
-    return f->body ? f->body->data + f->off : f->own;
+    return f->text ? f->text->data : NULL;
 }
 
-static void s_drop_text(s_frag_t *f)
+static void s_drop(http_cache_body_t **b)
 {
-    free(f->own);
-    f->own = NULL;
-    http_cache_body_unref(f->body);
-    f->body = NULL;
+    http_cache_body_unref(*b);
+    *b = NULL;
 }
 
 static void s_clear(frag_cache_t *self)
 {
     for (size_t i = 0; i < self->n; i++) {
-        s_drop_text(&self->f[i]);
-        free(self->f[i].fill);
+        s_drop(&self->f[i].text);
+        s_drop(&self->f[i].fill);
+        s_drop(&self->f[i].doc);
     }
     free(self->f);
     self->f = NULL;
     self->n = 0;
     self->st = NULL;
+}
+
+static void s_drop_docs(frag_cache_t *self)
+{
+    s_drop(&self->doc_head);
+    s_drop(&self->doc_tail);
 }
 
 void frag_cache_destroy(frag_cache_t **self_p)
@@ -88,10 +81,20 @@ void frag_cache_destroy(frag_cache_t **self_p)
     if (!self)
         return;
     s_clear(self);
-    free(self->doc_head);
-    free(self->doc_tail);
+    s_drop_docs(self);
     free(self);
     *self_p = NULL;
+}
+
+/* A body holding a copy of text (len bytes). */
+static http_cache_body_t *s_body_of(const char *text, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, text, len);
+    d[len] = '\0';
+    return http_cache_body_new(d, len);
 }
 
 /* Another state, or another staleness limit: nothing kept applies. */
@@ -119,21 +122,22 @@ static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
 static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const xstate_t *x,
                      int64_t now_ms, int64_t stale_after_ms)
 {
-    s_drop_text(f);
-    f->own = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
-    f->len = f->own ? strlen(f->own) : 0;
+    s_drop(&f->text);
+    s_drop(&f->doc);
+    char *own = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
+    size_t len = own ? strlen(own) : 0;
     /* Renderers leave room their buffers grew by (jansson, textbuf: up
      * to twice the text); a kept text needs none. */
-    char *fit = f->own ? realloc(f->own, f->len + 1) : NULL;
+    char *fit = own ? realloc(own, len + 1) : NULL;
     if (fit)
-        f->own = fit;
+        own = fit;
+    const char *h = own && self->fill ? strstr(own, FRAG_HOLE) : NULL;
+    f->hole = h ? (size_t)(h - own) : SIZE_MAX;
+    f->text = http_cache_body_new(own, len);
     f->changes = x->changes;
     f->rendered_ms = now_ms;
-    const char *h = f->own && self->fill ? strstr(f->own, FRAG_HOLE) : NULL;
-    f->hole = h ? (size_t)(h - f->own) : SIZE_MAX;
-    f->hole_len = HOLE_LEN;
     self->rendered++;
-    return f->own != NULL;
+    return f->text != NULL;
 }
 
 /* f's hole filled for the second of now_ms. false: out of memory. */
@@ -142,62 +146,59 @@ static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t n
     int64_t now_s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
     if (f->hole == SIZE_MAX || (f->fill && f->fill_s == now_s))
         return true;
-    free(f->fill);
-    f->fill = self->fill(x, now_ms);
-    f->fill_len = f->fill ? strlen(f->fill) : 0;
+    s_drop(&f->fill);
+    char *t = self->fill(x, now_ms);
+    f->fill = t ? http_cache_body_new(t, strlen(t)) : NULL;
     f->fill_s = now_s;
     return f->fill != NULL;
 }
 
-static bool s_usable(const s_frag_t *f);
-static size_t s_len(const s_frag_t *f);
-static size_t s_emit(const s_frag_t *f, char *out);
+/* Whether f can go into a document: rendered, its hole filled. */
+static bool s_usable(const s_frag_t *f)
+{
+    return f->text && (f->hole == SIZE_MAX || f->fill);
+}
+
+/* f as a document shows it (usable): its text, or the text around its
+ * hole with the fill between. Returns the number of parts (1 or 3). */
+static size_t s_parts(const s_frag_t *f, http_cache_part_t *p)
+{
+    if (f->hole == SIZE_MAX) {
+        p[0] = (http_cache_part_t){ f->text, 0, f->text->len };
+        return 1;
+    }
+    size_t after = f->hole + HOLE_LEN;
+    p[0] = (http_cache_part_t){ f->text, 0, f->hole };
+    p[1] = (http_cache_part_t){ f->fill, 0, f->fill->len };
+    p[2] = (http_cache_part_t){ f->text, after, f->text->len - after };
+    return 3;
+}
 
 /* Whether f's document is the one the documents' head and tail and its
  * fill's second make. */
 static bool s_doc_current(const frag_cache_t *self, const s_frag_t *f)
 {
-    return f->body && f->doc_gen == self->doc_gen &&
+    return f->doc && f->doc_gen == self->doc_gen &&
            (f->hole == SIZE_MAX || f->doc_fill_s == f->fill_s);
 }
 
-/* A body of len bytes: a map of its own from FRAG_DOC_MAP_MIN on (its
- * pages go back when the last snapshot holding it goes, rather than lie
- * freed in the heap until the next render: docs/performance.md §1m), else
- * from the heap (a page or two for a short text would waste more). */
-static http_cache_body_t *s_doc_body(size_t len)
-{
-    if (len >= FRAG_DOC_MAP_MIN)
-        return http_cache_body_map(len);
-    char *d = malloc(len + 1);
-    if (d)
-        d[len] = '\0';
-    return d ? http_cache_body_new(d, len) : NULL;
-}
-
-/* Fragment i's document made anew, and its text kept there alone (the
- * old document stays with whoever holds it). f is usable. false: out of
- * memory. */
+/* Fragment i's document made anew: the head, the fragment and the tail by
+ * reference, no bytes copied (the old document stays with whoever holds
+ * it). f is usable. false: out of memory. */
 static bool s_doc(frag_cache_t *self, size_t i)
 {
     s_frag_t *f = &self->f[i];
-    size_t headlen = strlen(self->doc_head), taillen = strlen(self->doc_tail);
-    size_t flen = s_len(f);   /* as written in the document: the hole holds its fill */
-    http_cache_body_t *b = s_doc_body(headlen + flen + taillen);
+    http_cache_part_t p[HTTP_CACHE_PARTS_MAX];
+    p[0] = (http_cache_part_t){ self->doc_head, 0, self->doc_head->len };
+    size_t n = 1 + s_parts(f, p + 1);
+    p[n++] = (http_cache_part_t){ self->doc_tail, 0, self->doc_tail->len };
+    http_cache_body_t *b = http_cache_body_parts(p, n);
     if (!b)
         return false;
-    memcpy(b->data, self->doc_head, headlen);
-    s_emit(f, b->data + headlen);
-    memcpy(b->data + headlen + flen, self->doc_tail, taillen);
-    s_drop_text(f);
-    f->body = b;
-    f->off = headlen;
-    f->len = flen;
+    http_cache_body_unref(f->doc);
+    f->doc = b;
     f->doc_gen = self->doc_gen;
-    if (f->hole != SIZE_MAX) {
-        f->hole_len = f->fill_len;
-        f->doc_fill_s = f->fill_s;
-    }
+    f->doc_fill_s = f->fill_s;
     return true;
 }
 
@@ -214,7 +215,7 @@ int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t s
         const xstate_t *x = state_at(st, i);
         if (!s_current(f, x, now_ms))
             oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
-        oom |= s_text(f) && !s_fill(self, f, x, now_ms);
+        oom |= f->text && !s_fill(self, f, x, now_ms);
         if (self->doc_head && s_usable(f) && !s_doc_current(self, f))
             oom |= !s_doc(self, i);
     }
@@ -235,126 +236,103 @@ static const char *s_brackets(const char *s)
     return last;
 }
 
-/* Whether f can go into a document: rendered, its hole filled. */
-static bool s_usable(const s_frag_t *f)
-{
-    return s_text(f) && (f->hole == SIZE_MAX || f->fill);
-}
-
-/* f's length in a document, and f written at out (returns that length). */
-static size_t s_len(const s_frag_t *f)
-{
-    return f->hole == SIZE_MAX ? f->len : f->len - f->hole_len + f->fill_len;
-}
-
-static size_t s_emit(const s_frag_t *f, char *out)
-{
-    const char *text = s_text(f);
-    if (f->hole == SIZE_MAX) {
-        memcpy(out, text, f->len);
-        return f->len;
-    }
-    size_t after = f->hole + f->hole_len;
-    memcpy(out, text, f->hole);
-    memcpy(out + f->hole, f->fill, f->fill_len);
-    memcpy(out + f->hole + f->fill_len, text + after, f->len - after);
-    return s_len(f);
-}
-
 /* head (headlen bytes), the fragments [i0, i0 + n) separated by sep,
- * then tail. */
-static char *s_join(const frag_cache_t *self, const char *head, size_t headlen, const char *sep,
-                    const char *tail, size_t i0, size_t n, size_t *len)
+ * then tail, gathered into one body (http_cache_body_gather: a big one
+ * straight into its memfd). */
+static http_cache_body_t *s_join(const frag_cache_t *self, const char *head, size_t headlen,
+                                 const char *sep, const char *tail, size_t i0, size_t n)
 {
     if (i0 > self->n || n > self->n - i0)
         return NULL;
-    size_t seplen = strlen(sep), taillen = strlen(tail);
-    size_t total = headlen + taillen + (n ? n - 1 : 0) * seplen;
-    for (size_t i = i0; i < i0 + n; i++) {
+    for (size_t i = i0; i < i0 + n; i++)
         if (!s_usable(&self->f[i]))
             return NULL;
-        total += s_len(&self->f[i]);
-    }
-    char *out = malloc(total + 1);
-    if (!out)
+    size_t seplen = strlen(sep), taillen = strlen(tail), k = 0, total = 0;
+    struct iovec *iov = malloc((2 + 4 * n) * sizeof *iov);
+    if (!iov)
         return NULL;
-    memcpy(out, head, headlen);
-    size_t o = headlen;
+    iov[k++] = (struct iovec){ (void *)head, headlen };
     for (size_t i = i0; i < i0 + n; i++) {
-        if (i > i0) {
-            memcpy(out + o, sep, seplen);
-            o += seplen;
-        }
-        o += s_emit(&self->f[i], out + o);
+        if (i > i0)
+            iov[k++] = (struct iovec){ (void *)sep, seplen };
+        http_cache_part_t p[3];
+        for (size_t j = 0, np = s_parts(&self->f[i], p); j < np; j++)
+            iov[k++] = (struct iovec){ p[j].body->data + p[j].off, p[j].len };
     }
-    memcpy(out + o, tail, taillen + 1);            /* with the NUL */
-    *len = total;
-    return out;
+    iov[k++] = (struct iovec){ (void *)tail, taillen };
+    for (size_t j = 0; j < k; j++)
+        total += iov[j].iov_len;
+    http_cache_body_t *b = http_cache_body_gather(iov, k, total);
+    free(iov);
+    return b;
 }
 
-char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
-                      size_t *len)
+http_cache_body_t *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
+                                   size_t n)
 {
     const char *at = s_brackets(envelope);
     if (!at)
         return NULL;
     /* through '[', then from ']' */
-    return s_join(self, envelope, (size_t)(at - envelope) + 1, ",", at + 1, i0, n, len);
+    return s_join(self, envelope, (size_t)(at - envelope) + 1, ",", at + 1, i0, n);
 }
 
-char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
-                      const char *tail, size_t i0, size_t n, size_t *len)
+http_cache_body_t *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                                   const char *tail, size_t i0, size_t n)
 {
     if (!head || !sep || !tail)
         return NULL;
-    return s_join(self, head, strlen(head), sep, tail, i0, n, len);
+    return s_join(self, head, strlen(head), sep, tail, i0, n);
 }
 
-char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len)
+http_cache_body_t *frag_cache_copy(const frag_cache_t *self, size_t i)
 {
-    return s_join(self, "", 0, "", "", i, 1, len);
+    return s_join(self, "", 0, "", "", i, 1);
+}
+
+/* Whether b holds text (len bytes). */
+static bool s_holds(const http_cache_body_t *b, const char *text, size_t len)
+{
+    return b && b->len == len && memcmp(b->data, text, len) == 0;
+}
+
+/* The documents' head and tail := head (headlen bytes) and tail. */
+static int s_docs(frag_cache_t *self, const char *head, size_t headlen, const char *tail)
+{
+    size_t taillen = strlen(tail);
+    if (s_holds(self->doc_head, head, headlen) && s_holds(self->doc_tail, tail, taillen))
+        return 0;
+    s_drop_docs(self);
+    self->doc_head = s_body_of(head, headlen);
+    self->doc_tail = s_body_of(tail, taillen);
+    self->doc_gen++;
+    if (self->doc_head && self->doc_tail)
+        return 0;
+    s_drop_docs(self);
+    log_error("frag: out of memory");
+    return -1;
 }
 
 int frag_cache_docs(frag_cache_t *self, const char *head, const char *tail)
 {
-    if (self->doc_head && strcmp(self->doc_head, head) == 0 && strcmp(self->doc_tail, tail) == 0)
-        return 0;
-    free(self->doc_head);
-    free(self->doc_tail);
-    self->doc_head = strdup(head);
-    self->doc_tail = strdup(tail);
-    self->doc_gen++;
-    if (self->doc_head && self->doc_tail)
-        return 0;
-    free(self->doc_head);
-    free(self->doc_tail);
-    self->doc_head = self->doc_tail = NULL;
-    log_error("frag: out of memory");
-    return -1;
+    return s_docs(self, head, strlen(head), tail);
 }
 
 int frag_cache_docs_in(frag_cache_t *self, const char *envelope)
 {
     const char *at = s_brackets(envelope);
     if (!at) {
-        free(self->doc_head);
-        free(self->doc_tail);
-        self->doc_head = self->doc_tail = NULL;
+        s_drop_docs(self);
         return -1;
     }
     /* through '[', then from ']' */
-    char *head = strndup(envelope, (size_t)(at - envelope) + 1);
-    int rc = head ? frag_cache_docs(self, head, at + 1) : -1;
-    if (!head)
-        log_error("frag: out of memory");
-    free(head);
-    return rc;
+    return s_docs(self, envelope, (size_t)(at - envelope) + 1, at + 1);
 }
 
 http_cache_body_t *frag_cache_doc(const frag_cache_t *self, size_t i)
 {
     if (!self->doc_head || i >= self->n || !s_doc_current(self, &self->f[i]))
         return NULL;
-    http_cache_body_ref(self->f[i].body);
-    return self->f[i].body;
+    http_cache_body_ref(self->f[i].doc);
+    return self->f[i].doc;
 }

@@ -24,11 +24,11 @@
  * filled at each second rather than a reason to render all again.
  *
  * Ownership: a cache belongs to the thread that owns the state (the main
- * loop) and is read and written only there; documents are copies
- * (malloc'ed), so the HTTP workers never see a fragment — except the
- * documents of one fragment (frag_cache_docs), immutable bodies the cache
- * keeps its fragments in (a reference: the bytes are shared, never
- * written again, as every published body's). */
+ * loop) and is read and written only there. A fragment's text, its fill
+ * and the documents' head and tail are immutable bodies (http_cache.h):
+ * a crossing's own document is a body in parts referencing them, so
+ * the HTTP workers share those bytes, never written again, as every
+ * published body's; the joined documents are copies. */
 #ifndef POE_FRAG_H
 #define POE_FRAG_H
 
@@ -69,28 +69,28 @@ size_t frag_cache_rendered(const frag_cache_t *self);
 size_t frag_cache_count(const frag_cache_t *self);
 
 /* envelope with the fragments [i0, i0 + n) joined by ',' in place of its
- * last "[]": a malloc'ed text, its length in *len. NULL when envelope is
- * NULL or has no "[]", a fragment is missing, or memory ran out. */
-char *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0, size_t n,
-                      size_t *len);
+ * last "[]": a body of one reference (from HTTP_CACHE_MEMFD_MIN bytes on,
+ * written straight into a memfd: http_cache_body_gather). NULL when
+ * envelope is NULL or has no "[]", a fragment is missing, or memory ran
+ * out. */
+http_cache_body_t *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
+                                   size_t n);
 
-/* head, the fragments [i0, i0 + n) with sep between them, then tail: a
- * malloc'ed text, its length in *len (documents that are not JSON).
- * NULL as for frag_cache_join. */
-char *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
-                      const char *tail, size_t i0, size_t n, size_t *len);
+/* head, the fragments [i0, i0 + n) with sep between them, then tail, as
+ * frag_cache_join (documents that are not JSON). NULL as for
+ * frag_cache_join. */
+http_cache_body_t *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+                                   const char *tail, size_t i0, size_t n);
 
 /* Documents of one fragment each (a crossing's own document): from now
- * on every update puts each fragment, once rendered, into a document of
- * its own, head + the fragment (its hole filled) + tail, made again when
- * the fragment is rendered again, its fill is of a new second, or head or
- * tail change (an envelope's time). The fragment is then kept only there
- * (a reference to the document's body, immutable like every published
- * body), not as a text of its own: a crossing's document and its fragment
- * are the same bytes, and no more than one fragment's text is held apart
- * during an update (docs/performance.md §1m). A held fill is read as such
- * and replaced by a later second's in joins. 0, or -1 when memory ran
- * out (logged; no documents until a later call). */
+ * on every update makes each fragment, once rendered, a document of its
+ * own: head + the fragment (its hole filled) + tail, as a body in parts
+ * (http_cache_body_parts) that copies no byte. It is made again when the
+ * fragment is rendered again, its fill is of a new second, or head or
+ * tail change (an envelope's time, every second): the fragment's bytes
+ * stay where they are, shared by the documents of every second
+ * (docs/performance.md §1p). 0, or -1 when memory ran out (logged; no
+ * documents until a later call). */
 int frag_cache_docs(frag_cache_t *self, const char *head, const char *tail);
 
 /* The same with head through the '[' of envelope's last "[]" and tail from
@@ -103,7 +103,7 @@ int frag_cache_docs_in(frag_cache_t *self, const char *envelope);
  * no fragment), or i is not a crossing of the cache. */
 http_cache_body_t *frag_cache_doc(const frag_cache_t *self, size_t i);
 
-/* Fragment i alone, copied (malloc'ed); NULL as for frag_cache_join. */
-char *frag_cache_copy(const frag_cache_t *self, size_t i, size_t *len);
+/* Fragment i alone (its hole filled), copied; NULL as for frag_cache_join. */
+http_cache_body_t *frag_cache_copy(const frag_cache_t *self, size_t i);
 
 #endif

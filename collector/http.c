@@ -65,9 +65,6 @@
  * burst of 834 live batches took ~100 ms to accept, and a render in the
  * middle of it (all 417 crossings changed) held the rest 170-300 ms. */
 #define HTTP_DEFER_MAX_MS 500
-/* Bodies at least this large go by sendfile (below, a copy is cheaper
- * than the extra system call). */
-#define HTTP_SENDFILE_MIN (16 * 1024)
 
 struct http_server {
     http_ctx_t ctx;
@@ -187,7 +184,7 @@ static int s_publish(http_server_t *self, int64_t now_ms)
                                            ROUTE_CBSA_CSV, ROUTE_CBSA_JSON };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         http_snap_doc_t *doc = http_snap_find(snap, big[i], NULL);
-        if (doc && doc->plain && doc->plain->len >= HTTP_SENDFILE_MIN)
+        if (doc && doc->plain && doc->plain->len >= HTTP_CACHE_MEMFD_MIN)
             (void)http_cache_body_fd(doc->plain);
     }
     for (int i = 0; i < self->nworkers; i++)

@@ -1,6 +1,7 @@
 /* http_cache — see http_cache.h. */
 #include "http_cache.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len)
     b->data = data;
     b->fd = -1;
     b->mapped = false;
+    b->nparts = 0;
     return b;
 }
 
@@ -43,7 +45,100 @@ http_cache_body_t *http_cache_body_map(size_t len)
     b->data = map;         /* zeros: the NUL after the bytes is there */
     b->fd = -1;
     b->mapped = true;
+    b->nparts = 0;
     return b;
+}
+
+http_cache_body_t *http_cache_body_parts(const http_cache_part_t *parts, size_t n)
+{
+    assert(n <= HTTP_CACHE_PARTS_MAX);
+    http_cache_body_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->fd = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].len == 0)
+            continue;
+        assert(parts[i].body && parts[i].body->data &&
+               parts[i].off + parts[i].len <= parts[i].body->len);
+        b->part[b->nparts] = parts[i];
+        http_cache_body_ref(parts[i].body);
+        b->nparts++;
+        b->len += parts[i].len;
+    }
+    return b;
+}
+
+size_t http_cache_body_iov(const http_cache_body_t *b, size_t off, struct iovec *iov, size_t max)
+{
+    if (!b->nparts) {
+        if (off >= b->len || max == 0)
+            return 0;
+        iov[0] = (struct iovec){ b->data + off, b->len - off };
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < b->nparts && k < max; i++) {
+        const http_cache_part_t *p = &b->part[i];
+        if (off >= p->len) {
+            off -= p->len;
+            continue;
+        }
+        iov[k++] = (struct iovec){ p->body->data + p->off + off, p->len - off };
+        off = 0;
+    }
+    return k;
+}
+
+/* fd (len bytes written) followed by a NUL, mapped read-only: readers may
+ * count on the NUL after the bytes, as with a malloc'ed copy. MAP_FAILED
+ * when it fails. */
+static void *s_map_memfd(int fd, size_t len)
+{
+    if (ftruncate(fd, (off_t)len + 1) != 0)   /* the byte more is a zero */
+        return MAP_FAILED;
+    return mmap(NULL, len + 1, PROT_READ, MAP_SHARED, fd, 0);
+}
+
+static http_cache_body_t *s_gather_memfd(struct iovec *iov, size_t n, size_t len)
+{
+    int fd = memfd_create("poenet-body", MFD_CLOEXEC);
+    void *map = MAP_FAILED;
+    if (fd >= 0 && fileio_writev_all(fd, iov, n) == 0)
+        map = s_map_memfd(fd, len);
+    http_cache_body_t *b = map != MAP_FAILED ? calloc(1, sizeof *b) : NULL;
+    if (!b) {
+        log_error("http: a body's memfd failed: %s", strerror(errno));
+        if (map != MAP_FAILED)
+            munmap(map, len + 1);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    b->data = map;
+    b->fd = fd;
+    b->mapped = true;
+    return b;
+}
+
+http_cache_body_t *http_cache_body_gather(struct iovec *iov, size_t n, size_t len)
+{
+    if (len >= HTTP_CACHE_MEMFD_MIN)
+        return s_gather_memfd(iov, n, len);
+    char *data = malloc(len + 1);
+    if (!data)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(data + o, iov[i].iov_base, iov[i].iov_len);
+        o += iov[i].iov_len;
+    }
+    assert(o == len);
+    data[len] = '\0';
+    return http_cache_body_new(data, len);
 }
 
 void http_cache_body_ref(http_cache_body_t *b)
@@ -54,6 +149,8 @@ void http_cache_body_ref(http_cache_body_t *b)
 static void s_body_free(reclaim_item_t *it)
 {
     http_cache_body_t *b = (http_cache_body_t *)((char *)it - offsetof(http_cache_body_t, reclaim));
+    for (size_t i = 0; i < b->nparts; i++)
+        http_cache_body_unref(b->part[i].body);
     if (b->mapped)
         munmap(b->data, b->len + 1);
     else
@@ -70,7 +167,8 @@ void http_cache_body_unref(http_cache_body_t *b)
         return;
     b->reclaim.fn = s_body_free;
     b->reclaim.bytes = b->len;
-    if ((b->mapped || b->fd >= 0 || b->len >= HTTP_CACHE_RECLAIM_MIN) &&
+    /* A body in parts holds no bytes of its own: its parts decide. */
+    if (!b->nparts && (b->mapped || b->fd >= 0 || b->len >= HTTP_CACHE_RECLAIM_MIN) &&
         reclaim_defer(&b->reclaim) == 0)
         return;
     s_body_free(&b->reclaim);
@@ -80,6 +178,8 @@ int http_cache_body_fd(http_cache_body_t *b)
 {
     if (b->fd >= 0)   /* already given one: data is its map, not malloc'ed */
         return 0;
+    if (b->nparts)
+        return -1;
     int fd = memfd_create("poenet-body", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -87,11 +187,7 @@ int http_cache_body_fd(http_cache_body_t *b)
         close(fd);
         return -1;
     }
-    /* One byte more, a zero (ftruncate fills with zeros): readers may
-     * count on the NUL after the bytes, as with the malloc'ed copy. */
-    void *map = MAP_FAILED;
-    if (ftruncate(fd, (off_t)b->len + 1) == 0)
-        map = mmap(NULL, b->len + 1, PROT_READ, MAP_SHARED, fd, 0);
+    void *map = s_map_memfd(fd, b->len);
     if (map == MAP_FAILED) {
         close(fd);
         return -1;
@@ -120,11 +216,16 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
         deflateEnd(&z);
         return NULL;
     }
-    z.next_in = (Bytef *)b->data;
-    z.avail_in = (uInt)b->len;
+    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
+    size_t n = http_cache_body_iov(b, 0, iov, sizeof iov / sizeof iov[0]);
     z.next_out = (Bytef *)out;
     z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
+    int rc = Z_STREAM_END;
+    for (size_t i = 0; i <= n && rc != Z_STREAM_ERROR; i++) {
+        z.next_in = i < n ? (Bytef *)iov[i].iov_base : NULL;
+        z.avail_in = i < n ? (uInt)iov[i].iov_len : 0;
+        rc = deflate(&z, i < n ? Z_NO_FLUSH : Z_FINISH);
+    }
     size_t len = z.total_out;
     deflateEnd(&z);
     if (rc != Z_STREAM_END) {

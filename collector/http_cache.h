@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "reclaim.h"
 
@@ -23,15 +24,35 @@
  * own, which free() unmaps. */
 #define HTTP_CACHE_RECLAIM_MIN (128 * 1024)
 
+/* A body shared by many responses this long or longer is held in a memfd
+ * and sent by sendfile(2) (collector/httpconn.c); a shorter one goes from
+ * memory with its head in one sendmsg. */
+#define HTTP_CACHE_MEMFD_MIN (16 * 1024)
+
+/* Most pieces a body in parts has: a head, a fragment around its hole
+ * and the hole's fill, a tail (collector/frag.c). */
+#define HTTP_CACHE_PARTS_MAX 5
+
+typedef struct http_cache_body http_cache_body_t;
+
+/* len bytes of body from off. */
 typedef struct {
+    http_cache_body_t *body;
+    size_t off, len;
+} http_cache_part_t;
+
+struct http_cache_body {
     atomic_uint refs;
     reclaim_item_t reclaim;   /* a big body is freed by the reclaim thread */
     size_t len;
     char *data;     /* malloc'ed, or (mapped) a read-only map of fd or an anonymous
-                     * map (http_cache_body_map); NUL after len */
+                     * map (http_cache_body_map); NUL after len. NULL for a body
+                     * in parts: read those with http_cache_body_iov */
     int fd;         /* -1, or a memfd holding the same bytes (http_cache_body_fd) */
     bool mapped;    /* data is a map of len + 1 bytes (munmap'ed, not freed) */
-} http_cache_body_t;
+    size_t nparts;  /* 0, or the bytes are these parts' in order (each referenced) */
+    http_cache_part_t part[HTTP_CACHE_PARTS_MAX];
+};
 
 /* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
  * reference. NULL when data is NULL or out of memory. */
@@ -44,6 +65,25 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len);
  * resident between live blocks (docs/performance.md §1m). A map is whole
  * pages: for bodies of a few pages or more. NULL when out of memory. */
 http_cache_body_t *http_cache_body_map(size_t len);
+/* A body whose bytes are parts' (n of them, HTTP_CACHE_PARTS_MAX at most,
+ * each a body with data, not in parts itself), holding a reference on
+ * each: a crossing's document is the render's envelope around the
+ * crossing's fragment, and the fragment's bytes stay where they are
+ * rather than being copied into a new document every second
+ * (docs/performance.md §1p). Empty parts are left out. One reference;
+ * NULL when out of memory. */
+http_cache_body_t *http_cache_body_parts(const http_cache_part_t *parts, size_t n);
+/* The bytes of b from off, as up to max iovecs (at most
+ * 1 + HTTP_CACHE_PARTS_MAX are needed); returns how many. */
+size_t http_cache_body_iov(const http_cache_body_t *b, size_t off, struct iovec *iov, size_t max);
+/* A body with the bytes of iov's n pieces (len in all), copied once: into a
+ * memfd (as http_cache_body_fd leaves it) from HTTP_CACHE_MEMFD_MIN bytes
+ * on, else onto the heap.
+ * For the documents joined from fragments: the pieces go straight where
+ * the body is held, without a joined copy on the heap first. One
+ * reference; NULL when out of memory or the memfd fails (logged). iov is
+ * consumed (fileio_writev_all). */
+http_cache_body_t *http_cache_body_gather(struct iovec *iov, size_t n, size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
 /* Drop a reference. The last one frees the body; a mapped one, one with a
  * memfd or one of HTTP_CACHE_RECLAIM_MIN bytes or more is handed to the
@@ -58,12 +98,14 @@ void http_cache_body_unref(http_cache_body_t *b);
  * read-only map of the memfd (the same bytes, still followed by a NUL):
  * the big documents are held once, in the memfd, not twice (heap and
  * memfd: 7.5 MB a snapshot at 10,000 series, two snapshots alive at a
- * render; docs/performance.md §1h). Call before b is shared. 0, or -1
+ * render; docs/performance.md §1h). Call before b is shared; not for a
+ * body in parts (-1). 0, or -1
  * (b->fd stays -1, b->data is unchanged; the bytes are still sent from
  * memory). */
 int http_cache_body_fd(http_cache_body_t *b);
 
-/* A gzip (RFC 1952) copy of b, one reference; NULL when out of memory. */
+/* A gzip (RFC 1952) copy of b (in parts or not), one reference; NULL when
+ * out of memory. */
 http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b);
 
 /* One cached view: its body, the gzip form made on first demand, and what

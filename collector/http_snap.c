@@ -15,9 +15,6 @@
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
-/* A shared document this long or longer is held in a memfd (see s_add). */
-#define HTTP_SNAP_MEMFD_MIN (16 * 1024)
-
 struct http_snap {
     atomic_uint refs;
     uint64_t version;
@@ -107,16 +104,23 @@ static void s_update_frags(const http_snap_src_t *src, int64_t now_ms)
     (void)frag_cache_update(fr->xml, src->state, now_ms, src->stale_after_ms);
 }
 
-/* The documents made of fragments (src->frags), NULL for the others. */
-static char *s_render_frags(const http_snap_src_t *src, enum route_kind kind, size_t *len)
+/* Whether kind is made of fragments when there are some (src->frags). */
+static bool s_of_frags(enum route_kind kind)
+{
+    return kind == ROUTE_CROSSINGS || kind == ROUTE_CBP_XML || kind == ROUTE_CBP_BWTNEW;
+}
+
+/* A document made of fragments (s_of_frags), one reference; the big ones
+ * written straight into their memfds. NULL when out of memory. */
+static http_cache_body_t *s_render_frags(const http_snap_src_t *src, enum route_kind kind)
 {
     const http_snap_frags_t *fr = src->frags;
     size_t n = state_count(src->state);
     switch (kind) {
-    case ROUTE_CROSSINGS: return frag_cache_join(fr->feed, fr->envelope, 0, n, len);
+    case ROUTE_CROSSINGS: return frag_cache_join(fr->feed, fr->envelope, 0, n);
     case ROUTE_CBP_XML:
-        return frag_cache_wrap(fr->xml, fr->xml_head, "", VIEW_CBP_XML_TAIL, 0, n, len);
-    case ROUTE_CBP_BWTNEW: return frag_cache_join(fr->cbp, "[]", 0, n, len);
+        return frag_cache_wrap(fr->xml, fr->xml_head, "", VIEW_CBP_XML_TAIL, 0, n);
+    case ROUTE_CBP_BWTNEW: return frag_cache_join(fr->cbp, "[]", 0, n);
     default: return NULL;
     }
 }
@@ -128,8 +132,6 @@ static char *s_render(const http_snap_src_t *src, enum route_kind kind, const ch
     state_t *st = src->state;
     int64_t stale = src->stale_after_ms;
     char *out = NULL;
-    if (src->frags && (kind == ROUTE_CROSSINGS || kind == ROUTE_CBP_XML || kind == ROUTE_CBP_BWTNEW))
-        return s_render_frags(src, kind, len);
     switch (kind) {
     case ROUTE_CROSSINGS: out = feed_crossings_json(st, now_ms, stale, NULL); break;
     case ROUTE_CROSSING: out = feed_crossings_json(st, now_ms, stale, id); break;
@@ -208,6 +210,8 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
         doc->plain = frag_cache_doc(src->frags->feed, s_index(src->state, doc->id));
     } else if (kind == ROUTE_CBP_PORT && src->frags) {
         doc->plain = frag_cache_doc(src->frags->cbp, s_index(src->state, doc->id));
+    } else if (src->frags && s_of_frags(kind)) {
+        doc->plain = s_render_frags(src, kind);
     } else {
         size_t len = 0;
         char *data = s_render(src, kind, doc->id[0] ? doc->id : NULL, now_ms, &len);
@@ -217,7 +221,7 @@ static int s_add(http_snap_t *self, const http_snap_src_t *src, const http_snap_
          * big documents are (collector/http.c; /v1/hours is 1.5 MB at
          * 10,000 series, docs/performance.md §1m). Failing, it stays. */
         if (doc->plain && (kind == ROUTE_HOURS || kind == ROUTE_MISMATCHES) &&
-            len >= HTTP_SNAP_MEMFD_MIN)
+            len >= HTTP_CACHE_MEMFD_MIN)
             (void)http_cache_body_fd(doc->plain);
     }
     self->n++;

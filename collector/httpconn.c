@@ -182,8 +182,9 @@ static int s_build_head(httpconn_t *c, int code, const httpconn_head_t *h, long 
 /* ---- writing --------------------------------------------------------------- */
 
 /* A body with a memfd (the publisher gives one to big bodies:
- * HTTP_SENDFILE_MIN in http.c) goes by sendfile(2), as nginx sends a
- * file: no copy from user memory. A smaller one goes with the head in one
+ * HTTP_CACHE_MEMFD_MIN) goes by sendfile(2), as nginx sends a file: no
+ * copy from user memory. A smaller one, or one in parts (a crossing's
+ * document: its envelope around its fragment), goes with the head in one
  * sendmsg. */
 
 static bool s_by_sendfile(const httpconn_t *c)
@@ -199,13 +200,13 @@ static ssize_t s_send_some(httpconn_t *c)
         off_t off = (off_t)c->body_off;
         return sendfile(c->fd, c->body->fd, &off, c->body_len - c->body_off);
     }
-    struct iovec iov[2];
-    int n = 0;
+    struct iovec iov[2 + HTTP_CACHE_PARTS_MAX];
+    size_t n = 0;
     if (c->head_off < c->head_len)
         iov[n++] = (struct iovec){ c->head + c->head_off, c->head_len - c->head_off };
     if (c->body_off < c->body_len && !by_file)
-        iov[n++] = (struct iovec){ c->body->data + c->body_off, c->body_len - c->body_off };
-    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+        n += http_cache_body_iov(c->body, c->body_off, iov + n, sizeof iov / sizeof iov[0] - n);
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
     return sendmsg(c->fd, &msg, MSG_NOSIGNAL | (by_file ? MSG_MORE : 0));
 }
 

@@ -88,13 +88,19 @@ static int s_add_snapshot(struct evbuffer *b, const s_client_t *c, http_snap_t *
                                           : http_snap_find(snap, ROUTE_CROSSINGS, NULL);
     if (!doc || !doc->plain)
         return -1;
-    http_cache_body_ref(doc->plain);
     if (evbuffer_add_printf(b, "id: %" PRIu64 "\nevent: snapshot\ndata: ",
-                            http_snap_feed_seq(snap)) < 0 ||
-        evbuffer_add_reference(b, doc->plain->data, doc->plain->len, s_body_release_cb,
-                               doc->plain) != 0) {
-        http_cache_body_unref(doc->plain);
+                            http_snap_feed_seq(snap)) < 0)
         return -1;
+    /* a piece at a time: a crossing's document is in parts */
+    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
+    size_t n = http_cache_body_iov(doc->plain, 0, iov, sizeof iov / sizeof iov[0]);
+    for (size_t i = 0; i < n; i++) {
+        http_cache_body_ref(doc->plain);
+        if (evbuffer_add_reference(b, iov[i].iov_base, iov[i].iov_len, s_body_release_cb,
+                                   doc->plain) != 0) {
+            http_cache_body_unref(doc->plain);
+            return -1;
+        }
     }
     return evbuffer_add(b, "\n\n", 2);
 }

@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 
 int fileio_write_all(int fd, const void *data, size_t len)
@@ -18,6 +19,34 @@ int fileio_write_all(int fd, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fileio_writev_all(int fd, struct iovec *iov, size_t n)
+{
+    while (n > 0) {
+        if (iov->iov_len == 0) {
+            iov++, n--;
+            continue;
+        }
+        ssize_t w = writev(fd, iov, (int)(n < IOV_MAX ? n : IOV_MAX));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++, n--;
+        }
+        if (left > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
     }
     return 0;
 }

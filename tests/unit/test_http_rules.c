@@ -271,6 +271,67 @@ static void s_expect_gunzip(const http_cache_body_t *gz, const char *want, size_
     free(out);
 }
 
+/* A body in parts: its bytes are the parts' in order, read as iovecs from
+ * any offset, gzipped as one text; it keeps its parts alive after their
+ * other holders let go (ASan: no use after free). Gathering copies pieces
+ * onto the heap, or into a memfd from HTTP_CACHE_MEMFD_MIN bytes on. */
+static void test_body_in_parts(void **state)
+{
+    (void)state;
+    http_cache_body_t *head = http_cache_body_new(s_dup("{\"g\":1,\"x\":[", 12), 12);
+    http_cache_body_t *frag = http_cache_body_new(s_dup("{\"t\":\"\\u0000\"}", 14), 14);
+    http_cache_body_t *fill = http_cache_body_new(s_dup("\"12:00\"", 7), 7);
+    http_cache_body_t *tail = http_cache_body_new(s_dup("]}", 2), 2);
+    http_cache_part_t p[] = { { head, 0, 12 }, { frag, 0, 5 }, { fill, 0, 7 },
+                              { frag, 13, 1 }, { tail, 0, 2 } };
+    http_cache_body_t *b = http_cache_body_parts(p, 5);
+    assert_non_null(b);
+    http_cache_body_unref(head);
+    http_cache_body_unref(frag);
+    http_cache_body_unref(fill);
+    http_cache_body_unref(tail);
+    const char *want = "{\"g\":1,\"x\":[{\"t\":\"12:00\"}]}";
+    assert_int_equal(b->len, strlen(want));
+    assert_null(b->data);
+    assert_int_equal(http_cache_body_fd(b), -1);
+    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
+    char got[64];
+    for (size_t off = 0; off <= b->len; off++) {
+        size_t n = http_cache_body_iov(b, off, iov, 6), o = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(got + o, iov[i].iov_base, iov[i].iov_len);
+            o += iov[i].iov_len;
+        }
+        assert_int_equal(o, b->len - off);
+        assert_memory_equal(got, want + off, o);
+    }
+    assert_int_equal(http_cache_body_iov(b, 0, iov, 2), 2);   /* no more than asked */
+    http_cache_body_t *gz = http_cache_body_gzip(b);
+    s_expect_gunzip(gz, want, strlen(want));
+    http_cache_body_unref(gz);
+    /* gathered: a short text on the heap, a long one in a memfd */
+    size_t n = http_cache_body_iov(b, 0, iov, 6);
+    http_cache_body_t *g = http_cache_body_gather(iov, n, b->len);
+    assert_non_null(g);
+    assert_int_equal(g->fd, -1);
+    assert_string_equal(g->data, want);
+    http_cache_body_unref(g);
+    size_t big = HTTP_CACHE_MEMFD_MIN + 5;
+    char *text = malloc(big);
+    assert_non_null(text);
+    memset(text, 'q', big);
+    struct iovec two[] = { { text, 5 }, { text + 5, big - 5 } };
+    g = http_cache_body_gather(two, 2, big);
+    assert_non_null(g);
+    assert_true(g->fd >= 0);
+    assert_int_equal(g->len, big);
+    assert_memory_equal(g->data, text, big);
+    assert_int_equal(g->data[big], '\0');
+    http_cache_body_unref(g);
+    free(text);
+    http_cache_body_unref(b);
+}
+
 static void test_body_refs(void **state)
 {
     (void)state;
@@ -448,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_http_date_parse),
         cmocka_unit_test(test_etag_more),
         cmocka_unit_test(test_body_refs),
+        cmocka_unit_test(test_body_in_parts),
         cmocka_unit_test(test_body_fd),
         cmocka_unit_test(test_body_gzip),
         cmocka_unit_test(test_slot),

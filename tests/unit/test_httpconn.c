@@ -363,19 +363,31 @@ static void test_chunked_stream(void **state)
     assert_int_equal(fx->closed, 1);
 }
 
+enum s_form { S_MEMFD, S_MEMORY, S_PARTS };
+
 /* A body bigger than the socket takes: written as the client reads, by
- * sendfile from a memfd and by sendmsg from memory. */
-static void s_big_body(fx_t *fx, bool memfd)
+ * sendfile from a memfd, by sendmsg from memory, and by sendmsg from a
+ * body in parts (a crossing's document), whose short writes end inside
+ * one part or another. */
+static void s_big_body(fx_t *fx, enum s_form form)
 {
     size_t len = 3u << 20;
     char *data = malloc(len + 1);
     assert_non_null(data);
     for (size_t i = 0; i < len; i++)
         data[i] = (char)('a' + i % 26);
-    http_cache_body_t *big = http_cache_body_new(data, len);
+    http_cache_body_t *flat = http_cache_body_new(data, len), *big = flat;
     assert_non_null(big);
-    if (memfd)
+    if (form == S_MEMFD)
         assert_int_equal(http_cache_body_fd(big), 0);
+    if (form == S_PARTS) {
+        http_cache_part_t p[] = { { flat, 0, 7 }, { flat, 7, 0 }, { flat, 7, len / 2 },
+                                  { flat, 7 + len / 2, len - 7 - len / 2 } };
+        big = http_cache_body_parts(p, 4);
+        assert_non_null(big);
+        assert_int_equal(big->nparts, 3);   /* the empty one left out */
+        assert_int_equal(big->len, len);
+    }
     http_cache_body_unref(fx->body);
     fx->body = big;
     s_send(fx, "GET /big HTTP/1.1\r\n\r\n");
@@ -397,18 +409,25 @@ static void s_big_body(fx_t *fx, bool memfd)
     assert_non_null(end);
     size_t head = (size_t)(end + 4 - got);
     assert_int_equal(n - head, len);
-    assert_memory_equal(got + head, big->data, len);
+    assert_memory_equal(got + head, flat->data, len);
     free(got);
+    if (big != flat)
+        http_cache_body_unref(flat);   /* the parts hold their own */
 }
 
 static void test_big_body_sendfile(void **state)
 {
-    s_big_body(*state, true);
+    s_big_body(*state, S_MEMFD);
 }
 
 static void test_big_body_sendmsg(void **state)
 {
-    s_big_body(*state, false);
+    s_big_body(*state, S_MEMORY);
+}
+
+static void test_big_body_in_parts(void **state)
+{
+    s_big_body(*state, S_PARTS);
 }
 
 static void test_idle_timeout(void **state)
@@ -445,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunked_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_big_body_sendfile, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_big_body_sendmsg, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_big_body_in_parts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
