@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 typedef struct {
     http_cache_body_t *text;/* the fragment as rendered (FRAG_HOLE in its hole); NULL: none */
@@ -31,6 +32,8 @@ struct frag_cache {
     size_t rendered;        /* by the last update */
     http_cache_body_t *doc_head, *doc_tail; /* frag_cache_docs; NULL: no documents */
     uint64_t doc_gen;       /* bumped when they change */
+    size_t cursor;          /* frag_cache_step: the next fragment to look at */
+    bool sweep_rendered;    /* ... and whether this sweep rendered one */
 };
 
 frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
@@ -109,6 +112,8 @@ static int s_bind(frag_cache_t *self, const state_t *st, int64_t stale_after_ms)
     self->n = n;
     self->st = st;
     self->stale_after_ms = stale_after_ms;
+    self->cursor = 0;
+    self->sweep_rendered = false;
     return 0;
 }
 
@@ -202,6 +207,23 @@ static bool s_doc(frag_cache_t *self, size_t i)
     return true;
 }
 
+/* Fragment i of st at now_ms brought up to date: rendered, filled and put
+ * in its document as needed. Returns whether it was rendered; *oom when
+ * memory ran out. */
+static bool s_refresh(frag_cache_t *self, size_t i, state_t *st, int64_t now_ms,
+                      int64_t stale_after_ms, bool *oom)
+{
+    s_frag_t *f = &self->f[i];
+    const xstate_t *x = state_at(st, i);
+    bool rendered = !s_current(f, x, now_ms);
+    if (rendered)
+        *oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
+    *oom |= f->text && !s_fill(self, f, x, now_ms);
+    if (self->doc_head && s_usable(f) && !s_doc_current(self, f))
+        *oom |= !s_doc(self, i);
+    return rendered;
+}
+
 int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms)
 {
     self->rendered = 0;
@@ -210,18 +232,46 @@ int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t s
         return -1;
     }
     bool oom = false;
-    for (size_t i = 0; i < self->n; i++) {
-        s_frag_t *f = &self->f[i];
-        const xstate_t *x = state_at(st, i);
-        if (!s_current(f, x, now_ms))
-            oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
-        oom |= f->text && !s_fill(self, f, x, now_ms);
-        if (self->doc_head && s_usable(f) && !s_doc_current(self, f))
-            oom |= !s_doc(self, i);
-    }
+    for (size_t i = 0; i < self->n; i++)
+        (void)s_refresh(self, i, st, now_ms, stale_after_ms, &oom);
     if (oom)
         log_error("frag: out of memory rendering a crossing");
     return oom ? -1 : 0;
+}
+
+void frag_cache_restart(frag_cache_t *self)
+{
+    self->rendered = 0;
+    self->cursor = 0;
+    self->sweep_rendered = false;
+}
+
+int frag_cache_step(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms,
+                    int64_t deadline_mono_ms)
+{
+    if (s_bind(self, st, stale_after_ms) != 0) {
+        log_error("frag: out of memory");
+        return -1;
+    }
+    bool oom = false;
+    for (;;) {
+        if (self->cursor >= self->n) {
+            self->cursor = 0;
+            if (!self->sweep_rendered)
+                break;               /* a whole sweep found every one current */
+            self->sweep_rendered = false;
+        }
+        if (s_refresh(self, self->cursor++, st, now_ms, stale_after_ms, &oom)) {
+            self->sweep_rendered = true;
+            if (tu_mono_ms() >= deadline_mono_ms)
+                break;
+        }
+    }
+    if (oom) {
+        log_error("frag: out of memory rendering a crossing");
+        return -1;
+    }
+    return self->sweep_rendered || self->cursor ? 0 : 1;
 }
 
 size_t frag_cache_rendered(const frag_cache_t *self) { return self->rendered; }

@@ -64,7 +64,23 @@ void frag_cache_destroy(frag_cache_t **self_p);
  * makes one, and documents that include them fail. */
 int frag_cache_update(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms);
 
-/* Fragments rendered (not kept) by the last update, and held. */
+/* The same in steps, so that a render of every crossing (a burst of
+ * agents' batches changes them all: ~180 ms of jansson at 10,000 series)
+ * does not hold the loop's other work (docs/performance.md §1p): looks at
+ * the fragments from where the last step stopped, and stops once one has
+ * been rendered at or past deadline_mono_ms (tu_mono_ms). The state may
+ * move between steps; a fragment that changed after its sweep passed it
+ * is rendered in the next sweep. 1 when a whole sweep found every
+ * fragment current (then a frag_cache_update renders nothing more unless
+ * the state moves), 0 when stopped before (call again), -1 when memory
+ * ran out for some (logged). Start each render with frag_cache_restart
+ * (a new state or limit starts over by itself). */
+int frag_cache_step(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t stale_after_ms,
+                    int64_t deadline_mono_ms);
+void frag_cache_restart(frag_cache_t *self);
+
+/* Fragments rendered (not kept) by the last update, or by the steps since
+ * frag_cache_restart, and held. */
 size_t frag_cache_rendered(const frag_cache_t *self);
 size_t frag_cache_count(const frag_cache_t *self);
 

@@ -65,6 +65,15 @@
  * burst of 834 live batches took ~100 ms to accept, and a render in the
  * middle of it (all 417 crossings changed) held the rest 170-300 ms. */
 #define HTTP_DEFER_MAX_MS 500
+/* A render brings its fragments up to date in steps of this long, the
+ * loop's other work running between them: a burst of agents' batches
+ * changes every crossing, and rendering them all at once (~180 ms of
+ * jansson at 10,000 series) held the batches that came meanwhile
+ * (docs/performance.md §1p). */
+#define HTTP_STEP_MS 5
+/* ...for at most this long after it began; then the rest at once (a flood
+ * that keeps changing crossings never lets a sweep find them all current). */
+#define HTTP_STEPS_MAX_MS 1000
 
 struct http_server {
     http_ctx_t ctx;
@@ -80,6 +89,10 @@ struct http_server {
     giveway_t giveway;              /* a due render to the agents' frames */
     double render_ms;               /* what renders take, averaged (HTTP_PUBLISH_SMOOTH) */
     struct event *ev_publish;
+    struct event *ev_step;          /* the next step of a render (s_step) */
+    bool stepping;                  /* a render's fragments being brought up to date */
+    int64_t step_now_ms, step_t0;   /* its wall time; its monotonic start */
+    double step_busy_ms;            /* the loop time its steps took */
     docroot_t *docroot;             /* --publish-dir; NULL when off */
     pthread_mutex_t mu;             /* guards jobs */
     http_job_t *jobs;
@@ -156,15 +169,23 @@ static double s_cpu_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int s_publish(http_server_t *self, int64_t now_ms)
+/* What a render of the documents is made from, at mono. */
+static http_snap_src_t s_src(const http_server_t *self, int64_t mono)
+{
+    return (http_snap_src_t){ .state = self->ctx.state, .registry = self->ctx.registry,
+                              .stale_after_ms = self->ctx.stale_after_ms,
+                              .started_s = self->started_s, .observed = self->ctx.observed,
+                              .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
+                              .mono_ms = mono, .frags = self->frags };
+}
+
+/* Render and publish every document at now_ms; its steps (s_step) took
+ * step_ms of the loop before. */
+static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
 {
     int64_t t0 = tu_mono_ms();
     double cpu0 = s_cpu_ms();
-    http_snap_src_t src = { .state = self->ctx.state, .registry = self->ctx.registry,
-                            .stale_after_ms = self->ctx.stale_after_ms,
-                            .started_s = self->started_s, .observed = self->ctx.observed,
-                            .feed_seq = self->ctx.sse ? sse_ring_seq(self->ctx.sse) : 0,
-                            .mono_ms = t0, .frags = self->frags };
+    http_snap_src_t src = s_src(self, t0);
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
     if (s_ops_fresh(self, t0))
         src.keep_ops = true;
@@ -198,7 +219,7 @@ static int s_publish(http_server_t *self, int64_t now_ms)
      * HTTP_PUBLISH_SHARE times what renders lately took (from its start:
      * renders of 20 ms, one every 100 ms). Wall time, not CPU time: the
      * loop serves nothing while it renders, whoever has the core. */
-    int64_t took = tu_mono_ms() - t0;
+    double took = (double)(tu_mono_ms() - t0) + step_ms;
     self->render_ms = self->render_ms > 0
                           ? self->render_ms + (took - self->render_ms) / HTTP_PUBLISH_SMOOTH
                           : (double)took;
@@ -206,9 +227,9 @@ static int s_publish(http_server_t *self, int64_t now_ms)
     self->next_publish_ms = t0 + (wait > HTTP_PUBLISH_MS ? wait : HTTP_PUBLISH_MS);
     size_t nfeed, ncbp, nxml, nx;
     http_snap_frags_rendered(self->frags, &nfeed, &ncbp, &nxml, &nx);
-    log_debug("http: published version %llu in %lld ms (cpu %.1f ms; crossings rendered: "
-              "feed %zu, cbp %zu, xml %zu of %zu; next in %lld ms)",
-              (unsigned long long)http_snap_version(snap), (long long)took, s_cpu_ms() - cpu0,
+    log_debug("http: published version %llu in %.0f ms (steps %.0f ms; cpu %.1f ms; crossings "
+              "rendered at the end: feed %zu, cbp %zu, xml %zu of %zu; next in %lld ms)",
+              (unsigned long long)http_snap_version(snap), took, step_ms, s_cpu_ms() - cpu0,
               nfeed, ncbp, nxml, nx, (long long)(self->next_publish_ms - t0));
     return 0;
 }
@@ -258,16 +279,55 @@ static bool s_defer(http_server_t *self, int64_t mono)
     return self->snap && giveway_wait(&self->giveway, mono);
 }
 
+/* One step of a render: fragments for HTTP_STEP_MS, then back to the
+ * loop (a zero timer: its other events are polled first); the render
+ * itself once a sweep found every fragment current, or HTTP_STEPS_MAX_MS
+ * after it began. */
+static void s_step(http_server_t *self)
+{
+    int64_t t = tu_mono_ms();
+    http_snap_src_t src = s_src(self, t);
+    bool done = http_snap_frags_step(self->frags, &src, self->step_now_ms, t + HTTP_STEP_MS);
+    int64_t end = tu_mono_ms();
+    self->step_busy_ms += (double)(end - t);
+    if (!done && end - self->step_t0 < HTTP_STEPS_MAX_MS) {
+        static const struct timeval now = { 0, 0 };
+        if (event_add(self->ev_step, &now) == 0)
+            return;
+    }
+    self->stepping = false;
+    /* out of memory: logged, the old one stays */
+    (void)s_publish(self, self->step_now_ms, self->step_busy_ms);
+}
+
+static void s_on_step(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_step(arg);
+}
+
+static void s_begin_render(http_server_t *self, int64_t now_ms, int64_t mono)
+{
+    http_snap_src_t src = s_src(self, mono);
+    self->stepping = true;
+    self->step_now_ms = now_ms;
+    self->step_t0 = mono;
+    self->step_busy_ms = 0;
+    http_snap_frags_begin(self->frags, &src, now_ms);
+    s_step(self);
+}
+
 static void s_on_publish(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     http_server_t *self = arg;
     int64_t now_ms = tu_now_ms(), mono = tu_mono_ms();
-    if (s_published_current(self, now_ms, mono))
+    if (self->stepping || s_published_current(self, now_ms, mono))
         return;
     if (mono >= self->next_publish_ms && !s_defer(self, mono)) {
-        (void)s_publish(self, now_ms); /* out of memory: logged, the old one stays */
+        s_begin_render(self, now_ms, mono);
     } else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS) {
         s_publish_ops(self, now_ms);
     }
@@ -510,11 +570,12 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
         !(self->ev_jobs = event_new(base, self->jobs_fd, EV_READ | EV_PERSIST, s_on_jobs, self)) ||
         event_add(self->ev_jobs, NULL) != 0 ||
         !(self->ev_publish = event_new(base, -1, EV_PERSIST, s_on_publish, self)) ||
+        !(self->ev_step = evtimer_new(base, s_on_step, self)) ||
         event_add(self->ev_publish, &every) != 0) {
         log_error("http: cannot set up: %s", strerror(errno));
         goto fail;
     }
-    if (s_publish(self, tu_now_ms()) != 0 || s_start_workers(self, threads) != 0)
+    if (s_publish(self, tu_now_ms(), 0) != 0 || s_start_workers(self, threads) != 0)
         goto fail;
     log_info("http: listening on %s, %d thread%s", addr_port, threads, threads > 1 ? "s" : "");
     return self;
@@ -543,6 +604,8 @@ void http_destroy(http_server_t **self_p)
         http_worker_destroy(&self->workers[i]);
     if (self->ev_publish)
         event_free(self->ev_publish);
+    if (self->ev_step)
+        event_free(self->ev_step);
     if (self->ev_jobs)
         event_free(self->ev_jobs);
     if (self->jobs_fd >= 0)

@@ -12,6 +12,7 @@
 #include "frag.h"
 #include "log.h"
 #include "metrics.h"
+#include "timeutil.h"
 #include "view_cbp.h"
 #include "view_cbsa.h"
 
@@ -85,20 +86,52 @@ static size_t s_index(state_t *st, const char *id)
     return x ? (size_t)(x - state_at(st, 0)) : state_count(st);
 }
 
-/* Bring the fragments of src up to date at now_ms, with the envelope and
- * head of this render. Out of memory for one fails the documents that
- * hold it (no body), as a whole render would; logged by frag. */
-static void s_update_frags(const http_snap_src_t *src, int64_t now_ms)
+/* The envelope and head of a render at now_ms, made once for its steps
+ * and documents. */
+static void s_envelopes(http_snap_frags_t *fr, const http_snap_src_t *src, int64_t now_ms)
 {
-    http_snap_frags_t *fr = src->frags;
     free(fr->envelope);
     free(fr->xml_head);
     fr->envelope = feed_crossings_envelope(now_ms);
     fr->xml_head = view_cbp_xml_head(src->state, now_ms);
     /* /v1/crossings/{id} and CBP's port documents made as each fragment
-     * is (frag.h): the fragment held once, in its document */
+     * is (frag.h): the envelope around the fragment */
     (void)frag_cache_docs_in(fr->feed, fr->envelope);
     (void)frag_cache_docs(fr->cbp, "", "");
+}
+
+void http_snap_frags_begin(http_snap_frags_t *self, const http_snap_src_t *src, int64_t now_ms)
+{
+    s_envelopes(self, src, now_ms);
+    frag_cache_restart(self->feed);
+    frag_cache_restart(self->cbp);
+    frag_cache_restart(self->xml);
+}
+
+bool http_snap_frags_step(http_snap_frags_t *self, const http_snap_src_t *src, int64_t now_ms,
+                          int64_t deadline_mono_ms)
+{
+    frag_cache_t *c[] = { self->feed, self->cbp, self->xml };
+    bool done = true;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        /* out of memory (-1) counts as done: the render tries once more */
+        if (frag_cache_step(c[i], src->state, now_ms, src->stale_after_ms, deadline_mono_ms) == 0)
+            done = false;
+        if (!done && tu_mono_ms() >= deadline_mono_ms)
+            break;
+    }
+    return done;
+}
+
+/* Bring the fragments of src up to date at now_ms, with the envelope and
+ * head of this render. Out of memory for one fails the documents that
+ * hold it (no body), as a whole render would; logged by frag. After
+ * steps (http_snap_frags_step) at the same now_ms, only what changed
+ * since is rendered. */
+static void s_update_frags(const http_snap_src_t *src, int64_t now_ms)
+{
+    http_snap_frags_t *fr = src->frags;
+    s_envelopes(fr, src, now_ms);
     (void)frag_cache_update(fr->feed, src->state, now_ms, src->stale_after_ms);
     (void)frag_cache_update(fr->cbp, src->state, now_ms, src->stale_after_ms);
     (void)frag_cache_update(fr->xml, src->state, now_ms, src->stale_after_ms);

@@ -59,16 +59,18 @@ typedef struct http_snap http_snap_t;
 /* The per-crossing fragments renders keep between them (collector/frag.h):
  * /v1/crossings and /v1/crossings/{id}, /xml/bwt.xml, /api/bwtnew and
  * /api/bwtpublicmod/{id}. Belongs to the thread that renders. A crossing's
- * own documents are the cache's bodies (the fragment is kept in them):
- * snapshots of one second share them while the crossing does not change.
+ * own documents are the cache's bodies in parts (the envelope around the
+ * fragment): snapshots of one second share them while the crossing does
+ * not change.
  * /v1/hours and the mismatches, kept across snapshots, are held in a memfd
  * from 16 KB on, as collector/http.c holds the big documents. */
 typedef struct http_snap_frags http_snap_frags_t;
 
 http_snap_frags_t *http_snap_frags_new(void);
 void http_snap_frags_destroy(http_snap_frags_t **self_p);
-/* Fragments the last render made anew, of the native feed, CBP's JSON
- * and CBP's XML (the rest were kept), and how many each holds. */
+/* Fragments the last render made anew (not counting its steps), of the
+ * native feed, CBP's JSON and CBP's XML (the rest were kept), and how
+ * many each holds. */
 void http_snap_frags_rendered(const http_snap_frags_t *self, size_t *feed, size_t *cbp,
                               size_t *xml, size_t *count);
 
@@ -95,6 +97,16 @@ typedef struct {
      * at the render (the bytes are the same either way) */
     http_snap_frags_t *frags;
 } http_snap_src_t;
+
+/* Bring src->frags up to date at now_ms in steps before a render, each
+ * stopping once a fragment was rendered at or past deadline_mono_ms
+ * (frag_cache_step), so that the loop's other work runs between them:
+ * begin, then step until it returns true (every fragment current), then
+ * http_snap_render with the same now_ms renders no more than what changed
+ * since. The state may move between steps. */
+void http_snap_frags_begin(http_snap_frags_t *self, const http_snap_src_t *src, int64_t now_ms);
+bool http_snap_frags_step(http_snap_frags_t *self, const http_snap_src_t *src, int64_t now_ms,
+                          int64_t deadline_mono_ms);
 
 /* A snapshot older than this makes /health answer 503: the main loop has
  * stopped publishing. It republishes at least every second while it turns

@@ -255,6 +255,22 @@ static void s_check(fix_t *f, http_snap_frags_t *frags, int64_t now_ms)
     http_snap_unref(b);
 }
 
+/* Bring the fragments up to date in steps first, one render a step (a
+ * deadline already past), as the publisher does; then check. Returns the
+ * fragments the steps rendered. */
+static size_t s_check_stepped(fix_t *f, http_snap_frags_t *frags, int64_t now_ms)
+{
+    http_snap_src_t src = { .state = f->st, .stale_after_ms = STALE_MS, .frags = frags };
+    http_snap_frags_begin(frags, &src, now_ms);
+    int steps = 0;
+    while (!http_snap_frags_step(frags, &src, now_ms, 0))
+        assert_true(++steps < 100);
+    size_t nf, nc, nxml, nx;
+    http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
+    s_check(f, frags, now_ms);
+    return nf;
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_fragments_give_the_whole_render_bytes(void **state)
@@ -274,10 +290,18 @@ static void test_fragments_give_the_whole_render_bytes(void **state)
             s_official(f, now);
         else if (what == 10)
             s_notices(f, now);
-        s_check(f, frags, now);
+        /* every other render in steps, as the publisher makes them */
+        size_t stepped = 0;
+        if (i % 2)
+            stepped = s_check_stepped(f, frags, now);
+        else
+            s_check(f, frags, now);
         size_t nf, nc, nxml, nx;
         http_snap_frags_rendered(frags, &nf, &nc, &nxml, &nx);
         assert_int_equal(nx, state_count(f->st));
+        if (i % 2)
+            assert_int_equal(nf, 0);   /* the steps left nothing to the render */
+        nf += stepped;
         made += nf;
         kept += nx - nf;
         cbp_made += nc;
@@ -616,6 +640,53 @@ static void test_doc_shares_the_fragment(void **state)
     frag_cache_destroy(&c);
 }
 
+static char *s_id(const state_t *st, const xstate_t *x, int64_t now_ms, int64_t stale,
+                  int64_t *until)
+{
+    (void)st;
+    (void)stale;
+    *until = now_ms + 60000;
+    return strdup(x->reg->id);
+}
+
+/* Steps: each stops once a fragment was rendered past its deadline and
+ * the next goes on from there; done when a whole sweep renders nothing.
+ * A crossing that changes behind a sweep is rendered in the next one. */
+static void test_steps(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_id, NULL);
+    frag_cache_restart(c);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(frag_cache_step(c, f->st, T0_MS, STALE_MS, 0), 0);
+        assert_int_equal(frag_cache_rendered(c), i + 1);
+    }
+    assert_int_equal(frag_cache_step(c, f->st, T0_MS, STALE_MS, 0), 1);
+    assert_int_equal(frag_cache_rendered(c), 4);
+    http_cache_body_t *s = frag_cache_join(c, "[]", 0, 4);
+    assert_string_equal(s->data, "[250401,011502,090101,535501]");
+    http_cache_body_unref(s);
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 1, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);
+    /* 250401 changes, is rendered; then changes again behind the sweep,
+     * with 535501 ahead of it */
+    xstate_t *a = state_find(f->st, "250401"), *d = state_find(f->st, "535501");
+    est_input_t in = { .interval_ms = 5000, .arrivals = 10, .departures = 8, .lanes_open = 2 };
+    int64_t t = T0_MS;
+    assert_int_equal(state_apply(f->st, a, TAX_SOUTHBOUND, &in, t, TAX_PASSENGER, TAX_STANDARD, t), 1);
+    frag_cache_restart(c);
+    assert_int_equal(frag_cache_step(c, f->st, T0_MS + 2, STALE_MS, 0), 0);
+    assert_int_equal(frag_cache_rendered(c), 1);
+    t += 5000;
+    assert_int_equal(state_apply(f->st, a, TAX_SOUTHBOUND, &in, t, TAX_PASSENGER, TAX_STANDARD, t), 1);
+    assert_int_equal(state_apply(f->st, d, TAX_SOUTHBOUND, &in, t, TAX_PASSENGER, TAX_STANDARD, t), 1);
+    assert_int_equal(frag_cache_step(c, f->st, T0_MS + 2, STALE_MS, INT64_MAX), 1);
+    assert_int_equal(frag_cache_rendered(c), 3);   /* 250401, 535501, 250401 again */
+    assert_int_equal(frag_cache_update(c, f->st, T0_MS + 3, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);   /* every one current */
+    frag_cache_destroy(&c);
+}
+
 /* A fragment's hole is filled once per second, in joins and copies, and
  * the rest kept. */
 static void test_hole(void **state)
@@ -648,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_are_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_join, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_steps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_doc, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_doc_shares_the_fragment, s_setup, s_teardown),
     };
