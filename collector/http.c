@@ -1,7 +1,9 @@
 /* http — see http.h. The server's main-loop half: the listening socket,
  * the publisher (renders a snapshot of every public document, /health's
  * body and /metrics' text when the state, the counters or the second
- * changed, at most every HTTP_PUBLISH_MS, and hands it to every worker),
+ * changed, at most every HTTP_PUBLISH_MS, and hands it to every worker;
+ * the crossings' fragments are brought up to date first in steps of
+ * HTTP_STEP_MS with the loop's other work between them),
  * and the jobs the workers pass back for what must be read on demand on
  * this loop (/v1/history from rrdcached, /v1/forecast, CBP's graph). The
  * HTTP protocol itself is in http_worker.c.
