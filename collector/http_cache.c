@@ -31,24 +31,6 @@ http_cache_body_t *http_cache_body_new(char *data, size_t len)
     return b;
 }
 
-http_cache_body_t *http_cache_body_map(size_t len)
-{
-    http_cache_body_t *b = malloc(sizeof *b);
-    void *map = b ? mmap(NULL, len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                  : MAP_FAILED;
-    if (map == MAP_FAILED) {
-        free(b);
-        return NULL;
-    }
-    atomic_init(&b->refs, 1);
-    b->len = len;
-    b->data = map;         /* zeros: the NUL after the bytes is there */
-    b->fd = -1;
-    b->mapped = true;
-    b->nparts = 0;
-    return b;
-}
-
 http_cache_body_t *http_cache_body_parts(const http_cache_part_t *parts, size_t n)
 {
     assert(n <= HTTP_CACHE_PARTS_MAX);
@@ -192,10 +174,7 @@ int http_cache_body_fd(http_cache_body_t *b)
         close(fd);
         return -1;
     }
-    if (b->mapped)        /* an anonymous map (http_cache_body_map) */
-        munmap(b->data, b->len + 1);
-    else
-        free(b->data);
+    free(b->data);
     b->data = map;
     b->mapped = true;
     b->fd = fd;

@@ -45,9 +45,9 @@ struct http_cache_body {
     atomic_uint refs;
     reclaim_item_t reclaim;   /* a big body is freed by the reclaim thread */
     size_t len;
-    char *data;     /* malloc'ed, or (mapped) a read-only map of fd or an anonymous
-                     * map (http_cache_body_map); NUL after len. NULL for a body
-                     * in parts: read those with http_cache_body_iov */
+    char *data;     /* malloc'ed, or (mapped) a read-only map of fd; NUL after
+                     * len. NULL for a body in parts: read those with
+                     * http_cache_body_iov */
     int fd;         /* -1, or a memfd holding the same bytes (http_cache_body_fd) */
     bool mapped;    /* data is a map of len + 1 bytes (munmap'ed, not freed) */
     size_t nparts;  /* 0, or the bytes are these parts' in order (each referenced) */
@@ -57,14 +57,6 @@ struct http_cache_body {
 /* Wrap data (malloc'ed, len bytes; taken over, freed on failure). One
  * reference. NULL when data is NULL or out of memory. */
 http_cache_body_t *http_cache_body_new(char *data, size_t len);
-/* A body of len bytes in an anonymous map of its own, zeroed, for the
- * caller to write before it is shared; one reference. Its pages go back to
- * the system when the last reference goes, not into the heap: for
- * documents made anew at every render and held by two snapshots at once
- * (a crossing's own, collector/frag.c), whose freed copies otherwise stay
- * resident between live blocks (docs/performance.md §1m). A map is whole
- * pages: for bodies of a few pages or more. NULL when out of memory. */
-http_cache_body_t *http_cache_body_map(size_t len);
 /* A body whose bytes are parts' (n of them, HTTP_CACHE_PARTS_MAX at most,
  * each a body with data, not in parts itself), holding a reference on
  * each: a crossing's document is the render's envelope around the
@@ -85,8 +77,8 @@ size_t http_cache_body_iov(const http_cache_body_t *b, size_t off, struct iovec 
  * consumed (fileio_writev_all). */
 http_cache_body_t *http_cache_body_gather(struct iovec *iov, size_t n, size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
-/* Drop a reference. The last one frees the body; a mapped one, one with a
- * memfd or one of HTTP_CACHE_RECLAIM_MIN bytes or more is handed to the
+/* Drop a reference. The last one frees the body; one with a memfd or one
+ * of HTTP_CACHE_RECLAIM_MIN bytes or more is handed to the
  * reclaim thread (common/reclaim.h) when it runs: giving its pages back
  * stalls the thread that does it, and that was an HTTP worker or the
  * ingest loop. */

@@ -82,8 +82,10 @@ static void test_backlog_bound(void **state)
     assert_int_equal(atomic_load(&freed), 0);
 }
 
-/* Bodies dropped by several threads at once, mapped and malloc'ed, each
- * freed once (ASan: no leak, no double free; TSan: the hand-off). */
+/* Bodies dropped by several threads at once, malloc'ed, in a memfd and in
+ * parts of the others, each freed once (ASan: no leak, no double free;
+ * TSan: the hand-off, and the parts' references dropped by whichever
+ * thread frees the body holding them). */
 static void *s_drop(void *arg)
 {
     http_cache_body_t **bodies = arg;
@@ -99,15 +101,20 @@ static void test_bodies_dropped_anywhere(void **state)
     static http_cache_body_t *bodies[N];
     assert_int_equal(reclaim_start(), 0);
     for (int i = 0; i < N; i++) {
-        if (i % 2) {
-            bodies[i] = http_cache_body_map(20000);
+        if (i % 3 == 2) {
+            http_cache_part_t p[] = { { bodies[i - 2], 0, 100 }, { bodies[i - 1], 5, 10 } };
+            bodies[i] = http_cache_body_parts(p, 2);
         } else {
-            size_t len = HTTP_CACHE_RECLAIM_MIN + (size_t)i;
-            char *data = calloc(1, len + 1);
+            size_t len = i % 3 ? 20000 : HTTP_CACHE_RECLAIM_MIN + (size_t)i;
+            char *data = malloc(len + 1);
+            assert_non_null(data);
+            memset(data, 'x', len + 1);
             bodies[i] = http_cache_body_new(data, len);
+            assert_non_null(bodies[i]);
+            if (i % 3)
+                assert_int_equal(http_cache_body_fd(bodies[i]), 0);
         }
         assert_non_null(bodies[i]);
-        memset(bodies[i]->data, 'x', 100);
         for (int r = 1; r < T; r++)
             http_cache_body_ref(bodies[i]);
     }
