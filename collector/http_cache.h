@@ -3,9 +3,10 @@
  * slot (one body per state version and second).
  *
  * Bodies are refcounted and written to sockets from where they are
- * (collector/httpconn: sendmsg from the bytes, sendfile from the memfd),
- * never copied: a response in flight keeps its body alive after the
- * cache has moved on. A body's reference count is
+ * (collector/httpconn: sendmsg from the bytes or from a body's parts,
+ * sendfile from the memfd), never copied: a response in flight keeps its
+ * body alive after the cache has moved on, and a body in parts keeps its
+ * parts alive. A body's reference count is
  * atomic: the HTTP worker threads share the bodies of a published snapshot
  * (http_snap.h) and release them when their writes complete. A slot is
  * used by one thread only. */
