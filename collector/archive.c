@@ -435,32 +435,39 @@ static int s_stage(archive_t *self, const char *path, int kind, int64_t t_ms,
     return s_stage_guard(self, g, kind, t_ms, interval_ms, values, strlen(values));
 }
 
-/* The guard of a queue's file, from the cache of queues staged before (a
- * path formatted and hashed per sample was a tenth of the ingest's time). */
-static guard_t *s_queue_guard(archive_t *self, const char *crossing, enum tax_dir dir,
-                              enum tax_mode mode, enum tax_type type)
+/* The guard of a queue's file (lane NULL) or a lane's (mode and type -1),
+ * from the cache of files staged before: a path formatted and hashed per
+ * sample was a tenth of the ingest's time. */
+static guard_t *s_file_guard(archive_t *self, const char *crossing, enum tax_dir dir,
+                             int mode, int type, const char *lane)
 {
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a of the crossing and the queue */
-    for (const char *c = crossing; *c; c++)
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a of the names */
+    for (const char *c = crossing ? crossing : ""; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    h = (h ^ (uint64_t)((int)dir << 16 | (int)mode << 8 | (int)type)) * 1099511628211ULL;
+    for (const char *c = lane ? lane : ""; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ (uint64_t)((int)dir << 16 | (mode & 0xff) << 8 | (type & 0xff))) * 1099511628211ULL;
     arch_qcache_t *e = &self->qcache[h & (ARCH_QCACHE - 1)];
-    if (e->g && e->dir == (int)dir && e->mode == (int)mode && e->type == (int)type &&
-        strcmp(e->crossing, crossing) == 0)
+    if (e->g && crossing && e->dir == (int)dir && e->mode == mode && e->type == type &&
+        strcmp(e->crossing, crossing) == 0 && strcmp(e->lane, lane ? lane : "") == 0)
         return e->g;
     char path[PATH_MAX];
-    if (s_queue_path(self, crossing, dir, mode, type, path, sizeof path) != 0)
+    int rc = lane ? s_lane_path(self, crossing, dir, lane, path, sizeof path)
+                  : s_queue_path(self, crossing, dir, (enum tax_mode)mode, (enum tax_type)type,
+                                 path, sizeof path);
+    if (rc != 0)
         return NULL;
     guard_t *g = arch_guard(self, path);
     if (!g) {
         log_error("archive: out of memory");
         return NULL;
     }
-    /* s_queue_path checked the name: it fits. */
+    /* The path's checks passed: the names fit. */
     snprintf(e->crossing, sizeof e->crossing, "%s", crossing);
+    snprintf(e->lane, sizeof e->lane, "%s", lane ? lane : "");
     e->dir = (int)dir;
-    e->mode = (int)mode;
-    e->type = (int)type;
+    e->mode = mode;
+    e->type = type;
     e->g = g;
     return g;
 }
@@ -468,7 +475,7 @@ static guard_t *s_queue_guard(archive_t *self, const char *crossing, enum tax_di
 int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
                    enum tax_mode mode, enum tax_type type, const arch_queue_row_t *row)
 {
-    guard_t *g = s_queue_guard(self, crossing, dir, mode, type);
+    guard_t *g = s_file_guard(self, crossing, dir, (int)mode, (int)type, NULL);
     if (!g)
         return -1;
     char values[5 * NUMFMT_MAX];
@@ -487,12 +494,14 @@ int arch_add_queue(archive_t *self, const char *crossing, enum tax_dir dir,
 int arch_add_lane(archive_t *self, const char *crossing, enum tax_dir dir,
                   const char *lane_id, const arch_lane_row_t *row)
 {
-    char path[PATH_MAX];
-    if (s_lane_path(self, crossing, dir, lane_id, path, sizeof path) != 0)
+    guard_t *g = s_file_guard(self, crossing, dir, -1, -1, lane_id);
+    if (!g)
         return -1;
-    char values[64];
-    snprintf(values, sizeof values, "%u:%d", row->departures, row->open ? 1 : 0);
-    return s_stage(self, path, S_LANE, row->t_ms, row->interval_ms, values);
+    char values[NUMFMT_MAX + 3];
+    size_t n = numfmt_i64(values, row->departures);
+    values[n++] = ':';
+    values[n++] = row->open ? '1' : '0';
+    return s_stage_guard(self, g, S_LANE, row->t_ms, row->interval_ms, values, n);
 }
 
 /* Beside the measured file: official-<mode>-<type>.rrd */

@@ -68,11 +68,13 @@ typedef struct {
     uint64_t gen;       /* batch that last touched it (never wraps) */
 } guard_t;
 
-/* A queue's guard by its names (archive.c s_queue_guard), direct-mapped. */
+/* A queue's or a lane's guard by its names (archive.c s_file_guard),
+ * direct-mapped. */
 #define ARCH_QCACHE 4096
 typedef struct {
     char crossing[ARCH_NAME_MAX + 1];
-    int dir, mode, type;
+    char lane[ARCH_NAME_MAX + 1];   /* a lane's id; "" for a queue */
+    int dir, mode, type;            /* mode and type -1 for a lane */
     guard_t *g;         /* NULL: empty */
 } arch_qcache_t;
 

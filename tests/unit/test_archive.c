@@ -213,6 +213,19 @@ static void test_layout_and_create(void **state)
     assert_int_equal(stat(lp, &st), 0);
     assert_int_equal(s_last_update(qp), t);
     assert_int_equal(s_last_update(lp), t);
+    /* The lane again (its guard from the cache), and the same id in the
+     * other direction: a file of its own. */
+    l.t_ms += 5000;
+    assert_int_equal(arch_add_lane(a, "250401", TAX_SOUTHBOUND, "C07", &l), 1);
+    assert_int_equal(arch_add_lane(a, "250401", TAX_SOUTHBOUND, "C07", &l), 0);   /* not newer */
+    l.open = false;
+    assert_int_equal(arch_add_lane(a, "250401", TAX_NORTHBOUND, "C07", &l), 1);
+    assert_int_equal(arch_add_lane(a, NULL, TAX_NORTHBOUND, "C07", &l), -1);
+    s_commit_ok(a);
+    char np[600];
+    snprintf(np, sizeof np, "%s/250401/northbound/lane-C07.rrd", g.root);
+    assert_int_equal(s_last_update(lp), t + 5);
+    assert_int_equal(s_last_update(np), t + 5);
 
     /* A series with no file yet. */
     arch_series_t s;
