@@ -7,6 +7,7 @@
  * Beyond crashes and sanitizer reports it checks the promises: a decoded
  * batch is structurally sound (wire.h), a sample validation accepted is
  * within the limits validate.h states, and a restamped batch still decodes. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,15 +93,22 @@ static void s_check_time(const Poenet__Batch *b, uint64_t t_end_ms)
     CHECK(t_end_ms <= (uint64_t)(NOW_MS + SKEW_MS));
 }
 
+/* Units that can pass at per_s in the batch's interval: counted whole, so
+ * rounded up (a booth clearing one a second clears one in a 250-ms
+ * interval now and then). */
+static double s_most(double per_s, const Poenet__Batch *b)
+{
+    return ceil(per_s * b->interval_ms / 1000.0);
+}
+
 static void s_check_queue(const Poenet__Batch *b, const reg_crossing_t *reg,
                           const Poenet__QueueSample *q)
 {
     s_check_time(b, q->t_end_ms);
     int max = reg->max_lanes[q->mode];
-    double secs = b->interval_ms / 1000.0;
     CHECK((uint64_t)q->lanes_open <= (uint64_t)max);
-    CHECK(q->departures <= (max > 0 ? max : 1) * VAL_MAX_DEPART_PER_LANE_S * secs);
-    CHECK(q->arrivals <= VAL_MAX_ARRIVE_PER_S * secs);
+    CHECK(q->departures <= (max > 0 ? max : 1) * s_most(VAL_MAX_DEPART_PER_LANE_S, b));
+    CHECK(q->arrivals <= s_most(VAL_MAX_ARRIVE_PER_S, b));
     CHECK(!q->has_queue_len || q->queue_len <= VAL_MAX_QUEUE);
 }
 
@@ -109,7 +117,7 @@ static void s_check_lane(const Poenet__Batch *b, const reg_crossing_t *reg,
 {
     s_check_time(b, l->t_end_ms);
     CHECK(reg->max_lanes[l->mode] > 0);
-    CHECK(l->departures <= VAL_MAX_DEPART_PER_LANE_S * b->interval_ms / 1000.0);
+    CHECK(l->departures <= s_most(VAL_MAX_DEPART_PER_LANE_S, b));
 }
 
 /* The collector's path for one batch (collector/ingest.c s_handle_batch and
@@ -123,7 +131,11 @@ static void s_validate(const Poenet__Batch *b)
         CHECK(code < REJ_MAX && why[0]);
         return;
     }
-    CHECK(b->interval_ms >= 1000 && b->interval_ms <= 60000 && 60000 % b->interval_ms == 0);
+    /* a part of a second that divides it (from WIRE_INTERVAL_MIN_MS), or
+     * whole seconds that divide a minute (proto/wire.h) */
+    uint32_t iv = b->interval_ms;
+    CHECK(iv >= WIRE_INTERVAL_MIN_MS && iv <= 60000);
+    CHECK(iv <= 1000 ? 1000 % iv == 0 : iv % 1000 == 0 && 60000 % iv == 0);
     val_ctx_t ctx = { .now_ms = NOW_MS, .max_skew_ms = SKEW_MS };
     for (size_t i = 0; i < b->n_queues; i++) {
         code = REJ_MAX;
