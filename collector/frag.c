@@ -92,12 +92,7 @@ void frag_cache_destroy(frag_cache_t **self_p)
 /* A body holding a copy of text (len bytes). */
 static http_cache_body_t *s_body_of(const char *text, size_t len)
 {
-    char *d = malloc(len + 1);
-    if (!d)
-        return NULL;
-    memcpy(d, text, len);
-    d[len] = '\0';
-    return http_cache_body_new(d, len);
+    return http_cache_body_new(strndup(text, len), len);
 }
 
 /* Another state, or another staleness limit: nothing kept applies. */

@@ -7,20 +7,8 @@
 
 int fileio_write_all(int fd, const void *data, size_t len)
 {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    struct iovec iov = { (void *)data, len };
+    return fileio_writev_all(fd, &iov, 1);
 }
 
 int fileio_writev_all(int fd, struct iovec *iov, size_t n)

@@ -36,28 +36,47 @@ static void *s_read(void *arg)
     return NULL;
 }
 
-static void test_whole_buffer_through_a_pipe(void **state)
+/* What write(fd, arg) puts into a pipe, read by another thread in small
+ * pieces, is S_LEN bytes equal to data. */
+static void s_through_a_pipe(const char *data, int (*write)(int fd, void *arg), void *arg)
 {
-    (void)state;
-    char *data = malloc(S_LEN);
     s_reader_t r = { .got = malloc(S_LEN) };
-    assert_non_null(data);
     assert_non_null(r.got);
-    for (size_t i = 0; i < S_LEN; i++)
-        data[i] = (char)(i * 7 + i / 4096);
     int p[2];
     assert_int_equal(pipe(p), 0);
     r.fd = p[0];
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, s_read, &r), 0);
-    assert_int_equal(fileio_write_all(p[1], data, S_LEN), 0);
+    assert_int_equal(write(p[1], arg), 0);
     close(p[1]);
     pthread_join(th, NULL);
     close(p[0]);
     assert_int_equal(r.n, S_LEN);
     assert_memory_equal(r.got, data, S_LEN);
-    free(data);
     free(r.got);
+}
+
+static int s_write_whole(int fd, void *arg)
+{
+    return fileio_write_all(fd, arg, S_LEN);
+}
+
+static void test_whole_buffer_through_a_pipe(void **state)
+{
+    (void)state;
+    char *data = malloc(S_LEN);
+    assert_non_null(data);
+    for (size_t i = 0; i < S_LEN; i++)
+        data[i] = (char)(i * 7 + i / 4096);
+    s_through_a_pipe(data, s_write_whole, data);
+    free(data);
+}
+
+enum { S_PIECES = 3000 };
+
+static int s_write_pieces(int fd, void *arg)
+{
+    return fileio_writev_all(fd, arg, S_PIECES);
 }
 
 /* Pieces, more than IOV_MAX of them and some empty, arrive whole and in
@@ -65,36 +84,22 @@ static void test_whole_buffer_through_a_pipe(void **state)
 static void test_pieces_through_a_pipe(void **state)
 {
     (void)state;
-    enum { N = 3000 };
     char *data = malloc(S_LEN);
-    s_reader_t r = { .got = malloc(S_LEN) };
-    struct iovec *iov = malloc(N * sizeof *iov);
+    struct iovec *iov = malloc(S_PIECES * sizeof *iov);
     assert_non_null(data);
-    assert_non_null(r.got);
     assert_non_null(iov);
     for (size_t i = 0; i < S_LEN; i++)
         data[i] = (char)(i * 13 + i / 999);
     size_t off = 0;
-    for (size_t i = 0; i < N; i++) {
-        size_t len = i == N - 1 ? S_LEN - off : (i % 7 == 3 ? 0 : (i * 31) % 600);
+    for (size_t i = 0; i < S_PIECES; i++) {
+        size_t len = i == S_PIECES - 1 ? S_LEN - off : (i % 7 == 3 ? 0 : (i * 31) % 600);
         iov[i] = (struct iovec){ data + off, len };
         off += len;
     }
     assert_true(off == S_LEN);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    r.fd = p[0];
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, s_read, &r), 0);
-    assert_int_equal(fileio_writev_all(p[1], iov, N), 0);
-    close(p[1]);
-    pthread_join(th, NULL);
-    close(p[0]);
-    assert_int_equal(r.n, S_LEN);
-    assert_memory_equal(r.got, data, S_LEN);
+    s_through_a_pipe(data, s_write_pieces, iov);
     free(iov);
     free(data);
-    free(r.got);
 }
 
 static void test_bad_descriptor(void **state)
