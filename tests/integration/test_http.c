@@ -186,12 +186,15 @@ static char *s_gunzip(const hc_response_t *r, size_t *len)
 
 /* ---- conditional GET ------------------------------------------------------- */
 
-/* /v1/hours is rendered once for the collector's lifetime: its tag and
- * date are stable, so every case is exact. */
-static void test_conditional_stable(void **state)
+/* /v1/hours is rendered again only when the observed hours change: its tag
+ * and date are stable between changes, so every case is exact. The agent's
+ * replay may still be moving the hours when the test starts (a slow,
+ * sanitized build): a pass that meets another tag starts over. */
+#define HOURS_TRIES 10
+
+/* One pass over the conditional cases; false when the tag moved meanwhile. */
+static bool s_conditional_stable_pass(const char *path)
 {
-    (void)state;
-    const char *path = "/v1/hours";
     hc_response_t a, r;
     s_get(path, NULL, &a);
     s_expect_status(&a, path, 200);
@@ -206,21 +209,28 @@ static void test_conditional_stable(void **state)
     snprintf(h_weak, sizeof h_weak, "If-None-Match: W/%s", etag);
     snprintf(h_list, sizeof h_list, "If-None-Match: \"0-1\", %s", etag);
     snprintf(h_ims, sizeof h_ims, "If-Modified-Since: %s", lm);
+    bool same = true;
 
     /* A matching tag in any spelling: 304, no body, same validators. */
     const char *hit[][2] = { { h_inm, NULL }, { h_weak, NULL }, { h_list, NULL },
                              { "If-None-Match: *", NULL }, { h_ims, NULL } };
-    for (size_t i = 0; i < sizeof hit / sizeof *hit; i++) {
+    for (size_t i = 0; same && i < sizeof hit / sizeof *hit; i++) {
         s_get(path, hit[i], &r);
-        if (r.status != 304)
-            fail_msg("%s with '%s': status %d, want 304", path, hit[i][0], r.status);
-        if (r.body_len != 0)
-            fail_msg("%s with '%s': 304 carries %zu body bytes", path, hit[i][0], r.body_len);
-        s_expect_header(&r, path, "ETag", etag);
-        s_expect_header(&r, path, "Last-Modified", lm);
-        s_expect_header(&r, path, "Cache-Control", "public, max-age=300");
-        s_expect_header(&r, path, "Vary", "Accept-Encoding");
-        s_expect_header(&r, path, "Access-Control-Allow-Origin", "*");
+        const char *now = hc_header(&r, "ETag");
+        if (r.status == 200 && now && strcmp(now, etag) != 0) {
+            same = false; /* the hours moved on */
+        } else {
+            if (r.status != 304)
+                fail_msg("%s with '%s': status %d, want 304", path, hit[i][0], r.status);
+            if (r.body_len != 0)
+                fail_msg("%s with '%s': 304 carries %zu body bytes", path, hit[i][0],
+                         r.body_len);
+            s_expect_header(&r, path, "ETag", etag);
+            s_expect_header(&r, path, "Last-Modified", lm);
+            s_expect_header(&r, path, "Cache-Control", "public, max-age=300");
+            s_expect_header(&r, path, "Vary", "Accept-Encoding");
+            s_expect_header(&r, path, "Access-Control-Allow-Origin", "*");
+        }
         hc_free(&r);
     }
 
@@ -231,16 +241,30 @@ static void test_conditional_stable(void **state)
                               { "If-None-Match: \"0-1\"", h_ims, NULL },
                               { h_ims_old, NULL, NULL },
                               { "If-Modified-Since: yesterday", NULL, NULL } };
-    for (size_t i = 0; i < sizeof miss / sizeof *miss; i++) {
+    for (size_t i = 0; same && i < sizeof miss / sizeof *miss; i++) {
         s_get(path, miss[i], &r);
         if (r.status != 200)
             fail_msg("%s with '%s'%s: status %d, want 200", path, miss[i][0],
                      miss[i][1] ? " and a matching date" : "", r.status);
-        if (r.body_len != a.body_len || memcmp(r.body, a.body, a.body_len) != 0)
-            fail_msg("%s with '%s': another body than the plain GET", path, miss[i][0]);
+        const char *now = hc_header(&r, "ETag");
+        assert_non_null(now);
+        if (strcmp(now, etag) != 0)
+            same = false;
+        else if (r.body_len != a.body_len || memcmp(r.body, a.body, a.body_len) != 0)
+            fail_msg("%s with '%s': another body than the plain GET under the same tag %s",
+                     path, miss[i][0], etag);
         hc_free(&r);
     }
     hc_free(&a);
+    return same;
+}
+
+static void test_conditional_stable(void **state)
+{
+    (void)state;
+    for (int tries = 0; !s_conditional_stable_pass("/v1/hours"); tries++)
+        if (tries == HOURS_TRIES)
+            fail_msg("/v1/hours: the tag changed during each of %d passes", tries + 1);
 }
 
 /* A live view's tag is "<state version>-<second>" and Last-Modified is that
