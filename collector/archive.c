@@ -169,8 +169,10 @@ void arch_destroy(archive_t **self_p)
     free(self->root);
     free(self->stage);
     free(self->touched);
-    free(self->flight);
-    free(self->fguards);
+    for (size_t i = 0; i < ARCH_FLIGHTS_MAX; i++) {
+        free(self->flights[i].buf);
+        free(self->flights[i].guards);
+    }
     free(self);
     *self_p = NULL;
 }
@@ -608,11 +610,13 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
 
 /* ---- commit in two halves ---------------------------------------------------------------- */
 
+_Static_assert(ARCH_FLIGHTS_MAX <= RRDCC_OWED_MAX, "every flight is a batch rrdcc may owe");
+
 int arch_commit_send(archive_t *self, char *why, size_t whylen)
 {
     if (why && whylen)
         why[0] = '\0';
-    assert(!self->in_flight);
+    assert(self->nflights < ARCH_FLIGHTS_MAX);
     if (self->slen == 0)
         return 1;
     if (arch_link(self) < 0 || self->stage_void) {
@@ -628,22 +632,16 @@ int arch_commit_send(archive_t *self, char *why, size_t whylen)
     }
     /* The staged lines and guards become the flight's; the stage starts
      * empty in the flight's old buffers. */
-    char *b = self->flight;
-    size_t cap = self->fcap;
-    self->flight = self->stage;
-    self->fcap = self->scap;
-    self->flen = self->slen;
-    self->stage = b;
-    self->scap = cap;
-    guard_t **g = self->fguards;
-    size_t gcap = self->fgcap;
-    self->fguards = self->touched;
-    self->fgcap = self->tcap;
-    self->nfguards = self->ntouched;
-    self->touched = g;
-    self->tcap = gcap;
+    arch_flight_t *f = &self->flights[(self->ffirst + self->nflights++) % ARCH_FLIGHTS_MAX];
+    arch_flight_t old = *f;
+    *f = (arch_flight_t){ .buf = self->stage, .len = self->slen, .cap = self->scap,
+                          .guards = self->touched, .nguards = self->ntouched,
+                          .gcap = self->tcap };
+    self->stage = old.buf;
+    self->scap = old.cap;
+    self->touched = old.guards;
+    self->tcap = old.gcap;
     self->ntouched = 0;
-    self->in_flight = true;
     s_end_batch(self, false);
     return 0;
 }
@@ -652,14 +650,17 @@ int arch_commit_wait(archive_t *self, char *why, size_t whylen)
 {
     if (why && whylen)
         why[0] = '\0';
-    if (!self->in_flight)
+    if (self->nflights == 0)
         return 0;
-    self->in_flight = false;
+    arch_flight_t *f = &self->flights[self->ffirst];
+    self->ffirst = (self->ffirst + 1) % ARCH_FLIGHTS_MAX;
+    self->nflights--;
     int rc = rrdcc_batch_wait(self->rc);
-    if (rc == 0 && s_mark_dirty(self, self->fguards, self->nfguards) == 0) {
-        self->nfguards = 0;
+    size_t n = f->nguards;
+    f->nguards = 0;
+    f->len = 0;
+    if (rc == 0 && s_mark_dirty(self, f->guards, n) == 0)
         return 0;
-    }
     if (rc == 0)
         arch_why(why, whylen, "out of memory");
     else
@@ -667,17 +668,16 @@ int arch_commit_wait(archive_t *self, char *why, size_t whylen)
     if (rc != 0 && rrdcc_connected(self->rc))
         log_warn("archive: commit refused: %s", rrdcc_error(self->rc));
     /* rrdcached may have applied part of it: only it knows which. */
-    for (size_t i = 0; i < self->nfguards; i++)
-        self->fguards[i]->known = false;
-    self->nfguards = 0;
+    for (size_t i = 0; i < n; i++)
+        f->guards[i]->known = false;
     return -1;
 }
 
-bool arch_commit_in_flight(const archive_t *self) { return self->in_flight; }
+size_t arch_commit_in_flight(const archive_t *self) { return self->nflights; }
 
 bool arch_commit_ready(archive_t *self)
 {
-    return !self->in_flight || rrdcc_batch_ready(self->rc);
+    return self->nflights == 0 || rrdcc_batch_ready(self->rc);
 }
 
 int arch_commit_fd(const archive_t *self, bool *writing)

@@ -88,27 +88,33 @@ int arch_add_official(archive_t *self, const char *crossing, enum tax_dir dir,
  * so what was accepted is not sent twice and what was not is sent again. */
 int arch_commit(archive_t *self, char *why, size_t whylen);
 
-/* arch_commit in two halves, so the next batch is staged while rrdcached
- * applies this one: arch_commit_send hands the staged rows to rrdcached
- * (what the socket takes now; the rest as arch_commit_ready or
- * arch_commit_wait go on) and starts an empty stage. It returns 0 when
+/* arch_commit in two halves, with up to ARCH_FLIGHTS_MAX batches in
+ * flight, so the next batches are staged while rrdcached applies the
+ * first: arch_commit_send hands the staged rows to rrdcached (what the
+ * socket takes now; the rest as arch_commit_ready or arch_commit_wait go
+ * on) and starts an empty stage; the caller must not send more than
+ * ARCH_FLIGHTS_MAX (arch_commit_in_flight counts them). It returns 0 when
  * sent, 1 when nothing was staged (nothing in flight), -1 as arch_commit
- * (the staged rows are dropped, their guards forgotten). One batch is in
- * flight at a time: arch_commit_wait takes its outcome (blocking, bounded
- * by rrdcached's timeout) with arch_commit's meaning — 0 accepted (its
- * files wait for the next sync), -1 not (reason in why; its guards are
- * re-read on next use) — and 0 when none is in flight. Any other use of
- * the archive's connection in between (a fetch, a file's last update, a
- * synchronous arch_commit) first finishes the flight and keeps its outcome
- * for arch_commit_wait. arch_commit_ready says without blocking whether
+ * (the staged rows are dropped, their guards forgotten). arch_commit_wait
+ * takes the oldest flight's outcome (blocking, bounded by rrdcached's
+ * timeout) with arch_commit's meaning — 0 accepted (its files wait for the
+ * next sync), -1 not (reason in why; its guards are re-read on next use) —
+ * and 0 when none is in flight. A refused flight fails alone; a lost
+ * connection fails every flight. Any other use of the archive's connection
+ * in between (a fetch, a file's last update, a synchronous arch_commit)
+ * first finishes the flights and keeps their outcomes for
+ * arch_commit_wait. arch_commit_ready says without blocking whether
  * arch_commit_wait would return at once; arch_commit_fd is the socket to
  * watch meanwhile, for writing when *writing, else for reading (-1: not
  * connected, and then arch_commit_wait returns at once). Rows staged while
- * a batch is in flight must not be for the files it touched unless their
- * order does not matter: they reach rrdcached after it. */
+ * batches are in flight must not be for the files they touched unless
+ * their order does not matter: they reach rrdcached after them; and a file
+ * must not be in two flights (its guard's accepted point moves with the
+ * first). */
+#define ARCH_FLIGHTS_MAX 4
 int arch_commit_send(archive_t *self, char *why, size_t whylen);
 int arch_commit_wait(archive_t *self, char *why, size_t whylen);
-bool arch_commit_in_flight(const archive_t *self);
+size_t arch_commit_in_flight(const archive_t *self);
 bool arch_commit_ready(archive_t *self);
 int arch_commit_fd(const archive_t *self, bool *writing);
 

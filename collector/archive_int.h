@@ -78,6 +78,16 @@ typedef struct {
     guard_t *g;         /* NULL: empty */
 } arch_qcache_t;
 
+/* A batch sent by arch_commit_send, until arch_commit_wait: its lines
+ * (rrdcached reads them while later batches are staged) and the guards it
+ * touched. Its buffers go back to the stage afterwards. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    guard_t **guards;
+    size_t nguards, gcap;
+} arch_flight_t;
+
 struct archive {
     rrdcc_t *rc;
     char *root;                 /* absolute, no trailing '/' */
@@ -89,14 +99,10 @@ struct archive {
 
     char *stage;                /* staged UPDATE lines */
     size_t slen, scap;
-    /* The batch sent by arch_commit_send, until arch_commit_wait: its
-     * lines (rrdcached reads them while the next batch is staged) and the
-     * guards it touched. */
-    char *flight;
-    size_t flen, fcap;
-    guard_t **fguards;
-    size_t nfguards, fgcap;
-    bool in_flight;
+    /* Batches sent by arch_commit_send, until arch_commit_wait, oldest
+     * first in a ring. */
+    arch_flight_t flights[ARCH_FLIGHTS_MAX];
+    size_t ffirst, nflights;
     guard_t **touched;          /* guards touched by the staged batch */
     size_t ntouched, tcap;
     uint64_t gen;               /* current batch, from 1 */

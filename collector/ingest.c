@@ -127,22 +127,18 @@ static void s_on_drained(void *arg)
     }
 }
 
-/* The archive's connection moved for the group in flight: answer it once
- * rrdcached has (arch_commit_ready does not block), else watch again. The
- * timeout only re-checks: a stopped rrdcached is arch_commit_wait's to
- * time out. */
+/* The archive's connection moved for the groups in flight: answer those
+ * rrdcached has (arch_commit_ready does not block), and watch again while
+ * some remain. The timeout only re-checks: a stopped rrdcached is
+ * arch_commit_wait's to time out. */
 static void s_on_flight(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     ingest_t *self = arg;
-    if (self->nflight == 0)
-        return;
-    if (!arch_commit_ready(self->ctx.archive)) {
+    ingest_flights_land_ready(self);
+    if (self->nflights > 0)
         ingest_flight_watch(self);
-        return;
-    }
-    ingest_flight_land(self);
     if (self->group_sent) {
         self->group_sent = false;
         zwatch_kick(self->watch);
@@ -161,7 +157,7 @@ void ingest_flight_watch(ingest_t *self)
     if (!self->ev_flight || event_add(self->ev_flight, fd < 0 ? &(struct timeval){ 0, 0 }
                                                               : &again) != 0) {
         log_error("ingest: cannot watch rrdcached's answer: waiting for it");
-        ingest_flight_land(self);
+        ingest_flights_land(self, INGEST_FLIGHTS);
     }
 }
 
@@ -210,8 +206,8 @@ static void s_synced(void *arg, int rc, const char *why)
 int ingest_sync(ingest_t *self)
 {
     /* Blocking (at exit): a pipelined sync still running is redone here,
-     * after the group in flight counts. */
-    ingest_flight_land(self);
+     * after the groups in flight count. */
+    ingest_flights_land(self, INGEST_FLIGHTS);
     arch_sync_cancel(self->ctx.archive);
     ingest_check_archive(self);
     if (s_snapshot(self) != 0)
@@ -359,9 +355,11 @@ ingest_t *ingest_new(struct event_base *base, void *zctx, const char *endpoint,
     self->base = base;
     self->sessions = sess_table_new();
     self->group = calloc(INGEST_GROUP_MAX, sizeof *self->group);
-    self->flight = calloc(INGEST_GROUP_MAX, sizeof *self->flight);
+    bool flights = true;
+    for (size_t i = 0; i < INGEST_FLIGHTS; i++)
+        flights &= (self->flights[i].m = calloc(INGEST_GROUP_MAX, sizeof(member_t))) != NULL;
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
-    if (!self->sessions || !self->group || !self->flight || !self->sock)
+    if (!self->sessions || !self->group || !flights || !self->sock)
         goto fail;
     if (ctx->sessions_path && sess_load(self->sessions, ctx->sessions_path) != 0) {
         log_error("cannot read sessions %s", ctx->sessions_path);
@@ -412,10 +410,11 @@ void ingest_destroy(ingest_t **self_p)
     if (!self)
         return;
     ingest_sessions_stop(self);   /* a sessions write still running lands */
-    if (self->group && self->flight)
+    if (self->group && self->flights[0].m)
         ingest_group_end(self, NULL, NULL);   /* replies to agents still there */
     free(self->group);
-    free(self->flight);
+    for (size_t i = 0; i < INGEST_FLIGHTS; i++)
+        free(self->flights[i].m);
     if (self->ev_flight)
         event_free(self->ev_flight);
     zwatch_destroy(&self->watch);
@@ -440,7 +439,7 @@ const sess_table_t *ingest_sessions(const ingest_t *self) { return self->session
 bool ingest_busy(void *arg)
 {
     ingest_t *self = arg;
-    if (self->nflight > 0)
+    if (self->nflights > 0)
         return true;
     return zwatch_pending(self->watch);
 }

@@ -377,31 +377,46 @@ static void s_group_fail(ingest_t *self, bool restarted, const char *why, uint8_
     self->group_rows = 0;
 }
 
-void ingest_flight_land(ingest_t *self)
+/* Wait for the oldest group in flight, count and answer its members. */
+static void s_flight_land(ingest_t *self)
 {
-    if (self->nflight == 0)
-        return;
+    ingest_flight_t *f = &self->flights[self->ffirst];
     char why[300];
     int rc = arch_commit_wait(self->ctx.archive, why, sizeof why);
-    size_t n = self->nflight;
-    self->nflight = 0;   /* before the replies: they may not land it again */
+    size_t n = f->n;
+    f->n = 0;
+    /* Off the ring before the replies: they may not land it again. */
+    self->ffirst = (self->ffirst + 1) % INGEST_FLIGHTS;
+    self->nflights--;
     /* Rows lost meanwhile (a sync found them unwritten, a new connection)
      * rolled the sessions back: counting this group would skip what must
      * come again, as in s_group_check. */
-    bool restarted = arch_generation(self->ctx.archive) != self->flight_gen;
+    bool restarted = arch_generation(self->ctx.archive) != f->gen;
     if (restarted)
         ingest_check_archive(self);
     if (rc == 0 && !restarted)
-        s_members_accept(self, self->flight, n, NULL, NULL);
+        s_members_accept(self, f->m, n, NULL, NULL);
     else
-        s_members_fail(self, self->flight, n, restarted, why, NULL, NULL);
+        s_members_fail(self, f->m, n, restarted, why, NULL, NULL);
+}
+
+void ingest_flights_land(ingest_t *self, size_t n)
+{
+    while (n-- > 0 && self->nflights > 0)
+        s_flight_land(self);
+}
+
+void ingest_flights_land_ready(ingest_t *self)
+{
+    while (self->nflights > 0 && arch_commit_ready(self->ctx.archive))
+        s_flight_land(self);
 }
 
 /* Send the group's rows to rrdcached in one BATCH; on success commit and
  * acknowledge every member in order, else refuse them all. */
 void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len)
 {
-    ingest_flight_land(self);
+    ingest_flights_land(self, INGEST_FLIGHTS);
     if (self->ngroup == 0)
         return;
     char why[300];
@@ -416,9 +431,11 @@ void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len)
 
 void ingest_group_launch(ingest_t *self)
 {
-    ingest_flight_land(self);
+    ingest_flights_land_ready(self);
     if (self->ngroup == 0)
         return;
+    if (self->nflights == INGEST_FLIGHTS)
+        ingest_flights_land(self, 1);
     char why[300];
     int rc = arch_commit_send(self->ctx.archive, why, sizeof why);
     if (rc < 0) {
@@ -428,30 +445,34 @@ void ingest_group_launch(ingest_t *self)
     if (rc > 0) {   /* nothing to write: every row was archived before */
         s_members_accept(self, self->group, self->ngroup, NULL, NULL);
     } else {
-        member_t *t = self->flight;
-        self->flight = self->group;
+        ingest_flight_t *f = &self->flights[(self->ffirst + self->nflights++) % INGEST_FLIGHTS];
+        member_t *t = f->m;
+        f->m = self->group;
+        f->n = self->ngroup;
+        f->gen = self->arch_gen;   /* s_group_check: the group agrees with it */
         self->group = t;
-        self->nflight = self->ngroup;
-        self->flight_gen = self->arch_gen;   /* s_group_check: the group agrees with it */
         ingest_flight_watch(self);
     }
     self->ngroup = 0;
     self->group_rows = 0;
 }
 
-/* Where a batch of this crossing direction waits: 1 in the group, 2 in
- * flight, 0 nowhere. */
-static int s_pending(const ingest_t *self, const char *crossing, uint32_t dir)
+/* Where a batch of this crossing direction waits: 1 in the group, 2 + i
+ * in the i-th flight (oldest first), 0 nowhere. */
+static size_t s_pending(const ingest_t *self, const char *crossing, uint32_t dir)
 {
     for (size_t i = 0; i < self->ngroup; i++) {
         const Poenet__Batch *o = self->group[i].env->batch;
         if (o->direction == dir && strcmp(o->crossing, crossing) == 0)
             return 1;
     }
-    for (size_t i = 0; i < self->nflight; i++) {
-        const Poenet__Batch *o = self->flight[i].env->batch;
-        if (o->direction == dir && strcmp(o->crossing, crossing) == 0)
-            return 2;
+    for (size_t k = 0; k < self->nflights; k++) {
+        const ingest_flight_t *f = &self->flights[(self->ffirst + k) % INGEST_FLIGHTS];
+        for (size_t i = 0; i < f->n; i++) {
+            const Poenet__Batch *o = f->m[i].env->batch;
+            if (o->direction == dir && strcmp(o->crossing, crossing) == 0)
+                return 2 + k;
+        }
     }
     return 0;
 }
@@ -625,8 +646,9 @@ uint8_t *ingest_frame(ingest_t *self, const void *data, size_t len, zmq_msg_t *i
         else if (s_must_end(self, b))
             ingest_group_launch(self);
         /* Its session's previous batch must count first. */
-        if (s_pending(self, b->crossing, b->direction) == 2)
-            ingest_flight_land(self);
+        size_t where = s_pending(self, b->crossing, b->direction);
+        if (where >= 2)
+            ingest_flights_land(self, where - 1);
         if (s_batch_join(self, env, id, peer_key, now_ms, &reply, reply_len) == 0) {
             wire_free(&env);
             return reply;
@@ -644,12 +666,12 @@ uint8_t *ingest_frame(ingest_t *self, const void *data, size_t len, zmq_msg_t *i
         /* Replies to one agent keep their order: a batch of its session
          * still waiting is answered first. Other sessions' do not wait. */
         const Poenet__Heartbeat *hb = env->heartbeat;
-        int where = hb->crossing && hb->has_direction ? s_pending(self, hb->crossing,
-                                                                  hb->direction) : 0;
+        size_t where = hb->crossing && hb->has_direction ? s_pending(self, hb->crossing,
+                                                                     hb->direction) : 0;
         if (!id || where == 1)
             ingest_group_end(self, NULL, NULL);
-        else if (where == 2)
-            ingest_flight_land(self);
+        else if (where >= 2)
+            ingest_flights_land(self, where - 1);
         reply = s_handle_heartbeat(self, hb, peer_key, now_ms, reply_len);
     } else {
         ingest_reject(self, REJ_NOT_BATCH, "frame", "agents send batches and heartbeats only");

@@ -71,6 +71,17 @@ typedef struct {
     char refused_why[REJ_MAX][200]; /* the first reason text per code, for the log */
 } member_t;
 
+/* Groups in flight at once: rrdcached applies one while the next are
+ * staged and sent, one round trip for several (docs/performance.md 1q). */
+#define INGEST_FLIGHTS ARCH_FLIGHTS_MAX
+
+/* A group sent to rrdcached and not yet answered. */
+typedef struct {
+    member_t *m;                /* INGEST_GROUP_MAX; swapped with the group's */
+    size_t n;
+    uint64_t gen;               /* the archive's generation it was judged in */
+} ingest_flight_t;
+
 struct ingest {
     struct event_base *base;
     void *sock;
@@ -101,11 +112,11 @@ struct ingest {
     member_t *group;            /* INGEST_GROUP_MAX, staged into one BATCH */
     size_t ngroup;
     long group_rows;
-    /* The group sent to rrdcached and not yet answered (arch_commit_send):
-     * the next group is staged meanwhile. No session is in both. */
-    member_t *flight;           /* INGEST_GROUP_MAX */
-    size_t nflight;
-    uint64_t flight_gen;        /* the archive's generation it was judged in */
+    /* Groups sent to rrdcached and not yet answered (arch_commit_send),
+     * oldest first in a ring: the next group is staged meanwhile. No
+     * session is in two of them, nor in a flight and the group. */
+    ingest_flight_t flights[INGEST_FLIGHTS];
+    size_t ffirst, nflights;
     struct event *ev_flight;    /* its answer (or the socket's room to write it) */
     bool group_sent;            /* replies went out: re-check the socket */
 };
@@ -124,14 +135,19 @@ uint8_t *ingest_frame(ingest_t *self, const void *data, size_t len, zmq_msg_t *i
 void ingest_group_end(ingest_t *self, uint8_t **out, size_t *out_len);
 
 /* The socket path: send the group to rrdcached and stage the next one
- * while it is applied (the group in flight before it is answered first).
- * Its members are answered by ingest_flight_land. */
+ * while it is applied (the oldest flight is answered first when
+ * INGEST_FLIGHTS are in flight). Its members are answered by
+ * ingest_flights_land. */
 void ingest_group_launch(ingest_t *self);
 
-/* Wait for the group in flight, count and answer its members. */
-void ingest_flight_land(ingest_t *self);
+/* Wait for the n oldest groups in flight (all of them when n is larger),
+ * count and answer their members. */
+void ingest_flights_land(ingest_t *self, size_t n);
 
-/* Watch the archive's connection for the flight's answer (ingest.c). */
+/* Answer the groups in flight whose answers came, without blocking. */
+void ingest_flights_land_ready(ingest_t *self);
+
+/* Watch the archive's connection for the flights' answers (ingest.c). */
 void ingest_flight_watch(ingest_t *self);
 
 /* rrdcached may have lost rows it accepted: roll sessions back to what is

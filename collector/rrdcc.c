@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +21,21 @@
 #define RRDCC_DEFAULT_TIMEOUT_MS 5000
 /* A line longer than this is not rrdcached talking to us. */
 #define RRDCC_MAX_LINE (1u << 20)
+
+/* A batch owed an answer: its bytes are "BATCH\n", buf, ".\n". */
+typedef struct {
+    const char *buf;
+    size_t len;
+    size_t pos;             /* of those bytes, written */
+    bool done;              /* its result is read (or failed) */
+    int rc;
+    char err[512];
+} owed_t;
+
+#define OWED_HEAD "BATCH\n"
+#define OWED_HEAD_LEN 6
+#define OWED_TRAIL ".\n"
+#define OWED_TRAIL_LEN 2
 
 struct rrdcc {
     char *sock_path;
@@ -39,18 +55,18 @@ struct rrdcc {
     const char **lines;     /* built from offs once the reply is complete */
     size_t nlines, lcap;
 
-    /* A BATCH sent by rrdcc_batch_send whose result the caller has not
-     * taken yet (rrdcc_batch_wait). Any other command reads that result
-     * first and keeps it here, so replies are never taken for another's. */
-    bool owed, owed_done;
-    int owed_rc;
-    char owed_err[512];
-    const char *out;        /* the owed batch's part not yet written, then */
-    size_t outlen;
-    size_t trail;           /* bytes of its ".\n" not yet written */
+    /* BATCHes sent by rrdcc_batch_send whose results the caller has not
+     * taken yet (rrdcc_batch_wait), oldest first, in a ring. Each is
+     * written in order after the one before it ("BATCH\n", its lines,
+     * ".\n") and answered in that order. Any other command reads every
+     * owed result first and keeps it here, so replies are never taken for
+     * another's. Results are settled oldest first: the settled ones are a
+     * prefix of the ring. */
+    owed_t owed[RRDCC_OWED_MAX];
+    size_t ofirst, nowed;
 };
 
-static void s_owed_settle(rrdcc_t *self);
+static void s_owed_settle(rrdcc_t *self, size_t n);
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -117,15 +133,22 @@ void rrdcc_destroy(rrdcc_t **self_p)
     *self_p = NULL;
 }
 
+/* The i-th owed batch, oldest first. */
+static owed_t *s_owed(rrdcc_t *self, size_t i)
+{
+    return &self->owed[(self->ofirst + i) % RRDCC_OWED_MAX];
+}
+
 void rrdcc_disconnect(rrdcc_t *self)
 {
-    if (self->owed && !self->owed_done) {
-        self->owed_done = true;
-        self->owed_rc = -1;
-        snprintf(self->owed_err, sizeof self->owed_err, "%s",
+    for (size_t i = 0; i < self->nowed; i++) {
+        owed_t *o = s_owed(self, i);
+        if (o->done)
+            continue;
+        o->done = true;
+        o->rc = -1;
+        snprintf(o->err, sizeof o->err, "%s",
                  self->err[0] ? self->err : "connection closed before the batch was answered");
-        self->out = NULL;
-        self->outlen = self->trail = 0;
     }
     if (self->fd >= 0)
         close(self->fd);
@@ -175,9 +198,9 @@ int rrdcc_connect(rrdcc_t *self)
     return 0;
 }
 
-static int s_ensure_connected(rrdcc_t *self)
+/* Connected, reconnecting when allowed. Owed batches stay owed. */
+static int s_connected(rrdcc_t *self)
 {
-    s_owed_settle(self);
     if (self->fd >= 0)
         return 0;
     if (self->manual) {
@@ -185,6 +208,13 @@ static int s_ensure_connected(rrdcc_t *self)
         return -1;
     }
     return rrdcc_connect(self);
+}
+
+/* Connected for a command of its own: every owed result is read first. */
+static int s_ensure_connected(rrdcc_t *self)
+{
+    s_owed_settle(self, self->nowed);
+    return s_connected(self);
 }
 
 /* ---- bounded I/O ------------------------------------------------------------- */
@@ -411,7 +441,7 @@ int rrdcc_command(rrdcc_t *self, const char *line, rrdcc_reply_t *reply)
 
 /* Read the two replies of a BATCH already sent: "Go ahead", then "<n>
  * errors" and n lines. */
-static int s_batch_result(rrdcc_t *self, rrdcc_reply_t *reply)
+static int s_batch_result(rrdcc_t *self, rrdcc_reply_t *reply, bool more_expected)
 {
     if (s_read_line_reply(self, reply) != 0)
         return s_fail_io(self);
@@ -421,7 +451,7 @@ static int s_batch_result(rrdcc_t *self, rrdcc_reply_t *reply)
         s_set_err(self, "rrdcached refused BATCH: %s", reply->message);
         return s_fail_io(self);
     }
-    if (s_read_reply(self, reply) != 0)
+    if (s_read_reply_tail(self, reply, more_expected) != 0)
         return s_fail_io(self);
     if (reply->status < 0) {
         s_set_err(self, "rrdcached refused the batch: %s", reply->message);
@@ -439,54 +469,80 @@ static int s_batch_result(rrdcc_t *self, rrdcc_reply_t *reply)
     return 0;
 }
 
-/* Connected and buf a batch. A synchronous batch first finishes an owed
- * one (s_ensure_connected keeps its result); a second may not be owed. */
-static int s_batch_check(rrdcc_t *self, const char *buf, size_t len, bool owe)
+/* buf a batch. */
+static int s_batch_check(rrdcc_t *self, const char *buf, size_t len)
 {
-    if (owe && self->owed) {
-        s_set_err(self, "a batch sent before is still owed");
-        return -1;
-    }
     if (len > 0 && buf[len - 1] != '\n') {
         s_set_err(self, "batch does not end with a newline");
         return -1;
     }
-    return s_ensure_connected(self);
+    return 0;
 }
 
-/* Write what the socket takes now of the owed batch's rest. 0 (done or
- * not), -1 on an I/O error. */
-static int s_write_some(rrdcc_t *self)
+/* The unwritten bytes of an owed batch, as up to three pieces. */
+static int s_owed_iov(const owed_t *o, struct iovec *iov)
 {
-    while (self->outlen > 0 || self->trail > 0) {
-        const char *p = self->outlen > 0 ? self->out : ".\n" + (2 - self->trail);
-        size_t n = self->outlen > 0 ? self->outlen : self->trail;
-        ssize_t w = send(self->fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
+    int n = 0;
+    size_t pos = o->pos;
+    const struct { const char *p; size_t len; } part[3] = {
+        { OWED_HEAD, OWED_HEAD_LEN }, { o->buf, o->len }, { OWED_TRAIL, OWED_TRAIL_LEN }
+    };
+    for (int i = 0; i < 3; i++) {
+        if (pos >= part[i].len) {
+            pos -= part[i].len;
             continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (w <= 0) {
-            s_set_err(self, "write: %s", w < 0 ? strerror(errno) : "no progress");
-            return -1;
         }
-        if (self->outlen > 0) {
-            self->out += w;
-            self->outlen -= (size_t)w;
-        } else {
-            self->trail -= (size_t)w;
+        iov[n++] = (struct iovec){ (void *)(part[i].p + pos), part[i].len - pos };
+        pos = 0;
+    }
+    return n;
+}
+
+static bool s_owed_written(const owed_t *o)
+{
+    return o->pos == OWED_HEAD_LEN + o->len + OWED_TRAIL_LEN;
+}
+
+/* Write what the socket takes now of the first n owed batches, in order.
+ * 0 (done or not), -1 on an I/O error. */
+static int s_write_some(rrdcc_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        owed_t *o = s_owed(self, i);
+        while (!o->done && !s_owed_written(o)) {
+            struct iovec iov[3];
+            struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)s_owed_iov(o, iov) };
+            ssize_t w = sendmsg(self->fd, &msg, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return 0;
+            if (w <= 0) {
+                s_set_err(self, "write: %s", w < 0 ? strerror(errno) : "no progress");
+                return -1;
+            }
+            o->pos += (size_t)w;
         }
     }
     return 0;
 }
 
-/* The owed batch's rest, waiting for the socket as needed. */
-static int s_write_rest(rrdcc_t *self)
+/* Whether the first n owed batches are written (or failed). */
+static bool s_written(rrdcc_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s_owed(self, i)->done && !s_owed_written(s_owed(self, i)))
+            return false;
+    return true;
+}
+
+/* The first n owed batches' rest, waiting for the socket as needed. */
+static int s_write_rest(rrdcc_t *self, size_t n)
 {
     for (;;) {
-        if (s_write_some(self) != 0)
+        if (s_write_some(self, n) != 0)
             return -1;
-        if (self->outlen == 0 && self->trail == 0)
+        if (s_written(self, n))
             return 0;
         if (s_wait(self, POLLOUT, "writing to rrdcached") != 0)
             return -1;
@@ -496,67 +552,79 @@ static int s_write_rest(rrdcc_t *self)
 int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply)
 {
     rrdcc_reply_t local;
-    if (s_batch_check(self, buf, len, false) != 0)
+    if (s_batch_check(self, buf, len) != 0 || s_ensure_connected(self) != 0)
         return -1;
     /* One round trip, not two: rrdcached reads "BATCH", answers "Go ahead"
      * and takes the following lines as the batch whether or not we waited
      * for that answer. Accepted commands are silent and errors are held back
      * until '.', so it never blocks writing to us while we write. */
-    if (s_write_all(self, "BATCH\n", 6) != 0 || s_write_all(self, buf, len) != 0 ||
-        s_write_all(self, ".\n", 2) != 0)
+    if (s_write_all(self, OWED_HEAD, OWED_HEAD_LEN) != 0 || s_write_all(self, buf, len) != 0 ||
+        s_write_all(self, OWED_TRAIL, OWED_TRAIL_LEN) != 0)
         return s_fail_io(self);
-    return s_batch_result(self, reply ? reply : &local);
+    return s_batch_result(self, reply ? reply : &local, false);
 }
 
-/* The owed batch's result, read now if it was not (blocking, bounded). */
-static void s_owed_settle(rrdcc_t *self)
+/* The first n owed batches' results, read now where they were not
+ * (blocking, bounded), in order. Only what precedes a batch is written
+ * before its result is read: rrdcached may be blocked writing that result
+ * to us while a later batch waits for room. */
+static void s_owed_settle(rrdcc_t *self, size_t n)
 {
-    if (!self->owed || self->owed_done)
-        return;
-    rrdcc_reply_t r;
-    self->owed_done = true;   /* before: a failure below disconnects */
-    if (s_write_rest(self) != 0)
-        self->owed_rc = s_fail_io(self);
-    else
-        self->owed_rc = s_batch_result(self, &r);
-    self->out = NULL;
-    self->outlen = self->trail = 0;
-    snprintf(self->owed_err, sizeof self->owed_err, "%s", self->err);
+    for (size_t i = 0; i < n; i++) {
+        owed_t *o = s_owed(self, i);
+        if (o->done)
+            continue;
+        rrdcc_reply_t r;
+        int rc;
+        if (s_write_rest(self, i + 1) != 0)
+            rc = s_fail_io(self);   /* every unsettled one failed with it */
+        else
+            rc = s_batch_result(self, &r, i + 1 < self->nowed);
+        if (o->done)
+            continue;
+        o->done = true;
+        o->rc = rc;
+        snprintf(o->err, sizeof o->err, "%s", self->err);
+    }
 }
 
 int rrdcc_batch_send(rrdcc_t *self, const char *buf, size_t len)
 {
-    if (s_batch_check(self, buf, len, true) != 0)
+    if (self->nowed == RRDCC_OWED_MAX) {
+        s_set_err(self, "%d batches are owed already", RRDCC_OWED_MAX);
         return -1;
-    if (s_write_all(self, "BATCH\n", 6) != 0)
-        return s_fail_io(self);
-    self->owed = true;
-    self->owed_done = false;
-    self->out = buf;
-    self->outlen = len;
-    self->trail = 2;
-    if (s_write_some(self) != 0) {
-        s_owed_settle(self);   /* the failure, kept for rrdcc_batch_wait */
-        return 0;
     }
+    if (s_batch_check(self, buf, len) != 0 || s_connected(self) != 0)
+        return -1;
+    owed_t *o = s_owed(self, self->nowed++);
+    *o = (owed_t){ .buf = buf, .len = len };
+    if (s_write_some(self, self->nowed) != 0)
+        s_fail_io(self);   /* the failure, kept for rrdcc_batch_wait */
     return 0;
 }
 
+size_t rrdcc_batch_owed(const rrdcc_t *self) { return self->nowed; }
+
 bool rrdcc_batch_writing(const rrdcc_t *self)
 {
-    return self->owed && !self->owed_done && (self->outlen > 0 || self->trail > 0);
+    if (self->nowed == 0)
+        return false;
+    const owed_t *o = &self->owed[(self->ofirst + self->nowed - 1) % RRDCC_OWED_MAX];
+    return !o->done && !s_owed_written(o);
 }
 
 int rrdcc_batch_wait(rrdcc_t *self)
 {
-    if (!self->owed) {
+    if (self->nowed == 0) {
         s_set_err(self, "no batch is owed");
         return -1;
     }
-    s_owed_settle(self);
-    self->owed = false;
-    snprintf(self->err, sizeof self->err, "%s", self->owed_err);
-    return self->owed_rc;
+    s_owed_settle(self, 1);
+    owed_t *o = s_owed(self, 0);
+    self->ofirst = (self->ofirst + 1) % RRDCC_OWED_MAX;
+    self->nowed--;
+    snprintf(self->err, sizeof self->err, "%s", o->err);
+    return o->rc;
 }
 
 /* Whether the input holds n whole replies ("<status> ..." and as many
@@ -583,25 +651,25 @@ static bool s_have_replies(const rrdcc_t *self, int n)
 
 bool rrdcc_batch_ready(rrdcc_t *self)
 {
-    if (!self->owed || self->owed_done || self->fd < 0)
+    if (self->nowed == 0 || s_owed(self, 0)->done || self->fd < 0)
         return true;
-    if (s_write_some(self) != 0) {
-        s_owed_settle(self);
+    if (s_write_some(self, self->nowed) != 0) {
+        s_fail_io(self);
         return true;
     }
-    if (self->outlen > 0 || self->trail > 0)
+    if (!s_owed_written(s_owed(self, 0)))
         return false;
     /* Take what has arrived, without waiting. */
     int rc;
     while ((rc = s_fill_some(self, false)) == 0)
         ;
     if (rc < 0) {
-        s_owed_settle(self);   /* end of file or an error: it says which */
+        s_owed_settle(self, 1);   /* end of file or an error: it says which */
         return true;
     }
     if (!s_have_replies(self, 2))
         return false;
-    s_owed_settle(self);
+    s_owed_settle(self, 1);
     return true;
 }
 

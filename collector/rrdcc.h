@@ -83,24 +83,29 @@ int rrdcc_command(rrdcc_t *self, const char *line, rrdcc_reply_t *reply);
  * the failure may have been applied). reply may be NULL. */
 int rrdcc_batch(rrdcc_t *self, const char *buf, size_t len, rrdcc_reply_t *reply);
 
-/* The same in two halves, so the caller can prepare the next batch while
- * rrdcached applies this one. rrdcc_batch_send writes what the socket
- * takes now; buf must stay unchanged until the result is taken. It returns
- * 0 when the batch is owed (even if writing it failed: the result says
- * so), -1 when it could not be started (nothing owed). rrdcc_batch_wait
- * writes the rest and takes the result (blocking, bounded by the
- * timeout), as rrdcc_batch returns it, without the refused lines. One
- * batch is owed at a time. Any other command on the client first finishes
- * the owed batch and keeps its result for rrdcc_batch_wait; a lost
- * connection makes it -1. rrdcc_batch_ready, without blocking, writes
- * more, reads what has arrived and says whether rrdcc_batch_wait would
- * return at once; rrdcc_batch_writing, whether part of the batch is still
- * to be written (watch rrdcc_fd for writing, else for reading). rrdcc_fd
- * is -1 when not connected and changes with each connection. */
+/* The same in two halves, and several batches in flight, so the caller
+ * prepares the next batches while rrdcached applies the first (one round
+ * trip for many batches instead of one each). rrdcc_batch_send queues buf
+ * behind the batches owed already and writes what the socket takes now;
+ * buf must stay unchanged until its result is taken. It returns 0 when the
+ * batch is owed (even if writing it failed: the result says so), -1 when
+ * it could not be started (nothing owed: not connected, not a batch, or
+ * RRDCC_OWED_MAX owed already). rrdcc_batch_wait takes the oldest owed
+ * batch's result (writing what it needs and blocking, bounded by the
+ * timeout), as rrdcc_batch returns it, without the refused lines. A refused
+ * batch fails alone; a lost connection fails every batch owed. Any other
+ * command on the client first reads every owed result and keeps them for
+ * rrdcc_batch_wait. rrdcc_batch_ready, without blocking, writes more,
+ * reads what has arrived and says whether rrdcc_batch_wait would return at
+ * once; rrdcc_batch_writing, whether part of the newest batch is still to
+ * be written (watch rrdcc_fd for writing, else for reading). rrdcc_fd is
+ * -1 when not connected and changes with each connection. */
+#define RRDCC_OWED_MAX 8
 int rrdcc_batch_send(rrdcc_t *self, const char *buf, size_t len);
 int rrdcc_batch_wait(rrdcc_t *self);
 bool rrdcc_batch_ready(rrdcc_t *self);
 bool rrdcc_batch_writing(const rrdcc_t *self);
+size_t rrdcc_batch_owed(const rrdcc_t *self);
 int rrdcc_fd(const rrdcc_t *self);
 
 /* PING: 0 when rrdcached answers PONG. */

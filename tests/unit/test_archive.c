@@ -398,6 +398,70 @@ static void test_commit_in_two_halves(void **state)
     arch_destroy(&a);
 }
 
+/* Several batches in flight at once (ARCH_FLIGHTS_MAX): their outcomes
+ * come back oldest first; a refused one in the middle fails alone; a
+ * fetch while they are owed keeps every outcome for arch_commit_wait. */
+static void test_flights(void **state)
+{
+    (void)state;
+    enum { N = ARCH_FLIGHTS_MAX };
+    const char *ids[N];
+    char paths[N][600], why[256] = "";
+    static const char *const all[] = { "400201", "400202", "400203", "400204",
+                                       "400205", "400206", "400207", "400208" };
+    assert_true(N >= 2 && N <= (int)(sizeof all / sizeof *all));
+    archive_t *a = s_archive();
+    for (int i = 0; i < N; i++) {
+        ids[i] = all[i];
+        s_path(paths[i], sizeof paths[i], ids[i], "passenger-standard.rrd");
+        assert_int_equal(s_add(a, ids[i], g.t0 + 5, 1, 1), 1);
+        s_commit_ok(a);   /* the files exist */
+    }
+    s_write_behind(paths[1], g.t0 + 200);   /* the second flight will be refused */
+    for (int i = 0; i < N; i++) {
+        for (int t = 10; t <= 300; t += 5)
+            assert_int_equal(s_add(a, ids[i], g.t0 + t, 1, 1), 1);
+        assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+        assert_int_equal(arch_commit_in_flight(a), (size_t)i + 1);
+    }
+    arch_series_t sr;
+    s_fetch(a, ids[0], g.t0 + 1, g.t0 + 60, 60, &sr);   /* reads every outcome first */
+    arch_series_free(&sr);
+    for (int i = 0; i < N; i++) {
+        int64_t until = tu_mono_ms() + 5000;
+        while (!arch_commit_ready(a) && tu_mono_ms() < until)
+            usleep(1000);
+        assert_true(arch_commit_ready(a));
+        int rc = arch_commit_wait(a, why, sizeof why);
+        if (i == 1) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(why, "illegal attempt to update"));
+        } else {
+            if (rc != 0)
+                fail_msg("flight %d: %s", i, why);
+        }
+        assert_int_equal(arch_commit_in_flight(a), (size_t)(N - i - 1));
+    }
+    assert_true(arch_connected(a));
+    /* The refused flight's rows after the other writer's went in: a batch
+     * is not all or nothing, which is why its guard is re-read. */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(s_last_update(paths[i]), g.t0 + 300);
+
+    /* Without anything in between: sent back to back, answered in turn. */
+    for (int i = 0; i < N; i++) {
+        for (int t = 305; t <= 400; t += 5)
+            assert_int_equal(s_add(a, ids[i], g.t0 + t, 1, 1), 1);
+        assert_int_equal(arch_commit_send(a, why, sizeof why), 0);
+    }
+    for (int i = 0; i < N; i++)
+        if (arch_commit_wait(a, why, sizeof why) != 0)
+            fail_msg("flight %d again: %s", i, why);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(s_last_update(paths[i]), g.t0 + 400);
+    arch_destroy(&a);
+}
+
 /* Minutes 0..4 of 5-s rows; per-row values are known functions of i. */
 static uint32_t s_arr(int i) { return (uint32_t)((i * 7) % 11); }
 static uint32_t s_dep(int i) { return (uint32_t)((i * 3) % 5); }
@@ -888,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_fetch_exact_counts),
         cmocka_unit_test(test_commit_refused_then_resync),
         cmocka_unit_test(test_commit_in_two_halves),
+        cmocka_unit_test(test_flights),
         cmocka_unit_test(test_rrdcached_killed_and_restarted),
         cmocka_unit_test(test_official_series),
         cmocka_unit_test(test_hung_rrdcached_times_out),

@@ -15,6 +15,7 @@
  * archive, and the resent batch is handed on marked as a resend. TEST_DEBUG=1 logs the collector's side; POE_KEEP_TMP=1 keeps
  * the archive. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 
 #include "archive.h"
 #include "ingest.h"
+#include "ingest_int.h"
 #include "log.h"
 #include "proc.h"
 #include "rrdcc.h"
@@ -75,6 +77,35 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q,
         s_fresh++;
 }
 
+/* The crossings of the tests below: the one of the restart test, the
+ * agents of the group test, and MANY_AGENTS more. */
+#define MANY_AGENTS 200
+#define MANY_FIRST 910000
+static const char *const s_named[] = { CROSSING, "300401", "300402", "090101" };
+
+static int s_write_registry(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t nnamed = sizeof s_named / sizeof *s_named;
+    fprintf(f, "crossings = (\n");
+    for (size_t i = 0; i < nnamed + MANY_AGENTS; i++) {
+        char id[16];
+        if (i < nnamed)
+            snprintf(id, sizeof id, "%s", s_named[i]);
+        else
+            snprintf(id, sizeof id, "%zu", MANY_FIRST + i - nnamed);
+        fprintf(f,
+                "  { id = \"%s\"; bwt_id = \"01%s\"; border = \"CA\"; name = \"Test %s\";\n"
+                "    us_tz = \"America/New_York\"; other_tz = \"America/Toronto\";\n"
+                "    max_lanes = { passenger = 16; pedestrian = 16; commercial = 16; }; }%s\n",
+                id, id, id, i + 1 < nnamed + MANY_AGENTS ? "," : "");
+    }
+    fprintf(f, ");\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 static int s_setup(void **state)
 {
     (void)state;
@@ -86,7 +117,11 @@ static int s_setup(void **state)
     snprintf(g.root, sizeof g.root, "%s/archive", g.dir);
     g.pid = proc_start_rrdcached(g.dir, g.sock, sizeof g.sock);
     int nbad = 0;
-    g.reg = reg_load("deploy/registry.conf", &nbad);
+    char reg[600];
+    snprintf(reg, sizeof reg, "%s/registry.conf", g.dir);
+    if (s_write_registry(reg) != 0)
+        return -1;
+    g.reg = reg_load(reg, &nbad);
     if (g.pid < 0 || !g.reg)
         return -1;
     g.state = state_new(g.reg);
@@ -217,28 +252,28 @@ static void test_batch_staged_across_restart_is_not_committed(void **state)
 /* ---- batches of several agents committed in one rrdcached BATCH ---------------- */
 
 #define NAGENTS 3
-static const char *const s_agent_x[NAGENTS] = { "300401", "300402", "090101" };
+static const char *const *const s_agent_x = s_named + 1;
 
 typedef struct {
     uint64_t acked;
     bool error;
 } s_ack_t;
 
-/* Each agent (a DEALER on the collector's socket) sends its batch seq[i]
- * (0: none), and then[i] after it when set, before the collector's loop
- * runs, so they arrive in one burst; then the loop runs until every
- * sender has its answers (ack: the last of each). */
-static void s_send_burst(void *dealer[NAGENTS], const uint64_t seq[NAGENTS],
-                         const uint64_t *then, s_ack_t ack[NAGENTS])
+/* Each agent i (a DEALER on the collector's socket, crossing id[i]) sends
+ * its batch seq[i] (0: none), and then[i] after it when set, before the
+ * collector's loop runs, so they arrive in one burst; then the loop runs
+ * until every sender has its answers (ack: the last of each). */
+static void s_send_burst(void **dealer, const char *const *id, int n, const uint64_t *seq,
+                         const uint64_t *then, s_ack_t *ack)
 {
     int want = 0;
-    for (int i = 0; i < NAGENTS; i++) {
+    for (int i = 0; i < n; i++) {
         for (int k = 0; k < 2; k++) {
-            uint64_t n = k == 0 ? seq[i] : then ? then[i] : 0;
-            if (!n)
+            uint64_t b = k == 0 ? seq[i] : then ? then[i] : 0;
+            if (!b)
                 continue;
             size_t len = 0;
-            uint8_t *buf = s_batch_of(s_agent_x[i], n, &len);
+            uint8_t *buf = s_batch_of(id[i], b, &len);
             assert_int_equal(zmq_send(dealer[i], buf, len, 0), (int)len);
             free(buf);
             want++;
@@ -247,7 +282,7 @@ static void s_send_burst(void *dealer[NAGENTS], const uint64_t seq[NAGENTS],
     int64_t deadline = tu_mono_ms() + 10000;
     for (int got = 0; got < want && tu_mono_ms() < deadline;) {
         event_base_loop(g.base, EVLOOP_NONBLOCK);
-        for (int i = 0; i < NAGENTS; i++) {
+        for (int i = 0; i < n; i++) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, dealer[i], ZMQ_DONTWAIT) < 0) {
@@ -267,6 +302,32 @@ static void s_send_burst(void *dealer[NAGENTS], const uint64_t seq[NAGENTS],
         }
         usleep(1000);
     }
+}
+
+static void *s_dealer(void)
+{
+    void *d = zmq_socket(g.zctx, ZMQ_DEALER);
+    assert_non_null(d);
+    int linger = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(zmq_connect(d, "inproc://test-ingest"), 0);
+    return d;
+}
+
+/* Make rrdcached refuse the next row of crossing's file: it forgets the
+ * file, which is gone ("No such file"). */
+static void s_lose_file(const char *crossing)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s/northbound/passenger-standard.rrd", g.root, crossing);
+    rrdcc_t *c = rrdcc_new(g.sock, 5000);
+    assert_non_null(c);
+    rrdcc_reply_t r;
+    char line[800];
+    snprintf(line, sizeof line, "FORGET %s", path);
+    assert_int_equal(rrdcc_command(c, line, &r), 0);
+    rrdcc_destroy(&c);
+    assert_int_equal(unlink(path), 0);
 }
 
 static double s_minute_arrivals(const char *crossing, int64_t minute)
@@ -290,46 +351,32 @@ static void test_group_of_agents(void **state)
 {
     (void)state;
     void *dealer[NAGENTS];
-    for (int i = 0; i < NAGENTS; i++) {
-        dealer[i] = zmq_socket(g.zctx, ZMQ_DEALER);
-        assert_non_null(dealer[i]);
-        int linger = 0;
-        zmq_setsockopt(dealer[i], ZMQ_LINGER, &linger, sizeof linger);
-        assert_int_equal(zmq_connect(dealer[i], "inproc://test-ingest"), 0);
-    }
+    for (int i = 0; i < NAGENTS; i++)
+        dealer[i] = s_dealer();
     s_ack_t ack[NAGENTS];
     uint64_t one[NAGENTS] = { 1, 1, 1 };
-    s_send_burst(dealer, one, NULL, ack);
+    s_send_burst(dealer, s_agent_x, NAGENTS, one, NULL, ack);
     for (int i = 0; i < NAGENTS; i++)
         assert_true(ack[i].acked == 1 && !ack[i].error);
     int fresh = s_fresh;
 
     /* The second agent's file disappears, and rrdcached forgets it: its
      * next row is refused ("No such file"). */
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s/northbound/passenger-standard.rrd", g.root, s_agent_x[1]);
-    rrdcc_t *c = rrdcc_new(g.sock, 5000);
-    assert_non_null(c);
-    rrdcc_reply_t r;
-    char line[800];
-    snprintf(line, sizeof line, "FORGET %s", path);
-    assert_int_equal(rrdcc_command(c, line, &r), 0);
-    rrdcc_destroy(&c);
-    assert_int_equal(unlink(path), 0);
+    s_lose_file(s_agent_x[1]);
 
     uint64_t two[NAGENTS] = { 2, 2, 0 };
-    s_send_burst(dealer, two, NULL, ack);
+    s_send_burst(dealer, s_agent_x, NAGENTS, two, NULL, ack);
     assert_true(ack[0].acked == 1 && ack[0].error);     /* refused with its group */
     assert_true(ack[1].acked == 1 && ack[1].error);
     assert_int_equal(s_fresh, fresh);                  /* nothing handed on */
 
-    s_send_burst(dealer, two, NULL, ack);              /* the agents send again */
+    s_send_burst(dealer, s_agent_x, NAGENTS, two, NULL, ack);              /* the agents send again */
     assert_true(ack[0].acked == 2 && !ack[0].error);
     assert_true(ack[1].acked == 2 && !ack[1].error);
     /* The first agent's 3 and 4 in one burst: the 4 ends the group that
      * holds the 3 and starts the next. */
     uint64_t again[NAGENTS] = { 3, 3, 2 }, then[NAGENTS] = { 4, 0, 0 };
-    s_send_burst(dealer, again, then, ack);
+    s_send_burst(dealer, s_agent_x, NAGENTS, again, then, ack);
     assert_true(ack[0].acked == 4 && !ack[0].error);
     assert_true(ack[1].acked == 3 && ack[2].acked == 2);
     assert_int_equal(ingest_sync(g.ingest), 0);
@@ -342,11 +389,96 @@ static void test_group_of_agents(void **state)
         zmq_close(dealer[i]);
 }
 
+/* More agents in one burst than INGEST_FLIGHTS groups hold: several
+ * groups go to rrdcached before the first is answered. A group refused
+ * among them fails alone (its members are asked again; the groups before
+ * and after it count), and every batch counts once in the end. */
+/* rrdcached stopped by the test goes on after a while. */
+static void *s_resume_later(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    kill(g.pid, SIGCONT);
+    return NULL;
+}
+
+_Static_assert(MANY_AGENTS > INGEST_GROUP_MAX * (INGEST_FLIGHTS + 1), "more groups than flights");
+
+static void test_groups_in_flight(void **state)
+{
+    (void)state;
+    static char ids[MANY_AGENTS][8];
+    static const char *id[MANY_AGENTS];
+    static void *dealer[MANY_AGENTS];
+    static s_ack_t ack[MANY_AGENTS];
+    static uint64_t seq[MANY_AGENTS];
+    const int n = MANY_AGENTS;
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", MANY_FIRST + i);
+        id[i] = ids[i];
+        dealer[i] = s_dealer();
+    }
+    int fresh = s_fresh;
+    for (int i = 0; i < n; i++)
+        seq[i] = 1;
+    s_send_burst(dealer, id, n, seq, NULL, ack);
+    for (int i = 0; i < n; i++)
+        if (ack[i].acked != 1 || ack[i].error)
+            fail_msg("agent %s: acked %llu%s", id[i], (unsigned long long)ack[i].acked,
+                     ack[i].error ? " with an error" : "");
+    assert_int_equal(s_fresh, fresh + n);
+
+    /* One file in the middle of the burst goes: its group is refused. */
+    const int victim = n / 2;
+    s_lose_file(id[victim]);
+    for (int i = 0; i < n; i++)
+        seq[i] = 2;
+    /* rrdcached stops for this burst (its files exist: nothing waits for
+     * a CREATE): no group can be answered, so INGEST_FLIGHTS go out and
+     * the next waits for the oldest. */
+    pthread_t resume;
+    assert_int_equal(kill(g.pid, SIGSTOP), 0);
+    assert_int_equal(pthread_create(&resume, NULL, s_resume_later, NULL), 0);
+    s_send_burst(dealer, id, n, seq, NULL, ack);
+    pthread_join(resume, NULL);
+    int refused = 0;
+    for (int i = 0; i < n; i++) {
+        if (ack[i].error) {
+            assert_int_equal(ack[i].acked, 1);
+            refused++;
+        } else if (ack[i].acked != 2) {
+            fail_msg("agent %s: acked %llu", id[i], (unsigned long long)ack[i].acked);
+        }
+    }
+    assert_true(ack[victim].error);
+    if (refused > INGEST_GROUP_MAX)
+        fail_msg("%d agents refused: more than the victim's group", refused);
+    assert_int_equal(s_fresh, fresh + 2 * n - refused);
+
+    /* The refused send again (each alone now), and count. */
+    for (int i = 0; i < n; i++)
+        seq[i] = ack[i].error ? 2 : 0;
+    s_send_burst(dealer, id, n, seq, NULL, ack);
+    for (int i = 0; i < n; i++)
+        if (seq[i] && (ack[i].acked != 2 || ack[i].error))
+            fail_msg("agent %s again: acked %llu", id[i], (unsigned long long)ack[i].acked);
+    assert_int_equal(ingest_sync(g.ingest), 0);
+    assert_int_equal(s_fresh, fresh + 2 * n);
+    for (int i = 0; i < n; i += 7)
+        for (int64_t m = i == victim ? 2 : 1; m <= 2; m++)
+            if (!(fabs(s_minute_arrivals(id[i], m) - 12) < 1e-6))
+                fail_msg("agent %s minute %lld: %g arrivals, want 12", id[i], (long long)m,
+                         s_minute_arrivals(id[i], m));
+    for (int i = 0; i < n; i++)
+        zmq_close(dealer[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_staged_across_restart_is_not_committed),
         cmocka_unit_test(test_group_of_agents),
+        cmocka_unit_test(test_groups_in_flight),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
