@@ -148,4 +148,9 @@ int rrdcc_fetch(rrdcc_t *self, const char *path, const char *cf, int64_t start,
                 int64_t end, const char *const *ds, size_t nds, rrdcc_fetch_t *out);
 void rrdcc_fetch_free(rrdcc_fetch_t *f);
 
+/* A FETCH reply's lines ("Key: value" headers, then "<time>: v v" rows
+ * each one step after the last) into out (collector/rrdcc_fetch.c). -1
+ * when malformed (out is then empty). */
+int rrdcc_fetch_parse(const rrdcc_reply_t *r, rrdcc_fetch_t *out);
+
 #endif
