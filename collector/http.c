@@ -30,6 +30,7 @@
 #include "docroot.h"
 #include "feed.h"
 #include "giveway.h"
+#include "http_ops.h"
 #include "http_snap.h"
 #include "http_worker.h"
 #include "view_forecast.h"
@@ -56,12 +57,12 @@
  * second); averaged, it costs a quarter of that, and steadily slow renders
  * still wait as long as before. */
 #define HTTP_PUBLISH_SMOOTH 4
-/* /health and /metrics are republished at least this often while the loop
- * turns, alone when the documents' render waits for its share (a render of
- * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS), and at most
- * this often: at 834 agents their render (a line per agent in each) was a
- * sixth of the loop in a burst, when the documents are published every
- * 100-200 ms. Counters reach them within this. */
+/* /health and /metrics are republished this often while the loop turns,
+ * whether or not the documents' render waits for its share (a render of
+ * 2 s would otherwise leave them 10 s old: HTTP_SNAP_STUCK_MS), and not
+ * more often: at 834 agents their render (a line per agent in each) was a
+ * sixth of the loop in a burst. They are rendered on a thread of their own
+ * (collector/http_ops.c). Counters reach them within this. */
 #define HTTP_OPS_EVERY_MS 1000
 /* A render due while agents' frames wait is put off, by at most this: a
  * burst of 834 live batches took ~100 ms to accept, and a render in the
@@ -96,20 +97,18 @@ struct http_server {
     int64_t step_now_ms, step_t0;   /* its wall time; its monotonic start */
     double step_busy_ms;            /* the loop time its steps took */
     docroot_t *docroot;             /* --publish-dir; NULL when off */
+    http_ops_t *ops;                /* /health and /metrics rendered off the loop */
     pthread_mutex_t mu;             /* guards jobs */
     http_job_t *jobs;
     int jobs_fd;                    /* eventfd: jobs are waiting */
     struct event *ev_jobs;
     bool archive_failing;           /* so a dead rrdcached is logged once, not per request */
     uint64_t published_obs;         /* observed hours version of the published snapshot */
-    stats_t published_stats;        /* the counters /health and /metrics were rendered
-                                       from (s_stats: the live stream's included) */
-    bool published_up;              /* and the archive's connection then */
+    bool published_up;              /* the archive's connection /health and /metrics show */
 };
 
 /* The counters into *st, with the live stream's (kept by its ring, in
- * atomics). Copied bytewise, padding included, so two fills compare with
- * memcmp (s_on_publish). */
+ * atomics). */
 static void s_stats(const http_server_t *self, stats_t *st)
 {
     memcpy(st, self->ctx.stats, sizeof *st);
@@ -129,26 +128,30 @@ static bool s_archive_up(const http_server_t *self)
     return self->ctx.archive && arch_connected(self->ctx.archive);
 }
 
-/* /health's body and /metrics' text, read here on the main loop where the
- * counters, sessions and archive live, at now_ms. NULL: out of memory
- * (logged; the worker answers 503 until the next publish). */
-static void s_render_ops(http_server_t *self, int64_t now_ms, http_cache_body_t **health,
-                         http_cache_body_t **metrics)
+/* What /health and /metrics are rendered from, read on the main loop
+ * where the counters, sessions and archive live, at now_ms (the counters
+ * into *st and *oc). The archive's state is recorded as the published one. */
+static http_ops_in_t s_ops_in(http_server_t *self, int64_t now_ms, int64_t mono, stats_t *st,
+                              observed_counters_t *oc)
 {
     bool up = s_archive_up(self);
-    stats_t *st = &self->published_stats;   /* what s_on_publish compares with */
     s_stats(self, st);
     self->published_up = up;
-    observed_counters_t oc;
     if (self->ctx.observed)
-        observed_counters(self->ctx.observed, &oc);
-    const observed_counters_t *ocp = self->ctx.observed ? &oc : NULL;
-    char *h = feed_health_json(st, up, self->ctx.sessions, ocp, now_ms);
-    char *m = metrics_render(st, self->ctx.sessions, ocp, up, now_ms);
-    *health = h ? http_cache_body_new(h, strlen(h)) : NULL;
-    *metrics = m ? http_cache_body_new(m, strlen(m)) : NULL;
-    if (!*health || !*metrics)
-        log_error("http: out of memory rendering /health or /metrics");
+        observed_counters(self->ctx.observed, oc);
+    return (http_ops_in_t){ .stats = st, .sessions = self->ctx.sessions,
+                            .hours = self->ctx.observed ? oc : NULL, .archive_up = up,
+                            .now_ms = now_ms, .mono_ms = mono };
+}
+
+/* /health and /metrics rendered here, now (the first snapshot). */
+static void s_render_ops(http_server_t *self, int64_t now_ms, int64_t mono,
+                         http_cache_body_t **health, http_cache_body_t **metrics)
+{
+    stats_t st;
+    observed_counters_t oc;
+    http_ops_in_t in = s_ops_in(self, now_ms, mono, &st, &oc);
+    http_ops_render(&in, health, metrics);
 }
 
 /* ---- publishing ------------------------------------------------------------ */
@@ -189,10 +192,12 @@ static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
     double cpu0 = s_cpu_ms();
     http_snap_src_t src = s_src(self, t0);
     uint64_t ov = self->ctx.observed ? observed_version(self->ctx.observed) : 0;
-    if (s_ops_fresh(self, t0))
+    /* /health and /metrics go their own way (s_refresh_ops), but the first
+     * snapshot has none to keep. */
+    if (self->snap)
         src.keep_ops = true;
     else
-        s_render_ops(self, now_ms, &src.health, &src.metrics);
+        s_render_ops(self, now_ms, t0, &src.health, &src.metrics);
     http_snap_t *snap = http_snap_render(&src, self->snap, now_ms);
     http_cache_body_unref(src.health);   /* the snapshot holds its own */
     http_cache_body_unref(src.metrics);
@@ -236,42 +241,56 @@ static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
     return 0;
 }
 
-/* Whether the newest snapshot still says everything: same state version,
- * wall second, observed hours, archive connection and counters. A new
- * second republishes even when nothing changed: /health's Age and the
- * workers' stuck-loop check (HTTP_SNAP_STUCK_MS) rest on it. Changed
- * counters (a refused batch, a heartbeat, a stream refused) reach /health
- * and /metrics once those are HTTP_OPS_EVERY_MS old, not at every tick. */
-static bool s_published_current(const http_server_t *self, int64_t now_ms, int64_t mono)
+/* Whether the newest snapshot's documents are current: same state
+ * version, wall second and observed hours. A new second republishes even
+ * when nothing changed: the documents' "generated" moves. */
+static bool s_published_current(const http_server_t *self, int64_t now_ms)
 {
-    if (!self->snap || http_snap_version(self->snap) != state_version(self->ctx.state) ||
-        http_snap_second(self->snap) != now_ms / 1000 ||
-        (self->ctx.observed && observed_version(self->ctx.observed) != self->published_obs) ||
-        self->published_up != s_archive_up(self))
-        return false;
-    if (s_ops_fresh(self, mono))
-        return true;
-    stats_t st;
-    s_stats(self, &st);
-    return memcmp(&self->published_stats, &st, sizeof st) == 0;
+    return self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
+           http_snap_second(self->snap) == now_ms / 1000 &&
+           (!self->ctx.observed ||
+            observed_version(self->ctx.observed) == self->published_obs);
 }
 
-/* Only /health and /metrics anew, the documents shared with the newest
- * snapshot: cheap (their render, a reference per document), so it does
- * not wait for the documents' share of the loop. */
-static void s_publish_ops(http_server_t *self, int64_t now_ms)
+/* New /health and /metrics with the newest snapshot's documents: each a
+ * reference, so it does not wait for the documents' render. */
+static void s_publish_ops(http_server_t *self, http_cache_body_t *health,
+                          http_cache_body_t *metrics, int64_t mono_ms)
 {
-    http_snap_src_t src = { .mono_ms = tu_mono_ms() };
-    s_render_ops(self, now_ms, &src.health, &src.metrics);
-    http_snap_t *snap = http_snap_with_ops(self->snap, &src);
-    http_cache_body_unref(src.health);
-    http_cache_body_unref(src.metrics);
+    http_snap_src_t src = { .mono_ms = mono_ms, .health = health, .metrics = metrics };
+    http_snap_t *snap = self->snap ? http_snap_with_ops(self->snap, &src) : NULL;
+    http_cache_body_unref(health);
+    http_cache_body_unref(metrics);
     if (!snap)
         return; /* logged; the old one stays */
     for (int i = 0; i < self->nworkers; i++)
         http_worker_publish(self->workers[i], snap);
     http_snap_unref(self->snap);
     self->snap = snap;
+}
+
+static void s_ops_done(void *arg, http_cache_body_t *health, http_cache_body_t *metrics,
+                       int64_t mono_ms)
+{
+    s_publish_ops(arg, health, metrics, mono_ms);
+}
+
+/* /health and /metrics once they are HTTP_OPS_EVERY_MS old or the
+ * archive's connection changed: /health's Age and the workers' stuck-loop
+ * check (HTTP_SNAP_STUCK_MS) rest on their time. Rendered on their own
+ * thread (collector/http_ops.c); here when it could not be made. */
+static void s_refresh_ops(http_server_t *self, int64_t now_ms, int64_t mono)
+{
+    if (s_ops_fresh(self, mono) || (self->ops && http_ops_busy(self->ops)))
+        return;
+    stats_t st;
+    observed_counters_t oc;
+    http_ops_in_t in = s_ops_in(self, now_ms, mono, &st, &oc);
+    if (self->ops && http_ops_start(self->ops, &in) == 0)
+        return;
+    http_cache_body_t *health, *metrics;
+    http_ops_render(&in, &health, &metrics);
+    s_publish_ops(self, health, metrics, mono);
 }
 
 /* Whether a due render waits for the agents' frames (see HTTP_DEFER_MAX_MS).
@@ -326,13 +345,11 @@ static void s_on_publish(evutil_socket_t fd, short what, void *arg)
     (void)what;
     http_server_t *self = arg;
     int64_t now_ms = tu_now_ms(), mono = tu_mono_ms();
-    if (self->stepping || s_published_current(self, now_ms, mono))
+    s_refresh_ops(self, now_ms, mono);
+    if (self->stepping || s_published_current(self, now_ms))
         return;
-    if (mono >= self->next_publish_ms && !s_defer(self, mono)) {
+    if (mono >= self->next_publish_ms && !s_defer(self, mono))
         s_begin_render(self, now_ms, mono);
-    } else if (mono - http_snap_mono_ms(self->snap) >= HTTP_OPS_EVERY_MS) {
-        s_publish_ops(self, now_ms);
-    }
 }
 
 /* ---- jobs: /v1/history, /v1/forecast, CBP's graph ----------------------------- */
@@ -567,6 +584,7 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
         goto fail;
     if (!(self->frags = http_snap_frags_new()))
         goto fail;
+    self->ops = http_ops_new(base, s_ops_done, self);   /* NULL: rendered here (logged) */
     struct timeval every = { 0, HTTP_PUBLISH_MS * 1000 };
     if ((self->jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(self->ev_jobs = event_new(base, self->jobs_fd, EV_READ | EV_PERSIST, s_on_jobs, self)) ||
@@ -591,6 +609,7 @@ void http_destroy(http_server_t **self_p)
     http_server_t *self = *self_p;
     if (!self)
         return;
+    http_ops_destroy(&self->ops);   /* a render still running is published first */
     for (int i = 0; i < self->nworkers; i++)
         http_worker_stop(self->workers[i]);
     /* Every worker has stopped: what is still waiting for this loop is

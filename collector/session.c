@@ -102,6 +102,20 @@ sess_t *sess_get(sess_table_t *self, const char *crossing, enum tax_dir dir)
     return s;
 }
 
+int sess_table_copy(sess_table_t *dst, const sess_table_t *src)
+{
+    size_t icap = dst->icap;
+    if (VEC_RESERVE(dst->v, dst->cap, src->n) != 0 || VEC_RESERVE(dst->idx, icap, src->icap) != 0)
+        return -1;
+    if (src->n)
+        memcpy(dst->v, src->v, src->n * sizeof *src->v);
+    if (src->icap)
+        memcpy(dst->idx, src->idx, src->icap * sizeof *src->idx);
+    dst->n = src->n;
+    dst->icap = src->icap;
+    return 0;
+}
+
 size_t sess_count(const sess_table_t *self) { return self->n; }
 const sess_t *sess_at(const sess_table_t *self, size_t i) { return i < self->n ? &self->v[i] : NULL; }
 sess_t *sess_at_mut(sess_table_t *self, size_t i) { return i < self->n ? &self->v[i] : NULL; }

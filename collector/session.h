@@ -68,6 +68,10 @@ const sess_t *sess_find(const sess_table_t *self, const char *crossing, enum tax
  * archive — hours learned, the upstream — has it already. */
 bool sess_is_resend(const sess_t *s, uint64_t seq);
 
+/* dst becomes a copy of src (its memory reused): what another thread may
+ * read while src goes on changing. 0, or -1 out of memory (dst as before). */
+int sess_table_copy(sess_table_t *dst, const sess_table_t *src);
+
 size_t sess_count(const sess_table_t *self);
 const sess_t *sess_at(const sess_table_t *self, size_t i);
 sess_t *sess_at_mut(sess_table_t *self, size_t i);

@@ -109,6 +109,39 @@ static void test_table_large(void **state)
     assert_int_equal(sess_count(T), 10000);
 }
 
+/* A copy (what /health's and /metrics' thread reads) holds what the table
+ * held, finds by name, reuses its memory, and does not follow the table. */
+static void test_table_copy(void **state)
+{
+    (void)state;
+    sess_table_t *c = sess_table_new();
+    assert_non_null(c);
+    assert_int_equal(sess_table_copy(c, T), 0);   /* an empty table */
+    assert_int_equal(sess_count(c), 0);
+    assert_null(sess_find(c, "250401", TAX_NORTHBOUND));
+    char id[8];
+    for (int round = 1; round <= 3; round++) {
+        for (int i = 0; i < 300 * round; i++) {
+            snprintf(id, sizeof id, "%06d", 100000 + i);
+            sess_get(T, id, TAX_SOUTHBOUND)->acked_seq = (uint64_t)(i * round);
+        }
+        assert_int_equal(sess_table_copy(c, T), 0);
+        assert_int_equal(sess_count(c), sess_count(T));
+        sess_get(T, "999999", TAX_NORTHBOUND)->acked_seq = 7;   /* after the copy */
+        sess_get(T, "100000", TAX_SOUTHBOUND)->acked_seq = 12345;
+        for (int i = 0; i < 300 * round; i++) {
+            snprintf(id, sizeof id, "%06d", 100000 + i);
+            const sess_t *s = sess_find(c, id, TAX_SOUTHBOUND);
+            assert_non_null(s);
+            assert_int_equal(s->acked_seq, (uint64_t)(i * round));
+            assert_ptr_equal(s, sess_at(c, (size_t)(s - sess_at(c, 0))));
+        }
+        if (round == 1)
+            assert_null(sess_find(c, "999999", TAX_NORTHBOUND));
+    }
+    sess_table_destroy(&c);
+}
+
 static void test_first_commit_duplicate_gap(void **state)
 {
     (void)state;
@@ -338,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T_(test_table),
         T_(test_table_large),
+        T_(test_table_copy),
         T_(test_first_commit_duplicate_gap),
         T_(test_new_and_stale_epoch),
         T_(test_collector_restart),
