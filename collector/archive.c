@@ -610,6 +610,9 @@ int arch_commit(archive_t *self, char *why, size_t whylen)
 
 /* ---- commit in two halves ---------------------------------------------------------------- */
 
+/* A flight's lines buffer larger than this is freed when it lands. */
+#define ARCH_FLIGHT_KEEP (256 * 1024)
+
 _Static_assert(ARCH_FLIGHTS_MAX <= RRDCC_OWED_MAX, "every flight is a batch rrdcc may owe");
 
 int arch_commit_send(archive_t *self, char *why, size_t whylen)
@@ -659,6 +662,14 @@ int arch_commit_wait(archive_t *self, char *why, size_t whylen)
     size_t n = f->nguards;
     f->nguards = 0;
     f->len = 0;
+    /* A catch-up's groups stage up to ~1.3 MB each: five such buffers
+     * would stay resident once the flood is over. Above glibc's mmap
+     * threshold, freeing gives the pages back. */
+    if (f->cap > ARCH_FLIGHT_KEEP) {
+        free(f->buf);
+        f->buf = NULL;
+        f->cap = 0;
+    }
     if (rc == 0 && s_mark_dirty(self, f->guards, n) == 0)
         return 0;
     if (rc == 0)
