@@ -111,7 +111,7 @@ int arch_commit(archive_t *self, char *why, size_t whylen);
  * their order does not matter: they reach rrdcached after them; and a file
  * must not be in two flights (its guard's accepted point moves with the
  * first). */
-#define ARCH_FLIGHTS_MAX 4
+#define ARCH_FLIGHTS_MAX 2
 int arch_commit_send(archive_t *self, char *why, size_t whylen);
 int arch_commit_wait(archive_t *self, char *why, size_t whylen);
 size_t arch_commit_in_flight(const archive_t *self);
