@@ -602,8 +602,6 @@ int rrdcc_batch_send(rrdcc_t *self, const char *buf, size_t len)
     return 0;
 }
 
-size_t rrdcc_batch_owed(const rrdcc_t *self) { return self->nowed; }
-
 bool rrdcc_batch_writing(const rrdcc_t *self)
 {
     if (self->nowed == 0)

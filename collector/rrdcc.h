@@ -105,7 +105,6 @@ int rrdcc_batch_send(rrdcc_t *self, const char *buf, size_t len);
 int rrdcc_batch_wait(rrdcc_t *self);
 bool rrdcc_batch_ready(rrdcc_t *self);
 bool rrdcc_batch_writing(const rrdcc_t *self);
-size_t rrdcc_batch_owed(const rrdcc_t *self);
 int rrdcc_fd(const rrdcc_t *self);
 
 /* PING: 0 when rrdcached answers PONG. */
