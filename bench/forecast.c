@@ -314,7 +314,7 @@ static void s_replay(s_run_t *r, const char *log_path)
         if (has && isfinite(pr.wait_s))
             snprintf(wnow, sizeof wnow, "%.0f", pr.wait_s);
         for (int j = 0; j < FC_NSTEPS; j++)
-            fprintf(out, "%s,%s,%s,%s,%lld,%lld,%.0f,%.0f,%.0f,%s\n", r->crossing,
+            fprintf(out, "%s,%s,%s,%s,%lld,%lld,%u,%u,%u,%s\n", r->crossing,
                     r->direction, tax_mode_name(m), tax_type_name(t), now,
                     now / FC_STEP_S * FC_STEP_S + j * (long long)FC_STEP_S, res.step[j].p10_s,
                     res.step[j].p50_s, res.step[j].p90_s, wnow);

@@ -234,7 +234,7 @@ static void s_log(fcstore_t *self, const xstate_t *x, int d, int k, s_queue_t *f
         snprintf(now, sizeof now, "%.0f", q->out.wait_s);
     int64_t s0 = r->issued_s / FC_STEP_S * FC_STEP_S;
     for (int j = 0; j < FC_NSTEPS; j++)
-        fprintf(self->log, "%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%.0f,%.0f,%.0f,%s\n", x->reg->id,
+        fprintf(self->log, "%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%u,%u,%u,%s\n", x->reg->id,
                 tax_dir_name((enum tax_dir)(d + 1)), tax_mode_name(m), tax_type_name(t),
                 r->issued_s, s0 + j * (int64_t)FC_STEP_S, r->step[j].p10_s, r->step[j].p50_s,
                 r->step[j].p90_s, now);

@@ -597,8 +597,10 @@ static double s_clamp(double v)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* The issue kept to be scored: its predictors and its P50 unrounded (the
+ * result holds whole seconds; the blend learns from the mix itself). */
 static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][FC_NCOMP],
-                     const fc_result_t *out)
+                     const double p50[FC_NSTEPS])
 {
     for (int h = 0; h < FC_NH; h++) {
         float c[FC_NCOMP];
@@ -606,12 +608,18 @@ static void s_record(fc_t *self, int64_t s0, int regime, double comp[FC_NSTEPS][
             c[k] = (float)comp[s_h_steps[h]][k];
         /* Not kept (out of memory): that issue is not scored there. */
         (void)fcpend_put(&self->pend, h, s_h_steps[h] + PEND_LAG, s0, regime, c,
-                         out->step[s_h_steps[h]].p50_s);
+                         (float)p50[s_h_steps[h]]);
     }
 }
 
-static void s_blend(const fc_t *self, int r, int j, const double comp[FC_NCOMP],
-                    double fallback, bool widen, fc_step_t *st)
+static uint16_t s_seconds(double v)
+{
+    return (uint16_t)lround(s_clamp(v));
+}
+
+/* Step j's P10 / P50 / P90 into *st; returns its P50 unrounded. */
+static double s_blend(const fc_t *self, int r, int j, const double comp[FC_NCOMP],
+                      double fallback, bool widen, fc_step_t *st)
 {
     int h;
     double f, w0[FC_NCOMP], w1[FC_NCOMP], q10a, q90a, q10b, q90b;
@@ -632,15 +640,16 @@ static void s_blend(const fc_t *self, int r, int j, const double comp[FC_NCOMP],
         q90 *= SHORT_WIDEN;
     }
     double scale = p50 + BAND_SCALE_S;
-    st->p50_s = (float)p50;
-    st->p10_s = (float)fmin(s_clamp(p50 + q10 * scale), p50);
-    st->p90_s = (float)fmax(s_clamp(p50 + q90 * scale), p50);
+    st->p50_s = s_seconds(p50);
+    st->p10_s = s_seconds(fmin(p50 + q10 * scale, p50));
+    st->p90_s = s_seconds(fmax(p50 + q90 * scale, p50));
+    return p50;
 }
 
 void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_result_t *out)
 {
     int64_t s0 = s_floor_div(p->now_s, FC_STEP_S);
-    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP];
+    double present[FC_NSTEPS], comp[FC_NSTEPS][FC_NCOMP], p50[FC_NSTEPS];
     double prof_w[FC_NSTEPS], prof_a[FC_NSTEPS], prof_l[FC_NSTEPS];
     for (int j = 0; j < FC_NSTEPS; j++)
         s_profile_at(self, cal, (s0 + j) * FC_STEP_S, &prof_w[j], &prof_a[j], &prof_l[j]);
@@ -678,9 +687,9 @@ void fc_run(fc_t *self, const fc_calendar_t *cal, const fc_present_t *p, fc_resu
                                ? NAN
                                : (pw + BAND_SCALE_S) * exp(lvl * exp(-dt / LEVEL_FADE_S)) -
                                      BAND_SCALE_S;
-        s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
+        p50[j] = s_blend(self, regime, j, comp[j], fallback, out->short_basis, &out->step[j]);
     }
-    s_record(self, s0, regime, comp, out);
+    s_record(self, s0, regime, comp, p50);
 }
 
 int64_t fc_step_time(const fc_result_t *r, int j)

@@ -91,9 +91,11 @@ typedef struct {
 } fc_present_t;
 
 /* A step's start is not kept: it follows from the issue (fc_step_time),
- * and 10,000 queues' results were 8 MB of it. */
+ * and 10,000 queues' results were 8 MB of it. Waits are whole seconds, as
+ * they are published (at most FC_MAX_WAIT_S, which 16 bits hold): 6 bytes
+ * a step, not 12 as floats, 5.8 MB at 10,000 queues. */
 typedef struct {
-    float p10_s, p50_s, p90_s;
+    uint16_t p10_s, p50_s, p90_s;
 } fc_step_t;
 
 typedef struct {

@@ -36,8 +36,8 @@ static json_t *s_iso(int64_t t)
 static json_t *s_row(const fc_result_t *r, int j)
 {
     const fc_step_t *s = &r->step[j];
-    return json_pack("[I, i, i, i]", (json_int_t)fc_step_time(r, j), (int)lroundf(s->p10_s),
-                     (int)lroundf(s->p50_s), (int)lroundf(s->p90_s));
+    return json_pack("[I, i, i, i]", (json_int_t)fc_step_time(r, j), (int)s->p10_s,
+                     (int)s->p50_s, (int)s->p90_s);
 }
 
 char *view_forecast_json(const xstate_t *x, const route_forecast_t *q)
@@ -70,7 +70,7 @@ json_t *view_best_time_json(const fc_result_t *r)
     int b = r ? fc_best(r, VIEW_BEST_STEPS) : -1;
     if (b < 0)
         return json_null();
-    long now = lroundf(r->step[0].p50_s), best = lroundf(r->step[b].p50_s);
+    long now = r->step[0].p50_s, best = r->step[b].p50_s;
     return json_pack("{s:o, s:I, s:i, s:i, s:i, s:s}", "time", s_iso(fc_step_time(r, b)),
                      "time_s", (json_int_t)fc_step_time(r, b), "p50_s", (int)best,
                      "now_p50_s", (int)now, "saving_s", (int)(now - best),

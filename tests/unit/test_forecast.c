@@ -132,8 +132,10 @@ static void test_near_follows_a_growing_queue(void **state)
         assert_true(r.step[j].p50_s > r.step[j - 1].p50_s);
     /* Step 3 joins 45-60 min from now: at least 600 + 2700 s. */
     assert_true(r.step[3].p50_s >= 3300.0);
-    /* A short basis is said and widened: P90 - P50 >= 1.5 × the prior. */
-    assert_true(r.step[3].p90_s - r.step[3].p50_s >= 1.5 * (r.step[3].p50_s + 60.0) - 1.0);
+    /* A short basis is said and widened: P90 - P50 >= 1.5 × the prior
+     * (within the rounding of whole seconds: 1 s on the difference, 0.75 s
+     * on 1.5 × P50). */
+    assert_true(r.step[3].p90_s - r.step[3].p50_s >= 1.5 * (r.step[3].p50_s + 60.0) - 2.0);
     fc_destroy(&fc);
 }
 
