@@ -71,9 +71,16 @@ typedef struct {
     size_t n, cap;
 } s_lat_t;
 
+/* /health; /v1/crossings plain and with Accept-Encoding: gzip (what apps
+ * and browsers send); nginx's copy of both. */
+#define S_NPROBES 5
+#define S_GZIP "Accept-Encoding: gzip\r\n"
+
 typedef struct {
     int port;
     const char *path, *name;    /* what it GETs; the name its figures carry */
+    const char *headers;        /* more request headers, or NULL */
+    const char *expect;         /* a header line the answer must have, or NULL */
     atomic_bool stop;
     long n, failed;
     int64_t worst_ms;
@@ -82,6 +89,18 @@ typedef struct {
     pthread_t thread;
     bool running;
 } s_probe_t;
+
+/* The collector's VmRSS read every 500 ms during the live phase: one
+ * reading at the end lands anywhere between a trim's low and a render's
+ * high (docs/performance.md §1m), so the median and the highest are
+ * reported too. */
+typedef struct {
+    pid_t pid;
+    atomic_bool stop;
+    s_lat_t kb;
+    pthread_t thread;
+    bool running;
+} s_rss_t;
 
 static void s_lat_add(s_lat_t *l, int64_t ms);
 static int s_cmp_i64(const void *x, const void *y);
@@ -104,12 +123,20 @@ typedef struct {
      * batches after its first (the first crosses the gap in event time
      * since the flood's data, in every queue at once) */
     s_lat_t lat[3];
-    s_probe_t probe[3];                     /* /health, /v1/crossings; nginx's copy */
+    s_rss_t rss;                            /* the collector's, live */
+    s_probe_t probe[S_NPROBES];             /* /health, /v1/crossings plain and gzip; nginx's */
     ngx_t ngx;                              /* nginx serving that copy, when installed */
     const char *site;                       /* its site: deploy/nginx/poenet-feed.conf */
 } s_bench_t;
 
 /* ---- an HTTP probe: does the feed still answer meanwhile? ------------------------ */
+
+/* Whether the head of the answer in buf (its body at off) has the line. */
+static bool s_has_header(const char *buf, size_t off, const char *line)
+{
+    const char *h = strcasestr(buf, line);
+    return h && (size_t)(h - buf) < off;
+}
 
 /* GET the probe's path every 250 ms (each bounded to 10 s by
  * proc_http_get_into); every probe's time is kept, a failed one's too (its time
@@ -124,9 +151,10 @@ static void *s_probe_run(void *arg)
     while (!atomic_load(&p->stop)) {
         int64_t t = tu_mono_ms();
         proc_http_times_t pt;
-        int status = proc_http_get_into(p->port, p->path, &buf, &cap, &off, &len, &pt);
+        int status = proc_http_get_with(p->port, p->path, p->headers, &buf, &cap, &off, &len,
+                                        &pt);
         int64_t d = tu_mono_ms() - t;
-        p->failed += status < 0;
+        p->failed += status < 0 || (status > 0 && p->expect && !s_has_header(buf, off, p->expect));
         s_lat_add(&p->first, pt.first_ms < 0 ? pt.total_ms : pt.first_ms);
         p->n++;
         p->worst_ms = d > p->worst_ms ? d : p->worst_ms;
@@ -137,27 +165,56 @@ static void *s_probe_run(void *arg)
     return NULL;
 }
 
-static void s_probe_start(s_probe_t *p, int port, const char *path, const char *name,
-                          const char *thread_name)
+static void s_probe_start(s_probe_t *p, int port, const char *path, bool gzip,
+                          const char *name, const char *thread_name)
 {
-    *p = (s_probe_t){ .port = port, .path = path, .name = name };
+    *p = (s_probe_t){ .port = port, .path = path, .name = name,
+                      .headers = gzip ? S_GZIP : NULL,
+                      .expect = gzip ? "\r\nContent-Encoding: gzip\r\n" : NULL };
     atomic_init(&p->stop, false);
     p->running = pthread_create(&p->thread, NULL, s_probe_run, p) == 0;
     if (p->running)
         pthread_setname_np(p->thread, thread_name);   /* perf sched, top -H */
 }
 
-/* /health as "http_probe", /v1/crossings as "crossings_probe", and the same
- * bytes from nginx (when it runs) as "nginx_crossings_probe": what the
- * alternative a user would run shows under the same load. */
+/* /health as "http_probe", /v1/crossings as "crossings_probe" (plain) and
+ * "crossings_gzip_probe" (with Accept-Encoding: gzip: a gzip answer is
+ * required, else the probe counts as failed), and the same bytes from
+ * nginx (when it runs) as "nginx_crossings_probe" and
+ * "nginx_crossings_gzip_probe": what the alternative a user would run
+ * shows under the same load. */
 static void s_probes_start(s_bench_t *b)
 {
-    s_probe_start(&b->probe[0], b->st.hport, "/health", "http_probe", "probe-health");
-    s_probe_start(&b->probe[1], b->st.hport, "/v1/crossings", "crossings_probe",
+    s_probe_start(&b->probe[0], b->st.hport, "/health", false, "http_probe", "probe-health");
+    s_probe_start(&b->probe[1], b->st.hport, "/v1/crossings", false, "crossings_probe",
                   "probe-crossings");
-    if (b->ngx.pid > 0)
-        s_probe_start(&b->probe[2], b->ngx.port, "/v1/crossings", "nginx_crossings_probe",
-                      "probe-nginx");
+    s_probe_start(&b->probe[2], b->st.hport, "/v1/crossings", true, "crossings_gzip_probe",
+                  "probe-cross-gz");
+    if (b->ngx.pid > 0) {
+        s_probe_start(&b->probe[3], b->ngx.port, "/v1/crossings", false,
+                      "nginx_crossings_probe", "probe-nginx");
+        s_probe_start(&b->probe[4], b->ngx.port, "/v1/crossings", true,
+                      "nginx_crossings_gzip_probe", "probe-nginx-gz");
+    }
+}
+
+/* The collector's gzip answer for /v1/crossings (fetched just after the
+ * plain one: the same state, give or take its "generated" second) as the
+ * gzip_static sibling of nginx's copy. */
+static int s_put_gzip(s_bench_t *b, const char *docroot)
+{
+    char *buf = NULL;
+    size_t cap = 0, off = 0, len = 0;
+    int status = proc_http_get_with(b->st.hport, "/v1/crossings", S_GZIP, &buf, &cap, &off, &len,
+                                    NULL);
+    int rc = status == 200 && s_has_header(buf, off, "\r\nContent-Encoding: gzip\r\n") &&
+                     ngx_docroot_put(docroot, "v1/crossings.json.gz", buf + off, len) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0)
+        printf("nginx_crossings_gzip_bytes=%zu\n", len);
+    free(buf);
+    return rc;
 }
 
 /* nginx serving /v1/crossings as the collector renders it once every
@@ -178,6 +235,7 @@ static int s_nginx_start(s_bench_t *b)
     int status = proc_http_get_into(b->st.hport, "/v1/crossings", &buf, &cap, &off, &len, NULL);
     int rc = status == 200 && port > 0 &&
                      ngx_docroot_put(docroot, "v1/crossings.json", buf + off, len) == 0 &&
+                     s_put_gzip(b, docroot) == 0 &&
                      ngx_configure(&b->ngx, ndir, b->site, port, docroot, b->st.hport) == 0 &&
                      ngx_check(&b->ngx) == 0 && ngx_start(&b->ngx) == 0
                  ? 0
@@ -224,7 +282,7 @@ static void s_probe_report(s_probe_t *p, const char *prefix)
 
 static void s_probes_report(s_bench_t *b, const char *prefix)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < S_NPROBES; i++)
         if (b->probe[i].name)
             s_probe_report(&b->probe[i], prefix);
 }
@@ -547,6 +605,43 @@ static int s_flood(s_bench_t *b)
     return bstack_interrupted() ? -1 : 0;
 }
 
+static void *s_rss_run(void *arg)
+{
+    s_rss_t *r = arg;
+    while (!atomic_load(&r->stop)) {
+        long kb = bstack_status_kb(r->pid, "VmRSS:");
+        if (kb > 0)
+            s_lat_add(&r->kb, kb);
+        nanosleep(&(struct timespec){ 0, 500000000L }, NULL);
+    }
+    return NULL;
+}
+
+static void s_rss_start(s_rss_t *r, pid_t pid)
+{
+    *r = (s_rss_t){ .pid = pid };
+    atomic_init(&r->stop, false);
+    r->running = pthread_create(&r->thread, NULL, s_rss_run, r) == 0;
+}
+
+/* "<prefix>collector_vmrss_p50_kb=" and _max_kb (-1 when none read). */
+static void s_rss_report(s_rss_t *r, const char *prefix)
+{
+    atomic_store(&r->stop, true);
+    if (r->running)
+        pthread_join(r->thread, NULL);
+    long long p50 = -1, max = -1;
+    if (r->kb.n > 0) {
+        qsort(r->kb.v, r->kb.n, sizeof *r->kb.v, s_cmp_i64);
+        p50 = r->kb.v[(r->kb.n - 1) / 2];
+        max = r->kb.v[r->kb.n - 1];
+    }
+    printf("%scollector_vmrss_p50_kb=%lld\n%scollector_vmrss_max_kb=%lld\n", prefix, p50,
+           prefix, max);
+    free(r->kb.v);
+    r->kb = (s_lat_t){ 0 };
+}
+
 /* Live agents for live_s seconds: every 5 s each sends the interval that
  * ended 1 s ago, all at once, as agents with synchronised clocks do. */
 static int s_live(s_bench_t *b)
@@ -558,9 +653,11 @@ static int s_live(s_bench_t *b)
     b->live = b->heartbeats = b->counting = true;
     b->counted[0] = b->counted[1] = 0;
     s_probes_start(b);
+    s_rss_start(&b->rss, b->st.coll);
     double secs;
     int rc = s_timed(b, "live_", b->live_s * 1000, UNTIL_DEADLINE, &secs);
     s_probes_report(b, "live_");
+    s_rss_report(&b->rss, "live_");
     b->live = b->counting = false;
     printf("live_samples=%" PRIu64 "\nlive_durable_samples=%" PRIu64 "\n", b->counted[0],
            b->counted[1]);

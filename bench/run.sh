@@ -113,7 +113,11 @@ row "GET /health worst wait, flood / live (10,000)" \
 row "GET /health p99, flood / live (10,000)" \
     "$(get $i10 flood_http_probe_p99_ms) / $(get $i10 live_http_probe_p99_ms) ms" "" ""
 row "GET /v1/crossings p99, flood / live (10,000)" \
-    "$(get $i10 flood_crossings_probe_p99_ms) / $(get $i10 live_crossings_probe_p99_ms) ms" "" ""
+    "$(get $i10 flood_crossings_probe_p99_ms) / $(get $i10 live_crossings_probe_p99_ms) ms" \
+    "nginx $(get $i10 flood_nginx_crossings_probe_p99_ms) / $(get $i10 live_nginx_crossings_probe_p99_ms) ms" ""
+row "  the same with Accept-Encoding: gzip" \
+    "$(get $i10 flood_crossings_gzip_probe_p99_ms) / $(get $i10 live_crossings_gzip_probe_p99_ms) ms" \
+    "nginx $(get $i10 flood_nginx_crossings_gzip_probe_p99_ms) / $(get $i10 live_nginx_crossings_gzip_probe_p99_ms) ms" ""
 for k in quiet busy; do
     row "sensor line -> feed, $k stream, p50 / p99" \
         "$(get latency ${k}_p50_ms) / $(get latency ${k}_p99_ms) ms" "" ""

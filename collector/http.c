@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bgjob.h"
 #include "docroot.h"
 #include "feed.h"
 #include "giveway.h"
@@ -64,6 +65,10 @@
  * sixth of the loop in a burst. They are rendered on a thread of their own
  * (collector/http_ops.c). Counters reach them within this. */
 #define HTTP_OPS_EVERY_MS 1000
+/* Documents this long or longer get their gzip form made before they are
+ * published (s_gzip_then_hand_out); shorter ones by the first request
+ * that asks (under a millisecond). The big documents are 130 KB-3.2 MB. */
+#define HTTP_GZIP_EAGER_MIN HTTP_CACHE_MEMFD_MIN
 /* A render due while agents' frames wait is put off, by at most this: a
  * burst of 834 live batches took ~100 ms to accept, and a render in the
  * middle of it (all 417 crossings changed) held the rest 170-300 ms. */
@@ -98,12 +103,15 @@ struct http_server {
     double step_busy_ms;            /* the loop time its steps took */
     docroot_t *docroot;             /* --publish-dir; NULL when off */
     http_ops_t *ops;                /* /health and /metrics rendered off the loop */
+    bgjob_t *gzjob;                 /* the big documents' gzip forms, before publishing */
+    http_snap_t *gz_doing;          /* rendered, its gzip forms being made */
+    http_snap_t *gz_next;           /* rendered meanwhile: the next to make them for */
     pthread_mutex_t mu;             /* guards jobs */
     http_job_t *jobs;
     int jobs_fd;                    /* eventfd: jobs are waiting */
     struct event *ev_jobs;
     bool archive_failing;           /* so a dead rrdcached is logged once, not per request */
-    uint64_t published_obs;         /* observed hours version of the published snapshot */
+    uint64_t rendered_obs;          /* observed hours version of the newest render */
     bool published_up;              /* the archive's connection /health and /metrics show */
 };
 
@@ -184,6 +192,85 @@ static http_snap_src_t s_src(const http_server_t *self, int64_t mono)
                               .mono_ms = mono, .frags = self->frags };
 }
 
+/* snap to every worker (and the docroot) as the newest: with the
+ * published /health and /metrics when they are newer than its own (they
+ * were refreshed while its gzip forms were made). Takes snap's reference. */
+static void s_hand_out(http_server_t *self, http_snap_t *snap)
+{
+    if (self->snap && http_snap_mono_ms(self->snap) > http_snap_mono_ms(snap)) {
+        http_snap_t *fresh = http_snap_with_ops_of(snap, self->snap);
+        if (fresh) { /* out of memory (logged): its own older ones */
+            http_snap_unref(snap);
+            snap = fresh;
+        }
+    }
+    for (int i = 0; i < self->nworkers; i++)
+        http_worker_publish(self->workers[i], snap);
+    http_snap_unref(self->snap);
+    self->snap = snap;
+    if (self->docroot)
+        docroot_write(self->docroot, snap);
+}
+
+/* On the gzip thread: the big documents' gzip forms of the snapshot in
+ * hand (the loop does not touch gz_doing until s_gzip_done). */
+static void s_gzip_work(void *arg)
+{
+    http_server_t *self = arg;
+    /* out of memory: the first request that asks makes it */
+    (void)http_snap_gzip_from(self->gz_doing, HTTP_GZIP_EAGER_MIN);
+}
+
+static void s_gzip_start(http_server_t *self, http_snap_t *snap);
+
+static void s_gzip_done(void *arg)
+{
+    http_server_t *self = arg;
+    http_snap_t *snap = self->gz_doing;
+    self->gz_doing = NULL;
+    s_hand_out(self, snap);
+    if (self->gz_next) {
+        http_snap_t *next = self->gz_next;
+        self->gz_next = NULL;
+        s_gzip_start(self, next);
+    }
+}
+
+static void s_gzip_start(http_server_t *self, http_snap_t *snap)
+{
+    self->gz_doing = snap;
+    if (bgjob_run(self->gzjob, s_gzip_work, s_gzip_done, self) != 0) {
+        self->gz_doing = NULL;
+        s_hand_out(self, snap);
+    }
+}
+
+/* A rendered snapshot published once its big documents' gzip forms are
+ * made on their own thread: a worker asked for one would otherwise make
+ * it (3.2 MB of /v1/crossings at 10,000 series: tens of ms that request
+ * and the ones behind it on that worker waited, docs/performance.md §1r).
+ * One is made at a time; a snapshot rendered meanwhile waits as the next,
+ * replacing one that waited before it (never published: it is older).
+ * Without the thread, and the first (the workers start with it), published
+ * at once. Takes snap's reference. */
+static void s_gzip_then_hand_out(http_server_t *self, http_snap_t *snap)
+{
+    if (!self->gzjob || !self->snap) {
+        s_hand_out(self, snap);
+    } else if (self->gz_doing) {
+        http_snap_unref(self->gz_next);
+        self->gz_next = snap;
+    } else {
+        s_gzip_start(self, snap);
+    }
+}
+
+/* The newest snapshot rendered: waiting for its gzip forms or published. */
+static const http_snap_t *s_newest(const http_server_t *self)
+{
+    return self->gz_next ? self->gz_next : self->gz_doing ? self->gz_doing : self->snap;
+}
+
 /* Render and publish every document at now_ms; its steps (s_step) took
  * step_ms of the loop before. */
 static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
@@ -215,13 +302,8 @@ static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
         if (doc && doc->plain && doc->plain->len >= HTTP_CACHE_MEMFD_MIN)
             (void)http_cache_body_fd(doc->plain);
     }
-    for (int i = 0; i < self->nworkers; i++)
-        http_worker_publish(self->workers[i], snap);
-    http_snap_unref(self->snap);
-    self->snap = snap;
-    self->published_obs = ov;
-    if (self->docroot)
-        docroot_write(self->docroot, snap);
+    self->rendered_obs = ov;
+    s_gzip_then_hand_out(self, snap);
     /* Rendering takes the main loop from ingest: the next render waits
      * HTTP_PUBLISH_SHARE times what renders lately took (from its start:
      * renders of 20 ms, one every 100 ms). Wall time, not CPU time: the
@@ -241,15 +323,17 @@ static int s_publish(http_server_t *self, int64_t now_ms, double step_ms)
     return 0;
 }
 
-/* Whether the newest snapshot's documents are current: same state
- * version, wall second and observed hours. A new second republishes even
- * when nothing changed: the documents' "generated" moves. */
+/* Whether the newest snapshot's documents (published or on their way,
+ * s_newest) are current: same state version, wall second and observed
+ * hours. A new second republishes even when nothing changed: the
+ * documents' "generated" moves. */
 static bool s_published_current(const http_server_t *self, int64_t now_ms)
 {
-    return self->snap && http_snap_version(self->snap) == state_version(self->ctx.state) &&
-           http_snap_second(self->snap) == now_ms / 1000 &&
+    const http_snap_t *snap = s_newest(self);
+    return snap && http_snap_version(snap) == state_version(self->ctx.state) &&
+           http_snap_second(snap) == now_ms / 1000 &&
            (!self->ctx.observed ||
-            observed_version(self->ctx.observed) == self->published_obs);
+            observed_version(self->ctx.observed) == self->rendered_obs);
 }
 
 /* New /health and /metrics with the newest snapshot's documents: each a
@@ -585,6 +669,8 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
     if (!(self->frags = http_snap_frags_new()))
         goto fail;
     self->ops = http_ops_new(base, s_ops_done, self);   /* NULL: rendered here (logged) */
+    if (!(self->gzjob = bgjob_new(base, "poe-gzip")))
+        log_warn("http: no gzip thread (%s): gzip forms made on demand", strerror(errno));
     struct timeval every = { 0, HTTP_PUBLISH_MS * 1000 };
     if ((self->jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(self->ev_jobs = event_new(base, self->jobs_fd, EV_READ | EV_PERSIST, s_on_jobs, self)) ||
@@ -610,6 +696,9 @@ void http_destroy(http_server_t **self_p)
     if (!self)
         return;
     http_ops_destroy(&self->ops);   /* a render still running is published first */
+    bgjob_destroy(&self->gzjob);    /* the snapshot in hand too */
+    http_snap_unref(self->gz_next);
+    self->gz_next = NULL;
     for (int i = 0; i < self->nworkers; i++)
         http_worker_stop(self->workers[i]);
     /* Every worker has stopped: what is still waiting for this loop is

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -181,6 +182,32 @@ int http_cache_body_fd(http_cache_body_t *b)
     return 0;
 }
 
+/* deflate z's input with flush, growing *out (*cap bytes, z->next_out in
+ * it) whenever it fills. Z_OK once the input is taken (Z_STREAM_END after
+ * Z_FINISH); Z_MEM_ERROR or deflate's error otherwise. */
+static int s_deflate_all(z_stream *z, char **out, size_t *cap, int flush)
+{
+    for (;;) {
+        int rc = deflate(z, flush);
+        if (rc == Z_STREAM_END || (rc < 0 && rc != Z_BUF_ERROR))
+            return rc;
+        if (z->avail_out > 0 && z->avail_in == 0 && flush != Z_FINISH)
+            return Z_OK;
+        if (z->avail_out == 0) {
+            size_t used = *cap, grown = *cap * 2;
+            char *bigger = grown > UINT_MAX ? NULL : realloc(*out, grown);
+            if (!bigger)
+                return Z_MEM_ERROR;
+            *out = bigger;
+            *cap = grown;
+            z->next_out = (Bytef *)bigger + used;
+            z->avail_out = (uInt)(grown - used);
+        } else if (rc == Z_BUF_ERROR) {
+            return rc;   /* no progress possible with room left: cannot happen */
+        }
+    }
+}
+
 http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
 {
     z_stream z;
@@ -189,8 +216,12 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
      * Content-Encoding: gzip (raw zlib "deflate" is misread by some). */
     if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return NULL;
-    uLong cap = deflateBound(&z, (uLong)b->len);
-    char *out = malloc(cap ? cap : 1);
+    /* Room for an eighth of the input, grown as needed and fitted at the
+     * end: deflateBound's worst case (more than the input) held by every
+     * snapshot's gzip form was megabytes that the big documents' forms
+     * (10-100x smaller) never used. */
+    size_t cap = b->len / 8 + 1024;
+    char *out = malloc(cap);
     if (!out) {
         deflateEnd(&z);
         return NULL;
@@ -199,11 +230,13 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
     size_t n = http_cache_body_iov(b, 0, iov, sizeof iov / sizeof iov[0]);
     z.next_out = (Bytef *)out;
     z.avail_out = (uInt)cap;
-    int rc = Z_STREAM_END;
-    for (size_t i = 0; i <= n && rc != Z_STREAM_ERROR; i++) {
+    int rc = Z_OK;
+    for (size_t i = 0; i <= n && rc != Z_STREAM_END; i++) {
         z.next_in = i < n ? (Bytef *)iov[i].iov_base : NULL;
         z.avail_in = i < n ? (uInt)iov[i].iov_len : 0;
-        rc = deflate(&z, i < n ? Z_NO_FLUSH : Z_FINISH);
+        rc = s_deflate_all(&z, &out, &cap, i < n ? Z_NO_FLUSH : Z_FINISH);
+        if (rc < 0)
+            break;
     }
     size_t len = z.total_out;
     deflateEnd(&z);
@@ -212,7 +245,8 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
         free(out);
         return NULL;
     }
-    return http_cache_body_new(out, len);
+    char *fit = realloc(out, len ? len : 1);
+    return http_cache_body_new(fit ? fit : out, len);
 }
 
 bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second)

@@ -351,6 +351,13 @@ http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *
     return self;
 }
 
+http_snap_t *http_snap_with_ops_of(const http_snap_t *prev, const http_snap_t *ops)
+{
+    http_snap_src_t src = { .health = ops->health, .metrics = ops->metrics,
+                            .mono_ms = ops->mono_ms };
+    return http_snap_with_ops(prev, &src);
+}
+
 int64_t http_snap_mono_ms(const http_snap_t *self) { return self->mono_ms; }
 
 void http_snap_ref(http_snap_t *self)
@@ -445,13 +452,15 @@ http_cache_body_t *http_snap_doc_gz(http_snap_doc_t *doc)
     return gz;
 }
 
-int http_snap_gzip_all(http_snap_t *self)
+int http_snap_gzip_from(http_snap_t *self, size_t min_len)
 {
     int rc = 0;
     for (size_t i = 0; i < self->n; i++) {
+        const http_cache_body_t *plain = self->docs[i].plain;
+        if (!plain || plain->len < min_len)
+            continue;
         http_cache_body_t *gz = http_snap_doc_gz(&self->docs[i]);
-        if (!gz && self->docs[i].plain)
-            rc = -1;
+        rc |= gz ? 0 : -1;
         http_cache_body_unref(gz);
     }
     return rc;

@@ -11,7 +11,7 @@
  * Contract: http_snap_render runs on the thread that owns the state (the
  * collector's main loop) and reads it; after that a snapshot is immutable
  * except for the gzip forms, which are made at most once per document
- * (eagerly by http_snap_gzip_all, or by the first thread that asks, then
+ * (eagerly by http_snap_gzip_from, or by the first thread that asks, then
  * installed with a compare-and-swap). Snapshots and bodies are reference
  * counted with C11 atomics: any thread may drop the last reference.
  *
@@ -139,6 +139,9 @@ http_snap_t *http_snap_render(const http_snap_src_t *src, const http_snap_t *pre
  * memory (logged). */
 http_snap_t *http_snap_with_ops(const http_snap_t *prev, const http_snap_src_t *src);
 
+/* The same with ops' /health and /metrics (and their time). */
+http_snap_t *http_snap_with_ops_of(const http_snap_t *prev, const http_snap_t *ops);
+
 /* The monotonic time its /health and /metrics were rendered (src->mono_ms). */
 int64_t http_snap_mono_ms(const http_snap_t *self);
 
@@ -177,7 +180,9 @@ http_snap_doc_t *http_snap_at(const http_snap_t *self, size_t i);
  * reference, NULL when doc has no body or memory ran out. */
 http_cache_body_t *http_snap_doc_gz(http_snap_doc_t *doc);
 
-/* Make every document's gzip form now. Returns 0, -1 when out of memory. */
-int http_snap_gzip_all(http_snap_t *self);
+/* Make the gzip form of every document of min_len bytes or more now
+ * (before the snapshot is published, so that no request waits for one).
+ * Returns 0, -1 when memory ran out for some (they are made on demand). */
+int http_snap_gzip_from(http_snap_t *self, size_t min_len);
 
 #endif

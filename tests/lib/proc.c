@@ -287,17 +287,19 @@ static int s_read_all(int fd, char **buf, size_t *cap, size_t *out_len, long lon
     }
 }
 
-int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t *cap,
-                       size_t *body_off, size_t *body_len, proc_http_times_t *times)
+static int s_http_get(int port, const char *proto, const char *path_and_query,
+                      const char *headers, char **buf, size_t *cap, size_t *body_off,
+                      size_t *body_len, proc_http_times_t *times)
 {
     long long t0 = s_now_ms(), t_conn = -1, t_first = -1;
     int status = -1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = s_loopback(port);
-    size_t len = 0, reqcap = strlen(path_and_query) + 64;
+    headers = headers ? headers : "";
+    size_t len = 0, reqcap = strlen(path_and_query) + strlen(headers) + 64;
     char *req = malloc(reqcap);
-    int n = req ? snprintf(req, reqcap, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-                           path_and_query)
+    int n = req ? snprintf(req, reqcap, "GET %s %s\r\nHost: 127.0.0.1\r\n%s\r\n",
+                           path_and_query, proto, headers)
                 : -1;
     if (fd < 0 || n < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         goto done;
@@ -320,6 +322,22 @@ done:
     if (fd >= 0)
         close(fd);
     return status;
+}
+
+int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t *cap,
+                       size_t *body_off, size_t *body_len, proc_http_times_t *times)
+{
+    return s_http_get(port, "HTTP/1.0", path_and_query, NULL, buf, cap, body_off, body_len,
+                      times);
+}
+
+int proc_http_get_with(int port, const char *path_and_query, const char *headers, char **buf,
+                       size_t *cap, size_t *body_off, size_t *body_len, proc_http_times_t *times)
+{
+    char h[512];
+    if (snprintf(h, sizeof h, "%sConnection: close\r\n", headers ? headers : "") >= (int)sizeof h)
+        return -1;
+    return s_http_get(port, "HTTP/1.1", path_and_query, h, buf, cap, body_off, body_len, times);
 }
 
 char *proc_http_get(int port, const char *path_and_query, int *status_out)

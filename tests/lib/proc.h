@@ -74,6 +74,14 @@ typedef struct {
 int proc_http_get_into(int port, const char *path_and_query, char **buf, size_t *cap,
                        size_t *body_off, size_t *body_len, proc_http_times_t *times);
 
+/* The same over HTTP/1.1 with "Connection: close", as browsers and apps
+ * ask (nginx's gzip_static answers gzip to 1.1 only, by default), and more
+ * request headers: each line ends in "\r\n" ("Accept-Encoding: gzip\r\n");
+ * NULL none. The answer must not be chunked (the body is read as it
+ * comes, up to the close). */
+int proc_http_get_with(int port, const char *path_and_query, const char *headers, char **buf,
+                       size_t *cap, size_t *body_off, size_t *body_len, proc_http_times_t *times);
+
 /* GET /health as the collector rendered it after this call began. The
  * collector's HTTP workers serve /health from the snapshot its main loop
  * publishes (a tick, at most about a second, behind the counters), so

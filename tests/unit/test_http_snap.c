@@ -239,6 +239,17 @@ static void test_with_ops_shares_the_documents(void **state)
     http_snap_ops_answer(next, ROUTE_HEALTH, MONO0 + 1000 + HTTP_SNAP_STUCK_MS, &a);
     assert_int_equal(a.code, 200);
     http_cache_body_unref(a.body);
+    /* an older render published after next (its gzip forms took longer)
+     * takes next's newer /health and /metrics */
+    http_snap_t *older = s_snap(f, "{\"frames_in\":0}", "m 0\n");
+    http_snap_t *late = http_snap_with_ops_of(older, next);
+    assert_non_null(late);
+    http_snap_unref(older);
+    assert_int_equal(http_snap_mono_ms(late), MONO0 + 1000);
+    http_snap_ops_answer(late, ROUTE_METRICS, MONO0 + 1000, &a);
+    s_expect_body(&a, "m 2\n");
+    http_cache_body_unref(a.body);
+    http_snap_unref(late);
     http_snap_unref(next);
 }
 
@@ -307,6 +318,15 @@ static void test_long_hours_are_held_in_a_memfd(void **state)
     http_snap_doc_t *one = http_snap_find(snap, ROUTE_HOURS_ONE, "100007");
     assert_non_null(one);
     assert_int_equal(one->plain->fd, -1);
+    /* gzip forms made before publishing: the long documents', a gzip
+     * stream each; the short ones wait for a request */
+    assert_int_equal(http_snap_gzip_from(snap, 16 * 1024), 0);
+    http_cache_body_t *gz = atomic_load(&all->gz);
+    assert_non_null(gz);
+    assert_true(gz->len > 2 && gz->len < all->plain->len);
+    assert_int_equal((unsigned char)gz->data[0], 0x1f);
+    assert_int_equal((unsigned char)gz->data[1], 0x8b);
+    assert_null(atomic_load(&one->gz));
     http_snap_unref(snap);
     snap = s_snap(small, NULL, NULL);
     all = http_snap_find(snap, ROUTE_HOURS, NULL);
