@@ -1,6 +1,7 @@
 /* fcpend — see fcpend.h. */
 #include "fcpend.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,20 @@ static int s_grow(fcpend_t *p, int h, int keep)
     return 0;
 }
 
+static int16_t s_comp_pack(float v)
+{
+    if (isnan(v))
+        return FCPEND_COMP_NONE;
+    double u = round(v / FCPEND_COMP_UNIT_S);
+    return (int16_t)(u < -INT16_MAX ? -INT16_MAX : u > INT16_MAX ? INT16_MAX : u);
+}
+
+double fcpend_comp(const fcpend_entry_t *e, int c)
+{
+    int16_t v = e->comp[c];
+    return v == FCPEND_COMP_NONE ? NAN : v * FCPEND_COMP_UNIT_S;
+}
+
 int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
                const float comp[FC_NCOMP], float p50)
 {
@@ -79,7 +94,8 @@ int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
     fcpend_entry_t *e = s_at(ring, r, r->n);
     e->step = (int)step;
     e->regime = (unsigned)regime;
-    memcpy(e->comp, comp, sizeof e->comp);
+    for (int c = 0; c < FC_NCOMP; c++)
+        e->comp[c] = s_comp_pack(comp[c]);
     e->p50 = p50;
     r->n++;
     return 0;

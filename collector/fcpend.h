@@ -20,17 +20,26 @@
 #include "forecast.h"
 
 /* Issue steps a ring keeps: 31 bits (Unix s / FC_STEP_S is about 2^21),
- * so the regime shares their word: 24 bytes an entry, not 28 (a queue's
- * forecast holds ~300 of them once it has a day of history). */
+ * so the regime shares their word. The predictors' values are kept in
+ * 16 bits, in units of FCPEND_COMP_UNIT_S seconds (±65,534 s: the anomaly
+ * and the level may go below 0 or above FC_MAX_WAIT_S before the blend
+ * clamps), rounded: a second at most, against errors scored in minutes.
+ * 16 bytes an entry, not 24 as floats: a queue's forecast holds ~330 of
+ * them once it has a day of history (10,000 queues: 26 MB less). */
 #define FCPEND_STEP_MIN (-(INT64_C(1) << 30))
 #define FCPEND_STEP_MAX ((INT64_C(1) << 30) - 1)
+#define FCPEND_COMP_UNIT_S 2.0
+#define FCPEND_COMP_NONE INT16_MIN   /* the predictor had no value */
 
 typedef struct {
     signed int step : 31;            /* issue step (Unix s / FC_STEP_S) */
     unsigned int regime : 1;         /* at issue */
-    float comp[FC_NCOMP];            /* the predictors' values; NAN: it had none */
+    int16_t comp[FC_NCOMP];          /* the predictors' values: fcpend_comp */
     float p50;
 } fcpend_entry_t;
+
+/* Predictor c's value kept in e, in seconds; NAN: it had none. */
+double fcpend_comp(const fcpend_entry_t *e, int c);
 
 /* A horizon's ring: cap entries of fcpend_t.e, after those of the
  * horizons before it; n of them from head on, oldest first. */
@@ -50,7 +59,8 @@ typedef struct {
  * at that step is left as it is; one older than the newest kept starts the
  * horizon afresh (the clock went back). 0, or -1 when the step is outside
  * FCPEND_STEP_MIN..MAX or the regime not 0 or 1, or memory ran out (the
- * issue is then not kept). */
+ * issue is then not kept). comp: NAN for a predictor without a value;
+ * beyond ±65,534 s a value is kept as that. */
 int fcpend_put(fcpend_t *p, int h, int keep, int64_t step, int regime,
                const float comp[FC_NCOMP], float p50);
 

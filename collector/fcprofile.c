@@ -63,12 +63,14 @@ static fcp_chunk_t *s_make(fcp_t *p, int cell, int *i)
  * steady state is that of w = FCP_DECAY·w + 1.) The weight only ever
  * takes the values 0..4, so a byte holds it exactly and the arithmetic is
  * that of the float it was. */
-static void s_update(float *mean, uint8_t *wp, double x)
+static void s_update(fcp_val_t *mean, uint8_t *wp, double x)
 {
     const float cap = 1.0f / (1.0f - FCP_DECAY);
     float w = *wp + 1.0f < cap ? *wp + 1.0f : cap;
     *wp = (uint8_t)w;
-    *mean += (float)((x - *mean) / w);
+    float m = (float)*mean + (float)((x - (float)*mean) / w);
+    /* a mean beyond the type would be infinite from then on */
+    *mean = (fcp_val_t)(m > FCP_VAL_MAX ? FCP_VAL_MAX : m < -FCP_VAL_MAX ? -FCP_VAL_MAX : m);
 }
 
 /* Mean wait of the known neighbours of week slot `slot` (the week wraps:
@@ -83,7 +85,7 @@ static double s_week_neigh(const fcp_t *p, int slot, bool before)
             continue;
         int s = ((slot + o) % FC_SLOTS + FC_SLOTS) % FC_SLOTS, i;
         const fcp_chunk_t *c = s_chunk(p, s, &i);
-        float m = c ? c->wait[i] : 0.0f, w = c ? c->wait_w[i] : 0.0f;
+        float m = c ? (float)c->wait[i] : 0.0f, w = c ? c->wait_w[i] : 0.0f;
         for (int k = 0; before && k < 2; k++)
             if (p->last_slot[k] == s) {
                 m = p->last_wait[k];
@@ -128,7 +130,7 @@ double fcp_shrink(const fcp_t *p)
 /* Robust update of a wait slot: once known, a value is kept within CLIP
  * of its usual deviation (an incident, a feed gone wrong, must not become
  * next week's profile). Returns the value as entered. */
-static double s_wait_update(float *wm, uint8_t *ww, float *wd, double wait)
+static double s_wait_update(fcp_val_t *wm, uint8_t *ww, fcp_val_t *wd, double wait)
 {
     double dev = wait - *wm;
     if (*ww >= 1) {

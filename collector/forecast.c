@@ -281,7 +281,7 @@ static void s_score(fc_t *self, int64_t step, double truth)
         int r = p->regime;
         double comp[FC_NCOMP];
         for (int c = 0; c < FC_NCOMP; c++)
-            comp[c] = p->comp[c];
+            comp[c] = fcpend_comp(p, c);
         bool mixed = !isnan(s_mix((const double[FC_NCOMP]){ 1, 1, 1, 1 }, comp));
         s_learned_t *l;
         if ((!mixed && isnan(p->p50)) || !(l = s_learning(self, r, h)))

@@ -1,5 +1,6 @@
 /* test_fcpend — the forecast's issues waiting to be scored
- * (collector/fcpend.c): what is put is got back bit for bit; an issue is
+ * (collector/fcpend.c): what is put is got back (the predictors to the
+ * nearest FCPEND_COMP_UNIT_S seconds, the P50 bit for bit); an issue is
  * kept exactly `keep` steps at its horizon and no longer; a ring grows
  * with the issues and never beyond `keep` entries; a clock that goes back
  * starts the horizon afresh; steps outside int32 are refused. */
@@ -31,8 +32,10 @@ static void test_round_trip(void **state)
         assert_non_null(e);
         assert_int_equal(e->step, s);
         assert_int_equal(e->regime, s % 2);
-        assert_true(e->comp[0] == (float)s && isnan(e->comp[1]) &&
-                    e->comp[2] == 0.5f * (float)s && e->comp[3] == 1e-3f);
+        /* to the nearest FCPEND_COMP_UNIT_S (2 s): within a second */
+        assert_true(fabs(fcpend_comp(e, 0) - (double)s) <= 1.0 && isnan(fcpend_comp(e, 1)) &&
+                    fabs(fcpend_comp(e, 2) - 0.5 * (double)s) <= 1.0 &&
+                    fcpend_comp(e, 3) == 0.0);
         assert_true(e->p50 == (float)s + 0.25f);
     }
     assert_null(fcpend_get(&p, 3, 999));
@@ -107,14 +110,16 @@ static void test_clock_back_and_range(void **state)
     fcpend_free(&p);
 }
 
-/* The step's 31 bits and the regime's one share a word: 24 bytes an entry.
- * Both ends of the range come back as they went in (a negative step too),
- * one past either end and a regime other than 0 or 1 are refused. */
+/* The step's 31 bits and the regime's one share a word, the predictors
+ * take 16 bits each: 16 bytes an entry. Both ends of the range come back
+ * as they went in (a negative step too), one past either end and a regime
+ * other than 0 or 1 are refused. A predictor below 0 or beyond
+ * FC_MAX_WAIT_S is kept (to ±65,534 s), rounded to the unit. */
 static void test_packed_entry(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(fcpend_entry_t), 24);
-    float comp[FC_NCOMP] = { 1.5f, NAN, 3.0f, 4.0f };
+    assert_int_equal(sizeof(fcpend_entry_t), 16);
+    float comp[FC_NCOMP] = { 1.4f, NAN, -301.0f, 1e6f };
     const int64_t ends[] = { FCPEND_STEP_MIN, -7, FCPEND_STEP_MAX };
     for (int i = 0; i < 3; i++) {
         fcpend_t p = { 0 };
@@ -123,7 +128,8 @@ static void test_packed_entry(void **state)
         assert_non_null(e);
         assert_true(e->step == ends[i]);
         assert_int_equal(e->regime, 1);
-        assert_true(e->comp[0] == 1.5f && isnan(e->comp[1]) && e->p50 == 99.0f);
+        assert_true(fcpend_comp(e, 0) == 2.0 && isnan(fcpend_comp(e, 1)) && e->p50 == 99.0f);
+        assert_true(fcpend_comp(e, 2) == -302.0 && fcpend_comp(e, 3) == 65534.0);
         fcpend_free(&p);
     }
     fcpend_t p = { 0 };

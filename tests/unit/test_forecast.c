@@ -346,13 +346,14 @@ static void test_noisy_slots_shrink_to_neighbours(void **state)
         for (int s = 0; s < FC_SLOTS; s++)
             fcp_update(&p, s, false, w == 1 ? (s % 2 ? 700.0 : 500.0) : 600.0, 0.1, 3.0);
     assert_true(fabs(fcp_shrink(&p) - 1.0) < 0.01);
-    assert_true(fabs(fcp_mean(&p, 101) - (600.0 + 100.0 / 3.0)) < 0.01);
+    /* kept in half precision: 633.3 to a quarter second (fcp_val_t) */
+    assert_true(fabs(fcp_mean(&p, 101) - (600.0 + 100.0 / 3.0)) < 0.5);
     double wait, arr, lanes;
     fcp_lookup(&p, 101, false, &wait, &arr, &lanes);
     assert_true(fabs(wait - 600.0) < 1.0);
     fcp_lookup(&p, 100, false, &wait, &arr, &lanes);
     assert_true(fabs(wait - 600.0) < 1.0);
-    assert_true(fabs(arr - 0.1) < 1e-6 && fabs(lanes - 3.0) < 1e-6);
+    assert_true(fabs(arr - 0.1) < 1e-4 && fabs(lanes - 3.0) < 1e-6);
     /* The neighbours of a slot at the edge of a profile chunk (6 h) and
      * across the week's wrap are read from the chunk beside it. */
     for (int s = 0; s < FC_SLOTS; s += FCP_CHUNK - 1) {
@@ -368,7 +369,8 @@ static void test_noisy_slots_shrink_to_neighbours(void **state)
  * one step, the whole week and the holiday's day once every slot has a
  * value. A slot's weight is kept in a byte: the mean is bit for bit the
  * one a float weight gave (the running mean of 4 weeks, then each week
- * 1/4), within the clip (values a minute apart). */
+ * 1/4), computed in float and kept as fcp_val_t, within the clip (values
+ * a minute apart). */
 static void test_profile_chunks_and_exact_weights(void **state)
 {
     (void)state;
@@ -383,12 +385,13 @@ static void test_profile_chunks_and_exact_weights(void **state)
     assert_int_equal(fcp_update_wait(&p, 500, false, NAN), 0);   /* nothing to enter */
     assert_int_equal(fcp_bytes(&p), 2 * sizeof(fcp_chunk_t));
     const double v[] = { 600, 630, 610, 650, 620, 640, 605 };
-    float mean = 600.0f, w = 1.0f;   /* slot 30 had 600 once */
+    fcp_val_t mean = (fcp_val_t)600.0f;   /* slot 30 had 600 once */
+    float w = 1.0f;
     for (size_t i = 1; i < sizeof v / sizeof *v; i++) {
         assert_int_equal(fcp_update(&p, 30, false, v[i], 0.1, 3.0), 0);
         w = w + 1.0f < 4.0f ? w + 1.0f : 4.0f;
-        mean += (float)((v[i] - mean) / w);
-        assert_true((float)fcp_mean(&p, 30) == mean);
+        mean = (fcp_val_t)((float)mean + (float)((v[i] - (float)mean) / w));
+        assert_true(fcp_mean(&p, 30) == (double)mean);
     }
     for (int s = 0; s < FC_SLOTS; s++)
         fcp_update(&p, s, s % FC_DAY_SLOTS == 7, 300.0, 0.1, 3.0);
@@ -400,8 +403,10 @@ static void test_profile_chunks_and_exact_weights(void **state)
 }
 
 /* A forecast's memory grows with what its queue has seen and is bounded:
- * under 2 KB new, a few KB after an hour, at most 30 KB after five weeks
- * of minutes with a run every minute (was 45.8 KB from the start). */
+ * under 2 KB new, a few KB after an hour, at most 20 KB after five weeks
+ * of minutes with a run every minute (was 45.8 KB from the start, then
+ * 29.5 KB before the profiles in half precision and the issues' predictors
+ * in 16 bits). */
 static void test_memory_grows_with_history(void **state)
 {
     (void)state;
@@ -423,7 +428,7 @@ static void test_memory_grows_with_history(void **state)
     print_message("fc_bytes: new %zu, after an hour %zu, after 5 weeks %zu\n",
                   fresh, after_hour, fc_bytes(fc));
     assert_true(after_hour < 6 * 1024);
-    assert_true(fc_bytes(fc) <= 30 * 1024);
+    assert_true(fc_bytes(fc) <= 20 * 1024);
     fc_destroy(&fc);
 }
 
