@@ -106,6 +106,8 @@ struct http_server {
     bgjob_t *gzjob;                 /* the big documents' gzip forms, before publishing */
     http_snap_t *gz_doing;          /* rendered, its gzip forms being made */
     http_snap_t *gz_next;           /* rendered meanwhile: the next to make them for */
+    int64_t gz_t0;                  /* monotonic start of the gzip job in hand */
+    double gz_cpu_ms;               /* its CPU time (written by the gzip thread) */
     pthread_mutex_t mu;             /* guards jobs */
     http_job_t *jobs;
     int jobs_fd;                    /* eventfd: jobs are waiting */
@@ -217,8 +219,10 @@ static void s_hand_out(http_server_t *self, http_snap_t *snap)
 static void s_gzip_work(void *arg)
 {
     http_server_t *self = arg;
+    double cpu0 = s_cpu_ms();
     /* out of memory: the first request that asks makes it */
     (void)http_snap_gzip_from(self->gz_doing, HTTP_GZIP_EAGER_MIN);
+    self->gz_cpu_ms = s_cpu_ms() - cpu0;
 }
 
 static void s_gzip_start(http_server_t *self, http_snap_t *snap);
@@ -228,6 +232,9 @@ static void s_gzip_done(void *arg)
     http_server_t *self = arg;
     http_snap_t *snap = self->gz_doing;
     self->gz_doing = NULL;
+    log_debug("http: gzip forms of version %llu made in %lld ms (cpu %.1f ms)",
+              (unsigned long long)http_snap_version(snap),
+              (long long)(tu_mono_ms() - self->gz_t0), self->gz_cpu_ms);
     s_hand_out(self, snap);
     if (self->gz_next) {
         http_snap_t *next = self->gz_next;
@@ -239,6 +246,7 @@ static void s_gzip_done(void *arg)
 static void s_gzip_start(http_server_t *self, http_snap_t *snap)
 {
     self->gz_doing = snap;
+    self->gz_t0 = tu_mono_ms();
     if (bgjob_run(self->gzjob, s_gzip_work, s_gzip_done, self) != 0) {
         self->gz_doing = NULL;
         s_hand_out(self, snap);
