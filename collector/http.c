@@ -69,6 +69,10 @@
  * published (s_gzip_then_hand_out); shorter ones by the first request
  * that asks (under a millisecond). The big documents are 130 KB-3.2 MB. */
 #define HTTP_GZIP_EAGER_MIN HTTP_CACHE_MEMFD_MIN
+/* The gzip thread's nice value: below the loop and the workers, whose
+ * requests must not wait for it (a snapshot's forms are 12-25 ms of CPU,
+ * once a second in a live burst); above nothing, as the reclaim thread. */
+#define HTTP_GZIP_NICE 10
 /* A render due while agents' frames wait is put off, by at most this: a
  * burst of 834 live batches took ~100 ms to accept, and a render in the
  * middle of it (all 417 crossings changed) held the rest 170-300 ms. */
@@ -677,7 +681,7 @@ http_server_t *http_new(struct event_base *base, const char *addr_port, const ht
     if (!(self->frags = http_snap_frags_new()))
         goto fail;
     self->ops = http_ops_new(base, s_ops_done, self);   /* NULL: rendered here (logged) */
-    if (!(self->gzjob = bgjob_new(base, "poe-gzip")))
+    if (!(self->gzjob = bgjob_new_nice(base, "poe-gzip", HTTP_GZIP_NICE)))
         log_warn("http: no gzip thread (%s): gzip forms made on demand", strerror(errno));
     struct timeval every = { 0, HTTP_PUBLISH_MS * 1000 };
     if ((self->jobs_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||

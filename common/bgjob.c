@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct bgjob {
@@ -22,12 +24,17 @@ struct bgjob {
     int pipe[2];                 /* the thread writes a byte when work returned */
     struct event *ev;
     char name[16];
+    int nice;                    /* the thread's own, set by itself */
 };
 
 static void *s_thread(void *arg)
 {
     bgjob_t *self = arg;
     pthread_setname_np(pthread_self(), self->name);
+    /* Linux: a thread's own nice value (PRIO_PROCESS with its tid). Raising
+     * it needs no privilege; failing to, it runs at the process's. */
+    if (self->nice)
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), self->nice);
     pthread_mutex_lock(&self->mu);
     for (;;) {
         while (!self->work && !self->stop)
@@ -68,10 +75,16 @@ static void s_on_pipe(evutil_socket_t fd, short what, void *arg)
 
 bgjob_t *bgjob_new(struct event_base *base, const char *name)
 {
+    return bgjob_new_nice(base, name, 0);
+}
+
+bgjob_t *bgjob_new_nice(struct event_base *base, const char *name, int nice)
+{
     bgjob_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     snprintf(self->name, sizeof self->name, "%s", name);
+    self->nice = nice;
     self->pipe[0] = self->pipe[1] = -1;
     pthread_mutex_init(&self->mu, NULL);
     pthread_cond_init(&self->cond, NULL);

@@ -25,6 +25,12 @@ typedef struct bgjob bgjob_t;
  * top -H). NULL (errno) when the thread or pipe cannot be made. */
 bgjob_t *bgjob_new(struct event_base *base, const char *name);
 
+/* The same with the thread at nice value `nice` (Linux: its own; 0 the
+ * process's): below the loops and the HTTP workers for work that only
+ * has to be done soon (the gzip forms), so that it takes a core they
+ * leave. */
+bgjob_t *bgjob_new_nice(struct event_base *base, const char *name, int nice);
+
 /* Wait for a running job (its done is called), stop the thread, free. */
 void bgjob_destroy(bgjob_t **self_p);
 

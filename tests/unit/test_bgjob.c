@@ -1,6 +1,7 @@
 /* test_bgjob — common/bgjob: the work runs on the job's thread, its done
  * on the loop after it; a second job is refused while one runs; destroy
- * waits for a running job and calls its done; the runner is reusable. */
+ * waits for a running job and calls its done; the runner is reusable; a
+ * runner made nice runs its work at that nice value. */
 #include <event2/event.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -8,6 +9,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -75,11 +79,44 @@ static void test_destroy_finishes_a_running_job(void **state)
     event_base_free(c.base);
 }
 
+static void s_nice_work(void *arg)
+{
+    errno = 0;
+    int v = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    atomic_store((atomic_int *)arg, errno ? -100 : v);
+}
+
+static void s_nice_done(void *arg)
+{
+    (void)arg;
+}
+
+/* A runner made nice runs its work at that nice value, on its own thread
+ * only: the caller's stays as it was. */
+static void test_nice_is_the_threads_own(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    assert_int_equal(errno, 0);
+    atomic_int seen;
+    atomic_init(&seen, -200);
+    bgjob_t *j = bgjob_new_nice(base, "test-nice", mine + 5);
+    assert_non_null(j);
+    assert_int_equal(bgjob_run(j, s_nice_work, s_nice_done, &seen), 0);
+    bgjob_destroy(&j);                 /* waits for the work */
+    assert_int_equal(atomic_load(&seen), mine + 5 > 19 ? 19 : mine + 5);
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), mine);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_work_then_done_on_the_loop),
         cmocka_unit_test(test_destroy_finishes_a_running_job),
+        cmocka_unit_test(test_nice_is_the_threads_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
