@@ -708,9 +708,12 @@ void http_destroy(http_server_t **self_p)
     if (!self)
         return;
     http_ops_destroy(&self->ops);   /* a render still running is published first */
-    bgjob_destroy(&self->gzjob);    /* the snapshot in hand too */
+    /* The snapshot waiting is dropped first: the done of the one in hand
+     * (called by bgjob_destroy, which hands it out) must not start
+     * another job on a runner that is stopping. */
     http_snap_unref(self->gz_next);
     self->gz_next = NULL;
+    bgjob_destroy(&self->gzjob);
     for (int i = 0; i < self->nworkers; i++)
         http_worker_stop(self->workers[i]);
     /* Every worker has stopped: what is still waiting for this loop is
