@@ -8,11 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "log.h"
 
 struct docroot {
@@ -63,27 +61,6 @@ static int s_mkdirs(const char *root, const char *rel)
     return 0;
 }
 
-/* body's bytes to fd: a memfd body by sendfile from its file, not through
- * its map (reading the map makes its pages the collector's resident
- * memory: the big documents are megabytes, docs/performance.md §1r). */
-static int s_write_body(int fd, const http_cache_body_t *body)
-{
-    if (body->fd >= 0 && !body->nparts) {
-        off_t off = 0;
-        while ((size_t)off < body->len) {
-            ssize_t n = sendfile(fd, body->fd, &off, body->len - (size_t)off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return -1;
-        }
-        return 0;
-    }
-    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
-    size_t n = http_cache_body_iov(body, 0, iov, sizeof iov / sizeof iov[0]);
-    return fileio_writev_all(fd, iov, n);
-}
-
 /* root/rel (+ suffix) := body, by a temporary file in the same directory
  * and rename; mtime second. */
 static int s_put(const char *root, const char *rel, const char *suffix,
@@ -97,7 +74,7 @@ static int s_put(const char *root, const char *rel, const char *suffix,
     if (fd < 0)
         return -1;
     struct timespec t[2] = { { .tv_sec = second }, { .tv_sec = second } };
-    int rc = s_write_body(fd, body);
+    int rc = http_cache_body_write(body, fd);
     if (rc == 0)
         rc = futimens(fd, t);
     if (close(fd) != 0)

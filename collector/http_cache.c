@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 #include <string.h>
 #include <zlib.h>
@@ -227,10 +228,8 @@ static int s_deflate_iov(z_stream *z, const http_cache_body_t *b, char **out, si
 }
 
 /* The same from a memfd body's file (len bytes) by pread, not from its
- * map: reading the map would make its pages this process's resident
- * memory (3.2 MB of /v1/crossings at 10,000 series, and the other big
- * documents, for every snapshot alive), where the kernel's copy serves
- * sendfile without them. */
+ * map (see http_cache_body_write): 3.2 MB of /v1/crossings at 10,000
+ * series, and the other big documents, for every snapshot alive. */
 static int s_deflate_fd(z_stream *z, int fd, size_t len, char **out, size_t *cap)
 {
     enum { CHUNK = 64 * 1024 };
@@ -292,6 +291,24 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
     }
     char *fit = realloc(out, len ? len : 1);
     return http_cache_body_new(fit ? fit : out, len);
+}
+
+int http_cache_body_write(const http_cache_body_t *b, int fd)
+{
+    if (b->fd >= 0 && !b->nparts) {
+        off_t off = 0;
+        while ((size_t)off < b->len) {
+            ssize_t n = sendfile(fd, b->fd, &off, b->len - (size_t)off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1;
+        }
+        return 0;
+    }
+    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
+    size_t n = http_cache_body_iov(b, 0, iov, sizeof iov / sizeof iov[0]);
+    return fileio_writev_all(fd, iov, n);
 }
 
 bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second)

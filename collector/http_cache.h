@@ -101,6 +101,13 @@ int http_cache_body_fd(http_cache_body_t *b);
  * out of memory. */
 http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b);
 
+/* b's bytes written to fd (a file): a memfd body from its file by
+ * sendfile, as its gzip form is read by pread, never through its map
+ * (reading the map makes its pages this process's resident memory: the
+ * big documents are megabytes, docs/performance.md §1r). 0, or -1
+ * (errno). */
+int http_cache_body_write(const http_cache_body_t *b, int fd);
+
 /* One cached view: its body, the gzip form made on first demand, and what
  * it was rendered for. */
 typedef struct {

@@ -390,6 +390,15 @@ static void test_body_fd(void **state)
         assert_non_null(gz);
         s_expect_gunzip(gz, want, n);
         http_cache_body_unref(gz);
+        /* written to a file from the memfd (sendfile): the same bytes, no
+         * more (not the NUL after them) */
+        FILE *tf = tmpfile();
+        assert_non_null(tf);
+        assert_int_equal(http_cache_body_write(b, fileno(tf)), 0);
+        memset(back, 0, n + 1);
+        assert_int_equal(pread(fileno(tf), back, n + 1, 0), (ssize_t)n);
+        assert_memory_equal(back, want, n);
+        fclose(tf);
         http_cache_body_ref(b);
         http_cache_body_unref(b);
         assert_memory_equal(b->data, want, n);   /* still mapped: one reference left */
