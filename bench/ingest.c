@@ -252,16 +252,25 @@ static int s_nginx_start(s_bench_t *b)
     return 0;
 }
 
+/* l sorted, and its median, p99 and highest (-1 each when empty). */
+typedef struct {
+    long long p50, p99, max;
+} s_stats_t;
+
+static s_stats_t s_lat_stats(s_lat_t *l)
+{
+    if (l->n == 0)
+        return (s_stats_t){ -1, -1, -1 };
+    qsort(l->v, l->n, sizeof *l->v, s_cmp_i64);
+    return (s_stats_t){ l->v[(l->n - 1) / 2], l->v[(l->n * 99 + 99) / 100 - 1], l->v[l->n - 1] };
+}
+
 /* "<prefix><name><what>_p50_ms=" and p99 of l (-1 when empty), which is emptied. */
 static void s_quantiles_print(s_lat_t *l, const char *prefix, const char *name,
                               const char *what)
 {
-    long long p50 = -1, p99 = -1;
-    if (l->n > 0) {
-        qsort(l->v, l->n, sizeof *l->v, s_cmp_i64);
-        p50 = l->v[(l->n - 1) / 2];
-        p99 = l->v[(l->n * 99 + 99) / 100 - 1];
-    }
+    s_stats_t q = s_lat_stats(l);
+    long long p50 = q.p50, p99 = q.p99;
     printf("%s%s%s_p50_ms=%lld\n%s%s%s_p99_ms=%lld\n", prefix, name, what, p50, prefix, name,
            what, p99);
     free(l->v);
@@ -630,14 +639,9 @@ static void s_rss_report(s_rss_t *r, const char *prefix)
     atomic_store(&r->stop, true);
     if (r->running)
         pthread_join(r->thread, NULL);
-    long long p50 = -1, max = -1;
-    if (r->kb.n > 0) {
-        qsort(r->kb.v, r->kb.n, sizeof *r->kb.v, s_cmp_i64);
-        p50 = r->kb.v[(r->kb.n - 1) / 2];
-        max = r->kb.v[r->kb.n - 1];
-    }
-    printf("%scollector_vmrss_p50_kb=%lld\n%scollector_vmrss_max_kb=%lld\n", prefix, p50,
-           prefix, max);
+    s_stats_t q = s_lat_stats(&r->kb);
+    printf("%scollector_vmrss_p50_kb=%lld\n%scollector_vmrss_max_kb=%lld\n", prefix, q.p50,
+           prefix, q.max);
     free(r->kb.v);
     r->kb = (s_lat_t){ 0 };
 }
@@ -672,15 +676,9 @@ static int s_cmp_i64(const void *x, const void *y)
 
 static void s_lat_report(s_lat_t *l, const char *name)
 {
-    long long p50 = -1, p99 = -1, max = -1;
-    if (l->n > 0) {
-        qsort(l->v, l->n, sizeof *l->v, s_cmp_i64);
-        p50 = l->v[(l->n - 1) / 2];
-        p99 = l->v[(l->n * 99 + 99) / 100 - 1];
-        max = l->v[l->n - 1];
-    }
+    s_stats_t q = s_lat_stats(l);
     printf("%s_batches=%zu\n%s_p50_ms=%lld\n%s_p99_ms=%lld\n%s_max_ms=%lld\n", name, l->n, name,
-           p50, name, p99, name, max);
+           q.p50, name, q.p99, name, q.max);
 }
 
 /* The daemons' memory, and the collector's own count of archived samples
