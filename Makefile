@@ -36,6 +36,9 @@ INC_tests     := $(INC_transport) -Iagent -Icollector -Itools/report -Itests/lib
 INC_bench     := $(INC_tests)
 ROOM_INC       = $(INC_$(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$<))))
 CPPFLAGS += $(ROOM_INC) -I$(dir $<)
+# Each program records only the libraries it calls: the collector does not
+# load libcurl's TLS stack, which only poe-fetch uses (collector/fetch.h).
+LDFLAGS  += -Wl,--as-needed
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)

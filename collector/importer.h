@@ -1,11 +1,11 @@
-/* importer — polls the official feeds (CBP /api/bwtnew, CBSA bwt-eng.csv)
- * with libcurl's multi interface driven by a libevent base, and hands each
- * parsed document to one apply function.
+/* importer — polls the official feeds (CBP /api/bwtnew, CBSA bwt-eng.csv),
+ * each request made by a poe-fetch child (collector/fetch.h: libcurl in a
+ * process of its own), and hands each parsed document to one apply function.
  *
- * Contract: everything runs on the given event_base (sockets, timers, the
- * apply call), so the importer sits on whichever loop owns the collector's
- * state; it never blocks that loop (no easy_perform, no DNS on the loop:
- * libcurl resolves in its own thread). Per source: a poll every interval
+ * Contract: everything runs on the given event_base (the child's pipe,
+ * timers, the apply call), so the importer sits on whichever loop owns the
+ * collector's state; it never blocks that loop (DNS, TLS and the transfer
+ * are the child's; a child past its deadline is killed). Per source: a poll every interval
  * (>= 60 s), conditional GET (If-None-Match / If-Modified-Since from the
  * last 200), gzip/deflate accepted, connect and total timeouts, at most 5
  * redirects, a body cap (OFF_MAX_DOC_BYTES), a User-Agent naming poenet,
@@ -31,6 +31,7 @@ typedef struct {
     long total_timeout_s;           /* default 30 */
     int retries;                    /* default 3 */
     long backoff_s;                 /* first retry after this, doubling; default 15 */
+    const char *fetch_helper;       /* path of poe-fetch; NULL: beside the running program */
     const registry_t *registry;
     stats_t *stats;
 } importer_opts_t;
@@ -43,8 +44,8 @@ typedef void(importer_apply_fn)(void *arg, enum off_source src, const off_doc_t 
 
 typedef struct importer importer_t;
 
-/* NULL when no source is configured, on a bad option (logged) or when
- * libcurl cannot start. The first polls go out at once. */
+/* NULL when no source is configured, or on a bad option or a fetch helper
+ * that cannot be run (logged). The first polls go out at once. */
 importer_t *importer_new(struct event_base *base, const importer_opts_t *opts,
                          importer_apply_fn *apply, void *arg);
 void importer_destroy(importer_t **self_p);

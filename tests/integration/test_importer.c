@@ -36,7 +36,7 @@
 
 enum s_mode {
     M_SAMPLE, M_TRUNCATED, M_HTML, M_404, M_500, M_503, M_REDIRECT_LOOP, M_SLOW,
-    M_LATIN1, M_EMPTY, M_UNKNOWN, M_DUPLICATE, M_IMPOSSIBLE, M_FUTURE
+    M_LATIN1, M_EMPTY, M_UNKNOWN, M_DUPLICATE, M_IMPOSSIBLE, M_FUTURE, M_HUGE
 };
 
 typedef struct {
@@ -135,6 +135,17 @@ static void s_on_request(struct evhttp_request *req, void *arg)
     }
     case M_IMPOSSIBLE: s_one_port(req, "070801", "6/29/2022", "10000"); return;
     case M_FUTURE: s_one_port(req, "070801", "6/29/2099", "10"); return;
+    case M_HUGE: {
+        /* one byte past the cap: the helper stops reading there */
+        struct evbuffer *b = evbuffer_new();
+        char chunk[4096];
+        memset(chunk, ' ', sizeof chunk);
+        for (size_t n = 0; n <= OFF_MAX_DOC_BYTES; n += sizeof chunk)
+            evbuffer_add(b, chunk, sizeof chunk);
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return;
+    }
     }
 }
 
@@ -165,7 +176,10 @@ static importer_t *s_importer(s_ctx_t *c, bool cbp, bool cbsa)
     char u0[128], u1[128];
     snprintf(u0, sizeof u0, "http://127.0.0.1:%d/api/bwtnew", c->port);
     snprintf(u1, sizeof u1, "http://127.0.0.1:%d/bwt-taf/bwt-eng.csv", c->port);
+    static char helper[1024];
+    snprintf(helper, sizeof helper, "%s/poe-fetch", getenv("POE_BIN") ? getenv("POE_BIN") : "build/bin");
     importer_opts_t o = { .url = { cbp ? u0 : NULL, cbsa ? u1 : NULL }, .interval_s = 300,
+                          .fetch_helper = helper,
                           .connect_timeout_s = 1, .total_timeout_s = 1, .retries = 0,
                           .backoff_s = 1, .registry = c->reg, .stats = &c->stats };
     return importer_new(c->base, &o, s_apply, c);
@@ -268,6 +282,7 @@ static void test_samples_then_bad_inputs(void **state)
         { M_LATIN1, OFF_R_CHARSET }, { M_EMPTY, OFF_R_EMPTY },
         { M_UNKNOWN, OFF_R_UNKNOWN_PORT }, { M_DUPLICATE, OFF_R_DUPLICATE_PORT },
         { M_IMPOSSIBLE, OFF_R_IMPOSSIBLE }, { M_FUTURE, OFF_R_FUTURE },
+        { M_HUGE, OFF_R_TOO_LARGE },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&c->stats.official[OFF_CBP], 0, sizeof c->stats.official[OFF_CBP]);
@@ -283,6 +298,20 @@ static void test_samples_then_bad_inputs(void **state)
         assert_memory_equal(now, &before, sizeof before); /* the last good value stays */
         importer_destroy(&imp);
     }
+}
+
+/* An importer whose fetch helper cannot be run is refused at start, not
+ * left to fail every poll in silence. */
+static void test_a_missing_helper_is_refused(void **state)
+{
+    s_ctx_t *c = *state;
+    importer_opts_t o = { .url = { "http://127.0.0.1:9/api/bwtnew", NULL }, .interval_s = 300,
+                          .fetch_helper = "/nonexistent/poe-fetch",
+                          .connect_timeout_s = 1, .total_timeout_s = 1, .retries = 0,
+                          .backoff_s = 1, .registry = c->reg, .stats = &c->stats };
+    assert_int_equal(importer_check_opts(&o), -1);
+    assert_null(importer_new(c->base, &o, s_apply, c));
+    assert_int_equal(c->stats.official[OFF_CBP].polls, 0);
 }
 
 /* ---- the collector itself under the bad inputs ------------------------------ */
@@ -571,6 +600,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_samples_then_bad_inputs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_collector_keeps_serving, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_missing_helper_is_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
