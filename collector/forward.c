@@ -90,11 +90,11 @@ static relay_t *s_relay(forward_t *self, const char *crossing, enum tax_dir dir)
     return r;
 }
 
-static void s_add_samples(relay_t *r, const Poenet__Batch *b, const bool *valid_q,
-                          const bool *valid_l)
+static void s_add_samples(relay_t *r, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                          const wire_mask_t *valid_l)
 {
     for (size_t i = 0; i < b->n_queues; i++) {
-        if (!valid_q[i])
+        if (!wire_mask_has(valid_q, i))
             continue;
         const Poenet__QueueSample *q = b->queues[i];
         wire_queue_sample_t s = { .t_end_ms = (int64_t)q->t_end_ms, .mode = (int)q->mode,
@@ -106,7 +106,7 @@ static void s_add_samples(relay_t *r, const Poenet__Batch *b, const bool *valid_
         wire_batch_add_queue(r->batch, &s);
     }
     for (size_t i = 0; i < b->n_lanes; i++) {
-        if (!valid_l[i])
+        if (!wire_mask_has(valid_l, i))
             continue;
         const Poenet__LaneSample *l = b->lanes[i];
         wire_lane_sample_t s = { .t_end_ms = (int64_t)l->t_end_ms, .mode = (int)l->mode,
@@ -117,7 +117,8 @@ static void s_add_samples(relay_t *r, const Poenet__Batch *b, const bool *valid_
     }
 }
 
-int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l)
+int forward_batch(forward_t *self, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                  const wire_mask_t *valid_l)
 {
     relay_t *r = s_relay(self, b->crossing, (enum tax_dir)b->direction);
     if (!r)

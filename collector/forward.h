@@ -20,6 +20,7 @@
 #include "curve.h"
 #include "poenet.pb-c.h"
 #include "stats.h"
+#include "wire.h"
 
 struct event_base;
 typedef struct forward forward_t;
@@ -39,6 +40,7 @@ void forward_destroy(forward_t **self_p);
 /* Pass on the samples of an archived batch whose valid flags are set.
  * Returns 0, or -1 when it could not be spooled (logged; the batch stays
  * archived here). */
-int forward_batch(forward_t *self, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l);
+int forward_batch(forward_t *self, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                  const wire_mask_t *valid_l);
 
 #endif

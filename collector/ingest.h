@@ -24,6 +24,7 @@
 #include "archive.h"
 #include "curve.h"
 #include "poenet.pb-c.h"
+#include "wire.h"
 #include "zap.h"
 #include "registry.h"
 #include "session.h"
@@ -52,8 +53,8 @@ typedef struct {
     /* Called once a batch is archived, with which of its samples were valid
      * (federation forwards those) and whether it is a resend after a
      * rollback (sess_is_resend: seen before); may be NULL. */
-    void (*on_batch)(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l,
-                     bool resent);
+    void (*on_batch)(void *arg, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                     const wire_mask_t *valid_l, bool resent);
     void *on_batch_arg;
 } ingest_ctx_t;
 

@@ -125,12 +125,12 @@ static long s_stage_batch(ingest_t *self, member_t *m, const Poenet__Batch *b, i
     memset(m->touched, 0, sizeof m->touched);
     memset(&m->refused, 0, sizeof m->refused);
     for (size_t i = 0; i < b->n_queues; i++) {
-        m->valid_q[i] = false;
+        wire_mask_put(&m->valid_q, i, false);
         if (val_queue_sample(&vctx, b, m->x->reg, b->queues[i], why, sizeof why, &code) != 0) {
             s_refuse_sample(self, m, code, b->queues[i]->t_end_ms, why);
             continue;
         }
-        m->valid_q[i] = true;
+        wire_mask_put(&m->valid_q, i, true);
         int rc = s_stage_queue(self, m, b, b->queues[i], now_ms);
         if (rc < 0)
             return -1;
@@ -138,12 +138,12 @@ static long s_stage_batch(ingest_t *self, member_t *m, const Poenet__Batch *b, i
         self->ctx.stats->samples_already_archived += rc == 0;
     }
     for (size_t i = 0; i < b->n_lanes; i++) {
-        m->valid_l[i] = false;
+        wire_mask_put(&m->valid_l, i, false);
         if (val_lane_sample(&vctx, b, m->x->reg, b->lanes[i], why, sizeof why, &code) != 0) {
             s_refuse_sample(self, m, code, b->lanes[i]->t_end_ms, why);
             continue;
         }
-        m->valid_l[i] = true;
+        wire_mask_put(&m->valid_l, i, true);
         int rc = s_stage_lane(self, b, b->lanes[i]);
         if (rc < 0)
             return -1;
@@ -305,7 +305,7 @@ static uint8_t *s_member_accepted(ingest_t *self, member_t *m, size_t *reply_len
     bool resent = sess_is_resend(s, b->seq);
     sess_commit(s, b->seq);
     if (self->ctx.on_batch)
-        self->ctx.on_batch(self->ctx.on_batch_arg, b, m->valid_q, m->valid_l, resent);
+        self->ctx.on_batch(self->ctx.on_batch_arg, b, &m->valid_q, &m->valid_l, resent);
     if (b->has_bad_lines && b->bad_lines > s->bad_lines) {
         self->ctx.stats->agent_bad_lines += b->bad_lines - s->bad_lines;
         s->bad_lines = b->bad_lines;

@@ -65,8 +65,7 @@ typedef struct {
      * once rrdcached accepted the group. */
     qstate_t shadow[TAX_NQUEUES];
     bool touched[TAX_NQUEUES];
-    bool valid_q[WIRE_MAX_QUEUE_SAMPLES];   /* samples that passed validation */
-    bool valid_l[WIRE_MAX_LANE_SAMPLES];
+    wire_mask_t valid_q, valid_l;  /* samples that passed validation */
     wire_refusals_t refused;    /* what of it was refused, for its ack */
     char refused_why[REJ_MAX][200]; /* the first reason text per code, for the log */
 } member_t;

@@ -101,8 +101,8 @@ typedef struct collector {
     int64_t trimmed_mono_ms;        /* when it ran; 0 never */
 } collector_t;
 
-static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, const bool *valid_l,
-                       bool resent)
+static void s_on_batch(void *arg, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                       const wire_mask_t *valid_l, bool resent)
 {
     collector_t *c = arg;
     /* Resent after rrdcached lost it: the relay spool and the hours learned
@@ -120,7 +120,7 @@ static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q, c
     int64_t now_s = tu_now_ms() / 1000;
     for (size_t i = 0; i < b->n_queues; i++) {
         const Poenet__QueueSample *q = b->queues[i];
-        if (valid_q[i])
+        if (wire_mask_has(valid_q, i))
             observed_interval(c->observed, (size_t)(x - reg_at(c->registry, 0)),
                               (enum tax_dir)b->direction, (enum tax_mode)q->mode,
                               (enum tax_type)q->type, (int64_t)q->t_end_ms,

@@ -19,6 +19,26 @@
 #define WIRE_MAX_LANE_SAMPLES 4096
 #define WIRE_LANE_ID_MAX 32
 
+/* Which samples of a batch passed validation: bit i is sample i. A bit a
+ * sample, not a bool: ingest keeps one per batch in flight, and a bool a
+ * sample made 8 KB of each a page of resident memory. */
+typedef struct {
+    uint64_t w[WIRE_MAX_QUEUE_SAMPLES / 64];
+} wire_mask_t;
+_Static_assert(WIRE_MAX_QUEUE_SAMPLES == WIRE_MAX_LANE_SAMPLES && WIRE_MAX_QUEUE_SAMPLES % 64 == 0,
+               "one mask type for queue and lane samples");
+
+static inline void wire_mask_put(wire_mask_t *m, size_t i, bool v)
+{
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    m->w[i / 64] = v ? m->w[i / 64] | bit : m->w[i / 64] & ~bit;
+}
+
+static inline bool wire_mask_has(const wire_mask_t *m, size_t i)
+{
+    return (m->w[i / 64] >> (i % 64)) & 1;
+}
+
 typedef struct {
     int64_t t_end_ms;
     int mode, type;               /* enum tax_mode, enum tax_type */

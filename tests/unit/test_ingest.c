@@ -64,8 +64,8 @@ static struct {
  * handed: batches fresh and batches resent. */
 static int s_fresh, s_resent;
 
-static void s_on_batch(void *arg, const Poenet__Batch *b, const bool *valid_q,
-                       const bool *valid_l, bool resent)
+static void s_on_batch(void *arg, const Poenet__Batch *b, const wire_mask_t *valid_q,
+                       const wire_mask_t *valid_l, bool resent)
 {
     (void)arg;
     (void)b;

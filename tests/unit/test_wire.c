@@ -793,10 +793,33 @@ static void test_reject_names_index(void **state)
     free(buf);
 }
 
+/* A mask keeps each sample's bit apart from its neighbours', across words. */
+static void test_mask_bits(void **state)
+{
+    (void)state;
+    wire_mask_t m;
+    memset(&m, 0, sizeof m);
+    static const size_t on[] = { 0, 1, 63, 64, 65, 127, 2048, WIRE_MAX_QUEUE_SAMPLES - 1 };
+    for (size_t k = 0; k < sizeof on / sizeof on[0]; k++)
+        wire_mask_put(&m, on[k], true);
+    for (size_t i = 0; i < WIRE_MAX_QUEUE_SAMPLES; i++) {
+        bool want = false;
+        for (size_t k = 0; k < sizeof on / sizeof on[0]; k++)
+            want |= on[k] == i;
+        assert_int_equal(wire_mask_has(&m, i), want);
+    }
+    wire_mask_put(&m, 64, false);
+    wire_mask_put(&m, 64, false);
+    assert_false(wire_mask_has(&m, 64));
+    assert_true(wire_mask_has(&m, 63));
+    assert_true(wire_mask_has(&m, 65));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lane_id_valid),
+        cmocka_unit_test(test_mask_bits),
         cmocka_unit_test(test_batch_round_trip),
         cmocka_unit_test(test_batch_full),
         cmocka_unit_test(test_ack_round_trip),
