@@ -48,12 +48,14 @@
  * previous snapshot's documents and its own passing texts and trees, and
  * ZeroMQ's thread frees what it read, all between live blocks; a trim once
  * the resident size grew 4 MB (not 16) gives 2-27 MiB back in the live
- * phase at 10,000 series, VmRSS ~10 MB lower there (§1m). At most one
- * trim every COLLECTOR_TRIM_EVERY_S, looked for every second, and none
- * while agents' frames wait (ingest_busy): it holds the loop. */
-#define COLLECTOR_TRIM_EVERY_S 10
+ * phase at 10,000 series, VmRSS ~10 MB lower there (§1m). The live
+ * phase's leftovers grow ~1 MB a second and a trim of them takes 3-4 ms:
+ * one every 5 s once 2 MB grew keeps the sawtooth half as high (§1s). At
+ * most one trim every COLLECTOR_TRIM_EVERY_S, looked for every second, and
+ * none while agents' frames wait (ingest_busy): it holds the loop. */
+#define COLLECTOR_TRIM_EVERY_S 5
 #define COLLECTOR_TRIM_CHECK_MS 1000
-#define COLLECTOR_TRIM_GROWTH (4LL << 20)
+#define COLLECTOR_TRIM_GROWTH (2LL << 20)
 
 typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
