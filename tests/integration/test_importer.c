@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "importer.h"
 #include "log.h"
@@ -36,7 +37,7 @@
 
 enum s_mode {
     M_SAMPLE, M_TRUNCATED, M_HTML, M_404, M_500, M_503, M_REDIRECT_LOOP, M_SLOW,
-    M_LATIN1, M_EMPTY, M_UNKNOWN, M_DUPLICATE, M_IMPOSSIBLE, M_FUTURE, M_HUGE
+    M_LATIN1, M_EMPTY, M_UNKNOWN, M_DUPLICATE, M_IMPOSSIBLE, M_FUTURE, M_HUGE, M_GZIP
 };
 
 typedef struct {
@@ -135,6 +136,31 @@ static void s_on_request(struct evhttp_request *req, void *arg)
     }
     case M_IMPOSSIBLE: s_one_port(req, "070801", "6/29/2022", "10000"); return;
     case M_FUTURE: s_one_port(req, "070801", "6/29/2099", "10"); return;
+    case M_GZIP: {
+        /* as CBP's servers answer a client that accepts it; 406 to one
+         * that does not say so */
+        const char *ae = evhttp_find_header(in, "Accept-Encoding");
+        if (!ae || !strstr(ae, "gzip")) {
+            s_reply(req, 406, "no gzip", 7);
+            return;
+        }
+        uLongf n = compressBound(c->cbp_len) + 32;
+        unsigned char *z = malloc(n);
+        z_stream zs = { 0 };
+        int ok = z && deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+        if (ok) {
+            zs.next_in = (unsigned char *)c->cbp;
+            zs.avail_in = (uInt)c->cbp_len;
+            zs.next_out = z;
+            zs.avail_out = (uInt)n;
+            ok = deflate(&zs, Z_FINISH) == Z_STREAM_END;
+            deflateEnd(&zs);
+        }
+        evhttp_add_header(out, "Content-Encoding", "gzip");
+        s_reply(req, ok ? 200 : 500, (const char *)z, ok ? zs.total_out : 0);
+        free(z);
+        return;
+    }
     case M_HUGE: {
         /* one byte past the cap: the helper stops reading there */
         struct evbuffer *b = evbuffer_new();
@@ -298,6 +324,23 @@ static void test_samples_then_bad_inputs(void **state)
         assert_memory_equal(now, &before, sizeof before); /* the last good value stays */
         importer_destroy(&imp);
     }
+}
+
+/* A gzip-encoded answer, as the agencies' servers send one, is taken as
+ * the plain document would be (the helper asks for it and decodes it). */
+static void test_gzip_answer_is_taken(void **state)
+{
+    s_ctx_t *c = *state;
+    c->mode = M_GZIP;
+    importer_t *imp = s_importer(c, true, false);
+    assert_non_null(imp);
+    s_run_until(c, OFF_CBP, 1);
+    const stats_official_t *cbp = &c->stats.official[OFF_CBP];
+    assert_int_equal(cbp->reasons[OFF_R_HTTP_STATUS], 0);
+    assert_int_equal(cbp->taken, 1);
+    assert_int_equal(cbp->ports, 76);
+    assert_int_equal(s_off(c, "070801", TAX_SOUTHBOUND, TAX_PASSENGER)->wait_s, 300);
+    importer_destroy(&imp);
 }
 
 /* An importer whose fetch helper cannot be run is refused at start, not
@@ -601,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_samples_then_bad_inputs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_collector_keeps_serving, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_missing_helper_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_answer_is_taken, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
