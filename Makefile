@@ -247,7 +247,7 @@ FUZZ_SRC     := common/log.c common/taxonomy.c common/timeutil.c common/conf.c p
                 $(wildcard collector/hours.c collector/zone.c) \
                 collector/official_text.c collector/official_cbp.c collector/official_cbsa.c \
                 collector/httpconn.c collector/httpreq.c collector/http_cache.c common/reclaim.c \
-                common/fileio.c
+                common/fileio.c collector/fetch.c
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/poenet.pb-c.o
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
