@@ -47,20 +47,32 @@ const char *fetch_outcome_name(enum fetch_outcome o)
     return (unsigned)o < FETCH_NOUTCOMES ? s_names[o] : "?";
 }
 
+/* dir/poe-fetch into path when it can be run. */
+static bool s_helper_in(char *path, size_t size, const char *dir, size_t dirlen)
+{
+    int n = snprintf(path, size, "%.*s/poe-fetch", (int)dirlen, dir);
+    return n > 0 && (size_t)n < size && access(path, X_OK) == 0;
+}
+
 const char *fetch_default_helper(void)
 {
     static char path[4096];
     char self[4000];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    path[0] = 0;
-    if (n <= 0)
+    char *slash = n > 0 ? (self[n] = 0, strrchr(self, '/')) : NULL;
+    if (slash && s_helper_in(path, sizeof path, self, (size_t)(slash - self)))
         return path;
-    self[n] = 0;
-    char *slash = strrchr(self, '/');
-    if (slash) {
-        *slash = 0;
-        snprintf(path, sizeof path, "%s/poe-fetch", self);
+    for (const char *p = getenv("PATH"); p && *p;) {
+        size_t len = strcspn(p, ":");
+        if (len && s_helper_in(path, sizeof path, p, len))
+            return path;
+        p += len + (p[len] == ':');
     }
+    /* none: the path beside the program, for the error that names it */
+    if (slash)
+        snprintf(path, sizeof path, "%.*s/poe-fetch", (int)(slash - self), self);
+    else
+        path[0] = 0;
     return path;
 }
 

@@ -78,8 +78,9 @@ int fetch_parse_answer(char *buf, size_t len, fetch_answer_t *a);
 
 const char *fetch_outcome_name(enum fetch_outcome o);
 
-/* The poe-fetch beside the running program (/proc/self/exe); "" when it
- * cannot be told. Static buffer. */
+/* The poe-fetch beside the running program (/proc/self/exe), else the
+ * first on PATH; when there is none, the path beside the program (for the
+ * error that names it), "" when that cannot be told. Static buffer. */
 const char *fetch_default_helper(void);
 
 #endif

@@ -191,8 +191,9 @@ int importer_check_opts(const importer_opts_t *o)
         }
     const char *helper = s_helper(o);
     if (access(helper, X_OK) != 0) {
-        log_error("official importer: the fetch helper '%s' cannot be run (%s); it is "
-                  "installed beside poe-collector", helper[0] ? helper : "poe-fetch",
+        log_error("official importer: the fetch helper '%s' cannot be run (%s); install "
+                  "poe-fetch beside poe-collector or on PATH, or name it with official-fetcher",
+                  helper[0] ? helper : "poe-fetch",
                   helper[0] ? strerror(errno) : "the collector's own path is unknown");
         return -1;
     }

@@ -61,7 +61,7 @@ typedef struct {
     char *listen, *http, *rrdcached, *archive, *registry, *rra_profile, *log_level, *state_dir;
     char *curve_secret, *agent_keys, *feed, *feed_snapshot, *upstream, *upstream_key, *forward_spool;
     char *dashboards, *lane_plans, *notices, *publish_dir, *forecast_log;
-    char *official_cbp, *official_cbsa;
+    char *official_cbp, *official_cbsa, *official_fetcher;
     long official_interval_s, official_stale_after_s, official_connect_timeout_s, official_timeout_s;
     long stale_after_s, max_skew_s, sync_ms, max_age_s, max_samples_per_s, http_threads, hours_learn_s, sse_clients;
     bool allow_backfill, feed_curve, check;
@@ -242,6 +242,7 @@ static void s_on_sigusr1(evutil_socket_t sig, short what, void *arg)
 static int s_setup_importer(collector_t *c)
 {
     importer_opts_t io = { .url = { c->o.official_cbp, c->o.official_cbsa },
+                           .fetch_helper = c->o.official_fetcher,
                            .interval_s = c->o.official_interval_s,
                            .connect_timeout_s = c->o.official_connect_timeout_s,
                            .total_timeout_s = c->o.official_timeout_s, .retries = 3,
@@ -734,6 +735,7 @@ int main(int argc, char **argv)
         { "official-stale-after", CONF_INT, &o->official_stale_after_s, "S", "an official value whose update time is older than this is stale [7200]" },
         { "official-connect-timeout", CONF_INT, &o->official_connect_timeout_s, "S", "connect timeout of an official poll [10]" },
         { "official-timeout", CONF_INT, &o->official_timeout_s, "S", "total time an official poll may take [30]" },
+        { "official-fetcher", CONF_STR, &o->official_fetcher, "PATH", "the program that makes each official poll (collector/fetch.h) [poe-fetch beside poe-collector, else on PATH]" },
         { "rra-profile", CONF_STR, &o->rra_profile, "NAME", "full (years) or compact (tests) [full]" },
         { "hours-learn", CONF_INT, &o->hours_learn_s, "S", "relearn the observed hours of changed tracks this often [300]" },
         { "stale-after", CONF_INT, &o->stale_after_s, "S", "a queue without data this long is stale [120]" },

@@ -236,6 +236,34 @@ static void test_the_child_sees_no_descriptor_of_ours(void **state)
     assert_int_equal(strncmp(c->body, "0 1 2 ", 6), 0);
 }
 
+/* The default helper: beside the running program, else on PATH, else the
+ * path beside the program (which the importer's error then names). */
+static void test_default_helper(void **state)
+{
+    s_ctx_t *c = *state;
+    char self[1024], beside[1100];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = 0;
+    *strrchr(self, '/') = 0;
+    snprintf(beside, sizeof beside, "%s/poe-fetch", self);
+    assert_int_not_equal(access(beside, X_OK), 0); /* the tests' folder has none */
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    char path[256];
+    snprintf(path, sizeof path, "/nonexistent::%s:/bin", c->dir);
+    setenv("PATH", path, 1);
+    assert_string_equal(fetch_default_helper(), beside); /* none on PATH yet */
+    char want[128];
+    snprintf(want, sizeof want, "%s", s_script(c, "poe-fetch", "exit 0"));
+    assert_string_equal(fetch_default_helper(), want);
+    if (saved)
+        setenv("PATH", saved, 1);
+    else
+        unsetenv("PATH");
+    free(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_destroy_kills_the_child, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_child_sees_no_descriptor_of_ours, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_default_helper, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
