@@ -270,9 +270,8 @@ static void s_quantiles_print(s_lat_t *l, const char *prefix, const char *name,
                               const char *what)
 {
     s_stats_t q = s_lat_stats(l);
-    long long p50 = q.p50, p99 = q.p99;
-    printf("%s%s%s_p50_ms=%lld\n%s%s%s_p99_ms=%lld\n", prefix, name, what, p50, prefix, name,
-           what, p99);
+    printf("%s%s%s_p50_ms=%lld\n%s%s%s_p99_ms=%lld\n", prefix, name, what, q.p50, prefix, name,
+           what, q.p99);
     free(l->v);
     *l = (s_lat_t){ 0 };
 }

@@ -221,9 +221,9 @@ static void s_on_read(evutil_socket_t fd, short what, void *arg)
     (void)what;
     fetch_t *self = arg;
     for (;;) {
-        if (self->len + 65536 + 1 > self->cap && !self->overflow) {
-            size_t cap = self->cap * 2 > self->len + 65536 + 1 ? self->cap * 2
-                                                                : self->len + 65536 + 1;
+        size_t need = self->len + 65536 + 1; /* a read's room and the NUL */
+        if (need > self->cap && !self->overflow) {
+            size_t cap = self->cap * 2 > need ? self->cap * 2 : need;
             char *b = realloc(self->buf, cap);
             if (!b) {
                 snprintf(self->why, sizeof self->why, "out of memory reading poe-fetch");

@@ -209,22 +209,19 @@ static int s_deflate_all(z_stream *z, char **out, size_t *cap, int flush)
     }
 }
 
-/* All of b's bytes, from memory (its own or its parts'), then Z_FINISH:
- * s_deflate_all's result. */
+/* All of b's bytes fed, from memory (its own or its parts'): s_deflate_all's
+ * result. */
 static int s_deflate_iov(z_stream *z, const http_cache_body_t *b, char **out, size_t *cap)
 {
     struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
     size_t n = http_cache_body_iov(b, 0, iov, sizeof iov / sizeof iov[0]);
-    for (size_t i = 0; i < n; i++) {
+    int rc = Z_OK;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
         z->next_in = (Bytef *)iov[i].iov_base;
         z->avail_in = (uInt)iov[i].iov_len;
-        int rc = s_deflate_all(z, out, cap, Z_NO_FLUSH);
-        if (rc < 0)
-            return rc;
+        rc = s_deflate_all(z, out, cap, Z_NO_FLUSH);
     }
-    z->next_in = NULL;
-    z->avail_in = 0;
-    return s_deflate_all(z, out, cap, Z_FINISH);
+    return rc;
 }
 
 /* The same from a memfd body's file (len bytes) by pread, not from its
@@ -250,11 +247,6 @@ static int s_deflate_fd(z_stream *z, int fd, size_t len, char **out, size_t *cap
         z->avail_in = (uInt)got;
         rc = s_deflate_all(z, out, cap, Z_NO_FLUSH);
         off += (size_t)got;
-    }
-    if (rc >= 0) {
-        z->next_in = NULL;
-        z->avail_in = 0;
-        rc = s_deflate_all(z, out, cap, Z_FINISH);
     }
     free(buf);
     return rc;
@@ -282,6 +274,11 @@ http_cache_body_t *http_cache_body_gzip(const http_cache_body_t *b)
     z.avail_out = (uInt)cap;
     int rc = b->fd >= 0 && !b->nparts ? s_deflate_fd(&z, b->fd, b->len, &out, &cap)
                                       : s_deflate_iov(&z, b, &out, &cap);
+    if (rc >= 0) {
+        z.next_in = NULL;
+        z.avail_in = 0;
+        rc = s_deflate_all(&z, &out, &cap, Z_FINISH);
+    }
     size_t len = z.total_out;
     deflateEnd(&z);
     if (rc != Z_STREAM_END) {
