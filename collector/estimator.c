@@ -124,15 +124,29 @@ static int64_t s_floor_min(int64_t t_ms)
     return t_ms >= 0 ? t_ms / EST_MIN_MS : -((-t_ms + EST_MIN_MS - 1) / EST_MIN_MS);
 }
 
-static int s_slot(int64_t b)
+static int64_t s_mod(int64_t b, int64_t n)
 {
-    return (int)(((b % EST_HISTORY_MIN) + EST_HISTORY_MIN) % EST_HISTORY_MIN);
+    return ((b % n) + n) % n;
+}
+
+/* Index of even minute b in the ring of est_t.hist_wait. */
+static int s_wslot(int64_t b)
+{
+    return (int)s_mod((b - s_mod(b, EST_WAIT_EVERY_MIN)) / EST_WAIT_EVERY_MIN, EST_WAIT_RING);
+}
+
+/* Keep the model's wait at minute boundary b when b is one the ring
+ * holds (an even one). */
+static void s_wait_put(est_t *e, int64_t b, uint16_t w)
+{
+    if (s_mod(b, EST_WAIT_EVERY_MIN) == 0)
+        e->hist_wait[s_wslot(b)] = w;
 }
 
 /* Index of minute b in the ring of est_t.hist. */
 static int s_ring(int64_t b)
 {
-    return (int)(((b % EST_HIST_RING) + EST_HIST_RING) % EST_HIST_RING);
+    return (int)s_mod(b, EST_HIST_RING);
 }
 
 static int64_t s_oldest(const est_t *e)
@@ -249,7 +263,7 @@ static void s_hist_put(est_t *e, int64_t b, double v)
     if (e->hist_n == 0 || v < e->hist_base || v - e->hist_base > UINT32_MAX)
         s_hist_rebase(e, v);
     s_hist_store(e, b, (uint32_t)(v - e->hist_base));
-    e->hist_wait[s_slot(b)] = est_wait_s16(e->wait_model);
+    s_wait_put(e, b, est_wait_s16(e->wait_model));
 }
 
 /* Store the same counter v at boundaries first..last (first <= last), as
@@ -260,7 +274,7 @@ static void s_hist_fill(est_t *e, int64_t first, int64_t last, double v)
 {
     s_hist_put(e, first, v);   /* a jump or a rebase, if any, is here; the rest cannot need one */
     uint32_t rel = (uint32_t)(v - e->hist_base);
-    uint16_t w = e->hist_wait[s_slot(first)];
+    uint16_t w = est_wait_s16(e->wait_model);
     int64_t b = first + 1;
     /* Whole blocks, as s_hist_store makes them: the base is rel, every
      * offset 0. The block begun before, and the last minutes, one by one. */
@@ -270,7 +284,7 @@ static void s_hist_fill(est_t *e, int64_t first, int64_t last, double v)
             e->hist_blk[i / EST_HIST_BLOCK] = rel;
             memset(&e->hist[i], 0, EST_HIST_BLOCK * sizeof e->hist[0]);
             for (int j = 0; j < EST_HIST_BLOCK; j++)
-                e->hist_wait[s_slot(b + j)] = w;
+                s_wait_put(e, b + j, w);
             b += EST_HIST_BLOCK - 1;
             e->hist_last = b;
             e->hist_n = e->hist_n + EST_HIST_BLOCK < EST_HISTORY_MIN
@@ -279,7 +293,7 @@ static void s_hist_fill(est_t *e, int64_t first, int64_t last, double v)
             continue;
         }
         s_hist_store(e, b, rel);
-        e->hist_wait[s_slot(b)] = w;
+        s_wait_put(e, b, w);
     }
 }
 
@@ -299,11 +313,33 @@ static void s_history(est_t *e, int64_t prev_ms, int64_t t_ms, double before)
         s_hist_put(e, last, e->arrivals);
 }
 
+static bool s_kept(const est_t *e, int64_t b)
+{
+    return e->hist_n > 0 && b >= s_oldest(e) && b <= e->hist_last;
+}
+
 double est_arrivals_at_minute(const est_t *e, int64_t b)
 {
-    if (e->hist_n == 0 || b > e->hist_last || b < e->hist_last - e->hist_n + 1)
+    return s_kept(e, b) ? s_hist_at(e, b) : NAN;
+}
+
+double est_model_wait_at(const est_t *e, double t_ms)
+{
+    int64_t b = (int64_t)floor(t_ms / EST_MIN_MS);
+    if (!s_kept(e, b))
         return NAN;
-    return s_hist_at(e, b);
+    int64_t b0 = b - s_mod(b, EST_WAIT_EVERY_MIN), b1 = b0 + EST_WAIT_EVERY_MIN;
+    double f = (t_ms - (double)b0 * EST_MIN_MS) / (EST_WAIT_EVERY_MIN * EST_MIN_MS);
+    double w0 = s_kept(e, b0) ? e->hist_wait[s_wslot(b0)] : NAN;
+    double w1 = s_kept(e, b1) ? e->hist_wait[s_wslot(b1)] : NAN;
+    double w;
+    if (w0 > 0 && w1 > 0)
+        w = w0 + (w1 - w0) * f;
+    else if (isnan(w0) || isnan(w1))
+        w = isnan(w0) ? w1 : w0;
+    else   /* a lane closed or opened between them: the nearer says */
+        w = f < 0.5 ? w0 : w1;
+    return w > 0 ? w : NAN;
 }
 
 /* Counted arrivals at time t_ms (linear within a minute); NAN outside the
@@ -313,7 +349,7 @@ static double s_arrivals_at(const est_t *e, double t_ms)
     if (e->hist_n == 0 || t_ms > (double)e->now_ms)
         return NAN;
     int64_t b = (int64_t)floor(t_ms / EST_MIN_MS);
-    if (b < e->hist_last - e->hist_n + 1)
+    if (b < s_oldest(e))
         return NAN;
     double t0 = (double)b * EST_MIN_MS, a0 = s_hist_at(e, b);
     double t1, a1;
@@ -332,11 +368,8 @@ static double s_arrivals_at(const est_t *e, double t_ms)
  * service spread) that travel times show and counts cannot. */
 static void s_bias(est_t *e, double joined_ms, double travel_s, uint32_t n)
 {
-    int64_t b = (int64_t)floor(joined_ms / EST_MIN_MS);
-    if (b < e->hist_last - e->hist_n + 1 || b > e->hist_last)
-        return;
-    double predicted = e->hist_wait[s_slot(b)];
-    if (predicted <= 0)
+    double predicted = est_model_wait_at(e, joined_ms);
+    if (isnan(predicted))
         return;
     double w = n / (1.0 + 0.05 * predicted);
     e->bias = (e->bias_w * e->bias + w * (travel_s - predicted)) / (e->bias_w + w);

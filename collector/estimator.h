@@ -46,6 +46,8 @@
 #define EST_HIST_RING (EST_HISTORY_MIN + EST_HIST_BLOCK) /* a multiple of the block */
 #define EST_HIST_NESC 8              /* minutes kept beyond 16 bits above their block's */
 #define EST_HIST_ESC UINT16_MAX      /* est_t.hist: the value is in hist_esc */
+#define EST_WAIT_EVERY_MIN 2         /* est_t.hist_wait: a wait every 2 minutes */
+#define EST_WAIT_RING (EST_HISTORY_MIN / EST_WAIT_EVERY_MIN)
 
 /* est_output_t.inputs: what the estimate rests on. */
 #define EST_IN_COUNTS      0x01u     /* arrival and departure counts */
@@ -81,12 +83,15 @@ typedef struct {
     int64_t hist_esc_min[EST_HIST_NESC];   /* minute number, oldest first */
     uint32_t hist_esc[EST_HIST_NESC];      /* A − hist_base then */
     int hist_esc_n;
-    /* The model's wait at each boundary, whole seconds (0: none, at least
-     * 1 otherwise, at most 65,535): only the bias reads it, as travel
-     * time minus it, a mean of many such differences bounded to ±30 s, so
-     * the half-second of rounding averages out (docs/accuracy.md). Ring
-     * indexed by minute number modulo EST_HISTORY_MIN. */
-    uint16_t hist_wait[EST_HISTORY_MIN];
+    /* The model's wait at every even minute boundary, whole seconds (0:
+     * none, at least 1 otherwise, at most 65,535): only the bias reads it
+     * (est_model_wait_at), as travel time minus it, a mean of many such
+     * differences bounded to ±30 s. A wait every 2 minutes read linearly
+     * between them, not every minute read as a step: half the bytes (est_t
+     * is 10,000 queues and ingest's shadow copies), and a unit's join time
+     * is not a minute boundary anyway (docs/accuracy.md). Ring indexed by
+     * (minute / 2) modulo EST_WAIT_RING. */
+    uint16_t hist_wait[EST_WAIT_RING];
     int64_t hist_last;               /* newest boundary stored (minute number) */
     int hist_n;
     /* Anchor: decayed weight and weighted means (X̄, Ȳ). */
@@ -160,6 +165,12 @@ double est_arrivals_at_minute(const est_t *e, int64_t b);
  * none (0, negative, NAN), a wait under half a second still 1, and 65,535
  * (18 h 12 min) for any longer. */
 uint16_t est_wait_s16(double wait_s);
+
+/* The model's wait kept for instant t_ms (Unix ms): linear between the
+ * even minute boundaries around it, or the nearer one where the other is
+ * not kept or had no wait (no lane open); NAN when t's minute is outside
+ * the history or the wait there is none. */
+double est_model_wait_at(const est_t *e, double t_ms);
 
 /* Names of the EST_IN_* bits, for the feed: "counts", "queue_length",
  * "travel_time", "learned_rate", "lane_plan", "staffing_surge"; NULL for

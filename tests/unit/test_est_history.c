@@ -5,8 +5,9 @@
  * be 2^32 or more above the oldest kept (never with validated samples),
  * the base moves up and the minutes that cannot be kept are forgotten,
  * never misread. An est_t copied by value (ingest's shadow states) keeps
- * its own history. The model's wait at each boundary is kept in whole
- * seconds (est_wait_s16). */
+ * its own history. The model's wait is kept in whole seconds
+ * (est_wait_s16) at every even minute boundary and read linearly between
+ * them (est_model_wait_at). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,67 @@ static void test_wait_in_seconds(void **state)
     assert_int_equal(est_wait_s16(INFINITY), 65535);
 }
 
+/* The model's wait is kept at every even minute and read linearly between
+ * (est_model_wait_at): exactly the whole seconds it was at an even
+ * boundary, the mean of its neighbours at an odd one, a quarter of the
+ * way 30 s after an even one; where one side had no lane open, the nearer
+ * side says; outside the history, nothing. */
+static void test_model_wait_between_even_minutes(void **state)
+{
+    (void)state;
+    est_t e;
+    est_init(&e, TAX_PASSENGER, TAX_STANDARD);
+    enum { M = 450 };
+    static double want[M + 1];   /* est_wait_s16 at each boundary; 0 none */
+    int64_t b0 = 1700000000000LL / MIN_MS;
+    int64_t t = b0 * MIN_MS;
+    uint32_t x = 777;
+    for (int m = 1; m <= M; m++) {
+        for (int k = 0; k < 12; k++) {
+            x = x * 1103515245u + 12345u;
+            t += 5000;
+            if (k == 11)   /* the boundary keeps the wait before this interval */
+                want[m] = est_wait_s16(e.wait_model);
+            uint32_t arr = 2 + (x >> 16) % 5;
+            est_input_t in = { .interval_ms = 5000, .arrivals = arr, .departures = arr / 2,
+                               .lanes_open = (m >= 300 && m < 305) ? 0 : 4, .t_end_ms = t };
+            est_output_t o;
+            est_update(&e, &in, &o);
+        }
+    }
+    assert_true(e.hist_last == b0 + M);
+    int first = M - EST_HISTORY_MIN + 1, checked = 0;
+    for (int m = first + 1; m < M; m++) {
+        double at = est_model_wait_at(&e, (double)(b0 + m) * MIN_MS);
+        double lo = want[m - 1], hi = want[m + 1];
+        if ((b0 + m) % 2 == 0) {
+            if (want[m] > 0)
+                assert_true(at == want[m]);
+            else
+                assert_true(isnan(at));
+        } else if (lo > 0 && hi > 0) {
+            assert_true(at == (lo + hi) / 2);
+            checked++;
+        }
+        if ((b0 + m) % 2 == 0 && want[m] > 0 && want[m + 2 > M ? m : m + 2] > 0 && m + 2 <= M) {
+            double q = est_model_wait_at(&e, (double)(b0 + m) * MIN_MS + 30000.0);
+            assert_true(fabs(q - (want[m] + (want[m + 2] - want[m]) * 0.25)) < 1e-9);
+        }
+    }
+    assert_true(checked > 150);
+    assert_true(want[290] > 0);
+    /* No lane open in minutes 300..304 (waits "none" kept at 301..305):
+     * next to a kept wait, the nearer boundary decides. */
+    int z = (b0 + 300) % 2 == 0 ? 300 : 299;   /* an even boundary with a wait */
+    assert_true(want[z] > 0 && want[z + 2] == 0);
+    assert_true(est_model_wait_at(&e, (double)(b0 + z) * MIN_MS + 50000.0) == want[z]);
+    assert_true(isnan(est_model_wait_at(&e, (double)(b0 + z) * MIN_MS + 70000.0)));
+    /* Outside the history. */
+    assert_true(isnan(est_model_wait_at(&e, (double)(b0 + first - 1) * MIN_MS)));
+    assert_true(isnan(est_model_wait_at(&e, (double)(b0 + M + 1) * MIN_MS)));
+    assert_false(isnan(est_model_wait_at(&e, (double)(b0 + M) * MIN_MS + 59000.0)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_never_misread),
         cmocka_unit_test(test_copy_is_independent),
         cmocka_unit_test(test_wait_in_seconds),
+        cmocka_unit_test(test_model_wait_between_even_minutes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
