@@ -2,6 +2,7 @@
 #include "frag.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,10 +10,16 @@
 #include "timeutil.h"
 
 typedef struct {
-    http_cache_body_t *text;/* the fragment as rendered (FRAG_HOLE in its hole); NULL: none */
+    /* Where the fragment's text is: its own render (FRAG_HOLE in its
+     * hole), or the last document joined of all the cache's fragments
+     * (s_rehome: its fill in the hole); NULL: none. */
+    http_cache_body_t *src;
+    size_t off, len;        /* the text's place in src */
+    bool joined;            /* src is a joined document, not the render */
     uint64_t changes;       /* xstate_t.changes it was rendered at */
     int64_t rendered_ms, valid_until_ms;
-    size_t hole;            /* offset of FRAG_HOLE in text; SIZE_MAX: none */
+    size_t hole;            /* offset of the hole in the text; SIZE_MAX: none */
+    size_t hole_len;        /* bytes of src in the hole */
     http_cache_body_t *fill;/* what goes there (the cache's fill), NULL: none yet */
     int64_t fill_s;         /* the second it was made for */
     http_cache_body_t *doc; /* head, the fragment filled, tail (frag_cache_docs) */
@@ -32,6 +39,7 @@ struct frag_cache {
     size_t rendered;        /* by the last update */
     http_cache_body_t *doc_head, *doc_tail; /* frag_cache_docs; NULL: no documents */
     uint64_t doc_gen;       /* bumped when they change */
+    char home_sep[8];       /* the separator of the document the texts are in */
     size_t cursor;          /* frag_cache_step: the next fragment to look at */
     bool sweep_rendered;    /* ... and whether this sweep rendered one */
 };
@@ -48,11 +56,6 @@ frag_cache_t *frag_cache_new(frag_render_fn render, frag_fill_fn fill)
     return self;
 }
 
-static const char *s_text(const s_frag_t *f)
-{
-    return f->text ? f->text->data : NULL;
-}
-
 static void s_drop(http_cache_body_t **b)
 {
     http_cache_body_unref(*b);
@@ -62,7 +65,7 @@ static void s_drop(http_cache_body_t **b)
 static void s_clear(frag_cache_t *self)
 {
     for (size_t i = 0; i < self->n; i++) {
-        s_drop(&self->f[i].text);
+        s_drop(&self->f[i].src);
         s_drop(&self->f[i].fill);
         s_drop(&self->f[i].doc);
     }
@@ -114,7 +117,7 @@ static int s_bind(frag_cache_t *self, const state_t *st, int64_t stale_after_ms)
 
 static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
 {
-    return s_text(f) && f->changes == x->changes && now_ms >= f->rendered_ms &&
+    return f->src && f->changes == x->changes && now_ms >= f->rendered_ms &&
            now_ms < f->valid_until_ms;
 }
 
@@ -122,7 +125,7 @@ static bool s_current(const s_frag_t *f, const xstate_t *x, int64_t now_ms)
 static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const xstate_t *x,
                      int64_t now_ms, int64_t stale_after_ms)
 {
-    s_drop(&f->text);
+    s_drop(&f->src);
     s_drop(&f->doc);
     char *own = self->render(st, x, now_ms, stale_after_ms, &f->valid_until_ms);
     size_t len = own ? strlen(own) : 0;
@@ -133,11 +136,15 @@ static bool s_render(frag_cache_t *self, s_frag_t *f, const state_t *st, const x
         own = fit;
     const char *h = own && self->fill ? strstr(own, FRAG_HOLE) : NULL;
     f->hole = h ? (size_t)(h - own) : SIZE_MAX;
-    f->text = http_cache_body_new(own, len);
+    f->src = http_cache_body_new(own, len);
+    f->off = 0;
+    f->len = len;
+    f->joined = false;
+    f->hole_len = HOLE_LEN;
     f->changes = x->changes;
     f->rendered_ms = now_ms;
     self->rendered++;
-    return f->text != NULL;
+    return f->src != NULL;
 }
 
 /* f's hole filled for the second of now_ms. false: out of memory. */
@@ -156,7 +163,7 @@ static bool s_fill(frag_cache_t *self, s_frag_t *f, const xstate_t *x, int64_t n
 /* Whether f can go into a document: rendered, its hole filled. */
 static bool s_usable(const s_frag_t *f)
 {
-    return f->text && (f->hole == SIZE_MAX || f->fill);
+    return f->src && (f->hole == SIZE_MAX || f->fill);
 }
 
 /* f as a document shows it (usable): its text, or the text around its
@@ -164,13 +171,13 @@ static bool s_usable(const s_frag_t *f)
 static size_t s_parts(const s_frag_t *f, http_cache_part_t *p)
 {
     if (f->hole == SIZE_MAX) {
-        p[0] = (http_cache_part_t){ f->text, 0, f->text->len };
+        p[0] = (http_cache_part_t){ f->src, f->off, f->len };
         return 1;
     }
-    size_t after = f->hole + HOLE_LEN;
-    p[0] = (http_cache_part_t){ f->text, 0, f->hole };
+    size_t after = f->hole + f->hole_len;
+    p[0] = (http_cache_part_t){ f->src, f->off, f->hole };
     p[1] = (http_cache_part_t){ f->fill, 0, f->fill->len };
-    p[2] = (http_cache_part_t){ f->text, after, f->text->len - after };
+    p[2] = (http_cache_part_t){ f->src, f->off + after, f->len - after };
     return 3;
 }
 
@@ -213,7 +220,7 @@ static bool s_refresh(frag_cache_t *self, size_t i, state_t *st, int64_t now_ms,
     bool rendered = !s_current(f, x, now_ms);
     if (rendered)
         *oom |= !s_render(self, f, st, x, now_ms, stale_after_ms);
-    *oom |= f->text && !s_fill(self, f, x, now_ms);
+    *oom |= f->src && !s_fill(self, f, x, now_ms);
     if (self->doc_head && s_usable(f) && !s_doc_current(self, f))
         *oom |= !s_doc(self, i);
     return rendered;
@@ -272,6 +279,15 @@ int frag_cache_step(frag_cache_t *self, state_t *st, int64_t now_ms, int64_t sta
 size_t frag_cache_rendered(const frag_cache_t *self) { return self->rendered; }
 size_t frag_cache_count(const frag_cache_t *self) { return self->n; }
 
+size_t frag_cache_own_bytes(const frag_cache_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (self->f[i].src && !self->f[i].joined)
+            n += self->f[i].len;
+    return n;
+}
+
 /* The position of the last "[]" in s, NULL when none. */
 static const char *s_brackets(const char *s)
 {
@@ -281,10 +297,78 @@ static const char *s_brackets(const char *s)
     return last;
 }
 
+/* A join being made: its pieces, and where each fragment went. */
+typedef struct {
+    http_cache_piece_t *pc;
+    size_t k, at;           /* pieces, bytes so far */
+    size_t *pos;            /* each fragment's offset in the document */
+} s_join_t;
+
+static void s_put_mem(s_join_t *j, const char *data, size_t len)
+{
+    if (len)
+        j->pc[j->k++] = (http_cache_piece_t){ data, -1, 0, len };
+    j->at += len;
+}
+
+/* Fragment f, after gap bytes of sep (0 or its length): its parts still
+ * in the document they were joined in go as ranges of its file, and one
+ * that starts where the last piece ends there (gap bytes on, which the
+ * document holds too: same_sep) extends that piece, so that an unchanged
+ * run of fragments is one read. */
+static void s_put_frag(s_join_t *j, const s_frag_t *f, const char *sep, size_t gap,
+                       bool same_sep)
+{
+    http_cache_part_t p[3];
+    for (size_t i = 0, np = s_parts(f, p); i < np; i++) {
+        if (p[i].len == 0)
+            continue;
+        http_cache_piece_t x = http_cache_part_piece(&p[i]);
+        http_cache_piece_t *last = j->k ? &j->pc[j->k - 1] : NULL;
+        if (last && x.fd >= 0 && last->fd == x.fd && (gap == 0 || same_sep) &&
+            last->off + last->len + gap == x.off) {
+            last->len += gap + x.len;
+            j->at += gap + x.len;
+        } else {
+            s_put_mem(j, sep, gap);
+            j->pc[j->k++] = x;
+            j->at += x.len;
+        }
+        gap = 0;
+    }
+    s_put_mem(j, sep, gap);   /* an empty fragment's separator */
+}
+
+/* Every fragment's text from now in b (a document of them all, joined
+ * with sep, fragment i at pos[i]): its own render freed, its document
+ * made anew from b. The fragments' bytes were held twice, rendered on
+ * the heap and joined in the memfd (9 MB of 10,000 series'); now once,
+ * and the next join reads them from b's file. */
+static void s_rehome(frag_cache_t *self, http_cache_body_t *b, const size_t *pos,
+                     const char *sep)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        s_frag_t *f = &self->f[i];
+        size_t fill = f->hole == SIZE_MAX ? 0 : f->fill->len;
+        size_t len = f->hole == SIZE_MAX ? f->len : f->len - f->hole_len + fill;
+        http_cache_body_ref(b);
+        http_cache_body_unref(f->src);
+        f->src = b;
+        f->off = pos[i];
+        f->len = len;
+        f->hole_len = fill;
+        f->joined = true;
+        if (self->doc_head && !s_doc(self, i))
+            log_error("frag: out of memory");   /* the document before stays right */
+    }
+    snprintf(self->home_sep, sizeof self->home_sep, "%s", sep);
+}
+
 /* head (headlen bytes), the fragments [i0, i0 + n) separated by sep,
  * then tail, gathered into one body (http_cache_body_gather: a big one
- * straight into its memfd). */
-static http_cache_body_t *s_join(const frag_cache_t *self, const char *head, size_t headlen,
+ * straight into its memfd). A join of every fragment becomes their home
+ * (s_rehome). */
+static http_cache_body_t *s_join(frag_cache_t *self, const char *head, size_t headlen,
                                  const char *sep, const char *tail, size_t i0, size_t n)
 {
     if (i0 > self->n || n > self->n - i0)
@@ -292,27 +376,31 @@ static http_cache_body_t *s_join(const frag_cache_t *self, const char *head, siz
     for (size_t i = i0; i < i0 + n; i++)
         if (!s_usable(&self->f[i]))
             return NULL;
-    size_t seplen = strlen(sep), taillen = strlen(tail), k = 0, total = 0;
-    struct iovec *iov = malloc((2 + 4 * n) * sizeof *iov);
-    if (!iov)
-        return NULL;
-    iov[k++] = (struct iovec){ (void *)head, headlen };
-    for (size_t i = i0; i < i0 + n; i++) {
-        if (i > i0)
-            iov[k++] = (struct iovec){ (void *)sep, seplen };
-        http_cache_part_t p[3];
-        for (size_t j = 0, np = s_parts(&self->f[i], p); j < np; j++)
-            iov[k++] = (struct iovec){ p[j].body->data + p[j].off, p[j].len };
+    size_t seplen = strlen(sep);
+    bool whole = i0 == 0 && n == self->n && n > 0 && seplen < sizeof self->home_sep;
+    bool same_sep = strcmp(sep, self->home_sep) == 0;
+    s_join_t j = { .pc = malloc((2 + 4 * n) * sizeof *j.pc),
+                   .pos = whole ? malloc(n * sizeof *j.pos) : NULL };
+    http_cache_body_t *b = NULL;
+    if (j.pc && (!whole || j.pos)) {
+        s_put_mem(&j, head, headlen);
+        for (size_t i = i0; i < i0 + n; i++) {
+            size_t gap = i > i0 ? seplen : 0;
+            if (j.pos)
+                j.pos[i] = j.at + gap;
+            s_put_frag(&j, &self->f[i], sep, gap, same_sep);
+        }
+        s_put_mem(&j, tail, strlen(tail));
+        b = http_cache_body_gather(j.pc, j.k, j.at);
     }
-    iov[k++] = (struct iovec){ (void *)tail, taillen };
-    for (size_t j = 0; j < k; j++)
-        total += iov[j].iov_len;
-    http_cache_body_t *b = http_cache_body_gather(iov, k, total);
-    free(iov);
+    if (b && whole)
+        s_rehome(self, b, j.pos, sep);
+    free(j.pc);
+    free(j.pos);
     return b;
 }
 
-http_cache_body_t *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
+http_cache_body_t *frag_cache_join(frag_cache_t *self, const char *envelope, size_t i0,
                                    size_t n)
 {
     const char *at = s_brackets(envelope);
@@ -322,7 +410,7 @@ http_cache_body_t *frag_cache_join(const frag_cache_t *self, const char *envelop
     return s_join(self, envelope, (size_t)(at - envelope) + 1, ",", at + 1, i0, n);
 }
 
-http_cache_body_t *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+http_cache_body_t *frag_cache_wrap(frag_cache_t *self, const char *head, const char *sep,
                                    const char *tail, size_t i0, size_t n)
 {
     if (!head || !sep || !tail)
@@ -330,7 +418,7 @@ http_cache_body_t *frag_cache_wrap(const frag_cache_t *self, const char *head, c
     return s_join(self, head, strlen(head), sep, tail, i0, n);
 }
 
-http_cache_body_t *frag_cache_copy(const frag_cache_t *self, size_t i)
+http_cache_body_t *frag_cache_copy(frag_cache_t *self, size_t i)
 {
     return s_join(self, "", 0, "", "", i, 1);
 }

@@ -23,12 +23,17 @@
  * that changes every second in every fragment (CBP's clock) is a hole
  * filled at each second rather than a reason to render all again.
  *
+ * A fragment's text is held once: rendered on the heap, then, once a
+ * document of all the fragments was joined, only in that document (its
+ * memfd at 10,000 series), read from its file by the next join
+ * (frag_cache_join).
+ *
  * Ownership: a cache belongs to the thread that owns the state (the main
  * loop) and is read and written only there. A fragment's text, its fill
  * and the documents' head and tail are immutable bodies (http_cache.h):
  * a crossing's own document is a body in parts referencing them, so
  * the HTTP workers share those bytes, never written again, as every
- * published body's; the joined documents are copies. */
+ * published body's. */
 #ifndef POE_FRAG_H
 #define POE_FRAG_H
 
@@ -88,14 +93,18 @@ size_t frag_cache_count(const frag_cache_t *self);
  * last "[]": a body of one reference (from HTTP_CACHE_MEMFD_MIN bytes on,
  * written straight into a memfd: http_cache_body_gather). NULL when
  * envelope is NULL or has no "[]", a fragment is missing, or memory ran
- * out. */
-http_cache_body_t *frag_cache_join(const frag_cache_t *self, const char *envelope, size_t i0,
+ * out.
+ * A document of every fragment becomes where their texts are kept: each
+ * fragment's own render is freed and its text read from the document's
+ * file from then on (the next join, the documents of one fragment), until
+ * it is rendered again. Held once, not on the heap and in the document. */
+http_cache_body_t *frag_cache_join(frag_cache_t *self, const char *envelope, size_t i0,
                                    size_t n);
 
 /* head, the fragments [i0, i0 + n) with sep between them, then tail, as
  * frag_cache_join (documents that are not JSON). NULL as for
  * frag_cache_join. */
-http_cache_body_t *frag_cache_wrap(const frag_cache_t *self, const char *head, const char *sep,
+http_cache_body_t *frag_cache_wrap(frag_cache_t *self, const char *head, const char *sep,
                                    const char *tail, size_t i0, size_t n);
 
 /* Documents of one fragment each (a crossing's own document): from now
@@ -120,6 +129,10 @@ int frag_cache_docs_in(frag_cache_t *self, const char *envelope);
 http_cache_body_t *frag_cache_doc(const frag_cache_t *self, size_t i);
 
 /* Fragment i alone (its hole filled), copied; NULL as for frag_cache_join. */
-http_cache_body_t *frag_cache_copy(const frag_cache_t *self, size_t i);
+http_cache_body_t *frag_cache_copy(frag_cache_t *self, size_t i);
+
+/* Bytes of fragment text the cache holds on its own: rendered since the
+ * last document of them all was joined (frag_cache_join). */
+size_t frag_cache_own_bytes(const frag_cache_t *self);
 
 #endif

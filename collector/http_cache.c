@@ -85,44 +85,107 @@ static void *s_map_memfd(int fd, size_t len)
     return mmap(NULL, len + 1, PROT_READ, MAP_SHARED, fd, 0);
 }
 
-static http_cache_body_t *s_gather_memfd(struct iovec *iov, size_t n, size_t len)
+http_cache_piece_t http_cache_part_piece(const http_cache_part_t *p)
 {
-    int fd = memfd_create("poenet-body", MFD_CLOEXEC);
+    if (p->body->fd >= 0)
+        return (http_cache_piece_t){ NULL, p->body->fd, p->off, p->len };
+    return (http_cache_piece_t){ p->body->data + p->off, -1, 0, p->len };
+}
+
+/* Where gathered bytes go: straight into mem (at bytes filled), or to the
+ * file fd through buf (used bytes waiting). */
+typedef struct {
+    char *mem;
+    size_t at;
+    int fd;
+    char *buf;
+    size_t used;
+} s_sink_t;
+
+enum { SINK_BUF = 64 * 1024 };
+
+static int s_sink_flush(s_sink_t *s)
+{
+    if (s->used && fileio_write_all(s->fd, s->buf, s->used) != 0)
+        return -1;
+    s->used = 0;
+    return 0;
+}
+
+/* Piece p's bytes put into s. -1 when they cannot be read or written. */
+static int s_sink_put(s_sink_t *s, const http_cache_piece_t *p)
+{
+    if (!s->mem && p->fd < 0 && p->len >= SINK_BUF)   /* big and in memory: as it is */
+        return s_sink_flush(s) == 0 ? fileio_write_all(s->fd, p->data, p->len) : -1;
+    for (size_t done = 0; done < p->len;) {
+        if (!s->mem && s->used == SINK_BUF && s_sink_flush(s) != 0)
+            return -1;
+        char *to = s->mem ? s->mem + s->at : s->buf + s->used;
+        size_t want = p->len - done, room = s->mem ? want : SINK_BUF - s->used;
+        want = want < room ? want : room;
+        if (p->fd >= 0) {
+            ssize_t got = pread(p->fd, to, want, (off_t)(p->off + done));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                return -1;
+            want = (size_t)got;
+        } else {
+            memcpy(to, p->data + done, want);
+        }
+        done += want;
+        *(s->mem ? &s->at : &s->used) += want;
+    }
+    return 0;
+}
+
+static int s_sink_all(s_sink_t *s, const http_cache_piece_t *pc, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s_sink_put(s, &pc[i]) != 0)
+            return -1;
+    return s->mem ? 0 : s_sink_flush(s);
+}
+
+static http_cache_body_t *s_gather_memfd(const http_cache_piece_t *pc, size_t n, size_t len)
+{
+    s_sink_t s = { .fd = memfd_create("poenet-body", MFD_CLOEXEC), .buf = malloc(SINK_BUF) };
     void *map = MAP_FAILED;
-    if (fd >= 0 && fileio_writev_all(fd, iov, n) == 0)
-        map = s_map_memfd(fd, len);
+    if (s.fd >= 0 && s.buf && s_sink_all(&s, pc, n) == 0)
+        map = s_map_memfd(s.fd, len);
+    free(s.buf);
     http_cache_body_t *b = map != MAP_FAILED ? calloc(1, sizeof *b) : NULL;
     if (!b) {
         log_error("http: a body's memfd failed: %s", strerror(errno));
         if (map != MAP_FAILED)
             munmap(map, len + 1);
-        if (fd >= 0)
-            close(fd);
+        if (s.fd >= 0)
+            close(s.fd);
         return NULL;
     }
     atomic_init(&b->refs, 1);
     b->len = len;
     b->data = map;
-    b->fd = fd;
+    b->fd = s.fd;
     b->mapped = true;
     return b;
 }
 
-http_cache_body_t *http_cache_body_gather(struct iovec *iov, size_t n, size_t len)
+http_cache_body_t *http_cache_body_gather(const http_cache_piece_t *pc, size_t n, size_t len)
 {
     if (len >= HTTP_CACHE_MEMFD_MIN)
-        return s_gather_memfd(iov, n, len);
-    char *data = malloc(len + 1);
-    if (!data)
+        return s_gather_memfd(pc, n, len);
+    s_sink_t s = { .mem = malloc(len + 1), .fd = -1 };
+    if (!s.mem)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(data + o, iov[i].iov_base, iov[i].iov_len);
-        o += iov[i].iov_len;
+    if (s_sink_all(&s, pc, n) != 0) {
+        log_error("http: a body's piece could not be read: %s", strerror(errno));
+        free(s.mem);
+        return NULL;
     }
-    assert(o == len);
-    data[len] = '\0';
-    return http_cache_body_new(data, len);
+    assert(s.at == len);
+    s.mem[len] = '\0';
+    return http_cache_body_new(s.mem, len);
 }
 
 void http_cache_body_ref(http_cache_body_t *b)
@@ -303,9 +366,17 @@ int http_cache_body_write(const http_cache_body_t *b, int fd)
         }
         return 0;
     }
-    struct iovec iov[1 + HTTP_CACHE_PARTS_MAX];
-    size_t n = http_cache_body_iov(b, 0, iov, sizeof iov / sizeof iov[0]);
-    return fileio_writev_all(fd, iov, n);
+    if (!b->nparts)
+        return fileio_write_all(fd, b->data, b->len);
+    /* Parts from their bodies' files, where they have one (a crossing's
+     * document in the joined document's memfd, collector/frag.c). */
+    http_cache_piece_t pc[HTTP_CACHE_PARTS_MAX];
+    for (size_t i = 0; i < b->nparts; i++)
+        pc[i] = http_cache_part_piece(&b->part[i]);
+    s_sink_t s = { .fd = fd, .buf = malloc(SINK_BUF) };
+    int rc = s.buf ? s_sink_all(&s, pc, b->nparts) : -1;
+    free(s.buf);
+    return rc;
 }
 
 bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second)

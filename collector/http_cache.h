@@ -69,14 +69,29 @@ http_cache_body_t *http_cache_body_parts(const http_cache_part_t *parts, size_t 
 /* The bytes of b from off, as up to max iovecs (at most
  * 1 + HTTP_CACHE_PARTS_MAX are needed); returns how many. */
 size_t http_cache_body_iov(const http_cache_body_t *b, size_t off, struct iovec *iov, size_t max);
-/* A body with the bytes of iov's n pieces (len in all), copied once: into a
+/* len bytes of a body being gathered: at data, or (fd >= 0) at off in
+ * the file fd, read with pread(2). A memfd body's bytes are read from its
+ * file, never through its map: the map's pages touched would join this
+ * process's memory for as long as the body lives (3 MB a big document). */
+typedef struct {
+    const char *data;
+    int fd;
+    size_t off, len;
+} http_cache_piece_t;
+
+/* Part p as a piece: from its body's memfd when it has one, else from
+ * its bytes in memory. */
+http_cache_piece_t http_cache_part_piece(const http_cache_part_t *p);
+
+/* A body with the bytes of the n pieces (len in all), copied once: into a
  * memfd (as http_cache_body_fd leaves it) from HTTP_CACHE_MEMFD_MIN bytes
  * on, else onto the heap.
  * For the documents joined from fragments: the pieces go straight where
- * the body is held, without a joined copy on the heap first. One
- * reference; NULL when out of memory or the memfd fails (logged). iov is
- * consumed (fileio_writev_all). */
-http_cache_body_t *http_cache_body_gather(struct iovec *iov, size_t n, size_t len);
+ * the body is held, without a joined copy on the heap first, and the
+ * fragments kept in the last such document (collector/frag.c) come from
+ * its file. One reference; NULL when out of memory, a piece cannot be
+ * read or the memfd fails (logged). */
+http_cache_body_t *http_cache_body_gather(const http_cache_piece_t *pc, size_t n, size_t len);
 void http_cache_body_ref(http_cache_body_t *b);
 /* Drop a reference. The last one frees the body; one with a memfd or one
  * of HTTP_CACHE_RECLAIM_MIN bytes or more is handed to the

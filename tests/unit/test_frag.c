@@ -710,6 +710,138 @@ static void test_hole(void **state)
     frag_cache_destroy(&c);
 }
 
+/* Long holed fragments that say how often their crossing was rendered;
+ * the last render of each kept to build what documents must hold. */
+static char *s_last[4];
+static int s_nrender[4];
+
+static char *s_long_holed(const state_t *st, const xstate_t *x, int64_t now_ms, int64_t stale,
+                          int64_t *until)
+{
+    (void)stale;
+    size_t i = (size_t)(x - state_at((state_t *)st, 0));
+    *until = now_ms + 3600000;
+    char pad[6001];
+    memset(pad, x->reg->id[1], 6000);
+    pad[6000] = '\0';
+    char *t = malloc(6200);
+    if (!t)
+        return NULL;
+    snprintf(t, 6200, "{\"id\":\"%s\",\"n\":%d,\"pad\":\"%s\",\"t\":" FRAG_HOLE "}", x->reg->id,
+             ++s_nrender[i], pad);
+    free(s_last[i]);
+    s_last[i] = strdup(t);
+    return t;
+}
+
+/* What fragments 0..3 joined make at second now_s: head, each with its
+ * hole filled as s_fill_second fills it, sep between, tail. */
+static char *s_expect(const char *head, const char *sep, const char *tail, int64_t now_s)
+{
+    char fill[32];
+    snprintf(fill, sizeof fill, "\"%" PRId64 "\"", now_s);
+    size_t cap = 4 * 6300 + 64, n = 0;
+    char *out = malloc(cap);
+    n += (size_t)snprintf(out + n, cap - n, "%s", head);
+    for (int i = 0; i < 4; i++) {
+        const char *h = strstr(s_last[i], FRAG_HOLE);
+        n += (size_t)snprintf(out + n, cap - n, "%s%.*s%s%s", i ? sep : "", (int)(h - s_last[i]),
+                              s_last[i], fill, h + strlen(FRAG_HOLE));
+    }
+    snprintf(out + n, cap - n, "%s", tail);
+    return out;
+}
+
+static void s_join_is(http_cache_body_t *b, const char *want)
+{
+    assert_non_null(b);
+    assert_true(b->fd >= 0);   /* past HTTP_CACHE_MEMFD_MIN: a memfd */
+    s_holds(b, want);
+    assert_int_equal(b->len, strlen(want));
+}
+
+/* A join of every fragment becomes where their texts are: the cache then
+ * holds none of its own, and later joins (from that document's file),
+ * with fills of later seconds, a crossing rendered again, another
+ * separator, and a crossing's own document give the same bytes as from
+ * the renders. A document joined before stays whole while held. */
+static void test_joined_document_holds_the_texts(void **state)
+{
+    fix_t *f = *state;
+    frag_cache_t *c = frag_cache_new(s_long_holed, s_fill_second);
+    assert_int_equal(frag_cache_docs(c, "<", ">"), 0);
+    int64_t t = T0_MS;
+    assert_int_equal(frag_cache_update(c, f->st, t, STALE_MS), 0);
+    assert_true(frag_cache_own_bytes(c) > 4 * 6000);
+    http_cache_body_t *first = frag_cache_join(c, "[]", 0, 4);
+    char *want = s_expect("[", ",", "]", t / 1000);
+    s_join_is(first, want);
+    free(want);
+    assert_int_equal(frag_cache_own_bytes(c), 0);
+    /* the next second: new fills, nothing rendered; the crossing's own
+     * document from the joined one */
+    t += 1000;
+    assert_int_equal(frag_cache_update(c, f->st, t, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 0);
+    http_cache_body_t *d = frag_cache_doc(c, 2);
+    {
+        const char *h = strstr(s_last[2], FRAG_HOLE);
+        char doc[6400];
+        snprintf(doc, sizeof doc, "<%.*s\"%" PRId64 "\"%s>", (int)(h - s_last[2]), s_last[2],
+                 t / 1000, h + strlen(FRAG_HOLE));
+        s_holds(d, doc);
+        FILE *tf = tmpfile();
+        assert_int_equal(http_cache_body_write(d, fileno(tf)), 0);
+        char back[6400] = { 0 };
+        assert_int_equal(pread(fileno(tf), back, sizeof back - 1, 0), (ssize_t)strlen(doc));
+        assert_string_equal(back, doc);
+        fclose(tf);
+    }
+    http_cache_body_unref(d);
+    http_cache_body_t *b = frag_cache_join(c, "[]", 0, 4);
+    want = s_expect("[", ",", "]", t / 1000);
+    s_join_is(b, want);
+    free(want);
+    http_cache_body_unref(b);
+    /* 011502 rendered again: its own text until the next join */
+    xstate_t *x = state_find(f->st, "011502");
+    est_input_t in = { .interval_ms = 5000, .arrivals = 10, .departures = 8, .lanes_open = 2 };
+    assert_int_equal(state_apply(f->st, x, TAX_SOUTHBOUND, &in, t, TAX_PASSENGER, TAX_STANDARD, t), 1);
+    t += 1000;
+    assert_int_equal(frag_cache_update(c, f->st, t, STALE_MS), 0);
+    assert_int_equal(frag_cache_rendered(c), 1);
+    assert_int_equal(frag_cache_own_bytes(c), strlen(s_last[1]));
+    b = frag_cache_wrap(c, "<", "|", ">", 0, 4);
+    want = s_expect("<", "|", ">", t / 1000);
+    s_join_is(b, want);
+    free(want);
+    http_cache_body_unref(b);
+    assert_int_equal(frag_cache_own_bytes(c), 0);
+    /* back to "," after "|", then a part of them and one alone */
+    b = frag_cache_join(c, "[]", 0, 4);
+    want = s_expect("[", ",", "]", t / 1000);
+    s_join_is(b, want);
+    free(want);
+    http_cache_body_unref(b);
+    b = frag_cache_copy(c, 3);
+    const char *h = strstr(s_last[3], FRAG_HOLE);
+    char alone[6400];
+    snprintf(alone, sizeof alone, "%.*s\"%" PRId64 "\"%s", (int)(h - s_last[3]), s_last[3],
+             t / 1000, h + strlen(FRAG_HOLE));
+    s_holds(b, alone);
+    http_cache_body_unref(b);
+    /* the first document, held all along, unchanged */
+    assert_int_equal(first->data[0], '[');
+    assert_int_equal(first->data[first->len - 1], ']');
+    assert_non_null(strstr(first->data, "\"id\":\"011502\",\"n\":1,"));
+    http_cache_body_unref(first);
+    frag_cache_destroy(&c);
+    for (int i = 0; i < 4; i++) {
+        free(s_last[i]);
+        s_last[i] = NULL;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_steps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_doc, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_doc_shares_the_fragment, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_joined_document_holds_the_texts, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

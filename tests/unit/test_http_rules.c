@@ -311,7 +311,10 @@ static void test_body_in_parts(void **state)
     http_cache_body_unref(gz);
     /* gathered: a short text on the heap, a long one in a memfd */
     size_t n = http_cache_body_iov(b, 0, iov, 6);
-    http_cache_body_t *g = http_cache_body_gather(iov, n, b->len);
+    http_cache_piece_t pc[6];
+    for (size_t i = 0; i < n; i++)
+        pc[i] = (http_cache_piece_t){ iov[i].iov_base, -1, 0, iov[i].iov_len };
+    http_cache_body_t *g = http_cache_body_gather(pc, n, b->len);
     assert_non_null(g);
     assert_int_equal(g->fd, -1);
     assert_string_equal(g->data, want);
@@ -320,7 +323,7 @@ static void test_body_in_parts(void **state)
     char *text = malloc(big);
     assert_non_null(text);
     memset(text, 'q', big);
-    struct iovec two[] = { { text, 5 }, { text + 5, big - 5 } };
+    http_cache_piece_t two[] = { { text, -1, 0, 5 }, { text + 5, -1, 0, big - 5 } };
     g = http_cache_body_gather(two, 2, big);
     assert_non_null(g);
     assert_true(g->fd >= 0);
@@ -406,6 +409,83 @@ static void test_body_fd(void **state)
         free(back);
         free(want);
     }
+}
+
+/* Pieces read from a memfd body's file (a joined document's fragments,
+ * collector/frag.c) and from memory, gathered past the 64-KB staging
+ * buffer, a big memory piece as it is: the bytes in order. A body in
+ * parts of a memfd body written to a file: its bytes. A piece beyond its
+ * file's end fails the gather. */
+static void test_gather_from_files(void **state)
+{
+    (void)state;
+    size_t n = 300 * 1024;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++)
+        text[i] = (char)('a' + (i * 7 + i / 1000) % 26);
+    text[n] = '\0';
+    char *want = s_dup(text, n);
+    http_cache_body_t *src = http_cache_body_new(text, n);
+    assert_int_equal(http_cache_body_fd(src), 0);
+    http_cache_part_t part = { src, 1000, 200000 };
+    http_cache_piece_t fp = http_cache_part_piece(&part);
+    assert_int_equal(fp.fd, src->fd);
+    assert_null(fp.data);
+    size_t big = 100 * 1024;
+    char *mem = malloc(big);
+    assert_non_null(mem);
+    memset(mem, 'Z', big);
+    http_cache_piece_t pc[] = { { "<", -1, 0, 1 }, fp, { mem, -1, 0, big },
+                                { NULL, src->fd, 5, 70000 }, { ">", -1, 0, 1 } };
+    size_t len = 1 + 200000 + big + 70000 + 1;
+    char *expect = malloc(len);
+    assert_non_null(expect);
+    expect[0] = '<';
+    memcpy(expect + 1, want + 1000, 200000);
+    memcpy(expect + 1 + 200000, mem, big);
+    memcpy(expect + 1 + 200000 + big, want + 5, 70000);
+    expect[len - 1] = '>';
+    http_cache_body_t *g = http_cache_body_gather(pc, 5, len);
+    assert_non_null(g);
+    assert_true(g->fd >= 0);
+    assert_int_equal(g->len, len);
+    assert_memory_equal(g->data, expect, len);
+    http_cache_body_unref(g);
+    /* short: onto the heap, the file piece read straight into it */
+    http_cache_piece_t small[] = { { "[", -1, 0, 1 }, { NULL, src->fd, 10, 100 } };
+    g = http_cache_body_gather(small, 2, 101);
+    assert_non_null(g);
+    assert_int_equal(g->fd, -1);
+    assert_int_equal(g->data[0], '[');
+    assert_memory_equal(g->data + 1, want + 10, 100);
+    assert_int_equal(g->data[101], '\0');
+    http_cache_body_unref(g);
+    /* beyond the file: not a body */
+    http_cache_piece_t past[] = { { NULL, src->fd, n - 10, 100 } };
+    assert_null(http_cache_body_gather(past, 1, 100));
+    /* a body in parts of the memfd body, written to a file */
+    http_cache_body_t *head = http_cache_body_new(s_dup("{", 1), 1);
+    http_cache_part_t parts[] = { { head, 0, 1 }, { src, 20, 150000 }, { head, 0, 1 } };
+    http_cache_body_t *doc = http_cache_body_parts(parts, 3);
+    assert_non_null(doc);
+    FILE *tf = tmpfile();
+    assert_non_null(tf);
+    assert_int_equal(http_cache_body_write(doc, fileno(tf)), 0);
+    char *back = malloc(150002 + 1);
+    assert_non_null(back);
+    assert_int_equal(pread(fileno(tf), back, 150003, 0), 150002);
+    assert_int_equal(back[0], '{');
+    assert_memory_equal(back + 1, want + 20, 150000);
+    assert_int_equal(back[150001], '{');
+    fclose(tf);
+    free(back);
+    http_cache_body_unref(doc);
+    http_cache_body_unref(head);
+    http_cache_body_unref(src);
+    free(expect);
+    free(mem);
+    free(want);
 }
 
 static void test_body_gzip(void **state)
@@ -520,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_body_refs),
         cmocka_unit_test(test_body_in_parts),
         cmocka_unit_test(test_body_fd),
+        cmocka_unit_test(test_gather_from_files),
         cmocka_unit_test(test_body_gzip),
         cmocka_unit_test(test_slot),
     };
