@@ -127,6 +127,8 @@ static int s_sink_put(s_sink_t *s, const http_cache_piece_t *p)
             ssize_t got = pread(p->fd, to, want, (off_t)(p->off + done));
             if (got < 0 && errno == EINTR)
                 continue;
+            if (got == 0)
+                errno = ENODATA;   /* the file is shorter than the piece says */
             if (got <= 0)
                 return -1;
             want = (size_t)got;
@@ -156,7 +158,7 @@ static http_cache_body_t *s_gather_memfd(const http_cache_piece_t *pc, size_t n,
     free(s.buf);
     http_cache_body_t *b = map != MAP_FAILED ? calloc(1, sizeof *b) : NULL;
     if (!b) {
-        log_error("http: a body's memfd failed: %s", strerror(errno));
+        log_error("http: gathering a body into a memfd failed: %s", strerror(errno));
         if (map != MAP_FAILED)
             munmap(map, len + 1);
         if (s.fd >= 0)
@@ -179,7 +181,7 @@ http_cache_body_t *http_cache_body_gather(const http_cache_piece_t *pc, size_t n
     if (!s.mem)
         return NULL;
     if (s_sink_all(&s, pc, n) != 0) {
-        log_error("http: a body's piece could not be read: %s", strerror(errno));
+        log_error("http: gathering a body failed: %s", strerror(errno));
         free(s.mem);
         return NULL;
     }
