@@ -92,83 +92,102 @@ http_cache_piece_t http_cache_part_piece(const http_cache_part_t *p)
     return (http_cache_piece_t){ p->body->data + p->off, -1, 0, p->len };
 }
 
-/* Where gathered bytes go: straight into mem (at bytes filled), or to the
- * file fd through buf (used bytes waiting). */
-typedef struct {
-    char *mem;
-    size_t at;
-    int fd;
-    char *buf;
-    size_t used;
-} s_sink_t;
-
-enum { SINK_BUF = 64 * 1024 };
-
-static int s_sink_flush(s_sink_t *s)
+/* len bytes of the file in from off read exactly into to. -1 (errno)
+ * when they cannot be: ENODATA where the file is shorter. */
+static int s_pread_all(int in, size_t off, char *to, size_t len)
 {
-    if (s->used && fileio_write_all(s->fd, s->buf, s->used) != 0)
-        return -1;
-    s->used = 0;
-    return 0;
-}
-
-/* Piece p's bytes put into s. -1 when they cannot be read or written. */
-static int s_sink_put(s_sink_t *s, const http_cache_piece_t *p)
-{
-    if (!s->mem && p->fd < 0 && p->len >= SINK_BUF)   /* big and in memory: as it is */
-        return s_sink_flush(s) == 0 ? fileio_write_all(s->fd, p->data, p->len) : -1;
-    for (size_t done = 0; done < p->len;) {
-        if (!s->mem && s->used == SINK_BUF && s_sink_flush(s) != 0)
+    for (size_t done = 0; done < len;) {
+        ssize_t got = pread(in, to + done, len - done, (off_t)(off + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0)
+            errno = ENODATA;
+        if (got <= 0)
             return -1;
-        char *to = s->mem ? s->mem + s->at : s->buf + s->used;
-        size_t want = p->len - done, room = s->mem ? want : SINK_BUF - s->used;
-        want = want < room ? want : room;
-        if (p->fd >= 0) {
-            ssize_t got = pread(p->fd, to, want, (off_t)(p->off + done));
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got == 0)
-                errno = ENODATA;   /* the file is shorter than the piece says */
-            if (got <= 0)
-                return -1;
-            want = (size_t)got;
-        } else {
-            memcpy(to, p->data + done, want);
-        }
-        done += want;
-        *(s->mem ? &s->at : &s->used) += want;
+        done += (size_t)got;
     }
     return 0;
 }
 
-static int s_sink_all(s_sink_t *s, const http_cache_piece_t *pc, size_t n)
+/* len bytes of the file in from off appended to the file out, copied in
+ * the kernel (their pages never pass through this process); by pread and
+ * write where the kernel cannot. */
+static int s_copy_range(int in, size_t off, int out, size_t len)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s_sink_put(s, &pc[i]) != 0)
+    loff_t at = (loff_t)off;
+    while (len > 0) {
+        ssize_t n = copy_file_range(in, &at, out, NULL, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                      errno == EOPNOTSUPP))
+            break;
+        if (n == 0)
+            errno = ENODATA;
+        if (n <= 0)
             return -1;
-    return s->mem ? 0 : s_sink_flush(s);
+        len -= (size_t)n;
+    }
+    enum { CHUNK = 64 * 1024 };
+    char *buf = len ? malloc(CHUNK) : NULL;
+    if (len && !buf)
+        return -1;
+    int rc = 0;
+    for (size_t done = 0; done < len && rc == 0;) {
+        size_t want = len - done < CHUNK ? len - done : CHUNK;
+        rc = s_pread_all(in, (size_t)at + done, buf, want) == 0 &&
+                     fileio_write_all(out, buf, want) == 0
+                 ? 0
+                 : -1;
+        done += want;
+    }
+    free(buf);
+    return rc;
+}
+
+/* The n pieces appended to the file fd: each run of pieces in memory in
+ * one writev, each piece of a file by s_copy_range. */
+static int s_write_pieces(int fd, const http_cache_piece_t *pc, size_t n)
+{
+    enum { RUN = 64 };
+    struct iovec iov[RUN];
+    size_t k = 0;
+    for (size_t i = 0; i <= n; i++) {
+        bool mem = i < n && pc[i].fd < 0;
+        if (mem && k < RUN) {
+            iov[k++] = (struct iovec){ (void *)pc[i].data, pc[i].len };
+            continue;
+        }
+        if (k && fileio_writev_all(fd, iov, k) != 0)
+            return -1;
+        k = 0;
+        if (mem)
+            iov[k++] = (struct iovec){ (void *)pc[i].data, pc[i].len };
+        else if (i < n && s_copy_range(pc[i].fd, pc[i].off, fd, pc[i].len) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static http_cache_body_t *s_gather_memfd(const http_cache_piece_t *pc, size_t n, size_t len)
 {
-    s_sink_t s = { .fd = memfd_create("poenet-body", MFD_CLOEXEC), .buf = malloc(SINK_BUF) };
+    int fd = memfd_create("poenet-body", MFD_CLOEXEC);
     void *map = MAP_FAILED;
-    if (s.fd >= 0 && s.buf && s_sink_all(&s, pc, n) == 0)
-        map = s_map_memfd(s.fd, len);
-    free(s.buf);
+    if (fd >= 0 && s_write_pieces(fd, pc, n) == 0)
+        map = s_map_memfd(fd, len);
     http_cache_body_t *b = map != MAP_FAILED ? calloc(1, sizeof *b) : NULL;
     if (!b) {
         log_error("http: gathering a body into a memfd failed: %s", strerror(errno));
         if (map != MAP_FAILED)
             munmap(map, len + 1);
-        if (s.fd >= 0)
-            close(s.fd);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     atomic_init(&b->refs, 1);
     b->len = len;
     b->data = map;
-    b->fd = s.fd;
+    b->fd = fd;
     b->mapped = true;
     return b;
 }
@@ -177,17 +196,23 @@ http_cache_body_t *http_cache_body_gather(const http_cache_piece_t *pc, size_t n
 {
     if (len >= HTTP_CACHE_MEMFD_MIN)
         return s_gather_memfd(pc, n, len);
-    s_sink_t s = { .mem = malloc(len + 1), .fd = -1 };
-    if (!s.mem)
+    char *data = malloc(len + 1);
+    if (!data)
         return NULL;
-    if (s_sink_all(&s, pc, n) != 0) {
-        log_error("http: gathering a body failed: %s", strerror(errno));
-        free(s.mem);
-        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pc[i].fd < 0) {
+            memcpy(data + o, pc[i].data, pc[i].len);
+        } else if (s_pread_all(pc[i].fd, pc[i].off, data + o, pc[i].len) != 0) {
+            log_error("http: gathering a body failed: %s", strerror(errno));
+            free(data);
+            return NULL;
+        }
+        o += pc[i].len;
     }
-    assert(s.at == len);
-    s.mem[len] = '\0';
-    return http_cache_body_new(s.mem, len);
+    assert(o == len);
+    data[len] = '\0';
+    return http_cache_body_new(data, len);
 }
 
 void http_cache_body_ref(http_cache_body_t *b)
@@ -375,10 +400,7 @@ int http_cache_body_write(const http_cache_body_t *b, int fd)
     http_cache_piece_t pc[HTTP_CACHE_PARTS_MAX];
     for (size_t i = 0; i < b->nparts; i++)
         pc[i] = http_cache_part_piece(&b->part[i]);
-    s_sink_t s = { .fd = fd, .buf = malloc(SINK_BUF) };
-    int rc = s.buf ? s_sink_all(&s, pc, b->nparts) : -1;
-    free(s.buf);
-    return rc;
+    return s_write_pieces(fd, pc, b->nparts);
 }
 
 bool http_cache_slot_fresh(const http_cache_slot_t *s, uint64_t version, int64_t second)

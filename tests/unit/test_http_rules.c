@@ -464,6 +464,8 @@ static void test_gather_from_files(void **state)
     /* beyond the file: not a body */
     http_cache_piece_t past[] = { { NULL, src->fd, n - 10, 100 } };
     assert_null(http_cache_body_gather(past, 1, 100));
+    http_cache_piece_t past_big[] = { { NULL, src->fd, n - 20000, 30000 } };
+    assert_null(http_cache_body_gather(past_big, 1, 30000));
     /* a body in parts of the memfd body, written to a file */
     http_cache_body_t *head = http_cache_body_new(s_dup("{", 1), 1);
     http_cache_part_t parts[] = { { head, 0, 1 }, { src, 20, 150000 }, { head, 0, 1 } };
