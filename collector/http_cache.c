@@ -129,12 +129,13 @@ static int s_copy_range(int in, size_t off, int out, size_t len)
         len -= (size_t)n;
     }
     enum { CHUNK = 64 * 1024 };
-    char *buf = len ? malloc(CHUNK) : NULL;
+    size_t cap = len < CHUNK ? len : CHUNK;   /* a crossing's fragment: ~8 KB */
+    char *buf = len ? malloc(cap) : NULL;
     if (len && !buf)
         return -1;
     int rc = 0;
     for (size_t done = 0; done < len && rc == 0;) {
-        size_t want = len - done < CHUNK ? len - done : CHUNK;
+        size_t want = len - done < cap ? len - done : cap;
         rc = s_pread_all(in, (size_t)at + done, buf, want) == 0 &&
                      fileio_write_all(out, buf, want) == 0
                  ? 0
