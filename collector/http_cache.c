@@ -146,28 +146,45 @@ static int s_copy_range(int in, size_t off, int out, size_t len)
     return rc;
 }
 
-/* The n pieces appended to the file fd: each run of pieces in memory in
- * one writev, each piece of a file by s_copy_range. */
+/* The n pieces appended to the file fd, in runs written with one writev:
+ * pieces in memory as they are, short pieces of a file read into a
+ * staging buffer first (a holed fragment is two ranges of a few KB around
+ * its fill: a copy_file_range each cost twice a writev of the same bytes);
+ * longer ones copied in the kernel (s_copy_range). */
 static int s_write_pieces(int fd, const http_cache_piece_t *pc, size_t n)
 {
-    enum { RUN = 64 };
+    enum { RUN = 64, STAGE = 64 * 1024, SHORT = 16 * 1024 };
     struct iovec iov[RUN];
-    size_t k = 0;
-    for (size_t i = 0; i <= n; i++) {
+    char *stage = NULL;
+    size_t k = 0, staged = 0;
+    int rc = 0;
+    for (size_t i = 0; i <= n && rc == 0; i++) {
         bool mem = i < n && pc[i].fd < 0;
-        if (mem && k < RUN) {
-            iov[k++] = (struct iovec){ (void *)pc[i].data, pc[i].len };
+        bool shortf = i < n && !mem && pc[i].len <= SHORT;
+        if (shortf && !stage && !(stage = malloc(STAGE)))
+            shortf = false;   /* no room to stage: copied in the kernel */
+        bool fits = k < RUN && (!shortf || staged + pc[i].len <= STAGE);
+        if ((mem || shortf) && fits) {
+            if (shortf && s_pread_all(pc[i].fd, pc[i].off, stage + staged, pc[i].len) != 0) {
+                rc = -1;
+                break;
+            }
+            iov[k++] = (struct iovec){ shortf ? stage + staged : (void *)pc[i].data, pc[i].len };
+            staged += shortf ? pc[i].len : 0;
             continue;
         }
-        if (k && fileio_writev_all(fd, iov, k) != 0)
-            return -1;
-        k = 0;
-        if (mem)
-            iov[k++] = (struct iovec){ (void *)pc[i].data, pc[i].len };
-        else if (i < n && s_copy_range(pc[i].fd, pc[i].off, fd, pc[i].len) != 0)
-            return -1;
+        if (k && fileio_writev_all(fd, iov, k) != 0) {
+            rc = -1;
+            break;
+        }
+        k = staged = 0;
+        if (mem || shortf)
+            i--;   /* again, into the empty run */
+        else if (i < n)
+            rc = s_copy_range(pc[i].fd, pc[i].off, fd, pc[i].len);
     }
-    return 0;
+    free(stage);
+    return rc;
 }
 
 static http_cache_body_t *s_gather_memfd(const http_cache_piece_t *pc, size_t n, size_t len)

@@ -412,8 +412,8 @@ static void test_body_fd(void **state)
 }
 
 /* Pieces read from a memfd body's file (a joined document's fragments,
- * collector/frag.c) and from memory, gathered past the 64-KB staging
- * buffer, a big memory piece as it is: the bytes in order. A body in
+ * collector/frag.c: long ones copied in the kernel, short ones staged) and
+ * from memory, a big memory piece as it is: the bytes in order. A body in
  * parts of a memfd body written to a file: its bytes. A piece beyond its
  * file's end fails the gather. */
 static void test_gather_from_files(void **state)
@@ -451,6 +451,24 @@ static void test_gather_from_files(void **state)
     assert_true(g->fd >= 0);
     assert_int_equal(g->len, len);
     assert_memory_equal(g->data, expect, len);
+    http_cache_body_unref(g);
+    /* many short pieces of the file (staged, past the runs' 64 pieces and
+     * their 64-KB staging buffer) between pieces in memory */
+    enum { NSHORT = 150 };
+    http_cache_piece_t many[2 * NSHORT];
+    size_t mlen = 0;
+    for (size_t i = 0; i < NSHORT; i++) {
+        many[2 * i] = (http_cache_piece_t){ NULL, src->fd, i * 1777, 900 + i };
+        many[2 * i + 1] = (http_cache_piece_t){ ",", -1, 0, 1 };
+        mlen += 900 + i + 1;
+    }
+    g = http_cache_body_gather(many, 2 * NSHORT, mlen);
+    assert_non_null(g);
+    assert_true(g->fd >= 0);
+    for (size_t i = 0, o = 0; i < NSHORT; o += 900 + i + 1, i++) {
+        assert_memory_equal(g->data + o, want + i * 1777, 900 + i);
+        assert_int_equal(g->data[o + 900 + i], ',');
+    }
     http_cache_body_unref(g);
     /* short: onto the heap, the file piece read straight into it */
     http_cache_piece_t small[] = { { "[", -1, 0, 1 }, { NULL, src->fd, 10, 100 } };
