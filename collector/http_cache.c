@@ -146,44 +146,56 @@ static int s_copy_range(int in, size_t off, int out, size_t len)
     return rc;
 }
 
+/* A run of pieces being written with one writev: iov[k], the short file
+ * ranges among them read into stage (used bytes). */
+enum { RUN_PIECES = 64, RUN_STAGE = 64 * 1024, RUN_SHORT = 16 * 1024 };
+typedef struct {
+    struct iovec iov[RUN_PIECES];
+    size_t k, used;
+    char *stage;
+} s_run_t;
+
+static int s_run_flush(s_run_t *r, int fd)
+{
+    int rc = r->k ? fileio_writev_all(fd, r->iov, r->k) : 0;
+    r->k = r->used = 0;
+    return rc;
+}
+
 /* The n pieces appended to the file fd, in runs written with one writev:
- * pieces in memory as they are, short pieces of a file read into a
- * staging buffer first (a holed fragment is two ranges of a few KB around
- * its fill: a copy_file_range each cost twice a writev of the same bytes);
- * longer ones copied in the kernel (s_copy_range). */
+ * pieces in memory as they are, short ranges of a file read into the
+ * run's staging buffer first (a holed fragment is two ranges of a few KB
+ * around its fill: a copy_file_range each cost twice a writev of the same
+ * bytes); longer ranges, or short ones when no buffer can be had, copied
+ * in the kernel (s_copy_range). */
 static int s_write_pieces(int fd, const http_cache_piece_t *pc, size_t n)
 {
-    enum { RUN = 64, STAGE = 64 * 1024, SHORT = 16 * 1024 };
-    struct iovec iov[RUN];
-    char *stage = NULL;
-    size_t k = 0, staged = 0;
+    s_run_t r = { .k = 0 };
     int rc = 0;
-    for (size_t i = 0; i <= n && rc == 0; i++) {
-        bool mem = i < n && pc[i].fd < 0;
-        bool shortf = i < n && !mem && pc[i].len <= SHORT;
-        if (shortf && !stage && !(stage = malloc(STAGE)))
-            shortf = false;   /* no room to stage: copied in the kernel */
-        bool fits = k < RUN && (!shortf || staged + pc[i].len <= STAGE);
-        if ((mem || shortf) && fits) {
-            if (shortf && s_pread_all(pc[i].fd, pc[i].off, stage + staged, pc[i].len) != 0) {
-                rc = -1;
-                break;
-            }
-            iov[k++] = (struct iovec){ shortf ? stage + staged : (void *)pc[i].data, pc[i].len };
-            staged += shortf ? pc[i].len : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const http_cache_piece_t *p = &pc[i];
+        bool staged = p->fd >= 0 && p->len <= RUN_SHORT &&
+                      (r.stage || (r.stage = malloc(RUN_STAGE)));
+        if (p->fd >= 0 && !staged) {
+            rc = s_run_flush(&r, fd) == 0 ? s_copy_range(p->fd, p->off, fd, p->len) : -1;
             continue;
         }
-        if (k && fileio_writev_all(fd, iov, k) != 0) {
+        bool full = r.k == RUN_PIECES || (staged && r.used + p->len > RUN_STAGE);
+        if (full && s_run_flush(&r, fd) != 0) {
             rc = -1;
             break;
         }
-        k = staged = 0;
-        if (mem || shortf)
-            i--;   /* again, into the empty run */
-        else if (i < n)
-            rc = s_copy_range(pc[i].fd, pc[i].off, fd, pc[i].len);
+        char *to = staged ? r.stage + r.used : (char *)p->data;
+        if (staged && s_pread_all(p->fd, p->off, to, p->len) != 0) {
+            rc = -1;
+            break;
+        }
+        r.iov[r.k++] = (struct iovec){ to, p->len };
+        r.used += staged ? p->len : 0;
     }
-    free(stage);
+    if (rc == 0)
+        rc = s_run_flush(&r, fd);
+    free(r.stage);
     return rc;
 }
 
@@ -344,17 +356,14 @@ static int s_deflate_fd(z_stream *z, int fd, size_t len, char **out, size_t *cap
     int rc = Z_OK;
     for (size_t off = 0; off < len && rc >= 0;) {
         size_t want = len - off < CHUNK ? len - off : CHUNK;
-        ssize_t got = pread(fd, buf, want, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
+        if (s_pread_all(fd, off, buf, want) != 0) {
             rc = Z_ERRNO;
             break;
         }
         z->next_in = (Bytef *)buf;
-        z->avail_in = (uInt)got;
+        z->avail_in = (uInt)want;
         rc = s_deflate_all(z, out, cap, Z_NO_FLUSH);
-        off += (size_t)got;
+        off += want;
     }
     free(buf);
     return rc;
